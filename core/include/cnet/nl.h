@@ -1,0 +1,72 @@
+/* One netlink socket with a request queue: many requests per sendmsg, replies matched by
+ * sequence number, one result per request. Shared by rtnetlink and nfnetlink users. */
+#ifndef CNET_NL_H
+#define CNET_NL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <libmnl/libmnl.h>
+
+#define CNET_ERRMSG_MAX 256
+
+struct cnet_nl;
+
+/* Called for every data message answering a request (dump parts, RTM_NEWLINK of a get, ...).
+ * Return MNL_CB_OK to go on, MNL_CB_ERROR to fail the request with -errno (set errno), or a
+ * negative errno directly (anything < MNL_CB_ERROR). */
+typedef int (*cnet_nl_cb)(const struct nlmsghdr *nlh, void *data);
+
+/* Opens a socket of `protocol` (NETLINK_ROUTE, NETLINK_NETFILTER) in the calling thread's
+ * current network namespace, with extended ACKs, capped ACKs and large buffers.
+ * Returns 0 or -errno; *out owned by the caller (cnet_nl_close). */
+int cnet_nl_open(int protocol, struct cnet_nl **out);
+void cnet_nl_close(struct cnet_nl *nl); /* NULL is fine; discards anything queued */
+
+/* Starts a request at the end of the send queue and returns its header (type, flags set,
+ * NLM_F_REQUEST added, fresh sequence number). Add the payload with libmnl's mnl_* helpers,
+ * keeping within cnet_nl_room() bytes, then call cnet_nl_queue(). Returns NULL on ENOMEM. */
+struct nlmsghdr *cnet_nl_msg(struct cnet_nl *nl, uint16_t type, uint16_t flags);
+size_t cnet_nl_room(const struct cnet_nl *nl); /* bytes left for the message being built */
+
+/* Queues the message started by cnet_nl_msg. `cb`/`data` receive its data replies (may be
+ * NULL). A request with NLM_F_ACK or NLM_F_DUMP is waited for; one without them (an nfnetlink
+ * BEGIN/END) only collects an error if the kernel sends one. Returns the request's index in
+ * the queue (>= 0), or -errno. */
+int cnet_nl_queue(struct cnet_nl *nl, cnet_nl_cb cb, void *data);
+
+/* Drops the message started by cnet_nl_msg without queueing it. */
+void cnet_nl_cancel(struct cnet_nl *nl);
+
+/* Number of requests queued since the last flush. */
+unsigned cnet_nl_pending(const struct cnet_nl *nl);
+
+/* Sends every queued request (as few sendmsg calls as the socket allows; `one_send` forces a
+ * single sendmsg, required for an nfnetlink batch) and collects every reply.
+ * Returns 0 when all requests succeeded, otherwise the (negative) error of the first failed
+ * request; per-request results stay readable with cnet_nl_result until the next cnet_nl_msg. */
+int cnet_nl_flush(struct cnet_nl *nl, int one_send);
+
+/* After a flush: the result of request `index` (0 or -errno, -ENOMSG if the kernel never
+ * answered one that expected an answer) and its extended-ACK text ("" when none). */
+int cnet_nl_result(const struct cnet_nl *nl, unsigned index, const char **errmsg);
+/* After a flush: index of the first failed request, or -1. */
+int cnet_nl_first_error(const struct cnet_nl *nl);
+/* After a flush: how many requests the last flush carried. */
+unsigned cnet_nl_flushed(const struct cnet_nl *nl);
+
+/* Queue + flush of the one message just built: the synchronous form. Returns 0 or -errno;
+ * the kernel's text, if any, is copied into errmsg (CNET_ERRMSG_MAX bytes, may be NULL). */
+int cnet_nl_talk(struct cnet_nl *nl, cnet_nl_cb cb, void *data, char *errmsg);
+
+/* A dump: `build` fills the request (called again for each retry), `cb` takes each part,
+ * `reset` (may be NULL) forgets what `cb` collected before a retry. Retries up to 8 times when
+ * the kernel marks the dump interrupted (NLM_F_DUMP_INTR); then fails with -EINTR.
+ * Anything queued before is flushed first. */
+typedef int (*cnet_nl_build)(struct cnet_nl *nl, void *data);
+int cnet_nl_dump(struct cnet_nl *nl, cnet_nl_build build, cnet_nl_cb cb,
+                 void (*reset)(void *data), void *data, char *errmsg);
+
+uint32_t cnet_nl_portid(const struct cnet_nl *nl);
+int cnet_nl_fd(const struct cnet_nl *nl);
+
+#endif
