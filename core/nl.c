@@ -167,7 +167,7 @@ static void keep_errmsg(struct req *r, const struct nlmsghdr *nlh) {
   off = MNL_ALIGN(off);
   if (MNL_NLMSG_HDRLEN + off > nlh->nlmsg_len) return;
   const struct nlattr *attr;
-  mnl_attr_for_each_payload((const char *)e + off, nlh->nlmsg_len - MNL_NLMSG_HDRLEN - off) {
+  mnl_attr_for_each_payload((const void *)((const char *)e + off), nlh->nlmsg_len - MNL_NLMSG_HDRLEN - off) {
     if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
         mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0) {
       r->errmsg = strdup(mnl_attr_get_str(attr));
