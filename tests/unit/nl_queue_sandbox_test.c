@@ -93,6 +93,34 @@ int main(void) {
   rc = cnet_nl_dump(nl, build_dump, count_links, reset_count, &links, text);
   CHECK(rc == 0 && links >= 1, "dump: rc %d, %d links", rc, links);
 
+  /* A batch: requests without replies are deferred, then sent together; each failure keeps
+   * the tag it was queued under. Deleting index 999999 fails, deleting nothing else. */
+  struct cnet_batch *b;
+  CHECK(cnet_batch_new(&b) == 0, "batch");
+  CHECK(cnet_nl_set_batch(nl, b) == 0, "attach");
+  for (int tag = 1; tag <= 3; tag++) {
+    cnet_batch_set_tag(b, tag);
+    nlh = cnet_nl_msg(nl, tag == 2 ? RTM_DELLINK : RTM_GETLINK, NLM_F_ACK);
+    ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = tag == 2 ? 999999 : 1;
+    CHECK(cnet_nl_talk(nl, NULL, NULL, text) == 0, "deferred talk %d returns 0", tag);
+  }
+  CHECK(cnet_nl_pending(nl) == 3, "3 deferred, got %u", cnet_nl_pending(nl));
+  CHECK(cnet_batch_flush(b) == -ENODEV, "batch flush reports the failure");
+  int tag = 0;
+  CHECK(cnet_batch_failures(b) == 1 && cnet_batch_failure(b, 0, &tag, &msg) == -ENODEV && tag == 2,
+        "failure kept with tag 2 (got %d failures, tag %d)", cnet_batch_failures(b), tag);
+  CHECK(cnet_batch_sent(b) == 3, "sent %u", cnet_batch_sent(b));
+  /* A read in a batch first applies what was deferred, then answers synchronously. */
+  cnet_batch_set_tag(b, 4);
+  queue_getlink(nl, 1, NULL, NULL, NULL); /* queued directly: stays pending until a read */
+  int n = 0;
+  rc = cnet_nl_dump(nl, build_dump, count_links, reset_count, &n, text);
+  CHECK(rc == 0 && n >= 1, "dump inside a batch: %d", rc);
+  cnet_batch_free(b);
+  CHECK(cnet_nl_pending(nl) == 0, "nothing left pending");
+
   cnet_nl_close(nl);
   if (failures == 0) printf("nl queue: all checks passed\n");
   return failures != 0;
