@@ -293,6 +293,11 @@ int cnet_nftrule_compile(const char *text, const struct cnet_nftrule_env *env,
   int rc = 0;
   char b[96];
   if (c.t[0].kind == TK_END) { rc = cc_fail(&c, -1, -EINVAL, "empty rule"); goto done; }
+  for (int j = 0; j < n; j++)
+    if (c.t[j].kind == TK_BAD) {
+      rc = cc_fail(&c, j, -EINVAL, "unterminated string");
+      goto done;
+    }
   while (c.t[c.i].kind != TK_END) {
     int tok = c.i;
     const struct tok *k = &c.t[tok];

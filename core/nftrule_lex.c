@@ -36,9 +36,13 @@ int nftrule_lex(const char *text, struct tok **out) {
     else if (c == '"') {
       size_t j = i + 1;
       while (j < n && text[j] != '"') j++;
-      if (j >= n) { k->kind = TK_BAD; k->len = (unsigned)(n - i); *out = t; return (int)cnt; }
-      k->kind = TK_STRING;
-      k->len = (unsigned)(j + 1 - i);
+      if (j >= n) {  /* unterminated: the rest of the text */
+        k->kind = TK_BAD;
+        k->len = (unsigned)(n - i);
+      } else {
+        k->kind = TK_STRING;
+        k->len = (unsigned)(j + 1 - i);
+      }
     } else {
       size_t j = i;
       while (j < n && !is_special(text[j])) j++;

@@ -25,6 +25,8 @@ static int st_limit(struct cc *c) {
                    (int)c->t[tok].len, c->text + c->t[tok].pos);
   if (!cc_is(c, tok, "rate")) return cc_fail(c, tok, -EINVAL, "expected \"rate\" after limit");
   tok = ++c->i;
+  if (cc_is(c, tok, "over"))
+    return cc_fail(c, tok, -EOPNOTSUPP, "limit rate over is not supported by cnet");
   char s[64];
   if ((rc = want_word(c, "a rate such as 10/second")) < 0) return rc;
   if (cc_tokstr(c, tok, s, sizeof s) < 0) return cc_fail(c, tok, -EINVAL, "bad rate");
