@@ -208,6 +208,8 @@ static int st_nat(struct cc *c, int dnat) {
       return cc_fail(c, tok, -EINVAL, "address family does not match the table's");
   } else if (c->family != NFPROTO_INET) {
     return cc_fail(c, tok, -EOPNOTSUPP, "NAT in a bridge/netdev/arp table");
+  } else if (fam == 0) {
+    return cc_fail(c, tok, -EINVAL, "ip or ip6 must be specified with address for inet tables");
   }
   uint16_t lo = 0, hi = 0;
   if (port && parse_ports(port, &lo, &hi) < 0)

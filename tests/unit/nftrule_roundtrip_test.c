@@ -189,7 +189,6 @@ int main(void) {
   ok(INET, "ip protocol tcp", NULL);
   ok(INET, "reject", NULL);
   ok(INET, "tcp dport 80 dnat ip to 10.0.0.2:8080", NULL);
-  ok(INET, "snat to 1.2.3.4", "snat ip to 1.2.3.4");
   ok(INET, "ip saddr 192.0.2.1 ip daddr 198.51.100.0/24 udp dport 53 accept", NULL);
 
   bad(IP, "ip saddr 1.2.3 accept", -EINVAL, 10,
@@ -228,6 +227,8 @@ int main(void) {
   bad(IP, "tcp dport { 22 ", -EINVAL, 16,
       "rule \"tcp dport { 22 \": column 16: expected \",\" or \"}\" in set, got end of rule");
   bad(IP, "ip saddr", -EINVAL, 9, "rule \"ip saddr\": column 9: missing value after ip saddr");
+  bad(INET, "snat to 1.2.3.4", -EINVAL, 9,
+      "rule \"snat to 1.2.3.4\": column 9: ip or ip6 must be specified with address for inet tables");
   bad(IP, "", -EINVAL, 0, "rule \"\": empty rule");
   bad(IP, "jump", -EINVAL, 5, "rule \"jump\": column 5: expected a chain name");
   bad(IP, "tcp dport ssh", -EOPNOTSUPP, 11,
