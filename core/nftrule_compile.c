@@ -242,6 +242,14 @@ static int match(struct cc *c, const struct field *f, int ftok) {
            (cc_is(c, c->i, "<") || cc_is(c, c->i, ">") || cc_is(c, c->i, "<=") ||
             cc_is(c, c->i, ">=") || cc_is(c, c->i, "!")))
     return cc_fail(c, c->i, -EOPNOTSUPP, "operator %s", tq(c, c->i, b, sizeof b));
+  static const char *const binops[] = {"and", "or", "xor", "&", "^", "<<", ">>", ".", NULL};
+  for (int j = 0; binops[j]; j++)
+    if (cc_is(c, c->i, binops[j]))
+      return cc_fail(c, c->i, -EOPNOTSUPP, "%s (%s) is not supported by cnet",
+                     tq(c, c->i, b, sizeof b),
+                     binops[j][0] == '.' ? "concatenation" : "bitwise operation");
+  if (c->t[c->i].kind == TK_PIPE)
+    return cc_fail(c, c->i, -EOPNOTSUPP, "\"|\" (bitwise operation) is not supported by cnet");
   const struct tok *v = &c->t[c->i];
   if (v->kind == TK_END)
     return cc_fail(c, c->i, -EINVAL, "missing value after %s", f->name);
@@ -323,6 +331,10 @@ int cnet_nftrule_compile(const char *text, const struct cnet_nftrule_env *env,
       c.i += words;
       if ((rc = match(&c, f, tok)) < 0) goto done;
       continue;
+    }
+    if (cc_is(&c, tok, ".")) {
+      rc = cc_fail(&c, tok, -EOPNOTSUPP, "\".\" (concatenation) is not supported by cnet");
+      goto done;
     }
     int handled = 0;
     if ((rc = nftrule_statement(&c, &handled)) < 0) goto done;

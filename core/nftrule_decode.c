@@ -198,8 +198,22 @@ static int print_set(struct dc *d, const struct field *f, const char *name, stru
 /* ---- matches ---- */
 
 /* After a load of field f (len bytes at the field's start) at d->i: the comparison. */
+/* Every load and comparison of the subset works on register 1, as nft emits them. */
+static int reg1(const struct nftnl_expr *e) {
+  static const struct { const char *name; uint16_t attr; } regs[] = {
+    {"payload", NFTNL_EXPR_PAYLOAD_DREG}, {"meta", NFTNL_EXPR_META_DREG},
+    {"ct", NFTNL_EXPR_CT_DREG}, {"cmp", NFTNL_EXPR_CMP_SREG},
+    {"range", NFTNL_EXPR_RANGE_SREG}, {"bitwise", NFTNL_EXPR_BITWISE_SREG}, {NULL, 0}};
+  if (e == NULL) return 1;
+  for (int j = 0; regs[j].name; j++)
+    if (is(e, regs[j].name)) return u32(e, regs[j].attr) == NFT_REG_1;
+  return 1;
+}
+
 static int dec_compare(struct dc *d, const struct field *f, uint32_t len) {
   struct nftnl_expr *e = peek(d, 1);
+  if (!reg1(peek(d, 0)) || !reg1(e) || (is(e, "bitwise") && u32(e, NFTNL_EXPR_BITWISE_DREG) != NFT_REG_1))
+    return unsupported(d, "expression on a register other than 1");
   int plen = len < f->len ? (int)len * 8 : -1, rc;
   uint32_t l;
   char val[160], val2[160];
@@ -216,6 +230,7 @@ static int dec_compare(struct dc *d, const struct field *f, uint32_t len) {
   }
   if (is(e, "cmp")) {
     uint32_t op = u32(e, NFTNL_EXPR_CMP_OP);
+    if (!reg1(e)) return unsupported(d, "cmp on a register other than 1");
     const uint8_t *v = data(e, NFTNL_EXPR_CMP_DATA, &l);
     struct nftnl_expr *e2 = peek(d, 2);
     if (v == NULL) return unsupported(d, "cmp");
@@ -267,6 +282,10 @@ static int dec_compare(struct dc *d, const struct field *f, uint32_t len) {
     const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
     int neg = (u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV) != 0;
     if (set == NULL || nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG)) return unsupported(d, "lookup (map)");
+    if (f->kind != FK_IP4 && f->kind != FK_IP6 && f->kind != FK_PORT && f->kind != FK_PROTO &&
+        f->kind != FK_ICMPTYPE && !(f->kind == FK_MARK && strncmp(set, "__set", 5) != 0))
+      return unsupported(d, "lookup (set of this type)");
+    if (u32(e, NFTNL_EXPR_LOOKUP_SREG) != NFT_REG_1) return unsupported(d, "lookup (register)");
     s = new_stmt(d);
     struct sbuf b = {s->text, sizeof s->text, 0, 0};
     sb_add(&b, "%s %s", f->name, neg ? "!= " : "");

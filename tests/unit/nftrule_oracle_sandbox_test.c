@@ -284,21 +284,44 @@ int main(int argc, char **argv) {
   if (rc < 0) { fprintf(stderr, "nl open: %s\n", strerror(-rc)); return 1; }
 
   char line[2048], listed[4096], decoded[2048], why[1024];
-  int total = 0, ok1 = 0, ok2 = 0, lineno = 0;
+  int total = 0, ok1 = 0, ok2 = 0, lineno = 0, nrefuse = 0, okrefuse = 0;
   while (fgets(line, sizeof line, f)) {
     lineno++;
     line[strcspn(line, "\n")] = 0;
     if (line[0] == 0 || line[0] == '#') continue;
     char fs[8], chain[32];
-    int n = 0;
-    if (sscanf(line, "%7s %31s %n", fs, chain, &n) != 2) {
+    int n = 0, refuse = line[0] == '!';
+    if (sscanf(line + refuse, "%7s %31s %n", fs, chain, &n) != 2) {
       printf("corpus line %d: bad line\n", lineno);
       failures++;
       continue;
     }
     int fam = strcmp(fs, "ip") == 0 ? NFPROTO_IPV4 : strcmp(fs, "ip6") == 0 ? NFPROTO_IPV6 : NFPROTO_INET;
     char text[1024], canon[1024];
-    snprintf(text, sizeof text, "%s", line + n);
+    snprintf(text, sizeof text, "%s", line + refuse + n);
+    if (refuse) {  /* outside the subset: cnet must refuse both ways, never guess */
+      nrefuse++;
+      struct cnet_nftrule_env env = {.family = fam, .table = "t", .lookup_set = env_lookup_set,
+                                     .ifindex = env_ifindex};
+      struct cnet_nftrule_out out;
+      struct cnet_nftrule_err err;
+      struct nftnl_rule *r = nftnl_rule_alloc();
+      rc = cnet_nftrule_compile(text, &env, r, &out, &err);
+      nftnl_rule_free(r);
+      cnet_nftrule_out_free(&out);
+      snprintf(script, sizeof script, "flush chain %s t %s\nadd rule %s t %s %s\n", fs, chain,
+               fs, chain, text);
+      if (rc != -EOPNOTSUPP) {
+        printf("line %d [refuse] %s: compile gave %d (%s), want EOPNOTSUPP\n", lineno, text, rc, err.msg);
+      } else if (nft_script(script) != 0) {
+        printf("line %d [refuse] %s: nft refused it too\n", lineno, text);
+      } else if ((rc = dump_decode(nl, fam, chain, decoded, sizeof decoded, why, sizeof why)) != -EOPNOTSUPP) {
+        printf("line %d [refuse] %s: decode gave %d \"%s\", want EOPNOTSUPP\n", lineno, text, rc, decoded);
+      } else {
+        okrefuse++;
+      }
+      continue;
+    }
     char *arrow = strstr(text, " => ");
     if (arrow) { *arrow = 0; snprintf(canon, sizeof canon, "%s", arrow + 4); }
     else snprintf(canon, sizeof canon, "%s", text);
@@ -339,8 +362,9 @@ int main(int argc, char **argv) {
              famname(fam == 0 ? NFPROTO_IPV4 : fam == 1 ? NFPROTO_IPV6 : NFPROTO_INET));
     nft_script(script);
   }
-  printf("nft oracle over %d rules: cnet->nft %d/%d match, nft->cnet %d/%d match\n", total, ok1,
-         total, ok2, total);
+  printf("nft oracle over %d rules: cnet->nft %d/%d match, nft->cnet %d/%d match; "
+         "%d/%d rules outside the subset refused both ways\n", total, ok1, total, ok2, total,
+         okrefuse, nrefuse);
   if (total < 60) { printf("corpus too small (%d < 60)\n", total); return 1; }
-  return (ok1 == total && ok2 == total && failures == 0) ? 0 : 1;
+  return (ok1 == total && ok2 == total && okrefuse == nrefuse && failures == 0) ? 0 : 1;
 }
