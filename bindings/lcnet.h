@@ -1,0 +1,70 @@
+/* Shared declarations of the Lua bindings: the only headers that mix lua.h and the core. */
+#ifndef LCNET_H
+#define LCNET_H
+
+#include <lua.h>
+#include <lauxlib.h>
+
+#include "cnet/netns.h"
+
+#define LCNET_NETNS "cnet.netns"
+#define LCNET_ERROR "cnet.error"
+
+/* The userdata behind a namespace handle; ns == NULL once closed. Its user value 1 is the
+ * table of API functions bound to it (what `ns.link`, `ns.ping`, ... return). */
+typedef struct {
+  struct cnet_netns *ns;
+} lnetns;
+
+/* The namespace the running API closure is bound to (upvalue 1); raises if it was closed. */
+struct cnet_netns *lcnet_ns(lua_State *L);
+
+/* Accepts a namespace handle or a namespace name at idx; pushes the handle (opening the
+ * name if needed, so the garbage collector owns it) and returns its namespace. Raises a
+ * `netns.open NAME: ...` error object when the name does not open. */
+struct cnet_netns *lcnet_tons(lua_State *L, int idx);
+
+/* Raises the error object of a failed operation (never returns). rc is a negative errno;
+ * object and errmsg (the kernel's extended ACK text) may be NULL or "". */
+int lcnet_raise(lua_State *L, int rc, const char *op, const char *object, const char *errmsg);
+
+/* lcnet_raise as a Lua function (err, op, object, extack), to build an error object under
+ * lua_pcall and keep it as a value. */
+int lcnet_raise_thunk(lua_State *L);
+
+/* batch.c: cnet.batch. The hook runs in lcnet_ns: when a batch is active it attaches the
+ * namespace's routing socket to it and tags what the running call queues. */
+void lcnet_batch_init(lua_State *L);
+void lcnet_push_batch(lua_State *L);
+void lcnet_batch_hook(lua_State *L, struct cnet_netns *ns);
+void lcnet_note_op(lua_State *L, lua_CFunction f, const char *noun, const char *verb);
+
+/* Sets each function of fns into the table at the top of the stack, as a closure whose
+ * upvalue 1 is the value at stack index ns (a namespace handle). */
+void lcnet_bind(lua_State *L, const luaL_Reg *fns, int ns);
+/* Same, into a new table stored as field `name` of the table at the top of the stack. */
+void lcnet_bind_sub(lua_State *L, const char *name, const luaL_Reg *fns, int ns);
+
+/* Option tables: raises "bad argument #arg to 'fn' (unknown option 'x')" for any key not in
+ * the NULL-terminated list `known`. Does nothing when idx is none or nil. */
+void lcnet_check_options(lua_State *L, int idx, const char *const known[]);
+
+/* Each noun adds its functions, bound to the handle at stack index ns, to the API table at
+ * the top of the stack. One per file: link.c, addr.c, route.c, sysctl.c, probe.c, proc.c,
+ * nft.c. */
+void lcnet_open_link(lua_State *L, int ns);
+void lcnet_open_addr(lua_State *L, int ns);
+void lcnet_open_route(lua_State *L, int ns);
+void lcnet_open_sysctl(lua_State *L, int ns);
+void lcnet_open_probe(lua_State *L, int ns);
+void lcnet_open_proc(lua_State *L, int ns);
+void lcnet_open_nft(lua_State *L, int ns);
+
+/* netns.c: pushes a new handle owning ns (closed by __gc/__close/close()). */
+void lcnet_push_netns(lua_State *L, struct cnet_netns *ns);
+/* netns.c: metatables and the `cnet.netns` submodule table (pushed). */
+void lcnet_netns_init(lua_State *L);
+/* error.c: the error object's metatable. */
+void lcnet_error_init(lua_State *L);
+
+#endif

@@ -1,0 +1,55 @@
+/* A network namespace as one network stack: its fd plus netlink sockets opened inside it. */
+#ifndef CNET_NETNS_H
+#define CNET_NETNS_H
+
+#include <sys/types.h>
+#include "cnet/nl.h"
+
+#define CNET_NETNS_DIR "/run/netns" /* where iproute2 keeps named namespaces */
+
+struct cnet_netns;
+
+/* Opening. Each returns 0 or -errno and hands *out to the caller (cnet_netns_close).
+ * -ENOENT: no such namespace; -EINVAL: the path is not a network namespace;
+ * -ENAMETOOLONG / -EINVAL: a bad name. */
+int cnet_netns_open_current(struct cnet_netns **out);           /* the caller's namespace */
+int cnet_netns_open_name(const char *name, struct cnet_netns **out); /* /run/netns/NAME */
+int cnet_netns_open_path(const char *path, struct cnet_netns **out);
+int cnet_netns_open_pid(pid_t pid, struct cnet_netns **out);    /* /proc/PID/ns/net */
+void cnet_netns_close(struct cnet_netns *ns);                   /* NULL is fine */
+
+/* Named namespaces, iproute2-compatible (`ip netns list/exec` see them and cnet sees theirs).
+ * add: creates a new namespace bound at /run/netns/NAME and opens it (-EEXIST if the name is
+ * taken; nothing is left behind on failure). delete: unbinds and removes the name (-ENOENT).
+ * attach: binds PID's namespace under NAME (like `ip netns attach`); detach = delete. */
+int cnet_netns_add(const char *name, struct cnet_netns **out);
+int cnet_netns_delete(const char *name);
+int cnet_netns_attach(const char *name, pid_t pid);
+/* Calls fn for each name in /run/netns, sorted; stops and returns fn's value if non-zero. */
+int cnet_netns_list(int (*fn)(const char *name, void *data), void *data);
+/* 0 when the name is usable as a file name in /run/netns, else -EINVAL or -ENAMETOOLONG. */
+int cnet_netns_check_name(const char *name);
+
+/* Facts. name/path are NULL/"" for a namespace opened by fd or the current one. */
+int cnet_netns_fd(const struct cnet_netns *ns);
+const char *cnet_netns_name(const struct cnet_netns *ns);
+const char *cnet_netns_path(const struct cnet_netns *ns);
+/* Kernel identity (device and inode of the nsfs file): equal for the same namespace. */
+void cnet_netns_ident(const struct cnet_netns *ns, dev_t *dev, ino_t *ino);
+
+/* The routing-netlink socket living in the namespace (opened with it, never NULL), and the
+ * nfnetlink one (opened on first use; 0 or -errno). */
+struct cnet_nl *cnet_netns_rtnl(struct cnet_netns *ns);
+int cnet_netns_nfnl(struct cnet_netns *ns, struct cnet_nl **out);
+
+/* Switches the calling thread into ns; *saved receives an fd of where it was (pass it to
+ * cnet_netns_leave, which switches back and closes it). Returns 0 or -errno. */
+int cnet_netns_enter(const struct cnet_netns *ns, int *saved);
+int cnet_netns_leave(int saved);
+
+/* The last error's extra text (the kernel's extended ACK), "" when none. Core calls on ns
+ * store it here; the buffer is CNET_ERRMSG_MAX bytes. */
+const char *cnet_netns_errmsg(const struct cnet_netns *ns);
+char *cnet_netns_errbuf(struct cnet_netns *ns);
+
+#endif

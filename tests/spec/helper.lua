@@ -1,0 +1,115 @@
+-- Shared by every spec: where the build is, and an independent view of the kernel through
+-- iproute2's JSON output (never through cnet itself).
+local H = {}
+
+H.source = os.getenv("CNET_SOURCE_DIR") or "."
+H.build = os.getenv("CNET_BUILD_DIR") or "build"
+H.bin = os.getenv("CNET_BIN") or (H.build .. "/cnet")
+
+-- Runs a shell command; returns its stdout (trailing newline removed), and raises if it fails.
+function H.sh(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1"))
+  local out = p:read("a")
+  local ok, _, code = p:close()
+  if not ok then error(("command failed (%s): %s\n%s"):format(tostring(code), cmd, out), 2) end
+  return (out:gsub("\n$", ""))
+end
+
+-- Runs a shell command; returns ok, output (does not raise).
+function H.try(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1"))
+  local out = p:read("a")
+  local ok = p:close()
+  return ok == true, out
+end
+
+-- Minimal JSON decoder for `ip -j` / `nft -j` output (objects, arrays, strings, numbers,
+-- true/false/null), so specs need no extra library.
+function H.json(text)
+  local pos = 1
+  local function ws() pos = text:find("[^ \t\r\n]", pos) or #text + 1 end
+  local value
+  local function str()
+    local out, i = {}, pos + 1
+    while true do
+      local c = text:sub(i, i)
+      if c == '"' then break end
+      if c == "\\" then
+        local e = text:sub(i + 1, i + 1)
+        if e == "u" then
+          out[#out + 1] = utf8.char(tonumber(text:sub(i + 2, i + 5), 16)); i = i + 6
+        else
+          out[#out + 1] = ({n = "\n", t = "\t", r = "\r", b = "\b", f = "\f"})[e] or e; i = i + 2
+        end
+      else
+        out[#out + 1] = c; i = i + 1
+      end
+    end
+    pos = i + 1
+    return table.concat(out)
+  end
+  function value()
+    ws()
+    local c = text:sub(pos, pos)
+    if c == "{" then
+      local t = {}; pos = pos + 1; ws()
+      if text:sub(pos, pos) == "}" then pos = pos + 1; return t end
+      while true do
+        ws(); local k = str(); ws(); pos = pos + 1 -- ':'
+        t[k] = value(); ws()
+        local d = text:sub(pos, pos); pos = pos + 1
+        if d == "}" then return t end
+      end
+    elseif c == "[" then
+      local t = {}; pos = pos + 1; ws()
+      if text:sub(pos, pos) == "]" then pos = pos + 1; return t end
+      while true do
+        t[#t + 1] = value(); ws()
+        local d = text:sub(pos, pos); pos = pos + 1
+        if d == "]" then return t end
+      end
+    elseif c == '"' then return str()
+    elseif text:sub(pos, pos + 3) == "true" then pos = pos + 4; return true
+    elseif text:sub(pos, pos + 4) == "false" then pos = pos + 5; return false
+    elseif text:sub(pos, pos + 3) == "null" then pos = pos + 4; return nil
+    else
+      local num = text:match("^-?%d+%.?%d*[eE]?[-+]?%d*", pos)
+      pos = pos + #num
+      return tonumber(num)
+    end
+  end
+  return value()
+end
+
+-- `ip -j ...` in the sandbox's own namespace, or in netns `ns` (a name) when given.
+function H.ipj(args, ns)
+  local pre = ns and ("ip -n " .. ns .. " -j ") or "ip -j "
+  return H.json(H.sh(pre .. args))
+end
+
+-- The link named `name` as iproute2 sees it, or nil.
+function H.iplink(name, ns)
+  local ok, out = H.try((ns and ("ip -n " .. ns) or "ip") .. " -j -d link show dev " .. name)
+  if not ok then return nil end
+  return H.json(out)[1]
+end
+
+-- Unique names so specs never collide with each other's leftovers.
+local counter = 0
+function H.name(prefix)
+  counter = counter + 1
+  return ("%s%d"):format(prefix or "t", counter)
+end
+
+-- Every spec file runs inside tests/sandbox.sh; refuse to touch a real host by mistake.
+function H.assert_sandboxed()
+  local f = assert(io.open("/proc/self/mountinfo"))
+  local info = f:read("a")
+  f:close()
+  assert(info:find("cnet%-sandbox"), "specs must run inside tests/sandbox.sh")
+end
+
+H.assert_sandboxed()
+package.loaded["helper"] = H
+_G.H = H
+return H
