@@ -57,7 +57,7 @@ static void push_addr(lua_State *L, const struct sockaddr_storage *sa) {
   lua_pushstring(L, buf);
 }
 
-/* ping(addr [, {timeout = 1, count = 1, ttl =}]) -> rtt (mean seconds), replies
+/* ping(addr [, {timeout = 1, count = 1, ttl =}]) -> rtt (seconds, the mean of the replies)
  *   or nil, reason [, address of who reported the error] */
 static int probe_ping(lua_State *L) {
   static const char *const known[] = {"timeout", "count", "ttl", NULL};
@@ -89,8 +89,7 @@ static int probe_ping(lua_State *L) {
   if (rc < 0) return lcnet_raise(L, rc, "ping", text, NULL);
   if (replies > 0) {
     lua_pushnumber(L, total / replies);
-    lua_pushinteger(L, replies);
-    return 2;
+    return 1;
   }
   lua_pushnil(L);
   lua_pushstring(L, cnet_probe_reason_name(last.reason));
