@@ -71,10 +71,9 @@ assert(body:find("^hello! the time right now is "), "the tutorial's greeting")
 
 step("ip netns pids " .. NS .. " | xargs kill")
 print("  pids: " .. table.concat(ns.pids(), " "))
-local signalled = ns.kill({wait = 2})
-ns.wait(pid, 2) -- collect the server (we started it)
-print(("  signalled %d, left: %s"):format(signalled, table.concat(ns.pids(), " ")))
-assert(#ns.pids() == 0, "no process left in " .. NS)
+local signalled, left = ns.kill({wait = 2}) -- SIGTERM, and collects what we started
+print(("  signalled %d, left %d"):format(signalled, left))
+assert(signalled == 1 and left == 0 and #ns.pids() == 0, "no process left in " .. NS)
 
 step("ip netns exec " .. NS .. " ping 198.51.100.1")
 ok, why = ns.ping("198.51.100.1")
