@@ -24,6 +24,13 @@ local REQUEST = "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n"
 
 local function step(text) print("\n== " .. text) end
 
+-- Prints what a call returned: "  nil, refused".
+local function show(...)
+  local t = table.pack(...)
+  for i = 1, t.n do t[i] = tostring(t[i]) end
+  print("  " .. table.concat(t, ", "))
+end
+
 local function find_hello()
   local env = os.getenv("CNET_HELLO")
   if env and env ~= "" then return env end
@@ -44,12 +51,12 @@ print("  server PID " .. pid)
 
 step("curl localhost:" .. PORT .. "   (from the host)")
 local ok, why = cnet.tcp_connect("127.0.0.1", PORT)
-print("  ", ok, why)
+show(ok, why)
 assert(ok == nil and why == "refused", "the host has nothing on port 8080: refused")
 
 step("ip netns exec " .. NS .. " curl localhost:" .. PORT .. "   (lo is down)")
 ok, why = ns.tcp_connect("127.0.0.1", PORT)
-print("  ", ok, why)
+show(ok, why)
 assert(ok == nil and why == "unreachable", "with lo down, 127.0.0.1 is unreachable")
 
 step("ip netns exec " .. NS .. " ip link set dev lo up")
@@ -77,7 +84,7 @@ assert(signalled == 1 and left == 0 and #ns.pids() == 0, "no process left in " .
 
 step("ip netns exec " .. NS .. " ping 198.51.100.1")
 ok, why = ns.ping("198.51.100.1")
-print("  ", ok, why)
+show(ok, why)
 assert(ok == nil and why == "unreachable", NS .. " has no route out: unreachable")
 
 print("\nok: refused from the host, unreachable with lo down, served with lo up, killed, no way out")

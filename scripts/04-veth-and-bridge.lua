@@ -33,6 +33,13 @@ local OUTSIDE = "198.51.100.1"
 
 local function step(text) print("\n== " .. text) end
 
+-- Prints what a call returned: "  nil, refused".
+local function show(...)
+  local t = table.pack(...)
+  for i = 1, t.n do t[i] = tostring(t[i]) end
+  print("  " .. table.concat(t, ", "))
+end
+
 local function show_links(links)
   for _, l in ipairs(links) do
     print(("  %d: %s%s  kind=%s up=%s operstate=%s%s"):format(l.index, l.name,
@@ -113,7 +120,7 @@ assert(connected.dev == BR and connected.protocol == "kernel" and connected.scop
 
 step("ping " .. GW)
 local rtt, why = cnet.ping(GW)
-print("  ", rtt, why)
+show(rtt, why)
 assert(rtt, "the host pings the bridge address")
 
 step("ip netns exec " .. NS .. " ip route show")
@@ -123,17 +130,17 @@ assert(connected.dev == VETH and connected.protocol == "kernel" and connected.sr
 
 step("ip netns exec " .. NS .. " ping 192.168.1.11")
 rtt, why = ns.ping("192.168.1.11")
-print("  ", rtt, why)
+show(rtt, why)
 assert(rtt, "the namespace pings its own address")
 
 step("ip netns exec " .. NS .. " ping " .. GW .. "   (across the veth pair and the bridge)")
 rtt, why = ns.ping(GW, {timeout = 2})
-print("  ", rtt, why)
+show(rtt, why)
 assert(rtt, "the namespace pings the bridge: " .. tostring(why))
 
 step("ip netns exec " .. NS .. " ping " .. OUTSIDE .. "   (no default route yet)")
 rtt, why = ns.ping(OUTSIDE)
-print("  ", rtt, why)
+show(rtt, why)
 assert(rtt == nil and why == "unreachable", "only 192.168.1.0/24 is routed: unreachable")
 
 -- The default route: packets now leave, but nothing comes back.
@@ -145,7 +152,7 @@ assert(default.via == GW and default.dev == VETH)
 
 step("ip netns exec " .. NS .. " ping " .. OUTSIDE .. "   (with the default route)")
 rtt, why = ns.ping(OUTSIDE, {timeout = 1})
-print("  ", rtt, why)
+show(rtt, why)
 assert(rtt == nil and why == "timeout", "out it goes, but no answer comes back: timeout")
 
 print("\nok: " .. NS .. " pings the bridge " .. GW .. "; the default route alone gets no answer")
