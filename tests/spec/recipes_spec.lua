@@ -49,8 +49,10 @@ local function route(dst, ns)
   end
 end
 
+-- Whether a process whose command line matches pattern runs (anchored, so that the shell
+-- running pgrep does not match itself).
 local function running(pattern)
-  return (H.try("pgrep -f " .. pattern))
+  return (H.try("pgrep -f '^" .. pattern .. "'"))
 end
 
 teardown(function() os.execute("rm -rf " .. tmpdir) end)
@@ -88,7 +90,7 @@ describe("the recipes in the tutorial's order, in one namespace", function()
     assert.are.equal("other", netns_names())
     assert.is_nil(H.iplink("cnet-docker0"))
     assert.is_nil(H.iplink("cnet-veth-box"))
-    assert.is_false(running("'sleep 600'"))
+    assert.is_false(running("sleep 600"))
   end)
 
   it("02 creates cool with only lo, down", function()
@@ -110,7 +112,7 @@ describe("the recipes in the tutorial's order, in one namespace", function()
     for _, f in ipairs(H.iplink("lo", "cool").flags) do up = up or f == "UP" end
     assert.is_true(up, "lo is up in cool")
     assert.are.equal("", H.sh("ip netns pids cool"))
-    assert.is_false(running("cnet-hello"))
+    assert.is_false(running("[^ ]*cnet-hello"))
   end)
 
   it("04 builds the veth pair, the bridge, addresses and routes; cool pings the bridge", function()
@@ -163,7 +165,7 @@ describe("each recipe alone under cnet --sandbox", function()
       local out = recipe(name, true)
       if name ~= "cleanup.lua" then assert.truthy(out:find("\nok: "), out) end
       assert.are.equal(before, H.sh("ip -o link show | wc -l") .. netns_names())
-      assert.is_false(running("cnet-hello"))
+      assert.is_false(running("[^ ]*cnet-hello"))
     end)
   end
 end)
