@@ -181,7 +181,7 @@ describe("cnet --sandbox", function()
 
   it("has an uplink, a default route and a host at 198.51.100.1 answering ping and HTTP", function()
     local code, out, err = cnet_run("--sandbox -e " .. q([[
-      print(assert(cnet.ping("198.51.100.1")))
+      print((assert(cnet.ping("198.51.100.1"))))
       local ok, reply = cnet.tcp_connect("198.51.100.1", 80, {send = "GET / HTTP/1.0\r\n\r\n"})
       print(ok, reply)
       os.execute("ip -j addr show dev uplink0; echo; ip -j route show default")]]))
