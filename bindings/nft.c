@@ -15,12 +15,10 @@ static int nft_transaction(lua_State *L) {
 /* The one-shot shortcuts: upvalue 2 is the op's index; a one-command transaction. */
 static int nft_oneshot(lua_State *L) {
   lcnet_ns(L);
-  int nargs = lua_gettop(L);
-  lnft_tx_push(L, lua_upvalueindex(1));
-  lua_insert(L, 1); /* the transaction at 1, the arguments from 2 */
-  (void)nargs;
-  lnft_ops[lua_tointeger(L, lua_upvalueindex(2))].fn(L, 1, 2);
-  lnft_tx_commit(L, 1);
+  lua_settop(L, 3); /* no op reads more than three arguments */
+  lnft_tx_push(L, lua_upvalueindex(1)); /* at 4, above the arguments */
+  lnft_ops[lua_tointeger(L, lua_upvalueindex(2))].fn(L, 4, 1);
+  lnft_tx_commit(L, 4);
   return 0;
 }
 

@@ -10,7 +10,8 @@ static const char *const families_hint = "(ip, ip6, inet, arp, bridge, netdev)";
 
 void lnft_ref(lua_State *L, int idx, const char *op, int want_name, int *family, char *table,
               char *name) {
-  const char *ref = luaL_checkstring(L, idx);
+  if (lua_type(L, idx) != LUA_TSTRING) luaL_typeerror(L, idx, "string");
+  const char *ref = lua_tostring(L, idx);
   int rc = cnet_nft_parse_ref(ref, want_name, family, table, name);
   if (rc == 0) return;
   if (rc == -EAFNOSUPPORT) {
@@ -383,9 +384,9 @@ static int tx_method(lua_State *L) {
   int txi = lua_upvalueindex(1);
   checktx(L, txi);
   int base = lua_rawequal(L, 1, txi) ? 2 : 1;
-  lua_pushvalue(L, txi);
-  lua_insert(L, 1); /* the transaction at 1, arguments shifted by one */
-  lnft_ops[lua_tointeger(L, lua_upvalueindex(2))].fn(L, 1, base + 1);
+  lua_settop(L, base + 2); /* no op reads more than three arguments */
+  lua_pushvalue(L, txi);   /* the transaction above them, so argument numbers stay right */
+  lnft_ops[lua_tointeger(L, lua_upvalueindex(2))].fn(L, base + 3, base);
   return 0;
 }
 

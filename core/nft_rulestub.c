@@ -143,7 +143,7 @@ int cnet_nftrule_decode(const struct nftnl_rule *r, const struct cnet_nftrule_de
       meta = nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY);
     } else if (strcmp(name, "payload") == 0) {
       off = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET);
-      mask = ~0u;
+      mask = htonl(~0u << (32 - 8 * nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN)));
     } else if (strcmp(name, "bitwise") == 0) {
       uint32_t len;
       memcpy(&mask, nftnl_expr_get(e, NFTNL_EXPR_BITWISE_MASK, &len), 4);
@@ -156,7 +156,9 @@ int cnet_nftrule_decode(const struct nftnl_rule *r, const struct cnet_nftrule_de
         meta = 0;
       } else {
         char a[INET_ADDRSTRLEN];
-        inet_ntop(AF_INET, d, a, sizeof a);
+        unsigned char ad[4] = {0};
+        memcpy(ad, d, len < 4 ? len : 4);
+        inet_ntop(AF_INET, ad, a, sizeof a);
         int plen = __builtin_popcount(mask);
         if (plen == 32) OUT("%sip %s %s", sep, off == 12 ? "saddr" : "daddr", a);
         else OUT("%sip %s %s/%d", sep, off == 12 ? "saddr" : "daddr", a, plen);
