@@ -58,3 +58,9 @@ int lcnet_raise(lua_State *L, int rc, const char *op, const char *object, const 
   luaL_setmetatable(L, LCNET_ERROR);
   return lua_error(L);
 }
+
+int lcnet_raise_thunk(lua_State *L) {
+  int err = (int)luaL_checkinteger(L, 1);
+  return lcnet_raise(L, err, luaL_checkstring(L, 2), luaL_optstring(L, 3, NULL),
+                     luaL_optstring(L, 4, NULL));
+}

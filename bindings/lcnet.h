@@ -28,6 +28,17 @@ struct cnet_netns *lcnet_tons(lua_State *L, int idx);
  * object and errmsg (the kernel's extended ACK text) may be NULL or "". */
 int lcnet_raise(lua_State *L, int rc, const char *op, const char *object, const char *errmsg);
 
+/* lcnet_raise as a Lua function (err, op, object, extack), to build an error object under
+ * lua_pcall and keep it as a value. */
+int lcnet_raise_thunk(lua_State *L);
+
+/* batch.c: cnet.batch. The hook runs in lcnet_ns: when a batch is active it attaches the
+ * namespace's routing socket to it and tags what the running call queues. */
+void lcnet_batch_init(lua_State *L);
+void lcnet_push_batch(lua_State *L);
+void lcnet_batch_hook(lua_State *L, struct cnet_netns *ns);
+void lcnet_note_op(lua_State *L, lua_CFunction f, const char *noun, const char *verb);
+
 /* Sets each function of fns into the table at the top of the stack, as a closure whose
  * upvalue 1 is the value at stack index ns (a namespace handle). */
 void lcnet_bind(lua_State *L, const luaL_Reg *fns, int ns);

@@ -1,7 +1,406 @@
-/* Placeholder until the link binding lands: it adds no functions yet. */
-#include "lcnet.h"
+/* cnet.link: list, get, add, set, delete. Links come back as plain tables. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <net/if.h>
+#include <linux/if_link.h>
+
+#include "cnet/link.h"
+#include "netarg.h"
+
+/* ---- results ---- */
+
+static void setstr(lua_State *L, const char *k, const char *v) {
+  lua_pushstring(L, v);
+  lua_setfield(L, -2, k);
+}
+static void setint(lua_State *L, const char *k, lua_Integer v) {
+  lua_pushinteger(L, v);
+  lua_setfield(L, -2, k);
+}
+
+static void push_mac(lua_State *L, const unsigned char *mac, unsigned len) {
+  char buf[32 * 3];
+  if (len > 32) len = 32;
+  /* each byte after the first takes 3 characters (":xx"), the first 2 */
+  for (unsigned i = 0; i < len; i++)
+    snprintf(buf + (i ? 3 * i - 1 : 0), 4, i ? ":%02x" : "%02x", mac[i]);
+  lua_pushlstring(L, buf, len ? 3 * len - 1 : 0);
+}
+
+/* Pushes the table describing one link (master left as master_index only). */
+static void push_link(lua_State *L, const struct cnet_link *l) {
+  lua_createtable(L, 0, 14);
+  setint(L, "index", l->index);
+  setstr(L, "name", l->name);
+  if (l->kind) setstr(L, "kind", l->kind);
+  setint(L, "mtu", l->mtu);
+  if (l->mac && l->mac_len > 0) {
+    push_mac(L, l->mac, l->mac_len);
+    lua_setfield(L, -2, "mac");
+  }
+  const char *names[32];
+  unsigned n = cnet_link_flag_names(l->flags, names);
+  lua_createtable(L, (int)n, 0);
+  for (unsigned i = 0; i < n; i++) {
+    lua_pushstring(L, names[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_setfield(L, -2, "flags");
+  lua_pushboolean(L, (l->flags & IFF_UP) != 0);
+  lua_setfield(L, -2, "up");
+  setstr(L, "operstate", cnet_link_operstate_name(l->operstate));
+  if (l->master > 0) setint(L, "master_index", l->master);
+  if (l->link > 0) {
+    setint(L, "link_index", l->link);
+    if (l->kind && strcmp(l->kind, "veth") == 0) setint(L, "peer_index", l->link);
+  }
+  if (l->link_netnsid >= 0) setint(L, "peer_netnsid", l->link_netnsid);
+}
+
+struct collect {
+  lua_State *L;
+  int list;   /* stack index of the result array */
+  int names;  /* stack index of index -> name */
+  int n;
+};
+
+static int collect_cb(const struct cnet_link *l, void *data) {
+  struct collect *c = data;
+  push_link(c->L, l);
+  lua_rawseti(c->L, c->list, ++c->n);
+  lua_pushstring(c->L, l->name);
+  lua_rawseti(c->L, c->names, l->index);
+  return 0;
+}
+
+static void collect_reset(void *data) {
+  struct collect *c = data;
+  lua_newtable(c->L);
+  lua_replace(c->L, c->list);
+  lua_newtable(c->L);
+  lua_replace(c->L, c->names);
+  c->n = 0;
+}
+
+/* Fills `master` (the name) of every link whose master is in the table at names. */
+static void name_masters(lua_State *L, int list, int names, int n) {
+  for (int i = 1; i <= n; i++) {
+    lua_rawgeti(L, list, i);
+    if (lua_getfield(L, -1, "master_index") == LUA_TNUMBER) {
+      lua_rawgeti(L, names, lua_tointeger(L, -1));
+      lua_setfield(L, -3, "master");
+    }
+    lua_pop(L, 2);
+  }
+}
+
+/* cnet.link.list() -> { link, ... } */
+static int link_list(lua_State *L) {
+  struct cnet_netns *ns = lcnet_ns(L);
+  lua_settop(L, 0);
+  lua_newtable(L);
+  lua_newtable(L);
+  struct collect c = {L, 1, 2, 0};
+  int rc = cnet_link_list(ns, collect_cb, collect_reset, &c);
+  if (rc < 0) return lcnet_raise(L, rc, "link.list", NULL, cnet_netns_errmsg(ns));
+  name_masters(L, 1, 2, c.n);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int one_cb(const struct cnet_link *l, void *data) {
+  push_link(data, l);
+  return 0;
+}
+
+/* Pushes the link given at stack index idx (name or index) of ns, master named. */
+static void push_one(lua_State *L, struct cnet_netns *ns, int idx, const char *op) {
+  int index = 0;
+  const char *name = NULL;
+  char label[24];
+  if (lua_type(L, idx) == LUA_TNUMBER) {
+    index = (int)luaL_checkinteger(L, idx);
+    snprintf(label, sizeof label, "%d", index);
+    name = label;
+    if (index <= 0) lcnet_raise(L, -ENODEV, op, name, NULL);
+  } else {
+    name = luaL_checkstring(L, idx);
+  }
+  int top = lua_gettop(L);
+  int rc = cnet_link_get(ns, index, index ? NULL : name, one_cb, L);
+  if (rc < 0) {
+    lua_settop(L, top);
+    lcnet_raise(L, rc, op, name, cnet_netns_errmsg(ns));
+  }
+  if (lua_getfield(L, -1, "master_index") == LUA_TNUMBER) {
+    char master[CNET_IFNAMSIZ];
+    if (cnet_link_name(ns, (int)lua_tointeger(L, -1), master) == 0) {
+      lua_pushstring(L, master);
+      lua_setfield(L, -3, "master");
+    }
+  }
+  lua_pop(L, 1);
+}
+
+/* cnet.link.get(name | index) -> link */
+static int link_get(lua_State *L) {
+  struct cnet_netns *ns = lcnet_ns(L);
+  luaL_argexpected(L, lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER, 1,
+                   "interface name or index");
+  push_one(L, ns, 1, "link.get");
+  return 1;
+}
+
+/* ---- requests ---- */
+
+static int parse_mac(const char *text, unsigned char *mac, unsigned *len) {
+  unsigned n = 0;
+  const char *p = text;
+  while (*p && n < 32) {
+    int hi, lo;
+    char c1 = p[0], c2 = p[1];
+    hi = (c1 >= '0' && c1 <= '9') ? c1 - '0' : (c1 | 32) >= 'a' && (c1 | 32) <= 'f' ? (c1 | 32) - 'a' + 10 : -1;
+    lo = (c2 >= '0' && c2 <= '9') ? c2 - '0' : (c2 | 32) >= 'a' && (c2 | 32) <= 'f' ? (c2 | 32) - 'a' + 10 : -1;
+    if (hi < 0 || lo < 0) return -EINVAL;
+    mac[n++] = (unsigned char)(hi << 4 | lo);
+    p += 2;
+    if (*p == ':') {
+      p++;
+      if (*p == '\0') return -EINVAL;
+    } else if (*p != '\0') {
+      return -EINVAL;
+    }
+  }
+  if (*p != '\0' || n == 0) return -EINVAL;
+  *len = n;
+  return 0;
+}
+
+static void check_name(lua_State *L, const char *name, const char *op, const char *object) {
+  int rc = cnet_link_check_name(name);
+  if (rc == -ENAMETOOLONG) {
+    lcnet_raise(L, -EINVAL, op, object, "interface name longer than 15 bytes");
+  } else if (rc < 0) {
+    char detail[64];
+    snprintf(detail, sizeof detail, "invalid interface name \"%.32s\"", name);
+    lcnet_raise(L, rc, op, object, detail);
+  }
+}
+
+/* mac = "aa:bb:.." option of the table at idx into buf. */
+static void opt_mac(lua_State *L, int idx, const char *key, const char *op, const char *object,
+                    unsigned char *buf, const unsigned char **mac, unsigned *len) {
+  const char *text = lcnet_opt_string(L, idx, key, NULL);
+  if (text == NULL) return;
+  if (parse_mac(text, buf, len) < 0) {
+    char detail[96];
+    snprintf(detail, sizeof detail, "invalid mac address \"%.40s\"", text);
+    lcnet_raise(L, -EINVAL, op, object, detail);
+  }
+  *mac = buf;
+}
+
+static uint32_t opt_mtu(lua_State *L, int idx, const char *key) {
+  lua_Integer mtu = lcnet_opt_integer(L, idx, key, 0);
+  if (mtu < 0 || mtu > 0xffffffffLL) {
+    lua_pushfstring(L, "field '%s': mtu out of range", key);
+    luaL_argerror(L, idx, lua_tostring(L, -1));
+  }
+  return (uint32_t)mtu;
+}
+
+/* master = name | index | false, resolved in ns (the namespace the link lives in). */
+static int opt_master(lua_State *L, int idx, struct cnet_netns *ns, const char *op,
+                      const char *object) {
+  int t = lua_getfield(L, idx, "master");
+  int master = 0;
+  if (t == LUA_TBOOLEAN) {
+    if (lua_toboolean(L, -1)) lcnet_field_error(L, idx, "master", "name, index or false");
+    master = -1;
+  } else if (t == LUA_TSTRING || t == LUA_TNUMBER) {
+    master = lcnet_ifindex(L, ns, -1, idx, op, object, "master");
+  } else if (t != LUA_TNIL) {
+    lcnet_field_error(L, idx, "master", "name, index or false");
+  }
+  lua_pop(L, 1);
+  return master;
+}
+
+/* netns = handle | name: pushes the handle (kept on the stack until the call returns). */
+static struct cnet_netns *opt_netns(lua_State *L, int idx, const char *key) {
+  if (lua_getfield(L, idx, key) == LUA_TNIL) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  struct cnet_netns *target = lcnet_tons(L, lua_gettop(L)); /* pushes the handle */
+  lua_remove(L, -2);
+  return target;
+}
+
+static const char *const link_types[] = {"veth", "bridge", "macvlan", "macvtap", "vxlan",
+                                         "dummy", "ipvlan", NULL};
+
+static uint32_t macvlan_mode(lua_State *L, int idx) {
+  static const char *const modes[] = {"private", "vepa", "bridge", "passthru", "source", NULL};
+  static const uint32_t values[] = {MACVLAN_MODE_PRIVATE, MACVLAN_MODE_VEPA, MACVLAN_MODE_BRIDGE,
+                                    MACVLAN_MODE_PASSTHRU, MACVLAN_MODE_SOURCE};
+  const char *m = lcnet_opt_string(L, idx, "mode", NULL);
+  if (m == NULL) return 0;
+  for (int i = 0; modes[i]; i++)
+    if (strcmp(m, modes[i]) == 0) return values[i];
+  return (uint32_t)luaL_argerror(L, idx, lua_pushfstring(L, "unknown macvlan mode '%s'", m));
+}
+
+static void only_for(lua_State *L, int idx, const char *type, const char *want,
+                     const char *const keys[]) {
+  if (strcmp(type, want) == 0 || (strcmp(want, "macvlan") == 0 && strcmp(type, "macvtap") == 0))
+    return;
+  for (int i = 0; keys[i]; i++) {
+    if (lua_getfield(L, idx, keys[i]) != LUA_TNIL)
+      luaL_argerror(L, idx, lua_pushfstring(L, "option '%s' is for type %s only", keys[i], want));
+    lua_pop(L, 1);
+  }
+}
+
+/* cnet.link.add{name=, type=, ...}: creates the link in one request. */
+static int link_add(lua_State *L) {
+  struct cnet_netns *ns = lcnet_ns(L);
+  static const char *const known[] = {"name", "type", "kind", "mtu", "mac", "master", "up",
+                                      "netns", "peer", "link", "mode", "id", "remote", "local",
+                                      "dstport", "dev", NULL};
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lcnet_check_options(L, 1, known);
+  const char *name = lcnet_opt_string(L, 1, "name", NULL);
+  if (name == NULL) luaL_argerror(L, 1, "field 'name' required");
+  const char *type = lcnet_opt_string(L, 1, "type", NULL);
+  if (type == NULL) type = lcnet_opt_string(L, 1, "kind", NULL);
+  if (type == NULL) luaL_argerror(L, 1, "field 'type' required");
+  int known_type = 0;
+  for (int i = 0; link_types[i] && !known_type; i++) known_type = strcmp(type, link_types[i]) == 0;
+  if (!known_type) luaL_argerror(L, 1, lua_pushfstring(L, "unknown link type '%s'", type));
+  static const char *const veth_keys[] = {"peer", NULL};
+  static const char *const macvlan_keys[] = {"mode", NULL};
+  static const char *const vxlan_keys[] = {"id", "remote", "local", "dstport", "dev", NULL};
+  only_for(L, 1, type, "veth", veth_keys);
+  only_for(L, 1, type, "macvlan", macvlan_keys);
+  only_for(L, 1, type, "vxlan", vxlan_keys);
+  check_name(L, name, "link.add", name);
+
+  struct cnet_link_req req;
+  cnet_link_req_init(&req);
+  req.name = name;
+  req.kind = type;
+  unsigned char mac[32], peer_mac[32];
+  req.mtu = opt_mtu(L, 1, "mtu");
+  opt_mac(L, 1, "mac", "link.add", name, mac, &req.mac, &req.mac_len);
+  req.up = lcnet_opt_bool(L, 1, "up", -1);
+  struct cnet_netns *target = opt_netns(L, 1, "netns"); /* handle pushed if given */
+  if (target) req.netns_fd = cnet_netns_fd(target);
+  req.master = opt_master(L, 1, target ? target : ns, "link.add", name);
+  if (req.master < 0) req.master = 0;
+
+  if (strcmp(type, "veth") == 0 && lua_getfield(L, 1, "peer") != LUA_TNIL) {
+    int p = lua_gettop(L);
+    if (lua_type(L, p) == LUA_TSTRING) {
+      req.peer_name = lua_tostring(L, p);
+    } else {
+      luaL_argexpected(L, lua_istable(L, p), 1, "field 'peer': table or name");
+      static const char *const peer_known[] = {"name", "netns", "mac", "mtu", "up", NULL};
+      lcnet_check_options(L, p, peer_known);
+      req.peer_name = lcnet_opt_string(L, p, "name", NULL);
+      struct cnet_netns *pns = opt_netns(L, p, "netns");
+      if (pns) req.peer_netns_fd = cnet_netns_fd(pns);
+      opt_mac(L, p, "mac", "link.add", name, peer_mac, &req.peer_mac, &req.peer_mac_len);
+      req.peer_mtu = opt_mtu(L, p, "mtu");
+      req.peer_up = lcnet_opt_bool(L, p, "up", -1);
+    }
+    if (req.peer_name) check_name(L, req.peer_name, "link.add", name);
+  }
+  if (strcmp(type, "macvlan") == 0 || strcmp(type, "macvtap") == 0 || strcmp(type, "ipvlan") == 0) {
+    if (lua_getfield(L, 1, "link") == LUA_TNIL)
+      luaL_argerror(L, 1, lua_pushfstring(L, "field 'link' required for type %s", type));
+    req.link = lcnet_ifindex(L, ns, -1, 1, "link.add", name, "link");
+    req.macvlan_mode = strcmp(type, "ipvlan") ? macvlan_mode(L, 1) : 0;
+  } else if (lua_getfield(L, 1, "link") != LUA_TNIL) {
+    luaL_argerror(L, 1, lua_pushfstring(L, "option 'link' is not for type %s", type));
+  }
+  if (strcmp(type, "vxlan") == 0) {
+    lua_Integer id = lcnet_opt_integer(L, 1, "id", -1);
+    if (id < 0 || id > 0xffffff) luaL_argerror(L, 1, "field 'id': VNI 0..16777215 required");
+    req.has_vni = 1;
+    req.vni = (uint32_t)id;
+    if (lua_getfield(L, 1, "remote") != LUA_TNIL)
+      lcnet_checkaddr(L, -1, 0, AF_UNSPEC, "link.add", name, &req.remote);
+    if (lua_getfield(L, 1, "local") != LUA_TNIL)
+      lcnet_checkaddr(L, -1, 0, AF_UNSPEC, "link.add", name, &req.local);
+    lua_Integer port = lcnet_opt_integer(L, 1, "dstport", 0);
+    if (port < 0 || port > 65535) luaL_argerror(L, 1, "field 'dstport': port out of range");
+    req.dstport = (uint16_t)port;
+    if (lua_getfield(L, 1, "dev") != LUA_TNIL)
+      req.link = lcnet_ifindex(L, ns, -1, 1, "link.add", name, "dev");
+  }
+  int rc = cnet_link_add(ns, &req);
+  if (rc < 0) return lcnet_raise(L, rc, "link.add", name, cnet_netns_errmsg(ns));
+  return 0;
+}
+
+/* cnet.link.set(dev, {up=, master=, mtu=, name=, mac=, netns=}) */
+static int link_set(lua_State *L) {
+  struct cnet_netns *ns = lcnet_ns(L);
+  static const char *const known[] = {"name", "mtu", "mac", "master", "up", "netns", NULL};
+  luaL_argexpected(L, lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER, 1,
+                   "interface name or index");
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  lcnet_check_options(L, 2, known);
+  int index = 0;
+  const char *dev;
+  if (lua_type(L, 1) == LUA_TNUMBER) {
+    index = lcnet_ifindex(L, ns, 1, 1, "link.set", NULL, "dev");
+    dev = lua_pushfstring(L, "%d", index);
+  } else {
+    dev = lua_tostring(L, 1);
+  }
+  struct cnet_link_req req;
+  cnet_link_req_init(&req);
+  unsigned char mac[32];
+  req.name = lcnet_opt_string(L, 2, "name", NULL);
+  if (req.name) check_name(L, req.name, "link.set", dev);
+  req.mtu = opt_mtu(L, 2, "mtu");
+  opt_mac(L, 2, "mac", "link.set", dev, mac, &req.mac, &req.mac_len);
+  req.up = lcnet_opt_bool(L, 2, "up", -1);
+  struct cnet_netns *target = opt_netns(L, 2, "netns");
+  if (target) req.netns_fd = cnet_netns_fd(target);
+  req.master = opt_master(L, 2, target ? target : ns, "link.set", dev);
+  int rc = cnet_link_set(ns, index, index ? NULL : dev, &req);
+  if (rc < 0) return lcnet_raise(L, rc, "link.set", dev, cnet_netns_errmsg(ns));
+  return 0;
+}
+
+/* cnet.link.delete(dev) */
+static int link_delete(lua_State *L) {
+  struct cnet_netns *ns = lcnet_ns(L);
+  luaL_argexpected(L, lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER, 1,
+                   "interface name or index");
+  int index = 0;
+  const char *dev;
+  if (lua_type(L, 1) == LUA_TNUMBER) {
+    index = (int)luaL_checkinteger(L, 1);
+    dev = lua_pushfstring(L, "%d", index);
+    if (index <= 0) return lcnet_raise(L, -ENODEV, "link.delete", dev, NULL);
+  } else {
+    dev = lua_tostring(L, 1);
+  }
+  int rc = cnet_link_delete(ns, index, index ? NULL : dev);
+  if (rc < 0) return lcnet_raise(L, rc, "link.delete", dev, cnet_netns_errmsg(ns));
+  return 0;
+}
 
 void lcnet_open_link(lua_State *L, int ns) {
-  (void)L;
-  (void)ns;
+  static const luaL_Reg fns[] = {{"list", link_list},     {"get", link_get},
+                                 {"add", link_add},       {"set", link_set},
+                                 {"delete", link_delete}, {NULL, NULL}};
+  lcnet_bind_sub(L, "link", fns, ns);
 }

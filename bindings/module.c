@@ -20,6 +20,7 @@ static void raise_fd_limit(void) {
 __attribute__((visibility("default"))) int luaopen_cnet(lua_State *L) {
   raise_fd_limit();
   lcnet_error_init(L);
+  lcnet_batch_init(L);
   lcnet_netns_init(L); /* pushes the netns submodule */
   struct cnet_netns *self;
   int rc = cnet_netns_open_current(&self);
@@ -29,6 +30,8 @@ __attribute__((visibility("default"))) int luaopen_cnet(lua_State *L) {
   lua_getiuservalue(L, -1, 1);
   lua_pushvalue(L, -3);
   lua_setfield(L, -2, "netns");
+  lcnet_push_batch(L);
+  lua_setfield(L, -2, "batch");
   lua_pushliteral(L, CNET_VERSION);
   lua_setfield(L, -2, "version");
   lua_pushvalue(L, -2);

@@ -6,22 +6,26 @@
 struct cnet_netns *lcnet_ns(lua_State *L) {
   lnetns *h = luaL_checkudata(L, lua_upvalueindex(1), LCNET_NETNS);
   if (h->ns == NULL) luaL_error(L, "cnet.netns is closed");
+  lcnet_batch_hook(L, h->ns);
   return h->ns;
 }
 
-void lcnet_bind(lua_State *L, const luaL_Reg *fns, int ns) {
+static void bind_all(lua_State *L, const luaL_Reg *fns, int ns, const char *noun) {
   ns = lua_absindex(L, ns);
   for (; fns->name != NULL; fns++) {
+    lcnet_note_op(L, fns->func, noun, fns->name);
     lua_pushvalue(L, ns);
     lua_pushcclosure(L, fns->func, 1);
     lua_setfield(L, -2, fns->name);
   }
 }
 
+void lcnet_bind(lua_State *L, const luaL_Reg *fns, int ns) { bind_all(L, fns, ns, NULL); }
+
 void lcnet_bind_sub(lua_State *L, const char *name, const luaL_Reg *fns, int ns) {
   ns = lua_absindex(L, ns);
   lua_newtable(L);
-  lcnet_bind(L, fns, ns);
+  bind_all(L, fns, ns, name);
   lua_setfield(L, -2, name);
 }
 

@@ -22,9 +22,26 @@ struct req {
   unsigned char expect;           /* an ACK or a dump end will come */
   unsigned char dump, done, intr;
   int err;
+  int tag;                        /* the batch's tag when it was queued (who asked for it) */
   cnet_nl_cb cb;
   void *data;
   char *errmsg;                   /* extended ACK text, allocated only when the kernel sends one */
+};
+
+struct failure {
+  int tag, err;
+  char *errmsg;
+};
+
+/* A deferred-send session over several sockets: see cnet_batch_* in nl.h. */
+struct cnet_batch {
+  struct cnet_nl **socks;         /* every socket attached, to detach them at the end */
+  unsigned nsocks, capsocks;
+  struct cnet_nl *last;           /* the socket holding queued requests, if any */
+  int tag;
+  struct failure *fails;
+  unsigned nfails, capfails;
+  unsigned sent;                  /* requests flushed so far */
 };
 
 struct cnet_nl {
@@ -38,7 +55,11 @@ struct cnet_nl {
   int flushed;                    /* results of the last flush are still readable */
   char *rbuf;
   size_t sndbuf;
+  struct cnet_batch *batch;       /* when set, requests without a reply callback are deferred */
 };
+
+static void detach(struct cnet_batch *b, struct cnet_nl *nl);
+static int defer(struct cnet_nl *nl);
 
 static void set_buf(int fd, int opt_force, int opt, int size) {
   /* FORCE ignores rmem_max/wmem_max but needs CAP_NET_ADMIN; fall back to the capped one. */
@@ -81,6 +102,10 @@ static void forget_results(struct cnet_nl *nl) {
 
 void cnet_nl_close(struct cnet_nl *nl) {
   if (nl == NULL) return;
+  if (nl->batch != NULL) { /* what it deferred is still owed to the kernel */
+    if (nl->batch->last == nl) cnet_batch_flush(nl->batch);
+    detach(nl->batch, nl);
+  }
   forget_results(nl);
   mnl_socket_close(nl->sock);
   free(nl->reqs);
@@ -142,6 +167,7 @@ static int queue(struct cnet_nl *nl, cnet_nl_cb cb, void *data, int dump) {
   r->expect = dump || (nlh->nlmsg_flags & NLM_F_ACK);
   r->cb = cb;
   r->data = data;
+  r->tag = nl->batch ? nl->batch->tag : 0;
   nl->len = nl->cur + NLMSG_ALIGN(nlh->nlmsg_len);
   nl->building = 0;
   return (int)nl->nreq++;
@@ -304,6 +330,12 @@ static void copy_errmsg(const struct cnet_nl *nl, int index, char *errmsg) {
 }
 
 int cnet_nl_talk(struct cnet_nl *nl, cnet_nl_cb cb, void *data, char *errmsg) {
+  if (errmsg) errmsg[0] = '\0';
+  if (nl->batch != NULL) {
+    if (cb == NULL) return defer(nl);
+    /* A request with a reply reads the kernel's state: apply what was deferred first. */
+    cnet_batch_flush(nl->batch);
+  }
   int idx = cnet_nl_queue(nl, cb, data);
   if (idx < 0) return idx;
   int rc = cnet_nl_flush(nl, 0);
@@ -316,6 +348,7 @@ int cnet_nl_talk(struct cnet_nl *nl, cnet_nl_cb cb, void *data, char *errmsg) {
 int cnet_nl_dump(struct cnet_nl *nl, cnet_nl_build build, cnet_nl_cb cb,
                  void (*reset)(void *data), void *data, char *errmsg) {
   if (errmsg) errmsg[0] = '\0';
+  if (nl->batch != NULL) cnet_batch_flush(nl->batch);
   if (cnet_nl_pending(nl) > 0) {
     int rc = cnet_nl_flush(nl, 0);
     if (rc < 0) {
@@ -338,4 +371,102 @@ int cnet_nl_dump(struct cnet_nl *nl, cnet_nl_build build, cnet_nl_cb cb,
     copy_errmsg(nl, idx, errmsg);
   }
   return rc;
+}
+
+/* ---- batches: deferred sends across sockets, failures kept per tag ---- */
+
+int cnet_batch_new(struct cnet_batch **out) {
+  *out = calloc(1, sizeof **out);
+  return *out == NULL ? -ENOMEM : 0;
+}
+
+static void detach(struct cnet_batch *b, struct cnet_nl *nl) {
+  for (unsigned i = 0; i < b->nsocks; i++)
+    if (b->socks[i] == nl) {
+      b->socks[i] = b->socks[--b->nsocks];
+      break;
+    }
+  if (b->last == nl) b->last = NULL;
+  nl->batch = NULL;
+}
+
+int cnet_nl_set_batch(struct cnet_nl *nl, struct cnet_batch *b) {
+  if (nl->batch == b) return 0;
+  if (nl->batch != NULL) {
+    if (nl->batch->last == nl) cnet_batch_flush(nl->batch);
+    detach(nl->batch, nl);
+  }
+  if (b == NULL) return 0;
+  if (b->nsocks == b->capsocks) {
+    unsigned cap = b->capsocks ? b->capsocks * 2 : 16;
+    struct cnet_nl **s = realloc(b->socks, cap * sizeof *s);
+    if (s == NULL) return -ENOMEM;
+    b->socks = s;
+    b->capsocks = cap;
+  }
+  b->socks[b->nsocks++] = nl;
+  nl->batch = b;
+  return 0;
+}
+
+void cnet_batch_set_tag(struct cnet_batch *b, int tag) { b->tag = tag; }
+
+static void record(struct cnet_batch *b, int tag, int err, const char *errmsg) {
+  if (b->nfails == b->capfails) {
+    unsigned cap = b->capfails ? b->capfails * 2 : 8;
+    struct failure *f = realloc(b->fails, cap * sizeof *f);
+    if (f == NULL) return; /* the first failures are kept; later ones are lost under ENOMEM */
+    b->fails = f;
+    b->capfails = cap;
+  }
+  struct failure *f = &b->fails[b->nfails++];
+  f->tag = tag;
+  f->err = err;
+  f->errmsg = errmsg && *errmsg ? strdup(errmsg) : NULL;
+}
+
+/* Queues the message being built on nl, first sending whatever another socket holds so that
+ * the kernel sees the requests in the order they were made. */
+static int defer(struct cnet_nl *nl) {
+  struct cnet_batch *b = nl->batch;
+  if (b->last != NULL && b->last != nl) cnet_batch_flush(b);
+  int idx = cnet_nl_queue(nl, NULL, NULL);
+  if (idx < 0) return idx;
+  b->last = nl;
+  /* Keep the send buffer and the ACKs of one send within bounds. */
+  if (cnet_nl_pending(nl) >= CHUNK_MSGS) cnet_batch_flush(b);
+  return 0;
+}
+
+int cnet_batch_flush(struct cnet_batch *b) {
+  struct cnet_nl *nl = b->last;
+  b->last = NULL;
+  if (nl == NULL || cnet_nl_pending(nl) == 0) return 0;
+  cnet_nl_flush(nl, 0);
+  for (unsigned i = 0; i < nl->nreq; i++) {
+    const struct req *r = &nl->reqs[i];
+    if (r->err != 0) record(b, r->tag, r->err, r->errmsg);
+  }
+  b->sent += nl->nreq;
+  return b->nfails ? b->fails[0].err : 0;
+}
+
+unsigned cnet_batch_sent(const struct cnet_batch *b) { return b->sent; }
+unsigned cnet_batch_failures(const struct cnet_batch *b) { return b->nfails; }
+
+int cnet_batch_failure(const struct cnet_batch *b, unsigned i, int *tag, const char **errmsg) {
+  if (i >= b->nfails) return 0;
+  *tag = b->fails[i].tag;
+  *errmsg = b->fails[i].errmsg ? b->fails[i].errmsg : "";
+  return b->fails[i].err;
+}
+
+void cnet_batch_free(struct cnet_batch *b) {
+  if (b == NULL) return;
+  cnet_batch_flush(b);
+  while (b->nsocks > 0) detach(b, b->socks[0]);
+  for (unsigned i = 0; i < b->nfails; i++) free(b->fails[i].errmsg);
+  free(b->fails);
+  free(b->socks);
+  free(b);
 }

@@ -66,6 +66,28 @@ typedef int (*cnet_nl_build)(struct cnet_nl *nl, void *data);
 int cnet_nl_dump(struct cnet_nl *nl, cnet_nl_build build, cnet_nl_cb cb,
                  void (*reset)(void *data), void *data, char *errmsg);
 
+/* Batches: deferred sending across sockets.
+ * A socket attached to a batch queues every cnet_nl_talk request that has no reply callback
+ * and returns 0 at once; the requests go out many per sendmsg when the batch is flushed, when
+ * the next deferred request is for another socket (so the kernel sees them in program order),
+ * or when a request that reads (a callback, a dump) needs the kernel up to date. Failures are
+ * kept with the tag that was current when each request was queued (cnet_batch_set_tag), so
+ * they can be reported against the line that made them. A failed request does not stop the
+ * ones sent with it. */
+struct cnet_batch;
+int cnet_batch_new(struct cnet_batch **out);
+/* Flushes, detaches every socket, frees. NULL is fine. */
+void cnet_batch_free(struct cnet_batch *b);
+/* Attaches nl to b (NULL: detaches, flushing what nl deferred). 0 or -ENOMEM. */
+int cnet_nl_set_batch(struct cnet_nl *nl, struct cnet_batch *b);
+void cnet_batch_set_tag(struct cnet_batch *b, int tag);
+/* Sends what is deferred; returns 0 or the error of the first failure recorded so far. */
+int cnet_batch_flush(struct cnet_batch *b);
+/* Requests sent so far, failures recorded so far, and failure i (its error, tag, text). */
+unsigned cnet_batch_sent(const struct cnet_batch *b);
+unsigned cnet_batch_failures(const struct cnet_batch *b);
+int cnet_batch_failure(const struct cnet_batch *b, unsigned i, int *tag, const char **errmsg);
+
 uint32_t cnet_nl_portid(const struct cnet_nl *nl);
 int cnet_nl_fd(const struct cnet_nl *nl);
 

@@ -1,0 +1,54 @@
+-- Shared helpers of cnet's bench scripts (bench/cnet/*.lua).
+-- Each script states the API it needs with need(); a missing function ends the
+-- script with exit status 77, which bench/run reports as "skipped: missing
+-- API", so the bench keeps running while cnet is still being built.
+local M = {}
+
+M.cnet = rawget(_G, "cnet") or require("cnet")
+
+-- need("netns.add", "link.set", ...): exit 77 unless every cnet.<path> exists.
+function M.need(...)
+  for _, path in ipairs({...}) do
+    local v = M.cnet
+    for part in path:gmatch("[^.]+") do
+      v = type(v) == "table" and v[part] or nil
+    end
+    if v == nil then
+      io.stderr:write("missing API: cnet." .. path .. "\n")
+      os.exit(77)
+    end
+  end
+end
+
+-- Address of container i (1-based), as every containers(N) peer uses it.
+function M.addr(i)
+  local h = i + 1
+  return ("10.200.%d.%d"):format(h >> 8, h & 255)
+end
+
+-- Address i of rules(M): 10.0.0.0 + i.
+function M.rule_addr(i)
+  return ("10.%d.%d.%d"):format((i >> 16) & 255, (i >> 8) & 255, i & 255)
+end
+
+-- The one masquerade rule of containers(N), in nft's syntax (issue 3's
+-- declarative form).
+function M.masquerade()
+  M.cnet.nft.apply{
+    table = "ip cnet",
+    chains = {
+      postrouting = {type = "nat", hook = "postrouting", priority = "srcnat",
+        "ip saddr 10.200.0.0/16 masquerade"},
+    },
+  }
+end
+
+-- Removing that table again.  The shape of table deletion is not settled yet
+-- (issue 3); this is the one place to adjust.
+function M.unmasquerade()
+  M.cnet.nft.delete{table = "ip cnet"}
+end
+
+M.nft_needs = {"nft.apply", "nft.delete"}
+
+return M

@@ -1,0 +1,43 @@
+-- containers(N) with cnet's explicit batch form: the same calls as
+-- containers.lua, inside cnet.batch(), so they go many per sendmsg.
+--   cnet containers_batch.lua setup|teardown N
+package.path = (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/?.lua;" .. package.path
+local arg = (select("#", ...) > 0) and {...} or arg
+if arg == nil then io.stderr:write("missing API: script arguments (arg)\n") os.exit(77) end
+local B = require("benchlib")
+local cnet = B.cnet
+local phase, n = arg[1], assert(tonumber(arg[2]), "usage: containers_batch.lua setup|teardown N")
+
+if phase == "setup" then
+  B.need("batch", "netns.add", "link.add", "link.set", "addr.add", "route.add", "sysctl.set",
+    table.unpack(B.nft_needs))
+  local handles = {}
+  cnet.batch(function()
+    cnet.link.add{name = "br0", type = "bridge"}
+    cnet.link.set("br0", {up = true})
+    cnet.addr.add("br0", "10.200.0.1/16")
+    for i = 1, n do
+      local ns = cnet.netns.add("c" .. i)
+      handles[i] = ns
+      ns.link.set("lo", {up = true})
+      cnet.link.add{name = "veth" .. i, type = "veth", peer = {name = "eth0", netns = ns}}
+      cnet.link.set("veth" .. i, {up = true, master = "br0"})
+      ns.link.set("eth0", {up = true})
+      ns.addr.add("eth0", B.addr(i) .. "/16")
+      ns.route.add{dst = "default", via = "10.200.0.1"}
+    end
+  end)
+  for _, ns in ipairs(handles) do ns.close() end
+  cnet.sysctl.set("net.ipv4.ip_forward", 1)
+  B.masquerade()
+else
+  B.need("batch", "netns.delete", "link.delete", "sysctl.set", table.unpack(B.nft_needs))
+  cnet.batch(function()
+    for i = 1, n do
+      cnet.netns.delete("c" .. i)
+    end
+    cnet.link.delete("br0")
+  end)
+  B.unmasquerade()
+  cnet.sysctl.set("net.ipv4.ip_forward", 0)
+end

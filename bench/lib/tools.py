@@ -1,0 +1,223 @@
+"""The workloads and the tools that run them: what each tool executes for a
+given size, and what it needs to be there."""
+import glob
+import os
+import shutil
+import subprocess
+
+BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(BENCH)
+PY = '/usr/bin/python3'
+CBIN = os.path.join(ROOT, 'build', 'bench-c')
+
+SIZES = {
+    'containers': [10, 100, 500],
+    'rules': [1000, 10000],
+    'dump-links': [1000],
+    'dump-routes': [10000],
+    'startup': [0],
+}
+QUICK_SIZES = {
+    'containers': [10],
+    'rules': [1000],
+    'dump-links': [100],
+    'dump-routes': [1000],
+    'startup': [0],
+}
+GROUPS = {  # --only names to workloads
+    'containers': ['containers'],
+    'rules': ['rules', 'rules-set'],
+    'dump': ['dump-links', 'dump-routes'],
+    'startup': ['startup'],
+}
+
+
+def b(*parts):
+    return os.path.join(BENCH, *parts)
+
+
+# --- prerequisites: each returns None when met, else the reason -------------
+
+def need_cmds(*cmds):
+    def check():
+        missing = [c for c in cmds if shutil.which(c) is None]
+        return 'missing command: ' + ', '.join(missing) if missing else None
+    return check
+
+
+def need_pyroute2():
+    if not os.path.exists(PY):
+        return 'no %s' % PY
+    r = subprocess.run([PY, '-c', 'import pyroute2'], capture_output=True)
+    return None if r.returncode == 0 else 'pyroute2 does not import under %s (apt-get install python3-pyroute2)' % PY
+
+
+def need_cni():
+    path = os.environ.get('CNI_PATH', '/usr/lib/cni')
+    missing = [p for p in ('bridge', 'host-local', 'loopback') if not os.access(os.path.join(path, p), os.X_OK)]
+    if missing:
+        return 'CNI plugins missing in %s: %s (apt-get install containernetworking-plugins)' % (path, ', '.join(missing))
+    return need_cmds('ip', 'nft')()
+
+
+_cbuild = {}
+
+
+def need_cpeers():
+    """Build the C peers with their own Makefile (not the main build)."""
+    if 'reason' not in _cbuild:
+        r = subprocess.run(['make', '-s', '-C', b('c'), 'OUT=' + CBIN], capture_output=True, text=True)
+        _cbuild['reason'] = None if r.returncode == 0 else 'C peers do not build: ' + (r.stderr.strip().splitlines() or ['?'])[-1]
+    return _cbuild['reason']
+
+
+def cnet_command():
+    """argv prefix that runs a Lua script with cnet loaded, or None."""
+    env = os.environ.get('CNET')
+    if env:
+        return [env] if os.access(env, os.X_OK) else None
+    exe = os.path.join(ROOT, 'build', 'cnet')
+    if os.access(exe, os.X_OK):
+        return [exe]
+    return None
+
+
+def cnet_module_dir():
+    for so in [os.path.join(ROOT, 'build', 'cnet.so')] + glob.glob(os.path.join(ROOT, 'build', '*', 'cnet.so')):
+        if os.path.exists(so):
+            return os.path.dirname(so)
+    return None
+
+
+def need_cnet():
+    if cnet_command() is None and (cnet_module_dir() is None or shutil.which('lua5.4') is None):
+        return 'cnet not built (no $CNET, build/cnet or build/cnet.so)'
+    return None
+
+
+def cnet_script(script, *args):
+    cmd = cnet_command()
+    if cmd is not None:
+        return cmd + [b('cnet', script)] + [str(a) for a in args]
+    return ['lua5.4', b('cnet', 'run.lua'), b('cnet', script)] + [str(a) for a in args]
+
+
+def cnet_env():
+    d = cnet_module_dir()
+    return {'LUA_CPATH': os.path.join(d, '?.so') + ';;'} if d and cnet_command() is None else {}
+
+
+# --- the tools ---------------------------------------------------------------
+
+class Tool:
+    """name: shown in the table; phases(size) -> list of phase dicts;
+    prep(size) -> untimed commands; needs: prerequisite check; max_size:
+    skip larger sizes (with the reason in why_max)."""
+
+    def __init__(self, name, phases, needs, prep=None, max_size=None, why_max='', env=None, check=None):
+        self.name, self.phases, self.needs = name, phases, needs
+        self.prep = prep or (lambda size: [])
+        self.max_size, self.why_max = max_size, why_max
+        self.env = env or (lambda: {})
+        self.check = check
+
+
+def containers_phases(setup, teardown):
+    def phases(n):
+        return [
+            {'name': 'setup', 'argv': setup(n), 'check': [b('lib', 'check.sh'), 'containers', str(n)]},
+            {'name': 'teardown', 'argv': teardown(n), 'wait_free': True},
+        ]
+    return phases
+
+
+def sh(script):
+    return lambda phase: (lambda n: ['bash', b(script), phase, str(n)])
+
+
+def containers_tools():
+    mnl = os.path.join(CBIN, 'mnl-containers')
+    tools = [
+        Tool('cnet', containers_phases(lambda n: cnet_script('containers.lua', 'setup', n),
+                                       lambda n: cnet_script('containers.lua', 'teardown', n)),
+             need_cnet, env=cnet_env),
+        Tool('cnet (batch)', containers_phases(lambda n: cnet_script('containers_batch.lua', 'setup', n),
+                                               lambda n: cnet_script('containers_batch.lua', 'teardown', n)),
+             need_cnet, env=cnet_env),
+        Tool('raw libmnl', containers_phases(lambda n: [mnl, 'setup', str(n)],
+                                             lambda n: [mnl, 'teardown', str(n)]), need_cpeers),
+        Tool('raw libmnl, veth-first teardown', containers_phases(lambda n: [mnl, 'setup', str(n)],
+                                                                  lambda n: [mnl, 'teardown-links', str(n)]),
+             need_cpeers),
+        Tool('ip -batch', containers_phases(sh('ip/containers-batch.sh')('setup'),
+                                            sh('ip/containers-batch.sh')('teardown')),
+             need_cmds('ip', 'nft')),
+        Tool('ip -n script', containers_phases(sh('ip/containers-n.sh')('setup'),
+                                               sh('ip/containers-n.sh')('teardown')),
+             need_cmds('ip', 'nft', 'sysctl')),
+        Tool('ip netns exec script', containers_phases(sh('ip/containers-exec.sh')('setup'),
+                                                       sh('ip/containers-exec.sh')('teardown')),
+             need_cmds('ip', 'nft', 'sysctl')),
+        Tool('pyroute2 (fast)', containers_phases(lambda n: [PY, b('pyroute2', 'containers_fast.py'), 'setup', str(n)],
+                                                  lambda n: [PY, b('pyroute2', 'containers_fast.py'), 'teardown', str(n)]),
+             need_pyroute2),
+        Tool('pyroute2 (plain)', containers_phases(lambda n: [PY, b('pyroute2', 'containers.py'), 'setup', str(n)],
+                                                   lambda n: [PY, b('pyroute2', 'containers.py'), 'teardown', str(n)]),
+             need_pyroute2),
+        Tool('CNI bridge', containers_phases(sh('cni/containers.sh')('setup'), sh('cni/containers.sh')('teardown')),
+             need_cni),
+    ]
+    return tools
+
+
+def rules_tools(form):
+    nftnl = os.path.join(CBIN, 'nftnl-rules')
+
+    def one(argv):
+        return lambda m: [{'name': 'load', 'argv': argv(m),
+                           'check': [b('lib', 'check.sh'), 'rules', form, str(m)]}]
+    tools = [
+        Tool('cnet', one(lambda m: cnet_script('rules.lua', form, m)), need_cnet, env=cnet_env),
+        Tool('raw libnftnl', one(lambda m: [nftnl, form, str(m)]), need_cpeers),
+        Tool('nft -f', one(lambda m: ['nft', '-f', '/tmp/ruleset.nft']), need_cmds('nft'),
+             prep=lambda m: [['sh', '-c', '%s %s %d > /tmp/ruleset.nft' % (b('nft', 'ruleset.sh'), form, m)]]),
+        Tool('nft commands', one(lambda m: ['bash', b('nft', 'rules-cmds.sh'), form, str(m)]), need_cmds('nft'),
+             max_size=1000, why_max='one nft process per rule: minutes at this size'),
+    ]
+    if form == 'rules':
+        tools.append(Tool('pyroute2', one(lambda m: [PY, b('pyroute2', 'rules.py'), str(m)]), need_pyroute2))
+    return tools
+
+
+def dump_tools(what):
+    prep = lambda k: [[b('lib', 'dump-prep.sh'), what, str(k)]]  # noqa: E731
+    one = lambda argv: (lambda k: [{'name': 'list', 'argv': argv}])  # noqa: E731
+    ipobj = 'link' if what == 'links' else 'route'
+    return [
+        Tool('cnet', one(cnet_script('dump.lua', what)), need_cnet, prep=prep, env=cnet_env),
+        Tool('ip -j', one(['ip', '-j', ipobj, 'show']), need_cmds('ip'), prep=prep),
+        Tool('pyroute2', one([PY, b('pyroute2', 'dump.py'), what]), need_pyroute2, prep=prep),
+    ]
+
+
+def startup_tools():
+    one = lambda argv: (lambda k: [{'name': 'start', 'argv': argv}])  # noqa: E731
+    cmd = cnet_command()
+    cnet_argv = (cmd + ['-e', '']) if cmd else ['false']
+    return [
+        Tool('cnet', one(cnet_argv), lambda: None if cnet_command() else 'no cnet host binary (build/cnet or $CNET)'),
+        Tool('lua5.4', one(['lua5.4', '-e', '']), need_cmds('lua5.4')),
+        Tool('python3 + import pyroute2', one([PY, '-c', 'import pyroute2']), need_pyroute2),
+    ]
+
+
+def workloads():
+    """workload name -> (size key, unit, tools)"""
+    return {
+        'containers': ('containers', 'N', containers_tools()),
+        'rules': ('rules', 'M', rules_tools('rules')),
+        'rules-set': ('rules', 'M', rules_tools('set')),
+        'dump-links': ('dump-links', 'K', dump_tools('links')),
+        'dump-routes': ('dump-routes', 'K', dump_tools('routes')),
+        'startup': ('startup', '', startup_tools()),
+    }

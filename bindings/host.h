@@ -1,0 +1,32 @@
+/* Shared by the files of the host binary `cnet` (main.c, repl.c, sandbox.c), never by the
+ * module: these need readline and process-wide state (signals, namespaces). */
+#ifndef CNET_HOST_H
+#define CNET_HOST_H
+
+#include <lua.h>
+
+#define HOST_NAME "cnet"
+#ifndef CNET_VERSION
+#define CNET_VERSION "0.0.0"
+#endif
+
+/* main.c: calls the function below narg arguments on the stack with a traceback-adding
+ * message handler and Ctrl-C turned into a Lua error; returns the lua_pcall status. */
+int host_docall(lua_State *L, int narg, int nres);
+/* main.c: prints the error message at the top of the stack (when status != LUA_OK) as
+ * "cnet: message" on stderr and pops it; returns status. */
+int host_report(lua_State *L, int status);
+
+/* repl.c: reads, evaluates and prints until end of input; history in ~/.cnet_history. */
+void host_repl(lua_State *L);
+
+/* sandbox.c: moves the process into a throwaway sandbox (new PID, network and mount
+ * namespaces, private /proc and /run/netns). Returns 0 in the sandboxed child, which is PID 1
+ * of its namespace; the parent never returns: it waits for the child and exits with its
+ * status. On failure returns -errno and *what names the step that failed. */
+int host_sandbox_enter(const char **what);
+/* sandbox.c: builds the sandbox's network with the cnet API (loopback, the `internet`
+ * namespace, uplink, default route, hello server); returns a lua_pcall status. */
+int host_sandbox_build(lua_State *L);
+
+#endif

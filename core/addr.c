@@ -1,0 +1,227 @@
+/* Interface addresses: see include/cnet/addr.h. */
+#include "cnet/addr.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+
+void cnet_addr_req_init(struct cnet_addr_req *req) {
+  memset(req, 0, sizeof *req);
+  req->scope = -1;
+}
+
+int cnet_addr_parse(const struct nlmsghdr *nlh, struct cnet_addr *out) {
+  memset(out, 0, sizeof *out);
+  out->valid = out->preferred = 0xffffffffu;
+  if (nlh->nlmsg_type != RTM_NEWADDR || nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(struct ifaddrmsg))
+    return -EINVAL;
+  const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+  out->family = ifa->ifa_family;
+  out->index = (int)ifa->ifa_index;
+  out->prefix = ifa->ifa_prefixlen;
+  out->scope = ifa->ifa_scope;
+  out->flags = ifa->ifa_flags;
+  size_t alen = cnet_ipaddr_len(ifa->ifa_family);
+  if (alen == 0) return -EINVAL;
+  const void *local = NULL, *address = NULL;
+  const struct nlattr *a;
+  mnl_attr_for_each(a, nlh, sizeof *ifa) {
+    uint16_t len = mnl_attr_get_payload_len(a);
+    switch (mnl_attr_get_type(a)) {
+    case IFA_LOCAL: if (len >= alen) local = mnl_attr_get_payload(a); break;
+    case IFA_ADDRESS: if (len >= alen) address = mnl_attr_get_payload(a); break;
+    case IFA_BROADCAST: if (len >= alen) out->broadcast = mnl_attr_get_payload(a); break;
+    case IFA_LABEL:
+      if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0) out->label = mnl_attr_get_str(a);
+      break;
+    case IFA_FLAGS: if (len >= 4) out->flags = mnl_attr_get_u32(a); break;
+    case IFA_CACHEINFO:
+      if (len >= sizeof(struct ifa_cacheinfo)) {
+        const struct ifa_cacheinfo *ci = mnl_attr_get_payload(a);
+        out->valid = ci->ifa_valid;
+        out->preferred = ci->ifa_prefered;
+      }
+      break;
+    default: break;
+    }
+  }
+  out->address = local ? local : address;
+  if (local && address && memcmp(local, address, alen) != 0) out->peer = address;
+  return out->address ? 0 : -EINVAL;
+}
+
+int cnet_addr_build(struct nlmsghdr *nlh, size_t room, const struct cnet_addr_req *req) {
+  int fam = req->addr.family;
+  size_t alen = cnet_ipaddr_len(fam);
+  if (alen == 0) return -EINVAL;
+  if (req->broadcast && fam != AF_INET) return -EINVAL;
+  if (req->broadcast == 1 && req->brd.family != AF_INET) return -EINVAL;
+  if (req->label && strlen(req->label) >= 16) return -EINVAL;
+  size_t limit = nlh->nlmsg_len + room;
+  if (nlh->nlmsg_len + MNL_ALIGN(sizeof(struct ifaddrmsg)) > limit) return -EMSGSIZE;
+  struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
+  ifa->ifa_family = (uint8_t)fam;
+  ifa->ifa_prefixlen = req->addr.prefix;
+  ifa->ifa_index = (uint32_t)req->index;
+  ifa->ifa_scope = req->scope >= 0 ? (uint8_t)req->scope : 0;
+  int ok = mnl_attr_put_check(nlh, limit, IFA_LOCAL, alen, req->addr.bytes) &&
+           mnl_attr_put_check(nlh, limit, IFA_ADDRESS, alen, req->addr.bytes);
+  if (ok && req->broadcast) {
+    struct cnet_ipaddr brd = req->brd;
+    if (req->broadcast == 2) cnet_ipaddr_host_bits(&req->addr, &brd);
+    ok = mnl_attr_put_check(nlh, limit, IFA_BROADCAST, alen, brd.bytes);
+  }
+  if (ok && req->label) ok = mnl_attr_put_strz_check(nlh, limit, IFA_LABEL, req->label);
+  if (ok && req->has_lifetime) {
+    struct ifa_cacheinfo ci = {.ifa_prefered = req->preferred, .ifa_valid = req->valid};
+    ok = mnl_attr_put_check(nlh, limit, IFA_CACHEINFO, sizeof ci, &ci);
+  }
+  return ok ? 0 : -EMSGSIZE;
+}
+
+static int talk(struct cnet_netns *ns, uint16_t type, uint16_t flags,
+                const struct cnet_addr_req *req) {
+  struct cnet_nl *nl = cnet_netns_rtnl(ns);
+  char *err = cnet_netns_errbuf(ns);
+  err[0] = '\0';
+  struct nlmsghdr *nlh = cnet_nl_msg(nl, type, flags | NLM_F_ACK);
+  if (nlh == NULL) return -ENOMEM;
+  int rc = cnet_addr_build(nlh, cnet_nl_room(nl), req);
+  if (rc < 0) {
+    cnet_nl_cancel(nl);
+    return rc;
+  }
+  return cnet_nl_talk(nl, NULL, NULL, err);
+}
+
+int cnet_addr_add(struct cnet_netns *ns, const struct cnet_addr_req *req, int replace) {
+  return talk(ns, RTM_NEWADDR, NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL), req);
+}
+
+int cnet_addr_delete(struct cnet_netns *ns, const struct cnet_addr_req *req) {
+  return talk(ns, RTM_DELADDR, 0, req);
+}
+
+struct filter {
+  int family, index;
+  cnet_addr_fn fn;
+  void *data;
+};
+
+static int each_cb(const struct nlmsghdr *nlh, void *data) {
+  struct filter *f = data;
+  struct cnet_addr a;
+  if (cnet_addr_parse(nlh, &a) < 0) return MNL_CB_OK;
+  if ((f->family != AF_UNSPEC && a.family != f->family) || (f->index > 0 && a.index != f->index))
+    return MNL_CB_OK;
+  int rc = f->fn(&a, f->data);
+  if (rc != 0) return rc < 0 ? rc : -ECANCELED;
+  return MNL_CB_OK;
+}
+
+static int build_dump(struct cnet_nl *nl, void *data) {
+  struct filter *f = data;
+  struct nlmsghdr *nlh = cnet_nl_msg(nl, RTM_GETADDR, NLM_F_DUMP);
+  if (nlh == NULL) return -ENOMEM;
+  struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
+  ifa->ifa_family = (uint8_t)f->family; /* the kernel filters by family even without strict checks */
+  return 0;
+}
+
+int cnet_addr_list(struct cnet_netns *ns, int family, int index, cnet_addr_fn fn,
+                   void (*reset)(void *data), void *data) {
+  struct filter f = {family, index, fn, data};
+  char *err = cnet_netns_errbuf(ns);
+  err[0] = '\0';
+  return cnet_nl_dump(cnet_netns_rtnl(ns), build_dump, each_cb, reset, &f, err);
+}
+
+/* Flushing: collect the addresses first (a dump cannot be interleaved with requests on the
+ * same socket), then queue one RTM_DELADDR per address and send them together. */
+struct collected {
+  struct cnet_addr_req *v;
+  unsigned n, cap;
+  int oom;
+};
+
+static int collect(const struct cnet_addr *a, void *data) {
+  struct collected *c = data;
+  if (c->n == c->cap) {
+    unsigned cap = c->cap ? c->cap * 2 : 16;
+    struct cnet_addr_req *v = realloc(c->v, cap * sizeof *v);
+    if (v == NULL) return -ENOMEM;
+    c->v = v;
+    c->cap = cap;
+  }
+  struct cnet_addr_req *r = &c->v[c->n++];
+  cnet_addr_req_init(r);
+  r->index = a->index;
+  r->addr.family = a->family;
+  r->addr.prefix = a->prefix;
+  memcpy(r->addr.bytes, a->address, cnet_ipaddr_len(a->family));
+  return 0;
+}
+
+static void collect_reset(void *data) { ((struct collected *)data)->n = 0; }
+
+int cnet_addr_flush(struct cnet_netns *ns, int family, int index, unsigned *count) {
+  if (count) *count = 0;
+  if (index <= 0) return -EINVAL;
+  struct collected c = {0};
+  int rc = cnet_addr_list(ns, family, index, collect, collect_reset, &c);
+  struct cnet_nl *nl = cnet_netns_rtnl(ns);
+  char *err = cnet_netns_errbuf(ns);
+  for (unsigned i = 0; rc == 0 && i < c.n; i++) {
+    struct nlmsghdr *nlh = cnet_nl_msg(nl, RTM_DELADDR, NLM_F_ACK);
+    if (nlh == NULL) { rc = -ENOMEM; break; }
+    rc = cnet_addr_build(nlh, cnet_nl_room(nl), &c.v[i]);
+    if (rc < 0) { cnet_nl_cancel(nl); break; }
+    int q = cnet_nl_queue(nl, NULL, NULL);
+    if (q < 0) rc = q;
+  }
+  if (rc == 0 && c.n > 0) {
+    rc = cnet_nl_flush(nl, 0);
+    unsigned removed = 0;
+    for (unsigned i = 0; i < c.n; i++) {
+      const char *m;
+      int r = cnet_nl_result(nl, i, &m);
+      /* Deleting an IPv4 primary also removes its secondaries: those answer EADDRNOTAVAIL. */
+      if (r == 0) removed++;
+      else if (r == -EADDRNOTAVAIL) continue;
+      else if (rc == 0 || rc == -EADDRNOTAVAIL) {
+        rc = r;
+        strncpy(err, m, CNET_ERRMSG_MAX - 1);
+        err[CNET_ERRMSG_MAX - 1] = '\0';
+      }
+    }
+    if (rc == -EADDRNOTAVAIL) rc = 0;
+    /* Deleting an IPv4 primary takes its secondaries along: count what is gone. */
+    if (count) *count = rc == 0 ? c.n : removed;
+  } else if (rc < 0 && cnet_nl_pending(nl) > 0) {
+    (void)cnet_nl_flush(nl, 0); /* empty the queue: the next caller must not inherit it */
+  }
+  free(c.v);
+  return rc;
+}
+
+static const struct {
+  uint8_t scope;
+  const char *name;
+} scopes[] = {{RT_SCOPE_UNIVERSE, "global"}, {RT_SCOPE_SITE, "site"}, {RT_SCOPE_LINK, "link"},
+              {RT_SCOPE_HOST, "host"}, {RT_SCOPE_NOWHERE, "nowhere"}};
+
+const char *cnet_scope_name(uint8_t scope) {
+  for (size_t i = 0; i < sizeof scopes / sizeof scopes[0]; i++)
+    if (scopes[i].scope == scope) return scopes[i].name;
+  return NULL;
+}
+
+int cnet_scope_parse(const char *name) {
+  if (strcmp(name, "universe") == 0) return RT_SCOPE_UNIVERSE;
+  for (size_t i = 0; i < sizeof scopes / sizeof scopes[0]; i++)
+    if (strcmp(scopes[i].name, name) == 0) return scopes[i].scope;
+  return -EINVAL;
+}

@@ -1,0 +1,105 @@
+/* Network links (RTM_*LINK): decode, build, list, get, add, set, delete. */
+#ifndef CNET_LINK_H
+#define CNET_LINK_H
+
+#include <stdint.h>
+#include <libmnl/libmnl.h>
+
+#include "cnet/ipaddr.h"
+#include "cnet/netns.h"
+
+#define CNET_IFNAMSIZ 16 /* IFNAMSIZ: names are at most 15 bytes */
+
+/* One link as the kernel describes it. Pointers point into the netlink message given to
+ * cnet_link_parse and live only as long as it. */
+struct cnet_link {
+  int index;
+  const char *name;
+  const char *kind;          /* IFLA_INFO_KIND ("veth", "bridge", ...), NULL for none */
+  uint32_t mtu;
+  uint32_t flags;            /* IFF_* */
+  const unsigned char *mac;  /* IFLA_ADDRESS, mac_len bytes; NULL when absent */
+  unsigned mac_len;
+  uint8_t operstate;         /* IF_OPER_* */
+  int master;                /* ifindex of the master, 0 for none */
+  int link;                  /* IFLA_LINK (veth peer, lower device), 0 for none */
+  int link_netnsid;          /* IFLA_LINK_NETNSID: the peer's namespace id, -1 for none */
+};
+
+/* Decodes an RTM_NEWLINK message. Returns 0 or -EINVAL (not a link message). */
+int cnet_link_parse(const struct nlmsghdr *nlh, struct cnet_link *out);
+
+/* What to create or change. Zero the struct (cnet_link_req_init), then fill what applies;
+ * fields left at their "unset" value are not sent. */
+struct cnet_link_req {
+  const char *name;          /* add: the new name; set: a new name (rename) */
+  const char *kind;          /* add only: "veth", "bridge", "macvlan", "vxlan" */
+  uint32_t mtu;              /* 0: unset */
+  const unsigned char *mac;  /* NULL: unset */
+  unsigned mac_len;
+  int master;                /* ifindex; 0: unset; -1: no master (set only) */
+  int up;                    /* -1: unset, 0: down, 1: up */
+  int netns_fd;              /* -1: unset; else create in / move to that namespace */
+  int link;                  /* lower device ifindex (macvlan; vxlan's dev), 0: unset */
+  /* veth */
+  const char *peer_name;     /* NULL: the kernel picks vethN */
+  int peer_netns_fd;         /* -1: the peer lives where the link does */
+  const unsigned char *peer_mac;
+  unsigned peer_mac_len;
+  uint32_t peer_mtu;
+  int peer_up;               /* -1 / 0 / 1 */
+  /* macvlan: MACVLAN_MODE_*, 0 unset */
+  uint32_t macvlan_mode;
+  /* vxlan */
+  int has_vni;
+  uint32_t vni;
+  struct cnet_ipaddr remote, local; /* family 0: unset */
+  uint16_t dstport;          /* host order; 0: unset (the kernel's default) */
+};
+void cnet_link_req_init(struct cnet_link_req *req);
+
+/* Fills an RTM_NEWLINK request, its header already made by the caller (nlmsg_type and flags
+ * are left alone): the ifinfomsg (index, up flags) and every attribute the request sets.
+ * `index` is the link to change (0 to create, or to name it by req->name... see
+ * cnet_link_set). Returns 0, -EINVAL (bad field), -ENAMETOOLONG, or -EMSGSIZE when `room`
+ * bytes are not enough. */
+int cnet_link_build(struct nlmsghdr *nlh, size_t room, int index, const struct cnet_link_req *req);
+
+/* 0 when name is a valid interface name (1..15 bytes, no '/', ':' or whitespace, not "." or
+ * ".."), -ENAMETOOLONG when too long, -EINVAL otherwise. */
+int cnet_link_check_name(const char *name);
+
+/* Listing: fn is called for each link; a non-zero return stops the dump and is returned.
+ * reset (may be NULL) is called before a retried (interrupted) dump, so fn's data can
+ * forget what it collected. Returns 0 or -errno; the kernel's text in cnet_netns_errbuf. */
+typedef int (*cnet_link_fn)(const struct cnet_link *link, void *data);
+int cnet_link_list(struct cnet_netns *ns, cnet_link_fn fn, void (*reset)(void *data),
+                   void *data);
+
+/* One link, by index (when > 0) or by name. -ENODEV when missing. */
+int cnet_link_get(struct cnet_netns *ns, int index, const char *name, cnet_link_fn fn,
+                  void *data);
+/* Name to index, and index to name (name: CNET_IFNAMSIZ bytes). -ENODEV when missing. */
+int cnet_link_index(struct cnet_netns *ns, const char *name, int *index);
+int cnet_link_name(struct cnet_netns *ns, int index, char *name);
+
+/* Creates a link (req->kind required; req->master must be an index in the namespace the
+ * link is created in). Everything given (mtu, mac, master, up, peer) goes in the one
+ * RTM_NEWLINK, so the kernel either makes the whole link or nothing. -EEXIST when the name
+ * is taken, -EOPNOTSUPP for a kind the kernel does not know. */
+int cnet_link_add(struct cnet_netns *ns, const struct cnet_link_req *req);
+/* Changes the link `index` (or, when index is 0, the link named `name`) in one request:
+ * rename, mtu, mac, master/nomaster, up/down, namespace. */
+int cnet_link_set(struct cnet_netns *ns, int index, const char *name,
+                  const struct cnet_link_req *req);
+/* Deletes the link `index` (or named `name` when index is 0). A veth's peer goes with it. */
+int cnet_link_delete(struct cnet_netns *ns, int index, const char *name);
+
+/* Names of IFF_* flags and IF_OPER_* states (lowercase states, uppercase flags as ip prints
+ * them). cnet_link_flag_name returns NULL for an unnamed bit. */
+const char *cnet_link_flag_name(uint32_t bit);
+/* The names of the bits set in flags, in the order ip prints them; returns how many. */
+unsigned cnet_link_flag_names(uint32_t flags, const char *names[32]);
+const char *cnet_link_operstate_name(uint8_t state);
+
+#endif

@@ -1,0 +1,370 @@
+/* Links: see include/cnet/link.h. */
+#include "cnet/link.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+
+
+void cnet_link_req_init(struct cnet_link_req *req) {
+  memset(req, 0, sizeof *req);
+  req->up = -1;
+  req->peer_up = -1;
+  req->netns_fd = -1;
+  req->peer_netns_fd = -1;
+}
+
+int cnet_link_check_name(const char *name) {
+  if (name == NULL || *name == '\0') return -EINVAL;
+  if (strlen(name) >= CNET_IFNAMSIZ) return -ENAMETOOLONG;
+  if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) return -EINVAL;
+  for (const char *p = name; *p; p++)
+    if (*p == '/' || *p == ':' || *p == ' ' || *p == '\t' || *p == '\n') return -EINVAL;
+  return 0;
+}
+
+/* ---- decoding ---- */
+
+static void parse_linkinfo(const struct nlattr *info, struct cnet_link *out) {
+  const struct nlattr *a;
+  mnl_attr_for_each_nested(a, info) {
+    if (mnl_attr_get_type(a) == IFLA_INFO_KIND && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+      out->kind = mnl_attr_get_str(a);
+  }
+}
+
+static uint32_t get_u32(const struct nlattr *a, uint32_t dflt) {
+  return mnl_attr_get_payload_len(a) >= 4 ? mnl_attr_get_u32(a) : dflt;
+}
+
+int cnet_link_parse(const struct nlmsghdr *nlh, struct cnet_link *out) {
+  memset(out, 0, sizeof *out);
+  out->link_netnsid = -1;
+  if (nlh->nlmsg_type != RTM_NEWLINK || nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(struct ifinfomsg))
+    return -EINVAL;
+  const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+  out->index = ifi->ifi_index;
+  out->flags = ifi->ifi_flags;
+  const struct nlattr *a;
+  mnl_attr_for_each(a, nlh, sizeof *ifi) {
+    switch (mnl_attr_get_type(a)) {
+    case IFLA_IFNAME:
+      if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0) out->name = mnl_attr_get_str(a);
+      break;
+    case IFLA_MTU: out->mtu = get_u32(a, 0); break;
+    case IFLA_ADDRESS:
+      out->mac = mnl_attr_get_payload(a);
+      out->mac_len = mnl_attr_get_payload_len(a);
+      break;
+    case IFLA_OPERSTATE:
+      if (mnl_attr_get_payload_len(a) >= 1) out->operstate = mnl_attr_get_u8(a);
+      break;
+    case IFLA_MASTER: out->master = (int)get_u32(a, 0); break;
+    case IFLA_LINK: out->link = (int)get_u32(a, 0); break;
+    case IFLA_LINK_NETNSID:
+      if (mnl_attr_get_payload_len(a) >= 4) out->link_netnsid = (int)mnl_attr_get_u32(a);
+      break;
+    case IFLA_LINKINFO: parse_linkinfo(a, out); break;
+    default: break;
+    }
+  }
+  if (out->name == NULL) return -EINVAL;
+  if (out->link == out->index) out->link = 0; /* ordinary devices point at themselves */
+  return 0;
+}
+
+/* ---- building ---- */
+
+struct room {
+  struct nlmsghdr *nlh;
+  size_t limit; /* total bytes the message may reach */
+  int full;
+};
+
+static void put(struct room *r, uint16_t type, size_t len, const void *data) {
+  if (!r->full && !mnl_attr_put_check(r->nlh, r->limit, type, len, data)) r->full = 1;
+}
+static void put_u32(struct room *r, uint16_t type, uint32_t v) { put(r, type, sizeof v, &v); }
+static void put_str(struct room *r, uint16_t type, const char *s) { put(r, type, strlen(s) + 1, s); }
+static struct nlattr *nest(struct room *r, uint16_t type) {
+  if (r->full) return NULL;
+  struct nlattr *n = mnl_attr_nest_start_check(r->nlh, r->limit, type);
+  if (n == NULL) r->full = 1;
+  return n;
+}
+static void nest_end(struct room *r, struct nlattr *n) {
+  if (!r->full && n != NULL) mnl_attr_nest_end(r->nlh, n);
+}
+
+static void put_ifinfo(struct room *r, int index, int up) {
+  if (r->full || r->nlh->nlmsg_len + MNL_ALIGN(sizeof(struct ifinfomsg)) > r->limit) {
+    r->full = 1;
+    return;
+  }
+  struct ifinfomsg *ifi = (void *)((char *)r->nlh + r->nlh->nlmsg_len);
+  memset(ifi, 0, MNL_ALIGN(sizeof *ifi));
+  r->nlh->nlmsg_len += MNL_ALIGN(sizeof *ifi);
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = index;
+  if (up >= 0) {
+    ifi->ifi_change = IFF_UP;
+    ifi->ifi_flags = up ? IFF_UP : 0;
+  }
+}
+
+static void put_veth(struct room *r, const struct cnet_link_req *req) {
+  struct nlattr *peer = nest(r, VETH_INFO_PEER);
+  put_ifinfo(r, 0, req->peer_up);
+  if (req->peer_name) put_str(r, IFLA_IFNAME, req->peer_name);
+  if (req->peer_netns_fd >= 0) put_u32(r, IFLA_NET_NS_FD, (uint32_t)req->peer_netns_fd);
+  if (req->peer_mtu) put_u32(r, IFLA_MTU, req->peer_mtu);
+  if (req->peer_mac) put(r, IFLA_ADDRESS, req->peer_mac_len, req->peer_mac);
+  nest_end(r, peer);
+}
+
+static void put_vxlan(struct room *r, const struct cnet_link_req *req) {
+  if (req->has_vni) put_u32(r, IFLA_VXLAN_ID, req->vni);
+  if (req->remote.family == AF_INET) put(r, IFLA_VXLAN_GROUP, 4, req->remote.bytes);
+  if (req->remote.family == AF_INET6) put(r, IFLA_VXLAN_GROUP6, 16, req->remote.bytes);
+  if (req->local.family == AF_INET) put(r, IFLA_VXLAN_LOCAL, 4, req->local.bytes);
+  if (req->local.family == AF_INET6) put(r, IFLA_VXLAN_LOCAL6, 16, req->local.bytes);
+  if (req->link > 0) put_u32(r, IFLA_VXLAN_LINK, (uint32_t)req->link);
+  /* The kernel's own default port is the pre-IANA 8472; cnet defaults to 4789. */
+  uint16_t port = htons(req->dstport ? req->dstport : 4789);
+  put(r, IFLA_VXLAN_PORT, sizeof port, &port);
+}
+
+int cnet_link_build(struct nlmsghdr *nlh, size_t room, int index, const struct cnet_link_req *req) {
+  int rc;
+  if (req->name && (rc = cnet_link_check_name(req->name)) < 0) return rc;
+  if (req->peer_name && (rc = cnet_link_check_name(req->peer_name)) < 0) return rc;
+  if (req->kind && strlen(req->kind) == 0) return -EINVAL;
+  if ((req->mac && (req->mac_len == 0 || req->mac_len > 32)) ||
+      (req->peer_mac && (req->peer_mac_len == 0 || req->peer_mac_len > 32)))
+    return -EINVAL;
+  struct room r = {nlh, nlh->nlmsg_len + room, 0};
+  put_ifinfo(&r, index, req->up);
+  if (req->name) put_str(&r, IFLA_IFNAME, req->name);
+  if (req->mtu) put_u32(&r, IFLA_MTU, req->mtu);
+  if (req->mac) put(&r, IFLA_ADDRESS, req->mac_len, req->mac);
+  if (req->master) put_u32(&r, IFLA_MASTER, req->master < 0 ? 0 : (uint32_t)req->master);
+  if (req->netns_fd >= 0) put_u32(&r, IFLA_NET_NS_FD, (uint32_t)req->netns_fd);
+  int vxlan = req->kind && strcmp(req->kind, "vxlan") == 0;
+  if (req->link > 0 && !vxlan) put_u32(&r, IFLA_LINK, (uint32_t)req->link);
+  if (req->kind) {
+    struct nlattr *info = nest(&r, IFLA_LINKINFO);
+    put_str(&r, IFLA_INFO_KIND, req->kind);
+    int veth = strcmp(req->kind, "veth") == 0;
+    int macvlan = strcmp(req->kind, "macvlan") == 0 || strcmp(req->kind, "macvtap") == 0;
+    if (veth || vxlan || (macvlan && req->macvlan_mode)) {
+      struct nlattr *data = nest(&r, IFLA_INFO_DATA);
+      if (veth) put_veth(&r, req);
+      if (vxlan) put_vxlan(&r, req);
+      if (macvlan) put_u32(&r, IFLA_MACVLAN_MODE, req->macvlan_mode);
+      nest_end(&r, data);
+    }
+    nest_end(&r, info);
+  }
+  return r.full ? -EMSGSIZE : 0;
+}
+
+/* ---- talking to the kernel ---- */
+
+struct each {
+  cnet_link_fn fn;
+  void *data;
+  int found;
+};
+
+static int each_cb(const struct nlmsghdr *nlh, void *data) {
+  struct each *e = data;
+  struct cnet_link l;
+  if (cnet_link_parse(nlh, &l) < 0) return MNL_CB_OK;
+  e->found++;
+  if (e->fn == NULL) return MNL_CB_OK;
+  int rc = e->fn(&l, e->data);
+  if (rc != 0) return rc < 0 ? rc : -ECANCELED;
+  return MNL_CB_OK;
+}
+
+static int put_skip_stats(struct cnet_nl *nl, struct nlmsghdr *nlh) {
+  if (!mnl_attr_put_u32_check(nlh, nlh->nlmsg_len + cnet_nl_room(nl), IFLA_EXT_MASK,
+                              RTEXT_FILTER_SKIP_STATS))
+    return -EMSGSIZE;
+  return 0;
+}
+
+static int build_dump(struct cnet_nl *nl, void *data) {
+  (void)data;
+  struct nlmsghdr *nlh = cnet_nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
+  if (nlh == NULL) return -ENOMEM;
+  struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
+  ifi->ifi_family = AF_UNSPEC;
+  return put_skip_stats(nl, nlh);
+}
+
+int cnet_link_list(struct cnet_netns *ns, cnet_link_fn fn, void (*reset)(void *data),
+                   void *data) {
+  struct each e = {fn, data, 0};
+  struct cnet_nl *nl = cnet_netns_rtnl(ns);
+  char *err = cnet_netns_errbuf(ns);
+  err[0] = '\0';
+  return cnet_nl_dump(nl, build_dump, each_cb, reset, &e, err);
+}
+
+/* Starts an RTM_GETLINK/NEWLINK/DELLINK naming the link by index or by name. */
+static struct nlmsghdr *start_named(struct cnet_nl *nl, uint16_t type, uint16_t flags,
+                                    int index, const char *name, int *rc) {
+  *rc = 0;
+  if (index <= 0) {
+    if ((*rc = cnet_link_check_name(name)) < 0) {
+      if (*rc == -EINVAL || *rc == -ENAMETOOLONG) *rc = -ENODEV; /* no such link can exist */
+      return NULL;
+    }
+  }
+  struct nlmsghdr *nlh = cnet_nl_msg(nl, type, flags);
+  if (nlh == NULL) {
+    *rc = -ENOMEM;
+    return NULL;
+  }
+  return nlh;
+}
+
+int cnet_link_get(struct cnet_netns *ns, int index, const char *name, cnet_link_fn fn,
+                  void *data) {
+  struct cnet_nl *nl = cnet_netns_rtnl(ns);
+  char *err = cnet_netns_errbuf(ns);
+  err[0] = '\0';
+  int rc;
+  struct nlmsghdr *nlh = start_named(nl, RTM_GETLINK, 0, index, name, &rc);
+  if (nlh == NULL) return rc;
+  struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = index > 0 ? index : 0;
+  if (index <= 0) mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+  if ((rc = put_skip_stats(nl, nlh)) < 0) {
+    cnet_nl_cancel(nl);
+    return rc;
+  }
+  struct each e = {fn, data, 0};
+  rc = cnet_nl_talk(nl, each_cb, &e, err);
+  if (rc == 0 && e.found == 0) rc = -ENODEV;
+  return rc;
+}
+
+static int index_cb(const struct cnet_link *l, void *data) {
+  *(int *)data = l->index;
+  return 0;
+}
+
+int cnet_link_index(struct cnet_netns *ns, const char *name, int *index) {
+  *index = 0;
+  return cnet_link_get(ns, 0, name, index_cb, index);
+}
+
+static int name_cb(const struct cnet_link *l, void *data) {
+  strncpy(data, l->name, CNET_IFNAMSIZ - 1);
+  ((char *)data)[CNET_IFNAMSIZ - 1] = '\0';
+  return 0;
+}
+
+int cnet_link_name(struct cnet_netns *ns, int index, char *name) {
+  name[0] = '\0';
+  if (index <= 0) return -ENODEV;
+  return cnet_link_get(ns, index, NULL, name_cb, name);
+}
+
+int cnet_link_add(struct cnet_netns *ns, const struct cnet_link_req *req) {
+  struct cnet_nl *nl = cnet_netns_rtnl(ns);
+  char *err = cnet_netns_errbuf(ns);
+  err[0] = '\0';
+  if (req->kind == NULL || req->name == NULL) return -EINVAL;
+  struct nlmsghdr *nlh = cnet_nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+  if (nlh == NULL) return -ENOMEM;
+  int rc = cnet_link_build(nlh, cnet_nl_room(nl), 0, req);
+  if (rc < 0) {
+    cnet_nl_cancel(nl);
+    return rc;
+  }
+  return cnet_nl_talk(nl, NULL, NULL, err);
+}
+
+int cnet_link_set(struct cnet_netns *ns, int index, const char *name,
+                  const struct cnet_link_req *req) {
+  struct cnet_nl *nl = cnet_netns_rtnl(ns);
+  char *err = cnet_netns_errbuf(ns);
+  err[0] = '\0';
+  int rc;
+  if (req->kind != NULL) return -EINVAL;
+  /* A rename puts the new name in IFLA_IFNAME, so the link must be named by index. */
+  if (index <= 0 && req->name != NULL) {
+    if ((rc = cnet_link_index(ns, name, &index)) < 0) return rc;
+  }
+  struct nlmsghdr *nlh = start_named(nl, RTM_NEWLINK, NLM_F_ACK, index, name, &rc);
+  if (nlh == NULL) return rc;
+  if (index <= 0) {
+    struct cnet_link_req byname = *req;
+    byname.name = name;
+    rc = cnet_link_build(nlh, cnet_nl_room(nl), 0, &byname);
+  } else {
+    rc = cnet_link_build(nlh, cnet_nl_room(nl), index, req);
+  }
+  if (rc < 0) {
+    cnet_nl_cancel(nl);
+    return rc;
+  }
+  return cnet_nl_talk(nl, NULL, NULL, err);
+}
+
+int cnet_link_delete(struct cnet_netns *ns, int index, const char *name) {
+  struct cnet_nl *nl = cnet_netns_rtnl(ns);
+  char *err = cnet_netns_errbuf(ns);
+  err[0] = '\0';
+  int rc;
+  struct nlmsghdr *nlh = start_named(nl, RTM_DELLINK, NLM_F_ACK, index, name, &rc);
+  if (nlh == NULL) return rc;
+  struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = index > 0 ? index : 0;
+  if (index <= 0) mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+  return cnet_nl_talk(nl, NULL, NULL, err);
+}
+
+/* ---- names ---- */
+
+/* The order ip prints them in, with RUNNING (which ip leaves out) after UP. */
+static const struct {
+  uint32_t bit;
+  const char *name;
+} flag_names[] = {
+  {IFF_LOOPBACK, "LOOPBACK"}, {IFF_BROADCAST, "BROADCAST"}, {IFF_POINTOPOINT, "POINTOPOINT"},
+  {IFF_MULTICAST, "MULTICAST"}, {IFF_NOARP, "NOARP"}, {IFF_ALLMULTI, "ALLMULTI"},
+  {IFF_PROMISC, "PROMISC"}, {IFF_NOTRAILERS, "NOTRAILERS"}, {IFF_DEBUG, "DEBUG"},
+  {IFF_DYNAMIC, "DYNAMIC"}, {IFF_AUTOMEDIA, "AUTOMEDIA"}, {IFF_PORTSEL, "PORTSEL"},
+  {IFF_MASTER, "MASTER"}, {IFF_SLAVE, "SLAVE"}, {IFF_UP, "UP"}, {IFF_RUNNING, "RUNNING"},
+  {1u << 16, "LOWER_UP"}, {1u << 17, "DORMANT"}, {1u << 18, "ECHO"},
+};
+
+const char *cnet_link_flag_name(uint32_t bit) {
+  for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++)
+    if (flag_names[i].bit == bit) return flag_names[i].name;
+  return NULL;
+}
+
+unsigned cnet_link_flag_names(uint32_t flags, const char *names[32]) {
+  unsigned n = 0;
+  for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++)
+    if (flags & flag_names[i].bit) names[n++] = flag_names[i].name;
+  return n;
+}
+
+const char *cnet_link_operstate_name(uint8_t state) {
+  static const char *const names[] = {"unknown", "notpresent", "down", "lowerlayerdown",
+                                      "testing", "dormant", "up"};
+  return state < sizeof names / sizeof names[0] ? names[state] : "unknown";
+}

@@ -1,0 +1,277 @@
+-- cnet.link: list, get, add, set, delete, checked against `ip -j -d link`.
+local cnet = require "cnet"
+
+local function has(list, v)
+  for _, x in ipairs(list or {}) do if x == v then return true end end
+  return false
+end
+
+local function linknames(ns)
+  local names = {}
+  for _, l in ipairs(H.ipj("link show", ns)) do names[#names + 1] = l.ifname end
+  table.sort(names)
+  return table.concat(names, " ")
+end
+
+describe("cnet.link.list", function()
+  it("reports every link with the fields ip sees", function()
+    local br = H.name("lbr")
+    H.sh("ip link add " .. br .. " type bridge && ip link set " .. br .. " mtu 1400 up")
+    local mine
+    local list = cnet.link.list()
+    assert.are.equal(#H.ipj("link show"), #list)
+    for _, l in ipairs(list) do if l.name == br then mine = l end end
+    local ip = H.iplink(br)
+    assert.are.equal(ip.ifindex, mine.index)
+    assert.are.equal("bridge", mine.kind)
+    assert.are.equal(1400, mine.mtu)
+    assert.are.equal(ip.address, mine.mac)
+    assert.is_true(mine.up)
+    assert.is_true(has(mine.flags, "UP"))
+    for _, f in ipairs(ip.flags) do assert.is_true(has(mine.flags, f), f) end
+    assert.is_true(has(mine.flags, "RUNNING")) -- ip leaves RUNNING out; cnet shows it
+    assert.are.equal(ip.operstate:lower(), mine.operstate)
+    H.sh("ip link del " .. br)
+  end)
+
+  it("names the master and the veth peer's index and namespace id", function()
+    local nsname, br, a = H.name("lns"), H.name("lbr"), H.name("lva")
+    local ns <close> = cnet.netns.add(nsname)
+    H.sh(("ip link add %s type bridge && ip link add %s type veth peer name pv netns %s && ip link set %s master %s")
+      :format(br, a, nsname, a, br))
+    local l = cnet.link.get(a)
+    assert.are.equal(br, l.master)
+    assert.are.equal(H.iplink(br).ifindex, l.master_index)
+    assert.are.equal(H.iplink("pv", nsname).ifindex, l.peer_index)
+    assert.are.equal(H.iplink(a).link_netnsid, l.peer_netnsid)
+    for _, x in ipairs(cnet.link.list()) do
+      if x.name == a then assert.are.equal(br, x.master) end
+    end
+    H.sh("ip link del " .. a .. " && ip link del " .. br)
+  end)
+end)
+
+describe("cnet.link.get", function()
+  it("finds a link by name and by index", function()
+    local lo = cnet.link.get("lo")
+    assert.are.equal(1, lo.index)
+    assert.is_true(has(lo.flags, "LOOPBACK"))
+    assert.are.equal("lo", cnet.link.get(1).name)
+  end)
+
+  it("raises ENODEV for a missing link", function()
+    local ok, err = pcall(cnet.link.get, "eth9")
+    assert.is_false(ok)
+    assert.are.equal("ENODEV", err.code)
+    assert.are.equal("link.get", err.op)
+    assert.are.equal("eth9", err.object)
+    assert.are.equal("link.get eth9: No such device", tostring(err))
+    ok, err = pcall(cnet.link.get, 99999)
+    assert.are.equal("ENODEV", err.code)
+  end)
+
+  it("raises a type error for a table argument", function()
+    assert.has_error(function() cnet.link.get({}) end,
+      "bad argument #1 to 'get' (interface name or index expected, got table)")
+  end)
+end)
+
+describe("cnet.link.add", function()
+  it("creates a bridge with mtu, up and mac in one request", function()
+    local br = H.name("abr")
+    cnet.link.add{name = br, type = "bridge", mtu = 1400, up = true, mac = "02:00:00:00:aa:01"}
+    local ip = H.iplink(br)
+    assert.are.equal("bridge", ip.linkinfo.info_kind)
+    assert.are.equal(1400, ip.mtu)
+    assert.are.equal("02:00:00:00:aa:01", ip.address)
+    assert.is_true(has(ip.flags, "UP"))
+    H.sh("ip link del " .. br)
+  end)
+
+  it("creates a veth whose peer is born inside another namespace, with master and up", function()
+    local nsname, br, host = H.name("vns"), H.name("vbr"), H.name("vh")
+    local ns <close> = cnet.netns.add(nsname)
+    cnet.link.add{name = br, type = "bridge"}
+    cnet.link.add{name = host, type = "veth", peer = {name = "veth0", netns = ns},
+                  master = br, up = true}
+    local ip = H.iplink(host)
+    assert.are.equal("veth", ip.linkinfo.info_kind)
+    assert.are.equal(br, ip.master)
+    assert.is_true(has(ip.flags, "UP"))
+    local peer = H.iplink("veth0", nsname)
+    assert.is_not_nil(peer)
+    assert.are.equal("veth", peer.linkinfo.info_kind)
+    assert.is_nil(H.iplink("veth0")) -- never in the host
+    -- the namespace can be given by name too, and seen from the handle
+    cnet.link.add{name = H.name("vh"), type = "veth", peer = {name = "veth1", netns = nsname}}
+    assert.are.equal("veth", ns.link.get("veth1").kind)
+    H.sh("ip link del " .. host .. " && ip link del " .. br)
+  end)
+
+  it("creates a link directly in another namespace (netns option, ns.link.add)", function()
+    local nsname = H.name("dns")
+    local ns <close> = cnet.netns.add(nsname)
+    local before = linknames()
+    cnet.link.add{name = "inside0", type = "bridge", netns = ns}
+    ns.link.add{name = "inside1", type = "veth", peer = {name = "inside2"}}
+    assert.are.equal(before, linknames())
+    assert.are.equal("inside0 inside1 inside2 lo", linknames(nsname))
+  end)
+
+  it("creates macvlan and vxlan links", function()
+    local lower, mv, vx = H.name("low"), H.name("mv"), H.name("vx")
+    H.sh("ip link add " .. lower .. " type veth peer name " .. lower .. "p")
+    cnet.link.add{name = mv, type = "macvlan", link = lower, mode = "bridge"}
+    local ip = H.iplink(mv)
+    assert.are.equal("macvlan", ip.linkinfo.info_kind)
+    assert.are.equal("bridge", ip.linkinfo.info_data.mode)
+    assert.are.equal(lower, ip.link)
+    cnet.link.add{name = vx, type = "vxlan", id = 42, remote = "192.0.2.1", dstport = 4789, dev = lower}
+    ip = H.iplink(vx)
+    assert.are.equal("vxlan", ip.linkinfo.info_kind)
+    assert.are.equal(42, ip.linkinfo.info_data.id)
+    assert.are.equal("192.0.2.1", ip.linkinfo.info_data.remote)
+    assert.are.equal(4789, ip.linkinfo.info_data.port)
+    assert.are.equal(lower, ip.linkinfo.info_data.link)
+    H.sh("ip link del " .. vx .. " && ip link del " .. mv .. " && ip link del " .. lower)
+  end)
+
+  it("raises EEXIST when the name is taken and leaves the existing link alone", function()
+    local br = H.name("ebr")
+    H.sh("ip link add " .. br .. " type bridge && ip link set " .. br .. " mtu 1300")
+    local ok, err = pcall(cnet.link.add, {name = br, type = "veth", mtu = 1400})
+    assert.is_false(ok)
+    assert.are.equal("EEXIST", err.code)
+    assert.are.equal("link.add", err.op)
+    assert.are.equal(br, err.object)
+    assert.are.equal("link.add " .. br .. ": File exists", tostring(err))
+    local ip = H.iplink(br)
+    assert.are.equal("bridge", ip.linkinfo.info_kind)
+    assert.are.equal(1300, ip.mtu)
+    H.sh("ip link del " .. br)
+  end)
+
+  it("makes nothing when part of the request fails (missing master, peer name taken)", function()
+    local before = linknames()
+    local ok, err = pcall(cnet.link.add, {name = "half0", type = "veth", master = "nobr"})
+    assert.is_false(ok)
+    assert.are.equal("ENODEV", err.code)
+    assert.truthy(tostring(err):find("master nobr", 1, true))
+    ok, err = pcall(cnet.link.add, {name = "half1", type = "veth", peer = {name = "lo"}})
+    assert.is_false(ok)
+    assert.are.equal("EEXIST", err.code)
+    -- a master that exists but cannot take ports: the kernel undoes the whole link
+    H.sh("ip link add nomaster0 type veth peer name nomaster1")
+    before = linknames()
+    ok, err = pcall(cnet.link.add, {name = "half2", type = "bridge", master = "nomaster0"})
+    assert.is_false(ok)
+    assert.are.equal(before, linknames())
+    H.sh("ip link del nomaster0")
+  end)
+
+  it("rejects unknown types, long names, bad macs and wrong argument types", function()
+    local before = linknames()
+    assert.has_error(function() cnet.link.add{name = "x0", type = "foo"} end,
+      "bad argument #1 to 'add' (unknown link type 'foo')")
+    assert.has_error(function() cnet.link.add{name = "x0", type = "bridge", colour = 1} end,
+      "bad argument #1 to 'add' (unknown option 'colour')")
+    assert.has_error(function() cnet.link.add{name = "x0", type = "bridge", mtu = "big"} end,
+      "bad argument #1 to 'add' (field 'mtu': integer expected, got string)")
+    assert.has_error(function() cnet.link.add{name = "x0", type = "bridge", peer = "y"} end,
+      "bad argument #1 to 'add' (option 'peer' is for type veth only)")
+    assert.has_error(function() cnet.link.add("x0") end,
+      "bad argument #1 to 'add' (table expected, got string)")
+    assert.has_error(function() cnet.link.add{type = "bridge"} end,
+      "bad argument #1 to 'add' (field 'name' required)")
+    local long = ("x"):rep(16)
+    local ok, err = pcall(cnet.link.add, {name = long, type = "bridge"})
+    assert.is_false(ok)
+    assert.are.equal("EINVAL", err.code)
+    assert.are.equal("link.add " .. long .. ": Invalid argument: interface name longer than 15 bytes",
+      tostring(err))
+    ok, err = pcall(cnet.link.add, {name = "x0", type = "veth", peer = {name = long}})
+    assert.are.equal("EINVAL", err.code)
+    ok, err = pcall(cnet.link.add, {name = "x0", type = "bridge", mac = "02:00:zz"})
+    assert.are.equal("EINVAL", err.code)
+    assert.truthy(tostring(err):find('invalid mac address "02:00:zz"', 1, true))
+    ok, err = pcall(cnet.link.add, {name = "x0", type = "veth", peer = {netns = "no-such-ns"}})
+    assert.are.equal("ENOENT", err.code)
+    assert.are.equal("netns.open", err.op)
+    assert.are.equal(before, linknames())
+  end)
+
+  it("reports a kind the kernel lacks as a visible pending test", function()
+    local ok, err = pcall(cnet.link.add, {name = "dm0", type = "dummy"})
+    if ok then
+      assert.are.equal("dummy", H.iplink("dm0").linkinfo.info_kind)
+      H.sh("ip link del dm0")
+    else
+      assert.are.equal("EOPNOTSUPP", err.code)
+      pending("this kernel has no dummy driver: " .. tostring(err))
+    end
+  end)
+end)
+
+describe("cnet.link.set", function()
+  it("changes mtu, mac, name, master and up state in one call", function()
+    local br, v = H.name("sbr"), H.name("sv")
+    H.sh(("ip link add %s type bridge && ip link add %s type veth"):format(br, v))
+    cnet.link.set(v, {up = true, master = br, mtu = 1400, mac = "02:00:00:00:bb:01"})
+    local ip = H.iplink(v)
+    assert.are.equal(br, ip.master)
+    assert.are.equal(1400, ip.mtu)
+    assert.are.equal("02:00:00:00:bb:01", ip.address)
+    assert.is_true(has(ip.flags, "UP"))
+    cnet.link.set(v, {master = false, up = false, name = "renamed0"})
+    assert.is_nil(H.iplink(v))
+    ip = H.iplink("renamed0")
+    assert.is_nil(ip.master)
+    assert.is_false(has(ip.flags, "UP"))
+    H.sh("ip link del renamed0 && ip link del " .. br)
+  end)
+
+  it("moves a link into another namespace, renaming it on the way", function()
+    local nsname, v = H.name("mns"), H.name("mv")
+    local ns <close> = cnet.netns.add(nsname)
+    H.sh("ip link add " .. v .. " type veth peer name " .. v .. "p")
+    cnet.link.set(v, {netns = ns, name = "eth0"})
+    assert.is_nil(H.iplink(v))
+    assert.is_not_nil(H.iplink("eth0", nsname))
+    ns.link.set("lo", {up = true})
+    assert.is_true(has(H.iplink("lo", nsname).flags, "UP"))
+  end)
+
+  it("raises ENODEV for a missing link and rejects bad options", function()
+    local ok, err = pcall(cnet.link.set, "nosuch0", {up = true})
+    assert.is_false(ok)
+    assert.are.equal("link.set nosuch0: No such device", tostring(err))
+    ok, err = pcall(cnet.link.set, "lo", {master = "nosuch0"})
+    assert.are.equal("ENODEV", err.code)
+    assert.has_error(function() cnet.link.set("lo", {up = "yes"}) end,
+      "bad argument #2 to 'set' (field 'up': boolean expected, got string)")
+    assert.has_error(function() cnet.link.set("lo", {speed = 1}) end,
+      "bad argument #2 to 'set' (unknown option 'speed')")
+  end)
+end)
+
+describe("cnet.link.delete", function()
+  it("deletes by name and by index; a veth takes its peer along", function()
+    local nsname, v = H.name("dns"), H.name("dv")
+    local ns <close> = cnet.netns.add(nsname)
+    H.sh(("ip link add %s type veth peer name p0 netns %s"):format(v, nsname))
+    cnet.link.delete(v)
+    assert.is_nil(H.iplink(v))
+    assert.is_nil(H.iplink("p0", nsname))
+    local br = H.name("dbr")
+    H.sh("ip link add " .. br .. " type bridge")
+    cnet.link.delete(H.iplink(br).ifindex)
+    assert.is_nil(H.iplink(br))
+  end)
+
+  it("raises ENODEV for a missing link", function()
+    local ok, err = pcall(cnet.link.delete, "nosuch0")
+    assert.is_false(ok)
+    assert.are.equal("ENODEV", err.code)
+    assert.are.equal("link.delete nosuch0: No such device", tostring(err))
+  end)
+end)

@@ -1,0 +1,251 @@
+/* Rule text -> libnftnl expressions -> canonical text, without a kernel; and the errors. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/netfilter.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include "cnet/nftrule.h"
+
+struct ctx { struct cnet_nftrule_out *out; unsigned next; };
+
+/* Anonymous sets are all called "__set%d" before the kernel names them: hand them out in the
+ * order the rule refers to them, which is the order they were made. */
+static const struct nftnl_set *find_set(void *ud, const char *name) {
+  struct ctx *c = ud;
+  (void)name;
+  return c->next < c->out->nsets ? c->out->sets[c->next++] : NULL;
+}
+static int ifindex(void *ud, const char *name, uint32_t *idx) {
+  (void)ud;
+  if (strcmp(name, "lo") == 0) { *idx = 1; return 0; }
+  if (strcmp(name, "eth0") == 0) { *idx = 2; return 0; }
+  return -ENODEV;
+}
+static int ifname(void *ud, uint32_t idx, char *name, size_t size) {
+  (void)ud;
+  if (idx > 2) return -ENODEV;
+  snprintf(name, size, "%s", idx == 1 ? "lo" : "eth0");
+  return 0;
+}
+static int lookup_set(void *ud, const char *name, uint32_t *type, uint32_t *len,
+                      uint32_t *flags, uint32_t *id) {
+  (void)ud;
+  *flags = 0;
+  *id = 0;
+  if (strcmp(name, "s4") == 0) { *type = 7; *len = 4; return 0; }
+  if (strcmp(name, "sp") == 0) { *type = 13; *len = 2; return 0; }
+  return -ENOENT;
+}
+
+static int failures;
+
+/* text must compile in family and decode to want (NULL: to itself) */
+static void ok(int family, const char *text, const char *want) {
+  struct nftnl_rule *r = nftnl_rule_alloc();
+  struct cnet_nftrule_out out;
+  struct cnet_nftrule_err err;
+  struct cnet_nftrule_env env = {.family = family, .table = "t", .ifindex = ifindex,
+                                 .lookup_set = lookup_set};
+  char buf[1024];
+  int rc = cnet_nftrule_compile(text, &env, r, &out, &err);
+  if (rc < 0) {
+    printf("FAIL compile [%d] %s: %d %s\n", family, text, rc, err.msg);
+    failures++;
+  } else {
+    struct ctx c = {&out, 0};
+    struct cnet_nftrule_denv denv = {.family = family, .ud = &c, .find_set = find_set,
+                                     .ifname = ifname};
+    rc = cnet_nftrule_decode(r, &denv, buf, sizeof buf, &err);
+    if (rc < 0 || strcmp(buf, want ? want : text) != 0) {
+      printf("FAIL roundtrip [%d] %s\n  got  %s (%d %s)\n  want %s\n", family, text, buf, rc,
+             err.msg, want ? want : text);
+      failures++;
+    }
+    cnet_nftrule_out_free(&out);
+  }
+  nftnl_rule_free(r);
+}
+
+static void bad(int family, const char *text, int want_rc, int want_col, const char *want_msg) {
+  struct nftnl_rule *r = nftnl_rule_alloc();
+  struct cnet_nftrule_out out;
+  struct cnet_nftrule_err err;
+  struct cnet_nftrule_env env = {.family = family, .table = "t", .lookup_set = lookup_set};
+  int rc = cnet_nftrule_compile(text, &env, r, &out, &err);
+  if (rc != want_rc || err.column != want_col || strcmp(err.msg, want_msg) != 0) {
+    printf("FAIL error %s\n  got  %d col %d: %s\n  want %d col %d: %s\n", text, rc, err.column,
+           err.msg, want_rc, want_col, want_msg);
+    failures++;
+  }
+  if (out.nsets != 0 || out.sets != NULL) {
+    printf("FAIL error %s left sets behind\n", text);
+    failures++;
+  }
+  nftnl_rule_free(r);
+}
+
+/* the expressions a rule compiles to, as "name name ..." */
+static void exprs(int family, const char *text, const char *want) {
+  struct nftnl_rule *r = nftnl_rule_alloc();
+  struct cnet_nftrule_out out;
+  struct cnet_nftrule_env env = {.family = family, .table = "t"};
+  char got[512] = "";
+  if (cnet_nftrule_compile(text, &env, r, &out, NULL) == 0) {
+    struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+    for (struct nftnl_expr *e = nftnl_expr_iter_next(it); e; e = nftnl_expr_iter_next(it)) {
+      if (got[0]) strcat(got, " ");
+      strcat(got, nftnl_expr_get_str(e, NFTNL_EXPR_NAME));
+    }
+    nftnl_expr_iter_destroy(it);
+    cnet_nftrule_out_free(&out);
+  }
+  if (strcmp(got, want) != 0) {
+    printf("FAIL exprs %s\n  got  %s\n  want %s\n", text, got, want);
+    failures++;
+  }
+  nftnl_rule_free(r);
+}
+
+int main(void) {
+  const int IP = NFPROTO_IPV4, IP6 = NFPROTO_IPV6, INET = NFPROTO_INET;
+  ok(IP, "iifname \"br0\" accept", NULL);
+  ok(IP, "iifname br0 accept", "iifname \"br0\" accept");
+  ok(IP, "oifname \"br*\" drop", NULL);
+  ok(IP, "iifname != \"veth*\" oifname \"eth0\" accept", NULL);
+  ok(IP, "iif \"lo\" accept", NULL);
+  ok(IP, "oif != \"eth0\" drop", NULL);
+  ok(IP, "meta l4proto tcp", NULL);
+  ok(IP, "meta l4proto 253", NULL);
+  ok(IP, "meta mark 0x00000010", NULL);
+  ok(IP, "meta mark 16", "meta mark 0x00000010");
+  ok(IP, "mark != 1", "meta mark != 0x00000001");
+  ok(IP, "ip saddr 192.168.1.0/24", NULL);
+  ok(IP, "ip saddr 10.16.0.0/12 drop", NULL);
+  ok(IP, "ip saddr 10.0.0.1/32", "ip saddr 10.0.0.1");
+  ok(IP, "ip daddr != 10.0.0.0/8", NULL);
+  ok(IP, "ip saddr 10.0.0.1-10.0.0.5", NULL);
+  ok(IP, "ip saddr != 10.0.0.1-10.0.0.5", NULL);
+  ok(IP, "ip daddr { 10.0.0.2, 10.0.0.1 }", "ip daddr { 10.0.0.1, 10.0.0.2 }");
+  ok(IP, "ip saddr != { 10.0.0.1, 10.0.0.2 }", NULL);
+  ok(IP, "ip saddr { 192.168.1.1-192.168.1.9, 10.0.0.0/8, 1.2.3.4 }",
+     "ip saddr { 1.2.3.4, 10.0.0.0/8, 192.168.1.1-192.168.1.9 }");
+  ok(IP, "ip saddr @s4 tcp dport @sp accept", NULL);
+  ok(IP, "ip saddr != @s4", NULL);
+  ok(IP, "ip protocol udp", NULL);
+  ok(IP, "ip protocol tcp tcp dport 22", "tcp dport 22");
+  ok(IP, "meta l4proto tcp tcp dport 22", "tcp dport 22");
+  ok(IP, "tcp dport 22", NULL);
+  ok(IP, "tcp dport != 22", NULL);
+  ok(IP, "tcp dport 1000-2000", NULL);
+  ok(IP, "tcp dport != 1-5", NULL);
+  ok(IP, "udp sport { 53, 67 }", NULL);
+  ok(IP, "tcp dport { 22, 80, 1000-2000 } accept", NULL);
+  ok(IP, "tcp dport 22 tcp sport 80", NULL);
+  ok(IP, "meta l4proto tcp counter tcp dport 22", "meta l4proto tcp counter packets 0 bytes 0 tcp dport 22");
+  ok(IP, "ct state established,related accept", NULL);
+  ok(IP, "ct state related,established accept", "ct state established,related accept");
+  ok(IP, "ct state new", NULL);
+  ok(IP, "ct state != established", NULL);
+  ok(IP, "ct state != established,related", "ct state != established | related");
+  ok(IP, "icmp type echo-request accept", NULL);
+  ok(IP, "icmp type 8", "icmp type echo-request");
+  ok(IP, "icmp type { echo-request, echo-reply }", "icmp type { echo-reply, echo-request }");
+  ok(IP, "counter", "counter packets 0 bytes 0");
+  ok(IP, "counter packets 5 bytes 300 accept", NULL);
+  ok(IP, "log prefix \"cnet drop: \" drop", NULL);
+  ok(IP, "log", NULL);
+  ok(IP, "limit rate 10/second accept", NULL);
+  ok(IP, "limit rate 5/minute", NULL);
+  ok(IP, "limit rate 1/hour", NULL);
+  ok(IP, "reject", NULL);
+  ok(IP, "return", NULL);
+  ok(IP, "jump other", NULL);
+  ok(IP, "goto other", NULL);
+  ok(IP, "masquerade", NULL);
+  ok(IP, "ip saddr 192.168.1.0/24 oifname \"eth0\" masquerade", NULL);
+  ok(IP, "meta l4proto tcp masquerade to :1000-2000", NULL);
+  ok(IP, "snat to 1.2.3.4", NULL);
+  ok(IP, "meta l4proto udp snat to 1.2.3.4:5353", NULL);
+  ok(IP, "tcp dport 80 dnat to 10.0.0.2:8080", NULL);
+  ok(IP, "tcp dport 80 dnat to 10.0.0.2", NULL);
+  ok(IP, "udp dport 53 redirect to :5353", NULL);
+  ok(IP, "meta mark set 0x00000005", NULL);
+  ok(IP, "meta mark set 5 accept", "meta mark set 0x00000005 accept");
+  ok(IP6, "ip6 saddr ::1", NULL);
+  ok(IP6, "ip6 daddr fe80::/64 accept", NULL);
+  ok(IP6, "ip6 saddr 2001:db8::/33", NULL);
+  ok(IP6, "ip6 saddr 2001:db8::1-2001:db8::5", NULL);
+  ok(IP6, "ip6 daddr { ::1, 2001:db8::/32 }", NULL);
+  ok(IP6, "reject", NULL);
+  ok(IP6, "tcp dport 80 dnat to [2001:db8::1]:8080", NULL);
+  ok(IP6, "dnat to 2001:db8::2", NULL);
+  ok(INET, "ip saddr 10.0.0.1", NULL);
+  ok(INET, "ip6 saddr ::1 tcp dport 22 accept", NULL);
+  ok(INET, "icmp type echo-request", NULL);
+  ok(INET, "ip saddr 10.0.0.1 icmp type echo-request", NULL);
+  ok(INET, "ip protocol tcp", NULL);
+  ok(INET, "reject", NULL);
+  ok(INET, "tcp dport 80 dnat ip to 10.0.0.2:8080", NULL);
+  ok(INET, "ip saddr 192.0.2.1 ip daddr 198.51.100.0/24 udp dport 53 accept", NULL);
+
+  bad(IP, "ip saddr 1.2.3 accept", -EINVAL, 10,
+      "rule \"ip saddr 1.2.3 accept\": column 10: bad IPv4 address \"1.2.3\"");
+  bad(IP, "tcp dport 99999", -EINVAL, 11,
+      "rule \"tcp dport 99999\": column 11: bad port \"99999\"");
+  bad(IP, "accept please", -EINVAL, 8,
+      "rule \"accept please\": column 8: unknown keyword \"please\"");
+  bad(IP, "ether saddr 00:11:22:33:44:55 drop", -EOPNOTSUPP, 1,
+      "rule \"ether saddr 00:11:22:33:44:55 drop\": column 1: \"ether saddr\" is not supported by cnet");
+  bad(IP, "ip ttl 1 drop", -EOPNOTSUPP, 1,
+      "rule \"ip ttl 1 drop\": column 1: \"ip ttl\" is not supported by cnet");
+  bad(IP, "tcp flags syn", -EOPNOTSUPP, 1,
+      "rule \"tcp flags syn\": column 1: \"tcp flags\" is not supported by cnet");
+  bad(IP, "ip6 saddr ::1", -EINVAL, 1,
+      "rule \"ip6 saddr ::1\": column 1: conflicting protocols: ip6 match in an ip table");
+  bad(IP, "dnat to 10.0.0.2:80", -EINVAL, 9,
+      "rule \"dnat to 10.0.0.2:80\": column 9: transport protocol mapping is only valid after transport protocol match");
+  bad(IP, "ip saddr { 10.0.0.1, 10.0.0.1 }", -EINVAL, 10,
+      "rule \"ip saddr { 10.0.0.1, 10.0.0.1 }\": column 10: duplicate element in set");
+  bad(IP, "ip saddr { 10.0.0.0/8, 10.1.0.0/16 }", -EINVAL, 10,
+      "rule \"ip saddr { 10.0.0.0/8, 10.1.0.0/16 }\": column 10: overlapping elements in set");
+  bad(IP, "ip saddr @nope", -ENOENT, 10, "rule \"ip saddr @nope\": column 10: no set @nope in this table");
+  bad(IP, "tcp dport 2000-1000", -EINVAL, 11,
+      "rule \"tcp dport 2000-1000\": column 11: range start is above its end");
+  bad(IP, "log prefix \"oops", -EINVAL, 12, "rule \"log prefix \"oops\": column 12: unterminated string");
+  bad(IP, "limit rate 10/fortnight", -EINVAL, 12,
+      "rule \"limit rate 10/fortnight\": column 12: bad rate unit \"fortnight\" (second, minute, hour, day)");
+  bad(IP, "limit rate over 10/second", -EOPNOTSUPP, 12,
+      "rule \"limit rate over 10/second\": column 12: limit rate over is not supported by cnet");
+  bad(IP, "ct state bogus", -EINVAL, 10,
+      "rule \"ct state bogus\": column 10: bad ct state \"bogus\" (new, established, related, invalid, untracked)");
+  bad(IP, "iif lo", -EOPNOTSUPP, 5, "rule \"iif lo\": column 5: iif needs the namespace's interfaces");
+  bad(IP, "reject with tcp reset", -EOPNOTSUPP, 8,
+      "rule \"reject with tcp reset\": column 8: reject with ... is not supported by cnet");
+  bad(IP, "tcp dport { 22 ", -EINVAL, 16,
+      "rule \"tcp dport { 22 \": column 16: expected \",\" or \"}\" in set, got end of rule");
+  bad(IP, "ip saddr", -EINVAL, 9, "rule \"ip saddr\": column 9: missing value after ip saddr");
+  bad(INET, "snat to 1.2.3.4", -EINVAL, 9,
+      "rule \"snat to 1.2.3.4\": column 9: ip or ip6 must be specified with address for inet tables");
+  bad(IP, "", -EINVAL, 0, "rule \"\": empty rule");
+  bad(IP, "jump", -EINVAL, 5, "rule \"jump\": column 5: expected a chain name");
+  bad(IP, "tcp dport ssh", -EOPNOTSUPP, 11,
+      "rule \"tcp dport ssh\": column 11: service name \"ssh\": write the port number");
+  bad(IP, "ip saddr 10.0.0.1/8", -EINVAL, 10,
+      "rule \"ip saddr 10.0.0.1/8\": column 10: address has bits set past prefix /8");
+
+  exprs(IP, "ip saddr 192.168.1.0/24", "payload cmp");
+  exprs(IP, "ip saddr 10.16.0.0/12", "payload bitwise cmp");
+  exprs(IP, "tcp dport 1000-2000", "meta cmp payload cmp cmp");
+  exprs(IP, "tcp dport != 1000-2000", "meta cmp payload range");
+  exprs(IP, "tcp dport { 22, 80 }", "meta cmp payload lookup");
+  exprs(INET, "icmp type echo-request", "meta cmp meta cmp payload cmp");
+  exprs(IP, "ct state established,related", "ct bitwise cmp");
+  exprs(IP, "tcp dport 80 dnat to 10.0.0.2:8080", "meta cmp payload cmp immediate immediate nat");
+
+  if (failures) printf("%d failure(s)\n", failures);
+  else printf("nftrule roundtrip: all passed\n");
+  return failures ? 1 : 0;
+}
