@@ -168,6 +168,11 @@ static int print_set(struct dc *d, const struct field *f, const char *name, stru
     n++;
   }
   nftnl_set_elems_iter_destroy(it);
+  if (n == 0) {  /* an anonymous set always has elements: these were not listed */
+    free(k);
+    snprintf(d->bad, sizeof d->bad, "anonymous set %s (no elements listed)", name);
+    return -ENOENT;
+  }
   qsort(k, n, sizeof *k, kelem_cmp);
   sb_add(out, "{ ");
   int first = 1;
