@@ -42,6 +42,8 @@ static void test_prefixes(void) {
   roundtrip("::/0", AF_INET6, "::/0");
   roundtrip("::ffff:192.0.2.1/96", AF_UNSPEC, "::ffff:192.0.2.1/96");
   roundtrip("fe80::1", AF_UNSPEC, "fe80::1/128");
+  roundtrip("100.64.0.1/10", AF_UNSPEC, "100.64.0.1/10");
+  roundtrip("255.255.255.255/32", AF_UNSPEC, "255.255.255.255/32");
   /* malformed */
   const char *bad[] = {"192.168.1.300/24", "192.168.1.1/33", "192.168.1.1/", "192.168.1.1/-1",
                        "192.168.1.1/ 8", "192.168.1.1/8x", "192.168.1.1/0008", "1.2.3/8",
