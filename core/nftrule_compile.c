@@ -55,8 +55,9 @@ static const char *tq(const struct cc *c, int tok, char *buf, size_t size) {
 
 /* ---- dependencies: what nft adds so a header field is read from the right protocol ---- */
 
-static int need_l3(struct cc *c, int tok, uint32_t l3) {
+static int need_l3(struct cc *c, int tok, uint32_t l3, int l4) {
   if (l3 == 0) return 0;
+  if (l4 == 1 && c->family == NFPROTO_IPV6) return 0;  /* nft allows icmp in ip6 tables */
   const char *name = l3 == L3_IP4 ? "ip" : "ip6";
   switch (c->family) {
   case NFPROTO_IPV4:
@@ -148,6 +149,11 @@ static int match_set(struct cc *c, const struct field *f, int neg) {
                    tq(c, c->i, b, sizeof b));
   }
   c->i++;  /* '}' */
+  if (n == 1) {  /* nft turns a one-element set into a plain match */
+    rc = match_elem(c, f, &el[0], neg);
+    free(el);
+    return rc;
+  }
   uint32_t id = 0;
   rc = em_anon_set(c, f, el, n, open, &id);
   free(el);
@@ -253,7 +259,7 @@ static int match(struct cc *c, const struct field *f, int ftok) {
   const struct tok *v = &c->t[c->i];
   if (v->kind == TK_END)
     return cc_fail(c, c->i, -EINVAL, "missing value after %s", f->name);
-  if ((rc = need_l3(c, ftok, f->l3)) < 0) return rc;
+  if ((rc = need_l3(c, ftok, f->l3, (int)f->l4)) < 0) return rc;
   if (f->l4 && (rc = need_l4(c, ftok, (int)f->l4)) < 0) return rc;
   if (f->kind == FK_IFNAME || f->kind == FK_IFINDEX) {
     if (v->kind == TK_LBRACE) return cc_fail(c, c->i, -EOPNOTSUPP, "set of interfaces");

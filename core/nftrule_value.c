@@ -88,8 +88,8 @@ int cc_elem(struct cc *c, const struct field *f, int tok, struct elem *e) {
     if (pl == 0) return cc_fail(c, tok, -EOPNOTSUPP, "prefix length 0 (matches everything)");
     for (unsigned b = 0; b < f->len * 8; b++) {
       unsigned byte = b / 8, bit = 0x80u >> (b % 8);
-      if (b >= pl) {
-        if (e->lo[byte] & bit) return cc_fail(c, tok, -EINVAL, "address has bits set past prefix /%llu", pl);
+      if (b >= pl) {  /* like nft, host bits are cleared: 10.0.0.1/8 is 10.0.0.0/8 */
+        e->lo[byte] &= (uint8_t)~bit;
         e->hi[byte] |= (uint8_t)bit;
       } else {
         e->hi[byte] |= e->lo[byte] & bit;
