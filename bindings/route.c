@@ -136,9 +136,18 @@ static int route_delete(lua_State *L) {
   return 0;
 }
 
+/* What a dump collects: the result array at stack index list, and for each route with an
+ * output device its position and ifindex, in a growable userdata at stack index devs (so a
+ * memory error while building tables leaks nothing). */
+struct devref {
+  int pos, oif;
+};
 struct collect {
   lua_State *L;
   int list, n;
+  int devs;             /* stack index of the userdata holding refs */
+  struct devref *refs;
+  int nrefs, caprefs;
 };
 
 static void setstr(lua_State *L, const char *k, const char *v) {
@@ -181,10 +190,25 @@ static void push_route(lua_State *L, const struct cnet_route *r) {
   set_named(L, "type", cnet_route_type_name(r->type), r->type);
 }
 
+static void add_ref(struct collect *c, int pos, int oif) {
+  if (c->nrefs == c->caprefs) {
+    int cap = c->caprefs ? c->caprefs * 2 : 256;
+    struct devref *v = lua_newuserdatauv(c->L, (size_t)cap * sizeof *v, 0);
+    if (c->nrefs) memcpy(v, c->refs, (size_t)c->nrefs * sizeof *v);
+    lua_replace(c->L, c->devs);
+    c->refs = v;
+    c->caprefs = cap;
+  }
+  c->refs[c->nrefs].pos = pos;
+  c->refs[c->nrefs].oif = oif;
+  c->nrefs++;
+}
+
 static int collect_cb(const struct cnet_route *r, void *data) {
   struct collect *c = data;
   push_route(c->L, r);
   lua_rawseti(c->L, c->list, ++c->n);
+  if (r->oif > 0) add_ref(c, c->n, r->oif);
   return 0;
 }
 
@@ -193,6 +217,33 @@ static void collect_reset(void *data) {
   lua_newtable(c->L);
   lua_replace(c->L, c->list);
   c->n = 0;
+  c->nrefs = 0;
+}
+
+/* Sets field dev of every collected route; names looked up once per ifindex (cache at
+ * stack index names), after the dump since a lookup cannot interleave with it. */
+static void name_refs(lua_State *L, struct cnet_netns *ns, struct collect *c, int names) {
+  int last = 0;
+  for (int i = 0; i < c->nrefs; i++) {
+    int oif = c->refs[i].oif;
+    if (oif != last) {
+      if (last) lua_pop(L, 1);
+      if (lua_rawgeti(L, names, oif) == LUA_TNIL) {
+        lua_pop(L, 1);
+        char name[CNET_IFNAMSIZ];
+        if (cnet_link_name(ns, oif, name) < 0) snprintf(name, sizeof name, "if%d", oif);
+        lua_pushstring(L, name);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, names, oif);
+      }
+      last = oif;
+    }
+    lua_rawgeti(L, c->list, c->refs[i].pos);
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "dev");
+    lua_pop(L, 1);
+  }
+  if (last) lua_pop(L, 1);
 }
 
 /* Sets field dev of every route table in list[1..n] from its oif, with a cache at names. */
@@ -236,10 +287,11 @@ static int route_list(lua_State *L) {
   lua_settop(L, 1);
   lua_newtable(L); /* 2: result */
   lua_newtable(L); /* 3: ifindex -> name */
-  struct collect c = {L, 2, 0};
+  lua_pushnil(L);  /* 4: the refs userdata, once there is one */
+  struct collect c = {L, 2, 0, 4, NULL, 0, 0};
   int rc = cnet_route_list(ns, family, table, collect_cb, collect_reset, &c);
   if (rc < 0) return lcnet_raise(L, rc, "route.list", NULL, cnet_netns_errmsg(ns));
-  name_devs(L, ns, 2, c.n, 3);
+  name_refs(L, ns, &c, 3);
   lua_settop(L, 2);
   return 1;
 }
