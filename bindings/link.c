@@ -227,12 +227,21 @@ static int opt_master(lua_State *L, int idx, struct cnet_netns *ns, const char *
   return master;
 }
 
-/* netns = handle | name: pushes the handle (kept on the stack until the call returns). */
-static struct cnet_netns *opt_netns(lua_State *L, int idx, const char *key) {
-  if (lua_getfield(L, idx, key) == LUA_TNIL) {
+/* netns = handle | name, field `key` of the table at idx (argument `arg`, field called
+ * `label` in messages): pushes the handle, kept on the stack until the call returns. */
+static struct cnet_netns *opt_netns(lua_State *L, int idx, const char *key, int arg,
+                                    const char *label) {
+  int t = lua_getfield(L, idx, key);
+  if (t == LUA_TNIL) {
     lua_pop(L, 1);
     return NULL;
   }
+  lnetns *h = luaL_testudata(L, -1, LCNET_NETNS);
+  if (t != LUA_TSTRING && h == NULL)
+    luaL_argerror(L, arg, lua_pushfstring(L, "field '%s': cnet.netns or namespace name expected, got %s",
+                                          label, luaL_typename(L, -1)));
+  if (h != NULL && h->ns == NULL)
+    luaL_argerror(L, arg, lua_pushfstring(L, "field '%s': cnet.netns is closed", label));
   struct cnet_netns *target = lcnet_tons(L, lua_gettop(L)); /* pushes the handle */
   lua_remove(L, -2);
   return target;
@@ -296,7 +305,7 @@ static int link_add(lua_State *L) {
   req.mtu = opt_mtu(L, 1, "mtu");
   opt_mac(L, 1, "mac", "link.add", name, mac, &req.mac, &req.mac_len);
   req.up = lcnet_opt_bool(L, 1, "up", -1);
-  struct cnet_netns *target = opt_netns(L, 1, "netns"); /* handle pushed if given */
+  struct cnet_netns *target = opt_netns(L, 1, "netns", 1, "netns"); /* handle pushed if given */
   if (target) req.netns_fd = cnet_netns_fd(target);
   req.master = opt_master(L, 1, target ? target : ns, "link.add", name);
   if (req.master < 0) req.master = 0;
@@ -310,7 +319,7 @@ static int link_add(lua_State *L) {
       static const char *const peer_known[] = {"name", "netns", "mac", "mtu", "up", NULL};
       lcnet_check_options(L, p, peer_known);
       req.peer_name = lcnet_opt_string(L, p, "name", NULL);
-      struct cnet_netns *pns = opt_netns(L, p, "netns");
+      struct cnet_netns *pns = opt_netns(L, p, "netns", 1, "peer.netns");
       if (pns) req.peer_netns_fd = cnet_netns_fd(pns);
       opt_mac(L, p, "mac", "link.add", name, peer_mac, &req.peer_mac, &req.peer_mac_len);
       req.peer_mtu = opt_mtu(L, p, "mtu");
@@ -371,7 +380,7 @@ static int link_set(lua_State *L) {
   req.mtu = opt_mtu(L, 2, "mtu");
   opt_mac(L, 2, "mac", "link.set", dev, mac, &req.mac, &req.mac_len);
   req.up = lcnet_opt_bool(L, 2, "up", -1);
-  struct cnet_netns *target = opt_netns(L, 2, "netns");
+  struct cnet_netns *target = opt_netns(L, 2, "netns", 2, "netns");
   if (target) req.netns_fd = cnet_netns_fd(target);
   req.master = opt_master(L, 2, target ? target : ns, "link.set", dev);
   int rc = cnet_link_set(ns, index, index ? NULL : dev, &req);

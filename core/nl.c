@@ -455,6 +455,10 @@ static int defer(struct cnet_nl *nl) {
   return 0;
 }
 
+void cnet_nl_sync(struct cnet_nl *nl) {
+  if (nl->batch != NULL) cnet_batch_flush(nl->batch);
+}
+
 int cnet_batch_flush(struct cnet_batch *b) {
   struct cnet_nl *nl = b->last;
   b->last = NULL;

@@ -33,8 +33,10 @@ int cnet_sysctl_path(const char *key, char *path, size_t len) {
   return 0;
 }
 
-/* Opens path with flags inside ns: /proc/sys/net shows the namespace of the opener. */
+/* Opens path with flags inside ns: /proc/sys/net shows the namespace of the opener. Inside
+ * a batch, the deferred requests go out first (the key may name a link queued to be made). */
 static int open_in(struct cnet_netns *ns, const char *path, int flags) {
+  cnet_nl_sync(cnet_netns_rtnl(ns));
   int saved, rc = cnet_netns_enter(ns, &saved);
   if (rc < 0) return rc;
   int fd = open(path, flags | O_CLOEXEC);

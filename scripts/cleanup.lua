@@ -53,3 +53,16 @@ delete_netns("cool")
 delete_link("cnet-veth-box", "veth")
 delete_link("cnet-docker0", "bridge")
 delete_netns("cnet-box")
+-- scripts/tldr.lua and scripts/05-forwarding-nat.lua: their nftables table, and only that one
+-- (added by the nft engineer; the other tables of the ruleset are never touched)
+local function delete_nft_table(family, name)
+  for _, t in ipairs(cnet.nft.list_tables(family)) do
+    if t.name == name then
+      cnet.nft.delete_table(family .. " " .. name)
+      print(("nft table %s %s: deleted"):format(family, name))
+      return
+    end
+  end
+  print(("nft table %s %s: not there"):format(family, name))
+end
+delete_nft_table("ip", "cnet")

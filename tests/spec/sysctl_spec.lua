@@ -32,6 +32,15 @@ describe("cnet.sysctl", function()
     H.sh("ip link del v.1")
   end)
 
+  it("inside cnet.batch, sees the links queued before it", function()
+    cnet.batch(function()
+      cnet.link.add{name = "bsys0", type = "bridge"}
+      cnet.sysctl.set("net.ipv4.conf.bsys0.forwarding", 1)
+    end)
+    assert.are.equal("1", H.sh("cat /proc/sys/net/ipv4/conf/bsys0/forwarding"))
+    H.sh("ip link del bsys0")
+  end)
+
   it("raises ENOENT for unknown keys and EINVAL for bad keys and refused values", function()
     local ok, err = pcall(cnet.sysctl.get, "net.ipv4.no_such_key")
     assert.is_false(ok)
