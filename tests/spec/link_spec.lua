@@ -240,6 +240,23 @@ describe("cnet.link.add", function()
   end)
 end)
 
+describe("cnet.link.add inside cnet.batch", function()
+  it("creates a peer in a namespace whose handle is closed before the batch ends", function()
+    local names = {}
+    cnet.batch(function()
+      for i = 1, 3 do
+        names[i] = H.name("bns")
+        local ns <close> = cnet.netns.add(names[i])
+        cnet.link.add{name = names[i] .. "h", type = "veth", peer = {name = "eth0", netns = ns}}
+      end -- each handle closes here, its descriptor number free for the next namespace
+    end)
+    for i = 1, 3 do
+      assert.is_not_nil(H.iplink("eth0", names[i]), "peer inside " .. names[i])
+      cnet.netns.delete(names[i])
+    end
+  end)
+end)
+
 describe("cnet.link.set", function()
   it("changes mtu, mac, name, master and up state in one call", function()
     local br, v = H.name("sbr"), H.name("sv")
