@@ -20,17 +20,24 @@ static void setint(lua_State *L, const char *k, lua_Integer v) {
 }
 
 static void push_mac(lua_State *L, const unsigned char *mac, unsigned len) {
+  static const char hex[] = "0123456789abcdef";
   char buf[32 * 3];
   if (len > 32) len = 32;
-  /* each byte after the first takes 3 characters (":xx"), the first 2 */
-  for (unsigned i = 0; i < len; i++)
-    snprintf(buf + (i ? 3 * i - 1 : 0), 4, i ? ":%02x" : "%02x", mac[i]);
-  lua_pushlstring(L, buf, len ? 3 * len - 1 : 0);
+  char *p = buf;
+  for (unsigned i = 0; i < len; i++) { /* by hand: snprintf per byte shows in big dumps */
+    if (i) *p++ = ':';
+    *p++ = hex[mac[i] >> 4];
+    *p++ = hex[mac[i] & 15];
+  }
+  lua_pushlstring(L, buf, (size_t)(p - buf));
 }
 
 /* Pushes the table describing one link (master left as master_index only). */
 static void push_link(lua_State *L, const struct cnet_link *l) {
-  lua_createtable(L, 0, 14);
+  int veth = l->kind && strcmp(l->kind, "veth") == 0;
+  int fields = 6 + (l->kind != NULL) + (l->mac && l->mac_len > 0) + 2 * (l->master > 0) +
+               (l->link > 0) * (1 + veth) + (l->link_netnsid >= 0);
+  lua_createtable(L, 0, fields); /* exactly: no spare hash slots in a big dump */
   setint(L, "index", l->index);
   setstr(L, "name", l->name);
   if (l->kind) setstr(L, "kind", l->kind);
@@ -53,7 +60,7 @@ static void push_link(lua_State *L, const struct cnet_link *l) {
   if (l->master > 0) setint(L, "master_index", l->master);
   if (l->link > 0) {
     setint(L, "link_index", l->link);
-    if (l->kind && strcmp(l->kind, "veth") == 0) setint(L, "peer_index", l->link);
+    if (veth) setint(L, "peer_index", l->link);
   }
   if (l->link_netnsid >= 0) setint(L, "peer_netnsid", l->link_netnsid);
 }
