@@ -36,8 +36,9 @@ void lnft_add_rule(lua_State *L, int txi, int family, const char *table, const c
 void lnft_add_set(lua_State *L, int txi, int family, const char *table, const char *set,
                   int spec);
 
-/* Parses an nft reference at idx ("ip cnet forward"); raises a clear error for op on failure. */
-void lnft_ref(lua_State *L, int idx, const char *op, int want_name, int *family, char *table,
-              char *name);
+/* Parses an nft reference at idx ("ip cnet forward"); raises a clear error for op on failure,
+ * naming the object as "KIND REF" (just REF when kind is NULL). */
+void lnft_ref(lua_State *L, int idx, const char *op, const char *kind, int want_name,
+              int *family, char *table, char *name);
 
 #endif

@@ -80,7 +80,7 @@ static int nft_apply(lua_State *L) {
   int family;
   lua_getfield(L, 1, "table"); /* 2 */
   if (!lua_isstring(L, 2)) luaL_argerror(L, 1, "field 'table' (\"[family] name\") expected");
-  lnft_ref(L, 2, "nft.apply", 0, &family, table, NULL);
+  lnft_ref(L, 2, "nft.apply", "table", 0, &family, table, NULL);
   lua_getfield(L, 1, "chains"); /* 3 */
   lua_getfield(L, 1, "sets");   /* 4 */
   if (!lua_isnil(L, 3)) luaL_argexpected(L, lua_istable(L, 3), 1, "table in field 'chains'");
@@ -239,7 +239,7 @@ static void opt_ref(lua_State *L, int idx, const char *op, int *family, char *ta
   const char *ref = luaL_checkstring(L, idx);
   int f = cnet_nft_family(ref); /* a family alone: "inet" */
   if (f >= 0) { *family = f; return; }
-  lnft_ref(L, idx, op, name ? 2 : 0, family, table, name);
+  lnft_ref(L, idx, op, NULL, name ? 2 : 0, family, table, name);
   *tp = table;
   if (name && name[0]) *np = name;
 }

@@ -8,8 +8,8 @@
 
 static const char *const families_hint = "(ip, ip6, inet, arp, bridge, netdev)";
 
-void lnft_ref(lua_State *L, int idx, const char *op, int want_name, int *family, char *table,
-              char *name) {
+void lnft_ref(lua_State *L, int idx, const char *op, const char *kind, int want_name,
+              int *family, char *table, char *name) {
   if (lua_type(L, idx) != LUA_TSTRING) luaL_typeerror(L, idx, "string");
   const char *ref = lua_tostring(L, idx);
   int rc = cnet_nft_parse_ref(ref, want_name, family, table, name);
@@ -25,7 +25,8 @@ void lnft_ref(lua_State *L, int idx, const char *op, int want_name, int *family,
                       : want_name == 0 ? "expected \"[family] table\""
                                        : "expected \"[family] table [name]\"");
   }
-  lcnet_raise(L, rc, op, ref, lua_tostring(L, -1));
+  const char *msg = lua_tostring(L, -1);
+  lcnet_raise(L, rc, op, kind ? lua_pushfstring(L, "%s %s", kind, ref) : ref, msg);
 }
 
 /* lcnet_raise with the error object's `where` replaced (the line that queued a command). */
@@ -96,19 +97,19 @@ void lnft_delete_table(lua_State *L, int txi, int family, const char *table) {
 
 static void op_add_table(lua_State *L, int txi, int base) {
   NAMES;
-  lnft_ref(L, base, "nft.add", 0, &family, table, NULL);
+  lnft_ref(L, base, "nft.add", "table", 0, &family, table, NULL);
   lnft_add_table(L, txi, family, table);
 }
 
 static void op_delete_table(lua_State *L, int txi, int base) {
   NAMES;
-  lnft_ref(L, base, "nft.delete", 0, &family, table, NULL);
+  lnft_ref(L, base, "nft.delete", "table", 0, &family, table, NULL);
   lnft_delete_table(L, txi, family, table);
 }
 
 static void op_flush_table(lua_State *L, int txi, int base) {
   NAMES;
-  lnft_ref(L, base, "nft.flush", 0, &family, table, NULL);
+  lnft_ref(L, base, "nft.flush", "table", 0, &family, table, NULL);
   lnfttx *t = lua_touserdata(L, txi);
   unsigned before = cnet_nft_tx_count(t->tx);
   int rc = cnet_nft_tx_flush_table(t->tx, family, table);
@@ -156,7 +157,7 @@ void lnft_add_chain(lua_State *L, int txi, int family, const char *table, const 
 static void op_add_chain(lua_State *L, int txi, int base) {
   NAMES;
   static const char *const known[] = {"type", "hook", "priority", "policy", "device", NULL};
-  lnft_ref(L, base, "nft.add", 1, &family, table, name);
+  lnft_ref(L, base, "nft.add", "chain", 1, &family, table, name);
   lcnet_check_options(L, base + 1, known);
   lnft_add_chain(L, txi, family, table, name, lua_isnoneornil(L, base + 1) ? 0 : base + 1);
 }
@@ -165,7 +166,7 @@ static void chain_cmd(lua_State *L, int txi, int base, const char *verb,
                       int (*fn)(struct cnet_nft_tx *, int, const char *, const char *)) {
   NAMES;
   const char *op = lua_pushfstring(L, "nft.%s", verb);
-  lnft_ref(L, base, op, 1, &family, table, name);
+  lnft_ref(L, base, op, "chain", 1, &family, table, name);
   lnfttx *t = lua_touserdata(L, txi);
   unsigned before = cnet_nft_tx_count(t->tx);
   int rc = fn(t->tx, family, table, name);
@@ -210,7 +211,7 @@ static uint64_t check_handle(lua_State *L, int idx) {
 static void add_or_insert(lua_State *L, int txi, int base, int insert) {
   NAMES;
   const char *op = insert ? "nft.insert" : "nft.add";
-  lnft_ref(L, base, op, 1, &family, table, name);
+  lnft_ref(L, base, op, "rule", 1, &family, table, name);
   const char *text = luaL_checkstring(L, base + 1);
   const char *key = insert ? "before" : "after";
   const char *const known[] = {key, NULL};
@@ -231,7 +232,7 @@ static void op_insert_rule(lua_State *L, int txi, int base) { add_or_insert(L, t
 /* replace_rule(chain, handle, text) */
 static void op_replace_rule(lua_State *L, int txi, int base) {
   NAMES;
-  lnft_ref(L, base, "nft.replace", 1, &family, table, name);
+  lnft_ref(L, base, "nft.replace", "rule", 1, &family, table, name);
   uint64_t handle = check_handle(L, base + 1);
   const char *text = luaL_checkstring(L, base + 2);
   rule_cmd(L, txi, family, table, name, text, CNET_NFT_REPLACE, handle, "replace");
@@ -240,7 +241,7 @@ static void op_replace_rule(lua_State *L, int txi, int base) {
 /* delete_rule(chain, handle) */
 static void op_delete_rule(lua_State *L, int txi, int base) {
   NAMES;
-  lnft_ref(L, base, "nft.delete", 1, &family, table, name);
+  lnft_ref(L, base, "nft.delete", "rule", 1, &family, table, name);
   uint64_t handle = check_handle(L, base + 1);
   lnfttx *t = lua_touserdata(L, txi);
   unsigned before = cnet_nft_tx_count(t->tx);
@@ -329,7 +330,7 @@ void lnft_add_set(lua_State *L, int txi, int family, const char *table, const ch
 
 static void op_add_set(lua_State *L, int txi, int base) {
   NAMES;
-  lnft_ref(L, base, "nft.add", 1, &family, table, name);
+  lnft_ref(L, base, "nft.add", "set", 1, &family, table, name);
   lnft_add_set(L, txi, family, table, name, base + 1);
 }
 
@@ -337,7 +338,7 @@ static void set_cmd(lua_State *L, int txi, int base, const char *verb,
                     int (*fn)(struct cnet_nft_tx *, int, const char *, const char *)) {
   NAMES;
   const char *op = lua_pushfstring(L, "nft.%s", verb);
-  lnft_ref(L, base, op, 1, &family, table, name);
+  lnft_ref(L, base, op, "set", 1, &family, table, name);
   lnfttx *t = lua_touserdata(L, txi);
   unsigned before = cnet_nft_tx_count(t->tx);
   int rc = fn(t->tx, family, table, name);
@@ -354,14 +355,14 @@ static void op_flush_set(lua_State *L, int txi, int base) {
 
 static void op_add_element(lua_State *L, int txi, int base) {
   NAMES;
-  lnft_ref(L, base, "nft.add", 1, &family, table, name);
+  lnft_ref(L, base, "nft.add", "element", 1, &family, table, name);
   luaL_checkany(L, base + 1);
   elems_cmd(L, txi, family, table, name, base + 1, 0);
 }
 
 static void op_delete_element(lua_State *L, int txi, int base) {
   NAMES;
-  lnft_ref(L, base, "nft.delete", 1, &family, table, name);
+  lnft_ref(L, base, "nft.delete", "element", 1, &family, table, name);
   luaL_checkany(L, base + 1);
   elems_cmd(L, txi, family, table, name, base + 1, 1);
 }

@@ -167,13 +167,24 @@ int cnet_nft_list_chains(struct cnet_netns *ns, int family, const char *table,
 
 /* ---- rules: the decoder's view of the outside world ---- */
 
+/* Sets of the table the rules being decoded live in: every set of the table from one dump
+ * (`all`, loaded on the first lookup), and those a rule needed, with their elements (`v`). */
 struct setcache {
   struct cnet_netns *ns;
   int family;
   const char *table;
+  struct objs all;
+  int loaded;
   struct nftnl_set **v;
   unsigned n, cap;
 };
+
+static void setcache_reset(struct setcache *c) {
+  for (unsigned k = 0; k < c->n; k++) nftnl_set_free(c->v[k]);
+  c->n = 0;
+  objs_free(&c->all);
+  c->loaded = 0;
+}
 
 struct elemdump { struct nftnl_set **s; int family; const char *table, *name; };
 
@@ -234,19 +245,21 @@ static const struct nftnl_set *find_set(void *ud, const char *name) {
     c->v = p;
     c->cap = cap;
   }
-  /* the set itself first (key type, flags), then its elements */
-  struct objs o = {K_SET, c->family, c->table, NULL, NULL, 0, 0};
-  if (dump(c->ns, &o) < 0) return NULL;
+  /* the set itself (key type, flags) from the table's one set dump, then its elements */
+  if (!c->loaded) {
+    c->all = (struct objs){K_SET, c->family, c->table, NULL, NULL, 0, 0};
+    if (dump(c->ns, &c->all) < 0) return NULL;
+    c->loaded = 1;
+  }
   struct nftnl_set *found = NULL;
-  for (unsigned i = 0; i < o.n; i++) {
-    if (strcmp(nftnl_set_get_str(o.v[i], NFTNL_SET_NAME), name) == 0 &&
-        strcmp(nftnl_set_get_str(o.v[i], NFTNL_SET_TABLE), c->table) == 0) {
-      found = o.v[i];
-      o.v[i] = o.v[--o.n];
+  for (unsigned i = 0; i < c->all.n; i++) {
+    if (strcmp(nftnl_set_get_str(c->all.v[i], NFTNL_SET_NAME), name) == 0 &&
+        strcmp(nftnl_set_get_str(c->all.v[i], NFTNL_SET_TABLE), c->table) == 0) {
+      found = c->all.v[i];
+      c->all.v[i] = c->all.v[--c->all.n];
       break;
     }
   }
-  objs_free(&o);
   if (found == NULL) return NULL;
   if (load_elems(c->ns, &found) < 0) {
     nftnl_set_free(found);
@@ -285,7 +298,7 @@ int cnet_nft_list_rules(struct cnet_netns *ns, int family, const char *table, co
   /* the kernel filters by table and chain only when the family is given */
   struct objs o = {K_RULE, family, family ? table : NULL, family ? chain : NULL, NULL, 0, 0};
   int rc = dump(ns, &o);
-  struct setcache cache = {ns, 0, NULL, NULL, 0, 0};
+  struct setcache cache = {ns, 0, NULL, {K_SET, 0, NULL, NULL, NULL, 0, 0}, 0, NULL, 0, 0};
   enum { TEXTMAX = 4096 };
   char *text = malloc(TEXTMAX);
   if (rc == 0 && text == NULL) rc = -ENOMEM;
@@ -299,8 +312,7 @@ int cnet_nft_list_rules(struct cnet_netns *ns, int family, const char *table, co
     if (!match(table, info.table) || !match(chain, info.chain)) continue;
     if (cache.table == NULL || cache.family != info.family ||
         strcmp(cache.table, info.table) != 0) {
-      for (unsigned k = 0; k < cache.n; k++) nftnl_set_free(cache.v[k]);
-      cache.n = 0;
+      setcache_reset(&cache);
       cache.family = info.family;
       cache.table = info.table;
     }
@@ -313,7 +325,7 @@ int cnet_nft_list_rules(struct cnet_netns *ns, int family, const char *table, co
     counters(r, &info);
     rc = fn(&info, data);
   }
-  for (unsigned k = 0; k < cache.n; k++) nftnl_set_free(cache.v[k]);
+  setcache_reset(&cache);
   free(cache.v);
   free(text);
   objs_free(&o);

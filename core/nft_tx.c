@@ -528,7 +528,10 @@ static void build_payload(struct nlmsghdr *nlh, const struct cmd *c) {
 static int put(struct cnet_nl *nl, uint16_t type, int family, uint16_t flags,
                void (*build)(struct nlmsghdr *, const void *), const void *obj, int cmd,
                int *owner, unsigned cap) {
-  struct nlmsghdr *nlh = cnet_nft_msg(nl, type, family, flags | NLM_F_ACK);
+  /* No NLM_F_ACK: nfnetlink handles the batch inside sendmsg and answers only the messages
+   * it refuses (each error carries that message's sequence number), so a batch of any size
+   * needs room for its errors only, not for an ACK per message. */
+  struct nlmsghdr *nlh = cnet_nft_msg(nl, type, family, flags);
   if (nlh == NULL) return -ENOMEM;
   build(nlh, obj);
   int idx = cnet_nl_queue(nl, NULL, NULL);

@@ -59,6 +59,25 @@ describe("cnet.nft.transaction", function()
     H.sh("nft delete table ip tx2")
   end)
 
+  it("names the refused command in a batch of thousands, and applies none of it", function()
+    H.sh("nft add table ip big; nft add chain ip big c '{ type filter hook input priority 0; }'")
+    local before = H.sh("nft -j list ruleset")
+    local tx <close> = nft.transaction()
+    for i = 1, 3000 do tx.add_rule("ip big c", ("ip saddr 10.%d.%d.1 accept"):format(i // 256, i % 256)) end
+    tx.add_rule("ip big c", "ip daddr 10.0.0.1 masquerade") -- refused: not a nat chain
+    tx.add_rule("ip big c", "accept")
+    local ok, err = pcall(tx.commit)
+    assert.is_false(ok)
+    assert.are.equal("EOPNOTSUPP", err.code)
+    assert.are.equal('rule ip big c "ip daddr 10.0.0.1 masquerade"', err.object)
+    assert.are.equal(before, H.sh("nft -j list ruleset"))
+    local tx2 <close> = nft.transaction()
+    for i = 1, 3000 do tx2.add_rule("ip big c", ("ip saddr 10.%d.%d.1 accept"):format(i // 256, i % 256)) end
+    tx2.commit()
+    assert.are.equal(3000, #nft.list_rules("ip big c"))
+    H.sh("nft delete table ip big")
+  end)
+
   it("names a command that refers to a missing chain", function()
     local before = H.sh("nft -j list ruleset")
     local tx <close> = nft.transaction()
