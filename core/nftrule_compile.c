@@ -285,7 +285,7 @@ int nftrule_statement(struct cc *c, int *handled);
 static const char *const unsupported[] = {
   "ether", "vlan", "arp", "th", "sctp", "dccp", "icmpv6", "igmp", "esp", "ah", "comp", "udplite",
   "fib", "rt", "socket", "osf", "queue", "notrack", "quota", "dup", "fwd", "synproxy", "tproxy",
-  "comment", "flow", "set", "add", "update", "delete", "numgen", "jhash", "symhash", "hash",
+  "flow", "set", "add", "update", "delete", "numgen", "jhash", "symhash", "hash",
   "exthdr", "hbh", "frag", "dst", "mh", "srh", "rt0", "rt2", "ipsec", "cgroup", "skuid",
   "skgid", "priority", "pkttype", "cpu", "nftrace", "secmark", "xt", "gre", "vxlan", "geneve",
   "last", "inner", "ct", "meta", "ip", "ip6", "tcp", "udp", "icmp", "map", "vmap", "mark",

@@ -221,6 +221,7 @@ int main(void) {
   ok(IP, "counter packets 5 bytes 300 accept", NULL);
   ok(IP, "log prefix \"cnet drop: \" drop", NULL);
   ok(IP, "log", NULL);
+  ok(IP, "tcp dport 22 accept comment \"ssh access\"", NULL);
   ok(IP, "limit rate 10/second accept", NULL);
   ok(IP, "limit rate 5/minute", NULL);
   ok(IP, "limit rate 1/hour", NULL);
@@ -298,6 +299,10 @@ int main(void) {
   bad(IP, "ip saddr", -EINVAL, 9, "rule \"ip saddr\": column 9: missing value after ip saddr");
   bad(INET, "snat to 1.2.3.4", -EINVAL, 9,
       "rule \"snat to 1.2.3.4\": column 9: ip or ip6 must be specified with address for inet tables");
+  bad(IP, "tcp dport 22 comment \"x\" accept", -EINVAL, 26,
+      "rule \"tcp dport 22 comment \"x\" accept\": column 26: comment must come last in the rule");
+  bad(IP, "comment \"x\"", -EINVAL, 1,
+      "rule \"comment \"x\"\": column 1: a rule cannot be only a comment");
   bad(IP, "", -EINVAL, 0, "rule \"\": empty rule");
   bad(IP, "jump", -EINVAL, 5, "rule \"jump\": column 5: expected a chain name");
   bad(IP, "tcp dport ssh", -EOPNOTSUPP, 11,
