@@ -279,6 +279,15 @@ int cnet_link_name(struct cnet_netns *ns, int index, char *name) {
   return cnet_link_get(ns, index, NULL, name_cb, name);
 }
 
+/* Sends the request built on nl. One that names a namespace by file descriptor goes out at
+ * once even inside a batch: the descriptor is only borrowed, and a handle closed before a
+ * later flush would leave the number free for another namespace's descriptor. */
+static int talk_fds(struct cnet_nl *nl, const struct cnet_link_req *req, char *err) {
+  int rc = cnet_nl_talk(nl, NULL, NULL, err);
+  if (rc == 0 && (req->netns_fd >= 0 || req->peer_netns_fd >= 0)) cnet_nl_sync(nl);
+  return rc;
+}
+
 int cnet_link_add(struct cnet_netns *ns, const struct cnet_link_req *req) {
   struct cnet_nl *nl = cnet_netns_rtnl(ns);
   char *err = cnet_netns_errbuf(ns);
@@ -291,7 +300,7 @@ int cnet_link_add(struct cnet_netns *ns, const struct cnet_link_req *req) {
     cnet_nl_cancel(nl);
     return rc;
   }
-  return cnet_nl_talk(nl, NULL, NULL, err);
+  return talk_fds(nl, req, err);
 }
 
 int cnet_link_set(struct cnet_netns *ns, int index, const char *name,
@@ -318,7 +327,7 @@ int cnet_link_set(struct cnet_netns *ns, int index, const char *name,
     cnet_nl_cancel(nl);
     return rc;
   }
-  return cnet_nl_talk(nl, NULL, NULL, err);
+  return talk_fds(nl, req, err);
 }
 
 int cnet_link_delete(struct cnet_netns *ns, int index, const char *name) {

@@ -51,6 +51,34 @@ describe("cnet.link.list", function()
   end)
 end)
 
+describe("cnet.link.list under churn", function()
+  it("never returns a half-read dump while links come and go", function()
+    local n = #H.ipj("link show")
+    local pidfile = os.tmpname()
+    -- a background loop adding and deleting a bridge as fast as it can
+    H.sh(("sh -c 'echo $$ > %s; while :; do ip link add churn0 type bridge; ip link del churn0; done' >/dev/null 2>&1 &")
+      :format(pidfile))
+    local interrupted = 0
+    for _ = 1, 300 do
+      local ok, list = pcall(cnet.link.list)
+      if not ok then
+        assert.are.equal("EINTR", list.code, tostring(list)) -- retries exhausted: said so, not half-read
+        interrupted = interrupted + 1
+      else
+        local seen = {}
+        for _, l in ipairs(list) do
+          assert.is_nil(seen[l.index], "index listed twice")
+          seen[l.index] = true
+        end
+        assert.is_true(#list == n or #list == n + 1, "count " .. #list)
+      end
+    end
+    H.sh("kill $(cat " .. pidfile .. ")")
+    os.remove(pidfile)
+    assert.is_true(interrupted < 300)
+  end)
+end)
+
 describe("cnet.link.get", function()
   it("finds a link by name and by index", function()
     local lo = cnet.link.get("lo")
@@ -208,6 +236,23 @@ describe("cnet.link.add", function()
     else
       assert.are.equal("EOPNOTSUPP", err.code)
       pending("this kernel has no dummy driver: " .. tostring(err))
+    end
+  end)
+end)
+
+describe("cnet.link.add inside cnet.batch", function()
+  it("creates a peer in a namespace whose handle is closed before the batch ends", function()
+    local names = {}
+    cnet.batch(function()
+      for i = 1, 3 do
+        names[i] = H.name("bns")
+        local ns <close> = cnet.netns.add(names[i])
+        cnet.link.add{name = names[i] .. "h", type = "veth", peer = {name = "eth0", netns = ns}}
+      end -- each handle closes here, its descriptor number free for the next namespace
+    end)
+    for i = 1, 3 do
+      assert.is_not_nil(H.iplink("eth0", names[i]), "peer inside " .. names[i])
+      cnet.netns.delete(names[i])
     end
   end)
 end)

@@ -92,6 +92,9 @@ int cnet_link_add(struct cnet_netns *ns, const struct cnet_link_req *req);
  * rename, mtu, mac, master/nomaster, up/down, namespace. */
 int cnet_link_set(struct cnet_netns *ns, int index, const char *name,
                   const struct cnet_link_req *req);
+/* Inside a batch (see nl.h), add and set are deferred like other requests, except those
+ * that carry a namespace descriptor (netns_fd, peer_netns_fd): they are sent before the call
+ * returns, so the caller may close the namespace right after. */
 /* Deletes the link `index` (or named `name` when index is 0). A veth's peer goes with it. */
 int cnet_link_delete(struct cnet_netns *ns, int index, const char *name);
 
