@@ -102,17 +102,42 @@ static void name_masters(lua_State *L, int list, int names, int n) {
   }
 }
 
-/* cnet.link.list() -> { link, ... } */
+/* cnet.link.list([{master=, kind=}]) -> { link, ... } */
 static int link_list(lua_State *L) {
   struct cnet_netns *ns = lcnet_ns(L);
-  lua_settop(L, 0);
-  lua_newtable(L);
-  lua_newtable(L);
-  struct collect c = {L, 1, 2, 0};
-  int rc = cnet_link_list(ns, collect_cb, collect_reset, &c);
+  static const char *const known[] = {"master", "kind", "type", NULL};
+  lcnet_check_options(L, 1, known);
+  int master = 0;
+  const char *kind = NULL;
+  if (lua_istable(L, 1)) {
+    kind = lcnet_opt_string(L, 1, "kind", NULL);
+    if (kind == NULL) kind = lcnet_opt_string(L, 1, "type", NULL);
+    int t = lua_getfield(L, 1, "master");
+    if (t == LUA_TSTRING || t == LUA_TNUMBER)
+      master = lcnet_ifindex(L, ns, -1, 1, "link.list", "", "master");
+    else if (t != LUA_TNIL)
+      lcnet_field_error(L, 1, "master", "interface name or index");
+    lua_pop(L, 1);
+  }
+  lua_settop(L, 1); /* 1: the options (anchor kind) */
+  lua_newtable(L);  /* 2: result */
+  lua_newtable(L);  /* 3: index -> name */
+  struct collect c = {L, 2, 3, 0};
+  int rc = cnet_link_list_filtered(ns, master, kind, collect_cb, collect_reset, &c);
   if (rc < 0) return lcnet_raise(L, rc, "link.list", NULL, cnet_netns_errmsg(ns));
-  name_masters(L, 1, 2, c.n);
-  lua_settop(L, 1);
+  name_masters(L, 2, 3, c.n);
+  if (master > 0) { /* the master itself is not in a filtered list: name it once */
+    char name[CNET_IFNAMSIZ];
+    if (cnet_link_name(ns, master, name) == 0) {
+      for (int i = 1; i <= c.n; i++) {
+        lua_rawgeti(L, 2, i);
+        lua_pushstring(L, name);
+        lua_setfield(L, -2, "master");
+        lua_pop(L, 1);
+      }
+    }
+  }
+  lua_settop(L, 2);
   return 1;
 }
 

@@ -51,6 +51,43 @@ describe("cnet.link.list", function()
   end)
 end)
 
+describe("cnet.link.list filters", function()
+  it("lists the ports of a master and the links of a kind", function()
+    local b0, b1 = H.name("fbr"), H.name("fbr")
+    H.sh(("ip link add %s type bridge && ip link add %s type bridge"):format(b0, b1))
+    local ports = {}
+    for i = 1, 3 do
+      local v = H.name("fv")
+      H.sh(("ip link add %s type veth peer name %sp && ip link set %s master %s")
+        :format(v, v, v, i < 3 and b0 or b1))
+      ports[i] = v
+    end
+    local on0 = cnet.link.list{master = b0}
+    assert.are.equal(2, #on0)
+    for _, l in ipairs(on0) do
+      assert.are.equal(b0, l.master)
+      assert.are.equal(b0, H.iplink(l.name).master)
+    end
+    local on1 = cnet.link.list{master = H.iplink(b1).ifindex, kind = "veth"}
+    assert.are.equal(1, #on1)
+    assert.are.equal(ports[3], on1[1].name)
+    local bridges = cnet.link.list{kind = "bridge"}
+    local n = 0
+    for _, l in ipairs(H.ipj("-d link show")) do
+      if l.linkinfo and l.linkinfo.info_kind == "bridge" then n = n + 1 end
+    end
+    assert.are.equal(n, #bridges)
+    for _, l in ipairs(bridges) do assert.are.equal("bridge", l.kind) end
+    local ok, err = pcall(cnet.link.list, {master = "nosuch0"})
+    assert.is_false(ok)
+    assert.are.equal("link.list: No such device: master nosuch0", tostring(err))
+    assert.has_error(function() cnet.link.list{colour = "red"} end,
+      "bad argument #1 to 'list' (unknown option 'colour')")
+    for _, v in ipairs(ports) do H.sh("ip link del " .. v) end
+    H.sh(("ip link del %s && ip link del %s"):format(b0, b1))
+  end)
+end)
+
 describe("cnet.link.list under churn", function()
   it("never returns a half-read dump while links come and go", function()
     local n = #H.ipj("link show")

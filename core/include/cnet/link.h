@@ -76,6 +76,11 @@ typedef int (*cnet_link_fn)(const struct cnet_link *link, void *data);
 int cnet_link_list(struct cnet_netns *ns, cnet_link_fn fn, void (*reset)(void *data),
                    void *data);
 
+/* The same, only the links enslaved to `master` (an ifindex; 0: any) and/or of `kind`
+ * (NULL: any). The kernel filters the dump itself where it can. */
+int cnet_link_list_filtered(struct cnet_netns *ns, int master, const char *kind,
+                            cnet_link_fn fn, void (*reset)(void *data), void *data);
+
 /* One link, by index (when > 0) or by name. -ENODEV when missing. */
 int cnet_link_get(struct cnet_netns *ns, int index, const char *name, cnet_link_fn fn,
                   void *data);
