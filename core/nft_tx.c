@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -564,10 +563,6 @@ int cnet_nft_tx_commit(struct cnet_nft_tx *tx, int *failed) {
     return fail(tx, rc < 0 ? rc : -ENOMEM, "cannot open nfnetlink");
   }
   for (unsigned i = 0; i < cap; i++) owner[i] = -1; /* BEGIN, END: the batch itself */
-  /* The kernel handles the whole batch inside sendmsg; if it ever refuses the batch as a
-   * whole (an error on BEGIN), the per-message ACKs never come: never wait for them forever. */
-  struct timeval tv = {5, 0};
-  (void)setsockopt(cnet_nl_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   rc = put_batch_marker(nl, NFNL_MSG_BATCH_BEGIN);
   for (unsigned i = 0; i < tx->n && rc >= 0; i++) {
     struct cmd *c = &tx->cmds[i];
@@ -580,18 +575,15 @@ int cnet_nft_tx_commit(struct cnet_nft_tx *tx, int *failed) {
     }
     if (rc >= 0) rc = put(nl, c->type, c->family, c->flags, build_cmd, c, (int)i, owner, cap);
   }
-  int built = rc;
   if (rc >= 0) rc = put_batch_marker(nl, NFNL_MSG_BATCH_END);
-  if (nl != NULL && cnet_nl_pending(nl) > 0) {
-    /* Out of memory midway: what is queued goes out without END, so the kernel refuses
-     * (and applies) none of it; the queue must be emptied either way. */
-    int frc = cnet_nl_flush(nl, 1);
-    if (rc >= 0) rc = frc;
-  }
-  if (built < 0 || rc == -ENOMEM) {
+  if (rc < 0) {
+    /* Out of memory midway. The queue must be emptied: what is in it goes out without its
+     * END, and the kernel aborts a batch that does not end, applying none of it. */
+    if (cnet_nl_pending(nl) > 0) (void)cnet_nl_flush(nl, 1);
     free(owner);
     return fail(tx, -ENOMEM, "cannot build the batch: %s", strerror(ENOMEM));
   }
+  rc = cnet_nl_flush(nl, 1);
   if (rc < 0) {
     int first = cnet_nl_first_error(nl);
     const char *msg = "";

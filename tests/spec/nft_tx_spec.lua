@@ -219,6 +219,21 @@ describe("cnet.nft tables of every family", function()
          "nft delete table bridge fam; nft delete table arp fam; nft delete table netdev fam")
   end)
 
+  it("makes netdev chains on a device and route chains", function()
+    nft.apply{table = "netdev nd", chains = {ing = {type = "filter", hook = "ingress",
+      device = "lo", priority = -5, "counter accept"}}}
+    nft.apply{table = "ip rtb", chains = {out = {type = "route", hook = "output",
+      priority = "mangle", "meta mark set 1"}}}
+    local text = H.sh("nft list ruleset")
+    assert.truthy(text:find('type filter hook ingress device "lo" priority filter - 5;', 1, true), text)
+    assert.truthy(text:find("type route hook output priority mangle;", 1, true), text)
+    local ing = nft.list_chains("netdev nd ing")[1]
+    assert.are.equal("lo", ing.device)
+    assert.are.equal(-5, ing.priority)
+    assert.are.equal("ingress", ing.hook)
+    H.sh("nft delete table netdev nd; nft delete table ip rtb")
+  end)
+
   it("uses each family's standard priorities by name", function()
     nft.apply{table = "bridge pr", chains = {
       a = {type = "filter", hook = "prerouting", priority = "dstnat"},
