@@ -212,7 +212,7 @@ static int match_ifname(struct cc *c, const struct field *f, int neg) {
 
 static int match_ctstate(struct cc *c, const struct field *f, int neg) {
   uint32_t bits = 0;
-  int rc, n = 0;
+  int rc;
   if (c->t[c->i].kind == TK_LBRACE)
     return cc_fail(c, c->i, -EOPNOTSUPP, "set for ct state: write \"ct state a,b\"");
   for (;;) {
@@ -225,12 +225,10 @@ static int match_ctstate(struct cc *c, const struct field *f, int neg) {
                      tq(c, tok, b, sizeof b));
     }
     bits |= (uint32_t)bit;
-    n++;
     c->i++;
     if (c->t[c->i].kind == TK_COMMA || c->t[c->i].kind == TK_PIPE) { c->i++; continue; }
     break;
   }
-  (void)n;
   if ((rc = em_ct(c, f->key)) < 0) return rc;
   if (neg) return em_cmp(c, NFT_CMP_NEQ, &bits, 4);
   uint32_t zero = 0;

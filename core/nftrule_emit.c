@@ -181,7 +181,6 @@ int em_anon_set(struct cc *c, const struct field *f, struct elem *el, unsigned n
     el[m++] = el[i];
   }
   n = m;
-  (void)tok;
   if (c->out == NULL) return cc_fail(c, tok, -EINVAL, "anonymous set needs an output");
   struct nftnl_set **ns = realloc(c->out->sets, (c->out->nsets + 1) * sizeof *ns);
   if (ns == NULL) return -ENOMEM;

@@ -282,7 +282,7 @@ static int st_comment(struct cc *c) {
 }
 
 int nftrule_statement(struct cc *c, int *handled) {
-  int tok = c->i, rc;
+  int tok = c->i;
   *handled = 1;
   if (cc_is(c, tok, "comment")) { c->i++; return st_comment(c); }
   if (cc_is(c, tok, "accept")) { c->i++; return em_verdict(c, NF_ACCEPT, NULL); }
@@ -341,6 +341,5 @@ int nftrule_statement(struct cc *c, int *handled) {
     return st_mark_set(c);
   }
   *handled = 0;
-  (void)rc;
   return 0;
 }

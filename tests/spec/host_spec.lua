@@ -32,9 +32,6 @@ local function cnet_run(args, input)
   return code, read(out), read(err)
 end
 
--- The API the sandbox is built with (lands piece by piece).
-local sandbox_api = cnet.route and cnet.route.add and cnet.spawn and cnet.ping and cnet.tcp_connect
-
 teardown(function() os.execute("rm -rf " .. tmpdir) end)
 
 describe("cnet SCRIPT", function()
@@ -163,8 +160,6 @@ describe("cnet usage", function()
 end)
 
 describe("cnet --sandbox", function()
-  -- Until the whole API it is built with has landed, these are pending, not failing.
-  local it = sandbox_api and it or pending
   local function leftovers()
     assert.are.equal("", H.sh("ls -A /run/netns"))
     assert.is_nil(H.iplink("uplink0"))

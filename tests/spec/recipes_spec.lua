@@ -57,9 +57,6 @@ end
 
 teardown(function() os.execute("rm -rf " .. tmpdir) end)
 
--- The recipes need processes and probes; until those land, the runs are pending, not failing.
-local run_it = (cnet.spawn and cnet.ping and cnet.route) and it or pending
-
 local recipes = {"01-namespaces-in-the-wild.lua", "02-create-namespace.lua",
   "03-server-in-namespace.lua", "04-veth-and-bridge.lua", "cleanup.lua"}
 
@@ -74,7 +71,6 @@ describe("every recipe", function()
 end)
 
 describe("the recipes in the tutorial's order, in one namespace", function()
-  local it = run_it
   local bystander = H.name("keep")
 
   setup(function()
@@ -170,7 +166,6 @@ describe("the recipes in the tutorial's order, in one namespace", function()
 end)
 
 describe("each recipe alone under cnet --sandbox", function()
-  local it = run_it
   for _, name in ipairs(recipes) do
     it(name .. " succeeds and leaves nothing behind", function()
       local before = H.sh("ip -o link show | wc -l") .. netns_names()
