@@ -126,7 +126,8 @@ def containers_phases(setup, teardown):
     def phases(n):
         return [
             {'name': 'setup', 'argv': setup(n), 'check': [b('lib', 'check.sh'), 'containers', str(n)]},
-            {'name': 'teardown', 'argv': teardown(n), 'wait_free': True},
+            {'name': 'teardown', 'argv': teardown(n), 'wait_free': True,
+             'check': [b('lib', 'check.sh'), 'clean']},
         ]
     return phases
 
