@@ -13,8 +13,10 @@ static int dev_arg(lua_State *L, struct cnet_netns *ns, int idx, const char *op,
                    const char **label) {
   luaL_argexpected(L, lua_type(L, idx) == LUA_TSTRING || lua_type(L, idx) == LUA_TNUMBER, idx,
                    "interface name or index");
-  *label = lua_tostring(L, idx);
-  return lcnet_ifindex(L, ns, idx, idx, op, NULL, "dev");
+  int index = lcnet_ifindex(L, ns, idx, idx, op, NULL, "dev");
+  /* lua_tostring would turn a number argument into a string in place: format a copy. */
+  *label = lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : lua_pushfstring(L, "%d", index);
+  return index;
 }
 
 /* Reads addr.add/delete's arguments: dev, "a/p", options. */
@@ -168,8 +170,8 @@ static int read_filter(lua_State *L, struct cnet_netns *ns, const char *op, int 
     int v = lua_gettop(L);
     if (lua_type(L, v) != LUA_TSTRING && lua_type(L, v) != LUA_TNUMBER)
       lcnet_field_error(L, 1, "dev", "interface name or index");
-    *dev = lua_tostring(L, v);
     *index = lcnet_ifindex(L, ns, v, 1, op, NULL, "dev");
+    *dev = lua_type(L, v) == LUA_TSTRING ? lua_tostring(L, v) : lua_pushfstring(L, "%d", *index);
   } else if (opts == 1) {
     lua_pop(L, 1);
   }
@@ -181,22 +183,22 @@ static int addr_list(lua_State *L) {
   struct cnet_netns *ns = lcnet_ns(L);
   int index;
   const char *dev;
-  int family = read_filter(L, ns, "addr.list", &index, &dev);
-  lua_settop(L, 2);
-  lua_newtable(L); /* 3: result */
-  lua_newtable(L); /* 4: index -> name */
-  struct collect c = {L, 3, 4, 0, ns};
+  int family = read_filter(L, ns, "addr.list", &index, &dev); /* may push dev's text */
+  int base = lua_gettop(L);
+  lua_newtable(L); /* base+1: result */
+  lua_newtable(L); /* base+2: index -> name */
+  struct collect c = {L, base + 1, base + 2, 0, ns};
   int rc = cnet_addr_list(ns, family, index, collect_cb, collect_reset, &c);
   if (rc < 0) return lcnet_raise(L, rc, "addr.list", dev, cnet_netns_errmsg(ns));
   /* Device names after the dump: looking one up inside the dump would interleave requests. */
   for (int i = 1; i <= c.n; i++) {
-    lua_rawgeti(L, 3, i);
+    lua_rawgeti(L, c.list, i);
     lua_getfield(L, -1, "index");
     push_devname(&c, (int)lua_tointeger(L, -1));
     lua_setfield(L, -3, "dev");
     lua_pop(L, 2);
   }
-  lua_settop(L, 3);
+  lua_settop(L, c.list);
   return 1;
 }
 

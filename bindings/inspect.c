@@ -332,3 +332,8 @@ int lcnet_inspect(lua_State *L) {
   lcnet_inspect_push(L, 1, depth, width);
   return 1;
 }
+
+void lcnet_open_inspect(lua_State *L) {
+  lua_pushcfunction(L, lcnet_inspect);
+  lua_setfield(L, -2, "inspect");
+}

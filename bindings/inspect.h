@@ -11,4 +11,7 @@ void lcnet_inspect_push(lua_State *L, int idx, int depth, int width);
 /* cnet.inspect(value [, {depth = n, width = n}]) -> string, as a lua_CFunction. */
 int lcnet_inspect(lua_State *L);
 
+/* Sets cnet.inspect in the table at the top of the stack (the module table). */
+void lcnet_open_inspect(lua_State *L);
+
 #endif

@@ -20,17 +20,24 @@ static void setint(lua_State *L, const char *k, lua_Integer v) {
 }
 
 static void push_mac(lua_State *L, const unsigned char *mac, unsigned len) {
+  static const char hex[] = "0123456789abcdef";
   char buf[32 * 3];
   if (len > 32) len = 32;
-  /* each byte after the first takes 3 characters (":xx"), the first 2 */
-  for (unsigned i = 0; i < len; i++)
-    snprintf(buf + (i ? 3 * i - 1 : 0), 4, i ? ":%02x" : "%02x", mac[i]);
-  lua_pushlstring(L, buf, len ? 3 * len - 1 : 0);
+  char *p = buf;
+  for (unsigned i = 0; i < len; i++) { /* by hand: snprintf per byte shows in big dumps */
+    if (i) *p++ = ':';
+    *p++ = hex[mac[i] >> 4];
+    *p++ = hex[mac[i] & 15];
+  }
+  lua_pushlstring(L, buf, (size_t)(p - buf));
 }
 
 /* Pushes the table describing one link (master left as master_index only). */
 static void push_link(lua_State *L, const struct cnet_link *l) {
-  lua_createtable(L, 0, 14);
+  int veth = l->kind && strcmp(l->kind, "veth") == 0;
+  int fields = 6 + (l->kind != NULL) + (l->mac && l->mac_len > 0) + 2 * (l->master > 0) +
+               (l->link > 0) * (1 + veth) + (l->link_netnsid >= 0);
+  lua_createtable(L, 0, fields); /* exactly: no spare hash slots in a big dump */
   setint(L, "index", l->index);
   setstr(L, "name", l->name);
   if (l->kind) setstr(L, "kind", l->kind);
@@ -53,7 +60,7 @@ static void push_link(lua_State *L, const struct cnet_link *l) {
   if (l->master > 0) setint(L, "master_index", l->master);
   if (l->link > 0) {
     setint(L, "link_index", l->link);
-    if (l->kind && strcmp(l->kind, "veth") == 0) setint(L, "peer_index", l->link);
+    if (veth) setint(L, "peer_index", l->link);
   }
   if (l->link_netnsid >= 0) setint(L, "peer_netnsid", l->link_netnsid);
 }
@@ -95,17 +102,42 @@ static void name_masters(lua_State *L, int list, int names, int n) {
   }
 }
 
-/* cnet.link.list() -> { link, ... } */
+/* cnet.link.list([{master=, kind=}]) -> { link, ... } */
 static int link_list(lua_State *L) {
   struct cnet_netns *ns = lcnet_ns(L);
-  lua_settop(L, 0);
-  lua_newtable(L);
-  lua_newtable(L);
-  struct collect c = {L, 1, 2, 0};
-  int rc = cnet_link_list(ns, collect_cb, collect_reset, &c);
+  static const char *const known[] = {"master", "kind", "type", NULL};
+  lcnet_check_options(L, 1, known);
+  int master = 0;
+  const char *kind = NULL;
+  if (lua_istable(L, 1)) {
+    kind = lcnet_opt_string(L, 1, "kind", NULL);
+    if (kind == NULL) kind = lcnet_opt_string(L, 1, "type", NULL);
+    int t = lua_getfield(L, 1, "master");
+    if (t == LUA_TSTRING || t == LUA_TNUMBER)
+      master = lcnet_ifindex(L, ns, -1, 1, "link.list", "", "master");
+    else if (t != LUA_TNIL)
+      lcnet_field_error(L, 1, "master", "interface name or index");
+    lua_pop(L, 1);
+  }
+  lua_settop(L, 1); /* 1: the options (anchor kind) */
+  lua_newtable(L);  /* 2: result */
+  lua_newtable(L);  /* 3: index -> name */
+  struct collect c = {L, 2, 3, 0};
+  int rc = cnet_link_list_filtered(ns, master, kind, collect_cb, collect_reset, &c);
   if (rc < 0) return lcnet_raise(L, rc, "link.list", NULL, cnet_netns_errmsg(ns));
-  name_masters(L, 1, 2, c.n);
-  lua_settop(L, 1);
+  name_masters(L, 2, 3, c.n);
+  if (master > 0) { /* the master itself is not in a filtered list: name it once */
+    char name[CNET_IFNAMSIZ];
+    if (cnet_link_name(ns, master, name) == 0) {
+      for (int i = 1; i <= c.n; i++) {
+        lua_rawgeti(L, 2, i);
+        lua_pushstring(L, name);
+        lua_setfield(L, -2, "master");
+        lua_pop(L, 1);
+      }
+    }
+  }
+  lua_settop(L, 2);
   return 1;
 }
 
@@ -227,12 +259,21 @@ static int opt_master(lua_State *L, int idx, struct cnet_netns *ns, const char *
   return master;
 }
 
-/* netns = handle | name: pushes the handle (kept on the stack until the call returns). */
-static struct cnet_netns *opt_netns(lua_State *L, int idx, const char *key) {
-  if (lua_getfield(L, idx, key) == LUA_TNIL) {
+/* netns = handle | name, field `key` of the table at idx (argument `arg`, field called
+ * `label` in messages): pushes the handle, kept on the stack until the call returns. */
+static struct cnet_netns *opt_netns(lua_State *L, int idx, const char *key, int arg,
+                                    const char *label) {
+  int t = lua_getfield(L, idx, key);
+  if (t == LUA_TNIL) {
     lua_pop(L, 1);
     return NULL;
   }
+  lnetns *h = luaL_testudata(L, -1, LCNET_NETNS);
+  if (t != LUA_TSTRING && h == NULL)
+    luaL_argerror(L, arg, lua_pushfstring(L, "field '%s': cnet.netns or namespace name expected, got %s",
+                                          label, luaL_typename(L, -1)));
+  if (h != NULL && h->ns == NULL)
+    luaL_argerror(L, arg, lua_pushfstring(L, "field '%s': cnet.netns is closed", label));
   struct cnet_netns *target = lcnet_tons(L, lua_gettop(L)); /* pushes the handle */
   lua_remove(L, -2);
   return target;
@@ -296,7 +337,7 @@ static int link_add(lua_State *L) {
   req.mtu = opt_mtu(L, 1, "mtu");
   opt_mac(L, 1, "mac", "link.add", name, mac, &req.mac, &req.mac_len);
   req.up = lcnet_opt_bool(L, 1, "up", -1);
-  struct cnet_netns *target = opt_netns(L, 1, "netns"); /* handle pushed if given */
+  struct cnet_netns *target = opt_netns(L, 1, "netns", 1, "netns"); /* handle pushed if given */
   if (target) req.netns_fd = cnet_netns_fd(target);
   req.master = opt_master(L, 1, target ? target : ns, "link.add", name);
   if (req.master < 0) req.master = 0;
@@ -310,7 +351,7 @@ static int link_add(lua_State *L) {
       static const char *const peer_known[] = {"name", "netns", "mac", "mtu", "up", NULL};
       lcnet_check_options(L, p, peer_known);
       req.peer_name = lcnet_opt_string(L, p, "name", NULL);
-      struct cnet_netns *pns = opt_netns(L, p, "netns");
+      struct cnet_netns *pns = opt_netns(L, p, "netns", 1, "peer.netns");
       if (pns) req.peer_netns_fd = cnet_netns_fd(pns);
       opt_mac(L, p, "mac", "link.add", name, peer_mac, &req.peer_mac, &req.peer_mac_len);
       req.peer_mtu = opt_mtu(L, p, "mtu");
@@ -371,7 +412,7 @@ static int link_set(lua_State *L) {
   req.mtu = opt_mtu(L, 2, "mtu");
   opt_mac(L, 2, "mac", "link.set", dev, mac, &req.mac, &req.mac_len);
   req.up = lcnet_opt_bool(L, 2, "up", -1);
-  struct cnet_netns *target = opt_netns(L, 2, "netns");
+  struct cnet_netns *target = opt_netns(L, 2, "netns", 2, "netns");
   if (target) req.netns_fd = cnet_netns_fd(target);
   req.master = opt_master(L, 2, target ? target : ns, "link.set", dev);
   int rc = cnet_link_set(ns, index, index ? NULL : dev, &req);

@@ -363,6 +363,20 @@ static void print_results(lua_State *L, int base) {
   fflush(stdout);
 }
 
+/* Drops the traceback from the error message at the top of the stack when it shows nothing
+ * but the typed line and C functions: for `error("x")` at the prompt it is noise. */
+static void trim_traceback(lua_State *L) {
+  const char *msg = lua_tostring(L, -1);
+  if (msg == NULL) return;
+  const char *tb = strstr(msg, "\nstack traceback:\n");
+  if (tb == NULL) return;
+  for (const char *line = strchr(tb + 1, '\n'); line != NULL; line = strchr(line + 1, '\n')) {
+    if (strncmp(line, "\n\t[C]:", 6) != 0 && strncmp(line, "\n\tstdin:", 8) != 0) return;
+  }
+  lua_pushlstring(L, msg, (size_t)(tb - msg));
+  lua_replace(L, -2);
+}
+
 /* Protected: prints the results, so a failing __tostring is reported like any error. */
 static int print_protected(lua_State *L) {
   print_results(L, 0);
@@ -395,7 +409,10 @@ void host_repl(lua_State *L) {
         status = host_docall(L, n, 0);
       }
     }
-    if (status != LUA_OK) host_report(L, status);
+    if (status != LUA_OK) {
+      trim_traceback(L);
+      host_report(L, status);
+    }
     lua_settop(L, base);
   }
   history_close();

@@ -1,7 +1,342 @@
-/* Placeholder until the route binding lands: it adds no functions yet. */
-#include "lcnet.h"
+/* cnet.route: add, replace, delete, list, get. Routes come back as plain tables. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/rtnetlink.h>
+
+#include "cnet/addr.h"
+#include "cnet/link.h"
+#include "cnet/route.h"
+#include "netarg.h"
+
+/* table = number | "main" | "local" | "default" at field key of idx; 0 when absent. */
+static uint32_t opt_table(lua_State *L, int idx, const char *key) {
+  int t = lua_getfield(L, idx, key);
+  long v = 0;
+  if (t == LUA_TNUMBER) {
+    int isint;
+    lua_Integer n = lua_tointegerx(L, -1, &isint);
+    if (!isint || n <= 0 || n > 0xffffffffLL)
+      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': table 1..4294967295", key));
+    v = (long)n;
+  } else if (t == LUA_TSTRING) {
+    v = cnet_route_table_parse(lua_tostring(L, -1));
+    if (v < 0)
+      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': unknown table '%s'", key,
+                                            lua_tostring(L, -1)));
+  } else if (t != LUA_TNIL) {
+    lcnet_field_error(L, idx, key, "table number or name");
+  }
+  lua_pop(L, 1);
+  return (uint32_t)v;
+}
+
+/* An enumeration field given by name or number (0..255); -1 when absent. */
+static int opt_enum(lua_State *L, int idx, const char *key, int (*parse)(const char *)) {
+  int t = lua_getfield(L, idx, key);
+  int v = -1;
+  if (t == LUA_TNUMBER) {
+    int isint;
+    lua_Integer n = lua_tointegerx(L, -1, &isint);
+    if (!isint || n < 0 || n > 255)
+      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': 0..255 expected", key));
+    v = (int)n;
+  } else if (t == LUA_TSTRING) {
+    v = parse(lua_tostring(L, -1));
+    if (v < 0)
+      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': unknown value '%s'", key,
+                                            lua_tostring(L, -1)));
+  } else if (t != LUA_TNIL) {
+    lcnet_field_error(L, idx, key, "name or number");
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+/* Reads a route spec {dst=, via=, dev=, src=, metric=, table=, scope=, proto=, type=,
+ * family=}; leaves the text naming the route (dst) in *what. */
+static void read_route(lua_State *L, struct cnet_netns *ns, const char *op,
+                       struct cnet_route_req *req, const char **what) {
+  static const char *const known[] = {"dst", "via", "gateway", "dev", "src", "metric", "table",
+                                      "scope", "proto", "protocol", "type", "family", NULL};
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lcnet_check_options(L, 1, known);
+  cnet_route_req_init(req);
+  req->family = lcnet_opt_family(L, 1, "family");
+  const char *dst = lcnet_opt_string(L, 1, "dst", NULL);
+  if (dst == NULL) luaL_argerror(L, 1, "field 'dst' required (an address/prefix or \"default\")");
+  *what = dst;
+  if (strcmp(dst, "default") != 0) {
+    lua_getfield(L, 1, "dst");
+    lcnet_checkaddr(L, -1, 1, req->family, op, dst, &req->dst);
+    lua_pop(L, 1);
+    if (req->dst.prefix == 0 && req->family == 0) req->family = req->dst.family;
+    if (req->dst.prefix == 0) req->dst.family = 0; /* 0.0.0.0/0 is the default route */
+    else if (req->family == 0) req->family = req->dst.family;
+  }
+  if (lua_getfield(L, 1, "via") == LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "gateway");
+  }
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TSTRING) lcnet_field_error(L, 1, "via", "string");
+    lcnet_checkaddr(L, -1, 0, AF_UNSPEC, op, dst, &req->via);
+  }
+  lua_pop(L, 1);
+  if (lua_getfield(L, 1, "src") != LUA_TNIL) {
+    if (lua_type(L, -1) != LUA_TSTRING) lcnet_field_error(L, 1, "src", "string");
+    lcnet_checkaddr(L, -1, 0, req->family, op, dst, &req->src);
+  }
+  lua_pop(L, 1);
+  if (lua_getfield(L, 1, "dev") != LUA_TNIL) req->oif = lcnet_ifindex(L, ns, -1, 1, op, dst, "dev");
+  lua_pop(L, 1);
+  lua_Integer metric = lcnet_opt_integer(L, 1, "metric", -1);
+  if (metric > 0xffffffffLL) luaL_argerror(L, 1, "field 'metric': out of range");
+  if (metric >= 0) {
+    req->has_metric = 1;
+    req->metric = (uint32_t)metric;
+  }
+  req->table = opt_table(L, 1, "table");
+  req->scope = opt_enum(L, 1, "scope", cnet_scope_parse);
+  req->protocol = opt_enum(L, 1, "proto", cnet_route_protocol_parse);
+  if (req->protocol < 0) req->protocol = opt_enum(L, 1, "protocol", cnet_route_protocol_parse);
+  req->type = opt_enum(L, 1, "type", cnet_route_type_parse);
+  if (req->family == 0) req->family = req->src.family ? req->src.family : req->via.family;
+  if (req->family == 0) req->family = AF_INET; /* "default" alone: IPv4, as ip does */
+  if ((req->dst.family && req->dst.family != req->family) ||
+      (req->via.family == AF_INET && req->family == AF_INET6))
+    lcnet_raise(L, -EINVAL, op, dst, "address families do not match");
+}
+
+static int route_change(lua_State *L, const char *op, int replace) {
+  struct cnet_netns *ns = lcnet_ns(L);
+  struct cnet_route_req req;
+  const char *what;
+  read_route(L, ns, op, &req, &what);
+  int rc = cnet_route_add(ns, &req, replace);
+  if (rc < 0) return lcnet_raise(L, rc, op, what, cnet_netns_errmsg(ns));
+  return 0;
+}
+
+/* cnet.route.add{dst=, via=, dev=, src=, metric=, table=, scope=, proto=, type=} */
+static int route_add(lua_State *L) { return route_change(L, "route.add", 0); }
+/* cnet.route.replace{...}: adds, or replaces the route with the same dst/table/metric. */
+static int route_replace(lua_State *L) { return route_change(L, "route.replace", 1); }
+
+/* cnet.route.delete{dst=, ...}: the fields given narrow which route goes. */
+static int route_delete(lua_State *L) {
+  struct cnet_netns *ns = lcnet_ns(L);
+  struct cnet_route_req req;
+  const char *what;
+  read_route(L, ns, "route.delete", &req, &what);
+  int rc = cnet_route_delete(ns, &req);
+  if (rc < 0) return lcnet_raise(L, rc, "route.delete", what, cnet_netns_errmsg(ns));
+  return 0;
+}
+
+/* What a dump collects: the result array at stack index list, and for each route with an
+ * output device its position and ifindex, in a growable userdata at stack index devs (so a
+ * memory error while building tables leaks nothing). */
+struct devref {
+  int pos, oif;
+};
+struct collect {
+  lua_State *L;
+  int list, n;
+  int devs;             /* stack index of the userdata holding refs */
+  struct devref *refs;
+  int nrefs, caprefs;
+};
+
+static void setstr(lua_State *L, const char *k, const char *v) {
+  lua_pushstring(L, v);
+  lua_setfield(L, -2, k);
+}
+
+static void set_named(lua_State *L, const char *k, const char *name, lua_Integer v) {
+  if (name) lua_pushstring(L, name);
+  else lua_pushinteger(L, v);
+  lua_setfield(L, -2, k);
+}
+
+/* Pushes the table of one route (dev left as the index in field "oif"). */
+static void push_route(lua_State *L, const struct cnet_route *r) {
+  char buf[CNET_IPADDR_STRLEN];
+  /* Exactly as many hash slots as fields (dev comes later with oif): a power of two fewer
+   * nodes for the common 8-field route halves the memory of a big dump. */
+  int fields = 5 + (r->dst || r->dst_len == 0) + (r->gateway != NULL) + (r->prefsrc != NULL) +
+               2 * (r->oif > 0) + r->has_priority;
+  lua_createtable(L, 0, fields);
+  setstr(L, "family", lcnet_family_name(r->family));
+  if (r->dst == NULL && r->dst_len == 0) {
+    setstr(L, "dst", "default");
+  } else if (r->dst) {
+    cnet_ipaddr_format_prefix(r->family, r->dst, r->dst_len, buf, sizeof buf);
+    setstr(L, "dst", buf);
+  }
+  if (r->gateway && cnet_ipaddr_format(r->via_family, r->gateway, buf, sizeof buf) == 0)
+    setstr(L, "via", buf);
+  if (r->prefsrc && cnet_ipaddr_format(r->family, r->prefsrc, buf, sizeof buf) == 0)
+    setstr(L, "src", buf);
+  if (r->oif > 0) {
+    lua_pushinteger(L, r->oif);
+    lua_setfield(L, -2, "oif");
+  }
+  if (r->has_priority) {
+    lua_pushinteger(L, r->priority);
+    lua_setfield(L, -2, "metric");
+  }
+  set_named(L, "table", cnet_route_table_name(r->table), r->table);
+  set_named(L, "protocol", cnet_route_protocol_name(r->protocol), r->protocol);
+  set_named(L, "scope", cnet_scope_name(r->scope), r->scope);
+  set_named(L, "type", cnet_route_type_name(r->type), r->type);
+}
+
+static void add_ref(struct collect *c, int pos, int oif) {
+  if (c->nrefs == c->caprefs) {
+    int cap = c->caprefs ? c->caprefs * 2 : 256;
+    struct devref *v = lua_newuserdatauv(c->L, (size_t)cap * sizeof *v, 0);
+    if (c->nrefs) memcpy(v, c->refs, (size_t)c->nrefs * sizeof *v);
+    lua_replace(c->L, c->devs);
+    c->refs = v;
+    c->caprefs = cap;
+  }
+  c->refs[c->nrefs].pos = pos;
+  c->refs[c->nrefs].oif = oif;
+  c->nrefs++;
+}
+
+static int collect_cb(const struct cnet_route *r, void *data) {
+  struct collect *c = data;
+  push_route(c->L, r);
+  lua_rawseti(c->L, c->list, ++c->n);
+  if (r->oif > 0) add_ref(c, c->n, r->oif);
+  return 0;
+}
+
+static void collect_reset(void *data) {
+  struct collect *c = data;
+  lua_newtable(c->L);
+  lua_replace(c->L, c->list);
+  c->n = 0;
+  c->nrefs = 0;
+}
+
+/* Sets field dev of every collected route; names looked up once per ifindex (cache at
+ * stack index names), after the dump since a lookup cannot interleave with it. */
+static void name_refs(lua_State *L, struct cnet_netns *ns, struct collect *c, int names) {
+  int last = 0;
+  for (int i = 0; i < c->nrefs; i++) {
+    int oif = c->refs[i].oif;
+    if (oif != last) {
+      if (last) lua_pop(L, 1);
+      if (lua_rawgeti(L, names, oif) == LUA_TNIL) {
+        lua_pop(L, 1);
+        char name[CNET_IFNAMSIZ];
+        if (cnet_link_name(ns, oif, name) < 0) snprintf(name, sizeof name, "if%d", oif);
+        lua_pushstring(L, name);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, names, oif);
+      }
+      last = oif;
+    }
+    lua_rawgeti(L, c->list, c->refs[i].pos);
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "dev");
+    lua_pop(L, 1);
+  }
+  if (last) lua_pop(L, 1);
+}
+
+/* Sets field dev of every route table in list[1..n] from its oif, with a cache at names. */
+static void name_devs(lua_State *L, struct cnet_netns *ns, int list, int n, int names) {
+  for (int i = 1; i <= n; i++) {
+    lua_rawgeti(L, list, i);
+    if (lua_getfield(L, -1, "oif") == LUA_TNUMBER) {
+      int oif = (int)lua_tointeger(L, -1);
+      if (lua_rawgeti(L, names, oif) == LUA_TNIL) {
+        lua_pop(L, 1);
+        char name[CNET_IFNAMSIZ];
+        if (cnet_link_name(ns, oif, name) < 0) snprintf(name, sizeof name, "if%d", oif);
+        lua_pushstring(L, name);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, names, oif);
+      }
+      lua_setfield(L, -3, "dev");
+    }
+    lua_pop(L, 2);
+  }
+}
+
+/* cnet.route.list([{family=, table=}]) -> { route, ... }; table defaults to "main",
+ * table = "all" (or 0) lists every table. */
+static int route_list(lua_State *L) {
+  struct cnet_netns *ns = lcnet_ns(L);
+  static const char *const known[] = {"family", "table", NULL};
+  lcnet_check_options(L, 1, known);
+  int family = AF_UNSPEC;
+  uint32_t table = RT_TABLE_MAIN;
+  if (lua_istable(L, 1)) {
+    family = lcnet_opt_family(L, 1, "family");
+    lua_getfield(L, 1, "table");
+    int all = (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "all") == 0) ||
+              (lua_type(L, -1) == LUA_TNUMBER && lua_tointeger(L, -1) == 0);
+    int given = !lua_isnil(L, -1);
+    lua_pop(L, 1);
+    if (all) table = 0;
+    else if (given) table = opt_table(L, 1, "table");
+  }
+  lua_settop(L, 1);
+  lua_newtable(L); /* 2: result */
+  lua_newtable(L); /* 3: ifindex -> name */
+  lua_pushnil(L);  /* 4: the refs userdata, once there is one */
+  struct collect c = {L, 2, 0, 4, NULL, 0, 0};
+  int rc = cnet_route_list(ns, family, table, collect_cb, collect_reset, &c);
+  if (rc < 0) return lcnet_raise(L, rc, "route.list", NULL, cnet_netns_errmsg(ns));
+  name_refs(L, ns, &c, 3);
+  lua_settop(L, 2);
+  return 1;
+}
+
+static int one_cb(const struct cnet_route *r, void *data) {
+  push_route(data, r);
+  return 0;
+}
+
+/* cnet.route.get(addr [, {from=, dev=}]) -> the route the kernel would use */
+static int route_get(lua_State *L) {
+  struct cnet_netns *ns = lcnet_ns(L);
+  static const char *const known[] = {"from", "dev", NULL};
+  luaL_checktype(L, 1, LUA_TSTRING);
+  lcnet_check_options(L, 2, known);
+  lua_settop(L, 2);
+  const char *text = lua_tostring(L, 1);
+  struct cnet_ipaddr addr, src = {0};
+  lcnet_checkaddr(L, 1, 0, AF_UNSPEC, "route.get", text, &addr);
+  int oif = 0;
+  if (lua_istable(L, 2)) {
+    if (lua_getfield(L, 2, "from") != LUA_TNIL) {
+      if (lua_type(L, -1) != LUA_TSTRING) lcnet_field_error(L, 2, "from", "string");
+      lcnet_checkaddr(L, -1, 0, addr.family, "route.get", text, &src);
+    }
+    if (lua_getfield(L, 2, "dev") != LUA_TNIL) oif = lcnet_ifindex(L, ns, -1, 2, "route.get", text, "dev");
+  }
+  lua_settop(L, 2);
+  lua_newtable(L); /* 3: list of one, for name_devs */
+  lua_newtable(L); /* 4: names */
+  int rc = cnet_route_get(ns, &addr, &src, oif, one_cb, L);
+  if (rc < 0) return lcnet_raise(L, rc, "route.get", text, cnet_netns_errmsg(ns));
+  lua_rawseti(L, 3, 1);
+  name_devs(L, ns, 3, 1, 4);
+  lua_rawgeti(L, 3, 1);
+  return 1;
+}
 
 void lcnet_open_route(lua_State *L, int ns) {
-  (void)L;
-  (void)ns;
+  static const luaL_Reg fns[] = {{"add", route_add},   {"replace", route_replace},
+                                 {"delete", route_delete}, {"list", route_list},
+                                 {"get", route_get},   {NULL, NULL}};
+  lcnet_bind_sub(L, "route", fns, ns);
 }

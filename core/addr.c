@@ -8,6 +8,10 @@
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
 void cnet_addr_req_init(struct cnet_addr_req *req) {
   memset(req, 0, sizeof *req);
   req->scope = -1;
@@ -128,6 +132,7 @@ static int build_dump(struct cnet_nl *nl, void *data) {
   if (nlh == NULL) return -ENOMEM;
   struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
   ifa->ifa_family = (uint8_t)f->family; /* the kernel filters by family even without strict checks */
+  ifa->ifa_index = f->index > 0 ? (uint32_t)f->index : 0; /* and by device with them (4.20+) */
   return 0;
 }
 
@@ -136,7 +141,15 @@ int cnet_addr_list(struct cnet_netns *ns, int family, int index, cnet_addr_fn fn
   struct filter f = {family, index, fn, data};
   char *err = cnet_netns_errbuf(ns);
   err[0] = '\0';
-  return cnet_nl_dump(cnet_netns_rtnl(ns), build_dump, each_cb, reset, &f, err);
+  struct cnet_nl *nl = cnet_netns_rtnl(ns);
+  /* Strict checking only for this dump: the callback filters again, so a kernel that ignores
+   * the filter still gives the right answer. */
+  int fd = cnet_nl_fd(nl), on = 1, off = 0;
+  int strict = index > 0 &&
+               setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof on) == 0;
+  int rc = cnet_nl_dump(nl, build_dump, each_cb, reset, &f, err);
+  if (strict) (void)setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &off, sizeof off);
+  return rc;
 }
 
 /* Flushing: collect the addresses first (a dump cannot be interleaved with requests on the

@@ -53,8 +53,29 @@ int cnet_ipaddr_parse_prefix(const char *text, int family, struct cnet_ipaddr *o
   return 0;
 }
 
+/* Decimal digits of v (< 1000) at p; returns the end. */
+static char *put_dec(char *p, unsigned v) {
+  if (v >= 100) *p++ = (char)('0' + v / 100);
+  if (v >= 10) *p++ = (char)('0' + v / 10 % 10);
+  *p++ = (char)('0' + v % 10);
+  return p;
+}
+
 int cnet_ipaddr_format(int family, const void *bytes, char *buf, size_t len) {
-  if (cnet_ipaddr_len(family) == 0) return -EAFNOSUPPORT;
+  if (family == AF_INET) {
+    /* By hand: glibc's inet_ntop goes through sprintf, which dominates big route dumps. */
+    char tmp[16], *p = tmp;
+    const unsigned char *b = bytes;
+    for (int i = 0; i < 4; i++) {
+      if (i) *p++ = '.';
+      p = put_dec(p, b[i]);
+    }
+    *p = '\0';
+    if ((size_t)(p - tmp) >= len) return -ENOSPC;
+    memcpy(buf, tmp, (size_t)(p - tmp) + 1);
+    return 0;
+  }
+  if (family != AF_INET6) return -EAFNOSUPPORT;
   char tmp[INET6_ADDRSTRLEN];
   if (inet_ntop(family, bytes, tmp, sizeof tmp) == NULL) return -errno;
   if (strlen(tmp) >= len) return -ENOSPC;
@@ -67,10 +88,13 @@ int cnet_ipaddr_format_prefix(int family, const void *bytes, unsigned prefix, ch
   int rc = cnet_ipaddr_format(family, bytes, buf, len);
   if (rc < 0) return rc;
   size_t used = strlen(buf);
-  char tail[8];
-  int n = snprintf(tail, sizeof tail, "/%u", prefix);
-  if (n < 0 || used + (size_t)n >= len) return -ENOSPC;
-  memcpy(buf + used, tail, (size_t)n + 1);
+  char tail[8], *end = tail;
+  *end++ = '/';
+  end = put_dec(end, prefix % 1000);
+  size_t n = (size_t)(end - tail);
+  if (used + n >= len) return -ENOSPC;
+  memcpy(buf + used, tail, n);
+  buf[used + n] = '\0';
   return 0;
 }
 

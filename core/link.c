@@ -10,6 +10,10 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
 
 void cnet_link_req_init(struct cnet_link_req *req) {
   memset(req, 0, sizeof *req);
@@ -179,12 +183,17 @@ struct each {
   cnet_link_fn fn;
   void *data;
   int found;
+  int master;        /* filters of a list: 0 / NULL for none */
+  const char *kind;
 };
 
 static int each_cb(const struct nlmsghdr *nlh, void *data) {
   struct each *e = data;
   struct cnet_link l;
   if (cnet_link_parse(nlh, &l) < 0) return MNL_CB_OK;
+  /* The kernel filters too (strict dumps), but an older one ignores the filter. */
+  if (e->master && l.master != e->master) return MNL_CB_OK;
+  if (e->kind && (l.kind == NULL || strcmp(l.kind, e->kind) != 0)) return MNL_CB_OK;
   e->found++;
   if (e->fn == NULL) return MNL_CB_OK;
   int rc = e->fn(&l, e->data);
@@ -200,21 +209,41 @@ static int put_skip_stats(struct cnet_nl *nl, struct nlmsghdr *nlh) {
 }
 
 static int build_dump(struct cnet_nl *nl, void *data) {
-  (void)data;
+  struct each *e = data;
   struct nlmsghdr *nlh = cnet_nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
   if (nlh == NULL) return -ENOMEM;
   struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
   ifi->ifi_family = AF_UNSPEC;
+  size_t limit = nlh->nlmsg_len + cnet_nl_room(nl);
+  if (e->master && !mnl_attr_put_u32_check(nlh, limit, IFLA_MASTER, (uint32_t)e->master))
+    return -EMSGSIZE;
+  if (e->kind) {
+    struct nlattr *info = mnl_attr_nest_start_check(nlh, limit, IFLA_LINKINFO);
+    if (info == NULL || !mnl_attr_put_strz_check(nlh, limit, IFLA_INFO_KIND, e->kind))
+      return -EMSGSIZE;
+    mnl_attr_nest_end(nlh, info);
+  }
   return put_skip_stats(nl, nlh);
+}
+
+int cnet_link_list_filtered(struct cnet_netns *ns, int master, const char *kind,
+                            cnet_link_fn fn, void (*reset)(void *data), void *data) {
+  struct each e = {fn, data, 0, master, kind};
+  struct cnet_nl *nl = cnet_netns_rtnl(ns);
+  char *err = cnet_netns_errbuf(ns);
+  err[0] = '\0';
+  /* Strict checking for this dump only, so the kernel honours the filters (4.20+). */
+  int fd = cnet_nl_fd(nl), on = 1, off = 0;
+  int strict = (master || kind) &&
+               setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof on) == 0;
+  int rc = cnet_nl_dump(nl, build_dump, each_cb, reset, &e, err);
+  if (strict) (void)setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &off, sizeof off);
+  return rc;
 }
 
 int cnet_link_list(struct cnet_netns *ns, cnet_link_fn fn, void (*reset)(void *data),
                    void *data) {
-  struct each e = {fn, data, 0};
-  struct cnet_nl *nl = cnet_netns_rtnl(ns);
-  char *err = cnet_netns_errbuf(ns);
-  err[0] = '\0';
-  return cnet_nl_dump(nl, build_dump, each_cb, reset, &e, err);
+  return cnet_link_list_filtered(ns, 0, NULL, fn, reset, data);
 }
 
 /* Starts an RTM_GETLINK/NEWLINK/DELLINK naming the link by index or by name. */
@@ -251,7 +280,7 @@ int cnet_link_get(struct cnet_netns *ns, int index, const char *name, cnet_link_
     cnet_nl_cancel(nl);
     return rc;
   }
-  struct each e = {fn, data, 0};
+  struct each e = {fn, data, 0, 0, NULL};
   rc = cnet_nl_talk(nl, each_cb, &e, err);
   if (rc == 0 && e.found == 0) rc = -ENODEV;
   return rc;
@@ -279,6 +308,15 @@ int cnet_link_name(struct cnet_netns *ns, int index, char *name) {
   return cnet_link_get(ns, index, NULL, name_cb, name);
 }
 
+/* Sends the request built on nl. One that names a namespace by file descriptor goes out at
+ * once even inside a batch: the descriptor is only borrowed, and a handle closed before a
+ * later flush would leave the number free for another namespace's descriptor. */
+static int talk_fds(struct cnet_nl *nl, const struct cnet_link_req *req, char *err) {
+  int rc = cnet_nl_talk(nl, NULL, NULL, err);
+  if (rc == 0 && (req->netns_fd >= 0 || req->peer_netns_fd >= 0)) cnet_nl_sync(nl);
+  return rc;
+}
+
 int cnet_link_add(struct cnet_netns *ns, const struct cnet_link_req *req) {
   struct cnet_nl *nl = cnet_netns_rtnl(ns);
   char *err = cnet_netns_errbuf(ns);
@@ -291,7 +329,7 @@ int cnet_link_add(struct cnet_netns *ns, const struct cnet_link_req *req) {
     cnet_nl_cancel(nl);
     return rc;
   }
-  return cnet_nl_talk(nl, NULL, NULL, err);
+  return talk_fds(nl, req, err);
 }
 
 int cnet_link_set(struct cnet_netns *ns, int index, const char *name,
@@ -318,7 +356,7 @@ int cnet_link_set(struct cnet_netns *ns, int index, const char *name,
     cnet_nl_cancel(nl);
     return rc;
   }
-  return cnet_nl_talk(nl, NULL, NULL, err);
+  return talk_fds(nl, req, err);
 }
 
 int cnet_link_delete(struct cnet_netns *ns, int index, const char *name) {

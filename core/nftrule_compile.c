@@ -55,8 +55,9 @@ static const char *tq(const struct cc *c, int tok, char *buf, size_t size) {
 
 /* ---- dependencies: what nft adds so a header field is read from the right protocol ---- */
 
-static int need_l3(struct cc *c, int tok, uint32_t l3) {
+static int need_l3(struct cc *c, int tok, uint32_t l3, int l4) {
   if (l3 == 0) return 0;
+  if (l4 == 1 && c->family == NFPROTO_IPV6) return 0;  /* nft allows icmp in ip6 tables */
   const char *name = l3 == L3_IP4 ? "ip" : "ip6";
   switch (c->family) {
   case NFPROTO_IPV4:
@@ -148,6 +149,11 @@ static int match_set(struct cc *c, const struct field *f, int neg) {
                    tq(c, c->i, b, sizeof b));
   }
   c->i++;  /* '}' */
+  if (n == 1) {  /* nft turns a one-element set into a plain match */
+    rc = match_elem(c, f, &el[0], neg);
+    free(el);
+    return rc;
+  }
   uint32_t id = 0;
   rc = em_anon_set(c, f, el, n, open, &id);
   free(el);
@@ -206,7 +212,7 @@ static int match_ifname(struct cc *c, const struct field *f, int neg) {
 
 static int match_ctstate(struct cc *c, const struct field *f, int neg) {
   uint32_t bits = 0;
-  int rc, n = 0;
+  int rc;
   if (c->t[c->i].kind == TK_LBRACE)
     return cc_fail(c, c->i, -EOPNOTSUPP, "set for ct state: write \"ct state a,b\"");
   for (;;) {
@@ -219,12 +225,10 @@ static int match_ctstate(struct cc *c, const struct field *f, int neg) {
                      tq(c, tok, b, sizeof b));
     }
     bits |= (uint32_t)bit;
-    n++;
     c->i++;
     if (c->t[c->i].kind == TK_COMMA || c->t[c->i].kind == TK_PIPE) { c->i++; continue; }
     break;
   }
-  (void)n;
   if ((rc = em_ct(c, f->key)) < 0) return rc;
   if (neg) return em_cmp(c, NFT_CMP_NEQ, &bits, 4);
   uint32_t zero = 0;
@@ -253,7 +257,7 @@ static int match(struct cc *c, const struct field *f, int ftok) {
   const struct tok *v = &c->t[c->i];
   if (v->kind == TK_END)
     return cc_fail(c, c->i, -EINVAL, "missing value after %s", f->name);
-  if ((rc = need_l3(c, ftok, f->l3)) < 0) return rc;
+  if ((rc = need_l3(c, ftok, f->l3, (int)f->l4)) < 0) return rc;
   if (f->l4 && (rc = need_l4(c, ftok, (int)f->l4)) < 0) return rc;
   if (f->kind == FK_IFNAME || f->kind == FK_IFINDEX) {
     if (v->kind == TK_LBRACE) return cc_fail(c, c->i, -EOPNOTSUPP, "set of interfaces");
@@ -279,7 +283,7 @@ int nftrule_statement(struct cc *c, int *handled);
 static const char *const unsupported[] = {
   "ether", "vlan", "arp", "th", "sctp", "dccp", "icmpv6", "igmp", "esp", "ah", "comp", "udplite",
   "fib", "rt", "socket", "osf", "queue", "notrack", "quota", "dup", "fwd", "synproxy", "tproxy",
-  "comment", "flow", "set", "add", "update", "delete", "numgen", "jhash", "symhash", "hash",
+  "flow", "set", "add", "update", "delete", "numgen", "jhash", "symhash", "hash",
   "exthdr", "hbh", "frag", "dst", "mh", "srh", "rt0", "rt2", "ipsec", "cgroup", "skuid",
   "skgid", "priority", "pkttype", "cpu", "nftrace", "secmark", "xt", "gre", "vxlan", "geneve",
   "last", "inner", "ct", "meta", "ip", "ip6", "tcp", "udp", "icmp", "map", "vmap", "mark",

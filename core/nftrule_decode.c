@@ -13,6 +13,7 @@
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
+#include <libnftnl/udata.h>
 
 #define STMT_MAX 640
 
@@ -168,6 +169,11 @@ static int print_set(struct dc *d, const struct field *f, const char *name, stru
     n++;
   }
   nftnl_set_elems_iter_destroy(it);
+  if (n == 0) {  /* an anonymous set always has elements: these were not listed */
+    free(k);
+    snprintf(d->bad, sizeof d->bad, "anonymous set %s (no elements listed)", name);
+    return -ENOENT;
+  }
   qsort(k, n, sizeof *k, kelem_cmp);
   sb_add(out, "{ ");
   int first = 1;
@@ -576,6 +582,19 @@ static void hide_deps(struct dc *d) {
   }
 }
 
+/* The rule's user data: nft keeps a comment there. Anything else is not ours to print. */
+struct udctx { const char *comment; int other; };
+static int ud_cb(const struct nftnl_udata *a, void *data) {
+  struct udctx *u = data;
+  const char *v = nftnl_udata_get(a);
+  uint8_t len = nftnl_udata_len(a);
+  if (nftnl_udata_type(a) == NFTNL_UDATA_RULE_COMMENT && len > 0 && v[len - 1] == 0)
+    u->comment = v;
+  else
+    u->other = 1;
+  return 0;
+}
+
 int cnet_nftrule_decode(const struct nftnl_rule *r, const struct cnet_nftrule_denv *env,
                         char *buf, size_t size, struct cnet_nftrule_err *err) {
   struct dc d = {.env = env, .l4 = -1};
@@ -610,6 +629,17 @@ int cnet_nftrule_decode(const struct nftnl_rule *r, const struct cnet_nftrule_de
       sb_add(&b, "%s%s", first ? "" : " ", d.st[j].text);
       first = 0;
     }
+  if (rc == 0 && nftnl_rule_is_set(r, NFTNL_RULE_USERDATA)) {
+    uint32_t ulen = 0;
+    const void *ud = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &ulen);
+    struct udctx u = {NULL, 0};
+    if (ud == NULL || nftnl_udata_parse(ud, ulen, ud_cb, &u) < 0 || u.other) {
+      rc = unsupported(&d, "rule user data");
+    } else if (u.comment) {
+      sb_add(&b, "%scomment \"%s\"", first ? "" : " ", u.comment);
+      first = 0;
+    }
+  }
   if (rc < 0 && d.bad[0]) sb_add(&b, "%s<%s>", first ? "" : " ", d.bad);
   if (rc < 0 && err)
     snprintf(err->msg, sizeof err->msg, "cannot decode expression %s: %s", d.bad,

@@ -162,12 +162,25 @@ int em_anon_set(struct cc *c, const struct field *f, struct elem *el, unsigned n
   unsigned len = f->len;
   for (unsigned i = 0; i < n; i++) interval |= el[i].range;
   qsort(el, n, sizeof *el, elem_cmp);
-  for (unsigned i = 1; i < n; i++) {
-    if (memcmp(el[i - 1].hi, el[i].lo, len) >= 0)
-      return cc_fail(c, tok, -EINVAL, memcmp(el[i - 1].lo, el[i].lo, len) == 0 && !interval
-                                          ? "duplicate element in set"
-                                          : "overlapping elements in set");
+  /* As nft does: duplicates collapse; in an interval set, overlapping and adjacent intervals
+   * merge ({ 1-5, 6-10 } is { 1-10 }). */
+  unsigned m = 0;
+  for (unsigned i = 0; i < n; i++) {
+    if (m > 0) {
+      struct elem *last = &el[m - 1];
+      uint8_t next[16];
+      memcpy(next, last->hi, len);
+      int wrapped = be_inc(next, len);
+      int touches = interval ? (wrapped || memcmp(el[i].lo, next, len) <= 0)
+                             : memcmp(el[i].lo, last->lo, len) == 0;
+      if (touches) {
+        if (memcmp(el[i].hi, last->hi, len) > 0) memcpy(last->hi, el[i].hi, len);
+        continue;
+      }
+    }
+    el[m++] = el[i];
   }
+  n = m;
   if (c->out == NULL) return cc_fail(c, tok, -EINVAL, "anonymous set needs an output");
   struct nftnl_set **ns = realloc(c->out->sets, (c->out->nsets + 1) * sizeof *ns);
   if (ns == NULL) return -ENOMEM;

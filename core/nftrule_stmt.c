@@ -10,6 +10,8 @@
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/udata.h>
 
 static int want_word(struct cc *c, const char *what) {
   if (c->t[c->i].kind != TK_WORD)
@@ -253,9 +255,36 @@ static int st_mark_set(struct cc *c) {
   return em_add(c, e);
 }
 
+/* comment "TEXT": kept in the rule's user data, as nft does; only last in the rule */
+static int st_comment(struct cc *c) {
+  int tok = c->i;
+  char s[160];
+  if (tok == 1)  /* nft's grammar wants a statement first */
+    return cc_fail(c, 0, -EINVAL, "a rule cannot be only a comment");
+  if (c->t[tok].kind != TK_STRING)
+    return cc_fail(c, tok, -EINVAL, "expected a quoted comment");
+  if (cc_tokstr(c, tok, s, sizeof s) < 0 || strlen(s) > 128)
+    return cc_fail(c, tok, -EINVAL, "comment longer than 128 characters");
+  if (strchr(s, '\\'))
+    return cc_fail(c, tok, -EOPNOTSUPP, "comment with \"\\\"");
+  c->i++;
+  if (c->t[c->i].kind != TK_END)
+    return cc_fail(c, c->i, -EINVAL, "comment must come last in the rule");
+  struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(256);
+  if (u == NULL) return -ENOMEM;
+  if (!nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, s)) {
+    nftnl_udata_buf_free(u);
+    return -ENOMEM;
+  }
+  nftnl_rule_set_data(c->r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
+  nftnl_udata_buf_free(u);
+  return 0;
+}
+
 int nftrule_statement(struct cc *c, int *handled) {
-  int tok = c->i, rc;
+  int tok = c->i;
   *handled = 1;
+  if (cc_is(c, tok, "comment")) { c->i++; return st_comment(c); }
   if (cc_is(c, tok, "accept")) { c->i++; return em_verdict(c, NF_ACCEPT, NULL); }
   if (cc_is(c, tok, "drop")) { c->i++; return em_verdict(c, NF_DROP, NULL); }
   if (cc_is(c, tok, "return")) { c->i++; return em_verdict(c, NFT_RETURN, NULL); }
@@ -312,6 +341,5 @@ int nftrule_statement(struct cc *c, int *handled) {
     return st_mark_set(c);
   }
   *handled = 0;
-  (void)rc;
   return 0;
 }

@@ -3,6 +3,7 @@
 #include "nftrule_int.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,11 @@ int cc_number(const char *s, unsigned long long max, unsigned long long *out) {
   if (*s < '0' || *s > '9') return -1;
   char *end;
   errno = 0;
+  /* like nft: decimal, hex with 0x, and octal with a leading 0 (nft reads 022 as 18) */
+  int hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+  if (hex && !((s[2] >= '0' && s[2] <= '9') || (s[2] >= 'a' && s[2] <= 'f') ||
+               (s[2] >= 'A' && s[2] <= 'F')))
+    return -1;
   unsigned long long v = strtoull(s, &end, 0);
   if (errno != 0 || *end != 0 || v > max) return -1;
   *out = v;
@@ -46,6 +52,13 @@ static int one_value(const struct field *f, const char *s, uint8_t *v) {
   case FK_PROTO:
     x = nftrule_proto_by_name(s, strlen(s));
     if (x < 0 && cc_number(s, 255, &n) == 0) x = (int)n;
+    if (x < 0) {  /* the names nft prints come from the protocol database: take them too */
+      struct protoent pe, *res = NULL;
+      char tmp[1024];
+      if (getprotobyname_r(s, &pe, tmp, sizeof tmp, &res) == 0 && res != NULL &&
+          res->p_proto >= 0 && res->p_proto <= 255)
+        x = res->p_proto;
+    }
     if (x < 0) return -1;
     v[0] = (uint8_t)x;
     return 0;
@@ -88,8 +101,8 @@ int cc_elem(struct cc *c, const struct field *f, int tok, struct elem *e) {
     if (pl == 0) return cc_fail(c, tok, -EOPNOTSUPP, "prefix length 0 (matches everything)");
     for (unsigned b = 0; b < f->len * 8; b++) {
       unsigned byte = b / 8, bit = 0x80u >> (b % 8);
-      if (b >= pl) {
-        if (e->lo[byte] & bit) return cc_fail(c, tok, -EINVAL, "address has bits set past prefix /%llu", pl);
+      if (b >= pl) {  /* like nft, host bits are cleared: 10.0.0.1/8 is 10.0.0.0/8 */
+        e->lo[byte] &= (uint8_t)~bit;
         e->hi[byte] |= (uint8_t)bit;
       } else {
         e->hi[byte] |= e->lo[byte] & bit;
@@ -115,7 +128,7 @@ int cc_elem(struct cc *c, const struct field *f, int tok, struct elem *e) {
   }
   if (f->kind == FK_PORT && s[0] >= 'a' && s[0] <= 'z')
     return cc_fail(c, tok, -EOPNOTSUPP, "service name \"%s\": write the port number", s);
-  if (f->kind == FK_PROTO && s[0] >= 'a' && s[0] <= 'z')
-    return cc_fail(c, tok, -EOPNOTSUPP, "protocol name \"%s\" (known: icmp igmp tcp udp gre esp ah icmpv6 sctp udplite, or a number)", s);
+  if (f->kind == FK_PROTO)
+    return cc_fail(c, tok, -EINVAL, "unknown protocol \"%s\"", s);
   return cc_fail(c, tok, -EINVAL, "bad %s \"%s\"", kind_name(f->kind), s);
 }

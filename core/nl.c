@@ -60,6 +60,7 @@ struct cnet_nl {
 
 static void detach(struct cnet_batch *b, struct cnet_nl *nl);
 static int defer(struct cnet_nl *nl);
+static void collect(struct cnet_batch *b, const struct cnet_nl *nl, int skip);
 
 static void set_buf(int fd, int opt_force, int opt, int size) {
   /* FORCE ignores rmem_max/wmem_max but needs CAP_NET_ADMIN; fall back to the capped one. */
@@ -331,14 +332,20 @@ static void copy_errmsg(const struct cnet_nl *nl, int index, char *errmsg) {
 
 int cnet_nl_talk(struct cnet_nl *nl, cnet_nl_cb cb, void *data, char *errmsg) {
   if (errmsg) errmsg[0] = '\0';
-  if (nl->batch != NULL) {
+  struct cnet_batch *b = nl->batch;
+  if (b != NULL) {
     if (cb == NULL) return defer(nl);
-    /* A request with a reply reads the kernel's state: apply what was deferred first. */
-    cnet_batch_flush(nl->batch);
+    /* A request with a reply reads the kernel's state: what was deferred goes first, other
+     * sockets' queues now, this socket's in the same send as the read. */
+    if (b->last != nl) cnet_batch_flush(b);
   }
   int idx = cnet_nl_queue(nl, cb, data);
   if (idx < 0) return idx;
   int rc = cnet_nl_flush(nl, 0);
+  if (b != NULL && b->last == nl) {
+    b->last = NULL;
+    collect(b, nl, idx);
+  }
   /* Earlier queued requests may have failed too; this call reports its own message. */
   int own = cnet_nl_result(nl, (unsigned)idx, NULL);
   copy_errmsg(nl, own ? idx : cnet_nl_first_error(nl), errmsg);
@@ -425,6 +432,16 @@ static void record(struct cnet_batch *b, int tag, int err, const char *errmsg) {
   f->errmsg = errmsg && *errmsg ? strdup(errmsg) : NULL;
 }
 
+/* Keeps the failures of nl's last flush in the batch, except request `skip`'s (a read whose
+ * caller gets its result directly). */
+static void collect(struct cnet_batch *b, const struct cnet_nl *nl, int skip) {
+  for (unsigned i = 0; i < nl->nreq; i++) {
+    const struct req *r = &nl->reqs[i];
+    if ((int)i != skip && r->err != 0) record(b, r->tag, r->err, r->errmsg);
+  }
+  b->sent += nl->nreq - (skip >= 0);
+}
+
 /* Queues the message being built on nl, first sending whatever another socket holds so that
  * the kernel sees the requests in the order they were made. */
 static int defer(struct cnet_nl *nl) {
@@ -438,16 +455,16 @@ static int defer(struct cnet_nl *nl) {
   return 0;
 }
 
+void cnet_nl_sync(struct cnet_nl *nl) {
+  if (nl->batch != NULL) cnet_batch_flush(nl->batch);
+}
+
 int cnet_batch_flush(struct cnet_batch *b) {
   struct cnet_nl *nl = b->last;
   b->last = NULL;
   if (nl == NULL || cnet_nl_pending(nl) == 0) return 0;
   cnet_nl_flush(nl, 0);
-  for (unsigned i = 0; i < nl->nreq; i++) {
-    const struct req *r = &nl->reqs[i];
-    if (r->err != 0) record(b, r->tag, r->err, r->errmsg);
-  }
-  b->sent += nl->nreq;
+  collect(b, nl, -1);
   return b->nfails ? b->fails[0].err : 0;
 }
 

@@ -32,9 +32,6 @@ local function cnet_run(args, input)
   return code, read(out), read(err)
 end
 
--- The API the sandbox is built with (lands piece by piece).
-local sandbox_api = cnet.route and cnet.route.add and cnet.spawn and cnet.ping and cnet.tcp_connect
-
 teardown(function() os.execute("rm -rf " .. tmpdir) end)
 
 describe("cnet SCRIPT", function()
@@ -113,6 +110,12 @@ describe("cnet -e, -l, -i and standard input", function()
     assert.are.equal("true\n", out)
   end)
 
+  it("exits 1 naming the module when -l cannot load it", function()
+    local code, _, err = cnet_run("-l no_such_module_x -e 'print(1)'")
+    assert.are.equal(1, code)
+    assert.truthy(err:find("^cnet: module 'no_such_module_x' not found"), err)
+  end)
+
   it("runs standard input as a script when it is not a terminal", function()
     local code, out = cnet_run("", "print('from stdin', cnet ~= nil)\n")
     assert.are.equal(0, code)
@@ -157,8 +160,6 @@ describe("cnet usage", function()
 end)
 
 describe("cnet --sandbox", function()
-  -- Until the whole API it is built with has landed, these are pending, not failing.
-  local it = sandbox_api and it or pending
   local function leftovers()
     assert.are.equal("", H.sh("ls -A /run/netns"))
     assert.is_nil(H.iplink("uplink0"))
@@ -181,12 +182,14 @@ describe("cnet --sandbox", function()
 
   it("has an uplink, a default route and a host at 198.51.100.1 answering ping and HTTP", function()
     local code, out, err = cnet_run("--sandbox -e " .. q([[
-      print(assert(cnet.ping("198.51.100.1")))
+      print((assert(cnet.ping("198.51.100.1"))))
       local ok, reply = cnet.tcp_connect("198.51.100.1", 80, {send = "GET / HTTP/1.0\r\n\r\n"})
       print(ok, reply)
-      os.execute("ip -j addr show dev uplink0; echo; ip -j route show default")]]))
+      os.execute("echo ADDRS; ip -j addr show dev uplink0; echo ROUTES; ip -j route show default;" ..
+        "echo INTERNET; ip -n internet -j route show")]]))
     assert.are.equal(0, code, err)
-    local rtt, ok, reply, addrs, routes = out:match("^(%S+)\n(%S+)\t(.-)\n(%[.-%])\n(%[.-%])")
+    local rtt, ok, reply, addrs, routes, inet =
+      out:match("^(%S+)\n(%S+)\t(.-)\nADDRS\n(.-)\nROUTES\n(.-)\nINTERNET\n(.-)\n$")
     assert.truthy(tonumber(rtt), out)
     assert.are.equal("true", ok)
     assert.truthy(reply:find("hello! the time right now is", 1, true), reply)
@@ -197,6 +200,10 @@ describe("cnet --sandbox", function()
     end
     assert.is_true(found, addrs)
     assert.are.equal("203.0.113.1", H.json(routes)[1].gateway)
+    -- The internet knows the uplink's subnet only: no way back to private ranges.
+    inet = H.json(inet)
+    assert.are.equal(1, #inet)
+    assert.are.equal("203.0.113.0/24", inet[1].dst)
     leftovers()
   end)
 

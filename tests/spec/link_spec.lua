@@ -51,6 +51,71 @@ describe("cnet.link.list", function()
   end)
 end)
 
+describe("cnet.link.list filters", function()
+  it("lists the ports of a master and the links of a kind", function()
+    local b0, b1 = H.name("fbr"), H.name("fbr")
+    H.sh(("ip link add %s type bridge && ip link add %s type bridge"):format(b0, b1))
+    local ports = {}
+    for i = 1, 3 do
+      local v = H.name("fv")
+      H.sh(("ip link add %s type veth peer name %sp && ip link set %s master %s")
+        :format(v, v, v, i < 3 and b0 or b1))
+      ports[i] = v
+    end
+    local on0 = cnet.link.list{master = b0}
+    assert.are.equal(2, #on0)
+    for _, l in ipairs(on0) do
+      assert.are.equal(b0, l.master)
+      assert.are.equal(b0, H.iplink(l.name).master)
+    end
+    local on1 = cnet.link.list{master = H.iplink(b1).ifindex, kind = "veth"}
+    assert.are.equal(1, #on1)
+    assert.are.equal(ports[3], on1[1].name)
+    local bridges = cnet.link.list{kind = "bridge"}
+    local n = 0
+    for _, l in ipairs(H.ipj("-d link show")) do
+      if l.linkinfo and l.linkinfo.info_kind == "bridge" then n = n + 1 end
+    end
+    assert.are.equal(n, #bridges)
+    for _, l in ipairs(bridges) do assert.are.equal("bridge", l.kind) end
+    local ok, err = pcall(cnet.link.list, {master = "nosuch0"})
+    assert.is_false(ok)
+    assert.are.equal("link.list: No such device: master nosuch0", tostring(err))
+    assert.has_error(function() cnet.link.list{colour = "red"} end,
+      "bad argument #1 to 'list' (unknown option 'colour')")
+    for _, v in ipairs(ports) do H.sh("ip link del " .. v) end
+    H.sh(("ip link del %s && ip link del %s"):format(b0, b1))
+  end)
+end)
+
+describe("cnet.link.list under churn", function()
+  it("never returns a half-read dump while links come and go", function()
+    local n = #H.ipj("link show")
+    local pidfile = os.tmpname()
+    -- a background loop adding and deleting a bridge as fast as it can
+    H.sh(("sh -c 'echo $$ > %s; while :; do ip link add churn0 type bridge; ip link del churn0; done' >/dev/null 2>&1 &")
+      :format(pidfile))
+    local interrupted = 0
+    for _ = 1, 300 do
+      local ok, list = pcall(cnet.link.list)
+      if not ok then
+        assert.are.equal("EINTR", list.code, tostring(list)) -- retries exhausted: said so, not half-read
+        interrupted = interrupted + 1
+      else
+        local seen = {}
+        for _, l in ipairs(list) do
+          assert.is_nil(seen[l.index], "index listed twice")
+          seen[l.index] = true
+        end
+        assert.is_true(#list == n or #list == n + 1, "count " .. #list)
+      end
+    end
+    H.sh("kill $(cat " .. pidfile .. ")")
+    os.remove(pidfile)
+    assert.is_true(interrupted < 300)
+  end)
+end)
+
 describe("cnet.link.get", function()
   it("finds a link by name and by index", function()
     local lo = cnet.link.get("lo")
@@ -212,6 +277,23 @@ describe("cnet.link.add", function()
   end)
 end)
 
+describe("cnet.link.add inside cnet.batch", function()
+  it("creates a peer in a namespace whose handle is closed before the batch ends", function()
+    local names = {}
+    cnet.batch(function()
+      for i = 1, 3 do
+        names[i] = H.name("bns")
+        local ns <close> = cnet.netns.add(names[i])
+        cnet.link.add{name = names[i] .. "h", type = "veth", peer = {name = "eth0", netns = ns}}
+      end -- each handle closes here, its descriptor number free for the next namespace
+    end)
+    for i = 1, 3 do
+      assert.is_not_nil(H.iplink("eth0", names[i]), "peer inside " .. names[i])
+      cnet.netns.delete(names[i])
+    end
+  end)
+end)
+
 describe("cnet.link.set", function()
   it("changes mtu, mac, name, master and up state in one call", function()
     local br, v = H.name("sbr"), H.name("sv")
@@ -239,6 +321,25 @@ describe("cnet.link.set", function()
     assert.is_not_nil(H.iplink("eth0", nsname))
     ns.link.set("lo", {up = true})
     assert.is_true(has(H.iplink("lo", nsname).flags, "UP"))
+  end)
+
+  it("raises ENOENT for a missing namespace and leaves the link where it was", function()
+    local v = H.name("nv")
+    H.sh("ip link add " .. v .. " type veth peer name " .. v .. "p")
+    local ok, err = pcall(cnet.link.set, v, {netns = "no-such-ns", up = true})
+    assert.is_false(ok)
+    assert.are.equal("ENOENT", err.code)
+    assert.are.equal("netns.open no-such-ns: No such file or directory", tostring(err))
+    local ip = H.iplink(v)
+    assert.is_not_nil(ip)
+    assert.is_false(has(ip.flags, "UP"))
+    local closed = cnet.netns.add(H.name("cns"))
+    closed:close()
+    assert.has_error(function() cnet.link.set(v, {netns = closed}) end,
+      "bad argument #2 to 'set' (field 'netns': cnet.netns is closed)")
+    assert.has_error(function() cnet.link.add{name = "x0", type = "veth", peer = {netns = 5}} end,
+      "bad argument #1 to 'add' (field 'peer.netns': cnet.netns or namespace name expected, got number)")
+    H.sh("ip link del " .. v)
   end)
 
   it("raises ENODEV for a missing link and rejects bad options", function()

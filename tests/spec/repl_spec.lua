@@ -74,6 +74,15 @@ describe("the REPL", function()
     assert.truthy(has_line(out, "cnet: stdin:1: bad thing"), out)
     assert.truthy(out:find("attempt to index a nil value (global 'nosuch')", 1, true), out)
     assert.truthy(has_line(out, "still here"), out)
+    -- no traceback when it would show only the typed line
+    assert.is_nil(out:find("stack traceback", 1, true), out)
+  end)
+
+  it("keeps the traceback of an error raised deeper, in a loaded chunk", function()
+    local lib = write(tmpdir .. "/lib.lua", "return function() error('deep') end\n")
+    local _, out = session{("f = dofile('%s')\n"):format(lib), "f()\n"}
+    assert.truthy(out:find("cnet: " .. lib .. ":1: deep", 1, true), out)
+    assert.truthy(out:find("stack traceback:", 1, true), out)
   end)
 
   it("shows a cnet error object with its message", function()

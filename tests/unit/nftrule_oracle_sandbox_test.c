@@ -89,6 +89,7 @@ static int env_lookup_set(void *ud, const char *name, uint32_t *type, uint32_t *
   if (strcmp(name, "s4") == 0) { *type = 7; *len = 4; return 0; }
   if (strcmp(name, "s6") == 0) { *type = 8; *len = 16; return 0; }
   if (strcmp(name, "sp") == 0) { *type = 13; *len = 2; return 0; }
+  if (strcmp(name, "sm") == 0) { *type = 19; *len = 4; return 0; }
   return -ENOENT;
 }
 static uint32_t set_ids = 100;
@@ -270,7 +271,7 @@ int main(int argc, char **argv) {
   if (f == NULL) { perror(corpus); return 1; }
   const char *setup =
       "table %s t {\n set s4 { type ipv4_addr; }\n set s6 { type ipv6_addr; }\n"
-      " set sp { type inet_service; }\n chain other { }\n"
+      " set sp { type inet_service; }\n set sm { type mark; }\n chain other { }\n"
       " chain c { type filter hook forward priority 0; }\n"
       " chain n { type nat hook postrouting priority 100; }\n"
       " chain pre { type nat hook prerouting priority -100; }\n}\n";

@@ -36,6 +36,8 @@ static int lookup_set(void *ud, const char *name, uint32_t *type, uint32_t *len,
   *flags = 0;
   *id = 0;
   if (strcmp(name, "s4") == 0) { *type = 7; *len = 4; return 0; }
+  if (strcmp(name, "s6") == 0) { *type = 8; *len = 16; return 0; }
+  if (strcmp(name, "sm") == 0) { *type = 19; *len = 4; return 0; }
   if (strcmp(name, "sp") == 0) { *type = 13; *len = 2; return 0; }
   return -ENOENT;
 }
@@ -109,7 +111,69 @@ static void exprs(int family, const char *text, const char *want) {
   nftnl_rule_free(r);
 }
 
+/* Every rule of the oracle corpus, offline: its canonical text compiles and decodes back to
+ * itself (canonical text is a fixed point), and "!" lines are refused with EOPNOTSUPP. */
+static void corpus(void) {
+  char path[4096], line[2048];
+  snprintf(path, sizeof path, "%s", __FILE__);
+  char *slash = strrchr(path, '/');
+  if (slash) *slash = 0;
+  slash = strrchr(path, '/');
+  if (slash) *slash = 0;
+  else snprintf(path, sizeof path, "..");
+  strncat(path, "/nft-corpus.txt", sizeof path - strlen(path) - 1);
+  FILE *f = fopen(path, "r");
+  if (f == NULL) {
+    printf("FAIL cannot open %s\n", path);
+    failures++;
+    return;
+  }
+  int n = 0;
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\n")] = 0;
+    if (line[0] == 0 || line[0] == '#') continue;
+    int refuse = line[0] == '!', off = 0;
+    char fs[8], chain[32];
+    if (sscanf(line + refuse, "%7s %31s %n", fs, chain, &off) != 2) continue;
+    int fam = strcmp(fs, "ip") == 0 ? NFPROTO_IPV4 : strcmp(fs, "ip6") == 0 ? NFPROTO_IPV6
+                                                                          : NFPROTO_INET;
+    const char *text = line + refuse + off, *arrow = strstr(text, " => ");
+    const char *canon = arrow ? arrow + 4 : text;
+    n++;
+    if (refuse) {
+      struct nftnl_rule *r = nftnl_rule_alloc();
+      struct cnet_nftrule_out out;
+      struct cnet_nftrule_err err;
+      struct cnet_nftrule_env env = {.family = fam, .table = "t", .ifindex = ifindex,
+                                     .lookup_set = lookup_set};
+      int rc = cnet_nftrule_compile(text, &env, r, &out, &err);
+      if (rc != -EOPNOTSUPP || err.column <= 0) {
+        printf("FAIL corpus refuse %s: %d %s\n", text, rc, err.msg);
+        failures++;
+      }
+      nftnl_rule_free(r);
+      continue;
+    }
+    /* nft lists a set left with one element (after merging) as "{ x }", but compiles that
+     * text, as cnet does, into the plain match "x": the one place canonical text moves. */
+    char want[2048];
+    const char *open = strstr(canon, "{ "), *close = open ? strstr(open, " }") : NULL;
+    if (open && close && memchr(open, ',', (size_t)(close - open)) == NULL)
+      snprintf(want, sizeof want, "%.*s%.*s%s", (int)(open - canon), canon,
+               (int)(close - open - 2), open + 2, close + 2);
+    else
+      snprintf(want, sizeof want, "%s", canon);
+    ok(fam, canon, want);
+  }
+  fclose(f);
+  if (n < 80) {
+    printf("FAIL corpus has only %d rules\n", n);
+    failures++;
+  }
+}
+
 int main(void) {
+  corpus();
   const int IP = NFPROTO_IPV4, IP6 = NFPROTO_IPV6, INET = NFPROTO_INET;
   ok(IP, "iifname \"br0\" accept", NULL);
   ok(IP, "iifname br0 accept", "iifname \"br0\" accept");
@@ -157,6 +221,7 @@ int main(void) {
   ok(IP, "counter packets 5 bytes 300 accept", NULL);
   ok(IP, "log prefix \"cnet drop: \" drop", NULL);
   ok(IP, "log", NULL);
+  ok(IP, "tcp dport 22 accept comment \"ssh access\"", NULL);
   ok(IP, "limit rate 10/second accept", NULL);
   ok(IP, "limit rate 5/minute", NULL);
   ok(IP, "limit rate 1/hour", NULL);
@@ -174,6 +239,15 @@ int main(void) {
   ok(IP, "udp dport 53 redirect to :5353", NULL);
   ok(IP, "meta mark set 0x00000005", NULL);
   ok(IP, "meta mark set 5 accept", "meta mark set 0x00000005 accept");
+  ok(IP, "ip saddr { 10.0.0.1, 10.0.0.1 }", "ip saddr { 10.0.0.1 }");
+  ok(IP, "ip saddr { 10.0.0.0/8, 10.1.0.0/16 }", "ip saddr { 10.0.0.0/8 }");
+  ok(IP, "ip daddr { 10.0.0.0/24, 10.0.1.0/24 }", "ip daddr { 10.0.0.0/23 }");
+  ok(IP, "tcp dport { 1-5, 6-10, 12 }", "tcp dport { 1-10, 12 }");
+  ok(IP, "tcp dport { 22 }", "tcp dport 22");
+  ok(IP, "tcp dport != { 1-5 }", "tcp dport != 1-5");
+  ok(IP, "ip saddr 10.0.0.1/8", "ip saddr 10.0.0.0/8");
+  ok(IP, "ip daddr { 255.255.255.0/24, 0.0.0.0/8 }", "ip daddr { 0.0.0.0/8, 255.255.255.0/24 }");
+  ok(IP6, "icmp type echo-request", NULL);
   ok(IP6, "ip6 saddr ::1", NULL);
   ok(IP6, "ip6 daddr fe80::/64 accept", NULL);
   ok(IP6, "ip6 saddr 2001:db8::/33", NULL);
@@ -207,10 +281,6 @@ int main(void) {
       "rule \"ip6 saddr ::1\": column 1: conflicting protocols: ip6 match in an ip table");
   bad(IP, "dnat to 10.0.0.2:80", -EINVAL, 9,
       "rule \"dnat to 10.0.0.2:80\": column 9: transport protocol mapping is only valid after transport protocol match");
-  bad(IP, "ip saddr { 10.0.0.1, 10.0.0.1 }", -EINVAL, 10,
-      "rule \"ip saddr { 10.0.0.1, 10.0.0.1 }\": column 10: duplicate element in set");
-  bad(IP, "ip saddr { 10.0.0.0/8, 10.1.0.0/16 }", -EINVAL, 10,
-      "rule \"ip saddr { 10.0.0.0/8, 10.1.0.0/16 }\": column 10: overlapping elements in set");
   bad(IP, "ip saddr @nope", -ENOENT, 10, "rule \"ip saddr @nope\": column 10: no set @nope in this table");
   bad(IP, "tcp dport 2000-1000", -EINVAL, 11,
       "rule \"tcp dport 2000-1000\": column 11: range start is above its end");
@@ -229,18 +299,22 @@ int main(void) {
   bad(IP, "ip saddr", -EINVAL, 9, "rule \"ip saddr\": column 9: missing value after ip saddr");
   bad(INET, "snat to 1.2.3.4", -EINVAL, 9,
       "rule \"snat to 1.2.3.4\": column 9: ip or ip6 must be specified with address for inet tables");
+  bad(IP, "tcp dport 22 comment \"x\" accept", -EINVAL, 26,
+      "rule \"tcp dport 22 comment \"x\" accept\": column 26: comment must come last in the rule");
+  bad(IP, "comment \"x\"", -EINVAL, 1,
+      "rule \"comment \"x\"\": column 1: a rule cannot be only a comment");
   bad(IP, "", -EINVAL, 0, "rule \"\": empty rule");
   bad(IP, "jump", -EINVAL, 5, "rule \"jump\": column 5: expected a chain name");
   bad(IP, "tcp dport ssh", -EOPNOTSUPP, 11,
       "rule \"tcp dport ssh\": column 11: service name \"ssh\": write the port number");
-  bad(IP, "ip saddr 10.0.0.1/8", -EINVAL, 10,
-      "rule \"ip saddr 10.0.0.1/8\": column 10: address has bits set past prefix /8");
 
   exprs(IP, "ip saddr 192.168.1.0/24", "payload cmp");
   exprs(IP, "ip saddr 10.16.0.0/12", "payload bitwise cmp");
   exprs(IP, "tcp dport 1000-2000", "meta cmp payload cmp cmp");
   exprs(IP, "tcp dport != 1000-2000", "meta cmp payload range");
   exprs(IP, "tcp dport { 22, 80 }", "meta cmp payload lookup");
+  exprs(IP, "tcp dport { 22 }", "meta cmp payload cmp");
+  exprs(IP6, "icmp type echo-request", "meta cmp payload cmp");
   exprs(INET, "icmp type echo-request", "meta cmp meta cmp payload cmp");
   exprs(IP, "ct state established,related", "ct bitwise cmp");
   exprs(IP, "tcp dport 80 dnat to 10.0.0.2:8080", "meta cmp payload cmp immediate immediate nat");

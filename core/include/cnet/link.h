@@ -76,6 +76,11 @@ typedef int (*cnet_link_fn)(const struct cnet_link *link, void *data);
 int cnet_link_list(struct cnet_netns *ns, cnet_link_fn fn, void (*reset)(void *data),
                    void *data);
 
+/* The same, only the links enslaved to `master` (an ifindex; 0: any) and/or of `kind`
+ * (NULL: any). The kernel filters the dump itself where it can. */
+int cnet_link_list_filtered(struct cnet_netns *ns, int master, const char *kind,
+                            cnet_link_fn fn, void (*reset)(void *data), void *data);
+
 /* One link, by index (when > 0) or by name. -ENODEV when missing. */
 int cnet_link_get(struct cnet_netns *ns, int index, const char *name, cnet_link_fn fn,
                   void *data);
@@ -92,6 +97,9 @@ int cnet_link_add(struct cnet_netns *ns, const struct cnet_link_req *req);
  * rename, mtu, mac, master/nomaster, up/down, namespace. */
 int cnet_link_set(struct cnet_netns *ns, int index, const char *name,
                   const struct cnet_link_req *req);
+/* Inside a batch (see nl.h), add and set are deferred like other requests, except those
+ * that carry a namespace descriptor (netns_fd, peer_netns_fd): they are sent before the call
+ * returns, so the caller may close the namespace right after. */
 /* Deletes the link `index` (or named `name` when index is 0). A veth's peer goes with it. */
 int cnet_link_delete(struct cnet_netns *ns, int index, const char *name);
 

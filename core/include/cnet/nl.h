@@ -88,6 +88,11 @@ unsigned cnet_batch_sent(const struct cnet_batch *b);
 unsigned cnet_batch_failures(const struct cnet_batch *b);
 int cnet_batch_failure(const struct cnet_batch *b, unsigned i, int *tag, const char **errmsg);
 
+/* Sends whatever nl's batch (if it has one) has deferred, so that a change made outside
+ * netlink (writing a sysctl file) comes after every request made before it. Failures stay
+ * with the batch. */
+void cnet_nl_sync(struct cnet_nl *nl);
+
 uint32_t cnet_nl_portid(const struct cnet_nl *nl);
 int cnet_nl_fd(const struct cnet_nl *nl);
 

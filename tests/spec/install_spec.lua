@@ -1,0 +1,13 @@
+-- cmake --install puts cnet.so where stock lua5.4 finds it, and the host binary beside it.
+describe("cmake --install", function()
+  it("installs a module that stock lua5.4 requires, and the host binary", function()
+    local prefix = H.sh("mktemp -d")
+    H.sh(("cmake --install %s --prefix %s"):format(H.build, prefix))
+    local out = H.sh(("LUA_CPATH='%s/lib/lua/5.4/?.so' lua5.4 -e 'local c = require(\"cnet\"); print(type(c.link.list), c.version)'")
+      :format(prefix))
+    assert.truthy(out:find("^function%s+%d+%.%d+%.%d+$"), out)
+    local v = H.sh(prefix .. "/bin/cnet --version")
+    assert.truthy(v:find("^cnet %d"), v)
+    H.sh("rm -rf " .. prefix)
+  end)
+end)

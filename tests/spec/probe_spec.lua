@@ -1,0 +1,190 @@
+-- ping, tcp_connect, traceroute: probes whose sockets live in the namespace they test. The
+-- topologies are built with ip(8), so the probes are checked against a network cnet did not
+-- make; all addresses are documentation ranges inside namespaces this spec creates.
+local cnet = require "cnet"
+
+local PY = "/usr/bin/python3"
+
+-- A tiny TCP server: answers "hello <first line of the request>" and closes.
+local SERVER = [[
+import socket, sys
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(8)
+while True:
+    c, _ = s.accept()
+    line = c.recv(4096).split(b"\r\n")[0]
+    c.sendall(b"hello " + line + b"\n")
+    c.close()
+]]
+
+local function serve(ns, addr, port)
+  local pid = ns.spawn{PY, "-c", SERVER, addr, tostring(port)}
+  for _ = 1, 250 do
+    if ns.tcp_connect(addr, port, {timeout = 0.2}) then return pid end
+    os.execute("sleep 0.02")
+  end
+  error("test server did not start")
+end
+
+-- a <-> r <-> b: a (192.0.2.2) routes via r (192.0.2.1 / 198.51.100.254) to b (198.51.100.1).
+local function chain()
+  local n = {a = H.name("pa"), r = H.name("pr"), b = H.name("pb")}
+  for _, name in pairs(n) do H.sh("ip netns add " .. name) end
+  local function ip(ns, args) H.sh("ip -n " .. n[ns] .. " " .. args) end
+  H.sh(("ip -n %s link add a0 type veth peer name r0 netns %s"):format(n.a, n.r))
+  H.sh(("ip -n %s link add r1 type veth peer name b0 netns %s"):format(n.r, n.b))
+  ip("a", "addr add 192.0.2.2/24 dev a0")
+  ip("r", "addr add 192.0.2.1/24 dev r0")
+  ip("r", "addr add 198.51.100.254/24 dev r1")
+  ip("b", "addr add 198.51.100.1/24 dev b0")
+  for ns, devs in pairs{a = {"lo", "a0"}, r = {"lo", "r0", "r1"}, b = {"lo", "b0"}} do
+    for _, d in ipairs(devs) do ip(ns, "link set " .. d .. " up") end
+  end
+  ip("a", "route add default via 192.0.2.1")
+  ip("b", "route add default via 198.51.100.254")
+  H.sh("ip netns exec " .. n.r .. " sysctl -qw net.ipv4.ip_forward=1")
+  n.cleanup = function()
+    for _, name in ipairs{n.a, n.r, n.b} do H.sh("ip netns del " .. name) end
+  end
+  return n
+end
+
+describe("ns.ping", function()
+  it("fails on 127.0.0.1 while lo is down, succeeds once ip brings it up (IPv4 and IPv6)", function()
+    local name = H.name("pg")
+    local ns <close> = cnet.netns.add(name)
+    assert.are.same({nil, "unreachable"}, {ns.ping("127.0.0.1", {timeout = 0.5})})
+    assert.are.same({nil, "unreachable"}, {ns.ping("::1", {timeout = 0.5})})
+    H.sh("ip -n " .. name .. " link set lo up")
+    local rtt = ns.ping("127.0.0.1", {timeout = 1})
+    assert.is_number(rtt)
+    assert.is_true(rtt > 0 and rtt < 1)
+    assert.is_true(ns.ping("::1", {timeout = 1}) > 0)
+    assert.are.equal(1, select("#", ns.ping("127.0.0.1", {count = 3})))
+    -- the process itself stayed where it was
+    assert.are_not.equal(H.sh("stat -L -c %i /run/netns/" .. name), H.sh("stat -L -c %i /proc/self/ns/net"))
+    cnet.netns.delete(name)
+  end)
+
+  it("reports a router's net-unreachable and a neighbour that never answers", function()
+    local n = chain()
+    local a <close> = cnet.netns.open(n.a)
+    assert.is_number((a.ping("198.51.100.1")))
+    -- r has no route to 203.0.113.0/24: it answers with ICMP net unreachable
+    assert.are.same({nil, "unreachable", "192.0.2.1"}, {a.ping("203.0.113.1", {timeout = 1})})
+    -- nobody owns 192.0.2.99 on a's link: ARP fails, the kernel reports host unreachable
+    H.sh("ip netns exec " .. n.a .. " sysctl -qw net.ipv4.neigh.a0.retrans_time_ms=100 net.ipv4.neigh.a0.mcast_solicit=1")
+    local _, why = a.ping("192.0.2.99", {timeout = 3})
+    assert.are.equal("host unreachable", why)
+    -- a hop limit too small for the path: r says the packet expired
+    assert.are.same({nil, "ttl exceeded", "192.0.2.1"}, {a.ping("198.51.100.1", {ttl = 1})})
+    a.close()
+    n.cleanup()
+  end)
+
+  it("rejects bad addresses and options", function()
+    assert.has_error(function() cnet.ping("192.0.2.300") end,
+      "bad argument #1 to 'ping' (not an IP address: '192.0.2.300')")
+    assert.has_error(function() cnet.ping("example.com") end,
+      "bad argument #1 to 'ping' (not an IP address: 'example.com')")
+    assert.has_error(function() cnet.ping("192.0.2.1", {timeout = 0}) end,
+      "bad argument #2 to 'ping' (option 'timeout' must be seconds in (0, 3600])")
+    assert.has_error(function() cnet.ping("192.0.2.1", {count = 0}) end,
+      "bad argument #2 to 'ping' (option 'count' must be an integer in [1, 1000])")
+    assert.has_error(function() cnet.ping("192.0.2.1", {cuont = 1}) end,
+      "bad argument #2 to 'ping' (unknown option 'cuont')")
+  end)
+end)
+
+describe("ns.tcp_connect", function()
+  it("is refused on a closed port and talks to a listener inside the namespace", function()
+    local name = H.name("tc")
+    local ns <close> = cnet.netns.add(name)
+    assert.are.same({nil, "unreachable"}, {ns.tcp_connect("127.0.0.1", 8080)})
+    H.sh("ip -n " .. name .. " link set lo up")
+    assert.are.same({nil, "refused"}, {ns.tcp_connect("127.0.0.1", 8080)})
+    serve(ns, "127.0.0.1", 8080)
+    assert.is_true(ns.tcp_connect("127.0.0.1", 8080))
+    assert.are.same({true, "hello GET / HTTP/1.0\n"},
+      {ns.tcp_connect("127.0.0.1", 8080, {send = "GET / HTTP/1.0\r\n\r\n"})})
+    -- the same port in the sandbox's own namespace: nobody there
+    assert.are.same({nil, "refused"}, {cnet.tcp_connect("127.0.0.1", 8080)})
+    serve(ns, "::1", 8081)
+    assert.is_true(ns.tcp_connect("::1", 8081))
+    assert.are.same({2, 0}, {ns.kill("TERM", {wait = 5})})
+    cnet.netns.delete(name)
+  end)
+
+  it("times out against silence and reports a remote's unreachable path", function()
+    local n = chain()
+    local a <close> = cnet.netns.open(n.a)
+    local t0 = os.time()
+    -- a's neighbour 192.0.2.99 never answers ARP: the SYN never leaves
+    assert.are.same({nil, "timeout"}, {a.tcp_connect("192.0.2.99", 80, {timeout = 0.3})})
+    assert.is_true(os.time() - t0 < 3)
+    assert.are.same({nil, "refused"}, {a.tcp_connect("198.51.100.1", 80)})
+    a.close()
+    n.cleanup()
+  end)
+
+  it("rejects bad ports and addresses", function()
+    assert.has_error(function() cnet.tcp_connect("127.0.0.1", 0) end,
+      "bad argument #2 to 'tcp_connect' (port must be in [1, 65535])")
+    assert.has_error(function() cnet.tcp_connect("127.0.0.1", 70000) end,
+      "bad argument #2 to 'tcp_connect' (port must be in [1, 65535])")
+    assert.has_error(function() cnet.tcp_connect("localhost", 80) end,
+      "bad argument #1 to 'tcp_connect' (not an IP address: 'localhost')")
+    assert.has_error(function() cnet.tcp_connect("127.0.0.1", 80, {send = 1}) end,
+      "bad argument #3 to 'tcp_connect' (option 'send' must be a string)")
+  end)
+end)
+
+describe("ns.traceroute", function()
+  it("returns the middle hop of two namespaces linked through a router", function()
+    local n = chain()
+    local a <close> = cnet.netns.open(n.a)
+    local hops, reached = a.traceroute("198.51.100.1", {max_hops = 8, timeout = 1})
+    assert.is_true(reached)
+    assert.are.equal(2, #hops)
+    assert.are.equal(1, hops[1].ttl)
+    assert.are.equal("192.0.2.1", hops[1].addr)
+    assert.is_number(hops[1].rtt)
+    assert.are.equal(2, hops[2].ttl)
+    assert.are.equal("198.51.100.1", hops[2].addr)
+    -- beyond r nothing routes: the path ends at r's net-unreachable
+    hops, reached = a.traceroute("203.0.113.1", {max_hops = 8, timeout = 1})
+    assert.is_false(reached)
+    assert.are.equal(1, #hops)
+    assert.are.same({ttl = 1, addr = "192.0.2.1", reason = "unreachable"},
+      {ttl = hops[1].ttl, addr = hops[1].addr, reason = hops[1].reason})
+    a.close()
+    n.cleanup()
+  end)
+
+  it("marks silent hops and stops at max_hops", function()
+    local n = chain()
+    local a <close> = cnet.netns.open(n.a)
+    -- r forwards, but a firewall keeps its "time exceeded" messages in
+    H.sh("ip netns exec " .. n.r .. " nft 'add table ip quiet; " ..
+      "add chain ip quiet out { type filter hook output priority 0; }; " ..
+      "add rule ip quiet out icmp type time-exceeded drop'")
+    local hops, reached = a.traceroute("198.51.100.1", {max_hops = 8, timeout = 0.2})
+    assert.is_true(reached)
+    assert.are.same({ttl = 1}, hops[1])
+    assert.are.equal("198.51.100.1", hops[2].addr)
+    hops, reached = a.traceroute("198.51.100.1", {max_hops = 1, timeout = 0.2, probes = 2})
+    assert.is_false(reached)
+    assert.are.same({{ttl = 1}}, hops)
+    a.close()
+    n.cleanup()
+  end)
+
+  it("rejects bad input", function()
+    assert.has_error(function() cnet.traceroute("not-an-ip") end,
+      "bad argument #1 to 'traceroute' (not an IP address: 'not-an-ip')")
+    assert.has_error(function() cnet.traceroute("192.0.2.1", {max_hops = 0}) end,
+      "bad argument #2 to 'traceroute' (option 'max_hops' must be an integer in [1, 255])")
+  end)
+end)

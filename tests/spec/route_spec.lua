@@ -1,0 +1,189 @@
+-- cnet.route: add, replace, delete, list, get, checked against `ip -j route`.
+local cnet = require "cnet"
+
+local function iproutes(args, ns)
+  return H.ipj("route show " .. (args or ""), ns)
+end
+
+local function find(list, dst)
+  for _, r in ipairs(list) do if r.dst == dst then return r end end
+end
+
+-- A bridge that is up, with an IPv4 and an IPv6 address (IPv6 without duplicate detection,
+-- so its routes are usable at once).
+local function bridge(ns)
+  local br = H.name("rbr")
+  local ip = ns and ("ip -n " .. ns .. " ") or "ip "
+  H.sh(ip .. "link add " .. br .. " type bridge && " .. ip .. "link set " .. br .. " up && " ..
+       ip .. "addr add 192.168.50.1/24 dev " .. br .. " && " ..
+       ip .. "addr add 2001:db8:50::1/64 dev " .. br .. " nodad")
+  return br
+end
+
+describe("cnet.route.add", function()
+  it("adds a default route, a device route with metric, a route in another table, IPv6", function()
+    local br = bridge()
+    cnet.route.add{dst = "default", via = "192.168.50.254"}
+    cnet.route.add{dst = "10.0.0.0/8", dev = br, metric = 5, src = "192.168.50.1"}
+    cnet.route.add{dst = "10.1.0.0/16", via = "192.168.50.2", table = 100, proto = "static"}
+    cnet.route.add{dst = "2001:db8:99::/48", via = "2001:db8:50::2"}
+    local main = iproutes()
+    local d = find(main, "default")
+    assert.are.equal("192.168.50.254", d.gateway)
+    assert.are.equal(br, d.dev)
+    local r = find(main, "10.0.0.0/8")
+    assert.are.equal(5, r.metric)
+    assert.are.equal("link", r.scope)
+    assert.are.equal("192.168.50.1", r.prefsrc)
+    local t = find(iproutes("table 100"), "10.1.0.0/16")
+    assert.are.equal("192.168.50.2", t.gateway)
+    assert.are.equal("static", t.protocol)
+    local v6 = find(H.ipj("-6 route show"), "2001:db8:99::/48")
+    assert.are.equal("2001:db8:50::2", v6.gateway)
+    H.sh("ip link del " .. br)
+    assert.is_nil(find(iproutes(), "default"))
+  end)
+
+  it("works inside a namespace handle", function()
+    local nsname = H.name("rns")
+    local ns <close> = cnet.netns.add(nsname)
+    local br = bridge(nsname)
+    ns.route.add{dst = "default", via = "192.168.50.254"}
+    assert.are.equal("192.168.50.254", find(iproutes(nil, nsname), "default").gateway)
+    assert.is_nil(find(iproutes(), "default"))
+    assert.is_not_nil(br)
+  end)
+
+  it("raises EEXIST for a route that exists, and leaves it as it was", function()
+    local br = bridge()
+    H.sh("ip route add 10.2.0.0/16 via 192.168.50.3")
+    local ok, err = pcall(cnet.route.add, {dst = "10.2.0.0/16", via = "192.168.50.4"})
+    assert.is_false(ok)
+    assert.are.equal("EEXIST", err.code)
+    assert.are.equal("route.add 10.2.0.0/16: File exists", tostring(err))
+    assert.are.equal("192.168.50.3", find(iproutes(), "10.2.0.0/16").gateway)
+    H.sh("ip link del " .. br)
+  end)
+
+  it("rejects malformed prefixes, missing devices, unknown options, adding nothing", function()
+    local br = bridge()
+    local before = #iproutes("table all")
+    local ok, err = pcall(cnet.route.add, {dst = "10.0.0.300/8", dev = br})
+    assert.is_false(ok)
+    assert.are.equal('route.add 10.0.0.300/8: Invalid argument: invalid address "10.0.0.300/8"',
+      tostring(err))
+    ok, err = pcall(cnet.route.add, {dst = "10.0.0.0/33", dev = br})
+    assert.are.equal("EINVAL", err.code)
+    ok, err = pcall(cnet.route.add, {dst = "10.0.0.0/8", via = "192.168.50.999"})
+    assert.are.equal("EINVAL", err.code)
+    ok, err = pcall(cnet.route.add, {dst = "10.0.0.0/8", dev = "nosuch0"})
+    assert.are.equal("ENODEV", err.code)
+    assert.are.equal("route.add 10.0.0.0/8: No such device: dev nosuch0", tostring(err))
+    ok, err = pcall(cnet.route.add, {dst = "10.0.0.1/8", dev = br}) -- host bits set: the kernel says no
+    assert.are.equal("EINVAL", err.code)
+    assert.are.equal("route.add", err.op)
+    ok, err = pcall(cnet.route.add, {dst = "2001:db8::/32", via = "192.168.50.2"})
+    assert.are.equal("EINVAL", err.code)
+    ok, err = pcall(cnet.route.add, {dst = "10.3.0.0/16", via = "10.9.9.9"}) -- no route to the gateway
+    assert.are.equal("ENETUNREACH", err.code)
+    assert.has_error(function() cnet.route.add{dst = "10.0.0.0/8", gw = "1.2.3.4"} end,
+      "bad argument #1 to 'add' (unknown option 'gw')")
+    assert.has_error(function() cnet.route.add{via = "1.2.3.4"} end,
+      "bad argument #1 to 'add' (field 'dst' required (an address/prefix or \"default\"))")
+    assert.has_error(function() cnet.route.add{dst = "default", via = "192.168.50.9", table = "nope"} end,
+      "bad argument #1 to 'add' (field 'table': unknown table 'nope')")
+    assert.are.equal(before, #iproutes("table all"))
+    H.sh("ip link del " .. br)
+  end)
+end)
+
+describe("cnet.route.replace", function()
+  it("adds when missing and replaces in place", function()
+    local br = bridge()
+    cnet.route.replace{dst = "10.4.0.0/16", via = "192.168.50.5"}
+    assert.are.equal("192.168.50.5", find(iproutes(), "10.4.0.0/16").gateway)
+    cnet.route.replace{dst = "10.4.0.0/16", via = "192.168.50.6"}
+    local n = 0
+    for _, r in ipairs(iproutes()) do if r.dst == "10.4.0.0/16" then n = n + 1 end end
+    assert.are.equal(1, n)
+    assert.are.equal("192.168.50.6", find(iproutes(), "10.4.0.0/16").gateway)
+    H.sh("ip link del " .. br)
+  end)
+end)
+
+describe("cnet.route.delete", function()
+  it("deletes a route, and raises ESRCH when there is none", function()
+    local br = bridge()
+    H.sh("ip route add 10.5.0.0/16 dev " .. br .. " && ip route add default via 192.168.50.254")
+    cnet.route.delete{dst = "10.5.0.0/16"}
+    cnet.route.delete{dst = "default"}
+    assert.is_nil(find(iproutes(), "10.5.0.0/16"))
+    assert.is_nil(find(iproutes(), "default"))
+    local ok, err = pcall(cnet.route.delete, {dst = "10.5.0.0/16"})
+    assert.is_false(ok)
+    assert.are.equal("ESRCH", err.code)
+    assert.are.equal("route.delete", err.op)
+    assert.are.equal("10.5.0.0/16", err.object)
+    H.sh("ip link del " .. br)
+  end)
+end)
+
+describe("cnet.route.list", function()
+  it("lists the main table as ip does, the kernel's connected route included", function()
+    local br = bridge()
+    H.sh("ip route add 10.6.0.0/16 via 192.168.50.7 metric 7")
+    local mine = cnet.route.list{family = "inet"}
+    local ip = iproutes()
+    assert.are.equal(#ip, #mine)
+    local c = find(mine, "192.168.50.0/24")
+    assert.are.same({family = "inet", dst = "192.168.50.0/24", dev = br, oif = H.iplink(br).ifindex,
+                     src = "192.168.50.1", table = "main", protocol = "kernel", scope = "link",
+                     type = "unicast"}, c)
+    local g = find(mine, "10.6.0.0/16")
+    assert.are.equal("192.168.50.7", g.via)
+    assert.are.equal(7, g.metric)
+    assert.are.equal("boot", g.protocol)
+    assert.are.equal("global", g.scope)
+    local v6 = cnet.route.list{family = "inet6"}
+    assert.are.equal(#H.ipj("-6 route show"), #v6)
+    H.sh("ip link del " .. br)
+  end)
+
+  it("filters by table, and lists every table with table = 'all'", function()
+    local br = bridge()
+    H.sh("ip route add 10.7.0.0/16 via 192.168.50.8 table 200")
+    local t = cnet.route.list{table = 200}
+    assert.are.equal(1, #t)
+    assert.are.equal(200, t[1].table)
+    local localt = cnet.route.list{table = "local", family = "inet"}
+    assert.are.equal(#iproutes("table local"), #localt)
+    assert.are.equal("local", find(localt, "192.168.50.1/32").type) -- host routes keep their /32
+    local all = cnet.route.list{table = "all"}
+    -- with "table all", ip shows both families
+    assert.are.equal(#H.ipj("route show table all"), #all)
+    H.sh("ip link del " .. br)
+  end)
+end)
+
+describe("cnet.route.get", function()
+  it("answers what the kernel would use", function()
+    local br = bridge()
+    H.sh("ip route add default via 192.168.50.254")
+    local r = cnet.route.get("192.168.50.11")
+    local ip = H.ipj("route get 192.168.50.11")[1]
+    assert.are.equal(ip.dev, r.dev)
+    assert.are.equal(ip.prefsrc, r.src)
+    assert.is_nil(r.via)
+    r = cnet.route.get("198.51.100.1")
+    assert.are.equal("192.168.50.254", r.via)
+    assert.are.equal("198.51.100.1/32", r.dst)
+    H.sh("ip route del default")
+    local ok, err = pcall(cnet.route.get, "198.51.100.1")
+    assert.is_false(ok)
+    assert.are.equal("ENETUNREACH", err.code)
+    assert.are.equal("route.get 198.51.100.1: Network is unreachable", tostring(err))
+    ok, err = pcall(cnet.route.get, "198.51.100")
+    assert.are.equal("EINVAL", err.code)
+    H.sh("ip link del " .. br)
+  end)
+end)
