@@ -31,7 +31,7 @@ function M.rule_addr(i)
   return ("10.%d.%d.%d"):format((i >> 16) & 255, (i >> 8) & 255, i & 255)
 end
 
--- With BENCH_RULE_BY_NFT=1 (the tool "cnet, rule by nft -f"), the one
+-- With BENCH_RULE_BY_NFT=1 (the tools "cnet (rule by nft -f)"), the one
 -- masquerade rule goes through the nft command instead of cnet.nft, so the
 -- netlink part of containers(N) can be measured before cnet.nft exists.
 local by_nft = os.getenv("BENCH_RULE_BY_NFT") == "1"
