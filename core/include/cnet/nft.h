@@ -4,7 +4,9 @@
  * and sends them at commit as ONE nfnetlink batch (BATCH_BEGIN, the commands, BATCH_END in a
  * single sendmsg): the kernel applies all of them or none. Each command keeps a label in nft's
  * own words ("add rule ip cnet forward \"iifname br0 accept\""), so when the kernel refuses one
- * message of the batch the caller can name the command that failed.
+ * message of the batch the caller can name the command that failed. The batch asks for no
+ * per-message ACK: nfnetlink handles it inside sendmsg and answers just the messages it
+ * refuses, so a batch of any size needs receive room for its errors only.
  *
  * Rules are compiled from nft rule text by cnet_nftrule_compile (cnet/nftrule.h) when they are
  * added, so a malformed rule is refused at once, before anything reaches the kernel.
@@ -112,7 +114,9 @@ int cnet_nft_tx_elements(struct cnet_nft_tx *tx, int family, const char *table, 
 /* Sends every command as one batch and waits for the kernel's verdict. Returns 0 when the
  * kernel applied the whole batch, otherwise the error of the first refused command (the
  * kernel then applied nothing): *failed receives its index (-1 when the batch as a whole
- * failed, e.g. the socket) and cnet_nft_tx_errmsg the kernel's text. Either way the
+ * failed, e.g. the socket, or -ERESTART: the ruleset changed after the transaction read a
+ * set's type from the kernel, so it was built on a stale view) and cnet_nft_tx_errmsg the
+ * kernel's text. Either way the
  * transaction is spent: labels stay readable, but further commands and commits fail with
  * -EINVAL. An empty transaction commits as 0. */
 int cnet_nft_tx_commit(struct cnet_nft_tx *tx, int *failed);
