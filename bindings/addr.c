@@ -178,18 +178,19 @@ static int read_filter(lua_State *L, struct cnet_netns *ns, const char *op, int 
   return lcnet_opt_family(L, opts, "family");
 }
 
-/* cnet.addr.list([dev | {dev=, family=}]) -> { {dev=, index=, family=, address=, ...}, ... } */
-static int addr_list(lua_State *L) {
-  struct cnet_netns *ns = lcnet_ns(L);
-  int index;
-  const char *dev;
-  int family = read_filter(L, ns, "addr.list", &index, &dev); /* may push dev's text */
-  int base = lua_gettop(L);
-  lua_newtable(L); /* base+1: result */
-  lua_newtable(L); /* base+2: index -> name */
-  struct collect c = {L, base + 1, base + 2, 0, ns};
-  int rc = cnet_addr_list(ns, family, index, collect_cb, collect_reset, &c);
-  if (rc < 0) return lcnet_raise(L, rc, "addr.list", dev, cnet_netns_errmsg(ns));
+struct list_ctx {
+  struct cnet_netns *ns;
+  int family, index;
+};
+
+/* Runs protected (lcnet_pdump): the dump, then the device names. */
+static int list_body(lua_State *L, void *data, int *rc) {
+  struct list_ctx *x = data;
+  lua_newtable(L); /* 1: result */
+  lua_newtable(L); /* 2: index -> name */
+  struct collect c = {L, 1, 2, 0, x->ns};
+  *rc = cnet_addr_list(x->ns, x->family, x->index, collect_cb, collect_reset, &c);
+  if (*rc < 0) return 0;
   /* Device names after the dump: looking one up inside the dump would interleave requests. */
   for (int i = 1; i <= c.n; i++) {
     lua_rawgeti(L, c.list, i);
@@ -198,7 +199,19 @@ static int addr_list(lua_State *L) {
     lua_setfield(L, -3, "dev");
     lua_pop(L, 2);
   }
-  lua_settop(L, c.list);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* cnet.addr.list([dev | {dev=, family=}]) -> { {dev=, index=, family=, address=, ...}, ... } */
+static int addr_list(lua_State *L) {
+  struct cnet_netns *ns = lcnet_ns(L);
+  int index;
+  const char *dev;
+  int family = read_filter(L, ns, "addr.list", &index, &dev); /* may push dev's text */
+  struct list_ctx ctx = {ns, family, index};
+  int rc = lcnet_pdump(L, ns, list_body, &ctx);
+  if (rc < 0) return lcnet_raise(L, rc, "addr.list", dev, cnet_netns_errmsg(ns));
   return 1;
 }
 

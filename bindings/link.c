@@ -102,6 +102,36 @@ static void name_masters(lua_State *L, int list, int names, int n) {
   }
 }
 
+struct list_ctx {
+  struct cnet_netns *ns;
+  int master;
+  const char *kind;
+};
+
+/* Runs protected (lcnet_pdump): the dump, then the masters' names. */
+static int list_body(lua_State *L, void *data, int *rc) {
+  struct list_ctx *x = data;
+  lua_newtable(L); /* 1: result */
+  lua_newtable(L); /* 2: index -> name */
+  struct collect c = {L, 1, 2, 0};
+  *rc = cnet_link_list_filtered(x->ns, x->master, x->kind, collect_cb, collect_reset, &c);
+  if (*rc < 0) return 0;
+  name_masters(L, 1, 2, c.n);
+  if (x->master > 0) { /* the master itself is not in a filtered list: name it once */
+    char name[CNET_IFNAMSIZ];
+    if (cnet_link_name(x->ns, x->master, name) == 0) {
+      for (int i = 1; i <= c.n; i++) {
+        lua_rawgeti(L, 1, i);
+        lua_pushstring(L, name);
+        lua_setfield(L, -2, "master");
+        lua_pop(L, 1);
+      }
+    }
+  }
+  lua_settop(L, 1);
+  return 1;
+}
+
 /* cnet.link.list([{master=, kind=}]) -> { link, ... } */
 static int link_list(lua_State *L) {
   struct cnet_netns *ns = lcnet_ns(L);
@@ -119,31 +149,37 @@ static int link_list(lua_State *L) {
       lcnet_field_error(L, 1, "master", "interface name or index");
     lua_pop(L, 1);
   }
-  lua_settop(L, 1); /* 1: the options (anchor kind) */
-  lua_newtable(L);  /* 2: result */
-  lua_newtable(L);  /* 3: index -> name */
-  struct collect c = {L, 2, 3, 0};
-  int rc = cnet_link_list_filtered(ns, master, kind, collect_cb, collect_reset, &c);
+  struct list_ctx ctx = {ns, master, kind};
+  int rc = lcnet_pdump(L, ns, list_body, &ctx);
   if (rc < 0) return lcnet_raise(L, rc, "link.list", NULL, cnet_netns_errmsg(ns));
-  name_masters(L, 2, 3, c.n);
-  if (master > 0) { /* the master itself is not in a filtered list: name it once */
-    char name[CNET_IFNAMSIZ];
-    if (cnet_link_name(ns, master, name) == 0) {
-      for (int i = 1; i <= c.n; i++) {
-        lua_rawgeti(L, 2, i);
-        lua_pushstring(L, name);
-        lua_setfield(L, -2, "master");
-        lua_pop(L, 1);
-      }
-    }
-  }
-  lua_settop(L, 2);
   return 1;
 }
 
 static int one_cb(const struct cnet_link *l, void *data) {
   push_link(data, l);
   return 0;
+}
+
+struct get_ctx {
+  struct cnet_netns *ns;
+  int index;
+  const char *name;
+};
+
+/* Runs protected (lcnet_pdump): the get, then the master's name. */
+static int get_body(lua_State *L, void *data, int *rc) {
+  struct get_ctx *x = data;
+  *rc = cnet_link_get(x->ns, x->index, x->name, one_cb, L);
+  if (*rc < 0) return 0;
+  if (lua_getfield(L, -1, "master_index") == LUA_TNUMBER) {
+    char master[CNET_IFNAMSIZ];
+    if (cnet_link_name(x->ns, (int)lua_tointeger(L, -1), master) == 0) {
+      lua_pushstring(L, master);
+      lua_setfield(L, -3, "master");
+    }
+  }
+  lua_pop(L, 1);
+  return 1;
 }
 
 /* Pushes the link given at stack index idx (name or index) of ns, master named. */
@@ -159,20 +195,9 @@ static void push_one(lua_State *L, struct cnet_netns *ns, int idx, const char *o
   } else {
     name = luaL_checkstring(L, idx);
   }
-  int top = lua_gettop(L);
-  int rc = cnet_link_get(ns, index, index ? NULL : name, one_cb, L);
-  if (rc < 0) {
-    lua_settop(L, top);
-    lcnet_raise(L, rc, op, name, cnet_netns_errmsg(ns));
-  }
-  if (lua_getfield(L, -1, "master_index") == LUA_TNUMBER) {
-    char master[CNET_IFNAMSIZ];
-    if (cnet_link_name(ns, (int)lua_tointeger(L, -1), master) == 0) {
-      lua_pushstring(L, master);
-      lua_setfield(L, -3, "master");
-    }
-  }
-  lua_pop(L, 1);
+  struct get_ctx ctx = {ns, index, index ? NULL : name};
+  int rc = lcnet_pdump(L, ns, get_body, &ctx);
+  if (rc < 0) lcnet_raise(L, rc, op, name, cnet_netns_errmsg(ns));
 }
 
 /* cnet.link.get(name | index) -> link */

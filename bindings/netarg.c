@@ -108,3 +108,29 @@ int lcnet_opt_family(lua_State *L, int idx, const char *key) {
 const char *lcnet_family_name(int family) {
   return family == AF_INET ? "inet" : family == AF_INET6 ? "inet6" : "unspec";
 }
+
+struct pdump {
+  lcnet_body body;
+  void *ctx;
+  int rc;
+};
+
+static int pdump_run(lua_State *L) {
+  struct pdump *p = lua_touserdata(L, 1);
+  lua_settop(L, 0);
+  int n = p->body(L, p->ctx, &p->rc);
+  return n;
+}
+
+int lcnet_pdump(lua_State *L, struct cnet_netns *ns, lcnet_body body, void *ctx) {
+  struct pdump p = {body, ctx, 0};
+  lua_pushcfunction(L, pdump_run);
+  lua_pushlightuserdata(L, &p);
+  int status = lua_pcall(L, 1, 1, 0);
+  if (status != LUA_OK) {
+    cnet_nl_discard(cnet_netns_rtnl(ns));
+    lua_error(L);
+  }
+  if (p.rc < 0) lua_pop(L, 1);
+  return p.rc;
+}

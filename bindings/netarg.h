@@ -31,4 +31,12 @@ void lcnet_checkaddr(lua_State *L, int v, int prefix, int family, const char *op
 int lcnet_opt_family(lua_State *L, int idx, const char *key);
 const char *lcnet_family_name(int family);
 
+/* Runs body(L, ctx) under lua_pcall: body builds Lua values inside netlink reply callbacks,
+ * where an error (out of memory) would otherwise unwind through the socket's flush and leave
+ * its queue pointing at a dead C frame. On such an error the rtnetlink queue of ns is
+ * discarded and the error raised again. body returns how many results it left (at most 1)
+ * and sets *rc (0 or -errno); lcnet_pdump returns *rc with body's result pushed when 0. */
+typedef int (*lcnet_body)(lua_State *L, void *ctx, int *rc);
+int lcnet_pdump(lua_State *L, struct cnet_netns *ns, lcnet_body body, void *ctx);
+
 #endif

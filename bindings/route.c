@@ -270,6 +270,26 @@ static void name_devs(lua_State *L, struct cnet_netns *ns, int list, int n, int 
   }
 }
 
+struct list_ctx {
+  struct cnet_netns *ns;
+  int family;
+  uint32_t table;
+};
+
+/* Runs protected (lcnet_pdump): the dump, then the device names. */
+static int list_body(lua_State *L, void *data, int *rc) {
+  struct list_ctx *x = data;
+  lua_newtable(L); /* 1: result */
+  lua_newtable(L); /* 2: ifindex -> name */
+  lua_pushnil(L);  /* 3: the refs userdata, once there is one */
+  struct collect c = {L, 1, 0, 3, NULL, 0, 0};
+  *rc = cnet_route_list(x->ns, x->family, x->table, collect_cb, collect_reset, &c);
+  if (*rc < 0) return 0;
+  name_refs(L, x->ns, &c, 2);
+  lua_settop(L, 1);
+  return 1;
+}
+
 /* cnet.route.list([{family=, table=}]) -> { route, ... }; table defaults to "main",
  * table = "all" (or 0) lists every table. */
 static int route_list(lua_State *L) {
@@ -288,21 +308,34 @@ static int route_list(lua_State *L) {
     if (all) table = 0;
     else if (given) table = opt_table(L, 1, "table");
   }
-  lua_settop(L, 1);
-  lua_newtable(L); /* 2: result */
-  lua_newtable(L); /* 3: ifindex -> name */
-  lua_pushnil(L);  /* 4: the refs userdata, once there is one */
-  struct collect c = {L, 2, 0, 4, NULL, 0, 0};
-  int rc = cnet_route_list(ns, family, table, collect_cb, collect_reset, &c);
+  struct list_ctx ctx = {ns, family, table};
+  int rc = lcnet_pdump(L, ns, list_body, &ctx);
   if (rc < 0) return lcnet_raise(L, rc, "route.list", NULL, cnet_netns_errmsg(ns));
-  name_refs(L, ns, &c, 3);
-  lua_settop(L, 2);
   return 1;
 }
 
 static int one_cb(const struct cnet_route *r, void *data) {
   push_route(data, r);
   return 0;
+}
+
+struct get_ctx {
+  struct cnet_netns *ns;
+  const struct cnet_ipaddr *addr, *src;
+  int oif;
+};
+
+/* Runs protected (lcnet_pdump): the lookup, then the device name. */
+static int get_body(lua_State *L, void *data, int *rc) {
+  struct get_ctx *x = data;
+  lua_newtable(L); /* 1: list of one, for name_devs */
+  lua_newtable(L); /* 2: names */
+  *rc = cnet_route_get(x->ns, x->addr, x->src, x->oif, one_cb, L);
+  if (*rc < 0) return 0;
+  lua_rawseti(L, 1, 1);
+  name_devs(L, x->ns, 1, 1, 2);
+  lua_rawgeti(L, 1, 1);
+  return 1;
 }
 
 /* cnet.route.get(addr [, {from=, dev=}]) -> the route the kernel would use */
@@ -324,13 +357,9 @@ static int route_get(lua_State *L) {
     if (lua_getfield(L, 2, "dev") != LUA_TNIL) oif = lcnet_ifindex(L, ns, -1, 2, "route.get", text, "dev");
   }
   lua_settop(L, 2);
-  lua_newtable(L); /* 3: list of one, for name_devs */
-  lua_newtable(L); /* 4: names */
-  int rc = cnet_route_get(ns, &addr, &src, oif, one_cb, L);
+  struct get_ctx ctx = {ns, &addr, &src, oif};
+  int rc = lcnet_pdump(L, ns, get_body, &ctx);
   if (rc < 0) return lcnet_raise(L, rc, "route.get", text, cnet_netns_errmsg(ns));
-  lua_rawseti(L, 3, 1);
-  name_devs(L, ns, 3, 1, 4);
-  lua_rawgeti(L, 3, 1);
   return 1;
 }
 

@@ -455,6 +455,20 @@ static int defer(struct cnet_nl *nl) {
   return 0;
 }
 
+void cnet_nl_discard(struct cnet_nl *nl) {
+  /* Read away what the kernel still holds for us: an abandoned dump stays running (and the
+   * socket refuses the next one with EBUSY) until it is read to its end, and each read makes
+   * the kernel fill the next part, so this loop ends with the dump. */
+  if (nl->rbuf != NULL) {
+    int fd = mnl_socket_get_fd(nl->sock);
+    ssize_t n;
+    do n = recv(fd, nl->rbuf, RECV_SIZE, MSG_DONTWAIT);
+    while (n > 0 || (n < 0 && errno == EINTR));
+  }
+  forget_results(nl);
+  nl->building = 0;
+}
+
 void cnet_nl_sync(struct cnet_nl *nl) {
   if (nl->batch != NULL) cnet_batch_flush(nl->batch);
 }

@@ -93,6 +93,11 @@ int cnet_batch_failure(const struct cnet_batch *b, unsigned i, int *tag, const c
  * with the batch. */
 void cnet_nl_sync(struct cnet_nl *nl);
 
+/* Forgets every queued request and its results, as if none had been made: for a caller
+ * whose reply callback was abandoned midway (a Lua error unwinding through a flush). Replies
+ * still on the way are skipped later, their sequence numbers being unknown. */
+void cnet_nl_discard(struct cnet_nl *nl);
+
 uint32_t cnet_nl_portid(const struct cnet_nl *nl);
 int cnet_nl_fd(const struct cnet_nl *nl);
 
