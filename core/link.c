@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
@@ -293,9 +294,25 @@ static int index_cb(const struct cnet_link *l, void *data) {
   return 0;
 }
 
+/* Name <-> index by ioctl on the namespace's own netlink socket: a socket's device ioctls act
+ * in the socket's namespace, and they cost a microsecond where an RTM_GETLINK makes the
+ * kernel build the whole link description. Inside a batch, what was deferred goes out first
+ * (the name may belong to a link queued to be made). */
 int cnet_link_index(struct cnet_netns *ns, const char *name, int *index) {
   *index = 0;
-  return cnet_link_get(ns, 0, name, index_cb, index);
+  cnet_netns_errbuf(ns)[0] = '\0';
+  if (cnet_link_check_name(name) < 0) return -ENODEV;
+  struct cnet_nl *nl = cnet_netns_rtnl(ns);
+  cnet_nl_sync(nl);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, name, strlen(name) + 1);
+  if (ioctl(cnet_nl_fd(nl), SIOCGIFINDEX, &ifr) == 0) {
+    *index = ifr.ifr_ifindex;
+    return 0;
+  }
+  if (errno == ENODEV) return -ENODEV;
+  return cnet_link_get(ns, 0, name, index_cb, index); /* a kernel without the ioctl path */
 }
 
 static int name_cb(const struct cnet_link *l, void *data) {
@@ -306,7 +323,19 @@ static int name_cb(const struct cnet_link *l, void *data) {
 
 int cnet_link_name(struct cnet_netns *ns, int index, char *name) {
   name[0] = '\0';
+  cnet_netns_errbuf(ns)[0] = '\0';
   if (index <= 0) return -ENODEV;
+  struct cnet_nl *nl = cnet_netns_rtnl(ns);
+  cnet_nl_sync(nl);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  ifr.ifr_ifindex = index;
+  if (ioctl(cnet_nl_fd(nl), SIOCGIFNAME, &ifr) == 0) {
+    memcpy(name, ifr.ifr_name, CNET_IFNAMSIZ - 1);
+    name[CNET_IFNAMSIZ - 1] = '\0';
+    return 0;
+  }
+  if (errno == ENODEV) return -ENODEV;
   return cnet_link_get(ns, index, NULL, name_cb, name);
 }
 

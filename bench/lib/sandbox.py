@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Inside a fresh sandbox (started by bench/run as `unshare --net --mount
-sandbox.py SPEC`): make /run/netns and a scratch /tmp private tmpfs, bring lo
+sandbox.py SPEC`): make /run/netns and a scratch dir (SCRATCH) private tmpfs, bring lo
 up, run the untimed preparation commands, then each timed phase, and print
 one JSON object with wall, user, sys and peak RSS per phase.
 
@@ -14,6 +14,8 @@ import subprocess
 import sys
 import time
 
+SCRATCH = '/run/cnet-bench'  # private tmpfs inside each sandbox
+
 EXIT_SKIP = 77  # a phase exiting 77 means "cannot run here" (missing API)
 
 
@@ -25,7 +27,9 @@ def private_mounts():
     sh('mount', '--make-rprivate', '/')
     os.makedirs('/run/netns', exist_ok=True)
     sh('mount', '-t', 'tmpfs', 'none', '/run/netns')
-    sh('mount', '-t', 'tmpfs', 'none', '/tmp')
+    # A scratch tmpfs of its own, not over /tmp: the source tree may live under /tmp.
+    os.makedirs(SCRATCH, exist_ok=True)
+    sh('mount', '-t', 'tmpfs', 'none', SCRATCH)
     sh('mount', '-t', 'sysfs', 'none', '/sys')  # /sys/class/net of this namespace
     sh('ip', 'link', 'set', 'lo', 'up')
 
@@ -37,12 +41,12 @@ def links():
 def run_phase(argv, env, rtime):
     """Run one timed phase; through rtime (bench/c/rtime.c) when it is built,
     else with wait4() here (then peak RSS includes Python's own, see rtime.c)."""
-    err = open('/tmp/.phase-err', 'w+')
+    err = open(SCRATCH + '/.phase-err', 'w+')
     t0 = time.perf_counter()
     if rtime:
-        p = subprocess.run([rtime, '/tmp/.phase-time'] + argv, env=env, stdout=subprocess.DEVNULL,
+        p = subprocess.run([rtime, SCRATCH + '/.phase-time'] + argv, env=env, stdout=subprocess.DEVNULL,
                            stderr=err, stdin=subprocess.DEVNULL)
-        with open('/tmp/.phase-time') as f:
+        with open(SCRATCH + '/.phase-time') as f:
             wall, user, sys_, rss, rc = f.read().split()
         r = {'wall': float(wall), 'user': float(user), 'sys': float(sys_), 'maxrss_kib': int(rss), 'rc': int(rc)}
     else:
@@ -78,7 +82,7 @@ def main():
     result = {'phases': {}, 'status': 'ok'}
     env = dict(os.environ)
     env.update(spec.get('env', {}))
-    env['BENCH_TMP'] = '/tmp'
+    env['BENCH_TMP'] = SCRATCH
     try:
         private_mounts()
         for argv in spec.get('prep', []):

@@ -179,8 +179,8 @@ def rules_tools(form):
     tools = [
         Tool('cnet', one(lambda m: cnet_script('rules.lua', form, m)), need_cnet, env=cnet_env),
         Tool('raw libnftnl', one(lambda m: [nftnl, form, str(m)]), need_cpeers),
-        Tool('nft -f', one(lambda m: ['nft', '-f', '/tmp/ruleset.nft']), need_cmds('nft'),
-             prep=lambda m: [['sh', '-c', '%s %s %d > /tmp/ruleset.nft' % (b('nft', 'ruleset.sh'), form, m)]]),
+        Tool('nft -f', one(lambda m: ['nft', '-f', '/run/cnet-bench/ruleset.nft']), need_cmds('nft'),
+             prep=lambda m: [['sh', '-c', '%s %s %d > /run/cnet-bench/ruleset.nft' % (b('nft', 'ruleset.sh'), form, m)]]),
         Tool('nft commands', one(lambda m: ['bash', b('nft', 'rules-cmds.sh'), form, str(m)]), need_cmds('nft'),
              max_size=1000, why_max='one nft process per rule: minutes at this size'),
     ]
