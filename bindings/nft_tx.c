@@ -265,7 +265,9 @@ static unsigned check_elems(lua_State *L, int idx, const char ***v) {
     *v = a;
     return 1;
   }
-  luaL_argexpected(L, lua_istable(L, idx), idx, "string or table of elements");
+  if (!lua_istable(L, idx))
+    luaL_error(L, "bad elements (a string or a list of strings expected, got %s)",
+               luaL_typename(L, idx));
   lua_Integer n = luaL_len(L, idx);
   const char **a = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *a, 0);
   lua_createtable(L, (int)n, 0); /* anchors the converted strings */

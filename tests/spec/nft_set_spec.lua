@@ -94,6 +94,14 @@ describe("cnet.nft sets", function()
     assert.are.same({}, listed("inet st p").elements)
     nft.delete_set("inet st p")
     assert.is_false((H.try("nft list set inet st p")))
+    nft.add_set("inet st nets", {type = "ipv4_addr", flags = "interval",
+      elements = {"10.0.0.0/8", "192.0.2.1-192.0.2.5"}})
+    nft.flush_set("inet st nets")
+    assert.are.same({}, kernel_elems("inet st nets"))
+    nft.add_element("inet st nets", "10.0.0.0/8") -- usable again after the flush
+    assert.are.same({"10.0.0.0/8"}, kernel_elems("inet st nets"))
+    assert.has_error(function() nft.add_element("inet st nets", true) end,
+      "bad elements (a string or a list of strings expected, got boolean)")
   end)
 
   it("adds many elements in one transaction, spread over several messages", function()

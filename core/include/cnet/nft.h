@@ -4,7 +4,9 @@
  * and sends them at commit as ONE nfnetlink batch (BATCH_BEGIN, the commands, BATCH_END in a
  * single sendmsg): the kernel applies all of them or none. Each command keeps a label in nft's
  * own words ("add rule ip cnet forward \"iifname br0 accept\""), so when the kernel refuses one
- * message of the batch the caller can name the command that failed.
+ * message of the batch the caller can name the command that failed. The batch asks for no
+ * per-message ACK: nfnetlink handles it inside sendmsg and answers just the messages it
+ * refuses, so a batch of any size needs receive room for its errors only.
  *
  * Rules are compiled from nft rule text by cnet_nftrule_compile (cnet/nftrule.h) when they are
  * added, so a malformed rule is refused at once, before anything reaches the kernel.
