@@ -98,6 +98,9 @@ int cnet_route_build(struct nlmsghdr *nlh, size_t room, const struct cnet_route_
   if (req->scope >= 0) rtm->rtm_scope = (uint8_t)req->scope;
   else if (del) rtm->rtm_scope = RT_SCOPE_NOWHERE; /* matches any scope */
   else if (rtm->rtm_type == RTN_LOCAL || rtm->rtm_type == RTN_NAT) rtm->rtm_scope = RT_SCOPE_HOST;
+  else if (rtm->rtm_type == RTN_BROADCAST || rtm->rtm_type == RTN_MULTICAST ||
+           rtm->rtm_type == RTN_ANYCAST)
+    rtm->rtm_scope = RT_SCOPE_LINK;
   else if (rtm->rtm_type == RTN_UNICAST && req->via.family == 0) rtm->rtm_scope = RT_SCOPE_LINK;
   else rtm->rtm_scope = RT_SCOPE_UNIVERSE;
   /* IPv6 ignores scope; the kernel picks, and a link scope there is refused by nothing but

@@ -44,6 +44,21 @@ describe("cnet.route.add", function()
     assert.is_nil(find(iproutes(), "default"))
   end)
 
+  it("adds blackhole and unreachable routes", function()
+    cnet.route.add{dst = "10.66.0.0/16", type = "blackhole"}
+    cnet.route.add{dst = "10.67.0.0/16", type = "unreachable", metric = 3}
+    local b = find(iproutes("type blackhole"), "10.66.0.0/16")
+    assert.are.equal("blackhole", b.type)
+    local u = find(iproutes("type unreachable"), "10.67.0.0/16")
+    assert.are.equal(3, u.metric)
+    local mine = cnet.route.list{family = "inet"}
+    assert.are.equal("blackhole", find(mine, "10.66.0.0/16").type)
+    cnet.route.delete{dst = "10.66.0.0/16", type = "blackhole"}
+    cnet.route.delete{dst = "10.67.0.0/16"}
+    assert.is_nil(find(iproutes("type blackhole"), "10.66.0.0/16"))
+    assert.is_nil(find(iproutes("type unreachable"), "10.67.0.0/16"))
+  end)
+
   it("works inside a namespace handle", function()
     local nsname = H.name("rns")
     local ns <close> = cnet.netns.add(nsname)
