@@ -15,6 +15,7 @@
 #include <libnftnl/chain.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
+#include <libnftnl/gen.h>
 
 #include "cnet/nftrule.h"
 #include "nft_int.h"
@@ -37,6 +38,8 @@ struct cnet_nft_tx {
   unsigned n, cap;
   uint32_t set_id;              /* last NFTA_SET_ID handed out in this transaction */
   int spent;                    /* committed (or tried to): no more commands */
+  int have_gen;                 /* the transaction read the ruleset: gen is its generation */
+  uint32_t gen;
   char errmsg[CNET_NFTRULE_ERRMAX];
 };
 
@@ -269,6 +272,28 @@ static int set_reply(const struct nlmsghdr *nlh, void *data) {
   return nftnl_set_nlmsg_parse(nlh, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
+static int gen_reply(const struct nlmsghdr *nlh, void *data) {
+  return nftnl_gen_nlmsg_parse(nlh, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+/* Before the transaction first reads the kernel's ruleset (a set's type), remember the
+ * ruleset's generation: commit sends it with the batch, and the kernel refuses the batch
+ * (-ERESTART) if anything changed the ruleset in between, so nothing is applied on the
+ * strength of a stale read. */
+static int remember_gen(struct cnet_nft_tx *tx, struct cnet_nl *nl) {
+  if (tx->have_gen) return 0;
+  struct nftnl_gen *g = nftnl_gen_alloc();
+  if (g == NULL) return -ENOMEM;
+  struct nlmsghdr *nlh = cnet_nft_msg(nl, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK);
+  int rc = nlh == NULL ? -ENOMEM : cnet_nl_talk(nl, gen_reply, g, NULL);
+  if (rc == 0 && nftnl_gen_is_set(g, NFTNL_GEN_ID)) {
+    tx->gen = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
+    tx->have_gen = 1;
+  }
+  nftnl_gen_free(g);
+  return rc;
+}
+
 /* The set's key type, length, flags and (when made in this transaction) id.
  * Returns 0, -ENOENT, or another -errno from the kernel. */
 static int find_set(struct cnet_nft_tx *tx, int family, const char *table, const char *name,
@@ -283,6 +308,7 @@ static int find_set(struct cnet_nft_tx *tx, int family, const char *table, const
   }
   struct cnet_nl *nl;
   int rc = cnet_netns_nfnl(tx->ns, &nl);
+  if (rc == 0) rc = remember_gen(tx, nl);
   if (rc < 0) return rc;
   struct nftnl_set *q = nftnl_set_alloc(), *r = nftnl_set_alloc();
   if (q == NULL || r == NULL) { rc = -ENOMEM; goto out; }
@@ -501,13 +527,15 @@ int cnet_nft_tx_elements(struct cnet_nft_tx *tx, int family, const char *table, 
 
 /* ---- commit ---- */
 
-static int put_batch_marker(struct cnet_nl *nl, uint16_t type) {
+/* BEGIN or END; a BEGIN carries the generation the transaction's reads saw, if any. */
+static int put_batch_marker(struct cnet_nl *nl, uint16_t type, const struct cnet_nft_tx *tx) {
   struct nlmsghdr *nlh = cnet_nl_msg(nl, type, 0);
   if (nlh == NULL) return -ENOMEM;
   struct nfgenmsg *g = mnl_nlmsg_put_extra_header(nlh, sizeof *g);
   g->nfgen_family = AF_UNSPEC;
   g->version = NFNETLINK_V0;
   g->res_id = htons(NFNL_SUBSYS_NFTABLES);
+  if (tx != NULL && tx->have_gen) mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(tx->gen));
   return cnet_nl_queue(nl, NULL, NULL);
 }
 
@@ -563,7 +591,7 @@ int cnet_nft_tx_commit(struct cnet_nft_tx *tx, int *failed) {
     return fail(tx, rc < 0 ? rc : -ENOMEM, "cannot open nfnetlink");
   }
   for (unsigned i = 0; i < cap; i++) owner[i] = -1; /* BEGIN, END: the batch itself */
-  rc = put_batch_marker(nl, NFNL_MSG_BATCH_BEGIN);
+  rc = put_batch_marker(nl, NFNL_MSG_BATCH_BEGIN, tx);
   for (unsigned i = 0; i < tx->n && rc >= 0; i++) {
     struct cmd *c = &tx->cmds[i];
     for (unsigned k = 0; k < c->anon.nsets && rc >= 0; k++) {
@@ -575,7 +603,7 @@ int cnet_nft_tx_commit(struct cnet_nft_tx *tx, int *failed) {
     }
     if (rc >= 0) rc = put(nl, c->type, c->family, c->flags, build_cmd, c, (int)i, owner, cap);
   }
-  if (rc >= 0) rc = put_batch_marker(nl, NFNL_MSG_BATCH_END);
+  if (rc >= 0) rc = put_batch_marker(nl, NFNL_MSG_BATCH_END, NULL);
   if (rc < 0) {
     /* Out of memory midway. The queue must be emptied: what is in it goes out without its
      * END, and the kernel aborts a batch that does not end, applying none of it. */
@@ -591,6 +619,8 @@ int cnet_nft_tx_commit(struct cnet_nft_tx *tx, int *failed) {
       cnet_nl_result(nl, (unsigned)first, &msg);
       if ((unsigned)first < cap) *failed = owner[first];
     }
+    if (rc == -ERESTART && *failed < 0 && !msg[0])
+      msg = "the ruleset changed after this transaction read it: build it again";
     fail(tx, rc, "%s", msg);
   }
   free(owner);

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
@@ -30,6 +31,18 @@
 
 #define BRIDGE "br0"
 #define GW "10.200.0.1"
+
+/* With MNL_STAGES set, print the time each stage of setup took (stderr). */
+static void stage(const char *name)
+{
+	static struct timespec last;
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (getenv("MNL_STAGES") != NULL && last.tv_sec != 0)
+		fprintf(stderr, "%-12s %8.3f ms\n", name,
+			(double)(t.tv_sec - last.tv_sec) * 1e3 + (double)(t.tv_nsec - last.tv_nsec) / 1e6);
+	last = t;
+}
 
 static int fail(const char *what, int rc)
 {
@@ -94,6 +107,7 @@ static int write_file(const char *path, const char *text)
 
 static int setup(int n)
 {
+	stage("start");
 	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (home < 0)
 		return fail("open own netns", -errno);
@@ -123,6 +137,7 @@ static int setup(int n)
 	mnl_attr_put_u32(nlh, IFA_ADDRESS, gw);
 	nlb_end(&host, nlh);
 
+	stage("bridge");
 	int *nsfd = calloc((size_t)n, sizeof *nsfd);
 	struct nlb *ns = calloc((size_t)n, sizeof *ns);
 	if (nsfd == NULL || ns == NULL)
@@ -131,6 +146,7 @@ static int setup(int n)
 		if ((rc = netns_add(i + 1, home, &nsfd[i], &ns[i])) < 0)
 			return fail("netns add", rc);
 
+	stage("namespaces");
 	/* veth pairs: host end up in the bridge, peer eth0 (ifindex 2) created
 	 * straight in its namespace.  The peer cannot be brought up in the same
 	 * message: veth_open() refuses (ENOTCONN) while the pair is half made. */
@@ -158,6 +174,7 @@ static int setup(int n)
 	if ((rc = nlb_flush(&host)) < 0)
 		return fail("veth", rc);
 
+	stage("veths");
 	/* inside each namespace: lo and eth0 up, address, default route; send every
 	 * namespace's batch, then collect the answers */
 	for (int i = 0; i < n; i++) {
@@ -196,10 +213,12 @@ static int setup(int n)
 		close(nsfd[i]);
 	}
 
+	stage("ns config");
 	if ((rc = write_file("/proc/sys/net/ipv4/ip_forward", "1")) < 0)
 		return fail("ip_forward", rc);
 	if ((rc = nft_masquerade("cnet", "10.200.0.0", 16)) < 0)
 		return fail("masquerade", rc);
+	stage("fwd + nft");
 	nlb_close(&host);
 	free(ns);
 	free(nsfd);

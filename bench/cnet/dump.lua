@@ -13,6 +13,6 @@ if what == "links" then
   items = cnet.link.list()
 else
   B.need("route.list")
-  items = cnet.route.list()
+  items = cnet.route.list{family = "inet"}
 end
 print(#items)

@@ -59,6 +59,7 @@ def main(args):
     status = {}    # (workload, size, tool) -> ('ok'|'skipped'|'failed', reason)
     settles = []
     t_start = time.monotonic()
+    load0 = os.getloadavg()
     settle()
     rtime = os.path.join(T.CBIN, 'rtime') if T.need_cpeers() is None else None
     if rtime is None:
@@ -92,8 +93,11 @@ def main(args):
                         rows.append(dict(workload=w, size=size, tool=t.name, phase=ph, run=run, **m))
                     log('%-12s %6s %-32s run %d: %s' % (w, size, t.name, run, '  '.join(
                         '%s %.3fs' % (ph, m['wall']) for ph, m in res['phases'].items())))
+            # write what we have after every size: a long run cut short keeps its data
+            report.write(out, stamp, rows, status,
+                         report.machine(runs, quick, time.monotonic() - t_start, settles, load0), wl, sizes)
     elapsed = time.monotonic() - t_start
-    meta = report.machine(runs, quick, elapsed, settles)
+    meta = report.machine(runs, quick, elapsed, settles, load0)
     paths = report.write(out, stamp, rows, status, meta, wl, sizes)
     for p in paths:
         print(p)

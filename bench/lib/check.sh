@@ -1,7 +1,7 @@
 #!/bin/bash
 # Untimed check of the kernel's state after a timed phase, through iproute2
 # and nft (never the tool's own word), so a peer that does less cannot look
-# faster.   check.sh containers N | rules rules|set M | none
+# faster.   check.sh containers N | rules rules|set M | clean | none
 set -euo pipefail
 die() { echo "check: $*" >&2; exit 1; }
 case $1 in
@@ -34,6 +34,11 @@ rules)
 	fi
 	[ "$got" = "$m" ] || die "$got rules/elements, want $m"
 	grep >/dev/null 'hook input' <<< "$chain" || die "no base chain"
+	;;
+clean)
+	[ -z "$(ls /run/netns)" ] || die "namespaces left: $(ls /run/netns | head -3)"
+	[ -z "$(nft list ruleset)" ] || die "nft ruleset not empty"
+	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 0 ] || die "ip_forward still on"
 	;;
 none) ;;
 *) die "unknown check $1" ;;

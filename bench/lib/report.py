@@ -21,7 +21,7 @@ def _first_line(argv):
         return '?'
 
 
-def machine(runs, quick, elapsed, settles):
+def machine(runs, quick, elapsed, settles, load0=None):
     cpu = '?'
     try:
         with open('/proc/cpuinfo') as f:
@@ -36,6 +36,7 @@ def machine(runs, quick, elapsed, settles):
         'memory': '%.0f GiB' % mem,
         'iproute2': _first_line(['ip', '-V']),
         'nft': _first_line(['nft', '--version']),
+        'load': 'load average %.1f at start, %.1f at end' % ((load0 or os.getloadavg())[0], os.getloadavg()[0]),
         'runs': runs, 'quick': quick, 'elapsed': elapsed,
         'settle': '%.3f s median, %.3f s max' % (statistics.median(good), max(good)) if good else '?',
     }
@@ -76,8 +77,11 @@ def markdown(stamp, summ, status, meta, wl, sizes):
     L = ['# cnet benchmark %s' % stamp, '',
          'Machine: %s; %s; kernel %s; %s; %s.' % (meta['cpu'], meta['memory'], meta['kernel'],
                                                    meta['iproute2'], meta['nft']),
-         'Runs per cell: %d%s; whole bench %.0f s; kernel namespace-free wait between runs: %s.' % (
-             meta['runs'], ' (quick smoke run)' if meta['quick'] else '', meta['elapsed'], meta['settle']),
+         'Runs per cell: %d%s; whole bench %.0f s; kernel namespace-free wait between runs: %s; %s '
+         '(other work on the machine inflates absolute times; the ratios compare tools run side by side, '
+         'interleaved run by run).' % (
+             meta['runs'], ' (quick smoke run)' if meta['quick'] else '', meta['elapsed'], meta['settle'],
+             meta['load']),
          '', 'Wall time is the median over runs, with min-max; user and sys are medians of the '
          'process tree\'s CPU time (getrusage of the waited-for children); peak RSS is the largest '
          'single process of the tree. "x cnet" is the tool\'s median wall time divided by cnet\'s '

@@ -95,6 +95,16 @@ def need_cnet():
     return None
 
 
+def need_cnet_without_nft():
+    """For the "rule by nft -f" variants: only while cnet.nft cannot do it."""
+    why = need_cnet()
+    if why:
+        return why
+    argv = cnet_script('has.lua', 'nft.apply', 'nft.delete_table')
+    r = subprocess.run(argv, env=dict(os.environ, **cnet_env()), capture_output=True)
+    return 'cnet.nft exists: see the cnet row' if r.returncode == 0 else None
+
+
 def cnet_script(script, *args):
     cmd = cnet_command()
     if cmd is not None:
@@ -126,7 +136,8 @@ def containers_phases(setup, teardown):
     def phases(n):
         return [
             {'name': 'setup', 'argv': setup(n), 'check': [b('lib', 'check.sh'), 'containers', str(n)]},
-            {'name': 'teardown', 'argv': teardown(n), 'wait_free': True},
+            {'name': 'teardown', 'argv': teardown(n), 'wait_free': True,
+             'check': [b('lib', 'check.sh'), 'clean']},
         ]
     return phases
 
@@ -144,9 +155,16 @@ def containers_tools():
         Tool('cnet (batch)', containers_phases(lambda n: cnet_script('containers_batch.lua', 'setup', n),
                                                lambda n: cnet_script('containers_batch.lua', 'teardown', n)),
              need_cnet, env=cnet_env),
+        Tool('cnet (rule by nft -f)', containers_phases(lambda n: cnet_script('containers.lua', 'setup', n),
+                                                       lambda n: cnet_script('containers.lua', 'teardown', n)),
+             need_cnet_without_nft, env=lambda: dict(cnet_env(), BENCH_RULE_BY_NFT='1')),
+        Tool('cnet (batch; rule by nft -f)',
+             containers_phases(lambda n: cnet_script('containers_batch.lua', 'setup', n),
+                               lambda n: cnet_script('containers_batch.lua', 'teardown', n)),
+             need_cnet_without_nft, env=lambda: dict(cnet_env(), BENCH_RULE_BY_NFT='1')),
         Tool('raw libmnl', containers_phases(lambda n: [mnl, 'setup', str(n)],
                                              lambda n: [mnl, 'teardown', str(n)]), need_cpeers),
-        Tool('raw libmnl, veth-first teardown', containers_phases(lambda n: [mnl, 'setup', str(n)],
+        Tool('raw libmnl (veth-first teardown)', containers_phases(lambda n: [mnl, 'setup', str(n)],
                                                                   lambda n: [mnl, 'teardown-links', str(n)]),
              need_cpeers),
         Tool('ip -batch', containers_phases(sh('ip/containers-batch.sh')('setup'),
