@@ -3,8 +3,8 @@
  *   cnet-hello [-q] [PORT]     (PORT defaults to 8080; -q: no log line)
  *
  * Listens on every address (IPv6 and IPv4) and answers each HTTP request with
- * "hello! the time right now is <time>". One connection at a time, each with a short
- * deadline, so a silent or slow client cannot wedge it. */
+ * "hello! the time right now is <time>". Each connection is served by a child process of its
+ * own with a short deadline, so a silent or slow client delays nobody else. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
@@ -118,6 +118,7 @@ int main(int argc, char **argv) {
     port = (int)p;
   }
   signal(SIGPIPE, SIG_IGN);
+  signal(SIGCHLD, SIG_IGN); /* children are reaped by the kernel */
   if (!quiet) log_line("booting up server...");
   int lfd = listen_on(port);
   if (lfd < 0) {
@@ -135,8 +136,17 @@ int main(int argc, char **argv) {
       fprintf(stderr, "%s: accept: %s\n", argv[0], strerror(errno));
       return 1;
     }
-    answer(fd);
-    shutdown(fd, SHUT_WR);
+    pid_t child = fork();
+    if (child == 0) {
+      close(lfd);
+      answer(fd);
+      shutdown(fd, SHUT_WR);
+      _exit(0);
+    }
+    if (child < 0) { /* no process to spare: serve it ourselves */
+      answer(fd);
+      shutdown(fd, SHUT_WR);
+    }
     close(fd);
   }
 }
