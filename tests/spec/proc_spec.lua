@@ -82,6 +82,16 @@ describe("ns.exec", function()
     code, out = ns.exec({"cat"}, {capture = true, stdin = big})
     assert.are.equal(0, code)
     assert.are.equal(#big, #out)
+    -- a program that ignores its input: the broken pipe is not ours to die of
+    assert.are.equal(0, ns.exec({"true"}, {stdin = big .. big .. big}))
+    code, out = ns.exec({"head", "-c", "3"}, {capture = true, stdin = big})
+    assert.are.equal("xxx", out)
+    -- output is returned when the program exits, even if its background child keeps the pipe
+    local t0 = os.time()
+    code, out = ns.exec({"sh", "-c", "sleep 30 & echo started"}, {capture = true})
+    assert.are.equal("started\n", out)
+    assert.is_true(os.time() - t0 < 10)
+    ns.kill("KILL", {wait = 2})
     code, out = ns.exec({"sh", "-c", "echo ${CNET_T}:${HOME-unset}"},
       {capture = true, env = {CNET_T = "v1", HOME = false}})
     assert.are.equal("v1:unset\n", out)
