@@ -110,14 +110,14 @@ describe("the REPL", function()
     local _, out = session{"cnet.ne\t.li\t()\n"}
     assert.truthy(out:find("cnet> cnet.netns.list()", 1, true), out)
     assert.truthy(has_line(out, "{}"), out)
-    if cnet.link then
-      _, out = session{"type(cnet.li\t)\n"}
-      assert.truthy(out:find("type(cnet.link)", 1, true), out)
-      assert.truthy(has_line(out, "table"), out)
-      _, out = session{"h = cnet.self\n", "type(h.link.li\t)\n"}
-      assert.truthy(out:find("type(h.link.list)", 1, true), out)
-      assert.truthy(has_line(out, "function"), out)
-    end
+    _, out = session{"type(cnet.li\t)\n"}
+    assert.truthy(out:find("type(cnet.link)", 1, true), out)
+    assert.truthy(has_line(out, "table"), out)
+    -- through a namespace handle (a userdata: its API table)
+    _, out = session{"h = cnet.netns.add('c1')\n", "h.li\t.li\t()[1].name\n"}
+    assert.truthy(out:find("h.link.list()[1].name", 1, true), out)
+    assert.truthy(has_line(out, "lo"), out)
+    cnet.netns.delete("c1")
   end)
 
   it("saves the history to ~/.cnet_history and reads it back in the next session", function()
