@@ -58,8 +58,10 @@ end
 
 -- Whether a process whose command line matches pattern runs (anchored, so that the shell
 -- running pgrep does not match itself).
+-- Live processes only: a killed child stays a zombie until someone reaps it, and the
+-- sandbox's PID 1 (busted) reaps nobody.
 local function running(pattern)
-  return (H.try("pgrep -f '^" .. pattern .. "'"))
+  return (H.try("pgrep -r R,S,D,T,t -f '^" .. pattern .. "'"))
 end
 
 teardown(function() os.execute("rm -rf " .. tmpdir) end)
