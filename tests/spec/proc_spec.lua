@@ -116,6 +116,37 @@ describe("ns.exec", function()
     cnet.netns.delete(name)
   end)
 
+  it("binds the files of /etc/netns/NAME over /etc for the child, like ip netns exec", function()
+    local name = H.name("exetc")
+    local ns <close> = cnet.netns.add(name)
+    -- The real /etc stays untouched: the check runs in a mount namespace of its own, over a
+    -- throwaway overlay of /etc that holds /etc/netns/NAME/hosts.
+    local ov, script = os.tmpname(), os.tmpname()
+    -- H.try drops the sanitizer runtime; the Lua that loads cnet needs it back
+    local preload = os.getenv("LD_PRELOAD") and ("LD_PRELOAD=" .. os.getenv("LD_PRELOAD") .. " ") or ""
+    os.remove(ov)
+    H.sh("mkdir " .. ov)
+    local f = assert(io.open(script, "w"))
+    f:write(([[
+      local cnet = require "cnet"
+      local ns = cnet.netns.open(%q)
+      local _, inside = ns.exec({"cat", "/etc/hosts"}, {capture = true})
+      local _, outside = cnet.exec({"cat", "/etc/hosts"}, {capture = true})
+      io.write(inside, "--\n", outside == io.open("/etc/hosts"):read("a") and "same" or "changed")
+    ]]):format(name))
+    f:close()
+    local ok, out = H.try(("unshare --mount sh -c 'mount -t tmpfs cnet-ov %s && " ..
+      "mkdir %s/u %s/w && mount -t overlay cnet-ov -o lowerdir=/etc,upperdir=%s/u,workdir=%s/w /etc && " ..
+      "mkdir -p /etc/netns/%s && echo \"192.0.2.53 cnet-etc-test\" > /etc/netns/%s/hosts && %slua5.4 %s'")
+      :format(ov, ov, ov, ov, ov, name, name, preload, script))
+    os.remove(script)
+    os.remove(ov)
+    assert.is_true(ok, out)
+    assert.are.equal("192.0.2.53 cnet-etc-test\n--\nsame", out)
+    assert.falsy(H.sh("cat /etc/hosts"):find("cnet-etc-test", 1, true))
+    cnet.netns.delete(name)
+  end)
+
   it("passes no descriptor of ours to the child: no netlink socket, no open file", function()
     local name = H.name("exfd")
     local ns <close> = cnet.netns.add(name)

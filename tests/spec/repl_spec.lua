@@ -27,7 +27,9 @@ local function session(chunks, args)
     end
   end
   parts[#parts + 1] = "sleep 0.3" -- let the last line be handled before end of input
-  local inner = ("HOME=%s/home TERM=dumb %s %s"):format(tmpdir, H.bin, args or "")
+  -- the sanitizer build keeps leak checking on for the host binary
+  local leaks = os.getenv("CNET_ASAN") and "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 " or ""
+  local inner = ("%sHOME=%s/home TERM=dumb %s %s"):format(leaks, tmpdir, H.bin, args or "")
   local cmd = ("(%s) | script -qfec '%s' /dev/null > %s/tty 2>&1"):format(
     table.concat(parts, "; "), inner, tmpdir)
   local _, _, code = os.execute(cmd)
