@@ -133,6 +133,8 @@ describe("cnet.link.get", function()
     assert.are.equal("link.get eth9: No such device", tostring(err))
     ok, err = pcall(cnet.link.get, 99999)
     assert.are.equal("ENODEV", err.code)
+    ok, err = pcall(cnet.link.get, 2^40 // 1) -- past any ifindex: not truncated into a real one
+    assert.are.equal("link.get 1099511627776: No such device", tostring(err))
   end)
 
   it("raises a type error for a table argument", function()

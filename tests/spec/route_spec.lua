@@ -102,6 +102,8 @@ describe("cnet.route.add", function()
     assert.are.equal("EINVAL", err.code)
     ok, err = pcall(cnet.route.add, {dst = "10.3.0.0/16", via = "10.9.9.9"}) -- no route to the gateway
     assert.are.equal("ENETUNREACH", err.code)
+    assert.has_error(function() cnet.route.add{dst = "10.0.0.0/8", dev = br, metric = -1} end,
+      "bad argument #1 to 'add' (field 'metric': out of range)")
     assert.has_error(function() cnet.route.add{dst = "10.0.0.0/8", gw = "1.2.3.4"} end,
       "bad argument #1 to 'add' (unknown option 'gw')")
     assert.has_error(function() cnet.route.add{via = "1.2.3.4"} end,
