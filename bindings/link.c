@@ -439,7 +439,10 @@ static int link_set(lua_State *L) {
   opt_mac(L, 2, "mac", "link.set", dev, mac, &req.mac, &req.mac_len);
   req.up = lcnet_opt_bool(L, 2, "up", -1);
   struct cnet_netns *target = opt_netns(L, 2, "netns", 2, "netns");
-  if (target) req.netns_fd = cnet_netns_fd(target);
+  if (target) {
+    req.netns_fd = cnet_netns_fd(target);
+    req.netns = target; /* lets the core check the move first and undo it on failure */
+  }
   req.master = opt_master(L, 2, target ? target : ns, "link.set", dev);
   int rc = cnet_link_set(ns, index, index ? NULL : dev, &req);
   if (rc < 0) return lcnet_raise(L, rc, "link.set", dev, cnet_netns_errmsg(ns));

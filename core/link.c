@@ -3,6 +3,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <net/if.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -75,6 +77,8 @@ int cnet_link_parse(const struct nlmsghdr *nlh, struct cnet_link *out) {
       if (mnl_attr_get_payload_len(a) >= 4) out->link_netnsid = (int)mnl_attr_get_u32(a);
       break;
     case IFLA_LINKINFO: parse_linkinfo(a, out); break;
+    case IFLA_MIN_MTU: out->min_mtu = get_u32(a, 0); break;
+    case IFLA_MAX_MTU: out->max_mtu = get_u32(a, 0); break;
     default: break;
     }
   }
@@ -161,6 +165,8 @@ int cnet_link_build(struct nlmsghdr *nlh, size_t room, int index, const struct c
   if (req->mac) put(&r, IFLA_ADDRESS, req->mac_len, req->mac);
   if (req->master) put_u32(&r, IFLA_MASTER, req->master < 0 ? 0 : (uint32_t)req->master);
   if (req->netns_fd >= 0) put_u32(&r, IFLA_NET_NS_FD, (uint32_t)req->netns_fd);
+  if (req->netns_fd >= 0 && req->new_index > 0)
+    put_u32(&r, IFLA_NEW_IFINDEX, (uint32_t)req->new_index);
   int vxlan = req->kind && strcmp(req->kind, "vxlan") == 0;
   if (req->link > 0 && !vxlan) put_u32(&r, IFLA_LINK, (uint32_t)req->link);
   if (req->kind) {
@@ -363,6 +369,185 @@ int cnet_link_add(struct cnet_netns *ns, const struct cnet_link_req *req) {
   return talk_fds(nl, req, err);
 }
 
+/* ---- set: all or nothing ---- */
+
+/* The fields of a link that cnet_link_set can change, copied out of a reply. */
+struct state {
+  int index;
+  char name[CNET_IFNAMSIZ];
+  char kind[32];
+  uint32_t mtu, min_mtu, max_mtu;
+  unsigned char mac[32];
+  unsigned mac_len;
+  int master;
+  int up;
+};
+
+static int state_cb(const struct cnet_link *l, void *data) {
+  struct state *s = data;
+  memset(s, 0, sizeof *s);
+  s->index = l->index;
+  strncpy(s->name, l->name, CNET_IFNAMSIZ - 1);
+  if (l->kind) strncpy(s->kind, l->kind, sizeof s->kind - 1);
+  s->mtu = l->mtu;
+  s->min_mtu = l->min_mtu;
+  s->max_mtu = l->max_mtu;
+  s->mac_len = l->mac && l->mac_len <= sizeof s->mac ? l->mac_len : 0;
+  if (s->mac_len) memcpy(s->mac, l->mac, s->mac_len);
+  s->master = l->master;
+  s->up = (l->flags & IFF_UP) != 0;
+  return 0;
+}
+
+static int read_state(struct cnet_netns *ns, int index, const char *name, struct state *s) {
+  return cnet_link_get(ns, index, index > 0 ? NULL : name, state_cb, s);
+}
+
+static int ack_cb(const struct nlmsghdr *nlh, void *data) {
+  (void)nlh;
+  (void)data;
+  return MNL_CB_OK;
+}
+
+/* Sends a change of link `index` in ns and waits for the answer, inside a batch too (a
+ * request with a reply callback is never deferred). */
+static int send_set(struct cnet_netns *ns, int index, const struct cnet_link_req *req) {
+  struct cnet_nl *nl = cnet_netns_rtnl(ns);
+  struct nlmsghdr *nlh = cnet_nl_msg(nl, RTM_NEWLINK, NLM_F_ACK);
+  if (nlh == NULL) return -ENOMEM;
+  int rc = cnet_link_build(nlh, cnet_nl_room(nl), index, req);
+  if (rc < 0) {
+    cnet_nl_cancel(nl);
+    return rc;
+  }
+  return cnet_nl_talk(nl, ack_cb, NULL, cnet_netns_errbuf(ns));
+}
+
+static int same_ns(const struct cnet_netns *a, const struct cnet_netns *b) {
+  dev_t da, db;
+  ino_t ia, ib;
+  cnet_netns_ident(a, &da, &ia);
+  cnet_netns_ident(b, &db, &ib);
+  return da == db && ia == ib;
+}
+
+/* Kinds whose driver can enslave another device (ndo_add_slave). */
+static int takes_ports(const char *kind) {
+  static const char *const kinds[] = {"bridge", "bond", "team", "vrf", "openvswitch", "batadv",
+                                      NULL};
+  for (int i = 0; kinds[i]; i++)
+    if (strcmp(kind, kinds[i]) == 0) return 1;
+  return 0;
+}
+
+static int refuse(struct cnet_netns *ns, int rc, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cnet_netns_errbuf(ns), CNET_ERRMSG_MAX, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+/* Refuses beforehand what the kernel would refuse only after applying other parts. `to` is
+ * where the link ends up (ns unless it moves). */
+static int precheck(struct cnet_netns *ns, struct cnet_netns *to, int moving,
+                    const struct state *old, const struct cnet_link_req *req) {
+  const char *final = req->name ? req->name : old->name;
+  if (moving || strcmp(final, old->name) != 0) {
+    int ix;
+    if (cnet_link_index(to, final, &ix) == 0 && (moving || ix != old->index))
+      return refuse(ns, -EEXIST, "interface name \"%s\" is taken%s", final,
+                    moving ? " in the target namespace" : "");
+  }
+  if (req->master > 0) {
+    struct state m;
+    if (read_state(to, req->master, NULL, &m) == 0 && !takes_ports(m.kind))
+      return refuse(ns, -EOPNOTSUPP, "master %s (%s) cannot take ports", m.name,
+                    m.kind[0] ? m.kind : "no kind");
+  }
+  if (req->mtu && old->min_mtu && req->mtu < old->min_mtu)
+    return refuse(ns, -EINVAL, "mtu less than device minimum (%u)", (unsigned)old->min_mtu);
+  if (req->mtu && old->max_mtu && req->mtu > old->max_mtu)
+    return refuse(ns, -EINVAL, "mtu greater than device maximum (%u)", (unsigned)old->max_mtu);
+  if (req->mac && old->mac_len && req->mac_len != old->mac_len)
+    return refuse(ns, -EINVAL, "mac address of %u bytes for a device whose addresses have %u",
+                  req->mac_len, old->mac_len);
+  cnet_netns_errbuf(ns)[0] = '\0';
+  return 0;
+}
+
+/* Where the link is after a refused request: in ns under its old index, or moved to `to`
+ * under the name it was to have there (checked free beforehand) or its old one. */
+static struct cnet_netns *locate(struct cnet_netns *ns, struct cnet_netns *to, int moving,
+                                 const struct state *old, const struct cnet_link_req *req,
+                                 struct state *now) {
+  if (read_state(ns, old->index, NULL, now) == 0) return ns;
+  if (!moving) return NULL;
+  if (req->name && read_state(to, 0, req->name, now) == 0) return to;
+  if (read_state(to, 0, old->name, now) == 0) return to;
+  return NULL;
+}
+
+/* Sends the old values of whatever differs between old and now (the link is `now` in
+ * `where`); field by field if the kernel refuses them together. Best effort. */
+static void restore(struct cnet_netns *ns, const struct state *old, struct cnet_netns *where,
+                    const struct state *now) {
+  int back = where != ns;
+  struct cnet_link_req all;
+  cnet_link_req_init(&all);
+  if (back) {
+    all.netns_fd = cnet_netns_fd(ns);
+    if (now->index != old->index) all.new_index = old->index; /* 6.5+ honours it */
+  }
+  if (strcmp(now->name, old->name) != 0) all.name = old->name;
+  if (now->mtu != old->mtu) all.mtu = old->mtu;
+  if (old->mac_len && (now->mac_len != old->mac_len || memcmp(now->mac, old->mac, old->mac_len)))
+    all.mac = old->mac, all.mac_len = old->mac_len;
+  /* a move takes the link out of its master and down */
+  int master = back ? 0 : now->master, up = back ? 0 : now->up;
+  if (master != old->master) all.master = old->master ? old->master : -1;
+  if (up != old->up) all.up = old->up;
+  if (!back && !all.name && !all.mtu && !all.mac && !all.master && all.up < 0) return;
+  if (send_set(where, now->index, &all) == 0) return;
+
+  int index = now->index;
+  if (back) {
+    struct cnet_link_req move;
+    cnet_link_req_init(&move);
+    move.netns_fd = all.netns_fd;
+    move.new_index = all.new_index;
+    if (send_set(where, index, &move) < 0) return;
+    struct state moved;
+    if (read_state(ns, 0, now->name, &moved) < 0) return;
+    index = moved.index;
+  }
+  struct cnet_link_req one;
+  cnet_link_req_init(&one);
+  one.name = all.name;
+  (void)send_set(ns, index, &one);
+  cnet_link_req_init(&one);
+  one.mac = all.mac, one.mac_len = all.mac_len;
+  if (one.mac) (void)send_set(ns, index, &one);
+  cnet_link_req_init(&one);
+  one.mtu = all.mtu;
+  if (one.mtu) (void)send_set(ns, index, &one);
+  cnet_link_req_init(&one);
+  one.master = all.master;
+  if (one.master) (void)send_set(ns, index, &one);
+  cnet_link_req_init(&one);
+  one.up = all.up;
+  if (one.up >= 0) (void)send_set(ns, index, &one);
+}
+
+/* One change alone is applied whole or not at all by the kernel: no read needed. A master
+ * is not (the kernel leaves the old master before joining the new one), nor is a mac (the
+ * kernel takes a longer one than the device's and keeps its first bytes). */
+static int atomic_alone(const struct cnet_link_req *req) {
+  int n = (req->name != NULL) + (req->mtu != 0) + (req->mac != NULL) + (req->master != 0) +
+          (req->up >= 0) + (req->netns_fd >= 0);
+  return n <= 1 && req->master <= 0 && req->mac == NULL;
+}
+
 int cnet_link_set(struct cnet_netns *ns, int index, const char *name,
                   const struct cnet_link_req *req) {
   struct cnet_nl *nl = cnet_netns_rtnl(ns);
@@ -370,24 +555,41 @@ int cnet_link_set(struct cnet_netns *ns, int index, const char *name,
   err[0] = '\0';
   int rc;
   if (req->kind != NULL) return -EINVAL;
-  /* A rename puts the new name in IFLA_IFNAME, so the link must be named by index. */
-  if (index <= 0 && req->name != NULL) {
-    if ((rc = cnet_link_index(ns, name, &index)) < 0) return rc;
+  if (atomic_alone(req)) {
+    /* A rename puts the new name in IFLA_IFNAME, so the link must be named by index. */
+    if (index <= 0 && req->name != NULL) {
+      if ((rc = cnet_link_index(ns, name, &index)) < 0) return rc;
+    }
+    struct nlmsghdr *nlh = start_named(nl, RTM_NEWLINK, NLM_F_ACK, index, name, &rc);
+    if (nlh == NULL) return rc;
+    if (index <= 0) {
+      struct cnet_link_req byname = *req;
+      byname.name = name;
+      rc = cnet_link_build(nlh, cnet_nl_room(nl), 0, &byname);
+    } else {
+      rc = cnet_link_build(nlh, cnet_nl_room(nl), index, req);
+    }
+    if (rc < 0) {
+      cnet_nl_cancel(nl);
+      return rc;
+    }
+    return talk_fds(nl, req, err);
   }
-  struct nlmsghdr *nlh = start_named(nl, RTM_NEWLINK, NLM_F_ACK, index, name, &rc);
-  if (nlh == NULL) return rc;
-  if (index <= 0) {
-    struct cnet_link_req byname = *req;
-    byname.name = name;
-    rc = cnet_link_build(nlh, cnet_nl_room(nl), 0, &byname);
-  } else {
-    rc = cnet_link_build(nlh, cnet_nl_room(nl), index, req);
-  }
-  if (rc < 0) {
-    cnet_nl_cancel(nl);
-    return rc;
-  }
-  return talk_fds(nl, req, err);
+
+  struct state old;
+  if ((rc = read_state(ns, index, name, &old)) < 0) return rc;
+  struct cnet_netns *to = req->netns_fd >= 0 && req->netns != NULL ? req->netns : ns;
+  int moving = to != ns && !same_ns(to, ns);
+  if ((rc = precheck(ns, to, moving, &old, req)) < 0) return rc;
+  rc = send_set(ns, old.index, req);
+  if (rc == 0) return 0;
+  char saved[CNET_ERRMSG_MAX];
+  memcpy(saved, err, CNET_ERRMSG_MAX);
+  struct state now;
+  struct cnet_netns *where = locate(ns, to, moving, &old, req, &now);
+  if (where != NULL) restore(ns, &old, where, &now);
+  memcpy(err, saved, CNET_ERRMSG_MAX);
+  return rc;
 }
 
 int cnet_link_delete(struct cnet_netns *ns, int index, const char *name) {

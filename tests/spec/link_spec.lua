@@ -357,6 +357,152 @@ describe("cnet.link.set", function()
   end)
 end)
 
+-- Everything `ip -j -d link` says about the links of the sandbox and of each namespace
+-- given, as one canonical string (keys sorted). Left out: what the kernel changes on its own
+-- time, after the call returned: the bridge's running timers, and the carrier (operstate,
+-- NO-CARRIER, LOWER_UP), which the kernel's link watcher updates up to a second later. The
+-- administrative UP flag stays in.
+local volatile = {["NO-CARRIER"] = true, LOWER_UP = true}
+local function linkstate(...)
+  local function canon(v)
+    if type(v) ~= "table" then return tostring(v) end
+    if #v > 0 then -- a list (flags): its members in order, the volatile ones left out
+      local items = {}
+      for _, x in ipairs(v) do
+        if not volatile[x] then items[#items + 1] = canon(x) end
+      end
+      return "[" .. table.concat(items, ",") .. "]"
+    end
+    local keys = {}
+    for k in pairs(v) do
+      if not (type(k) == "string" and (k:find("_timer$") or k == "operstate")) then
+        keys[#keys + 1] = k
+      end
+    end
+    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+    local parts = {}
+    for _, k in ipairs(keys) do parts[#parts + 1] = tostring(k) .. "=" .. canon(v[k]) end
+    return "{" .. table.concat(parts, ",") .. "}"
+  end
+  local out = {"host:" .. canon(H.ipj("-d link show"))}
+  for _, ns in ipairs{...} do out[#out + 1] = ns .. ":" .. canon(H.ipj("-d link show", ns)) end
+  return table.concat(out, "\n")
+end
+
+-- Calls link.set(dev, opts), which must fail with `code`, and checks that nothing changed.
+local function refused(code, dev, opts, ...)
+  local before = linkstate(...)
+  local ok, err = pcall(cnet.link.set, dev, opts)
+  assert.is_false(ok)
+  assert.are.equal(code, err.code, tostring(err))
+  assert.are.equal("link.set", err.op)
+  assert.are.equal(dev, err.object)
+  assert.are.equal(before, linkstate(...))
+  return err
+end
+
+describe("cnet.link.set refusals leave nothing half-made", function()
+  local nsname, ns, br, a, b, h
+
+  before_each(function()
+    nsname, br, a, b, h = H.name("rns"), H.name("rbr"), H.name("ra"), H.name("rb"), H.name("rh")
+    ns = cnet.netns.add(nsname)
+    H.sh(("ip link add %s type bridge && ip link set %s up && " ..
+          "ip link add %s type veth peer name %s && ip link set %s master %s mtu 1450 up && " ..
+          "ip link add %s type veth peer name %sp && ip -n %s link add taken0 type bridge")
+      :format(br, br, a, b, a, br, h, h, nsname))
+  end)
+
+  after_each(function()
+    H.try("ip link del " .. (a or "lo") .. "; ip link del " .. br .. "; ip link del " .. h)
+    ns:close()
+    H.sh("ip netns del " .. nsname)
+  end)
+
+  it("a master that cannot take ports, given with an mtu", function()
+    local err = refused("EOPNOTSUPP", a, {mtu = 1200, master = b}, nsname)
+    assert.truthy(tostring(err):find("cannot take ports", 1, true))
+    refused("EOPNOTSUPP", a, {master = b}, nsname) -- would first leave its bridge
+    assert.are.equal(br, H.iplink(a).master)
+  end)
+
+  it("a new name taken in the target namespace", function()
+    local err = refused("EEXIST", h, {netns = ns, name = "taken0"}, nsname)
+    assert.truthy(tostring(err):find("taken0", 1, true))
+    refused("EEXIST", h, {netns = nsname, name = "taken0", up = true}, nsname)
+  end)
+
+  it("a new name taken in the same namespace", function()
+    refused("EEXIST", a, {name = b, mtu = 1400}, nsname)
+    refused("EEXIST", a, {name = br, up = false}, nsname)
+  end)
+
+  it("an mtu out of the device's range, after a rename", function()
+    local err = refused("EINVAL", a, {name = "fresh0", mtu = 10}, nsname)
+    assert.truthy(tostring(err):find("mtu less than device minimum", 1, true))
+    refused("EINVAL", a, {up = false, mtu = 70000}, nsname)
+  end)
+
+  it("a mac of the wrong length for the device", function()
+    refused("EINVAL", a, {mac = "02:00:00:00:00:01:02"}, nsname)
+    refused("EINVAL", a, {mac = "02:00:00:00:00", up = false}, nsname)
+  end)
+
+  it("a refusal only the kernel knows, undone: rename, mtu and down, then a multicast mac",
+    function()
+      local err = refused("EADDRNOTAVAIL", a,
+        {name = "fresh1", mtu = 1300, up = false, master = false, mac = "01:00:5e:00:00:01"},
+        nsname)
+      assert.are.equal("link.set " .. a .. ": Cannot assign requested address", tostring(err))
+    end)
+
+  it("a refusal after the move to another namespace: moved back, same index and state",
+    function()
+      local index = H.iplink(a).ifindex
+      refused("EADDRNOTAVAIL", a, {netns = ns, name = "eth0", mtu = 1300,
+                                   mac = "01:00:5e:00:00:01"}, nsname)
+      assert.are.equal(index, H.iplink(a).ifindex)
+      -- the same where the link must take another index over there (its own is in use)
+      local hindex = H.iplink(h).ifindex
+      H.sh(("ip -n %s link add clash0 index %d type bridge"):format(nsname, hindex))
+      refused("EADDRNOTAVAIL", h, {netns = ns, up = true, mac = "01:00:5e:00:00:01"}, nsname)
+      assert.are.equal(hindex, H.iplink(h).ifindex)
+    end)
+
+  it("a request that works after a refused one still applies whole", function()
+    refused("EOPNOTSUPP", a, {mtu = 1200, master = b}, nsname)
+    cnet.link.set(a, {mtu = 1200, master = false, name = "fresh2", netns = ns})
+    local ip = H.iplink("fresh2", nsname)
+    assert.are.equal(1200, ip.mtu)
+    assert.is_nil(ip.master)
+    H.sh("ip -n " .. nsname .. " link del fresh2") -- its peer goes too, now, not with the namespace
+    a = nil
+  end)
+end)
+
+describe("cnet.link.add refusals leave nothing behind", function()
+  it("up with a master that cannot take ports, also inside another namespace", function()
+    local nsname = H.name("ans")
+    local ns <close> = cnet.netns.add(nsname)
+    H.sh("ip -n " .. nsname .. " link add nb0 type veth peer name nb1")
+    H.sh("ip link add hb0 type veth peer name hb1")
+    local before = linkstate(nsname)
+    local ok, err = pcall(cnet.link.add, {name = "half3", type = "veth", peer = "half3p",
+                                         up = true, mtu = 1300, master = "hb0"})
+    assert.is_false(ok)
+    assert.are.equal("EOPNOTSUPP", err.code)
+    assert.are.equal("link.add", err.op)
+    assert.are.equal("half3", err.object)
+    assert.are.equal(before, linkstate(nsname))
+    ok, err = pcall(cnet.link.add, {name = "half4", type = "bridge", netns = ns, up = true,
+                                   master = "nb0"})
+    assert.is_false(ok)
+    assert.are.equal("EOPNOTSUPP", err.code)
+    assert.are.equal(before, linkstate(nsname))
+    H.sh("ip link del hb0")
+  end)
+end)
+
 describe("cnet.link.delete", function()
   it("deletes by name and by index; a veth takes its peer along", function()
     local nsname, v = H.name("dns"), H.name("dv")

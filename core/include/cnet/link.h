@@ -24,6 +24,7 @@ struct cnet_link {
   int master;                /* ifindex of the master, 0 for none */
   int link;                  /* IFLA_LINK (veth peer, lower device), 0 for none */
   int link_netnsid;          /* IFLA_LINK_NETNSID: the peer's namespace id, -1 for none */
+  uint32_t min_mtu, max_mtu; /* IFLA_MIN_MTU / IFLA_MAX_MTU, 0 when not reported */
 };
 
 /* Decodes an RTM_NEWLINK message. Returns 0 or -EINVAL (not a link message). */
@@ -40,6 +41,9 @@ struct cnet_link_req {
   int master;                /* ifindex; 0: unset; -1: no master (set only) */
   int up;                    /* -1: unset, 0: down, 1: up */
   int netns_fd;              /* -1: unset; else create in / move to that namespace */
+  struct cnet_netns *netns;  /* set: the namespace netns_fd names, as a handle (borrowed);
+                              * lets cnet_link_set check the move first and undo it */
+  int new_index;             /* set with netns_fd: the ifindex to take there; 0: unset */
   int link;                  /* lower device ifindex (macvlan; vxlan's dev), 0: unset */
   /* veth */
   const char *peer_name;     /* NULL: the kernel picks vethN */
@@ -94,7 +98,17 @@ int cnet_link_name(struct cnet_netns *ns, int index, char *name);
  * is taken, -EOPNOTSUPP for a kind the kernel does not know. */
 int cnet_link_add(struct cnet_netns *ns, const struct cnet_link_req *req);
 /* Changes the link `index` (or, when index is 0, the link named `name`) in one request:
- * rename, mtu, mac, master/nomaster, up/down, namespace. */
+ * rename, mtu, mac, master/nomaster, up/down, namespace. All or nothing: the kernel applies
+ * the attributes of one request in its own order and keeps what it applied before a later
+ * one fails, so a request changing more than one thing first reads the link, refuses
+ * what it can tell will fail (-EEXIST: the name is taken where the link would end up;
+ * -EOPNOTSUPP: the master is not a bridge, bond, team or vrf; -EINVAL: an mtu outside the
+ * device's range or a mac of the wrong length), and if the kernel still refuses, sends the
+ * old values of whatever changed back (moving the link back from req->netns, under its
+ * old ifindex). The error returned, and the text in cnet_netns_errbuf(ns), stay the
+ * kernel's first refusal. A move without req->netns set cannot be checked or undone.
+ * Such a request is sent at once even inside a batch; a single change (only up, only mtu,
+ * only a rename, only a move) is atomic in the kernel and may be deferred. */
 int cnet_link_set(struct cnet_netns *ns, int index, const char *name,
                   const struct cnet_link_req *req);
 /* Inside a batch (see nl.h), add and set are deferred like other requests, except those
