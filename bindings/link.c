@@ -188,10 +188,11 @@ static void push_one(lua_State *L, struct cnet_netns *ns, int idx, const char *o
   const char *name = NULL;
   char label[24];
   if (lua_type(L, idx) == LUA_TNUMBER) {
-    index = (int)luaL_checkinteger(L, idx);
-    snprintf(label, sizeof label, "%d", index);
+    lua_Integer i = luaL_checkinteger(L, idx);
+    snprintf(label, sizeof label, "%lld", (long long)i);
     name = label;
-    if (index <= 0) lcnet_raise(L, -ENODEV, op, name, NULL);
+    if (i <= 0 || i > 0x7fffffff) lcnet_raise(L, -ENODEV, op, name, NULL); /* no such index */
+    index = (int)i;
   } else {
     name = luaL_checkstring(L, idx);
   }

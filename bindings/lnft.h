@@ -9,10 +9,13 @@
 #define LNFT_TX "cnet.nft.transaction"
 
 /* The transaction userdata; tx == NULL once committed or closed. User values: 1 the namespace
- * handle (kept alive), 2 the table of bound methods, 3 the Lua line that queued each command. */
+ * handle (kept alive), 2 the table of bound methods, 3 the Lua line that queued each command.
+ * one_call: every command is queued and committed by one C call (apply), so the line is that
+ * call's caller for all of them: nothing is recorded per command, commit asks for it once. */
 typedef struct {
   struct cnet_nft_tx *tx;
   int committed;
+  int one_call;
 } lnfttx;
 
 /* Pushes a new open transaction on the namespace handle at stack index ns. */

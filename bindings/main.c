@@ -256,11 +256,6 @@ static int pmain(lua_State *L) {
   lua_getglobal(L, "require");
   lua_pushliteral(L, "cnet");
   if (host_report(L, host_docall(L, 1, 1)) != LUA_OK) return finish(L, 1);
-  if (lua_getfield(L, -1, "inspect") == LUA_TNIL) { /* until the module offers it */
-    lua_pushcfunction(L, lcnet_inspect);
-    lua_setfield(L, -3, "inspect");
-  }
-  lua_pop(L, 1);
   lua_setglobal(L, "cnet");
 
   if (o->sandbox) {

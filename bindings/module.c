@@ -1,6 +1,7 @@
 /* luaopen_cnet: the module is the API bound to the namespace the process started in. */
 #include <sys/resource.h>
 
+#include "inspect.h"
 #include "lcnet.h"
 
 #ifndef CNET_VERSION
@@ -34,6 +35,7 @@ __attribute__((visibility("default"))) int luaopen_cnet(lua_State *L) {
   lua_setfield(L, -2, "batch");
   lua_pushliteral(L, CNET_VERSION);
   lua_setfield(L, -2, "version");
+  lcnet_open_inspect(L);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "self"); /* the handle of the start namespace */
   lua_pushnil(L);

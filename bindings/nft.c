@@ -85,7 +85,7 @@ static int nft_apply(lua_State *L) {
   lua_getfield(L, 1, "sets");   /* 4 */
   if (!lua_isnil(L, 3)) luaL_argexpected(L, lua_istable(L, 3), 1, "table in field 'chains'");
   if (!lua_isnil(L, 4)) luaL_argexpected(L, lua_istable(L, 4), 1, "table in field 'sets'");
-  lnft_tx_push(L, lua_upvalueindex(1)); /* 5 */
+  lnft_tx_push(L, lua_upvalueindex(1))->one_call = 1; /* 5 */
   int txi = 5;
   lnft_add_table(L, txi, family, table);
   lnft_delete_table(L, txi, family, table);

@@ -59,18 +59,21 @@ static lnfttx *checktx(lua_State *L, int idx) {
   return t;
 }
 
-/* After a core call: raise its error, or remember the calling line of each new command. */
+/* After a core call: raise its error, or remember the calling line of each new command
+ * (looked up once per call, shared by the commands it queued; nothing in one_call mode). */
 static void done(lua_State *L, int txi, int rc, unsigned before, const char *op,
                  const char *object) {
   lnfttx *t = lua_touserdata(L, txi);
   if (rc < 0) lcnet_raise(L, rc, op, object, cnet_nft_tx_errmsg(t->tx));
-  lua_getiuservalue(L, txi, 3);
   unsigned after = cnet_nft_tx_count(t->tx);
+  if (t->one_call || after == before) return;
+  lua_getiuservalue(L, txi, 3);
+  luaL_where(L, 1);
   for (unsigned i = before; i < after; i++) {
-    luaL_where(L, 1);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, (lua_Integer)i + 1);
   }
-  lua_pop(L, 1);
+  lua_pop(L, 2);
 }
 
 #define NAMES char table[CNET_NFT_NAMELEN], name[CNET_NFT_NAMELEN]; int family; (void)name
@@ -189,11 +192,14 @@ static void rule_cmd(lua_State *L, int txi, int family, const char *table, const
   lnfttx *t = lua_touserdata(L, txi);
   unsigned before = cnet_nft_tx_count(t->tx);
   int rc = cnet_nft_tx_add_rule(t->tx, family, table, chain, text, where, handle);
+  if (rc >= 0) { /* the common case: no strings made for an error that did not happen */
+    done(L, txi, rc, before, NULL, NULL);
+    return;
+  }
   const char *op = lua_pushfstring(L, "nft.%s", verb);
   done(L, txi, rc, before, op,
        lua_pushfstring(L, "rule %s %s %s \"%s\"", cnet_nft_family_name(family), table, chain,
                        text));
-  lua_pop(L, 2);
 }
 
 void lnft_add_rule(lua_State *L, int txi, int family, const char *table, const char *chain,
@@ -413,8 +419,12 @@ void lnft_tx_commit(lua_State *L, int idx) {
     op = lua_pushfstring(L, "nft.%s", lua_pushlstring(L, label, (size_t)(sp - label)));
     object = lua_pushstring(L, sp + 1);
   }
-  lua_getiuservalue(L, idx, 3);
-  lua_geti(L, -1, failed + 1);
+  if (t->one_call) {
+    luaL_where(L, 1); /* the caller of the one C call that queued and committed */
+  } else {
+    lua_getiuservalue(L, idx, 3);
+    lua_geti(L, -1, failed + 1);
+  }
   int where = lua_gettop(L);
   cnet_nft_tx_free(t->tx);
   t->tx = NULL;
@@ -472,6 +482,7 @@ lnfttx *lnft_tx_push(lua_State *L, int ns) {
   lnfttx *t = lua_newuserdatauv(L, sizeof *t, 3);
   t->tx = NULL;
   t->committed = 0;
+  t->one_call = 0;
   if (luaL_newmetatable(L, LNFT_TX)) {
     lua_pushcfunction(L, tx_release);
     lua_setfield(L, -2, "__gc");

@@ -92,8 +92,9 @@ static void read_route(lua_State *L, struct cnet_netns *ns, const char *op,
   lua_pop(L, 1);
   if (lua_getfield(L, 1, "dev") != LUA_TNIL) req->oif = lcnet_ifindex(L, ns, -1, 1, op, dst, "dev");
   lua_pop(L, 1);
-  lua_Integer metric = lcnet_opt_integer(L, 1, "metric", -1);
-  if (metric > 0xffffffffLL) luaL_argerror(L, 1, "field 'metric': out of range");
+  lua_Integer metric = lcnet_opt_integer(L, 1, "metric", LUA_MININTEGER); /* min: not given */
+  if (metric != LUA_MININTEGER && (metric < 0 || metric > 0xffffffffLL))
+    luaL_argerror(L, 1, "field 'metric': out of range");
   if (metric >= 0) {
     req->has_metric = 1;
     req->metric = (uint32_t)metric;

@@ -39,7 +39,8 @@ static int sysctl_set(lua_State *L) {
   if (rc < 0) {
     char detail[96];
     snprintf(detail, sizeof detail, "value \"%.64s\"", value);
-    return lcnet_raise(L, rc, "sysctl.set", key, rc == -EINVAL ? detail : NULL);
+    return lcnet_raise(L, rc, "sysctl.set", key,
+                       rc == -EINVAL ? detail : cnet_netns_errmsg(ns));
   }
   return 0;
 }

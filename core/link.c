@@ -79,7 +79,9 @@ int cnet_link_parse(const struct nlmsghdr *nlh, struct cnet_link *out) {
     }
   }
   if (out->name == NULL) return -EINVAL;
-  if (out->link == out->index) out->link = 0; /* ordinary devices point at themselves */
+  /* ordinary devices point at themselves; a veth whose peer lives in another namespace
+   * (IFLA_LINK_NETNSID given) may have the same index as that peer */
+  if (out->link == out->index && out->link_netnsid < 0) out->link = 0;
   return 0;
 }
 

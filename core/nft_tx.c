@@ -1,6 +1,11 @@
 #define _GNU_SOURCE /* vasprintf */
 /* Transactions: commands collected as libnftnl objects, sent at commit as one nfnetlink batch
- * (BEGIN, commands, END in a single sendmsg). See include/cnet/nft.h. */
+ * (BEGIN, commands, END in a single sendmsg). See include/cnet/nft.h.
+ *
+ * Rules are the bulk of a big transaction, so they are kept lean: each added rule is compiled
+ * into one reused nftnl_rule, turned into its netlink attributes at once (appended to the
+ * transaction's byte arena), and its expressions dropped; commit copies those bytes behind a
+ * fresh header. A rule's label is written only when someone asks for it (an error). */
 #include <errno.h>
 #include <net/if.h>
 #include <stdarg.h>
@@ -8,13 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <libnftnl/table.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/expr.h>
 #include <libnftnl/set.h>
+#include <libnftnl/gen.h>
 
 #include "cnet/nftrule.h"
 #include "nft_int.h"
@@ -26,9 +34,14 @@ struct cmd {
   enum kind kind;
   uint16_t type, flags;         /* NFT_MSG_*, NLM_F_* besides REQUEST|ACK */
   int family;
-  void *obj;                    /* nftnl_table / chain / rule / set (with elements) */
+  void *obj;                    /* nftnl_table / chain / rule / set (with elements); NULL for
+                                 * a rule already serialized: its attributes are in the arena */
+  size_t off, len;              /* that rule's attributes: tx->arena + off, len bytes */
   struct cnet_nftrule_out anon; /* a rule's anonymous sets, sent before it */
-  char *label;
+  char *label;                  /* NULL for a serialized rule until cnet_nft_tx_label */
+  char *names;                  /* serialized rule: "table\0chain\0text" for its label */
+  const char *verb;             /* serialized rule: "add", "insert", "replace" */
+  uint64_t handle;              /* serialized rule: its position or handle (label only) */
 };
 
 struct cnet_nft_tx {
@@ -37,8 +50,16 @@ struct cnet_nft_tx {
   unsigned n, cap;
   uint32_t set_id;              /* last NFTA_SET_ID handed out in this transaction */
   int spent;                    /* committed (or tried to): no more commands */
+  int have_gen;                 /* the transaction read the ruleset: gen is its generation */
+  uint32_t gen;
+  char *arena;                  /* serialized rules' attributes, back to back */
+  size_t alen, acap;
+  char *scratch;                /* one message being serialized (SCRATCH bytes) */
+  struct nftnl_rule *rule;      /* reused for every rule of the same family/table/chain */
   char errmsg[CNET_NFTRULE_ERRMAX];
 };
+
+enum { SCRATCH = 64 * 1024 }; /* what the send queue guarantees to one message */
 
 int cnet_nft_tx_new(struct cnet_netns *ns, struct cnet_nft_tx **out) {
   *out = calloc(1, sizeof **out);
@@ -51,11 +72,12 @@ static void cmd_free(struct cmd *c) {
   switch (c->kind) {
   case K_TABLE: nftnl_table_free(c->obj); break;
   case K_CHAIN: nftnl_chain_free(c->obj); break;
-  case K_RULE: nftnl_rule_free(c->obj); break;
+  case K_RULE: if (c->obj != NULL) nftnl_rule_free(c->obj); break;
   case K_SET: case K_ELEMS: nftnl_set_free(c->obj); break;
   }
   cnet_nftrule_out_free(&c->anon);
   free(c->label);
+  free(c->names);
 }
 
 static void drop_all(struct cnet_nft_tx *tx) {
@@ -67,13 +89,28 @@ void cnet_nft_tx_free(struct cnet_nft_tx *tx) {
   if (tx == NULL) return;
   drop_all(tx);
   free(tx->cmds);
+  free(tx->arena);
+  free(tx->scratch);
+  if (tx->rule != NULL) nftnl_rule_free(tx->rule);
   free(tx);
 }
 
 unsigned cnet_nft_tx_count(const struct cnet_nft_tx *tx) { return tx->n; }
 const char *cnet_nft_tx_errmsg(const struct cnet_nft_tx *tx) { return tx->errmsg; }
 const char *cnet_nft_tx_label(const struct cnet_nft_tx *tx, unsigned i) {
-  return i < tx->n ? tx->cmds[i].label : NULL;
+  if (i >= tx->n) return NULL;
+  struct cmd *c = &tx->cmds[i];
+  if (c->label == NULL && c->names != NULL) { /* a serialized rule: written on demand */
+    const char *table = c->names, *chain = table + strlen(table) + 1;
+    const char *text = chain + strlen(chain) + 1, *fam = cnet_nft_family_name(c->family);
+    const char *what = c->verb[0] == 'r' ? " handle" : " position";
+    char num[32] = "";
+    if (c->handle) snprintf(num, sizeof num, "%s %llu", what, (unsigned long long)c->handle);
+    if (asprintf(&c->label, "%s rule %s %s %s%s \"%s\"", c->verb, fam, table, chain, num,
+                 text) < 0)
+      c->label = NULL;
+  }
+  return c->label;
 }
 
 static int fail(struct cnet_nft_tx *tx, int rc, const char *fmt, ...) {
@@ -85,9 +122,18 @@ static int fail(struct cnet_nft_tx *tx, int rc, const char *fmt, ...) {
 }
 
 /* Appends a command; takes obj (freed on failure). The label is printf-formatted. */
+static int grow(struct cnet_nft_tx *tx) {
+  unsigned cap = tx->cap ? tx->cap * 2 : 16;
+  struct cmd *p = realloc(tx->cmds, cap * sizeof *p);
+  if (p == NULL) return -ENOMEM;
+  tx->cmds = p;
+  tx->cap = cap;
+  return 0;
+}
+
 static int push(struct cnet_nft_tx *tx, enum kind kind, uint16_t type, uint16_t flags,
                 int family, void *obj, struct cnet_nftrule_out *anon, const char *fmt, ...) {
-  struct cmd c = {kind, type, flags, family, obj, {NULL, 0}, NULL};
+  struct cmd c = {kind, type, flags, family, obj, 0, 0, {NULL, 0}, NULL, NULL, NULL, 0};
   if (tx->spent) {
     cmd_free(&c);
     if (anon != NULL) cnet_nftrule_out_free(anon);
@@ -100,18 +146,37 @@ static int push(struct cnet_nft_tx *tx, enum kind kind, uint16_t type, uint16_t 
   va_end(ap);
   if (len < 0) c.label = NULL;
   if (obj == NULL || c.label == NULL) goto nomem;
-  if (tx->n == tx->cap) {
-    unsigned cap = tx->cap ? tx->cap * 2 : 16;
-    struct cmd *p = realloc(tx->cmds, cap * sizeof *p);
-    if (p == NULL) goto nomem;
-    tx->cmds = p;
-    tx->cap = cap;
-  }
+  if (tx->n == tx->cap && grow(tx) < 0) goto nomem;
   tx->cmds[tx->n++] = c;
   return 0;
 nomem:
   cmd_free(&c);
   return fail(tx, -ENOMEM, "out of memory");
+}
+
+/* Appends a rule serialized into tx->arena (off, len); names is "table\0chain\0text" (taken;
+ * freed on failure). */
+static int push_rule(struct cnet_nft_tx *tx, uint16_t flags, int family, size_t off, size_t len,
+                     struct cnet_nftrule_out *anon, char *names, const char *verb,
+                     uint64_t handle) {
+  if (names == NULL || (tx->n == tx->cap && grow(tx) < 0)) {
+    free(names);
+    cnet_nftrule_out_free(anon);
+    return fail(tx, -ENOMEM, "out of memory");
+  }
+  struct cmd *c = &tx->cmds[tx->n++];
+  memset(c, 0, sizeof *c);
+  c->kind = K_RULE;
+  c->type = NFT_MSG_NEWRULE;
+  c->flags = flags;
+  c->family = family;
+  c->off = off;
+  c->len = len;
+  c->anon = *anon;
+  c->names = names;
+  c->verb = verb;
+  c->handle = handle;
+  return 0;
 }
 
 static int check_name(struct cnet_nft_tx *tx, const char *what, const char *name) {
@@ -269,6 +334,28 @@ static int set_reply(const struct nlmsghdr *nlh, void *data) {
   return nftnl_set_nlmsg_parse(nlh, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
+static int gen_reply(const struct nlmsghdr *nlh, void *data) {
+  return nftnl_gen_nlmsg_parse(nlh, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+/* Before the transaction first reads the kernel's ruleset (a set's type), remember the
+ * ruleset's generation: commit sends it with the batch, and the kernel refuses the batch
+ * (-ERESTART) if anything changed the ruleset in between, so nothing is applied on the
+ * strength of a stale read. */
+static int remember_gen(struct cnet_nft_tx *tx, struct cnet_nl *nl) {
+  if (tx->have_gen) return 0;
+  struct nftnl_gen *g = nftnl_gen_alloc();
+  if (g == NULL) return -ENOMEM;
+  struct nlmsghdr *nlh = cnet_nft_msg(nl, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK);
+  int rc = nlh == NULL ? -ENOMEM : cnet_nl_talk(nl, gen_reply, g, NULL);
+  if (rc == 0 && nftnl_gen_is_set(g, NFTNL_GEN_ID)) {
+    tx->gen = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
+    tx->have_gen = 1;
+  }
+  nftnl_gen_free(g);
+  return rc;
+}
+
 /* The set's key type, length, flags and (when made in this transaction) id.
  * Returns 0, -ENOENT, or another -errno from the kernel. */
 static int find_set(struct cnet_nft_tx *tx, int family, const char *table, const char *name,
@@ -283,6 +370,7 @@ static int find_set(struct cnet_nft_tx *tx, int family, const char *table, const
   }
   struct cnet_nl *nl;
   int rc = cnet_netns_nfnl(tx->ns, &nl);
+  if (rc == 0) rc = remember_gen(tx, nl);
   if (rc < 0) return rc;
   struct nftnl_set *q = nftnl_set_alloc(), *r = nftnl_set_alloc();
   if (q == NULL || r == NULL) { rc = -ENOMEM; goto out; }
@@ -331,6 +419,65 @@ static int ifindex(void *ud, const char *ifname, uint32_t *index) {
 
 /* ---- rules ---- */
 
+/* The reusable rule object for family/table/chain, emptied of expressions and of any
+ * position or handle; NULL on ENOMEM. */
+static struct nftnl_rule *scratch_rule(struct cnet_nft_tx *tx, int family, const char *table,
+                                       const char *chain) {
+  struct nftnl_rule *r = tx->rule;
+  if (r != NULL && (int)nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY) == family &&
+      strcmp(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), table) == 0 &&
+      strcmp(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), chain) == 0) {
+    nftnl_rule_unset(r, NFTNL_RULE_POSITION);
+    nftnl_rule_unset(r, NFTNL_RULE_HANDLE);
+    nftnl_rule_unset(r, NFTNL_RULE_USERDATA); /* a comment */
+    return r;
+  }
+  if (r != NULL) nftnl_rule_free(r);
+  tx->rule = rule_obj(family, table, chain);
+  return tx->rule;
+}
+
+static int drop_expr(struct nftnl_expr *e, void *data) {
+  (void)data;
+  nftnl_rule_del_expr(e);
+  nftnl_expr_free(e);
+  return 0;
+}
+
+/* Appends the netlink attributes of r to the arena; *off receives where they start. */
+static int serialize_rule(struct cnet_nft_tx *tx, struct nftnl_rule *r, size_t *off,
+                          size_t *len) {
+  if (tx->scratch == NULL && (tx->scratch = malloc(SCRATCH)) == NULL) return -ENOMEM;
+  struct nlmsghdr *nlh = mnl_nlmsg_put_header(tx->scratch);
+  mnl_nlmsg_put_extra_header(nlh, sizeof(struct nfgenmsg));
+  size_t start = nlh->nlmsg_len;
+  nftnl_rule_nlmsg_build_payload(nlh, r);
+  size_t n = nlh->nlmsg_len - start;
+  if (tx->acap - tx->alen < n) {
+    size_t cap = tx->acap ? tx->acap * 2 : 64 * 1024;
+    while (cap - tx->alen < n) cap *= 2;
+    char *p = realloc(tx->arena, cap);
+    if (p == NULL) return -ENOMEM;
+    tx->arena = p;
+    tx->acap = cap;
+  }
+  memcpy(tx->arena + tx->alen, tx->scratch + start, n);
+  *off = tx->alen;
+  *len = n;
+  tx->alen += n;
+  return 0;
+}
+
+static char *rule_names(const char *table, const char *chain, const char *text) {
+  size_t a = strlen(table) + 1, b = strlen(chain) + 1, c = strlen(text) + 1;
+  char *p = malloc(a + b + c);
+  if (p == NULL) return NULL;
+  memcpy(p, table, a);
+  memcpy(p + a, chain, b);
+  memcpy(p + a + b, text, c);
+  return p;
+}
+
 int cnet_nft_tx_add_rule(struct cnet_nft_tx *tx, int family, const char *table,
                          const char *chain, const char *text, enum cnet_nft_where where,
                          uint64_t handle) {
@@ -339,7 +486,8 @@ int cnet_nft_tx_add_rule(struct cnet_nft_tx *tx, int family, const char *table,
   if (rc < 0) return rc;
   if (where == CNET_NFT_REPLACE && handle == 0)
     return fail(tx, -EINVAL, "replace needs the handle of the rule to replace");
-  struct nftnl_rule *r = rule_obj(family, table, chain);
+  if (tx->spent) return fail(tx, -EINVAL, "transaction already committed");
+  struct nftnl_rule *r = scratch_rule(tx, family, table, chain);
   if (r == NULL) return fail(tx, -ENOMEM, "out of memory");
   struct rule_ctx ctx = {tx, family, table};
   struct cnet_nftrule_env env = {
@@ -350,7 +498,7 @@ int cnet_nft_tx_add_rule(struct cnet_nft_tx *tx, int family, const char *table,
   uint32_t saved_id = tx->set_id;
   rc = cnet_nftrule_compile(text, &env, r, &anon, &err);
   if (rc < 0) {
-    nftnl_rule_free(r);
+    nftnl_expr_foreach(r, drop_expr, NULL);
     cnet_nftrule_out_free(&anon);
     tx->set_id = saved_id;
     if (err.msg[0] == '\0') snprintf(err.msg, sizeof err.msg, "rule \"%s\": %s", text, strerror(-rc));
@@ -373,17 +521,16 @@ int cnet_nft_tx_add_rule(struct cnet_nft_tx *tx, int family, const char *table,
     nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
     break;
   }
-  const char *fam = cnet_nft_family_name(family);
-  if (handle && where == CNET_NFT_REPLACE)
-    return push(tx, K_RULE, NFT_MSG_NEWRULE, flags, family, r, &anon,
-                "%s rule %s %s %s handle %llu \"%s\"", verb, fam, table, chain,
-                (unsigned long long)handle, text);
-  if (handle)
-    return push(tx, K_RULE, NFT_MSG_NEWRULE, flags, family, r, &anon,
-                "%s rule %s %s %s position %llu \"%s\"", verb, fam, table, chain,
-                (unsigned long long)handle, text);
-  return push(tx, K_RULE, NFT_MSG_NEWRULE, flags, family, r, &anon, "%s rule %s %s %s \"%s\"",
-              verb, fam, table, chain, text);
+  size_t off = 0, len = 0;
+  rc = serialize_rule(tx, r, &off, &len);
+  nftnl_expr_foreach(r, drop_expr, NULL);
+  if (rc < 0) {
+    cnet_nftrule_out_free(&anon);
+    tx->set_id = saved_id;
+    return fail(tx, rc, "out of memory");
+  }
+  return push_rule(tx, flags, family, off, len, &anon, rule_names(table, chain, text), verb,
+                   handle);
 }
 
 int cnet_nft_tx_delete_rule(struct cnet_nft_tx *tx, int family, const char *table,
@@ -501,13 +648,15 @@ int cnet_nft_tx_elements(struct cnet_nft_tx *tx, int family, const char *table, 
 
 /* ---- commit ---- */
 
-static int put_batch_marker(struct cnet_nl *nl, uint16_t type) {
+/* BEGIN or END; a BEGIN carries the generation the transaction's reads saw, if any. */
+static int put_batch_marker(struct cnet_nl *nl, uint16_t type, const struct cnet_nft_tx *tx) {
   struct nlmsghdr *nlh = cnet_nl_msg(nl, type, 0);
   if (nlh == NULL) return -ENOMEM;
   struct nfgenmsg *g = mnl_nlmsg_put_extra_header(nlh, sizeof *g);
   g->nfgen_family = AF_UNSPEC;
   g->version = NFNETLINK_V0;
   g->res_id = htons(NFNL_SUBSYS_NFTABLES);
+  if (tx != NULL && tx->have_gen) mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(tx->gen));
   return cnet_nl_queue(nl, NULL, NULL);
 }
 
@@ -540,6 +689,11 @@ static int put(struct cnet_nl *nl, uint16_t type, int family, uint16_t flags,
 }
 
 static void build_cmd(struct nlmsghdr *nlh, const void *c) { build_payload(nlh, c); }
+static void build_bytes(struct nlmsghdr *nlh, const void *bytes) { /* see put_serialized */
+  const struct iovec *v = bytes;
+  memcpy((char *)nlh + nlh->nlmsg_len, v->iov_base, v->iov_len);
+  nlh->nlmsg_len += (uint32_t)v->iov_len;
+}
 static void build_set(struct nlmsghdr *nlh, const void *s) {
   nftnl_set_nlmsg_build_payload(nlh, (struct nftnl_set *)s);
 }
@@ -563,7 +717,7 @@ int cnet_nft_tx_commit(struct cnet_nft_tx *tx, int *failed) {
     return fail(tx, rc < 0 ? rc : -ENOMEM, "cannot open nfnetlink");
   }
   for (unsigned i = 0; i < cap; i++) owner[i] = -1; /* BEGIN, END: the batch itself */
-  rc = put_batch_marker(nl, NFNL_MSG_BATCH_BEGIN);
+  rc = put_batch_marker(nl, NFNL_MSG_BATCH_BEGIN, tx);
   for (unsigned i = 0; i < tx->n && rc >= 0; i++) {
     struct cmd *c = &tx->cmds[i];
     for (unsigned k = 0; k < c->anon.nsets && rc >= 0; k++) {
@@ -573,9 +727,14 @@ int cnet_nft_tx_commit(struct cnet_nft_tx *tx, int *failed) {
         rc = put(nl, NFT_MSG_NEWSETELEM, c->family, NLM_F_CREATE, build_elems,
                  c->anon.sets[k], (int)i, owner, cap);
     }
-    if (rc >= 0) rc = put(nl, c->type, c->family, c->flags, build_cmd, c, (int)i, owner, cap);
+    if (rc >= 0 && c->obj == NULL) { /* a serialized rule (no larger than SCRATCH) */
+      struct iovec v = {tx->arena + c->off, c->len};
+      rc = put(nl, c->type, c->family, c->flags, build_bytes, &v, (int)i, owner, cap);
+    } else if (rc >= 0) {
+      rc = put(nl, c->type, c->family, c->flags, build_cmd, c, (int)i, owner, cap);
+    }
   }
-  if (rc >= 0) rc = put_batch_marker(nl, NFNL_MSG_BATCH_END);
+  if (rc >= 0) rc = put_batch_marker(nl, NFNL_MSG_BATCH_END, NULL);
   if (rc < 0) {
     /* Out of memory midway. The queue must be emptied: what is in it goes out without its
      * END, and the kernel aborts a batch that does not end, applying none of it. */
@@ -591,6 +750,8 @@ int cnet_nft_tx_commit(struct cnet_nft_tx *tx, int *failed) {
       cnet_nl_result(nl, (unsigned)first, &msg);
       if ((unsigned)first < cap) *failed = owner[first];
     }
+    if (rc == -ERESTART && *failed < 0 && !msg[0])
+      msg = "the ruleset changed after this transaction read it: build it again";
     fail(tx, rc, "%s", msg);
   }
   free(owner);

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -73,6 +74,25 @@ static int remount_sys(void) {
   return -1;
 }
 
+/* Like `ip netns exec`: each file in /etc/netns/NAME is bound over its namesake in /etc
+ * (resolv.conf, hosts, ...), in the child's own mount namespace only. Best effort, as there:
+ * a file with no namesake in /etc is skipped. */
+static void bind_etc(const char *name) {
+  char dir[PATH_MAX];
+  if (name == NULL || snprintf(dir, sizeof dir, "/etc/netns/%s", name) >= (int)sizeof dir) return;
+  DIR *d = opendir(dir);
+  if (d == NULL) return;
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    char src[PATH_MAX], dst[PATH_MAX];
+    if (snprintf(src, sizeof src, "%s/%s", dir, e->d_name) >= (int)sizeof src ||
+        snprintf(dst, sizeof dst, "/etc/%s", e->d_name) >= (int)sizeof dst)
+      continue;
+    (void)mount(src, dst, "none", MS_BIND, NULL);
+  }
+  closedir(d);
+}
+
 /* Runs in the child after fork; never returns. */
 static __attribute__((noreturn)) void child_main(const struct cnet_netns *ns, int same,
                                                  const struct cnet_proc_spec *spec, int rep) {
@@ -85,10 +105,12 @@ static __attribute__((noreturn)) void child_main(const struct cnet_netns *ns, in
     if (setns(cnet_netns_fd(ns), CLONE_NEWNET) < 0) child_fail(rep, STEP_SETNS);
     int step = remount_sys();
     if (step >= 0) child_fail(rep, step);
+    bind_etc(cnet_netns_name(ns));
   } else {
     /* Already in the namespace (the module's own): the mount step is a nicety that needs
-     * privileges; an unprivileged caller still gets its program run. */
-    (void)remount_sys();
+     * privileges; an unprivileged caller still gets its program run. Bind /etc files only
+     * inside a mount namespace of our own. */
+    if (remount_sys() < 0) bind_etc(cnet_netns_name(ns));
   }
   /* Move low source descriptors out of the way, then place them. */
   int fd[3];
@@ -454,6 +476,10 @@ int cnet_proc_kill(const struct cnet_netns *ns, int sig, int wait_ms, size_t *co
   }
   size_t sent = 0;
   for (size_t i = 0; i < pv.n; i++) {
+    if (pv.v[i] == 1) { /* never init: in a PID namespace it is the sandbox itself */
+      pv.v[i] = 0;
+      continue;
+    }
     if (kill(pv.v[i], sig) == 0) sent++;
     else pv.v[i] = 0; /* exited meanwhile */
   }

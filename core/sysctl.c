@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -87,6 +88,13 @@ int cnet_sysctl_set(struct cnet_netns *ns, const char *key, const char *value) {
   cnet_netns_errbuf(ns)[0] = '\0';
   int rc = cnet_sysctl_path(key, path, sizeof path);
   if (rc < 0) return rc;
+  /* Only net.* lives in the network namespace; kernel.*, vm.*, fs.* would change the whole
+   * machine, whichever namespace the handle names. */
+  if (strncmp(path, PROC_SYS "net/", strlen(PROC_SYS "net/")) != 0) {
+    snprintf(cnet_netns_errbuf(ns), CNET_ERRMSG_MAX,
+             "only net.* keys belong to a network namespace");
+    return -EPERM;
+  }
   int fd = open_in(ns, path, O_WRONLY);
   if (fd < 0) return fd;
   /* One write of value + newline: proc handlers parse what one write gives them. */

@@ -80,7 +80,7 @@ step("ip netns pids " .. NS .. " | xargs kill")
 print("  pids: " .. table.concat(ns.pids(), " "))
 local signalled, left = ns.kill({wait = 2}) -- SIGTERM, and collects what we started
 print(("  signalled %d, left %d"):format(signalled, left))
-assert(signalled == 1 and left == 0 and #ns.pids() == 0, "no process left in " .. NS)
+assert(signalled >= 1 and left == 0 and #ns.pids() == 0, "no process left in " .. NS)
 
 step("ip netns exec " .. NS .. " ping 198.51.100.1")
 ok, why = ns.ping("198.51.100.1")

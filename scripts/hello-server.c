@@ -3,8 +3,9 @@
  *   cnet-hello [-q] [PORT]     (PORT defaults to 8080; -q: no log line)
  *
  * Listens on every address (IPv6 and IPv4) and answers each HTTP request with
- * "hello! the time right now is <time>". One connection at a time, each with a short
- * deadline, so a silent or slow client cannot wedge it. */
+ * "hello! the time right now is <time>". One process, no children (nothing is left behind
+ * when it is killed): up to MAX_CLIENTS connections are read at once with poll(), each with
+ * a deadline, so a silent or slow client delays nobody else. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
@@ -53,54 +54,81 @@ static int listen_on(int port) {
   return -1;
 }
 
-/* Reads the request until its blank line, a pause, end of input or a full buffer.
- * Returns the number of bytes read (0: the client sent nothing). */
-static size_t read_request(int fd, char *buf, size_t size) {
-  size_t got = 0;
-  while (got < size - 1) {
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    int r = poll(&p, 1, got == 0 ? FIRST_BYTE_MS : QUIET_MS);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    ssize_t n = read(fd, buf + got, size - 1 - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += (size_t)n;
-    buf[got] = '\0';
-    if (strstr(buf, "\r\n\r\n") != NULL || strstr(buf, "\n\n") != NULL) break;
-  }
-  return got;
+#define MAX_CLIENTS 64
+#define REQUEST_MAX 8192
+
+struct client {
+  int fd; /* -1: free slot */
+  size_t got;
+  long long deadline; /* ms, CLOCK_MONOTONIC */
+  char buf[REQUEST_MAX];
+};
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void write_all(int fd, const char *p, size_t len) {
   while (len > 0) {
     ssize_t n = write(fd, p, len);
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) { /* a full send buffer on a fresh socket: wait a little */
+      struct pollfd w = {.fd = fd, .events = POLLOUT};
+      if (poll(&w, 1, 1000) <= 0) return;
+      continue;
+    }
     if (n <= 0) return;
     p += n;
     len -= (size_t)n;
   }
 }
 
-static void answer(int fd) {
-  char req[8192];
-  if (read_request(fd, req, sizeof req) == 0) return;
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  localtime_r(&ts.tv_sec, &tm);
-  char date[64], zone[32], body[160], head[256];
-  strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm);
-  strftime(zone, sizeof zone, "%z %Z", &tm);
-  int blen = snprintf(body, sizeof body, "hello! the time right now is %s.%09ld %s\n", date,
-                      ts.tv_nsec, zone);
-  int hlen = snprintf(head, sizeof head,
-                      "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                      "Content-Length: %d\r\nConnection: close\r\n\r\n",
-                      blen);
-  write_all(fd, head, (size_t)hlen);
-  write_all(fd, body, (size_t)blen);
+/* Sends the page (when the client sent anything) and closes the connection. */
+static void finish(struct client *c) {
+  if (c->got > 0) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    localtime_r(&ts.tv_sec, &tm);
+    char date[64], zone[32], body[160], head[256];
+    strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm);
+    strftime(zone, sizeof zone, "%z %Z", &tm);
+    int blen = snprintf(body, sizeof body, "hello! the time right now is %s.%09ld %s\n", date,
+                        ts.tv_nsec, zone);
+    int hlen = snprintf(head, sizeof head,
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                        "Content-Length: %d\r\nConnection: close\r\n\r\n",
+                        blen);
+    write_all(c->fd, head, (size_t)hlen);
+    write_all(c->fd, body, (size_t)blen);
+    shutdown(c->fd, SHUT_WR);
+  }
+  close(c->fd);
+  c->fd = -1;
 }
+
+/* Reads what is there; finishes the request at its blank line, end of input or a full
+ * buffer, and otherwise gives the client QUIET_MS more. */
+static void on_readable(struct client *c) {
+  ssize_t n = read(c->fd, c->buf + c->got, sizeof c->buf - 1 - c->got);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n <= 0) {
+    finish(c);
+    return;
+  }
+  c->got += (size_t)n;
+  c->buf[c->got] = '\0';
+  if (strstr(c->buf, "\r\n\r\n") != NULL || strstr(c->buf, "\n\n") != NULL ||
+      c->got == sizeof c->buf - 1) {
+    finish(c);
+    return;
+  }
+  c->deadline = now_ms() + QUIET_MS;
+}
+
+static struct client clients[MAX_CLIENTS];
 
 int main(int argc, char **argv) {
   int quiet = 0, port = 8080;
@@ -124,19 +152,54 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s: cannot listen on port %d: %s\n", argv[0], port, strerror(errno));
     return 1;
   }
+  for (int i = 0; i < MAX_CLIENTS; i++) clients[i].fd = -1;
   for (;;) {
-    int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE ||
-          errno == ENOBUFS || errno == ENOMEM) {
-        poll(NULL, 0, 10); /* out of descriptors or memory: let it ease */
+    struct pollfd p[MAX_CLIENTS + 1];
+    int slot[MAX_CLIENTS + 1];
+    int n = 0, nclients = 0;
+    long long now = now_ms(), next = -1;
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+      struct client *c = &clients[i];
+      if (c->fd < 0) continue;
+      if (c->deadline <= now) { /* silent too long, or quiet after its request */
+        finish(c);
         continue;
       }
-      fprintf(stderr, "%s: accept: %s\n", argv[0], strerror(errno));
+      if (next < 0 || c->deadline < next) next = c->deadline;
+      p[n] = (struct pollfd){.fd = c->fd, .events = POLLIN};
+      slot[n++] = i;
+      nclients++;
+    }
+    if (nclients < MAX_CLIENTS) { /* when full, new connections wait in the backlog */
+      p[n] = (struct pollfd){.fd = lfd, .events = POLLIN};
+      slot[n++] = -1;
+    }
+    int r = poll(p, (nfds_t)n, next < 0 ? -1 : (int)(next - now));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      fprintf(stderr, "%s: poll: %s\n", argv[0], strerror(errno));
       return 1;
     }
-    answer(fd);
-    shutdown(fd, SHUT_WR);
-    close(fd);
+    for (int k = 0; k < n && r > 0; k++) {
+      if (p[k].revents == 0) continue;
+      if (slot[k] >= 0) {
+        on_readable(&clients[slot[k]]);
+        continue;
+      }
+      int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+          poll(NULL, 0, 10); /* out of descriptors or memory: let it ease */
+        continue;
+      }
+      for (int i = 0; i < MAX_CLIENTS; i++) {
+        if (clients[i].fd < 0) {
+          clients[i].fd = fd;
+          clients[i].got = 0;
+          clients[i].deadline = now_ms() + FIRST_BYTE_MS;
+          break;
+        }
+      }
+    }
   }
 }

@@ -1,8 +1,9 @@
 #!/bin/sh
-# Runs a command in a throwaway sandbox: new network, mount and PID namespaces, a private
-# /proc, a tmpfs of its own on /run/netns, loopback up. Nothing it does reaches the host's
-# network, and everything it made vanishes when the command exits.
+# Runs a command in a throwaway sandbox: new network, mount, PID, UTS and IPC namespaces, a
+# private /proc, a tmpfs of its own over /run (so /run/netns starts empty and nothing is left
+# on the host), loopback up. Nothing it does reaches the host's network or its machine-wide
+# names, and everything it made vanishes when the command exits.
 set -e
-exec unshare --net --mount --pid --fork --mount-proc --propagation private \
-  sh -c 'mkdir -p /run/netns && mount -t tmpfs -o mode=0755 cnet-sandbox /run/netns &&
+exec unshare --net --mount --pid --uts --ipc --fork --mount-proc --propagation private \
+  sh -c 'mount -t tmpfs -o mode=0755 cnet-sandbox /run && mkdir /run/netns &&
          ip link set lo up && exec "$@"' cnet-sandbox "$@"

@@ -133,6 +133,8 @@ describe("cnet.link.get", function()
     assert.are.equal("link.get eth9: No such device", tostring(err))
     ok, err = pcall(cnet.link.get, 99999)
     assert.are.equal("ENODEV", err.code)
+    ok, err = pcall(cnet.link.get, 2^40 // 1) -- past any ifindex: not truncated into a real one
+    assert.are.equal("link.get 1099511627776: No such device", tostring(err))
   end)
 
   it("raises a type error for a table argument", function()
@@ -374,5 +376,51 @@ describe("cnet.link.delete", function()
     assert.is_false(ok)
     assert.are.equal("ENODEV", err.code)
     assert.are.equal("link.delete nosuch0: No such device", tostring(err))
+  end)
+end)
+
+describe("lists and gets under memory pressure", function()
+  it("recover after an out-of-memory error inside a dump (the next call works)", function()
+    local module = package.searchpath("cnet", package.cpath)
+    local cc = os.getenv("CC") or "cc"
+    local ok = H.try(cc .. " --version")
+    if not module or not ok then
+      pending("needs a C compiler and the built module")
+      return
+    end
+    local dir = H.sh("mktemp -d")
+    H.sh(("%s -o %s/oomhost %s/tests/spec/support/oomhost.c $(pkg-config --cflags --libs lua5.4) -ldl")
+      :format(cc, dir, H.source))
+    local script = assert(io.open(dir .. "/oom.lua", "w"))
+    script:write([[
+      for i = 1, 60 do cnet.link.add{name = "oom" .. i, type = "veth", peer = {name = "oomp" .. i}} end
+      cnet.link.set("oom1", {up = true})
+      cnet.route.add{dst = "10.99.0.0/16", dev = "oom1"}
+      local want = #cnet.link.list()
+      local calls = {cnet.link.list, function() return cnet.link.get("oom5") end, cnet.addr.list,
+                     cnet.route.list, function() return cnet.route.get("10.99.1.1") end}
+      local injected = 0
+      for budget = 1, 300, 3 do
+        for _, f in ipairs(calls) do
+          local ok, err = with_budget(budget, f)
+          if not ok then
+            assert(tostring(err):find("not enough memory"), tostring(err))
+            injected = injected + 1
+          end
+          assert(#cnet.link.list() == want, "link.list broken after an error")
+          assert(cnet.link.get("oom5").name == "oom5")
+          assert(cnet.route.get("10.99.1.1").dev == "oom1")
+        end
+      end
+      assert(injected > 50, "too few failures injected: " .. injected)
+      print("injected " .. injected)
+    ]])
+    script:close()
+    -- the ASan run's module needs its runtime preloaded, which H.sh leaves out for others
+    local preload = os.getenv("LD_PRELOAD")
+    local env = preload and ("LD_PRELOAD=" .. preload .. " ") or ""
+    local out = H.sh(("%s%s/oomhost %s %s/oom.lua"):format(env, dir, module, dir))
+    assert.truthy(out:find("^injected %d+"), out)
+    H.sh("rm -rf " .. dir)
   end)
 end)

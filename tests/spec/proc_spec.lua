@@ -82,6 +82,16 @@ describe("ns.exec", function()
     code, out = ns.exec({"cat"}, {capture = true, stdin = big})
     assert.are.equal(0, code)
     assert.are.equal(#big, #out)
+    -- a program that ignores its input: the broken pipe is not ours to die of
+    assert.are.equal(0, ns.exec({"true"}, {stdin = big .. big .. big}))
+    code, out = ns.exec({"head", "-c", "3"}, {capture = true, stdin = big})
+    assert.are.equal("xxx", out)
+    -- output is returned when the program exits, even if its background child keeps the pipe
+    local t0 = os.time()
+    code, out = ns.exec({"sh", "-c", "sleep 30 & echo started"}, {capture = true})
+    assert.are.equal("started\n", out)
+    assert.is_true(os.time() - t0 < 10)
+    ns.kill("KILL", {wait = 2})
     code, out = ns.exec({"sh", "-c", "echo ${CNET_T}:${HOME-unset}"},
       {capture = true, env = {CNET_T = "v1", HOME = false}})
     assert.are.equal("v1:unset\n", out)
@@ -103,6 +113,37 @@ describe("ns.exec", function()
     local t0 = os.time()
     assert.are.equal(137, ns.exec({"sleep", "30"}, {timeout = 0.2}))
     assert.is_true(os.time() - t0 < 5)
+    cnet.netns.delete(name)
+  end)
+
+  it("binds the files of /etc/netns/NAME over /etc for the child, like ip netns exec", function()
+    local name = H.name("exetc")
+    local ns <close> = cnet.netns.add(name)
+    -- The real /etc stays untouched: the check runs in a mount namespace of its own, over a
+    -- throwaway overlay of /etc that holds /etc/netns/NAME/hosts.
+    local ov, script = os.tmpname(), os.tmpname()
+    -- H.try drops the sanitizer runtime; the Lua that loads cnet needs it back
+    local preload = os.getenv("LD_PRELOAD") and ("LD_PRELOAD=" .. os.getenv("LD_PRELOAD") .. " ") or ""
+    os.remove(ov)
+    H.sh("mkdir " .. ov)
+    local f = assert(io.open(script, "w"))
+    f:write(([[
+      local cnet = require "cnet"
+      local ns = cnet.netns.open(%q)
+      local _, inside = ns.exec({"cat", "/etc/hosts"}, {capture = true})
+      local _, outside = cnet.exec({"cat", "/etc/hosts"}, {capture = true})
+      io.write(inside, "--\n", outside == io.open("/etc/hosts"):read("a") and "same" or "changed")
+    ]]):format(name))
+    f:close()
+    local ok, out = H.try(("unshare --mount sh -c 'mount -t tmpfs cnet-ov %s && " ..
+      "mkdir %s/u %s/w && mount -t overlay cnet-ov -o lowerdir=/etc,upperdir=%s/u,workdir=%s/w /etc && " ..
+      "mkdir -p /etc/netns/%s && echo \"192.0.2.53 cnet-etc-test\" > /etc/netns/%s/hosts && %slua5.4 %s'")
+      :format(ov, ov, ov, ov, ov, name, name, preload, script))
+    os.remove(script)
+    os.remove(ov)
+    assert.is_true(ok, out)
+    assert.are.equal("192.0.2.53 cnet-etc-test\n--\nsame", out)
+    assert.falsy(H.sh("cat /etc/hosts"):find("cnet-etc-test", 1, true))
     cnet.netns.delete(name)
   end)
 
@@ -256,9 +297,14 @@ describe("ns.kill", function()
       ns.spawn{"sleep", "30"}
       assert.are.same({1, 0}, {ns.kill(sig, {wait = 5})})
     end
+    -- cnet's own namespace is refused unless forced: outside a sandbox it is the machine
+    local ok, err = pcall(cnet.kill, 0)
+    assert.is_false(ok)
+    assert.are.equal("EPERM", err.code)
+    assert.truthy(tostring(err):find("^netns%.kill %(own namespace%): Operation not permitted: refusing"))
     -- signal 0 only checks: this process is in the module's namespace but not counted
     local before = #cnet.pids()
-    local count = cnet.kill(0)
+    local count = cnet.kill(0, {force = true})
     assert.are.equal(before - 1, count)
     cnet.netns.delete(name)
   end)

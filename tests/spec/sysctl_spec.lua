@@ -59,4 +59,16 @@ describe("cnet.sysctl", function()
     assert.has_error(function() cnet.sysctl.set("net.ipv4.ip_forward", 1.5) end,
       "bad argument #2 to 'set' (integer expected, got float)")
   end)
+
+  it("refuses to write keys outside net.*, which are machine-wide, and leaves them unchanged", function()
+    local before = H.sh("cat /proc/sys/kernel/hostname")
+    local ok, err = pcall(cnet.sysctl.set, "kernel.hostname", "changed-by-cnet")
+    assert.is_false(ok)
+    assert.are.equal("EPERM", err.code)
+    assert.are.equal("sysctl.set kernel.hostname: Operation not permitted: only net.* keys belong to a network namespace",
+      tostring(err))
+    assert.are.equal(before, H.sh("cat /proc/sys/kernel/hostname"))
+    -- reading is harmless and allowed
+    assert.are.equal(before, cnet.sysctl.get("kernel.hostname"))
+  end)
 end)

@@ -114,7 +114,9 @@ int cnet_nft_tx_elements(struct cnet_nft_tx *tx, int family, const char *table, 
 /* Sends every command as one batch and waits for the kernel's verdict. Returns 0 when the
  * kernel applied the whole batch, otherwise the error of the first refused command (the
  * kernel then applied nothing): *failed receives its index (-1 when the batch as a whole
- * failed, e.g. the socket) and cnet_nft_tx_errmsg the kernel's text. Either way the
+ * failed, e.g. the socket, or -ERESTART: the ruleset changed after the transaction read a
+ * set's type from the kernel, so it was built on a stale view) and cnet_nft_tx_errmsg the
+ * kernel's text. Either way the
  * transaction is spent: labels stay readable, but further commands and commits fail with
  * -EINVAL. An empty transaction commits as 0. */
 int cnet_nft_tx_commit(struct cnet_nft_tx *tx, int *failed);

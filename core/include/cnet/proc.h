@@ -23,7 +23,8 @@ struct cnet_proc_spec {
 
 /* Starts spec inside ns. The child switches into the namespace (setns), takes a mount
  * namespace of its own in which /sys is remounted so /sys/class/net lists the namespace's
- * devices (as `ip netns exec` does), then executes the program. The caller's namespaces never
+ * devices and each file of /etc/netns/NAME is bound over its namesake in /etc (both as
+ * `ip netns exec` does), then executes the program. The caller's namespaces never
  * change. Descriptors other than 0-2 are not passed on.
  * Returns 0 once the program runs (*pid set; the caller reaps it, see cnet_proc_wait), or
  * -errno when it could not be started: the step that failed before exec ("setns into the

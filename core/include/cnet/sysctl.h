@@ -16,7 +16,8 @@ int cnet_sysctl_path(const char *key, char *path, size_t len);
 int cnet_sysctl_get(struct cnet_netns *ns, const char *key, char *buf, size_t len);
 
 /* Writes value (a newline is added) inside ns. -ENOENT unknown key, -EINVAL refused value,
- * -EACCES/-EPERM read-only or not allowed. */
+ * -EACCES/-EPERM read-only or not allowed; -EPERM (with a reason in the errbuf) for any key
+ * outside net.*, since those are machine-wide. */
 int cnet_sysctl_set(struct cnet_netns *ns, const char *key, const char *value);
 
 #endif
