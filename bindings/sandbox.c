@@ -99,12 +99,19 @@ static int setup_child(const char **what) {
   for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
   *what = "prctl(PR_SET_PDEATHSIG)";
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) return -errno;
-  *what = "unshare(CLONE_NEWNET|CLONE_NEWNS)";
-  if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0) return -errno;
+  /* UTS and IPC too: a script's sethostname or System V IPC must not reach the machine. */
+  *what = "unshare(CLONE_NEWNET|CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC)";
+  if (unshare(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC) < 0) return -errno;
+  *what = "sethostname";
+  if (sethostname("cnet-sandbox", strlen("cnet-sandbox")) < 0) return -errno;
   *what = "making mounts private";
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) return -errno;
   *what = "mounting /proc";
   if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) return -errno;
+  /* A tmpfs over all of /run, so that /run/netns starts empty without leaving even an empty
+   * directory behind on the machine. */
+  *what = "mounting a tmpfs on /run";
+  if (mount("cnet-sandbox", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) return -errno;
   *what = "creating /run/netns";
   if (mkdir("/run/netns", 0755) < 0 && errno != EEXIST) return -errno;
   *what = "mounting a tmpfs on /run/netns";
