@@ -16,12 +16,15 @@ typedef struct {
   struct cnet_nft_tx *tx;
   int committed;
   int one_call;
+  int soft_restart; /* commit returns -ERESTART (stale read) instead of raising it */
 } lnfttx;
 
 /* Pushes a new open transaction on the namespace handle at stack index ns. */
 lnfttx *lnft_tx_push(lua_State *L, int ns);
-/* Sends the transaction at idx (raises the failed command's error object). */
-void lnft_tx_commit(lua_State *L, int idx);
+/* Sends the transaction at idx (raises the failed command's error object). Returns 0, or
+ * -ERESTART without raising when the transaction has soft_restart set and the kernel refused
+ * it for a stale read (the transaction is spent either way). */
+int lnft_tx_commit(lua_State *L, int idx);
 
 /* The commands, shared by transaction methods and one-shot shortcuts: each reads its
  * arguments from stack index `base` on and queues into the transaction at `txi`. */

@@ -1,4 +1,5 @@
 /* luaopen_cnet: the module is the API bound to the namespace the process started in. */
+#include <stdio.h>
 #include <sys/resource.h>
 
 #include "inspect.h"
@@ -16,6 +17,24 @@ static void raise_fd_limit(void) {
     rl.rlim_cur = rl.rlim_max;
     (void)setrlimit(RLIMIT_NOFILE, &rl);
   }
+}
+
+/* Lists the module's subtables in package.loaded as "cnet.link", ...: Lua names a function
+ * found there in its error messages, so an argument error raised under pcall says
+ * 'cnet.link.add' rather than '?'. */
+static void name_submodules(lua_State *L) {
+  static const char *const nouns[] = {"link", "addr", "route", "sysctl", "nft", "netns", NULL};
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  for (const char *const *n = nouns; *n != NULL; n++) {
+    if (lua_getfield(L, -2, *n) == LUA_TTABLE) { /* module, loaded, sub */
+      char key[32];
+      snprintf(key, sizeof key, "cnet.%s", *n);
+      lua_setfield(L, -2, key);
+    } else {
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
 }
 
 __attribute__((visibility("default"))) int luaopen_cnet(lua_State *L) {
@@ -36,6 +55,7 @@ __attribute__((visibility("default"))) int luaopen_cnet(lua_State *L) {
   lua_pushliteral(L, CNET_VERSION);
   lua_setfield(L, -2, "version");
   lcnet_open_inspect(L);
+  name_submodules(L);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "self"); /* the handle of the start namespace */
   lua_pushnil(L);

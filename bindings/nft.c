@@ -66,30 +66,16 @@ static void check_chain_desc(lua_State *L, int idx, const char *name) {
   }
 }
 
-/* nft.apply{table = "ip cnet", chains = {...}, sets = {...}}: replaces the whole table with
- * the description in one atomic batch (add table; delete table; add table and its sets,
- * chains and rules). Re-applying the same description converges to the same ruleset; no
- * other table is touched. */
-static int nft_apply(lua_State *L) {
-  static const char *const known[] = {"table", "chains", "sets", NULL};
-  lcnet_ns(L);
-  luaL_checktype(L, 1, LUA_TTABLE);
-  lua_settop(L, 1);
-  lcnet_check_options(L, 1, known);
-  char table[CNET_NFT_NAMELEN];
-  int family;
-  lua_getfield(L, 1, "table"); /* 2 */
-  if (!lua_isstring(L, 2)) luaL_argerror(L, 1, "field 'table' (\"[family] name\") expected");
-  lnft_ref(L, 2, "nft.apply", "table", 0, &family, table, NULL);
-  lua_getfield(L, 1, "chains"); /* 3 */
-  lua_getfield(L, 1, "sets");   /* 4 */
-  if (!lua_isnil(L, 3)) luaL_argexpected(L, lua_istable(L, 3), 1, "table in field 'chains'");
-  if (!lua_isnil(L, 4)) luaL_argexpected(L, lua_istable(L, 4), 1, "table in field 'sets'");
-  lnft_tx_push(L, lua_upvalueindex(1))->one_call = 1; /* 5 */
-  int txi = 5;
+/* Queues the description (stack: 1 the argument, 3 chains, 4 sets) into the transaction at
+ * txi. replace: the table may exist, so it is added, deleted and added again (the kernel
+ * then frees the old one after an RCU grace period, which the next close of the socket waits
+ * for); otherwise it is just added. */
+static void apply_queue(lua_State *L, int txi, int family, const char *table, int replace) {
   lnft_add_table(L, txi, family, table);
-  lnft_delete_table(L, txi, family, table);
-  lnft_add_table(L, txi, family, table);
+  if (replace) {
+    lnft_delete_table(L, txi, family, table);
+    lnft_add_table(L, txi, family, table);
+  }
   if (!lua_isnil(L, 4)) {
     sorted_keys(L, 4, "set");
     int keys = lua_gettop(L);
@@ -133,9 +119,48 @@ static int nft_apply(lua_State *L) {
     }
     lua_pop(L, 1);
   }
-  lnft_tx_commit(L, txi);
+}
+
+/* nft.apply{table = "ip cnet", chains = {...}, sets = {...}}: replaces the whole table with
+ * the description in one atomic batch (add table; delete table; add table and its sets,
+ * chains and rules; when the table does not exist yet, just add it and its contents).
+ * Re-applying the same description converges to the same ruleset; no other table is
+ * touched. */
+static int nft_apply(lua_State *L) {
+  static const char *const known[] = {"table", "chains", "sets", NULL};
+  lcnet_ns(L);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lcnet_check_options(L, 1, known);
+  char table[CNET_NFT_NAMELEN];
+  int family;
+  lua_getfield(L, 1, "table"); /* 2 */
+  if (!lua_isstring(L, 2)) luaL_argerror(L, 1, "field 'table' (\"[family] name\") expected");
+  lnft_ref(L, 2, "nft.apply", "table", 0, &family, table, NULL);
+  lua_getfield(L, 1, "chains"); /* 3 */
+  lua_getfield(L, 1, "sets");   /* 4 */
+  if (!lua_isnil(L, 3)) luaL_argexpected(L, lua_istable(L, 3), 1, "table in field 'chains'");
+  if (!lua_isnil(L, 4)) luaL_argexpected(L, lua_istable(L, 4), 1, "table in field 'sets'");
+  /* Is there a table to replace? Asking costs one round trip and spares the kernel the
+   * deferred free of a table deleted in the batch; the read pins the ruleset generation, so a
+   * table made meanwhile makes the kernel refuse the batch (-ERESTART), and then the
+   * description goes again in the replacing form. */
+  for (int replace = 0;; replace = 1) {
+    lnfttx *t = lnft_tx_push(L, lua_upvalueindex(1)); /* 5 */
+    t->one_call = 1;
+    int txi = 5;
+    if (!replace) {
+      int rc = cnet_nft_tx_table_exists(t->tx, family, table);
+      replace = rc != 0; /* present, or unknown: replace */
+      t->soft_restart = !replace;
+    }
+    apply_queue(L, txi, family, table, replace);
+    if (lnft_tx_commit(L, txi) == 0) break;
+    lua_settop(L, 4);
+  }
   return 0;
 }
+
 
 /* ---- listings ---- */
 

@@ -399,16 +399,16 @@ static int tx_method(lua_State *L) {
   return 0;
 }
 
-void lnft_tx_commit(lua_State *L, int idx) {
+int lnft_tx_commit(lua_State *L, int idx) {
   idx = lua_absindex(L, idx);
   lnfttx *t = checktx(L, idx);
   int failed;
   int rc = cnet_nft_tx_commit(t->tx, &failed);
-  if (rc >= 0) {
+  if (rc >= 0 || (rc == -ERESTART && t->soft_restart)) {
     cnet_nft_tx_free(t->tx);
     t->tx = NULL;
     t->committed = 1;
-    return;
+    return rc < 0 ? rc : 0;
   }
   /* name the refused command: "add rule ip cnet forward \"...\"" -> op nft.add */
   const char *label = failed >= 0 ? cnet_nft_tx_label(t->tx, (unsigned)failed) : NULL;
@@ -429,12 +429,12 @@ void lnft_tx_commit(lua_State *L, int idx) {
   cnet_nft_tx_free(t->tx);
   t->tx = NULL;
   t->committed = 1;
-  raise_where(L, rc, op, object, msg, where);
+  return raise_where(L, rc, op, object, msg, where);
 }
 
 /* tx.commit(): sends everything as one batch; raises the refused command's error. */
 static int tx_commit(lua_State *L) {
-  lnft_tx_commit(L, lua_upvalueindex(1));
+  (void)lnft_tx_commit(L, lua_upvalueindex(1));
   return 0;
 }
 
@@ -483,6 +483,7 @@ lnfttx *lnft_tx_push(lua_State *L, int ns) {
   t->tx = NULL;
   t->committed = 0;
   t->one_call = 0;
+  t->soft_restart = 0;
   if (luaL_newmetatable(L, LNFT_TX)) {
     lua_pushcfunction(L, tx_release);
     lua_setfield(L, -2, "__gc");

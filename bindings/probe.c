@@ -57,7 +57,7 @@ static void push_addr(lua_State *L, const struct sockaddr_storage *sa) {
   lua_pushstring(L, buf);
 }
 
-/* ping(addr [, {timeout = 1, count = 1, ttl =}]) -> rtt (seconds, the mean of the replies)
+/* ping(addr [, {timeout = 2, count = 1, ttl =}]) -> rtt (seconds, the mean of the replies)
  *   or nil, reason [, address of who reported the error] */
 static int probe_ping(lua_State *L) {
   static const char *const known[] = {"timeout", "count", "ttl", NULL};
@@ -66,7 +66,9 @@ static int probe_ping(lua_State *L) {
   socklen_t len;
   const char *text = addr_arg(L, 1, 0, &dst, &len);
   lcnet_check_options(L, 2, known);
-  int timeout = timeout_opt(L, 2, "timeout", 1000);
+  /* 2 s: a link that just came up may take up to a second to pass packets (the kernel
+   * processes some carrier changes at most once a second). */
+  int timeout = timeout_opt(L, 2, "timeout", 2000);
   int count = int_opt(L, 2, "count", 1, 1000, 1);
   int ttl = int_opt(L, 2, "ttl", 1, 255, 0);
   struct cnet_pinger *p;

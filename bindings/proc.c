@@ -265,7 +265,7 @@ static int proc_pids(lua_State *L) {
 
 /* kill([sig] [, {wait = seconds}]) -> count signalled, count still there */
 static int proc_kill(lua_State *L) {
-  static const char *const known[] = {"wait", NULL};
+  static const char *const known[] = {"wait", "force", NULL};
   struct cnet_netns *ns = lcnet_ns(L);
   if (lua_type(L, 1) == LUA_TTABLE) { /* kill{wait = 1}: the default signal */
     lua_settop(L, 1);
@@ -287,6 +287,15 @@ static int proc_kill(lua_State *L) {
   if (!lua_isnoneornil(L, 2) && lua_getfield(L, 2, "wait") != LUA_TNIL) {
     wait = seconds_arg(L, lua_gettop(L), 2, "wait");
   }
+  int force = 0;
+  if (!lua_isnoneornil(L, 2)) force = lua_getfield(L, 2, "force") != LUA_TNIL && lua_toboolean(L, -1);
+  /* cnet's own namespace holds cnet and, outside a sandbox, the whole machine: signalling
+   * all of it is never what `kill` on a container's namespace meant. */
+  if (!force && cnet_netns_is_current(ns) == 1)
+    return lcnet_raise(L, -EPERM, "netns.kill",
+                       cnet_netns_name(ns) ? cnet_netns_name(ns) : "(own namespace)",
+                       "refusing to signal every process of cnet's own network namespace; "
+                       "pass {force = true} to mean it");
   size_t count, left;
   int rc = cnet_proc_kill(ns, sig, wait, &count, &left);
   if (rc < 0) return lcnet_raise(L, rc, "netns.kill", cnet_netns_name(ns), NULL);

@@ -284,6 +284,12 @@ struct cnet_nl *cnet_netns_rtnl(struct cnet_netns *ns) { return ns->rtnl; }
 const char *cnet_netns_errmsg(const struct cnet_netns *ns) { return ns->errmsg; }
 char *cnet_netns_errbuf(struct cnet_netns *ns) { return ns->errmsg; }
 
+int cnet_netns_is_current(const struct cnet_netns *ns) {
+  struct stat st;
+  if (stat(SELF_NS, &st) < 0) return -errno;
+  return st.st_dev == ns->dev && st.st_ino == ns->ino;
+}
+
 void cnet_netns_ident(const struct cnet_netns *ns, dev_t *dev, ino_t *ino) {
   *dev = ns->dev;
   *ino = ns->ino;

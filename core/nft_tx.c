@@ -356,6 +356,34 @@ static int remember_gen(struct cnet_nft_tx *tx, struct cnet_nl *nl) {
   return rc;
 }
 
+static int ignore_reply(const struct nlmsghdr *nlh, void *data) {
+  (void)nlh;
+  (void)data;
+  return MNL_CB_OK;
+}
+
+int cnet_nft_tx_table_exists(struct cnet_nft_tx *tx, int family, const char *table) {
+  tx->errmsg[0] = '\0';
+  int rc;
+  if ((rc = check_family(tx, family)) < 0 || (rc = check_name(tx, "table", table)) < 0)
+    return rc;
+  struct cnet_nl *nl;
+  rc = cnet_netns_nfnl(tx->ns, &nl);
+  if (rc == 0) rc = remember_gen(tx, nl);
+  if (rc < 0) return rc;
+  struct nftnl_table *t = table_obj(family, table);
+  if (t == NULL) return -ENOMEM;
+  struct nlmsghdr *nlh = cnet_nft_msg(nl, NFT_MSG_GETTABLE, family, NLM_F_ACK);
+  if (nlh == NULL) {
+    nftnl_table_free(t);
+    return -ENOMEM;
+  }
+  nftnl_table_nlmsg_build_payload(nlh, t);
+  nftnl_table_free(t);
+  rc = cnet_nl_talk(nl, ignore_reply, NULL, NULL); /* a callback: never deferred by a batch */
+  return rc == 0 ? 1 : rc == -ENOENT ? 0 : rc;
+}
+
 /* The set's key type, length, flags and (when made in this transaction) id.
  * Returns 0, -ENOENT, or another -errno from the kernel. */
 static int find_set(struct cnet_nft_tx *tx, int family, const char *table, const char *name,

@@ -162,46 +162,74 @@ static int set_ttl(struct cnet_pinger *p, int ttl) {
   return rc < 0 ? -errno : 0;
 }
 
+/* A lost first echo is common right after links come up (the veth carrier and its qdisc
+ * arrive asynchronously, up to a second later), so a probe sends a fresh echo every
+ * RESEND_MS until the deadline, as ping(8) does once a second, and takes the first answer to
+ * any of them. */
+enum { RESEND_MS = 200, MAX_ECHOES = 64 };
+
+static int send_echo(struct cnet_pinger *p, const struct sockaddr *dst, socklen_t dst_len,
+                     uint16_t seq) {
+  uint8_t pkt[ECHO_SIZE];
+  cnet_icmp_echo_build(p->family, p->id, seq, pkt, sizeof pkt);
+  ssize_t n;
+  do n = sendto(p->fd, pkt, sizeof pkt, 0, dst, dst_len);
+  while (n < 0 && errno == EINTR);
+  return n < 0 ? -errno : 0;
+}
+
 int cnet_pinger_probe(struct cnet_pinger *p, const struct sockaddr *dst, socklen_t dst_len,
                       int ttl, int timeout_ms, struct cnet_probe_reply *r) {
   memset(r, 0, sizeof *r);
   if (dst->sa_family != p->family || ttl < 0 || ttl > 255 || timeout_ms < 0) return -EINVAL;
   int rc = set_ttl(p, ttl);
   if (rc < 0) return rc;
-  uint8_t pkt[ECHO_SIZE];
-  uint16_t seq = ++p->seq;
-  cnet_icmp_echo_build(p->family, p->id, seq, pkt, sizeof pkt);
   /* Leftovers of an earlier probe that timed out are not answers to this one: drain them. */
   uint8_t buf[4096];
   while (recv(p->fd, buf, sizeof buf, MSG_DONTWAIT) >= 0) {}
-  double t0 = now_s(), deadline = t0 + timeout_ms / 1000.0;
-  ssize_t n;
-  do n = sendto(p->fd, pkt, sizeof pkt, 0, dst, dst_len);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) { /* no route, a firewall: the answer came from our own stack */
-    rc = path_reason(errno);
-    if (rc < 0) return rc;
-    r->reason = rc;
-    return 0;
-  }
+  double sent_at[MAX_ECHOES];
+  uint16_t first = (uint16_t)(p->seq + 1);
+  int nsent = 0;
+  double t0 = now_s(), deadline = t0 + timeout_ms / 1000.0, next = t0;
   for (;;) {
+    double t = now_s();
+    if (t >= next && t < deadline && nsent < MAX_ECHOES) {
+      rc = send_echo(p, dst, dst_len, ++p->seq);
+      if (rc < 0) { /* no route, a firewall: the answer came from our own stack */
+        if (nsent > 0) {
+          p->seq--;
+        } else {
+          rc = path_reason(-rc);
+          if (rc < 0) return rc;
+          r->reason = rc;
+          return 0;
+        }
+      } else {
+        sent_at[nsent++] = t;
+      }
+      next = t + RESEND_MS / 1000.0;
+    }
+    double wake = next < deadline && nsent < MAX_ECHOES ? next : deadline;
     struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
-    int k = poll(&pfd, 1, left_ms(deadline));
+    int k = poll(&pfd, 1, left_ms(wake));
     if (k < 0 && errno != EINTR) return -errno;
     if (k > 0) {
       struct sockaddr_storage from;
       socklen_t from_len = sizeof from;
-      n = recvfrom(p->fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &from_len);
-      if (n >= 0) {
-        int what = cnet_icmp_classify(p->family, p->id, seq, buf, (size_t)n);
-        if (what >= 0) {
+      ssize_t n = recvfrom(p->fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from,
+                           &from_len);
+      double got = now_s();
+      if (n >= 0 && got < deadline) {
+        for (int i = nsent - 1; i >= 0; i--) {
+          int what = cnet_icmp_classify(p->family, p->id, (uint16_t)(first + i), buf, (size_t)n);
+          if (what < 0) continue;
           r->reason = what;
-          r->rtt = now_s() - t0;
+          r->rtt = got - sent_at[i];
           r->from = from;
           r->from_len = from_len;
           return 0;
         }
-      } else if (errno != EAGAIN && errno != EINTR) {
+      } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
         return -errno;
       }
     }

@@ -476,6 +476,10 @@ int cnet_proc_kill(const struct cnet_netns *ns, int sig, int wait_ms, size_t *co
   }
   size_t sent = 0;
   for (size_t i = 0; i < pv.n; i++) {
+    if (pv.v[i] == 1) { /* never init: in a PID namespace it is the sandbox itself */
+      pv.v[i] = 0;
+      continue;
+    }
     if (kill(pv.v[i], sig) == 0) sent++;
     else pv.v[i] = 0; /* exited meanwhile */
   }

@@ -33,17 +33,22 @@ local function show_trace(hops)
   end
 end
 
--- What the earlier sections built.
-local ns = cnet.netns.add(NS)
+-- What the earlier sections built: made here, or taken over from scripts/04 if it ran first.
+local function exists(api, name) return (pcall(api.link.get, name)) end
+local ns = cnet.netns.exists(NS) and cnet.netns.open(NS) or cnet.netns.add(NS)
 ns.link.set("lo", {up = true})
-cnet.link.add{name = PVETH, type = "veth", peer = {name = VETH, netns = ns}}
-cnet.link.add{name = BR, type = "bridge"}
+if not exists(cnet, PVETH) then
+  cnet.link.add{name = PVETH, type = "veth", peer = {name = VETH, netns = ns}}
+end
+if not exists(cnet, BR) then cnet.link.add{name = BR, type = "bridge"} end
 cnet.link.set(BR, {up = true})
+ns.addr.flush(VETH, {family = "inet"})
 ns.addr.add(VETH, VETH_ADDR)
 ns.link.set(VETH, {up = true})
 cnet.link.set(PVETH, {up = true, master = BR})
+cnet.addr.flush(BR, {family = "inet"})
 cnet.addr.add(BR, BR_ADDR, {broadcast = "+"})
-ns.route.add{dst = "default", via = GW}
+ns.route.replace{dst = "default", via = GW}
 -- A new namespace may inherit forwarding from the host; start from the tutorial's state.
 cnet.sysctl.set("net.ipv4.ip_forward", 0)
 print(("%s has %s and a default route via %s (the bridge)"):format(NS, VETH_ADDR, GW))

@@ -82,6 +82,11 @@ def main(args):
                     spec = {'prep': t.prep(size), 'phases': t.phases(size), 'env': t.env(), 'rtime': rtime}
                     res = in_sandbox(spec, 900)
                     settles.append(settle())
+                    if res.get('status') == 'failed' and str(res.get('error', '')).startswith('sandbox:'):
+                        # the harness itself tripped (not the tool): say so and retry once
+                        log('%-12s %6s %-32s retry after harness error: %s' % (w, size, t.name, res['error']))
+                        res = in_sandbox(spec, 900)
+                        settles.append(settle())
                     st = res.get('status')
                     if st != 'ok':
                         status[(w, size, t.name)] = (st, res.get('error', '?'))

@@ -117,7 +117,9 @@ def main():
                     result.update(status='failed', error='check after %s: %s%s' % (ph['name'], c.stdout[-800:], c.stderr[-800:]))
                     return result
     except Exception as e:  # report, never crash the runner
-        result.update(status='failed', error='sandbox: %r' % (e,))
+        import traceback
+        tb = traceback.extract_tb(e.__traceback__)[-1]
+        result.update(status='failed', error='sandbox: %r at %s:%d' % (e, os.path.basename(tb.filename), tb.lineno))
     return result
 
 

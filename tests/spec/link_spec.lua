@@ -240,6 +240,9 @@ describe("cnet.link.add", function()
     local before = linknames()
     assert.has_error(function() cnet.link.add{name = "x0", type = "foo"} end,
       "bad argument #1 to 'add' (unknown link type 'foo')")
+    -- called through pcall, where Lua sees no call site, the message still names the function
+    local _, msg = pcall(cnet.link.add, {name = "x0", type = "foo"})
+    assert.are.equal("bad argument #1 to 'cnet.link.add' (unknown link type 'foo')", msg)
     assert.has_error(function() cnet.link.add{name = "x0", type = "bridge", colour = 1} end,
       "bad argument #1 to 'add' (unknown option 'colour')")
     assert.has_error(function() cnet.link.add{name = "x0", type = "bridge", mtu = "big"} end,

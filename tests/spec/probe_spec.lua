@@ -124,6 +124,8 @@ describe("ns.tcp_connect", function()
     -- a's neighbour 192.0.2.99 never answers ARP: the SYN never leaves
     assert.are.same({nil, "timeout"}, {a.tcp_connect("192.0.2.99", 80, {timeout = 0.3})})
     assert.is_true(os.time() - t0 < 3)
+    -- fresh veths may drop the first packets until their carrier is up: wait for the path
+    assert.is_number(a.ping("198.51.100.1", {timeout = 3}))
     assert.are.same({nil, "refused"}, {a.tcp_connect("198.51.100.1", 80)})
     a.close()
     n.cleanup()

@@ -36,6 +36,8 @@ const char *cnet_netns_name(const struct cnet_netns *ns);
 const char *cnet_netns_path(const struct cnet_netns *ns);
 /* Kernel identity (device and inode of the nsfs file): equal for the same namespace. */
 void cnet_netns_ident(const struct cnet_netns *ns, dev_t *dev, ino_t *ino);
+/* 1 when ns is the namespace the calling thread is in, 0 when not, or -errno. */
+int cnet_netns_is_current(const struct cnet_netns *ns);
 
 /* The routing-netlink socket living in the namespace (opened with it, never NULL), and the
  * nfnetlink one (opened on first use; 0 or -errno). */

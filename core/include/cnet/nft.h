@@ -111,6 +111,11 @@ int cnet_nft_tx_flush_set(struct cnet_nft_tx *tx, int family, const char *table,
 int cnet_nft_tx_elements(struct cnet_nft_tx *tx, int family, const char *table, const char *set,
                          const char *const *elems, unsigned n, int del);
 
+/* Whether family/table exists in the kernel now: 1, 0, or -errno. Like a set lookup it is a
+ * read: commit then sends the ruleset generation it saw, and the kernel refuses the batch
+ * with -ERESTART if the ruleset changed in between (build the transaction again). */
+int cnet_nft_tx_table_exists(struct cnet_nft_tx *tx, int family, const char *table);
+
 /* Sends every command as one batch and waits for the kernel's verdict. Returns 0 when the
  * kernel applied the whole batch, otherwise the error of the first refused command (the
  * kernel then applied nothing): *failed receives its index (-1 when the batch as a whole

@@ -1,0 +1,146 @@
+/* Transactions against the kernel (run in a sandbox by ctest): the lean rule path (rules
+ * serialized as they are added, labels written on demand) and cnet_nft_tx_table_exists, whose
+ * read pins the ruleset generation so a change made after it gets the batch refused.
+ * Independent view: the `nft` command. Nothing here reaches outside the sandbox. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/netfilter.h>
+
+#include "cnet/nft.h"
+
+static int failures;
+#define CHECK(cond, ...)                                          \
+  do {                                                            \
+    if (!(cond)) {                                                \
+      failures++;                                                 \
+      fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, #cond); \
+      fprintf(stderr, __VA_ARGS__);                               \
+      fputc('\n', stderr);                                        \
+    }                                                             \
+  } while (0)
+
+/* The output of a shell command (first 256 KiB), for nft's own view. */
+static const char *sh(const char *cmd) {
+  static char out[256 * 1024];
+  out[0] = '\0';
+  FILE *p = popen(cmd, "r");
+  if (p == NULL) return out;
+  size_t n = fread(out, 1, sizeof out - 1, p);
+  out[n] = '\0';
+  pclose(p);
+  return out;
+}
+
+static void test_table_exists(struct cnet_netns *ns) {
+  struct cnet_nft_tx *tx;
+  CHECK(cnet_nft_tx_new(ns, &tx) == 0, "tx_new");
+  CHECK(cnet_nft_tx_table_exists(tx, NFPROTO_IPV4, "te") == 0, "absent table reads as 0");
+  CHECK(cnet_nft_tx_table_exists(tx, NFPROTO_IPV4, "") == -EINVAL, "empty name refused");
+  CHECK(cnet_nft_tx_table_exists(tx, 99, "te") == -EAFNOSUPPORT, "bad family refused");
+  CHECK(cnet_nft_tx_add_table(tx, NFPROTO_IPV4, "te") == 0, "add_table");
+  /* someone else changes the ruleset after the read: the batch must be refused whole */
+  sh("nft add table ip other");
+  int failed = 0;
+  CHECK(cnet_nft_tx_commit(tx, &failed) == -ERESTART, "stale read refused");
+  CHECK(failed == -1, "failed = %d (the batch as a whole)", failed);
+  cnet_nft_tx_free(tx);
+  CHECK(strstr(sh("nft list tables"), "table ip te") == NULL, "nothing applied");
+
+  CHECK(cnet_nft_tx_new(ns, &tx) == 0, "tx_new");
+  CHECK(cnet_nft_tx_table_exists(tx, NFPROTO_IPV4, "other") == 1, "present table reads as 1");
+  CHECK(cnet_nft_tx_add_table(tx, NFPROTO_IPV4, "te") == 0, "add_table");
+  CHECK(cnet_nft_tx_commit(tx, &failed) == 0, "unchanged ruleset commits");
+  cnet_nft_tx_free(tx);
+  CHECK(strstr(sh("nft list tables"), "table ip te") != NULL, "applied");
+  sh("nft delete table ip te; nft delete table ip other");
+}
+
+static void test_rules(struct cnet_netns *ns) {
+  struct cnet_nft_tx *tx;
+  struct cnet_nft_chain_spec filter = {"filter", "input", "0", NULL, NULL};
+  CHECK(cnet_nft_tx_new(ns, &tx) == 0, "tx_new");
+  CHECK(cnet_nft_tx_add_table(tx, NFPROTO_IPV4, "tr") == 0, "add_table");
+  CHECK(cnet_nft_tx_add_chain(tx, NFPROTO_IPV4, "tr", "a", &filter) == 0, "add_chain a");
+  CHECK(cnet_nft_tx_add_chain(tx, NFPROTO_IPV4, "tr", "b", NULL) == 0, "add_chain b");
+  char text[128];
+  for (int i = 1; i <= 2000; i++) { /* alternate chains: the reused rule object moves */
+    snprintf(text, sizeof text, "ip saddr 10.0.%d.%d %s", i / 256, i % 256,
+             i % 3 ? "accept" : "counter drop comment \"c\"");
+    CHECK(cnet_nft_tx_add_rule(tx, NFPROTO_IPV4, "tr", i % 2 ? "a" : "b", text,
+                               CNET_NFT_APPEND, 0) == 0, "rule %d: %s", i,
+          cnet_nft_tx_errmsg(tx));
+  }
+  /* a refused rule leaves the transaction as it was */
+  unsigned n = cnet_nft_tx_count(tx);
+  CHECK(cnet_nft_tx_add_rule(tx, NFPROTO_IPV4, "tr", "a", "ip saddr 1.2.3 accept",
+                             CNET_NFT_APPEND, 0) == -EINVAL, "bad rule refused");
+  CHECK(cnet_nft_tx_count(tx) == n, "count unchanged");
+  CHECK(cnet_nft_tx_add_rule(tx, NFPROTO_IPV4, "tr", "a", "iifname x accept",
+                             CNET_NFT_INSERT, 999999) == 0, "insert at position");
+  const char *label = cnet_nft_tx_label(tx, n);
+  CHECK(label && strcmp(label, "insert rule ip tr a position 999999 \"iifname x accept\"") == 0,
+        "label %s", label ? label : "(null)");
+  label = cnet_nft_tx_label(tx, 3);
+  CHECK(label && strcmp(label, "add rule ip tr a \"ip saddr 10.0.0.1 accept\"") == 0,
+        "label %s", label ? label : "(null)");
+  CHECK(cnet_nft_tx_label(tx, n + 1) == NULL, "no label past the end");
+  int failed = 0;
+  CHECK(cnet_nft_tx_commit(tx, &failed) == -ENOENT, "position 999999 does not exist");
+  CHECK(failed == (int)n, "failed %d, want %u", failed, n);
+  cnet_nft_tx_free(tx);
+  CHECK(strstr(sh("nft list tables"), "table ip tr") == NULL, "nothing applied");
+
+  CHECK(cnet_nft_tx_new(ns, &tx) == 0, "tx_new");
+  CHECK(cnet_nft_tx_add_table(tx, NFPROTO_IPV4, "tr") == 0, "add_table");
+  CHECK(cnet_nft_tx_add_chain(tx, NFPROTO_IPV4, "tr", "a", &filter) == 0, "add_chain a");
+  CHECK(cnet_nft_tx_add_chain(tx, NFPROTO_IPV4, "tr", "b", NULL) == 0, "add_chain b");
+  for (int i = 1; i <= 2000; i++) {
+    snprintf(text, sizeof text, "ip saddr 10.0.%d.%d %s", i / 256, i % 256,
+             i % 3 ? "accept" : "counter drop comment \"c\"");
+    CHECK(cnet_nft_tx_add_rule(tx, NFPROTO_IPV4, "tr", i % 2 ? "a" : "b", text,
+                               CNET_NFT_APPEND, 0) == 0, "rule %d", i);
+  }
+  CHECK(cnet_nft_tx_commit(tx, &failed) == 0, "commit: %s", cnet_nft_tx_errmsg(tx));
+  cnet_nft_tx_free(tx);
+  /* nft's view, rule by rule: the text each one was given, in order, in its chain */
+  const char *a = sh("nft list chain ip tr a");
+  const char *p = a;
+  int seen = 0;
+  for (int i = 1; i <= 2000; i += 2) {
+    snprintf(text, sizeof text, "\t\tip saddr 10.0.%d.%d %s\n", i / 256, i % 256,
+             i % 3 ? "accept" : "counter packets 0 bytes 0 drop comment \"c\"");
+    const char *q = strstr(p, text);
+    if (q == NULL) break;
+    p = q + strlen(text);
+    seen++;
+  }
+  CHECK(seen == 1000, "chain a holds %d of its 1000 rules in order", seen);
+  const char *b = sh("nft list chain ip tr b");
+  p = b;
+  seen = 0;
+  for (int i = 2; i <= 2000; i += 2) {
+    snprintf(text, sizeof text, "\t\tip saddr 10.0.%d.%d %s\n", i / 256, i % 256,
+             i % 3 ? "accept" : "counter packets 0 bytes 0 drop comment \"c\"");
+    const char *q = strstr(p, text);
+    if (q == NULL) break;
+    p = q + strlen(text);
+    seen++;
+  }
+  CHECK(seen == 1000, "chain b holds %d of its 1000 rules in order", seen);
+  sh("nft delete table ip tr");
+}
+
+int main(void) {
+  struct cnet_netns *ns;
+  if (cnet_netns_open_current(&ns) < 0) {
+    fprintf(stderr, "cannot open the current namespace\n");
+    return 1;
+  }
+  test_table_exists(ns);
+  test_rules(ns);
+  cnet_netns_close(ns);
+  if (failures) fprintf(stderr, "%d failures\n", failures);
+  return failures ? 1 : 0;
+}
