@@ -239,12 +239,15 @@ static unsigned handle(struct cnet_nl *nl, const char *buf, size_t n) {
   return completed;
 }
 
-static int receive(struct cnet_nl *nl, unsigned expected) {
+/* Reads until `expected` replies have come. When some request asked for no ACK (`drain`),
+ * its possible error is read too: routing netlink answers inside sendmsg, so by then every
+ * such error is already queued and a non-blocking read finds it. Without such requests
+ * there is nothing more to read, and no extra recv is spent on learning that. */
+static int receive(struct cnet_nl *nl, unsigned expected, int drain) {
   if (nl->rbuf == NULL && (nl->rbuf = malloc(RECV_SIZE)) == NULL) return -ENOMEM;
   int fd = mnl_socket_get_fd(nl->sock);
   for (;;) {
-    /* Routing netlink answers inside sendmsg, so after the expected replies every error
-     * for unacknowledged messages is already queued: drain it without blocking. */
+    if (expected == 0 && !drain) return 0;
     ssize_t n = recv(fd, nl->rbuf, RECV_SIZE, expected ? 0 : MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -285,14 +288,16 @@ int cnet_nl_flush(struct cnet_nl *nl, int one_send) {
   while (i < nl->nreq && rc == 0) {
     size_t start = off;
     unsigned first = i, expected = 0;
+    int drain = 0;
     do {
       if (nl->reqs[i].expect) expected++;
+      else drain = 1;
       off += msg_len_at(nl, off);
       i++;
     } while (i < nl->nreq &&
              (one_send || (off - start < CHUNK_BYTES && i - first < CHUNK_MSGS)));
     rc = send_range(nl, start, off);
-    if (rc == 0) rc = receive(nl, expected);
+    if (rc == 0) rc = receive(nl, expected, drain);
     if (rc < 0) { /* the socket failed: every request of the chunk on shares its fate */
       for (unsigned j = first; j < nl->nreq; j++)
         if (!nl->reqs[j].done && nl->reqs[j].err == 0) nl->reqs[j].err = rc;
