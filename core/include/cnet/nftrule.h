@@ -5,7 +5,7 @@
  * expressions nft itself would generate to a struct nftnl_rule. cnet_nftrule_decode() does the
  * reverse on a rule listed by the kernel and writes the canonical text: exactly what
  * `nft list ruleset` prints for that rule (without the handle comment).
- * The subset and what is left out: docs/api/nft-rules.md.
+ * The subset and what is left out: docs/api.md ("Rules in nft's syntax").
  *
  * Pure functions: no netlink, no kernel, no globals. Everything that needs the outside world
  * (named sets, interface indexes, set ids of the batch) comes through callbacks in the env.
