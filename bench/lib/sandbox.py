@@ -25,11 +25,11 @@ def sh(*argv):
 
 def private_mounts():
     sh('mount', '--make-rprivate', '/')
+    # One tmpfs over /run holds /run/netns and the scratch directory (not /tmp: the source
+    # tree may live there), so nothing is created on the host's own /run.
+    sh('mount', '-t', 'tmpfs', 'none', '/run')
     os.makedirs('/run/netns', exist_ok=True)
-    sh('mount', '-t', 'tmpfs', 'none', '/run/netns')
-    # A scratch tmpfs of its own, not over /tmp: the source tree may live under /tmp.
     os.makedirs(SCRATCH, exist_ok=True)
-    sh('mount', '-t', 'tmpfs', 'none', SCRATCH)
     sh('mount', '-t', 'sysfs', 'none', '/sys')  # /sys/class/net of this namespace
     sh('ip', 'link', 'set', 'lo', 'up')
 
