@@ -30,6 +30,23 @@ function H.try(cmd)
   return ok == true, out
 end
 
+-- A file's whole text, or "" when it cannot be opened.
+function H.read(path)
+  local f = io.open(path)
+  if not f then return "" end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- Writes text to path (replacing it) and returns the path.
+function H.write(path, text)
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+  return path
+end
+
 -- Minimal JSON decoder for `ip -j` / `nft -j` output (objects, arrays, strings, numbers,
 -- true/false/null), so specs need no extra library.
 function H.json(text)

@@ -5,20 +5,9 @@ local cnet = require "cnet"
 
 local tmpdir = H.sh("mktemp -d /tmp/cnet-host-spec.XXXXXX")
 
-local function write(path, text)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  return path
-end
+local write = H.write
 
-local function read(path)
-  local f = io.open(path)
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = H.read
 
 local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 

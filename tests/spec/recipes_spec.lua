@@ -6,13 +6,7 @@ local cnet = require "cnet"
 local scripts = H.source .. "/scripts/"
 local tmpdir = H.sh("mktemp -d /tmp/cnet-recipes-spec.XXXXXX")
 
-local function read(path)
-  local f = io.open(path)
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = H.read
 
 -- Runs `cnet ARGS`; returns the exit status, standard output and standard error.
 local function cnet_run(args)

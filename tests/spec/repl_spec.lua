@@ -7,12 +7,7 @@ local tmpdir = H.sh("mktemp -d /tmp/cnet-repl-spec.XXXXXX")
 local history = tmpdir .. "/home/.cnet_history"
 H.sh("mkdir -p " .. tmpdir .. "/home")
 
-local function write(path, text)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  return path
-end
+local write = H.write
 
 -- Types the chunks into `cnet ARGS` on a terminal, pausing between chunks (a string is typed
 -- at once; a number is a pause in seconds). Returns the exit status and what the terminal
