@@ -453,6 +453,8 @@ static int count_left(const struct cnet_netns *ns, size_t *left) {
 
 /* Reaps those of pv that are our children and have ended; marks them (and non-children)
  * done by setting them to 0. Returns how many of ours still run. */
+enum { REAP_GRACE_MS = 200 };
+
 static size_t reap_ours(struct pidvec *pv) {
   size_t running = 0;
   for (size_t i = 0; i < pv->n; i++) {
@@ -484,11 +486,16 @@ int cnet_proc_kill(const struct cnet_netns *ns, int sig, int wait_ms, size_t *co
     else pv.v[i] = 0; /* exited meanwhile */
   }
   *count = sent;
-  long long deadline = now_ms() + (wait_ms > 0 ? wait_ms : 0);
+  /* Our own children are worth a short wait even when the caller asked for none: reaped
+   * now, they do not linger as zombies until the script ends. */
+  long long start = now_ms(), deadline = start + (wait_ms > 0 ? wait_ms : 0);
+  long long reap_deadline = start + (sig != 0 ? REAP_GRACE_MS : 0);
+  if (reap_deadline < deadline) reap_deadline = deadline;
   for (;;) {
     size_t ours = reap_ours(&pv);
     rc = count_left(ns, left);
-    if (rc < 0 || (*left == 0 && ours == 0) || now_ms() >= deadline) break;
+    long long t = now_ms();
+    if (rc < 0 || ((*left == 0 || t >= deadline) && (ours == 0 || t >= reap_deadline))) break;
     struct timespec ts = {0, 5 * 1000000L};
     nanosleep(&ts, NULL);
   }

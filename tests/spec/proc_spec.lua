@@ -290,6 +290,18 @@ describe("ns.kill", function()
     cnet.netns.delete(name)
   end)
 
+  it("reaps its own children even without wait, so none stays a zombie", function()
+    local name = H.name("klz")
+    local ns <close> = cnet.netns.add(name)
+    local a = ns.spawn{"sleep", "30"}
+    assert.are.equal(1, (ns.kill()))
+    local f = io.open("/proc/" .. a .. "/stat")
+    local state = f and f:read("l"):match("%) (%a)")
+    if f then f:close() end
+    assert.is_nil(state, "pid " .. a .. " is still there in state " .. tostring(state))
+    cnet.netns.delete(name)
+  end)
+
   it("accepts signal names and numbers, and never signals the caller itself", function()
     local name = H.name("klsig")
     local ns <close> = cnet.netns.add(name)
