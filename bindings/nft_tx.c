@@ -165,23 +165,24 @@ static void op_add_chain(lua_State *L, int txi, int base) {
   lnft_add_chain(L, txi, family, table, name, lua_isnoneornil(L, base + 1) ? 0 : base + 1);
 }
 
-static void chain_cmd(lua_State *L, int txi, int base, const char *verb,
+/* delete/flush of a chain or a set named "[family] table name": one command each. */
+static void named_cmd(lua_State *L, int txi, int base, const char *noun, const char *verb,
                       int (*fn)(struct cnet_nft_tx *, int, const char *, const char *)) {
   NAMES;
   const char *op = lua_pushfstring(L, "nft.%s", verb);
-  lnft_ref(L, base, op, "chain", 1, &family, table, name);
+  lnft_ref(L, base, op, noun, 1, &family, table, name);
   lnfttx *t = lua_touserdata(L, txi);
   unsigned before = cnet_nft_tx_count(t->tx);
   int rc = fn(t->tx, family, table, name);
   done(L, txi, rc, before, op,
-       lua_pushfstring(L, "chain %s %s %s", cnet_nft_family_name(family), table, name));
+       lua_pushfstring(L, "%s %s %s %s", noun, cnet_nft_family_name(family), table, name));
 }
 
 static void op_delete_chain(lua_State *L, int txi, int base) {
-  chain_cmd(L, txi, base, "delete", cnet_nft_tx_delete_chain);
+  named_cmd(L, txi, base, "chain", "delete", cnet_nft_tx_delete_chain);
 }
 static void op_flush_chain(lua_State *L, int txi, int base) {
-  chain_cmd(L, txi, base, "flush", cnet_nft_tx_flush_chain);
+  named_cmd(L, txi, base, "chain", "flush", cnet_nft_tx_flush_chain);
 }
 
 /* ---- rules ---- */
@@ -342,23 +343,12 @@ static void op_add_set(lua_State *L, int txi, int base) {
   lnft_add_set(L, txi, family, table, name, base + 1);
 }
 
-static void set_cmd(lua_State *L, int txi, int base, const char *verb,
-                    int (*fn)(struct cnet_nft_tx *, int, const char *, const char *)) {
-  NAMES;
-  const char *op = lua_pushfstring(L, "nft.%s", verb);
-  lnft_ref(L, base, op, "set", 1, &family, table, name);
-  lnfttx *t = lua_touserdata(L, txi);
-  unsigned before = cnet_nft_tx_count(t->tx);
-  int rc = fn(t->tx, family, table, name);
-  done(L, txi, rc, before, op,
-       lua_pushfstring(L, "set %s %s %s", cnet_nft_family_name(family), table, name));
-}
 
 static void op_delete_set(lua_State *L, int txi, int base) {
-  set_cmd(L, txi, base, "delete", cnet_nft_tx_delete_set);
+  named_cmd(L, txi, base, "set", "delete", cnet_nft_tx_delete_set);
 }
 static void op_flush_set(lua_State *L, int txi, int base) {
-  set_cmd(L, txi, base, "flush", cnet_nft_tx_flush_set);
+  named_cmd(L, txi, base, "set", "flush", cnet_nft_tx_flush_set);
 }
 
 static void op_add_element(lua_State *L, int txi, int base) {
