@@ -13,34 +13,7 @@
 
 static int failures, tried, compiled;
 
-struct ctx { struct cnet_nftrule_out *out; unsigned next; };
-static const struct nftnl_set *find_set(void *ud, const char *name) {
-  struct ctx *c = ud;
-  (void)name;
-  return c->next < c->out->nsets ? c->out->sets[c->next++] : NULL;
-}
-static int ifindex(void *ud, const char *name, uint32_t *idx) {
-  (void)ud;
-  if (strcmp(name, "lo") == 0) { *idx = 1; return 0; }
-  return -ENODEV;
-}
-static int ifname(void *ud, uint32_t idx, char *name, size_t size) {
-  (void)ud;
-  if (idx != 1) return -ENODEV;
-  snprintf(name, size, "lo");
-  return 0;
-}
-static int lookup_set(void *ud, const char *name, uint32_t *type, uint32_t *len,
-                      uint32_t *flags, uint32_t *id) {
-  (void)ud;
-  *flags = 0;
-  *id = 0;
-  if (strcmp(name, "s4") == 0) { *type = 7; *len = 4; return 0; }
-  if (strcmp(name, "s6") == 0) { *type = 8; *len = 16; return 0; }
-  if (strcmp(name, "sm") == 0) { *type = 19; *len = 4; return 0; }
-  if (strcmp(name, "sp") == 0) { *type = 13; *len = 2; return 0; }
-  return -ENOENT;
-}
+#include "nftrule_fake.h"
 
 /* compile + decode; returns the compile rc, text in buf when 0 */
 static int cycle(int fam, const char *text, char *buf, size_t size, int *drc) {

@@ -1,0 +1,45 @@
+/* The pretend environment the nftrule unit tests compile against: interfaces lo (1) and
+ * eth0 (2), named sets s4 (ipv4_addr), s6 (ipv6_addr), sm (mark), sp (inet_service). */
+#ifndef NFTRULE_FAKE_H
+#define NFTRULE_FAKE_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <libnftnl/set.h>
+#include "cnet/nftrule.h"
+
+struct ctx { struct cnet_nftrule_out *out; unsigned next; };
+
+/* Anonymous sets are all called "__set%d" before the kernel names them: hand them out in the
+ * order the rule refers to them, which is the order they were made. */
+static const struct nftnl_set *find_set(void *ud, const char *name) {
+  struct ctx *c = ud;
+  (void)name;
+  return c->next < c->out->nsets ? c->out->sets[c->next++] : NULL;
+}
+static int ifindex(void *ud, const char *name, uint32_t *idx) {
+  (void)ud;
+  if (strcmp(name, "lo") == 0) { *idx = 1; return 0; }
+  if (strcmp(name, "eth0") == 0) { *idx = 2; return 0; }
+  return -ENODEV;
+}
+static int ifname(void *ud, uint32_t idx, char *name, size_t size) {
+  (void)ud;
+  if (idx > 2) return -ENODEV;
+  snprintf(name, size, "%s", idx == 1 ? "lo" : "eth0");
+  return 0;
+}
+static int lookup_set(void *ud, const char *name, uint32_t *type, uint32_t *len,
+                      uint32_t *flags, uint32_t *id) {
+  (void)ud;
+  *flags = 0;
+  *id = 0;
+  if (strcmp(name, "s4") == 0) { *type = 7; *len = 4; return 0; }
+  if (strcmp(name, "s6") == 0) { *type = 8; *len = 16; return 0; }
+  if (strcmp(name, "sm") == 0) { *type = 19; *len = 4; return 0; }
+  if (strcmp(name, "sp") == 0) { *type = 13; *len = 2; return 0; }
+  return -ENOENT;
+}
+
+#endif
