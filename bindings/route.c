@@ -137,6 +137,102 @@ static int route_delete(lua_State *L) {
   return 0;
 }
 
+/* The strings every route table repeats, interned once per call: the field names, pushed
+ * at consecutive stack slots from `base`, and the value names (family, table, protocol,
+ * scope, type) kept on the stack as they first appear. Each field then costs a stack copy
+ * and a raw set, not a lookup of a C string in Lua's string table (half of a big dump's
+ * CPU time went there). */
+enum { K_FAMILY, K_DST, K_VIA, K_SRC, K_OIF, K_METRIC, K_TABLE, K_PROTOCOL, K_SCOPE, K_TYPE,
+       K_DEV, NKEYS };
+static const char *const key_names[NKEYS] = {"family", "dst",      "via",   "src",
+                                             "oif",    "metric",   "table", "protocol",
+                                             "scope",  "type",     "dev"};
+enum { MAX_VALS = 24 };
+struct strs {
+  lua_State *L;
+  int base;                     /* stack index of the first key */
+  int nvals;
+  const char *vals[MAX_VALS];   /* C names (static storage) of the cached values */
+  int slots[MAX_VALS];          /* their stack indexes */
+};
+
+/* Pushes the keys; the caller keeps them on the stack while building tables. */
+static void strs_init(lua_State *L, struct strs *s) {
+  luaL_checkstack(L, NKEYS + MAX_VALS + 8, "route list");
+  s->L = L;
+  s->base = lua_gettop(L) + 1;
+  s->nvals = 0;
+  for (int k = 0; k < NKEYS; k++) lua_pushstring(L, key_names[k]);
+}
+
+/* Sets field k of the table on top to the value on top (popped). */
+static void set_key(struct strs *s, int k) {
+  lua_pushvalue(s->L, s->base + k);
+  lua_insert(s->L, -2);
+  lua_rawset(s->L, -3);
+}
+
+/* Pushes the name v (a string of static storage), cached by address. A new one is kept
+ * below the table being built (the top), which stays on top. */
+static void push_val(struct strs *s, const char *v) {
+  for (int i = 0; i < s->nvals; i++)
+    if (s->vals[i] == v) {
+      lua_pushvalue(s->L, s->slots[i]);
+      return;
+    }
+  lua_pushstring(s->L, v);
+  if (s->nvals == MAX_VALS) return;
+  lua_pushvalue(s->L, -1);
+  lua_rotate(s->L, -3, 1); /* value, table, value */
+  s->vals[s->nvals] = v;
+  s->slots[s->nvals++] = lua_absindex(s->L, -3);
+}
+
+static void set_named(struct strs *s, int k, const char *name, lua_Integer v) {
+  if (name) push_val(s, name);
+  else lua_pushinteger(s->L, v);
+  set_key(s, k);
+}
+
+static void set_text(struct strs *s, int k, const char *text) {
+  lua_pushstring(s->L, text);
+  set_key(s, k);
+}
+
+/* Pushes the table of one route (dev left as the index in field "oif"). */
+static void push_route(struct strs *s, const struct cnet_route *r) {
+  lua_State *L = s->L;
+  char buf[CNET_IPADDR_STRLEN];
+  /* Exactly as many hash slots as fields (dev comes later with oif): a power of two fewer
+   * nodes for the common 8-field route halves the memory of a big dump. */
+  int fields = 5 + (r->dst || r->dst_len == 0) + (r->gateway != NULL) + (r->prefsrc != NULL) +
+               2 * (r->oif > 0) + r->has_priority;
+  lua_createtable(L, 0, fields);
+  set_named(s, K_FAMILY, lcnet_family_name(r->family), r->family);
+  if (r->dst == NULL && r->dst_len == 0) {
+    set_named(s, K_DST, "default", 0);
+  } else if (r->dst) {
+    cnet_ipaddr_format_prefix(r->family, r->dst, r->dst_len, buf, sizeof buf);
+    set_text(s, K_DST, buf);
+  }
+  if (r->gateway && cnet_ipaddr_format(r->via_family, r->gateway, buf, sizeof buf) == 0)
+    set_text(s, K_VIA, buf);
+  if (r->prefsrc && cnet_ipaddr_format(r->family, r->prefsrc, buf, sizeof buf) == 0)
+    set_text(s, K_SRC, buf);
+  if (r->oif > 0) {
+    lua_pushinteger(L, r->oif);
+    set_key(s, K_OIF);
+  }
+  if (r->has_priority) {
+    lua_pushinteger(L, r->priority);
+    set_key(s, K_METRIC);
+  }
+  set_named(s, K_TABLE, cnet_route_table_name(r->table), r->table);
+  set_named(s, K_PROTOCOL, cnet_route_protocol_name(r->protocol), r->protocol);
+  set_named(s, K_SCOPE, cnet_scope_name(r->scope), r->scope);
+  set_named(s, K_TYPE, cnet_route_type_name(r->type), r->type);
+}
+
 /* What a dump collects: the result array at stack index list, and for each route with an
  * output device its position and ifindex, in a growable userdata at stack index devs (so a
  * memory error while building tables leaks nothing). */
@@ -149,51 +245,8 @@ struct collect {
   int devs;             /* stack index of the userdata holding refs */
   struct devref *refs;
   int nrefs, caprefs;
+  struct strs *s;
 };
-
-static void setstr(lua_State *L, const char *k, const char *v) {
-  lua_pushstring(L, v);
-  lua_setfield(L, -2, k);
-}
-
-static void set_named(lua_State *L, const char *k, const char *name, lua_Integer v) {
-  if (name) lua_pushstring(L, name);
-  else lua_pushinteger(L, v);
-  lua_setfield(L, -2, k);
-}
-
-/* Pushes the table of one route (dev left as the index in field "oif"). */
-static void push_route(lua_State *L, const struct cnet_route *r) {
-  char buf[CNET_IPADDR_STRLEN];
-  /* Exactly as many hash slots as fields (dev comes later with oif): a power of two fewer
-   * nodes for the common 8-field route halves the memory of a big dump. */
-  int fields = 5 + (r->dst || r->dst_len == 0) + (r->gateway != NULL) + (r->prefsrc != NULL) +
-               2 * (r->oif > 0) + r->has_priority;
-  lua_createtable(L, 0, fields);
-  setstr(L, "family", lcnet_family_name(r->family));
-  if (r->dst == NULL && r->dst_len == 0) {
-    setstr(L, "dst", "default");
-  } else if (r->dst) {
-    cnet_ipaddr_format_prefix(r->family, r->dst, r->dst_len, buf, sizeof buf);
-    setstr(L, "dst", buf);
-  }
-  if (r->gateway && cnet_ipaddr_format(r->via_family, r->gateway, buf, sizeof buf) == 0)
-    setstr(L, "via", buf);
-  if (r->prefsrc && cnet_ipaddr_format(r->family, r->prefsrc, buf, sizeof buf) == 0)
-    setstr(L, "src", buf);
-  if (r->oif > 0) {
-    lua_pushinteger(L, r->oif);
-    lua_setfield(L, -2, "oif");
-  }
-  if (r->has_priority) {
-    lua_pushinteger(L, r->priority);
-    lua_setfield(L, -2, "metric");
-  }
-  set_named(L, "table", cnet_route_table_name(r->table), r->table);
-  set_named(L, "protocol", cnet_route_protocol_name(r->protocol), r->protocol);
-  set_named(L, "scope", cnet_scope_name(r->scope), r->scope);
-  set_named(L, "type", cnet_route_type_name(r->type), r->type);
-}
 
 static void add_ref(struct collect *c, int pos, int oif) {
   if (c->nrefs == c->caprefs) {
@@ -211,7 +264,7 @@ static void add_ref(struct collect *c, int pos, int oif) {
 
 static int collect_cb(const struct cnet_route *r, void *data) {
   struct collect *c = data;
-  push_route(c->L, r);
+  push_route(c->s, r);
   lua_rawseti(c->L, c->list, ++c->n);
   if (r->oif > 0) add_ref(c, c->n, r->oif);
   return 0;
@@ -225,50 +278,35 @@ static void collect_reset(void *data) {
   c->nrefs = 0;
 }
 
-/* Sets field dev of every collected route; names looked up once per ifindex (cache at
- * stack index names), after the dump since a lookup cannot interleave with it. */
+/* Pushes the name of device oif, looked up once per call (cache at stack index names). */
+static void push_dev(lua_State *L, struct cnet_netns *ns, int names, int oif) {
+  if (lua_rawgeti(L, names, oif) != LUA_TNIL) return;
+  lua_pop(L, 1);
+  char name[CNET_IFNAMSIZ];
+  if (cnet_link_name(ns, oif, name) < 0) snprintf(name, sizeof name, "if%d", oif);
+  lua_pushstring(L, name);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, names, oif);
+}
+
+/* Sets field dev of every collected route, after the dump since a lookup cannot interleave
+ * with it. */
 static void name_refs(lua_State *L, struct cnet_netns *ns, struct collect *c, int names) {
   int last = 0;
   for (int i = 0; i < c->nrefs; i++) {
     int oif = c->refs[i].oif;
     if (oif != last) {
       if (last) lua_pop(L, 1);
-      if (lua_rawgeti(L, names, oif) == LUA_TNIL) {
-        lua_pop(L, 1);
-        char name[CNET_IFNAMSIZ];
-        if (cnet_link_name(ns, oif, name) < 0) snprintf(name, sizeof name, "if%d", oif);
-        lua_pushstring(L, name);
-        lua_pushvalue(L, -1);
-        lua_rawseti(L, names, oif);
-      }
+      push_dev(L, ns, names, oif);
       last = oif;
     }
     lua_rawgeti(L, c->list, c->refs[i].pos);
-    lua_pushvalue(L, -2);
-    lua_setfield(L, -2, "dev");
+    lua_pushvalue(L, c->s->base + K_DEV);
+    lua_pushvalue(L, -3);
+    lua_rawset(L, -3);
     lua_pop(L, 1);
   }
   if (last) lua_pop(L, 1);
-}
-
-/* Sets field dev of every route table in list[1..n] from its oif, with a cache at names. */
-static void name_devs(lua_State *L, struct cnet_netns *ns, int list, int n, int names) {
-  for (int i = 1; i <= n; i++) {
-    lua_rawgeti(L, list, i);
-    if (lua_getfield(L, -1, "oif") == LUA_TNUMBER) {
-      int oif = (int)lua_tointeger(L, -1);
-      if (lua_rawgeti(L, names, oif) == LUA_TNIL) {
-        lua_pop(L, 1);
-        char name[CNET_IFNAMSIZ];
-        if (cnet_link_name(ns, oif, name) < 0) snprintf(name, sizeof name, "if%d", oif);
-        lua_pushstring(L, name);
-        lua_pushvalue(L, -1);
-        lua_rawseti(L, names, oif);
-      }
-      lua_setfield(L, -3, "dev");
-    }
-    lua_pop(L, 2);
-  }
 }
 
 struct list_ctx {
@@ -283,7 +321,9 @@ static int list_body(lua_State *L, void *data, int *rc) {
   lua_newtable(L); /* 1: result */
   lua_newtable(L); /* 2: ifindex -> name */
   lua_pushnil(L);  /* 3: the refs userdata, once there is one */
-  struct collect c = {L, 1, 0, 3, NULL, 0, 0};
+  struct strs s;
+  strs_init(L, &s); /* 4...: the shared strings */
+  struct collect c = {L, 1, 0, 3, NULL, 0, 0, &s};
   *rc = cnet_route_list(x->ns, x->family, x->table, collect_cb, collect_reset, &c);
   if (*rc < 0) return 0;
   name_refs(L, x->ns, &c, 2);
@@ -329,13 +369,21 @@ struct get_ctx {
 /* Runs protected (lcnet_pdump): the lookup, then the device name. */
 static int get_body(lua_State *L, void *data, int *rc) {
   struct get_ctx *x = data;
-  lua_newtable(L); /* 1: list of one, for name_devs */
-  lua_newtable(L); /* 2: names */
-  *rc = cnet_route_get(x->ns, x->addr, x->src, x->oif, one_cb, L);
+  lua_newtable(L); /* 1: names */
+  struct strs s;
+  strs_init(L, &s);
+  *rc = cnet_route_get(x->ns, x->addr, x->src, x->oif, one_cb, &s);
   if (*rc < 0) return 0;
-  lua_rawseti(L, 1, 1);
-  name_devs(L, x->ns, 1, 1, 2);
-  lua_rawgeti(L, 1, 1);
+  lua_pushvalue(L, s.base + K_OIF);
+  if (lua_rawget(L, -2) == LUA_TNUMBER) {
+    int oif = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    lua_pushvalue(L, s.base + K_DEV);
+    push_dev(L, x->ns, 1, oif);
+    lua_rawset(L, -3);
+  } else {
+    lua_pop(L, 1);
+  }
   return 1;
 }
 
