@@ -9,6 +9,7 @@
 #include "cnet/link.h"
 #include "cnet/route.h"
 #include "netarg.h"
+#include "strs.h"
 
 /* table = number | "main" | "local" | "default" at field key of idx; 0 when absent. */
 static uint32_t opt_table(lua_State *L, int idx, const char *key) {
@@ -137,77 +138,42 @@ static int route_delete(lua_State *L) {
   return 0;
 }
 
-/* The strings every route table repeats, interned once per call: the field names, pushed
- * at consecutive stack slots from `base`, and the value names (family, table, protocol,
- * scope, type) kept on the stack as they first appear. Each field then costs a stack copy
- * and a raw set, not a lookup of a C string in Lua's string table (half of a big dump's
- * CPU time went there). */
+/* Field names of a route table, interned once per call (strs.h). */
 enum { K_FAMILY, K_DST, K_VIA, K_SRC, K_OIF, K_METRIC, K_TABLE, K_PROTOCOL, K_SCOPE, K_TYPE,
        K_DEV, NKEYS };
 static const char *const key_names[NKEYS] = {"family", "dst",      "via",   "src",
                                              "oif",    "metric",   "table", "protocol",
                                              "scope",  "type",     "dev"};
-enum { MAX_VALS = 24 };
-struct strs {
-  lua_State *L;
-  int base;                     /* stack index of the first key */
-  int nvals;
-  const char *vals[MAX_VALS];   /* C names (static storage) of the cached values */
-  int slots[MAX_VALS];          /* their stack indexes */
-};
 
-/* Pushes the keys; the caller keeps them on the stack while building tables. */
-static void strs_init(lua_State *L, struct strs *s) {
-  luaL_checkstack(L, NKEYS + MAX_VALS + 8, "route list");
-  s->L = L;
-  s->base = lua_gettop(L) + 1;
-  s->nvals = 0;
-  for (int k = 0; k < NKEYS; k++) lua_pushstring(L, key_names[k]);
-}
-
-/* Sets field k of the table on top to the value on top (popped). */
-static void set_key(struct strs *s, int k) {
-  lua_pushvalue(s->L, s->base + k);
-  lua_insert(s->L, -2);
+/* The table being built is on top: set its field k to a name from the cache (or to the
+ * number v when there is no name). */
+static void set_named(struct lcnet_strs *s, int k, const char *name, lua_Integer v) {
+  lcnet_strs_key(s, k);
+  if (name) lcnet_strs_val(s, name, 2);
+  else lua_pushinteger(s->L, v);
   lua_rawset(s->L, -3);
 }
 
-/* Pushes the name v (a string of static storage), cached by address. A new one is kept
- * below the table being built (the top), which stays on top. */
-static void push_val(struct strs *s, const char *v) {
-  for (int i = 0; i < s->nvals; i++)
-    if (s->vals[i] == v) {
-      lua_pushvalue(s->L, s->slots[i]);
-      return;
-    }
-  lua_pushstring(s->L, v);
-  if (s->nvals == MAX_VALS) return;
-  lua_pushvalue(s->L, -1);
-  lua_rotate(s->L, -3, 1); /* value, table, value */
-  s->vals[s->nvals] = v;
-  s->slots[s->nvals++] = lua_absindex(s->L, -3);
-}
-
-static void set_named(struct strs *s, int k, const char *name, lua_Integer v) {
-  if (name) push_val(s, name);
-  else lua_pushinteger(s->L, v);
-  set_key(s, k);
-}
-
-static void set_text(struct strs *s, int k, const char *text) {
+static void set_text(struct lcnet_strs *s, int k, const char *text) {
+  lcnet_strs_key(s, k);
   lua_pushstring(s->L, text);
-  set_key(s, k);
+  lua_rawset(s->L, -3);
+}
+
+static void set_int(struct lcnet_strs *s, int k, lua_Integer v) {
+  lcnet_strs_key(s, k);
+  lua_pushinteger(s->L, v);
+  lua_rawset(s->L, -3);
 }
 
 /* Pushes the table of one route (dev left as the index in field "oif"). */
-static void push_route(struct strs *s, const struct cnet_route *r) {
-  lua_State *L = s->L;
+static void push_route(struct lcnet_strs *s, const struct cnet_route *r) {
   char buf[CNET_IPADDR_STRLEN];
   /* Exactly as many hash slots as fields (dev comes later with oif): a power of two fewer
    * nodes for the common 8-field route halves the memory of a big dump. */
   int fields = 5 + (r->dst || r->dst_len == 0) + (r->gateway != NULL) + (r->prefsrc != NULL) +
                2 * (r->oif > 0) + r->has_priority;
-  lua_createtable(L, 0, fields);
+  lua_createtable(s->L, 0, fields);
   set_named(s, K_FAMILY, lcnet_family_name(r->family), r->family);
   if (r->dst == NULL && r->dst_len == 0) {
     set_named(s, K_DST, "default", 0);
@@ -219,14 +185,8 @@ static void push_route(struct strs *s, const struct cnet_route *r) {
     set_text(s, K_VIA, buf);
   if (r->prefsrc && cnet_ipaddr_format(r->family, r->prefsrc, buf, sizeof buf) == 0)
     set_text(s, K_SRC, buf);
-  if (r->oif > 0) {
-    lua_pushinteger(L, r->oif);
-    set_key(s, K_OIF);
-  }
-  if (r->has_priority) {
-    lua_pushinteger(L, r->priority);
-    set_key(s, K_METRIC);
-  }
+  if (r->oif > 0) set_int(s, K_OIF, r->oif);
+  if (r->has_priority) set_int(s, K_METRIC, r->priority);
   set_named(s, K_TABLE, cnet_route_table_name(r->table), r->table);
   set_named(s, K_PROTOCOL, cnet_route_protocol_name(r->protocol), r->protocol);
   set_named(s, K_SCOPE, cnet_scope_name(r->scope), r->scope);
@@ -245,7 +205,7 @@ struct collect {
   int devs;             /* stack index of the userdata holding refs */
   struct devref *refs;
   int nrefs, caprefs;
-  struct strs *s;
+  struct lcnet_strs *s;
 };
 
 static void add_ref(struct collect *c, int pos, int oif) {
@@ -321,8 +281,8 @@ static int list_body(lua_State *L, void *data, int *rc) {
   lua_newtable(L); /* 1: result */
   lua_newtable(L); /* 2: ifindex -> name */
   lua_pushnil(L);  /* 3: the refs userdata, once there is one */
-  struct strs s;
-  strs_init(L, &s); /* 4...: the shared strings */
+  struct lcnet_strs s;
+  lcnet_strs_init(L, &s, key_names, NKEYS); /* 4...: the shared strings */
   struct collect c = {L, 1, 0, 3, NULL, 0, 0, &s};
   *rc = cnet_route_list(x->ns, x->family, x->table, collect_cb, collect_reset, &c);
   if (*rc < 0) return 0;
@@ -370,8 +330,8 @@ struct get_ctx {
 static int get_body(lua_State *L, void *data, int *rc) {
   struct get_ctx *x = data;
   lua_newtable(L); /* 1: names */
-  struct strs s;
-  strs_init(L, &s);
+  struct lcnet_strs s;
+  lcnet_strs_init(L, &s, key_names, NKEYS);
   *rc = cnet_route_get(x->ns, x->addr, x->src, x->oif, one_cb, &s);
   if (*rc < 0) return 0;
   lua_pushvalue(L, s.base + K_OIF);
