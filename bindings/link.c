@@ -83,7 +83,7 @@ static void push_link(struct lcnet_strs *s, const struct cnet_link *l, int names
   lua_pushboolean(L, (l->flags & IFF_UP) != 0);
   lua_rawset(L, -3);
   lcnet_strs_key(s, K_OPERSTATE);
-  lcnet_strs_val(s, cnet_link_operstate_name(l->operstate), 2);
+  lcnet_strs_val_of(s, K_OPERSTATE, cnet_link_operstate_name(l->operstate), 2);
   lua_rawset(L, -3);
   if (l->master > 0) set_int(s, K_MASTER_INDEX, l->master);
   if (l->link > 0) {

@@ -149,14 +149,14 @@ static const char *const key_names[NKEYS] = {"family", "dst",      "via",   "src
  * number v when there is no name). */
 static void set_named(struct lcnet_strs *s, int k, const char *name, lua_Integer v) {
   lcnet_strs_key(s, k);
-  if (name) lcnet_strs_val(s, name, 2);
+  if (name) lcnet_strs_val_of(s, k, name, 2);
   else lua_pushinteger(s->L, v);
   lua_rawset(s->L, -3);
 }
 
 static void set_text(struct lcnet_strs *s, int k, const char *text) {
   lcnet_strs_key(s, k);
-  lua_pushstring(s->L, text);
+  lua_pushlstring(s->L, text, strlen(text)); /* a fresh string: no use for pushstring's cache */
   lua_rawset(s->L, -3);
 }
 
@@ -193,15 +193,19 @@ static void push_route(struct lcnet_strs *s, const struct cnet_route *r) {
   set_named(s, K_TYPE, cnet_route_type_name(r->type), r->type);
 }
 
-/* What a dump collects: the result array at stack index list, and for each route with an
- * output device its position and ifindex, in a growable userdata at stack index devs (so a
- * memory error while building tables leaks nothing). */
+/* What a dump collects: the result array at stack index list; device names, looked up
+ * while the dump runs (the kernel's ioctl lookup needs no netlink) and cached in the table
+ * at stack index names, the last one also at stack index dev; and, for the rare route whose
+ * device that lookup misses, its position and ifindex in a growable userdata at stack index
+ * devs (so a memory error while building tables leaks nothing), named after the dump. */
 struct devref {
   int pos, oif;
 };
 struct collect {
   lua_State *L;
+  struct cnet_netns *ns;
   int list, n;
+  int names, dev, last_oif;
   int devs;             /* stack index of the userdata holding refs */
   struct devref *refs;
   int nrefs, caprefs;
@@ -222,11 +226,34 @@ static void add_ref(struct collect *c, int pos, int oif) {
   c->nrefs++;
 }
 
+/* Sets field dev of the route table on top, or leaves it to name_refs. */
+static void set_dev(struct collect *c, int oif) {
+  lua_State *L = c->L;
+  if (oif != c->last_oif) {
+    if (lua_rawgeti(L, c->names, oif) == LUA_TNIL) {
+      lua_pop(L, 1);
+      char name[CNET_IFNAMSIZ];
+      if (cnet_link_name_nowait(c->ns, oif, name) < 0) {
+        add_ref(c, c->n + 1, oif);
+        return;
+      }
+      lua_pushstring(L, name);
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, c->names, oif);
+    }
+    lua_replace(L, c->dev);
+    c->last_oif = oif;
+  }
+  lcnet_strs_key(c->s, K_DEV);
+  lua_pushvalue(L, c->dev);
+  lua_rawset(L, -3);
+}
+
 static int collect_cb(const struct cnet_route *r, void *data) {
   struct collect *c = data;
   push_route(c->s, r);
+  if (r->oif > 0) set_dev(c, r->oif);
   lua_rawseti(c->L, c->list, ++c->n);
-  if (r->oif > 0) add_ref(c, c->n, r->oif);
   return 0;
 }
 
@@ -236,6 +263,7 @@ static void collect_reset(void *data) {
   lua_replace(c->L, c->list);
   c->n = 0;
   c->nrefs = 0;
+  c->last_oif = 0; /* the names cached stay right */
 }
 
 /* Pushes the name of device oif, looked up once per call (cache at stack index names). */
@@ -249,8 +277,8 @@ static void push_dev(lua_State *L, struct cnet_netns *ns, int names, int oif) {
   lua_rawseti(L, names, oif);
 }
 
-/* Sets field dev of every collected route, after the dump since a lookup cannot interleave
- * with it. */
+/* Sets field dev of the routes whose device the lookup during the dump missed, with the
+ * full lookup (which may use netlink, so not inside the dump). */
 static void name_refs(lua_State *L, struct cnet_netns *ns, struct collect *c, int names) {
   int last = 0;
   for (int i = 0; i < c->nrefs; i++) {
@@ -281,9 +309,10 @@ static int list_body(lua_State *L, void *data, int *rc) {
   lua_newtable(L); /* 1: result */
   lua_newtable(L); /* 2: ifindex -> name */
   lua_pushnil(L);  /* 3: the refs userdata, once there is one */
+  lua_pushnil(L);  /* 4: the last device name */
   struct lcnet_strs s;
-  lcnet_strs_init(L, &s, key_names, NKEYS); /* 4...: the shared strings */
-  struct collect c = {L, 1, 0, 3, NULL, 0, 0, &s};
+  lcnet_strs_init(L, &s, key_names, NKEYS); /* 5...: the shared strings */
+  struct collect c = {L, x->ns, 1, 0, 2, 4, 0, 3, NULL, 0, 0, &s};
   *rc = cnet_route_list(x->ns, x->family, x->table, collect_cb, collect_reset, &c);
   if (*rc < 0) return 0;
   name_refs(L, x->ns, &c, 2);

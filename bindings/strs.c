@@ -6,6 +6,7 @@ void lcnet_strs_init(lua_State *L, struct lcnet_strs *s, const char *const *keys
   s->L = L;
   s->base = lua_gettop(L) + 1;
   s->nvals = 0;
+  for (int k = 0; k < LCNET_STRS_KEYS; k++) s->last[k] = NULL;
   for (int k = 0; k < nkeys; k++) lua_pushstring(L, keys[k]);
 }
 

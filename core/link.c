@@ -330,6 +330,18 @@ static int name_cb(const struct cnet_link *l, void *data) {
   return 0;
 }
 
+int cnet_link_name_nowait(struct cnet_netns *ns, int index, char *name) {
+  name[0] = '\0';
+  if (index <= 0) return -ENODEV;
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  ifr.ifr_ifindex = index;
+  if (ioctl(cnet_nl_fd(cnet_netns_rtnl(ns)), SIOCGIFNAME, &ifr) < 0) return -errno;
+  memcpy(name, ifr.ifr_name, CNET_IFNAMSIZ - 1);
+  name[CNET_IFNAMSIZ - 1] = '\0';
+  return 0;
+}
+
 int cnet_link_name(struct cnet_netns *ns, int index, char *name) {
   name[0] = '\0';
   cnet_netns_errbuf(ns)[0] = '\0';
