@@ -5,7 +5,10 @@
  * Rules are the bulk of a big transaction, so they are kept lean: each added rule is compiled
  * into one reused nftnl_rule, turned into its netlink attributes at once (appended to the
  * transaction's byte arena), and its expressions dropped; commit copies those bytes behind a
- * fresh header. A rule's label is written only when someone asks for it (an error). */
+ * fresh header. A rule's label is written only when someone asks for it (an error).
+ * Set elements, the bulk of a big set, go the same way: parsed from their text straight into
+ * netlink attributes in the arena (no libnftnl object per element), one command per message's
+ * worth of them. */
 #include <errno.h>
 #include <net/if.h>
 #include <stdarg.h>
