@@ -364,7 +364,7 @@ static int link_add(lua_State *L) {
   opt_mac(L, 1, "mac", "link.add", name, mac, &req.mac, &req.mac_len);
   req.up = lcnet_opt_bool(L, 1, "up", -1);
   struct cnet_netns *target = opt_netns(L, 1, "netns", 1, "netns"); /* handle pushed if given */
-  if (target) req.netns_fd = cnet_netns_fd(target);
+  if (target) req.netns_fd = cnet_netns_fd(target), req.netns = target;
   req.master = opt_master(L, 1, target ? target : ns, "link.add", name);
   if (req.master < 0) req.master = 0;
 
@@ -378,7 +378,7 @@ static int link_add(lua_State *L) {
       lcnet_check_options(L, p, peer_known);
       req.peer_name = lcnet_opt_string(L, p, "name", NULL);
       struct cnet_netns *pns = opt_netns(L, p, "netns", 1, "peer.netns");
-      if (pns) req.peer_netns_fd = cnet_netns_fd(pns);
+      if (pns) req.peer_netns_fd = cnet_netns_fd(pns), req.peer_netns = pns;
       opt_mac(L, p, "mac", "link.add", name, peer_mac, &req.peer_mac, &req.peer_mac_len);
       req.peer_mtu = opt_mtu(L, p, "mtu");
       req.peer_up = lcnet_opt_bool(L, p, "up", -1);

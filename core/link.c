@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <net/if.h>
@@ -309,12 +310,14 @@ int cnet_link_index(struct cnet_netns *ns, const char *name, int *index) {
   cnet_netns_errbuf(ns)[0] = '\0';
   if (cnet_link_check_name(name) < 0) return -ENODEV;
   struct cnet_nl *nl = cnet_netns_rtnl(ns);
+  if (cnet_nl_name_get(nl, name, index)) return 0; /* known inside this batch */
   cnet_nl_sync(nl);
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
   memcpy(ifr.ifr_name, name, strlen(name) + 1);
   if (ioctl(cnet_nl_fd(nl), SIOCGIFINDEX, &ifr) == 0) {
     *index = ifr.ifr_ifindex;
+    cnet_nl_name_put(nl, name, *index, 0);
     return 0;
   }
   if (errno == ENODEV) return -ENODEV;
@@ -345,13 +348,60 @@ int cnet_link_name(struct cnet_netns *ns, int index, char *name) {
   return cnet_link_get(ns, index, NULL, name_cb, name);
 }
 
-/* Sends the request built on nl. One that names a namespace by file descriptor goes out at
- * once even inside a batch: the descriptor is only borrowed, and a handle closed before a
- * later flush would leave the number free for another namespace's descriptor. */
+/* Sends the request built on nl. Outside a batch one that names a namespace by descriptor
+ * is answered before the call returns, like every other. */
 static int talk_fds(struct cnet_nl *nl, const struct cnet_link_req *req, char *err) {
   int rc = cnet_nl_talk(nl, NULL, NULL, err);
   if (rc == 0 && (req->netns_fd >= 0 || req->peer_netns_fd >= 0)) cnet_nl_sync(nl);
   return rc;
+}
+
+/* A queued request keeps its own copy of a namespace descriptor, closed once it is sent:
+ * the caller may close the handle (a `<close>` variable in a loop) before the batch ends. */
+static int held_dup(struct cnet_nl *nl, int fd) {
+  int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (d < 0) return -errno;
+  int rc = cnet_nl_hold_fd(nl, d);
+  return rc < 0 ? rc : d;
+}
+
+/* link.add inside a batch: queued, ordered after earlier changes of every namespace it
+ * touches. In a namespace this process created and keeps track of, cnet knows the index the
+ * new device gets (asked for explicitly for the device itself; for a veth peer the kernel
+ * only honours one alongside the device's own, so there it is the kernel's next free
+ * index), and later calls of the batch can name the device without reading the kernel,
+ * which would send everything queued before. The batch checks the index before sending
+ * what depends on it (nl_batch.c). */
+static int add_batched(struct cnet_netns *ns, struct cnet_nl *nl, const struct cnet_link_req *req,
+                       char *err) {
+  struct cnet_link_req r = *req;
+  struct cnet_netns *home = req->netns_fd >= 0 && req->netns ? req->netns : ns;
+  struct cnet_netns *peer_home = req->peer_netns_fd >= 0 && req->peer_netns ? req->peer_netns : home;
+  int rc = 0, veth = strcmp(req->kind, "veth") == 0;
+  if (r.netns_fd >= 0 && (r.netns_fd = held_dup(nl, r.netns_fd)) < 0) return r.netns_fd;
+  if (r.peer_netns_fd >= 0 && (r.peer_netns_fd = held_dup(nl, r.peer_netns_fd)) < 0)
+    return r.peer_netns_fd;
+  if (home != ns && (rc = cnet_nl_touch(nl, cnet_netns_rtnl(home))) < 0) return rc;
+  if (veth && peer_home != ns && peer_home != home &&
+      (rc = cnet_nl_touch(nl, cnet_netns_rtnl(peer_home))) < 0)
+    return rc;
+  if (req->netns_fd >= 0 && req->netns == NULL) cnet_netns_unfresh(ns); /* unknown target */
+  int index = cnet_netns_claim_index(home), peer_index = 0;
+  if (veth) {
+    peer_index = cnet_netns_claim_index(peer_home);
+    if (r.peer_netns_fd >= 0 && req->peer_netns == NULL) cnet_netns_unfresh(home);
+  }
+  struct nlmsghdr *nlh = cnet_nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+  if (nlh == NULL) return -ENOMEM;
+  if ((rc = cnet_link_build(nlh, cnet_nl_room(nl), index, &r)) < 0) {
+    cnet_nl_cancel(nl);
+    return rc;
+  }
+  if ((rc = cnet_nl_talk(nl, NULL, NULL, err)) < 0) return rc;
+  if (index > 0) cnet_nl_name_put(cnet_netns_rtnl(home), r.name, index, 1);
+  if (peer_index > 0 && r.peer_name)
+    cnet_nl_name_put(cnet_netns_rtnl(peer_home), r.peer_name, peer_index, 1);
+  return 0;
 }
 
 int cnet_link_add(struct cnet_netns *ns, const struct cnet_link_req *req) {
@@ -359,6 +409,7 @@ int cnet_link_add(struct cnet_netns *ns, const struct cnet_link_req *req) {
   char *err = cnet_netns_errbuf(ns);
   err[0] = '\0';
   if (req->kind == NULL || req->name == NULL) return -EINVAL;
+  if (cnet_nl_batched(nl)) return add_batched(ns, nl, req, err);
   struct nlmsghdr *nlh = cnet_nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
   if (nlh == NULL) return -ENOMEM;
   int rc = cnet_link_build(nlh, cnet_nl_room(nl), 0, req);
@@ -366,6 +417,10 @@ int cnet_link_add(struct cnet_netns *ns, const struct cnet_link_req *req) {
     cnet_nl_cancel(nl);
     return rc;
   }
+  /* The kernel picks the new devices' indexes: whoever tracked them no longer knows. */
+  cnet_netns_unfresh(ns);
+  if (req->netns_fd >= 0 && req->netns) cnet_netns_unfresh(req->netns);
+  if (req->peer_netns_fd >= 0 && req->peer_netns) cnet_netns_unfresh(req->peer_netns);
   return talk_fds(nl, req, err);
 }
 
@@ -548,6 +603,13 @@ static int atomic_alone(const struct cnet_link_req *req) {
   return n <= 1 && req->master <= 0 && req->mac == NULL;
 }
 
+/* Inside a batch nothing is read first: a change of up, master and mtu is one request, which
+ * the kernel may apply in part when it refuses a later field (the batch reports the failure;
+ * nothing is undone). Renames, moves and macs still take the checked way. */
+static int batch_alone(const struct cnet_nl *nl, const struct cnet_link_req *req) {
+  return cnet_nl_batched(nl) && req->name == NULL && req->netns_fd < 0 && req->mac == NULL;
+}
+
 int cnet_link_set(struct cnet_netns *ns, int index, const char *name,
                   const struct cnet_link_req *req) {
   struct cnet_nl *nl = cnet_netns_rtnl(ns);
@@ -555,7 +617,9 @@ int cnet_link_set(struct cnet_netns *ns, int index, const char *name,
   err[0] = '\0';
   int rc;
   if (req->kind != NULL) return -EINVAL;
-  if (atomic_alone(req)) {
+  if (req->name != NULL || req->netns_fd >= 0) cnet_nl_forget_names(nl); /* names change */
+  if (req->netns_fd >= 0 && req->netns != NULL) cnet_netns_unfresh(req->netns);
+  if (atomic_alone(req) || batch_alone(nl, req)) {
     /* A rename puts the new name in IFLA_IFNAME, so the link must be named by index. */
     if (index <= 0 && req->name != NULL) {
       if ((rc = cnet_link_index(ns, name, &index)) < 0) return rc;
@@ -597,6 +661,7 @@ int cnet_link_delete(struct cnet_netns *ns, int index, const char *name) {
   char *err = cnet_netns_errbuf(ns);
   err[0] = '\0';
   int rc;
+  cnet_nl_forget_names(nl); /* a veth takes its peer along, wherever that is */
   struct nlmsghdr *nlh = start_named(nl, RTM_DELLINK, NLM_F_ACK, index, name, &rc);
   if (nlh == NULL) return rc;
   struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);

@@ -29,6 +29,7 @@ struct cnet_netns {
   dev_t dev;
   ino_t ino;
   struct cnet_nl *rtnl, *nfnl;
+  int next_index;       /* made here and only cnet added links since: the next free ifindex */
   char errmsg[CNET_ERRMSG_MAX];
 };
 
@@ -64,6 +65,7 @@ static int wrap(int fd, const char *name, const char *path, struct cnet_nl *rtnl
   ns->dev = st.st_dev;
   ns->ino = st.st_ino;
   ns->rtnl = rtnl;
+  cnet_nl_set_nskey(rtnl, (uint64_t)st.st_ino);
   *out = ns;
   return 0;
 }
@@ -219,8 +221,16 @@ int cnet_netns_add(const char *name, struct cnet_netns **out) {
     unlink(path);
     return rc;
   }
-  return wrap(fd, name, path, rtnl, out);
+  rc = wrap(fd, name, path, rtnl, out);
+  if (rc == 0) (*out)->next_index = 2; /* a new namespace holds only lo, index 1 */
+  return rc;
 }
+
+int cnet_netns_claim_index(struct cnet_netns *ns) {
+  return ns->next_index > 0 ? ns->next_index++ : 0;
+}
+
+void cnet_netns_unfresh(struct cnet_netns *ns) { ns->next_index = 0; }
 
 int cnet_netns_delete(const char *name) {
   char path[PATH_MAX];

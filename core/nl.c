@@ -1,9 +1,10 @@
 /* The netlink request queue: see include/cnet/nl.h. */
-#include "cnet/nl.h"
+#include "nl_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
 
@@ -11,56 +12,6 @@
 #define SOL_NETLINK 270
 #endif
 
-enum { ROOM = 64 * 1024,          /* room guaranteed to the message being built */
-       CHUNK_BYTES = 64 * 1024,   /* bytes per sendmsg outside a one-send batch */
-       CHUNK_MSGS = 512,          /* requests per sendmsg: their ACKs must fit the rcvbuf */
-       RECV_SIZE = 64 * 1024,
-       DUMP_TRIES = 8 };
-
-struct req {
-  uint32_t seq;
-  unsigned char expect;           /* an ACK or a dump end will come */
-  unsigned char dump, done, intr;
-  int err;
-  int tag;                        /* the batch's tag when it was queued (who asked for it) */
-  cnet_nl_cb cb;
-  void *data;
-  char *errmsg;                   /* extended ACK text, allocated only when the kernel sends one */
-};
-
-struct failure {
-  int tag, err;
-  char *errmsg;
-};
-
-/* A deferred-send session over several sockets: see cnet_batch_* in nl.h. */
-struct cnet_batch {
-  struct cnet_nl **socks;         /* every socket attached, to detach them at the end */
-  unsigned nsocks, capsocks;
-  struct cnet_nl *last;           /* the socket holding queued requests, if any */
-  int tag;
-  struct failure *fails;
-  unsigned nfails, capfails;
-  unsigned sent;                  /* requests flushed so far */
-};
-
-struct cnet_nl {
-  struct mnl_socket *sock;
-  uint32_t portid, seq;
-  char *buf;                      /* queued messages, back to back */
-  size_t len, cap, cur;           /* cur: offset of the message being built */
-  int building;
-  struct req *reqs;
-  unsigned nreq, reqcap;
-  int flushed;                    /* results of the last flush are still readable */
-  char *rbuf;
-  size_t sndbuf;
-  struct cnet_batch *batch;       /* when set, requests without a reply callback are deferred */
-};
-
-static void detach(struct cnet_batch *b, struct cnet_nl *nl);
-static int defer(struct cnet_nl *nl);
-static void collect(struct cnet_batch *b, const struct cnet_nl *nl, int skip);
 
 static void set_buf(int fd, int opt_force, int opt, int size) {
   /* FORCE ignores rmem_max/wmem_max but needs CAP_NET_ADMIN; fall back to the capped one. */
@@ -94,7 +45,7 @@ int cnet_nl_open(int protocol, struct cnet_nl **out) {
   return 0;
 }
 
-static void forget_results(struct cnet_nl *nl) {
+void nl_forget_results(struct cnet_nl *nl) {
   for (unsigned i = 0; i < nl->nreq; i++) free(nl->reqs[i].errmsg);
   nl->nreq = 0;
   nl->len = 0;
@@ -103,12 +54,17 @@ static void forget_results(struct cnet_nl *nl) {
 
 void cnet_nl_close(struct cnet_nl *nl) {
   if (nl == NULL) return;
-  if (nl->batch != NULL) { /* what it deferred is still owed to the kernel */
-    if (nl->batch->last == nl) cnet_batch_flush(nl->batch);
-    detach(nl->batch, nl);
-  }
-  forget_results(nl);
+  if (nl->batch != NULL && nlb_close(nl)) return; /* its batch still owes the kernel */
+  nl_free(nl);
+}
+
+void nl_free(struct cnet_nl *nl) {
+  nl_forget_results(nl);
   mnl_socket_close(nl->sock);
+  for (unsigned i = 0; i < nl->nfds; i++) close(nl->fds[i]);
+  free(nl->fds);
+  free(nl->waits);
+  free(nl->names);
   free(nl->reqs);
   free(nl->buf);
   free(nl->rbuf);
@@ -121,7 +77,7 @@ unsigned cnet_nl_pending(const struct cnet_nl *nl) { return nl->flushed ? 0 : nl
 unsigned cnet_nl_flushed(const struct cnet_nl *nl) { return nl->flushed ? nl->nreq : 0; }
 
 struct nlmsghdr *cnet_nl_msg(struct cnet_nl *nl, uint16_t type, uint16_t flags) {
-  if (nl->flushed) forget_results(nl);
+  if (nl->flushed) nl_forget_results(nl);
   if (nl->cap - nl->len < ROOM) {
     size_t cap = nl->cap ? nl->cap * 2 : 2 * ROOM;
     while (cap - nl->len < ROOM) cap *= 2;
@@ -169,6 +125,12 @@ static int queue(struct cnet_nl *nl, cnet_nl_cb cb, void *data, int dump) {
   r->cb = cb;
   r->data = data;
   r->tag = nl->batch ? nl->batch->tag : 0;
+  r->dep = nl->next_dep;
+  if (r->dep) {
+    r->dep_index = nl->next_dep_index;
+    memcpy(r->dep_name, nl->next_dep_name, sizeof r->dep_name);
+  }
+  nl->next_dep = 0;
   nl->len = nl->cur + NLMSG_ALIGN(nlh->nlmsg_len);
   nl->building = 0;
   return (int)nl->nreq++;
@@ -337,20 +299,15 @@ static void copy_errmsg(const struct cnet_nl *nl, int index, char *errmsg) {
 
 int cnet_nl_talk(struct cnet_nl *nl, cnet_nl_cb cb, void *data, char *errmsg) {
   if (errmsg) errmsg[0] = '\0';
-  struct cnet_batch *b = nl->batch;
-  if (b != NULL) {
-    if (cb == NULL) return defer(nl);
-    /* A request with a reply reads the kernel's state: what was deferred goes first, other
-     * sockets' queues now, this socket's in the same send as the read. */
-    if (b->last != nl) cnet_batch_flush(b);
+  if (nl->batch != NULL) {
+    if (cb == NULL) return nlb_defer(nl);
+    /* A request with a reply reads the kernel's state: everything deferred goes first. */
+    nl->next_dep = 0;
+    cnet_batch_flush(nl->batch);
   }
   int idx = cnet_nl_queue(nl, cb, data);
   if (idx < 0) return idx;
   int rc = cnet_nl_flush(nl, 0);
-  if (b != NULL && b->last == nl) {
-    b->last = NULL;
-    collect(b, nl, idx);
-  }
   /* Earlier queued requests may have failed too; this call reports its own message. */
   int own = cnet_nl_result(nl, (unsigned)idx, NULL);
   copy_errmsg(nl, own ? idx : cnet_nl_first_error(nl), errmsg);
@@ -371,7 +328,7 @@ int cnet_nl_dump(struct cnet_nl *nl, cnet_nl_build build, cnet_nl_cb cb,
   int rc = -EINTR;
   for (int tries = 0; tries < DUMP_TRIES && rc == -EINTR; tries++) {
     if (tries > 0 && reset != NULL) reset(data);
-    if (nl->flushed) forget_results(nl);
+    if (nl->flushed) nl_forget_results(nl);
     rc = build(nl, data);
     if (rc < 0) {
       if (nl->building) cnet_nl_cancel(nl);
@@ -385,81 +342,6 @@ int cnet_nl_dump(struct cnet_nl *nl, cnet_nl_build build, cnet_nl_cb cb,
   return rc;
 }
 
-/* ---- batches: deferred sends across sockets, failures kept per tag ---- */
-
-int cnet_batch_new(struct cnet_batch **out) {
-  *out = calloc(1, sizeof **out);
-  return *out == NULL ? -ENOMEM : 0;
-}
-
-static void detach(struct cnet_batch *b, struct cnet_nl *nl) {
-  for (unsigned i = 0; i < b->nsocks; i++)
-    if (b->socks[i] == nl) {
-      b->socks[i] = b->socks[--b->nsocks];
-      break;
-    }
-  if (b->last == nl) b->last = NULL;
-  nl->batch = NULL;
-}
-
-int cnet_nl_set_batch(struct cnet_nl *nl, struct cnet_batch *b) {
-  if (nl->batch == b) return 0;
-  if (nl->batch != NULL) {
-    if (nl->batch->last == nl) cnet_batch_flush(nl->batch);
-    detach(nl->batch, nl);
-  }
-  if (b == NULL) return 0;
-  if (b->nsocks == b->capsocks) {
-    unsigned cap = b->capsocks ? b->capsocks * 2 : 16;
-    struct cnet_nl **s = realloc(b->socks, cap * sizeof *s);
-    if (s == NULL) return -ENOMEM;
-    b->socks = s;
-    b->capsocks = cap;
-  }
-  b->socks[b->nsocks++] = nl;
-  nl->batch = b;
-  return 0;
-}
-
-void cnet_batch_set_tag(struct cnet_batch *b, int tag) { b->tag = tag; }
-
-static void record(struct cnet_batch *b, int tag, int err, const char *errmsg) {
-  if (b->nfails == b->capfails) {
-    unsigned cap = b->capfails ? b->capfails * 2 : 8;
-    struct failure *f = realloc(b->fails, cap * sizeof *f);
-    if (f == NULL) return; /* the first failures are kept; later ones are lost under ENOMEM */
-    b->fails = f;
-    b->capfails = cap;
-  }
-  struct failure *f = &b->fails[b->nfails++];
-  f->tag = tag;
-  f->err = err;
-  f->errmsg = errmsg && *errmsg ? strdup(errmsg) : NULL;
-}
-
-/* Keeps the failures of nl's last flush in the batch, except request `skip`'s (a read whose
- * caller gets its result directly). */
-static void collect(struct cnet_batch *b, const struct cnet_nl *nl, int skip) {
-  for (unsigned i = 0; i < nl->nreq; i++) {
-    const struct req *r = &nl->reqs[i];
-    if ((int)i != skip && r->err != 0) record(b, r->tag, r->err, r->errmsg);
-  }
-  b->sent += nl->nreq - (skip >= 0);
-}
-
-/* Queues the message being built on nl, first sending whatever another socket holds so that
- * the kernel sees the requests in the order they were made. */
-static int defer(struct cnet_nl *nl) {
-  struct cnet_batch *b = nl->batch;
-  if (b->last != NULL && b->last != nl) cnet_batch_flush(b);
-  int idx = cnet_nl_queue(nl, NULL, NULL);
-  if (idx < 0) return idx;
-  b->last = nl;
-  /* Keep the send buffer and the ACKs of one send within bounds. */
-  if (cnet_nl_pending(nl) >= CHUNK_MSGS) cnet_batch_flush(b);
-  return 0;
-}
-
 void cnet_nl_discard(struct cnet_nl *nl) {
   /* Read away what the kernel still holds for us: an abandoned dump stays running (and the
    * socket refuses the next one with EBUSY) until it is read to its end, and each read makes
@@ -470,39 +352,6 @@ void cnet_nl_discard(struct cnet_nl *nl) {
     do n = recv(fd, nl->rbuf, RECV_SIZE, MSG_DONTWAIT);
     while (n > 0 || (n < 0 && errno == EINTR));
   }
-  forget_results(nl);
+  nl_forget_results(nl);
   nl->building = 0;
-}
-
-void cnet_nl_sync(struct cnet_nl *nl) {
-  if (nl->batch != NULL) cnet_batch_flush(nl->batch);
-}
-
-int cnet_batch_flush(struct cnet_batch *b) {
-  struct cnet_nl *nl = b->last;
-  b->last = NULL;
-  if (nl == NULL || cnet_nl_pending(nl) == 0) return 0;
-  cnet_nl_flush(nl, 0);
-  collect(b, nl, -1);
-  return b->nfails ? b->fails[0].err : 0;
-}
-
-unsigned cnet_batch_sent(const struct cnet_batch *b) { return b->sent; }
-unsigned cnet_batch_failures(const struct cnet_batch *b) { return b->nfails; }
-
-int cnet_batch_failure(const struct cnet_batch *b, unsigned i, int *tag, const char **errmsg) {
-  if (i >= b->nfails) return 0;
-  *tag = b->fails[i].tag;
-  *errmsg = b->fails[i].errmsg ? b->fails[i].errmsg : "";
-  return b->fails[i].err;
-}
-
-void cnet_batch_free(struct cnet_batch *b) {
-  if (b == NULL) return;
-  cnet_batch_flush(b);
-  while (b->nsocks > 0) detach(b, b->socks[0]);
-  for (unsigned i = 0; i < b->nfails; i++) free(b->fails[i].errmsg);
-  free(b->fails);
-  free(b->socks);
-  free(b);
 }

@@ -3,6 +3,9 @@
  *
  *   mnl-containers setup N            bridge, N namespaces with veth + addr + route,
  *                                     ip_forward, one masquerade rule
+ *   mnl-containers setup-serial N     the same work in the plain script's order (container
+ *                                     by container, each request answered before the next),
+ *                                     to show what that order costs the kernel
  *   mnl-containers teardown N         namespaces first (the kernel frees the veth
  *                                     pairs in one batch), then bridge and table
  *   mnl-containers teardown-links N   host veths first (one RCU wait each), to
@@ -225,6 +228,109 @@ static int setup(int n)
 	return 0;
 }
 
+/* One request, sent and answered before the next: the shape of a plain script. */
+static int one(struct nlb *b, struct nlmsghdr *nlh, const char *what)
+{
+	int rc = nlb_end(b, nlh);
+	if (rc == 0)
+		rc = nlb_flush(b);
+	return rc < 0 ? fail(what, rc) : 0;
+}
+
+static int setup_serial(int n)
+{
+	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home < 0)
+		return fail("open own netns", -errno);
+	struct nlb host;
+	int rc = nlb_open(&host, NETLINK_ROUTE, 1 << 16, 0, "host rtnl");
+	if (rc < 0)
+		return fail("socket", rc);
+	struct nlmsghdr *nlh = nlb_put(&host, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	put_ifinfo(nlh, 0, IFF_UP);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, BRIDGE);
+	struct nlattr *li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+	mnl_attr_nest_end(nlh, li);
+	if (one(&host, nlh, "bridge"))
+		return 1;
+	int br = (int)if_nametoindex(BRIDGE);
+	uint32_t gw = inet_addr(GW);
+	nlh = nlb_put(&host, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = 16;
+	ifa->ifa_index = (unsigned)br;
+	mnl_attr_put_u32(nlh, IFA_LOCAL, gw);
+	mnl_attr_put_u32(nlh, IFA_ADDRESS, gw);
+	if (one(&host, nlh, "bridge address"))
+		return 1;
+	for (int i = 1; i <= n; i++) {
+		int nsfd;
+		struct nlb ns;
+		char name[IFNAMSIZ];
+		if ((rc = netns_add(i, home, &nsfd, &ns)) < 0)
+			return fail("netns add", rc);
+		nlh = nlb_put(&ns, RTM_NEWLINK, 0);
+		put_ifinfo(nlh, 1, IFF_UP);
+		if (one(&ns, nlh, "lo up"))
+			return 1;
+		snprintf(name, sizeof name, "veth%d", i);
+		nlh = nlb_put(&host, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+		put_ifinfo(nlh, 0, 0);
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+		li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+		mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+		struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+		struct nlattr *peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+		mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg));
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, "eth0");
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)nsfd);
+		mnl_attr_nest_end(nlh, peer);
+		mnl_attr_nest_end(nlh, data);
+		mnl_attr_nest_end(nlh, li);
+		if (one(&host, nlh, "veth"))
+			return 1;
+		nlh = nlb_put(&host, RTM_NEWLINK, 0);
+		put_ifinfo(nlh, 0, IFF_UP);
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+		mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)br);
+		if (one(&host, nlh, "veth up + master"))
+			return 1;
+		nlh = nlb_put(&ns, RTM_NEWLINK, 0);
+		put_ifinfo(nlh, 2, IFF_UP); /* a new namespace's first device after lo */
+		if (one(&ns, nlh, "eth0 up"))
+			return 1;
+		nlh = nlb_put(&ns, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+		ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
+		ifa->ifa_family = AF_INET;
+		ifa->ifa_prefixlen = 16;
+		ifa->ifa_index = 2;
+		mnl_attr_put_u32(nlh, IFA_LOCAL, ctr_addr(i));
+		mnl_attr_put_u32(nlh, IFA_ADDRESS, ctr_addr(i));
+		if (one(&ns, nlh, "address"))
+			return 1;
+		nlh = nlb_put(&ns, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+		struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
+		rtm->rtm_family = AF_INET;
+		rtm->rtm_table = RT_TABLE_MAIN;
+		rtm->rtm_protocol = RTPROT_BOOT;
+		rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+		rtm->rtm_type = RTN_UNICAST;
+		mnl_attr_put_u32(nlh, RTA_GATEWAY, gw);
+		if (one(&ns, nlh, "default route"))
+			return 1;
+		nlb_close(&ns);
+		close(nsfd);
+	}
+	if ((rc = write_file("/proc/sys/net/ipv4/ip_forward", "1")) < 0)
+		return fail("ip_forward", rc);
+	if ((rc = nft_masquerade("cnet", "10.200.0.0", 16)) < 0)
+		return fail("masquerade", rc);
+	nlb_close(&host);
+	return 0;
+}
+
 static int netns_del(int i)
 {
 	char path[64];
@@ -275,7 +381,7 @@ static int teardown(int n, int links_first)
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "usage: mnl-containers setup|teardown|teardown-links N\n");
+		fprintf(stderr, "usage: mnl-containers setup|setup-serial|teardown|teardown-links N\n");
 		return 2;
 	}
 	int n = atoi(argv[2]);
@@ -285,6 +391,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "setup") == 0)
 		return setup(n);
+	if (strcmp(argv[1], "setup-serial") == 0)
+		return setup_serial(n);
 	if (strcmp(argv[1], "teardown") == 0)
 		return teardown(n, 0);
 	if (strcmp(argv[1], "teardown-links") == 0)

@@ -48,6 +48,7 @@ struct cnet_link_req {
   /* veth */
   const char *peer_name;     /* NULL: the kernel picks vethN */
   int peer_netns_fd;         /* -1: the peer lives where the link does */
+  struct cnet_netns *peer_netns; /* the namespace peer_netns_fd names (borrowed), or NULL */
   const unsigned char *peer_mac;
   unsigned peer_mac_len;
   uint32_t peer_mtu;

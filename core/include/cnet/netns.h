@@ -44,6 +44,13 @@ int cnet_netns_is_current(const struct cnet_netns *ns);
 struct cnet_nl *cnet_netns_rtnl(struct cnet_netns *ns);
 int cnet_netns_nfnl(struct cnet_netns *ns, struct cnet_nl **out);
 
+/* Interface indexes of a namespace this handle made: while only cnet adds links there, it
+ * knows the next free index, and claim returns it (then the one after), letting a batch name
+ * a device it has not made yet. 0 once unknown: the handle did not make the namespace, or
+ * something else may have added links (unfresh: a process ran there, a link moved in). */
+int cnet_netns_claim_index(struct cnet_netns *ns);
+void cnet_netns_unfresh(struct cnet_netns *ns);
+
 /* Switches the calling thread into ns; *saved receives an fd of where it was (pass it to
  * cnet_netns_leave, which switches back and closes it). Returns 0 or -errno. */
 int cnet_netns_enter(const struct cnet_netns *ns, int *saved);

@@ -68,12 +68,13 @@ int cnet_nl_dump(struct cnet_nl *nl, cnet_nl_build build, cnet_nl_cb cb,
 
 /* Batches: deferred sending across sockets.
  * A socket attached to a batch queues every cnet_nl_talk request that has no reply callback
- * and returns 0 at once; the requests go out many per sendmsg when the batch is flushed, when
- * the next deferred request is for another socket (so the kernel sees them in program order),
- * or when a request that reads (a callback, a dump) needs the kernel up to date. Failures are
- * kept with the tag that was current when each request was queued (cnet_batch_set_tag), so
- * they can be reported against the line that made them. A failed request does not stop the
- * ones sent with it. */
+ * and returns 0 at once. Each socket keeps its own queue; requests that change the same
+ * namespace reach the kernel in the order they were made, while queues that share no
+ * namespace wait for nothing (see nl_batch.c). Everything goes out when the batch is flushed
+ * or a request that reads (a callback, a dump) needs the kernel up to date. Failures are kept
+ * with the tag that was current when each request was queued (cnet_batch_set_tag), so they
+ * can be reported against the line that made them, in program order. A failed request does
+ * not stop the others. */
 struct cnet_batch;
 int cnet_batch_new(struct cnet_batch **out);
 /* Flushes, detaches every socket, frees. NULL is fine. */
@@ -83,10 +84,27 @@ int cnet_nl_set_batch(struct cnet_nl *nl, struct cnet_batch *b);
 void cnet_batch_set_tag(struct cnet_batch *b, int tag);
 /* Sends what is deferred; returns 0 or the error of the first failure recorded so far. */
 int cnet_batch_flush(struct cnet_batch *b);
-/* Requests sent so far, failures recorded so far, and failure i (its error, tag, text). */
+/* Requests sent so far, failures recorded so far, and failure i (its error, tag, text), in
+ * the order of their tags once the batch has been flushed. */
 unsigned cnet_batch_sent(const struct cnet_batch *b);
 unsigned cnet_batch_failures(const struct cnet_batch *b);
 int cnet_batch_failure(const struct cnet_batch *b, unsigned i, int *tag, const char **errmsg);
+
+/* What a request tells the batch beyond its own socket (all no-ops outside a batch):
+ * nskey: the identity of nl's namespace (nsfs inode), so that two sockets in one namespace
+ * are ordered as one; touch: the next deferred request on nl also changes other's namespace
+ * (a veth peer, a move), attaching other to the batch; hold_fd: a descriptor the queued
+ * request carries, closed once it is sent (always taken over, also on -ENOMEM: then closed). */
+void cnet_nl_set_nskey(struct cnet_nl *nl, uint64_t key);
+int cnet_nl_batched(const struct cnet_nl *nl);
+int cnet_nl_touch(struct cnet_nl *nl, struct cnet_nl *other);
+int cnet_nl_hold_fd(struct cnet_nl *nl, int fd);
+/* Device names known inside a batch, per socket: get returns 1 and the index when known (the
+ * next deferred request then depends on the request that made the device, if `made`: it is
+ * not sent when that one failed); forget drops every name of every socket of the batch. */
+int cnet_nl_name_get(struct cnet_nl *nl, const char *name, int *index);
+void cnet_nl_name_put(struct cnet_nl *nl, const char *name, int index, int made);
+void cnet_nl_forget_names(struct cnet_nl *nl);
 
 /* Sends whatever nl's batch (if it has one) has deferred, so that a change made outside
  * netlink (writing a sysctl file) comes after every request made before it. Failures stay
