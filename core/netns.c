@@ -291,6 +291,8 @@ int cnet_netns_fd(const struct cnet_netns *ns) { return ns->fd; }
 const char *cnet_netns_name(const struct cnet_netns *ns) { return ns->name; }
 const char *cnet_netns_path(const struct cnet_netns *ns) { return ns->path; }
 struct cnet_nl *cnet_netns_rtnl(struct cnet_netns *ns) { return ns->rtnl; }
+
+void cnet_netns_sync(const struct cnet_netns *ns) { cnet_nl_sync(ns->rtnl); }
 const char *cnet_netns_errmsg(const struct cnet_netns *ns) { return ns->errmsg; }
 char *cnet_netns_errbuf(struct cnet_netns *ns) { return ns->errmsg; }
 

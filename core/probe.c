@@ -57,6 +57,7 @@ static int same_namespace(const struct cnet_netns *ns) {
 }
 
 int cnet_probe_socket(const struct cnet_netns *ns, int domain, int type, int protocol) {
+  cnet_netns_sync(ns); /* a probe inside a batch travels what was queued before it */
   type |= SOCK_CLOEXEC;
   if (same_namespace(ns)) { /* no switch needed, and none allowed without CAP_SYS_ADMIN */
     int fd = socket(domain, type, protocol);

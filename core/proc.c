@@ -143,6 +143,7 @@ int cnet_proc_spawn(struct cnet_netns *ns, const struct cnet_proc_spec *spec, pi
   errbuf[0] = '\0';
   if (spec->argv == NULL || spec->argv[0] == NULL || spec->argv[0][0] == '\0') return -EINVAL;
   cnet_netns_unfresh(ns); /* the program may add links cnet does not see */
+  cnet_netns_sync(ns);    /* and sees every change queued before it */
   int same = in_namespace(ns);
   int rep[2];
   if (pipe2(rep, O_CLOEXEC) < 0) return -errno;

@@ -224,4 +224,23 @@ describe("cnet.batch", function()
     assert.is_nil(H.iplink(name .. "h"))
     cnet.netns.delete(name)
   end)
+
+  it("lets a process or a probe started inside it see every change queued before", function()
+    local name = H.name("bsee")
+    local ns <close> = cnet.netns.add(name)
+    local code, out, rtt, why
+    cnet.batch(function()
+      ns.link.set("lo", {up = true})
+      ns.addr.add("lo", "10.80.0.1/32")
+      code, out = ns.exec({"ip", "-j", "addr", "show", "dev", "lo"}, {capture = true})
+      ns.addr.add("lo", "10.80.0.2/32")
+      rtt, why = ns.ping("10.80.0.2", {timeout = 1})
+    end)
+    assert.are.equal(0, code)
+    local seen = false
+    for _, a in ipairs(H.json(out)[1].addr_info) do seen = seen or a["local"] == "10.80.0.1" end
+    assert.is_true(seen, out)
+    assert.is_number(rtt, tostring(why))
+    cnet.netns.delete(name)
+  end)
 end)

@@ -43,6 +43,9 @@ int cnet_netns_is_current(const struct cnet_netns *ns);
  * nfnetlink one (opened on first use; 0 or -errno). */
 struct cnet_nl *cnet_netns_rtnl(struct cnet_netns *ns);
 int cnet_netns_nfnl(struct cnet_netns *ns, struct cnet_nl **out);
+/* Sends whatever a batch has deferred (see nl.h), before something outside netlink (a
+ * process, a probe's packets, a sysctl file) acts on the namespace. */
+void cnet_netns_sync(const struct cnet_netns *ns);
 
 /* Interface indexes of a namespace this handle made: while only cnet adds links there, it
  * knows the next free index, and claim returns it (then the one after), letting a batch name
