@@ -277,14 +277,27 @@ static unsigned check_elems(lua_State *L, int idx, const char ***v) {
                luaL_typename(L, idx));
   lua_Integer n = luaL_len(L, idx);
   const char **a = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *a, 0);
-  lua_createtable(L, (int)n, 0); /* anchors the converted strings */
-  int anchor = lua_gettop(L);
+  /* A string read from a plain table stays alive in it (nothing runs that could change the
+   * table before the caller is done), so it needs no anchor; a number is converted in a copy,
+   * anchored in a table made for them; a table with a metatable is read through it and every
+   * value anchored. */
+  int raw = !lua_getmetatable(L, idx), anchor = 0;
+  if (!raw) lua_pop(L, 1);
   for (lua_Integer i = 1; i <= n; i++) {
-    lua_geti(L, idx, i);
-    if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
+    int t = raw ? lua_rawgeti(L, idx, i) : lua_geti(L, idx, i);
+    if (t != LUA_TSTRING && t != LUA_TNUMBER)
       luaL_error(L, "bad element #%d (string expected, got %s)", (int)i, luaL_typename(L, -1));
     a[i - 1] = lua_tostring(L, -1);
-    lua_rawseti(L, anchor, i);
+    if (raw && t == LUA_TSTRING) {
+      lua_pop(L, 1);
+      continue;
+    }
+    if (anchor == 0) {
+      lua_createtable(L, 0, 0);
+      lua_insert(L, -2);
+      anchor = lua_gettop(L) - 1;
+    }
+    lua_rawseti(L, anchor, (lua_Integer)lua_rawlen(L, anchor) + 1);
   }
   *v = a;
   return (unsigned)n;

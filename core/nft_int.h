@@ -23,9 +23,23 @@ struct cnet_nft_settype {
 const struct cnet_nft_settype *cnet_nft_settype_byname(const char *name);
 const struct cnet_nft_settype *cnet_nft_settype_bynum(uint32_t type);
 
-/* Adds the elements `text` (one element, in nft notation) to s: one element, or for an
- * interval set a start element and (unless the range runs to the top) an end element.
- * Returns 0, -EINVAL (errmsg filled), -ENOMEM. */
+/* One set element parsed from nft notation: its key (the set's key length of it is used)
+ * and its flags (0, or NFT_SET_ELEM_INTERVAL_END for the end marker of an interval). */
+enum { CNET_NFT_KEYMAX = 16,
+       CNET_NFT_ELEM_MAX = 40 }; /* bytes cnet_nft_elem_put writes at most */
+struct cnet_nft_elem {
+  unsigned char key[CNET_NFT_KEYMAX];
+  uint32_t flags;
+};
+/* Parses `text` (one element in nft notation) into out: one element, or for an interval set
+ * a start element and (unless the range runs to the top) an end marker. Returns how many (1
+ * or 2), or -EINVAL with errmsg filled. */
+int cnet_nft_elem_keys(uint32_t type, uint32_t len, int interval, const char *text,
+                       struct cnet_nft_elem out[2], char *errmsg, size_t errlen);
+/* Writes e as one NFTA_LIST_ELEM attribute (the body of NFTA_SET_ELEM_LIST_ELEMENTS) for a
+ * key of len bytes; returns the bytes written (at most CNET_NFT_ELEM_MAX). */
+size_t cnet_nft_elem_put(unsigned char *buf, const struct cnet_nft_elem *e, uint32_t len);
+/* The same elements added to s as libnftnl objects. Returns 0, -EINVAL, -ENOMEM. */
 int cnet_nft_elem_parse(struct nftnl_set *s, uint32_t type, uint32_t len, int interval,
                         const char *text, char *errmsg, size_t errlen);
 /* Formats the elements of a listed set in nft notation; *out is a malloc'd array of

@@ -6,12 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <linux/netlink.h>
 #include <libnftnl/set.h>
 
 #include "nft_int.h"
 
 enum { T_IPV4 = 7, T_IPV6 = 8, T_ETHER = 9, T_PROTO = 12, T_SERVICE = 13, T_MARK = 19,
-       T_IFNAME = 41, KEYMAX = 16 };
+       T_IFNAME = 41, KEYMAX = CNET_NFT_KEYMAX };
 
 static const struct cnet_nft_settype types[] = {
   {"ipv4_addr", T_IPV4, 4},     {"ipv6_addr", T_IPV6, 16},     {"ether_addr", T_ETHER, 6},
@@ -93,15 +94,6 @@ static int parse_value(uint32_t type, uint32_t len, const char *s, unsigned char
   }
 }
 
-static int add_elem(struct nftnl_set *s, const unsigned char *key, uint32_t len, uint32_t flags) {
-  struct nftnl_set_elem *e = nftnl_set_elem_alloc();
-  if (e == NULL) return -ENOMEM;
-  nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, len);
-  if (flags) nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, flags);
-  nftnl_set_elem_add(s, e);
-  return 0;
-}
-
 /* key += 1 as a big-endian number; returns 1 when it wrapped around. */
 static int increment(unsigned char *key, uint32_t len) {
   for (uint32_t i = len; i-- > 0;)
@@ -114,51 +106,98 @@ static const char *type_name(uint32_t type) {
   return t ? t->name : "this type";
 }
 
-int cnet_nft_elem_parse(struct nftnl_set *s, uint32_t type, uint32_t len, int interval,
-                        const char *text, char *errmsg, size_t errlen) {
-  unsigned char lo[KEYMAX], hi[KEYMAX];
-  char buf[128];
-  if (len > KEYMAX || strlen(text) >= sizeof buf) goto bad;
-  strcpy(buf, text);
-  char *slash = strchr(buf, '/');
+int cnet_nft_elem_keys(uint32_t type, uint32_t len, int interval, const char *text,
+                       struct cnet_nft_elem out[2], char *errmsg, size_t errlen) {
+  unsigned char *lo = out[0].key, hi[CNET_NFT_KEYMAX];
+  out[0].flags = 0;
+  if (len > CNET_NFT_KEYMAX) goto bad;
   /* a range "a-b": a dash that is not part of an IPv6 address or a name */
-  char *dash = (type == T_IFNAME) ? NULL : strchr(buf, '-');
-  int ranged = slash != NULL || dash != NULL;
-  if (ranged && (!interval || type == T_MARK || type == T_IFNAME || type == T_ETHER)) {
-    snprintf(errmsg, errlen, "element \"%s\": ranges and prefixes need a set with "
-             "flags interval (of addresses, ports or protocols)", text);
-    return -EINVAL;
-  }
-  if (slash != NULL) {
-    *slash = '\0';
-    unsigned long plen;
-    if (parse_value(type, len, buf, lo) < 0 || parse_uint(slash + 1, len * 8, &plen) < 0)
-      goto bad;
+  const char *slash = strchr(text, '/');
+  const char *dash = (type == T_IFNAME) ? NULL : strchr(text, '-');
+  if (slash == NULL && dash == NULL) { /* the common case: one value, parsed in place */
+    if (parse_value(type, len, text, lo) < 0) goto bad;
+    if (!interval) return 1;
     memcpy(hi, lo, len);
-    for (uint32_t bit = (uint32_t)plen; bit < len * 8; bit++) {
-      lo[bit / 8] &= (unsigned char)~(0x80 >> (bit % 8));
-      hi[bit / 8] |= (unsigned char)(0x80 >> (bit % 8));
-    }
-  } else if (dash != NULL) {
-    *dash = '\0';
-    if (parse_value(type, len, buf, lo) < 0 || parse_value(type, len, dash + 1, hi) < 0)
-      goto bad;
-    if (memcmp(lo, hi, len) > 0) {
-      snprintf(errmsg, errlen, "element \"%s\": range runs backwards", text);
+  } else {
+    if (!interval || type == T_MARK || type == T_IFNAME || type == T_ETHER) {
+      snprintf(errmsg, errlen, "element \"%s\": ranges and prefixes need a set with "
+               "flags interval (of addresses, ports or protocols)", text);
       return -EINVAL;
     }
-  } else {
-    if (parse_value(type, len, buf, lo) < 0) goto bad;
-    memcpy(hi, lo, len);
+    char buf[128];
+    if (strlen(text) >= sizeof buf) goto bad;
+    strcpy(buf, text);
+    if (slash != NULL) {
+      buf[slash - text] = '\0';
+      unsigned long plen;
+      if (parse_value(type, len, buf, lo) < 0 ||
+          parse_uint(buf + (slash - text) + 1, len * 8, &plen) < 0)
+        goto bad;
+      memcpy(hi, lo, len);
+      for (uint32_t bit = (uint32_t)plen; bit < len * 8; bit++) {
+        lo[bit / 8] &= (unsigned char)~(0x80 >> (bit % 8));
+        hi[bit / 8] |= (unsigned char)(0x80 >> (bit % 8));
+      }
+    } else {
+      buf[dash - text] = '\0';
+      if (parse_value(type, len, buf, lo) < 0 ||
+          parse_value(type, len, buf + (dash - text) + 1, hi) < 0)
+        goto bad;
+      if (memcmp(lo, hi, len) > 0) {
+        snprintf(errmsg, errlen, "element \"%s\": range runs backwards", text);
+        return -EINVAL;
+      }
+    }
   }
-  int rc = add_elem(s, lo, len, 0);
-  if (rc < 0 || !interval) return rc;
   /* an interval is its start plus an end marker just past its last value */
-  if (increment(hi, len)) return 0; /* runs to the top: no end marker */
-  return add_elem(s, hi, len, NFT_SET_ELEM_INTERVAL_END);
+  if (increment(hi, len)) return 1; /* runs to the top: no end marker */
+  memcpy(out[1].key, hi, len);
+  out[1].flags = NFT_SET_ELEM_INTERVAL_END;
+  return 2;
 bad:
   snprintf(errmsg, errlen, "element \"%s\": not a valid %s", text, type_name(type));
   return -EINVAL;
+}
+
+/* One netlink attribute header at p. */
+static void put_attr(unsigned char *p, uint16_t type, size_t len) {
+  struct nlattr a = {(uint16_t)len, type};
+  memcpy(p, &a, sizeof a);
+}
+
+size_t cnet_nft_elem_put(unsigned char *buf, const struct cnet_nft_elem *e, uint32_t len) {
+  /* NFTA_LIST_ELEM { [NFTA_SET_ELEM_FLAGS u32] NFTA_SET_ELEM_KEY { NFTA_DATA_VALUE key } } */
+  size_t value = NLA_HDRLEN + NLA_ALIGN(len), key = NLA_HDRLEN + value;
+  size_t flags = e->flags ? NLA_HDRLEN + 4 : 0, all = NLA_HDRLEN + flags + key;
+  unsigned char *p = buf;
+  put_attr(p, NLA_F_NESTED | NFTA_LIST_ELEM, all);
+  p += NLA_HDRLEN;
+  if (flags) {
+    uint32_t be = htonl(e->flags);
+    put_attr(p, NFTA_SET_ELEM_FLAGS, NLA_HDRLEN + 4);
+    memcpy(p + NLA_HDRLEN, &be, 4);
+    p += flags;
+  }
+  put_attr(p, NLA_F_NESTED | NFTA_SET_ELEM_KEY, key);
+  put_attr(p + NLA_HDRLEN, NFTA_DATA_VALUE, NLA_HDRLEN + len);
+  p += 2 * NLA_HDRLEN;
+  memcpy(p, e->key, len);
+  memset(p + len, 0, NLA_ALIGN(len) - len);
+  return all;
+}
+
+int cnet_nft_elem_parse(struct nftnl_set *s, uint32_t type, uint32_t len, int interval,
+                        const char *text, char *errmsg, size_t errlen) {
+  struct cnet_nft_elem e[2];
+  int n = cnet_nft_elem_keys(type, len, interval, text, e, errmsg, errlen);
+  for (int i = 0; i < n; i++) {
+    struct nftnl_set_elem *x = nftnl_set_elem_alloc();
+    if (x == NULL) return -ENOMEM;
+    nftnl_set_elem_set(x, NFTNL_SET_ELEM_KEY, e[i].key, len);
+    if (e[i].flags) nftnl_set_elem_set_u32(x, NFTNL_SET_ELEM_FLAGS, e[i].flags);
+    nftnl_set_elem_add(s, x);
+  }
+  return n < 0 ? n : 0;
 }
 
 /* ---- formatting ---- */

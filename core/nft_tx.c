@@ -5,7 +5,10 @@
  * Rules are the bulk of a big transaction, so they are kept lean: each added rule is compiled
  * into one reused nftnl_rule, turned into its netlink attributes at once (appended to the
  * transaction's byte arena), and its expressions dropped; commit copies those bytes behind a
- * fresh header. A rule's label is written only when someone asks for it (an error). */
+ * fresh header. A rule's label is written only when someone asks for it (an error).
+ * Set elements, the bulk of a big set, go the same way: parsed from their text straight into
+ * netlink attributes in the arena (no libnftnl object per element), one command per message's
+ * worth of them. */
 #include <errno.h>
 #include <net/if.h>
 #include <stdarg.h>
@@ -28,15 +31,18 @@
 #include "nft_int.h"
 
 enum kind { K_TABLE, K_CHAIN, K_RULE, K_SET, K_ELEMS };
-enum { ELEMS_PER_MSG = 256 }; /* keeps each NEWSETELEM well inside one message's room */
+/* Element attributes per NEWSETELEM message: well inside one message's room (and the 16-bit
+ * length of the attribute nesting them); about a thousand IPv4 addresses. */
+enum { ELEM_BYTES = 16 * 1024 };
 
 struct cmd {
   enum kind kind;
   uint16_t type, flags;         /* NFT_MSG_*, NLM_F_* besides REQUEST|ACK */
   int family;
-  void *obj;                    /* nftnl_table / chain / rule / set (with elements); NULL for
-                                 * a rule already serialized: its attributes are in the arena */
-  size_t off, len;              /* that rule's attributes: tx->arena + off, len bytes */
+  void *obj;                    /* nftnl_table / chain / rule / set; NULL for a rule already
+                                 * serialized: its attributes are in the arena. For K_ELEMS the
+                                 * set names the set only: its elements are in the arena */
+  size_t off, len;              /* those attributes: tx->arena + off, len bytes */
   struct cnet_nftrule_out anon; /* a rule's anonymous sets, sent before it */
   char *label;                  /* NULL for a serialized rule until cnet_nft_tx_label */
   char *names;                  /* serialized rule: "table\0chain\0text" for its label */
@@ -52,7 +58,7 @@ struct cnet_nft_tx {
   int spent;                    /* committed (or tried to): no more commands */
   int have_gen;                 /* the transaction read the ruleset: gen is its generation */
   uint32_t gen;
-  char *arena;                  /* serialized rules' attributes, back to back */
+  char *arena;                  /* serialized rules' and elements' attributes, back to back */
   size_t alen, acap;
   char *scratch;                /* one message being serialized (SCRATCH bytes) */
   struct nftnl_rule *rule;      /* reused for every rule of the same family/table/chain */
@@ -472,6 +478,18 @@ static int drop_expr(struct nftnl_expr *e, void *data) {
   return 0;
 }
 
+/* Room for n more bytes at the end of the arena. */
+static int arena_reserve(struct cnet_nft_tx *tx, size_t n) {
+  if (tx->acap - tx->alen >= n) return 0;
+  size_t cap = tx->acap ? tx->acap * 2 : 64 * 1024;
+  while (cap - tx->alen < n) cap *= 2;
+  char *p = realloc(tx->arena, cap);
+  if (p == NULL) return -ENOMEM;
+  tx->arena = p;
+  tx->acap = cap;
+  return 0;
+}
+
 /* Appends the netlink attributes of r to the arena; *off receives where they start. */
 static int serialize_rule(struct cnet_nft_tx *tx, struct nftnl_rule *r, size_t *off,
                           size_t *len) {
@@ -481,14 +499,7 @@ static int serialize_rule(struct cnet_nft_tx *tx, struct nftnl_rule *r, size_t *
   size_t start = nlh->nlmsg_len;
   nftnl_rule_nlmsg_build_payload(nlh, r);
   size_t n = nlh->nlmsg_len - start;
-  if (tx->acap - tx->alen < n) {
-    size_t cap = tx->acap ? tx->acap * 2 : 64 * 1024;
-    while (cap - tx->alen < n) cap *= 2;
-    char *p = realloc(tx->arena, cap);
-    if (p == NULL) return -ENOMEM;
-    tx->arena = p;
-    tx->acap = cap;
-  }
+  if (arena_reserve(tx, n) < 0) return -ENOMEM;
   memcpy(tx->arena + tx->alen, tx->scratch + start, n);
   *off = tx->alen;
   *len = n;
@@ -629,33 +640,42 @@ int cnet_nft_tx_flush_set(struct cnet_nft_tx *tx, int family, const char *table,
   return set_cmd(tx, NFT_MSG_DELSETELEM, "flush", family, table, set);
 }
 
+/* Elements go straight from text to netlink attributes in the arena (no libnftnl object per
+ * element), ELEM_BYTES of them per message; each message's command keeps a set object naming
+ * the set, and a label quoting its first elements. */
 int cnet_nft_tx_elements(struct cnet_nft_tx *tx, int family, const char *table, const char *set,
                          const char *const *elems, unsigned n, int del) {
   tx->errmsg[0] = '\0';
   int rc = check_chain(tx, family, table, set);
   if (rc < 0) return rc;
+  if (tx->spent) return fail(tx, -EINVAL, "transaction already committed");
   uint32_t type, len, flags, id;
   rc = find_set(tx, family, table, set, &type, &len, &flags, &id);
   if (rc < 0)
     return fail(tx, rc, rc == -ENOENT ? "no set %s %s %s" : "cannot read set %s %s %s",
                 cnet_nft_family_name(family), table, set);
   const char *fam = cnet_nft_family_name(family), *verb = del ? "delete" : "add";
-  unsigned before = tx->n;
-  for (unsigned first = 0; first < n || (n == 0 && first == 0); first += ELEMS_PER_MSG) {
+  int interval = (flags & NFT_SET_INTERVAL) != 0;
+  unsigned before = tx->n, i = 0;
+  size_t abefore = tx->alen;
+  do { /* one message; also one (empty) for no elements at all */
     struct nftnl_set *s = set_obj(family, table, set);
-    if (s == NULL) { rc = fail(tx, -ENOMEM, "out of memory"); break; }
+    if (s == NULL || arena_reserve(tx, ELEM_BYTES + 2 * CNET_NFT_ELEM_MAX) < 0) {
+      if (s != NULL) nftnl_set_free(s);
+      rc = fail(tx, -ENOMEM, "out of memory");
+      break;
+    }
     if (id) nftnl_set_set_u32(s, NFTNL_SET_ID, id);
-    nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, type);
-    nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, len);
-    nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
-    /* the label quotes the first elements of this message */
-    char shown[160] = "";
+    size_t off = tx->alen;
+    char shown[160] = ""; /* the label quotes the first elements of this message */
     size_t used = 0;
-    unsigned last = first + ELEMS_PER_MSG < n ? first + ELEMS_PER_MSG : n;
-    for (unsigned i = first; i < last; i++) {
-      rc = cnet_nft_elem_parse(s, type, len, (flags & NFT_SET_INTERVAL) != 0, elems[i],
-                               tx->errmsg, sizeof tx->errmsg);
-      if (rc < 0) break;
+    for (unsigned first = i; i < n && tx->alen - off < ELEM_BYTES; i++) {
+      struct cnet_nft_elem e[2];
+      int k = cnet_nft_elem_keys(type, len, interval, elems[i], e, tx->errmsg,
+                                 sizeof tx->errmsg);
+      if (k < 0) { rc = k; break; }
+      for (int j = 0; j < k; j++)
+        tx->alen += cnet_nft_elem_put((unsigned char *)tx->arena + tx->alen, &e[j], len);
       if (used < sizeof shown - 1) {
         int w = snprintf(shown + used, sizeof shown - used, "%s%s", i > first ? ", " : "",
                          elems[i]);
@@ -667,10 +687,14 @@ int cnet_nft_tx_elements(struct cnet_nft_tx *tx, int family, const char *table, 
     rc = push(tx, K_ELEMS, del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
               del ? 0 : NLM_F_CREATE, family, s, NULL, "%s element %s %s %s { %s }", verb, fam,
               table, set, shown);
-    if (rc < 0 || n == 0) break;
-  }
-  if (rc < 0) /* all or nothing: drop the chunks this call queued */
+    if (rc < 0) break;
+    tx->cmds[tx->n - 1].off = off;
+    tx->cmds[tx->n - 1].len = tx->alen - off;
+  } while (i < n);
+  if (rc < 0) { /* all or nothing: drop the messages this call queued */
     while (tx->n > before) cmd_free(&tx->cmds[--tx->n]);
+    tx->alen = abefore;
+  }
   return rc;
 }
 
@@ -696,7 +720,7 @@ static void build_payload(struct nlmsghdr *nlh, const struct cmd *c) {
   case K_SET:
     nftnl_set_nlmsg_build_payload(nlh, c->obj);
     break;
-  case K_ELEMS: nftnl_set_elems_nlmsg_build_payload(nlh, c->obj); break;
+  case K_ELEMS: break; /* see build_elem_list */
   }
 }
 
@@ -728,6 +752,18 @@ static void build_set(struct nlmsghdr *nlh, const void *s) {
 static void build_elems(struct nlmsghdr *nlh, const void *s) {
   nftnl_set_elems_nlmsg_build_payload(nlh, (struct nftnl_set *)s);
 }
+/* A K_ELEMS command: the set's names (its object holds no elements, so libnftnl writes just
+ * those), then the serialized elements, if any, nested as the element list. */
+static void build_elem_list(struct nlmsghdr *nlh, const void *cmd_and_arena) {
+  const struct iovec *v = cmd_and_arena; /* [0]: the command, [1]: its elements */
+  const struct cmd *c = v[0].iov_base;
+  nftnl_set_elems_nlmsg_build_payload(nlh, c->obj);
+  if (v[1].iov_len == 0) return;
+  struct nlattr *nest = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+  memcpy((char *)nlh + nlh->nlmsg_len, v[1].iov_base, v[1].iov_len);
+  nlh->nlmsg_len += (uint32_t)v[1].iov_len;
+  mnl_attr_nest_end(nlh, nest);
+}
 
 int cnet_nft_tx_commit(struct cnet_nft_tx *tx, int *failed) {
   *failed = -1;
@@ -758,6 +794,9 @@ int cnet_nft_tx_commit(struct cnet_nft_tx *tx, int *failed) {
     if (rc >= 0 && c->obj == NULL) { /* a serialized rule (no larger than SCRATCH) */
       struct iovec v = {tx->arena + c->off, c->len};
       rc = put(nl, c->type, c->family, c->flags, build_bytes, &v, (int)i, owner, cap);
+    } else if (rc >= 0 && c->kind == K_ELEMS) {
+      struct iovec v[2] = {{c, 0}, {tx->arena + c->off, c->len}};
+      rc = put(nl, c->type, c->family, c->flags, build_elem_list, v, (int)i, owner, cap);
     } else if (rc >= 0) {
       rc = put(nl, c->type, c->family, c->flags, build_cmd, c, (int)i, owner, cap);
     }

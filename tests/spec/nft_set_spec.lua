@@ -116,6 +116,44 @@ describe("cnet.nft sets", function()
     assert.are.equal(2000, #listed("inet st big").elements)
   end)
 
+  it("keeps each range whole across messages of a big interval set", function()
+    -- 3000 ranges of 2 addresses each: a start and an end marker per range, several messages
+    local elems, want = {}, {}
+    for i = 1, 3000 do
+      local a, b = ("10.%d.%d.%d"):format(i // 64, (i % 64) * 4, 1), ("10.%d.%d.%d"):format(i // 64, (i % 64) * 4, 2)
+      elems[i] = a .. "-" .. b
+      want[a .. "-" .. b] = true
+    end
+    elems[#elems + 1] = "192.0.2.0/24"
+    want["192.0.2.0/24"] = true
+    local tx <close> = nft.transaction()
+    tx.add_set("inet st ranges", {type = "ipv4_addr", flags = "interval"})
+    tx.add_element("inet st ranges", elems)
+    assert.is_true(tx.count() > 3)
+    tx.commit()
+    local got = kernel_elems("inet st ranges")
+    assert.are.equal(3001, #got)
+    for _, e in ipairs(got) do assert.is_true(want[e], e) end
+    assert.are.equal(3001, #listed("inet st ranges").elements)
+  end)
+
+  it("refuses a whole big list for one bad element far in, queuing none of it", function()
+    local elems = {}
+    for i = 1, 5000 do elems[i] = ("10.%d.%d.1"):format(i // 256, i % 256) end
+    elems[4321] = "10.1.2"
+    local tx <close> = nft.transaction()
+    tx.add_set("inet st big", {type = "ipv4_addr"})
+    local ok, err = pcall(tx.add_element, "inet st big", elems)
+    assert.is_false(ok)
+    assert.are.equal("nft.add", err.op)
+    assert.are.equal("element inet st big", err.object)
+    assert.truthy(tostring(err):find('element "10.1.2": not a valid ipv4_addr', 1, true))
+    assert.are.equal(1, tx.count()) -- only the set: no message of the list stayed queued
+    tx.add_element("inet st big", {"192.0.2.1"}) -- the transaction is still usable
+    tx.commit()
+    assert.are.same({"192.0.2.1"}, kernel_elems("inet st big"))
+  end)
+
   it("lets rules use a set made in the same transaction, and one made before", function()
     H.sh("nft add chain inet st input '{ type filter hook input priority 0; }'")
     local tx <close> = nft.transaction()

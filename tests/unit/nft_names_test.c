@@ -1,9 +1,11 @@
 /* Tier 1 (no privileges): nft names (families, hooks, standard priorities, references) and
- * set elements parsed into libnftnl objects and formatted back. */
+ * set elements parsed (into libnftnl objects and into netlink attributes) and formatted back. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <linux/netfilter.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
 #include <libnftnl/set.h>
 
 #include "cnet/nft.h"
@@ -75,17 +77,9 @@ static void hooks_and_prios(void) {
   CHECK(cnet_nft_priority(NFPROTO_NETDEV, "srcnat", &p) == -EINVAL, "no srcnat in netdev");
 }
 
-/* Parses elems into a set of type and formats them back; compares with want (joined by ' '). */
-static void roundtrip(const char *type, int interval, const char *const *elems, const char *want) {
-  const struct cnet_nft_settype *t = cnet_nft_settype_byname(type);
-  struct nftnl_set *s = nftnl_set_alloc();
-  nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, t->type);
-  nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, t->len);
-  nftnl_set_set_u32(s, NFTNL_SET_FLAGS, interval ? NFT_SET_INTERVAL : 0);
-  char err[128];
-  for (; *elems; elems++)
-    CHECK(cnet_nft_elem_parse(s, t->type, t->len, interval, *elems, err, sizeof err) == 0,
-          "%s: %s", *elems, err);
+/* Formats the elements of s and compares them with want (joined by ' '). */
+static void check_format(const char *what, const char *type, struct nftnl_set *s,
+                         const char *want) {
   char **out;
   int n = cnet_nft_elems_format(s, &out);
   char got[512] = "";
@@ -93,8 +87,45 @@ static void roundtrip(const char *type, int interval, const char *const *elems, 
     if (i) strcat(got, " ");
     strcat(got, out[i]);
   }
-  CHECK(strcmp(got, want) == 0, "%s: got '%s', want '%s'", type, got, want);
+  CHECK(strcmp(got, want) == 0, "%s %s: got '%s', want '%s'", what, type, got, want);
   cnet_nft_elems_free(out, (unsigned)n);
+}
+
+/* Parses elems into a set of type and formats them back, both ways elements are made: as
+ * libnftnl objects, and as the netlink attributes a transaction sends (read back by
+ * libnftnl's own parser from a whole NEWSETELEM message). */
+static void roundtrip(const char *type, int interval, const char *const *elems, const char *want) {
+  const struct cnet_nft_settype *t = cnet_nft_settype_byname(type);
+  struct nftnl_set *s = nftnl_set_alloc();
+  nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, t->type);
+  nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, t->len);
+  nftnl_set_set_u32(s, NFTNL_SET_FLAGS, interval ? NFT_SET_INTERVAL : 0);
+  char err[128], msg[4096];
+  struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(msg, NFT_MSG_NEWSETELEM, NFPROTO_IPV4, 0, 1);
+  mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, "t");
+  mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, "s");
+  struct nlattr *nest = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+  for (const char *const *e = elems; *e; e++) {
+    CHECK(cnet_nft_elem_parse(s, t->type, t->len, interval, *e, err, sizeof err) == 0,
+          "%s: %s", *e, err);
+    struct cnet_nft_elem k[2];
+    int nk = cnet_nft_elem_keys(t->type, t->len, interval, *e, k, err, sizeof err);
+    CHECK(nk == 1 || nk == 2, "%s: %d keys", *e, nk);
+    for (int i = 0; i < nk; i++) {
+      size_t w = cnet_nft_elem_put((unsigned char *)nlh + nlh->nlmsg_len, &k[i], t->len);
+      CHECK(w <= CNET_NFT_ELEM_MAX && w % 4 == 0, "%s: %zu bytes", *e, w);
+      nlh->nlmsg_len += (uint32_t)w;
+    }
+  }
+  mnl_attr_nest_end(nlh, nest);
+  check_format("objects", type, s, want);
+  nftnl_set_free(s);
+  s = nftnl_set_alloc();
+  CHECK(nftnl_set_elems_nlmsg_parse(nlh, s) >= 0, "%s: libnftnl cannot read the message", type);
+  nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, t->type);
+  nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, t->len);
+  nftnl_set_set_u32(s, NFTNL_SET_FLAGS, interval ? NFT_SET_INTERVAL : 0);
+  check_format("attributes", type, s, want);
   nftnl_set_free(s);
 }
 
