@@ -113,7 +113,14 @@ struct filter {
   int family, index;
   cnet_addr_fn fn;
   void *data;
+  void (*reset)(void *data);
 };
+
+/* Before a retried dump: the caller's reset gets the caller's data. */
+static void filter_reset(void *data) {
+  struct filter *f = data;
+  if (f->reset) f->reset(f->data);
+}
 
 static int each_cb(const struct nlmsghdr *nlh, void *data) {
   struct filter *f = data;
@@ -138,7 +145,7 @@ static int build_dump(struct cnet_nl *nl, void *data) {
 
 int cnet_addr_list(struct cnet_netns *ns, int family, int index, cnet_addr_fn fn,
                    void (*reset)(void *data), void *data) {
-  struct filter f = {family, index, fn, data};
+  struct filter f = {family, index, fn, data, reset};
   char *err = cnet_netns_errbuf(ns);
   err[0] = '\0';
   struct cnet_nl *nl = cnet_netns_rtnl(ns);
@@ -147,7 +154,7 @@ int cnet_addr_list(struct cnet_netns *ns, int family, int index, cnet_addr_fn fn
   int fd = cnet_nl_fd(nl), on = 1, off = 0;
   int strict = index > 0 &&
                setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof on) == 0;
-  int rc = cnet_nl_dump(nl, build_dump, each_cb, reset, &f, err);
+  int rc = cnet_nl_dump(nl, build_dump, each_cb, filter_reset, &f, err);
   if (strict) (void)setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &off, sizeof off);
   return rc;
 }

@@ -198,7 +198,15 @@ struct each {
   int found;
   int master;        /* filters of a list: 0 / NULL for none */
   const char *kind;
+  void (*reset)(void *data);
 };
+
+/* Before a retried dump: the caller's reset gets the caller's data. */
+static void each_reset(void *data) {
+  struct each *e = data;
+  e->found = 0;
+  if (e->reset) e->reset(e->data);
+}
 
 static int each_cb(const struct nlmsghdr *nlh, void *data) {
   struct each *e = data;
@@ -241,7 +249,7 @@ static int build_dump(struct cnet_nl *nl, void *data) {
 
 int cnet_link_list_filtered(struct cnet_netns *ns, int master, const char *kind,
                             cnet_link_fn fn, void (*reset)(void *data), void *data) {
-  struct each e = {fn, data, 0, master, kind};
+  struct each e = {fn, data, 0, master, kind, reset};
   struct cnet_nl *nl = cnet_netns_rtnl(ns);
   char *err = cnet_netns_errbuf(ns);
   err[0] = '\0';
@@ -249,7 +257,7 @@ int cnet_link_list_filtered(struct cnet_netns *ns, int master, const char *kind,
   int fd = cnet_nl_fd(nl), on = 1, off = 0;
   int strict = (master || kind) &&
                setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof on) == 0;
-  int rc = cnet_nl_dump(nl, build_dump, each_cb, reset, &e, err);
+  int rc = cnet_nl_dump(nl, build_dump, each_cb, each_reset, &e, err);
   if (strict) (void)setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &off, sizeof off);
   return rc;
 }
@@ -293,7 +301,7 @@ int cnet_link_get(struct cnet_netns *ns, int index, const char *name, cnet_link_
     cnet_nl_cancel(nl);
     return rc;
   }
-  struct each e = {fn, data, 0, 0, NULL};
+  struct each e = {fn, data, 0, 0, NULL, NULL};
   rc = cnet_nl_talk(nl, each_cb, &e, err);
   if (rc == 0 && e.found == 0) rc = -ENODEV;
   return rc;

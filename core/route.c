@@ -154,7 +154,14 @@ struct filter {
   uint32_t table;
   cnet_route_fn fn;
   void *data;
+  void (*reset)(void *data);
 };
+
+/* Before a retried dump: the caller's reset gets the caller's data. */
+static void filter_reset(void *data) {
+  struct filter *f = data;
+  if (f->reset) f->reset(f->data);
+}
 
 static int each_cb(const struct nlmsghdr *nlh, void *data) {
   struct filter *f = data;
@@ -186,14 +193,14 @@ static int build_dump(struct cnet_nl *nl, void *data) {
 
 int cnet_route_list(struct cnet_netns *ns, int family, uint32_t table, cnet_route_fn fn,
                     void (*reset)(void *data), void *data) {
-  struct filter f = {family, table, fn, data};
+  struct filter f = {family, table, fn, data, reset};
   struct cnet_nl *nl = cnet_netns_rtnl(ns);
   char *err = cnet_netns_errbuf(ns);
   err[0] = '\0';
   int fd = cnet_nl_fd(nl), on = 1, off = 0;
   int strict = table != 0 &&
                setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof on) == 0;
-  int rc = cnet_nl_dump(nl, build_dump, each_cb, reset, &f, err);
+  int rc = cnet_nl_dump(nl, build_dump, each_cb, filter_reset, &f, err);
   if (strict) (void)setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &off, sizeof off);
   return rc;
 }

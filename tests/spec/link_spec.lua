@@ -51,6 +51,78 @@ describe("cnet.link.list", function()
   end)
 end)
 
+describe("cnet.link.list of many links", function()
+  it("matches ip link link by link", function()
+    local lines, br = {}, H.name("mbr")
+    H.sh("ip link add " .. br .. " type bridge")
+    for i = 1, 150 do
+      lines[#lines + 1] = ("link add mla%d mtu %d type veth peer name mlb%d"):format(i, 1300 + i, i)
+      if i % 5 == 0 then lines[#lines + 1] = ("link set mla%d master %s"):format(i, br) end
+      if i % 2 == 0 then lines[#lines + 1] = ("link set mla%d up"):format(i) end
+    end
+    local f = assert(io.open("/tmp/link_spec.batch", "w"))
+    f:write(table.concat(lines, "\n"), "\n")
+    f:close()
+    H.sh("ip -batch /tmp/link_spec.batch")
+    local mine = {}
+    for _, l in ipairs(cnet.link.list()) do mine[l.name] = l end
+    local ip = H.ipj("-d link show")
+    local n = 0
+    for _ in pairs(mine) do n = n + 1 end
+    assert.are.equal(#ip, n)
+    for _, l in ipairs(ip) do
+      local m = mine[l.ifname]
+      assert.is_not_nil(m, l.ifname)
+      assert.are.equal(l.ifindex, m.index)
+      assert.are.equal(l.mtu, m.mtu)
+      assert.are.equal(l.address, m.mac)
+      assert.are.equal(l.operstate:lower(), m.operstate)
+      assert.are.equal(l.master, m.master)
+      assert.are.equal(l.linkinfo and l.linkinfo.info_kind, m.kind)
+      assert.are.equal(has(l.flags, "UP"), m.up)
+      for _, fl in ipairs(l.flags) do -- ip's own notes: M-DOWN (peer down), NO-CARRIER
+        if fl ~= "M-DOWN" and fl ~= "NO-CARRIER" then
+          assert.is_true(has(m.flags, fl), l.ifname .. " " .. fl)
+        end
+      end
+      local side, num = l.ifname:match("^ml([ab])(%d+)$")
+      if side then
+        local peer = mine[(side == "a" and "mlb" or "mla") .. num]
+        assert.are.equal("veth", m.kind)
+        assert.are.equal(peer.index, m.peer_index, l.ifname)
+        assert.are.equal(peer.index, m.link_index, l.ifname)
+      end
+    end
+    for i = 1, 150 do H.sh("ip link del mla" .. i) end
+    H.sh("ip link del " .. br)
+  end)
+end)
+
+describe("cnet.link.list while links come and go", function()
+  it("never returns a half-read or doubled list (interrupted dumps are retried)", function()
+    local lines = {}
+    for i = 1, 100 do lines[#lines + 1] = ("link add cla%d type veth peer name clb%d"):format(i, i) end
+    local f = assert(io.open("/tmp/link_spec_churn.batch", "w"))
+    f:write(table.concat(lines, "\n"), "\n")
+    f:close()
+    H.sh("ip -batch /tmp/link_spec_churn.batch")
+    local pid = H.sh("timeout 20 sh -c 'while :; do ip link add clx type veth peer name cly; " ..
+                     "ip link del clx; done' >/dev/null 2>&1 & echo $!")
+    for _ = 1, 40 do
+      local seen, stable = {}, 0
+      for _, l in ipairs(cnet.link.list()) do
+        assert.is_nil(seen[l.index], "listed twice: " .. l.name)
+        seen[l.index] = true
+        if l.name:find("^cl[ab]%d") then stable = stable + 1 end
+      end
+      assert.are.equal(200, stable)
+    end
+    H.try("kill " .. pid)
+    H.try("sleep 0.2; ip link del clx")
+    for i = 1, 100 do H.sh("ip link del cla" .. i) end
+  end)
+end)
+
 describe("cnet.link.list filters", function()
   it("lists the ports of a master and the links of a kind", function()
     local b0, b1 = H.name("fbr"), H.name("fbr")
@@ -556,6 +628,7 @@ describe("lists and gets under memory pressure", function()
             assert(tostring(err):find("not enough memory"), tostring(err))
             injected = injected + 1
           end
+          assert(collectgarbage("isrunning"), "the collector left stopped after an error")
           assert(#cnet.link.list() == want, "link.list broken after an error")
           assert(cnet.link.get("oom5").name == "oom5")
           assert(cnet.route.get("10.99.1.1").dev == "oom1")

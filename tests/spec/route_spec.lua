@@ -188,6 +188,74 @@ describe("cnet.route.list", function()
   end)
 end)
 
+describe("cnet.route.list of a big table", function()
+  it("matches ip route route by route, devices named, and leaves the collector as it was", function()
+    local a, b = H.name("rba"), H.name("rbb")
+    H.sh(("ip link add %s type veth peer name %s && ip link set %s up && ip link set %s up")
+      :format(a, b, a, b))
+    local lines = {}
+    for i = 1, 3000 do
+      lines[#lines + 1] = ("route add 10.%d.%d.0/24 dev %s%s"):format(100 + i // 256, i % 256,
+        i % 3 == 0 and b or a, i % 7 == 0 and " metric 9" or "")
+    end
+    local f = assert(io.open("/tmp/route_spec.batch", "w"))
+    f:write(table.concat(lines, "\n"), "\n")
+    f:close()
+    H.sh("ip -batch /tmp/route_spec.batch")
+    assert.is_true(collectgarbage("isrunning"))
+    local mine = cnet.route.list{family = "inet"}
+    assert.is_true(collectgarbage("isrunning"), "the collector pauses only during the dump")
+    local ip = iproutes()
+    assert.are.equal(#ip, #mine)
+    local byd = {}
+    for _, r in ipairs(mine) do byd[r.dst] = r end
+    for _, r in ipairs(ip) do
+      local dst = r.dst:find("/") and r.dst or (r.dst == "default" and "default" or r.dst .. "/32")
+      local m = byd[dst]
+      assert.is_not_nil(m, dst)
+      assert.are.equal(r.dev, m.dev, dst)
+      assert.are.equal(H.iplink(r.dev).ifindex, m.oif, dst)
+      assert.are.equal(r.metric, m.metric, dst)
+      assert.are.equal(r.protocol or "boot", m.protocol, dst)
+      assert.are.equal("inet", m.family)
+      assert.are.equal("main", m.table)
+    end
+    -- a collector the script stopped stays stopped
+    collectgarbage("stop")
+    assert.are.equal(#ip, #cnet.route.list{family = "inet"})
+    assert.is_false(collectgarbage("isrunning"))
+    collectgarbage("restart")
+    H.sh("ip link del " .. a)
+  end)
+end)
+
+describe("cnet.route.list while routes come and go", function()
+  it("never returns a half-read or doubled list", function()
+    local a, b = H.name("rca"), H.name("rcb")
+    H.sh(("ip link add %s type veth peer name %s && ip link set %s up && ip link set %s up")
+      :format(a, b, a, b))
+    local lines = {}
+    for i = 1, 2000 do lines[#lines + 1] = ("route add 10.%d.%d.0/24 dev %s"):format(150 + i // 256, i % 256, a) end
+    local f = assert(io.open("/tmp/route_spec_churn.batch", "w"))
+    f:write(table.concat(lines, "\n"), "\n")
+    f:close()
+    H.sh("ip -batch /tmp/route_spec_churn.batch")
+    local pid = H.sh(("timeout 20 sh -c 'while :; do ip route add 10.200.0.0/16 dev %s; " ..
+                      "ip route del 10.200.0.0/16 dev %s; done' >/dev/null 2>&1 & echo $!"):format(b, b))
+    for _ = 1, 40 do
+      local seen, stable = {}, 0
+      for _, r in ipairs(cnet.route.list{family = "inet"}) do
+        assert.is_nil(seen[r.dst], "listed twice: " .. r.dst)
+        seen[r.dst] = true
+        if r.dev == a then stable = stable + 1 end
+      end
+      assert.are.equal(2000, stable)
+    end
+    H.try("kill " .. pid)
+    H.sh("ip link del " .. a)
+  end)
+end)
+
 describe("cnet.route.get", function()
   it("answers what the kernel would use", function()
     local br = bridge()
