@@ -7,16 +7,28 @@
 
 #include "cnet/link.h"
 #include "netarg.h"
+#include "strs.h"
 
 /* ---- results ---- */
 
-static void setstr(lua_State *L, const char *k, const char *v) {
-  lua_pushstring(L, v);
-  lua_setfield(L, -2, k);
+/* Field names of a link table, interned once per call (strs.h). */
+enum { K_INDEX, K_NAME, K_KIND, K_MTU, K_MAC, K_FLAGS, K_UP, K_OPERSTATE, K_MASTER_INDEX,
+       K_LINK_INDEX, K_PEER_INDEX, K_PEER_NETNSID, K_MASTER, NKEYS };
+static const char *const key_names[NKEYS] = {
+    "index",        "name",       "kind",       "mtu",          "mac",
+    "flags",        "up",         "operstate",  "master_index", "link_index",
+    "peer_index",   "peer_netnsid", "master"};
+
+/* The table being built is on top: sets its field k to the value on top (popped). */
+static void set_top(struct lcnet_strs *s, int k) {
+  lcnet_strs_key(s, k);
+  lua_insert(s->L, -2);
+  lua_rawset(s->L, -3);
 }
-static void setint(lua_State *L, const char *k, lua_Integer v) {
-  lua_pushinteger(L, v);
-  lua_setfield(L, -2, k);
+static void set_int(struct lcnet_strs *s, int k, lua_Integer v) {
+  lcnet_strs_key(s, k);
+  lua_pushinteger(s->L, v);
+  lua_rawset(s->L, -3);
 }
 
 static void push_mac(lua_State *L, const unsigned char *mac, unsigned len) {
@@ -32,37 +44,53 @@ static void push_mac(lua_State *L, const unsigned char *mac, unsigned len) {
   lua_pushlstring(L, buf, (size_t)(p - buf));
 }
 
-/* Pushes the table describing one link (master left as master_index only). */
-static void push_link(lua_State *L, const struct cnet_link *l) {
+/* Pushes the table describing one link (master left as master_index only). With names > 0,
+ * also sets names[index] = name (a table at that stack index). */
+static void push_link(struct lcnet_strs *s, const struct cnet_link *l, int names) {
+  lua_State *L = s->L;
   int veth = l->kind && strcmp(l->kind, "veth") == 0;
   int fields = 6 + (l->kind != NULL) + (l->mac && l->mac_len > 0) + 2 * (l->master > 0) +
                (l->link > 0) * (1 + veth) + (l->link_netnsid >= 0);
   lua_createtable(L, 0, fields); /* exactly: no spare hash slots in a big dump */
-  setint(L, "index", l->index);
-  setstr(L, "name", l->name);
-  if (l->kind) setstr(L, "kind", l->kind);
-  setint(L, "mtu", l->mtu);
+  set_int(s, K_INDEX, l->index);
+  lcnet_strs_key(s, K_NAME);
+  lua_pushstring(L, l->name);
+  if (names > 0) {
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, names, l->index);
+  }
+  lua_rawset(L, -3);
+  if (l->kind) {
+    lcnet_strs_key(s, K_KIND);
+    lua_pushstring(L, l->kind);
+    lua_rawset(L, -3);
+  }
+  set_int(s, K_MTU, l->mtu);
   if (l->mac && l->mac_len > 0) {
     push_mac(L, l->mac, l->mac_len);
-    lua_setfield(L, -2, "mac");
+    set_top(s, K_MAC);
   }
-  const char *names[32];
-  unsigned n = cnet_link_flag_names(l->flags, names);
+  const char *flag_names[32];
+  unsigned n = cnet_link_flag_names(l->flags, flag_names);
+  lcnet_strs_key(s, K_FLAGS);
   lua_createtable(L, (int)n, 0);
   for (unsigned i = 0; i < n; i++) {
-    lua_pushstring(L, names[i]);
+    lcnet_strs_val(s, flag_names[i], 3); /* below: link table, key, flags table */
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
-  lua_setfield(L, -2, "flags");
+  lua_rawset(L, -3);
+  lcnet_strs_key(s, K_UP);
   lua_pushboolean(L, (l->flags & IFF_UP) != 0);
-  lua_setfield(L, -2, "up");
-  setstr(L, "operstate", cnet_link_operstate_name(l->operstate));
-  if (l->master > 0) setint(L, "master_index", l->master);
+  lua_rawset(L, -3);
+  lcnet_strs_key(s, K_OPERSTATE);
+  lcnet_strs_val_of(s, K_OPERSTATE, cnet_link_operstate_name(l->operstate), 2);
+  lua_rawset(L, -3);
+  if (l->master > 0) set_int(s, K_MASTER_INDEX, l->master);
   if (l->link > 0) {
-    setint(L, "link_index", l->link);
-    if (veth) setint(L, "peer_index", l->link);
+    set_int(s, K_LINK_INDEX, l->link);
+    if (veth) set_int(s, K_PEER_INDEX, l->link);
   }
-  if (l->link_netnsid >= 0) setint(L, "peer_netnsid", l->link_netnsid);
+  if (l->link_netnsid >= 0) set_int(s, K_PEER_NETNSID, l->link_netnsid);
 }
 
 struct collect {
@@ -70,14 +98,13 @@ struct collect {
   int list;   /* stack index of the result array */
   int names;  /* stack index of index -> name */
   int n;
+  struct lcnet_strs *s;
 };
 
 static int collect_cb(const struct cnet_link *l, void *data) {
   struct collect *c = data;
-  push_link(c->L, l);
+  push_link(c->s, l, c->names);
   lua_rawseti(c->L, c->list, ++c->n);
-  lua_pushstring(c->L, l->name);
-  lua_rawseti(c->L, c->names, l->index);
   return 0;
 }
 
@@ -91,12 +118,15 @@ static void collect_reset(void *data) {
 }
 
 /* Fills `master` (the name) of every link whose master is in the table at names. */
-static void name_masters(lua_State *L, int list, int names, int n) {
+static void name_masters(struct lcnet_strs *s, int list, int names, int n) {
+  lua_State *L = s->L;
   for (int i = 1; i <= n; i++) {
     lua_rawgeti(L, list, i);
-    if (lua_getfield(L, -1, "master_index") == LUA_TNUMBER) {
-      lua_rawgeti(L, names, lua_tointeger(L, -1));
-      lua_setfield(L, -3, "master");
+    lcnet_strs_key(s, K_MASTER_INDEX);
+    if (lua_rawget(L, -2) == LUA_TNUMBER) {
+      lcnet_strs_key(s, K_MASTER);
+      lua_rawgeti(L, names, lua_tointeger(L, -2));
+      lua_rawset(L, -4);
     }
     lua_pop(L, 2);
   }
@@ -113,10 +143,12 @@ static int list_body(lua_State *L, void *data, int *rc) {
   struct list_ctx *x = data;
   lua_newtable(L); /* 1: result */
   lua_newtable(L); /* 2: index -> name */
-  struct collect c = {L, 1, 2, 0};
+  struct lcnet_strs s;
+  lcnet_strs_init(L, &s, key_names, NKEYS); /* 3...: the shared strings */
+  struct collect c = {L, 1, 2, 0, &s};
   *rc = cnet_link_list_filtered(x->ns, x->master, x->kind, collect_cb, collect_reset, &c);
   if (*rc < 0) return 0;
-  name_masters(L, 1, 2, c.n);
+  name_masters(&s, 1, 2, c.n);
   if (x->master > 0) { /* the master itself is not in a filtered list: name it once */
     char name[CNET_IFNAMSIZ];
     if (cnet_link_name(x->ns, x->master, name) == 0) {
@@ -156,7 +188,7 @@ static int link_list(lua_State *L) {
 }
 
 static int one_cb(const struct cnet_link *l, void *data) {
-  push_link(data, l);
+  push_link(data, l, 0);
   return 0;
 }
 
@@ -169,7 +201,9 @@ struct get_ctx {
 /* Runs protected (lcnet_pdump): the get, then the master's name. */
 static int get_body(lua_State *L, void *data, int *rc) {
   struct get_ctx *x = data;
-  *rc = cnet_link_get(x->ns, x->index, x->name, one_cb, L);
+  struct lcnet_strs s;
+  lcnet_strs_init(L, &s, key_names, NKEYS);
+  *rc = cnet_link_get(x->ns, x->index, x->name, one_cb, &s);
   if (*rc < 0) return 0;
   if (lua_getfield(L, -1, "master_index") == LUA_TNUMBER) {
     char master[CNET_IFNAMSIZ];

@@ -9,6 +9,7 @@
 #include "cnet/link.h"
 #include "cnet/route.h"
 #include "netarg.h"
+#include "strs.h"
 
 /* table = number | "main" | "local" | "default" at field key of idx; 0 when absent. */
 static uint32_t opt_table(lua_State *L, int idx, const char *key) {
@@ -137,63 +138,79 @@ static int route_delete(lua_State *L) {
   return 0;
 }
 
-/* What a dump collects: the result array at stack index list, and for each route with an
- * output device its position and ifindex, in a growable userdata at stack index devs (so a
- * memory error while building tables leaks nothing). */
-struct devref {
-  int pos, oif;
-};
-struct collect {
-  lua_State *L;
-  int list, n;
-  int devs;             /* stack index of the userdata holding refs */
-  struct devref *refs;
-  int nrefs, caprefs;
-};
+/* Field names of a route table, interned once per call (strs.h). */
+enum { K_FAMILY, K_DST, K_VIA, K_SRC, K_OIF, K_METRIC, K_TABLE, K_PROTOCOL, K_SCOPE, K_TYPE,
+       K_DEV, NKEYS };
+static const char *const key_names[NKEYS] = {"family", "dst",      "via",   "src",
+                                             "oif",    "metric",   "table", "protocol",
+                                             "scope",  "type",     "dev"};
 
-static void setstr(lua_State *L, const char *k, const char *v) {
-  lua_pushstring(L, v);
-  lua_setfield(L, -2, k);
+/* The table being built is on top: set its field k to a name from the cache (or to the
+ * number v when there is no name). */
+static void set_named(struct lcnet_strs *s, int k, const char *name, lua_Integer v) {
+  lcnet_strs_key(s, k);
+  if (name) lcnet_strs_val_of(s, k, name, 2);
+  else lua_pushinteger(s->L, v);
+  lua_rawset(s->L, -3);
 }
 
-static void set_named(lua_State *L, const char *k, const char *name, lua_Integer v) {
-  if (name) lua_pushstring(L, name);
-  else lua_pushinteger(L, v);
-  lua_setfield(L, -2, k);
+static void set_text(struct lcnet_strs *s, int k, const char *text) {
+  lcnet_strs_key(s, k);
+  lua_pushlstring(s->L, text, strlen(text)); /* a fresh string: no use for pushstring's cache */
+  lua_rawset(s->L, -3);
+}
+
+static void set_int(struct lcnet_strs *s, int k, lua_Integer v) {
+  lcnet_strs_key(s, k);
+  lua_pushinteger(s->L, v);
+  lua_rawset(s->L, -3);
 }
 
 /* Pushes the table of one route (dev left as the index in field "oif"). */
-static void push_route(lua_State *L, const struct cnet_route *r) {
+static void push_route(struct lcnet_strs *s, const struct cnet_route *r) {
   char buf[CNET_IPADDR_STRLEN];
   /* Exactly as many hash slots as fields (dev comes later with oif): a power of two fewer
    * nodes for the common 8-field route halves the memory of a big dump. */
   int fields = 5 + (r->dst || r->dst_len == 0) + (r->gateway != NULL) + (r->prefsrc != NULL) +
                2 * (r->oif > 0) + r->has_priority;
-  lua_createtable(L, 0, fields);
-  setstr(L, "family", lcnet_family_name(r->family));
+  lua_createtable(s->L, 0, fields);
+  set_named(s, K_FAMILY, lcnet_family_name(r->family), r->family);
   if (r->dst == NULL && r->dst_len == 0) {
-    setstr(L, "dst", "default");
+    set_named(s, K_DST, "default", 0);
   } else if (r->dst) {
     cnet_ipaddr_format_prefix(r->family, r->dst, r->dst_len, buf, sizeof buf);
-    setstr(L, "dst", buf);
+    set_text(s, K_DST, buf);
   }
   if (r->gateway && cnet_ipaddr_format(r->via_family, r->gateway, buf, sizeof buf) == 0)
-    setstr(L, "via", buf);
+    set_text(s, K_VIA, buf);
   if (r->prefsrc && cnet_ipaddr_format(r->family, r->prefsrc, buf, sizeof buf) == 0)
-    setstr(L, "src", buf);
-  if (r->oif > 0) {
-    lua_pushinteger(L, r->oif);
-    lua_setfield(L, -2, "oif");
-  }
-  if (r->has_priority) {
-    lua_pushinteger(L, r->priority);
-    lua_setfield(L, -2, "metric");
-  }
-  set_named(L, "table", cnet_route_table_name(r->table), r->table);
-  set_named(L, "protocol", cnet_route_protocol_name(r->protocol), r->protocol);
-  set_named(L, "scope", cnet_scope_name(r->scope), r->scope);
-  set_named(L, "type", cnet_route_type_name(r->type), r->type);
+    set_text(s, K_SRC, buf);
+  if (r->oif > 0) set_int(s, K_OIF, r->oif);
+  if (r->has_priority) set_int(s, K_METRIC, r->priority);
+  set_named(s, K_TABLE, cnet_route_table_name(r->table), r->table);
+  set_named(s, K_PROTOCOL, cnet_route_protocol_name(r->protocol), r->protocol);
+  set_named(s, K_SCOPE, cnet_scope_name(r->scope), r->scope);
+  set_named(s, K_TYPE, cnet_route_type_name(r->type), r->type);
 }
+
+/* What a dump collects: the result array at stack index list; device names, looked up
+ * while the dump runs (the kernel's ioctl lookup needs no netlink) and cached in the table
+ * at stack index names, the last one also at stack index dev; and, for the rare route whose
+ * device that lookup misses, its position and ifindex in a growable userdata at stack index
+ * devs (so a memory error while building tables leaks nothing), named after the dump. */
+struct devref {
+  int pos, oif;
+};
+struct collect {
+  lua_State *L;
+  struct cnet_netns *ns;
+  int list, n;
+  int names, dev, last_oif;
+  int devs;             /* stack index of the userdata holding refs */
+  struct devref *refs;
+  int nrefs, caprefs;
+  struct lcnet_strs *s;
+};
 
 static void add_ref(struct collect *c, int pos, int oif) {
   if (c->nrefs == c->caprefs) {
@@ -209,11 +226,34 @@ static void add_ref(struct collect *c, int pos, int oif) {
   c->nrefs++;
 }
 
+/* Sets field dev of the route table on top, or leaves it to name_refs. */
+static void set_dev(struct collect *c, int oif) {
+  lua_State *L = c->L;
+  if (oif != c->last_oif) {
+    if (lua_rawgeti(L, c->names, oif) == LUA_TNIL) {
+      lua_pop(L, 1);
+      char name[CNET_IFNAMSIZ];
+      if (cnet_link_name_nowait(c->ns, oif, name) < 0) {
+        add_ref(c, c->n + 1, oif);
+        return;
+      }
+      lua_pushstring(L, name);
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, c->names, oif);
+    }
+    lua_replace(L, c->dev);
+    c->last_oif = oif;
+  }
+  lcnet_strs_key(c->s, K_DEV);
+  lua_pushvalue(L, c->dev);
+  lua_rawset(L, -3);
+}
+
 static int collect_cb(const struct cnet_route *r, void *data) {
   struct collect *c = data;
-  push_route(c->L, r);
+  push_route(c->s, r);
+  if (r->oif > 0) set_dev(c, r->oif);
   lua_rawseti(c->L, c->list, ++c->n);
-  if (r->oif > 0) add_ref(c, c->n, r->oif);
   return 0;
 }
 
@@ -223,52 +263,38 @@ static void collect_reset(void *data) {
   lua_replace(c->L, c->list);
   c->n = 0;
   c->nrefs = 0;
+  c->last_oif = 0; /* the names cached stay right */
 }
 
-/* Sets field dev of every collected route; names looked up once per ifindex (cache at
- * stack index names), after the dump since a lookup cannot interleave with it. */
+/* Pushes the name of device oif, looked up once per call (cache at stack index names). */
+static void push_dev(lua_State *L, struct cnet_netns *ns, int names, int oif) {
+  if (lua_rawgeti(L, names, oif) != LUA_TNIL) return;
+  lua_pop(L, 1);
+  char name[CNET_IFNAMSIZ];
+  if (cnet_link_name(ns, oif, name) < 0) snprintf(name, sizeof name, "if%d", oif);
+  lua_pushstring(L, name);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, names, oif);
+}
+
+/* Sets field dev of the routes whose device the lookup during the dump missed, with the
+ * full lookup (which may use netlink, so not inside the dump). */
 static void name_refs(lua_State *L, struct cnet_netns *ns, struct collect *c, int names) {
   int last = 0;
   for (int i = 0; i < c->nrefs; i++) {
     int oif = c->refs[i].oif;
     if (oif != last) {
       if (last) lua_pop(L, 1);
-      if (lua_rawgeti(L, names, oif) == LUA_TNIL) {
-        lua_pop(L, 1);
-        char name[CNET_IFNAMSIZ];
-        if (cnet_link_name(ns, oif, name) < 0) snprintf(name, sizeof name, "if%d", oif);
-        lua_pushstring(L, name);
-        lua_pushvalue(L, -1);
-        lua_rawseti(L, names, oif);
-      }
+      push_dev(L, ns, names, oif);
       last = oif;
     }
     lua_rawgeti(L, c->list, c->refs[i].pos);
-    lua_pushvalue(L, -2);
-    lua_setfield(L, -2, "dev");
+    lua_pushvalue(L, c->s->base + K_DEV);
+    lua_pushvalue(L, -3);
+    lua_rawset(L, -3);
     lua_pop(L, 1);
   }
   if (last) lua_pop(L, 1);
-}
-
-/* Sets field dev of every route table in list[1..n] from its oif, with a cache at names. */
-static void name_devs(lua_State *L, struct cnet_netns *ns, int list, int n, int names) {
-  for (int i = 1; i <= n; i++) {
-    lua_rawgeti(L, list, i);
-    if (lua_getfield(L, -1, "oif") == LUA_TNUMBER) {
-      int oif = (int)lua_tointeger(L, -1);
-      if (lua_rawgeti(L, names, oif) == LUA_TNIL) {
-        lua_pop(L, 1);
-        char name[CNET_IFNAMSIZ];
-        if (cnet_link_name(ns, oif, name) < 0) snprintf(name, sizeof name, "if%d", oif);
-        lua_pushstring(L, name);
-        lua_pushvalue(L, -1);
-        lua_rawseti(L, names, oif);
-      }
-      lua_setfield(L, -3, "dev");
-    }
-    lua_pop(L, 2);
-  }
 }
 
 struct list_ctx {
@@ -283,7 +309,10 @@ static int list_body(lua_State *L, void *data, int *rc) {
   lua_newtable(L); /* 1: result */
   lua_newtable(L); /* 2: ifindex -> name */
   lua_pushnil(L);  /* 3: the refs userdata, once there is one */
-  struct collect c = {L, 1, 0, 3, NULL, 0, 0};
+  lua_pushnil(L);  /* 4: the last device name */
+  struct lcnet_strs s;
+  lcnet_strs_init(L, &s, key_names, NKEYS); /* 5...: the shared strings */
+  struct collect c = {L, x->ns, 1, 0, 2, 4, 0, 3, NULL, 0, 0, &s};
   *rc = cnet_route_list(x->ns, x->family, x->table, collect_cb, collect_reset, &c);
   if (*rc < 0) return 0;
   name_refs(L, x->ns, &c, 2);
@@ -329,13 +358,21 @@ struct get_ctx {
 /* Runs protected (lcnet_pdump): the lookup, then the device name. */
 static int get_body(lua_State *L, void *data, int *rc) {
   struct get_ctx *x = data;
-  lua_newtable(L); /* 1: list of one, for name_devs */
-  lua_newtable(L); /* 2: names */
-  *rc = cnet_route_get(x->ns, x->addr, x->src, x->oif, one_cb, L);
+  lua_newtable(L); /* 1: names */
+  struct lcnet_strs s;
+  lcnet_strs_init(L, &s, key_names, NKEYS);
+  *rc = cnet_route_get(x->ns, x->addr, x->src, x->oif, one_cb, &s);
   if (*rc < 0) return 0;
-  lua_rawseti(L, 1, 1);
-  name_devs(L, x->ns, 1, 1, 2);
-  lua_rawgeti(L, 1, 1);
+  lua_pushvalue(L, s.base + K_OIF);
+  if (lua_rawget(L, -2) == LUA_TNUMBER) {
+    int oif = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    lua_pushvalue(L, s.base + K_DEV);
+    push_dev(L, x->ns, 1, oif);
+    lua_rawset(L, -3);
+  } else {
+    lua_pop(L, 1);
+  }
   return 1;
 }
 

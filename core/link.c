@@ -14,6 +14,8 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 
+#include "nlattr_int.h"
+
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
 #endif
@@ -39,15 +41,13 @@ int cnet_link_check_name(const char *name) {
 /* ---- decoding ---- */
 
 static void parse_linkinfo(const struct nlattr *info, struct cnet_link *out) {
+  struct attrs it = attrs_nested(info);
   const struct nlattr *a;
-  mnl_attr_for_each_nested(a, info) {
-    if (mnl_attr_get_type(a) == IFLA_INFO_KIND && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
-      out->kind = mnl_attr_get_str(a);
-  }
-}
-
-static uint32_t get_u32(const struct nlattr *a, uint32_t dflt) {
-  return mnl_attr_get_payload_len(a) >= 4 ? mnl_attr_get_u32(a) : dflt;
+  while ((a = next_attr(&it)) != NULL)
+    if (attr_type(a) == IFLA_INFO_KIND) {
+      const char *kind = attr_str(a);
+      if (kind) out->kind = kind;
+    }
 }
 
 int cnet_link_parse(const struct nlmsghdr *nlh, struct cnet_link *out) {
@@ -58,28 +58,31 @@ int cnet_link_parse(const struct nlmsghdr *nlh, struct cnet_link *out) {
   const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
   out->index = ifi->ifi_index;
   out->flags = ifi->ifi_flags;
+  struct attrs it = attrs_of_msg(nlh, sizeof *ifi);
   const struct nlattr *a;
-  mnl_attr_for_each(a, nlh, sizeof *ifi) {
-    switch (mnl_attr_get_type(a)) {
-    case IFLA_IFNAME:
-      if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0) out->name = mnl_attr_get_str(a);
+  while ((a = next_attr(&it)) != NULL) {
+    switch (attr_type(a)) {
+    case IFLA_IFNAME: {
+      const char *name = attr_str(a);
+      if (name) out->name = name;
       break;
-    case IFLA_MTU: out->mtu = get_u32(a, 0); break;
+    }
+    case IFLA_MTU: out->mtu = attr_u32(a, 0); break;
     case IFLA_ADDRESS:
-      out->mac = mnl_attr_get_payload(a);
-      out->mac_len = mnl_attr_get_payload_len(a);
+      out->mac = attr_data(a);
+      out->mac_len = attr_len(a);
       break;
     case IFLA_OPERSTATE:
-      if (mnl_attr_get_payload_len(a) >= 1) out->operstate = mnl_attr_get_u8(a);
+      if (attr_len(a) >= 1) out->operstate = *(const uint8_t *)attr_data(a);
       break;
-    case IFLA_MASTER: out->master = (int)get_u32(a, 0); break;
-    case IFLA_LINK: out->link = (int)get_u32(a, 0); break;
+    case IFLA_MASTER: out->master = (int)attr_u32(a, 0); break;
+    case IFLA_LINK: out->link = (int)attr_u32(a, 0); break;
     case IFLA_LINK_NETNSID:
-      if (mnl_attr_get_payload_len(a) >= 4) out->link_netnsid = (int)mnl_attr_get_u32(a);
+      if (attr_len(a) >= 4) out->link_netnsid = (int)attr_u32(a, 0);
       break;
     case IFLA_LINKINFO: parse_linkinfo(a, out); break;
-    case IFLA_MIN_MTU: out->min_mtu = get_u32(a, 0); break;
-    case IFLA_MAX_MTU: out->max_mtu = get_u32(a, 0); break;
+    case IFLA_MIN_MTU: out->min_mtu = attr_u32(a, 0); break;
+    case IFLA_MAX_MTU: out->max_mtu = attr_u32(a, 0); break;
     default: break;
     }
   }
@@ -327,6 +330,18 @@ int cnet_link_index(struct cnet_netns *ns, const char *name, int *index) {
 static int name_cb(const struct cnet_link *l, void *data) {
   strncpy(data, l->name, CNET_IFNAMSIZ - 1);
   ((char *)data)[CNET_IFNAMSIZ - 1] = '\0';
+  return 0;
+}
+
+int cnet_link_name_nowait(struct cnet_netns *ns, int index, char *name) {
+  name[0] = '\0';
+  if (index <= 0) return -ENODEV;
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  ifr.ifr_ifindex = index;
+  if (ioctl(cnet_nl_fd(cnet_netns_rtnl(ns)), SIOCGIFNAME, &ifr) < 0) return -errno;
+  memcpy(name, ifr.ifr_name, CNET_IFNAMSIZ - 1);
+  name[CNET_IFNAMSIZ - 1] = '\0';
   return 0;
 }
 

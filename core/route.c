@@ -7,6 +7,7 @@
 #include <linux/rtnetlink.h>
 
 #include "cnet/addr.h"
+#include "nlattr_int.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -31,20 +32,21 @@ int cnet_route_parse(const struct nlmsghdr *nlh, struct cnet_route *out) {
   out->flags = rtm->rtm_flags;
   size_t alen = cnet_ipaddr_len(rtm->rtm_family);
   if (alen == 0) return -EINVAL;
+  struct attrs it = attrs_of_msg(nlh, sizeof *rtm);
   const struct nlattr *a;
-  mnl_attr_for_each(a, nlh, sizeof *rtm) {
-    uint16_t len = mnl_attr_get_payload_len(a);
-    switch (mnl_attr_get_type(a)) {
-    case RTA_DST: if (len >= alen) out->dst = mnl_attr_get_payload(a); break;
+  while ((a = next_attr(&it)) != NULL) {
+    uint16_t len = attr_len(a);
+    switch (attr_type(a)) {
+    case RTA_DST: if (len >= alen) out->dst = attr_data(a); break;
     case RTA_GATEWAY:
       if (len >= alen) {
-        out->gateway = mnl_attr_get_payload(a);
+        out->gateway = attr_data(a);
         out->via_family = out->family;
       }
       break;
     case RTA_VIA:
       if (len >= sizeof(struct rtvia)) {
-        const struct rtvia *v = mnl_attr_get_payload(a);
+        const struct rtvia *v = attr_data(a);
         size_t vlen = cnet_ipaddr_len(v->rtvia_family);
         if (vlen && len >= sizeof *v + vlen) {
           out->gateway = v->rtvia_addr;
@@ -52,15 +54,15 @@ int cnet_route_parse(const struct nlmsghdr *nlh, struct cnet_route *out) {
         }
       }
       break;
-    case RTA_PREFSRC: if (len >= alen) out->prefsrc = mnl_attr_get_payload(a); break;
-    case RTA_OIF: if (len >= 4) out->oif = (int)mnl_attr_get_u32(a); break;
+    case RTA_PREFSRC: if (len >= alen) out->prefsrc = attr_data(a); break;
+    case RTA_OIF: if (len >= 4) out->oif = (int)attr_u32(a, 0); break;
     case RTA_PRIORITY:
       if (len >= 4) {
-        out->priority = mnl_attr_get_u32(a);
+        out->priority = attr_u32(a, 0);
         out->has_priority = 1;
       }
       break;
-    case RTA_TABLE: if (len >= 4) out->table = mnl_attr_get_u32(a); break;
+    case RTA_TABLE: if (len >= 4) out->table = attr_u32(a, 0); break;
     default: break;
     }
   }

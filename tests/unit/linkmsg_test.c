@@ -280,6 +280,49 @@ static void test_route(void) {
         strcmp(cnet_route_type_name(RTN_LOCAL), "local") == 0, "names");
 }
 
+/* The parsers walk attributes by hand: one that claims more bytes than the message holds,
+ * or fewer than its own header, ends the walk; what came before it is kept, nothing after it
+ * is read, and strings must be NUL-terminated. */
+static void test_malformed(void) {
+  struct cnet_link_req req;
+  cnet_link_req_init(&req);
+  req.name = "m0";
+  req.mtu = 1500;
+  req.kind = "dummy";
+  struct nlmsghdr *nlh = start(RTM_NEWLINK);
+  CHECK(cnet_link_build(nlh, room(nlh), 0, &req) == 0, "build");
+  const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+  struct nlattr *mtu = (struct nlattr *)top(nlh, sizeof *ifi, IFLA_MTU);
+  CHECK(mtu != NULL, "mtu sent");
+  struct cnet_link l;
+  mtu->nla_len = (uint16_t)(nlh->nlmsg_len + 64); /* past the end */
+  CHECK(cnet_link_parse(nlh, &l) == 0 && strcmp(l.name, "m0") == 0 && l.mtu == 0 &&
+        l.kind == NULL, "walk ends at an overlong attribute");
+  mtu->nla_len = 2; /* shorter than its header */
+  CHECK(cnet_link_parse(nlh, &l) == 0 && l.mtu == 0 && l.kind == NULL, "walk ends at a short one");
+  /* a name without its NUL is no name: the message is refused */
+  nlh = start(RTM_NEWLINK);
+  req.kind = NULL;
+  CHECK(cnet_link_build(nlh, room(nlh), 0, &req) == 0, "build");
+  struct nlattr *name = (struct nlattr *)top(nlh, sizeof *ifi, IFLA_IFNAME);
+  CHECK(name != NULL, "name sent");
+  name->nla_len = NLA_HDRLEN + 2; /* "m0" without its NUL */
+  CHECK(cnet_link_parse(nlh, &l) == -EINVAL, "unterminated name");
+  /* a route whose last attribute runs past the message: dst kept, oif not read */
+  struct cnet_route_req rreq;
+  cnet_route_req_init(&rreq);
+  cnet_ipaddr_parse_prefix("10.1.0.0/16", AF_UNSPEC, &rreq.dst);
+  rreq.oif = 9;
+  nlh = start(RTM_NEWROUTE);
+  CHECK(cnet_route_build(nlh, room(nlh), &rreq) == 0, "build route");
+  struct nlattr *oif = (struct nlattr *)top(nlh, sizeof(struct rtmsg), RTA_OIF);
+  CHECK(oif != NULL, "oif sent");
+  oif->nla_len = (uint16_t)(oif->nla_len + 4);
+  struct cnet_route r;
+  CHECK(cnet_route_parse(nlh, &r) == 0 && r.dst != NULL && r.dst_len == 16 && r.oif == 0,
+        "route walk ends at an overlong attribute");
+}
+
 int main(void) {
   test_bridge();
   test_veth();
@@ -287,6 +330,7 @@ int main(void) {
   test_set_and_errors();
   test_addr();
   test_route();
+  test_malformed();
   if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
   else printf("linkmsg: all checks passed\n");
   return failures ? 1 : 0;

@@ -92,6 +92,9 @@ int cnet_link_get(struct cnet_netns *ns, int index, const char *name, cnet_link_
 /* Name to index, and index to name (name: CNET_IFNAMSIZ bytes). -ENODEV when missing. */
 int cnet_link_index(struct cnet_netns *ns, const char *name, int *index);
 int cnet_link_name(struct cnet_netns *ns, int index, char *name);
+/* The kernel's name lookup alone (SIOCGIFNAME), without netlink: safe inside a dump's reply
+ * callback. 0, or -errno when that lookup fails (cnet_link_name may know more). */
+int cnet_link_name_nowait(struct cnet_netns *ns, int index, char *name);
 
 /* Creates a link (req->kind required; req->master must be an index in the namespace the
  * link is created in). Everything given (mtu, mac, master, up, peer) goes in the one
