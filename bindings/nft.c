@@ -245,6 +245,7 @@ static int set_row(const struct cnet_nft_set_info *s, void *data) {
       append(L);
     }
   lua_setfield(L, -2, "flags");
+  if (s->size) set_int(L, "size", (lua_Integer)s->size);
   lua_createtable(L, (int)s->nelems, 0);
   for (unsigned i = 0; i < s->nelems; i++) {
     lua_pushstring(L, s->elems[i]);

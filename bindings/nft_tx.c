@@ -316,14 +316,15 @@ static void elems_cmd(lua_State *L, int txi, int family, const char *table, cons
   lua_settop(L, top);
 }
 
-/* spec: {type = "ipv4_addr", flags = "interval" | {"interval", "constant"}, elements = {...}} */
+/* spec: {type = "ipv4_addr", flags = "interval" | {"interval", "constant"}, size = N,
+ * elements = {...}} */
 void lnft_add_set(lua_State *L, int txi, int family, const char *table, const char *set,
                   int spec) {
-  static const char *const known[] = {"type", "flags", "elements", NULL};
+  static const char *const known[] = {"type", "flags", "size", "elements", NULL};
   spec = lua_absindex(L, spec);
   luaL_checktype(L, spec, LUA_TTABLE);
   lcnet_check_options(L, spec, known);
-  struct cnet_nft_set_spec ss = {opt_string(L, spec, "type"), 0};
+  struct cnet_nft_set_spec ss = {opt_string(L, spec, "type"), 0, 0};
   lua_getfield(L, spec, "flags");
   int fl = lua_gettop(L);
   lua_Integer nf = lua_istable(L, fl) ? luaL_len(L, fl) : lua_isstring(L, fl) ? 1 : 0;
@@ -337,6 +338,15 @@ void lnft_add_set(lua_State *L, int txi, int family, const char *table, const ch
     else if (f != NULL && strcmp(f, "constant") == 0) ss.flags |= CNET_NFT_SET_CONSTANT;
     else luaL_error(L, "bad set flag '%s' (interval, constant)", f ? f : luaL_typename(L, -1));
     lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, spec, "size");
+  if (!lua_isnil(L, -1)) {
+    int whole;
+    lua_Integer size = lua_tointegerx(L, -1, &whole);
+    if (!whole || size < 1 || size > 0xffffffffLL)
+      luaL_error(L, "bad option 'size' (a whole number of elements from 1 expected)");
+    ss.size = (uint32_t)size;
   }
   lua_pop(L, 1);
   lnfttx *t = lua_touserdata(L, txi);

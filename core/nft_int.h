@@ -39,9 +39,6 @@ int cnet_nft_elem_keys(uint32_t type, uint32_t len, int interval, const char *te
 /* Writes e as one NFTA_LIST_ELEM attribute (the body of NFTA_SET_ELEM_LIST_ELEMENTS) for a
  * key of len bytes; returns the bytes written (at most CNET_NFT_ELEM_MAX). */
 size_t cnet_nft_elem_put(unsigned char *buf, const struct cnet_nft_elem *e, uint32_t len);
-/* The same elements added to s as libnftnl objects. Returns 0, -EINVAL, -ENOMEM. */
-int cnet_nft_elem_parse(struct nftnl_set *s, uint32_t type, uint32_t len, int interval,
-                        const char *text, char *errmsg, size_t errlen);
 /* Formats the elements of a listed set in nft notation; *out is a malloc'd array of
  * malloc'd strings (free with cnet_nft_elems_free). Returns the count or -ENOMEM. */
 int cnet_nft_elems_format(const struct nftnl_set *s, char ***out);

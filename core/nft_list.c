@@ -360,6 +360,8 @@ int cnet_nft_list_sets(struct cnet_netns *ns, int family, const char *table, con
       .type = t ? t->name : tname,
       .key_len = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN),
       .flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS),
+      .size = nftnl_set_is_set(s, NFTNL_SET_DESC_SIZE) ? nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE)
+                                                       : 0,
       .elems = (const char *const *)elems,
       .nelems = (unsigned)ne};
     rc = fn(&info, data);

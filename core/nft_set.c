@@ -186,20 +186,6 @@ size_t cnet_nft_elem_put(unsigned char *buf, const struct cnet_nft_elem *e, uint
   return all;
 }
 
-int cnet_nft_elem_parse(struct nftnl_set *s, uint32_t type, uint32_t len, int interval,
-                        const char *text, char *errmsg, size_t errlen) {
-  struct cnet_nft_elem e[2];
-  int n = cnet_nft_elem_keys(type, len, interval, text, e, errmsg, errlen);
-  for (int i = 0; i < n; i++) {
-    struct nftnl_set_elem *x = nftnl_set_elem_alloc();
-    if (x == NULL) return -ENOMEM;
-    nftnl_set_elem_set(x, NFTNL_SET_ELEM_KEY, e[i].key, len);
-    if (e[i].flags) nftnl_set_elem_set_u32(x, NFTNL_SET_ELEM_FLAGS, e[i].flags);
-    nftnl_set_elem_add(s, x);
-  }
-  return n < 0 ? n : 0;
-}
-
 /* ---- formatting ---- */
 
 static void format_value(uint32_t type, uint32_t len, const unsigned char *key, char *out,

@@ -615,6 +615,7 @@ int cnet_nft_tx_add_set(struct cnet_nft_tx *tx, int family, const char *table, c
     nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, t->type);
     nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, t->len);
     nftnl_set_set_u32(s, NFTNL_SET_ID, ++tx->set_id);
+    if (spec->size) nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, spec->size);
   }
   return push(tx, K_SET, NFT_MSG_NEWSET, NLM_F_CREATE, family, s, NULL, "add set %s %s %s",
               cnet_nft_family_name(family), table, set);
@@ -819,6 +820,8 @@ int cnet_nft_tx_commit(struct cnet_nft_tx *tx, int *failed) {
     }
     if (rc == -ERESTART && *failed < 0 && !msg[0])
       msg = "the ruleset changed after this transaction read it: build it again";
+    if (rc == -ENFILE && *failed >= 0 && tx->cmds[*failed].kind == K_ELEMS && !msg[0])
+      msg = "the set is full (it holds no more elements than its size)";
     fail(tx, rc, "%s", msg);
   }
   free(owner);

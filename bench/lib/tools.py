@@ -202,7 +202,11 @@ def rules_tools(form):
         return lambda m: [{'name': 'load', 'argv': argv(m),
                            'check': [b('lib', 'check.sh'), 'rules', form, str(m)]}]
     tools = [
-        Tool('cnet', one(lambda m: cnet_script('rules.lua', form, m)), need_cnet, env=cnet_env),
+        # Like nft -f's ruleset file, cnet's input (the M addresses, or the M rule texts) is
+        # written before the clock starts: both then time reading and parsing it, not making it.
+        Tool('cnet', one(lambda m: cnet_script('rules.lua', form, m, '/run/cnet-bench/input.txt')),
+             need_cnet, env=cnet_env,
+             prep=lambda m: [['sh', '-c', '%s %s %d > /run/cnet-bench/input.txt' % (b('cnet', 'input.sh'), form, m)]]),
         Tool('raw libnftnl', one(lambda m: [nftnl, form, str(m)]), need_cpeers),
         Tool('nft -f', one(lambda m: ['nft', '-f', '/run/cnet-bench/ruleset.nft']), need_cmds('nft'),
              prep=lambda m: [['sh', '-c', '%s %s %d > /run/cnet-bench/ruleset.nft' % (b('nft', 'ruleset.sh'), form, m)]]),

@@ -154,6 +154,27 @@ describe("cnet.nft sets", function()
     assert.are.same({"192.0.2.1"}, kernel_elems("inet st big"))
   end)
 
+  it("makes a set of a given size, and refuses elements beyond it", function()
+    nft.add_set("inet st sized", {type = "ipv4_addr", size = 3, elements = {"192.0.2.1", "192.0.2.2"}})
+    assert.are.equal(3, kernel_set("inet st sized").size)
+    assert.are.equal(3, listed("inet st sized").size)
+    nft.add_element("inet st sized", "192.0.2.3")
+    local ok, err = pcall(nft.add_element, "inet st sized", {"192.0.2.4", "192.0.2.5"})
+    assert.is_false(ok)
+    assert.are.equal("ENFILE", err.code)
+    assert.are.equal("nft.add", err.op)
+    assert.truthy(tostring(err):find("the set is full", 1, true))
+    assert.are.same({"192.0.2.1", "192.0.2.2", "192.0.2.3"}, kernel_elems("inet st sized"))
+    nft.add_set("inet st plain", {type = "ipv4_addr"})
+    assert.is_nil(kernel_set("inet st plain").size)
+    assert.is_nil(listed("inet st plain").size)
+    for _, bad in ipairs({0, -1, 1.5, "many", 2 ^ 40}) do
+      assert.has_error(function() nft.add_set("inet st bad", {type = "ipv4_addr", size = bad}) end,
+        "bad option 'size' (a whole number of elements from 1 expected)")
+    end
+    assert.is_false((H.try("nft list set inet st bad"))) -- nothing made of the refused ones
+  end)
+
   it("lets rules use a set made in the same transaction, and one made before", function()
     H.sh("nft add chain inet st input '{ type filter hook input priority 0; }'")
     local tx <close> = nft.transaction()

@@ -69,11 +69,14 @@ struct cnet_nft_chain_spec {
 };
 
 /* A named set. type: "ipv4_addr", "ipv6_addr", "ether_addr", "inet_proto", "inet_service",
- * "mark", "ifname". flags: CNET_NFT_SET_* below. */
+ * "mark", "ifname". flags: CNET_NFT_SET_* below. size: 0, or the most elements the set may
+ * hold (nft's `size`); the kernel then makes its table that big at once instead of growing
+ * it while elements arrive, which makes loading a big set cheaper. */
 enum { CNET_NFT_SET_INTERVAL = 1, CNET_NFT_SET_CONSTANT = 2 };
 struct cnet_nft_set_spec {
   const char *type;
   unsigned flags;
+  uint32_t size;
 };
 
 /* How a rule goes in. APPEND: at the end of the chain, or after rule `handle` when nonzero.
@@ -166,6 +169,7 @@ struct cnet_nft_set_info {
   uint64_t handle;
   const char *type;               /* "ipv4_addr", ..., or "type N" when unknown */
   uint32_t key_len, flags;        /* NFT_SET_* flags from the kernel */
+  uint32_t size;                  /* the most elements it may hold; 0: no limit */
   const char *const *elems;       /* in nft notation, intervals merged ("10.0.0.0/8") */
   unsigned nelems;
 };
