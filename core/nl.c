@@ -59,6 +59,7 @@ void cnet_nl_close(struct cnet_nl *nl) {
 }
 
 void nl_free(struct cnet_nl *nl) {
+  nl_pipe_abandon(nl);
   nl_forget_results(nl);
   mnl_socket_close(nl->sock);
   for (unsigned i = 0; i < nl->nfds; i++) close(nl->fds[i]);
@@ -166,7 +167,7 @@ static void keep_errmsg(struct req *r, const struct nlmsghdr *nlh) {
 }
 
 /* Handles one received datagram; returns how many expected replies it completed. */
-static unsigned handle(struct cnet_nl *nl, const char *buf, size_t n) {
+unsigned nl_handle(struct cnet_nl *nl, const char *buf, size_t n) {
   unsigned completed = 0;
   const struct nlmsghdr *nlh = (const void *)buf;
   int len = (int)n;
@@ -205,7 +206,7 @@ static unsigned handle(struct cnet_nl *nl, const char *buf, size_t n) {
  * its possible error is read too: routing netlink answers inside sendmsg, so by then every
  * such error is already queued and a non-blocking read finds it. Without such requests
  * there is nothing more to read, and no extra recv is spent on learning that. */
-static int receive(struct cnet_nl *nl, unsigned expected, int drain) {
+int nl_receive(struct cnet_nl *nl, unsigned expected, int drain) {
   if (nl->rbuf == NULL && (nl->rbuf = malloc(RECV_SIZE)) == NULL) return -ENOMEM;
   int fd = mnl_socket_get_fd(nl->sock);
   for (;;) {
@@ -217,7 +218,7 @@ static int receive(struct cnet_nl *nl, unsigned expected, int drain) {
       return -errno;
     }
     if (n == 0) return 0;
-    unsigned got = handle(nl, nl->rbuf, (size_t)n);
+    unsigned got = nl_handle(nl, nl->rbuf, (size_t)n);
     expected = got > expected ? 0 : expected - got;
   }
 }
@@ -240,6 +241,7 @@ static size_t msg_len_at(const struct cnet_nl *nl, size_t off) {
 }
 
 int cnet_nl_flush(struct cnet_nl *nl, int one_send) {
+  nl_pipe_abandon(nl); /* a dump's reader a longjmp left behind must not eat these replies */
   if (nl->flushed || nl->nreq == 0) {
     nl->flushed = 1;
     return cnet_nl_first_error(nl) < 0 ? 0 : nl->reqs[cnet_nl_first_error(nl)].err;
@@ -259,7 +261,12 @@ int cnet_nl_flush(struct cnet_nl *nl, int one_send) {
     } while (i < nl->nreq &&
              (one_send || (off - start < CHUNK_BYTES && i - first < CHUNK_MSGS)));
     rc = send_range(nl, start, off);
-    if (rc == 0) rc = receive(nl, expected, drain);
+    if (rc == 0 && i - first == 1 && nl->reqs[first].dump) { /* a dump alone: pipelined */
+      if (nl->rbuf == NULL && (nl->rbuf = malloc(RECV_SIZE)) == NULL) rc = -ENOMEM;
+      else rc = nl_receive_dump(nl, nl->reqs[first].seq);
+    } else if (rc == 0) {
+      rc = nl_receive(nl, expected, drain);
+    }
     if (rc < 0) { /* the socket failed: every request of the chunk on shares its fate */
       for (unsigned j = first; j < nl->nreq; j++)
         if (!nl->reqs[j].done && nl->reqs[j].err == 0) nl->reqs[j].err = rc;
@@ -343,6 +350,7 @@ int cnet_nl_dump(struct cnet_nl *nl, cnet_nl_build build, cnet_nl_cb cb,
 }
 
 void cnet_nl_discard(struct cnet_nl *nl) {
+  nl_pipe_abandon(nl);
   /* Read away what the kernel still holds for us: an abandoned dump stays running (and the
    * socket refuses the next one with EBUSY) until it is read to its end, and each read makes
    * the kernel fill the next part, so this loop ends with the dump. */

@@ -89,11 +89,19 @@ struct cnet_nl {
   unsigned nfds, capfds;
   struct cached_name *names;
   unsigned nnames, capnames;
+  struct nl_pipe *pipe;           /* the reader of a dump being received (nl_pipe.c) */
 };
 
 /* nl.c */
 void nl_forget_results(struct cnet_nl *nl);
 void nl_free(struct cnet_nl *nl);
+unsigned nl_handle(struct cnet_nl *nl, const char *buf, size_t n); /* replies completed */
+int nl_receive(struct cnet_nl *nl, unsigned expected, int drain);
+
+/* nl_pipe.c: receives the dump of request seq (the only one sent) with a reader thread
+ * running ahead once the dump spans several datagrams; 0 or -errno of recv. */
+int nl_receive_dump(struct cnet_nl *nl, uint32_t seq);
+void nl_pipe_abandon(struct cnet_nl *nl);   /* ends a reader left by a callback's longjmp */
 
 /* nl_batch.c */
 int nlb_defer(struct cnet_nl *nl);          /* queue the message being built, in order */

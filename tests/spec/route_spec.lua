@@ -256,6 +256,53 @@ describe("cnet.route.list while routes come and go", function()
   end)
 end)
 
+describe("cnet.route.list under memory pressure", function()
+  it("recovers from an out-of-memory error deep inside a big dump (read ahead by a thread)", function()
+    local module = package.searchpath("cnet", package.cpath)
+    local cc = os.getenv("CC") or "cc"
+    if not module or not H.try(cc .. " --version") then
+      pending("needs a C compiler and the built module")
+      return
+    end
+    local a, b = H.name("roa"), H.name("rob")
+    H.sh(("ip link add %s type veth peer name %s && ip link set %s up"):format(a, b, a))
+    local lines = {}
+    for i = 1, 2500 do lines[#lines + 1] = ("route add 10.%d.%d.0/24 dev %s"):format(170 + i // 256, i % 256, a) end
+    local f = assert(io.open("/tmp/route_spec_oom.batch", "w"))
+    f:write(table.concat(lines, "\n"), "\n")
+    f:close()
+    H.sh("ip -batch /tmp/route_spec_oom.batch")
+    local dir = H.sh("mktemp -d")
+    H.sh(("%s -o %s/oomhost %s/tests/spec/support/oomhost.c $(pkg-config --cflags --libs lua5.4) -ldl")
+      :format(cc, dir, H.source))
+    local script = assert(io.open(dir .. "/oom.lua", "w"))
+    script:write([[
+      local want = #cnet.route.list{family = "inet"}
+      assert(want >= 2500, "routes missing: " .. want)
+      local injected = 0
+      for budget = 500, 12000, 250 do
+        local ok, err = with_budget(budget, function() return cnet.route.list{family = "inet"} end)
+        if not ok then
+          assert(tostring(err):find("not enough memory"), tostring(err))
+          injected = injected + 1
+        end
+        assert(collectgarbage("isrunning"), "the collector left stopped after an error")
+        assert(#cnet.route.list{family = "inet"} == want, "route.list broken after an error")
+        assert(#cnet.link.list() > 2, "link.list broken after an error")
+      end
+      assert(injected > 10, "too few failures injected: " .. injected)
+      print("injected " .. injected)
+    ]])
+    script:close()
+    local preload = os.getenv("LD_PRELOAD")
+    local env = preload and ("LD_PRELOAD=" .. preload .. " ") or ""
+    local out = H.sh(("%s%s/oomhost %s %s/oom.lua"):format(env, dir, module, dir))
+    assert.truthy(out:find("^injected %d+"), out)
+    H.sh("rm -rf " .. dir)
+    H.sh("ip link del " .. a)
+  end)
+end)
+
 describe("cnet.route.get", function()
   it("answers what the kernel would use", function()
     local br = bridge()
