@@ -98,8 +98,9 @@ void nl_free(struct cnet_nl *nl);
 unsigned nl_handle(struct cnet_nl *nl, const char *buf, size_t n); /* replies completed */
 int nl_receive(struct cnet_nl *nl, unsigned expected, int drain);
 
-/* nl_pipe.c: receives the dump of request seq (the only one sent) with a reader thread
- * running ahead once the dump spans several datagrams; 0 or -errno of recv. */
+/* nl_pipe.c: receives the dump of request seq (the only one sent), with a reader thread
+ * running ahead when the dump spans several datagrams that are slow to decode; 0 or -errno
+ * of recv. */
 int nl_receive_dump(struct cnet_nl *nl, uint32_t seq);
 void nl_pipe_abandon(struct cnet_nl *nl);   /* ends a reader left by a callback's longjmp */
 

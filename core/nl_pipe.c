@@ -2,9 +2,9 @@
  *
  * The kernel builds a dump one datagram per recv(), inside that recv. Read in one thread,
  * building a datagram (kernel) and decoding the previous one (the reply callbacks, which make
- * Lua tables) take turns. A reader thread, started once a dump proves to span more than one
- * datagram, receives ahead into a small ring while the caller's thread decodes: the two
- * overlap on a second core. The reader touches only the socket and the ring; every reply
+ * Lua tables) take turns. A reader thread, started once a dump proves to span several
+ * datagrams whose decoding takes about as long as the kernel's building, receives ahead into
+ * a small ring while the caller's thread decodes: the two overlap on a second core. The reader touches only the socket and the ring; every reply
  * callback still runs in the caller's thread, in order, and the reader is gone before the
  * flush returns (or, after a longjmp out of a callback, before the socket is used again). */
 #include "nl_int.h"
@@ -52,10 +52,11 @@ static void *reader(void *arg) {
     char *slot = p->abandon ? p->slots[0] : p->slots[p->head % NSLOTS];
     pthread_mutex_unlock(&p->mu);
     ssize_t n = recv(p->fd, slot, RECV_SIZE, 0);
-    if (n < 0 && errno == EINTR) continue;
+    int err = n < 0 ? errno : 0;
+    if (err == EINTR) continue;
     int end = n <= 0 || ends_dump(slot, (size_t)n, p->portid, p->seq);
     pthread_mutex_lock(&p->mu);
-    if (n < 0) p->err = -errno;
+    if (n < 0) p->err = -err;
     else if (n > 0 && !p->abandon) p->lens[p->head++ % NSLOTS] = (size_t)n;
     if (end) p->done = 1;
     pthread_cond_signal(&p->readable);
