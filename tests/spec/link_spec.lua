@@ -64,6 +64,7 @@ describe("cnet.link.list of many links", function()
     f:write(table.concat(lines, "\n"), "\n")
     f:close()
     H.sh("ip -batch /tmp/link_spec.batch")
+    os.remove("/tmp/link_spec.batch")
     local mine = {}
     for _, l in ipairs(cnet.link.list()) do mine[l.name] = l end
     local ip = H.ipj("-d link show")
@@ -106,6 +107,7 @@ describe("cnet.link.list while links come and go", function()
     f:write(table.concat(lines, "\n"), "\n")
     f:close()
     H.sh("ip -batch /tmp/link_spec_churn.batch")
+    os.remove("/tmp/link_spec_churn.batch")
     local pid = H.sh("timeout 20 sh -c 'while :; do ip link add clx type veth peer name cly; " ..
                      "ip link del clx; done' >/dev/null 2>&1 & echo $!")
     for _ = 1, 40 do
