@@ -108,6 +108,34 @@ static int write_file(const char *path, const char *text)
 	return rc;
 }
 
+/* Makes br0 (up) and queues its address on host; returns its index or -errno. */
+static int bridge(struct nlb *host)
+{
+	struct nlmsghdr *nlh = nlb_put(host, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	put_ifinfo(nlh, 0, IFF_UP);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, BRIDGE);
+	struct nlattr *li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+	mnl_attr_nest_end(nlh, li);
+	nlb_end(host, nlh);
+	int rc = nlb_flush(host);
+	if (rc < 0)
+		return rc;
+	int br = (int)if_nametoindex(BRIDGE);
+	if (br == 0)
+		return -errno;
+	nlh = nlb_put(host, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = 16;
+	ifa->ifa_index = (unsigned)br;
+	uint32_t gw = inet_addr(GW);
+	mnl_attr_put_u32(nlh, IFA_LOCAL, gw);
+	mnl_attr_put_u32(nlh, IFA_ADDRESS, gw);
+	nlb_end(host, nlh);
+	return br;
+}
+
 static int setup(int n)
 {
 	stage("start");
@@ -120,25 +148,13 @@ static int setup(int n)
 		return fail("socket", rc);
 
 	/* bridge, up, with its address: one round trip */
-	struct nlmsghdr *nlh = nlb_put(&host, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-	put_ifinfo(nlh, 0, IFF_UP);
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, BRIDGE);
-	struct nlattr *li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
-	mnl_attr_nest_end(nlh, li);
-	nlb_end(&host, nlh);
-	if ((rc = nlb_flush(&host)) < 0)
-		return fail("bridge", rc);
-	int br = (int)if_nametoindex(BRIDGE);
-	nlh = nlb_put(&host, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
-	ifa->ifa_family = AF_INET;
-	ifa->ifa_prefixlen = 16;
-	ifa->ifa_index = (unsigned)br;
-	uint32_t gw = inet_addr(GW);
-	mnl_attr_put_u32(nlh, IFA_LOCAL, gw);
-	mnl_attr_put_u32(nlh, IFA_ADDRESS, gw);
-	nlb_end(&host, nlh);
+	int br = bridge(&host);
+	if (br < 0)
+		return fail("bridge", br);
+	struct nlmsghdr *nlh;
+	struct nlattr *li;
+	struct ifaddrmsg *ifa;
+	uint32_t gw = inet_addr(GW); /* the address goes out with the veths */
 
 	stage("bridge");
 	int *nsfd = calloc((size_t)n, sizeof *nsfd);
@@ -246,25 +262,13 @@ static int setup_serial(int n)
 	int rc = nlb_open(&host, NETLINK_ROUTE, 1 << 16, 0, "host rtnl");
 	if (rc < 0)
 		return fail("socket", rc);
-	struct nlmsghdr *nlh = nlb_put(&host, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-	put_ifinfo(nlh, 0, IFF_UP);
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, BRIDGE);
-	struct nlattr *li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
-	mnl_attr_nest_end(nlh, li);
-	if (one(&host, nlh, "bridge"))
-		return 1;
-	int br = (int)if_nametoindex(BRIDGE);
+	int br = bridge(&host);
+	if (br < 0 || (rc = nlb_flush(&host)) < 0)
+		return fail("bridge", br < 0 ? br : rc);
 	uint32_t gw = inet_addr(GW);
-	nlh = nlb_put(&host, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
-	ifa->ifa_family = AF_INET;
-	ifa->ifa_prefixlen = 16;
-	ifa->ifa_index = (unsigned)br;
-	mnl_attr_put_u32(nlh, IFA_LOCAL, gw);
-	mnl_attr_put_u32(nlh, IFA_ADDRESS, gw);
-	if (one(&host, nlh, "bridge address"))
-		return 1;
+	struct nlmsghdr *nlh;
+	struct nlattr *li;
+	struct ifaddrmsg *ifa;
 	for (int i = 1; i <= n; i++) {
 		int nsfd;
 		struct nlb ns;

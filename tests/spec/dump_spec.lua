@@ -9,10 +9,7 @@ describe("a dump while the kernel's tables change", function()
     H.sh("ip link add " .. br .. " type bridge")
     local batch = {}
     for i = 1, 400 do batch[#batch + 1] = ("addr add 10.90.%d.%d/32 dev %s"):format(i // 200, i % 200 + 1, br) end
-    local f = assert(io.open("/tmp/dump_spec.batch", "w"))
-    f:write(table.concat(batch, "\n"), "\n")
-    f:close()
-    H.sh("ip -batch /tmp/dump_spec.batch")
+    H.ip_batch(batch)
     -- the churn: a shell loop in the background, bounded in time
     local churn = ("timeout 20 sh -c 'while :; do ip addr add 10.91.0.1/32 dev %s; ip addr del 10.91.0.1/32 dev %s; done' >/dev/null 2>&1 & echo $!")
       :format(br, br)

@@ -118,6 +118,24 @@ function H.iplink(name, ns)
   return H.json(out)[1]
 end
 
+-- Runs `lines` (a list of iproute2 commands without the leading `ip`) through one `ip -batch`.
+function H.ip_batch(lines)
+  local path = os.tmpname()
+  H.write(path, table.concat(lines, "\n") .. "\n")
+  local ok, out = H.try("ip -batch " .. path)
+  os.remove(path)
+  assert(ok, out)
+end
+
+-- Runs tests/spec/support/oomhost (built in dir) on dir/oom.lua with the module at `module`
+-- and returns its output. The ASan run's module needs its runtime preloaded, which H.sh
+-- leaves out for other programs.
+function H.oomhost(dir, module)
+  local preload = os.getenv("LD_PRELOAD")
+  local env = preload and ("LD_PRELOAD=" .. preload .. " ") or ""
+  return H.sh(("%s%s/oomhost %s %s/oom.lua"):format(env, dir, module, dir))
+end
+
 -- Unique names so specs never collide with each other's leftovers.
 local counter = 0
 function H.name(prefix)

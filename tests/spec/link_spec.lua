@@ -60,11 +60,7 @@ describe("cnet.link.list of many links", function()
       if i % 5 == 0 then lines[#lines + 1] = ("link set mla%d master %s"):format(i, br) end
       if i % 2 == 0 then lines[#lines + 1] = ("link set mla%d up"):format(i) end
     end
-    local f = assert(io.open("/tmp/link_spec.batch", "w"))
-    f:write(table.concat(lines, "\n"), "\n")
-    f:close()
-    H.sh("ip -batch /tmp/link_spec.batch")
-    os.remove("/tmp/link_spec.batch")
+    H.ip_batch(lines)
     local mine = {}
     for _, l in ipairs(cnet.link.list()) do mine[l.name] = l end
     local ip = H.ipj("-d link show")
@@ -103,11 +99,7 @@ describe("cnet.link.list while links come and go", function()
   it("never returns a half-read or doubled list (interrupted dumps are retried)", function()
     local lines = {}
     for i = 1, 100 do lines[#lines + 1] = ("link add cla%d type veth peer name clb%d"):format(i, i) end
-    local f = assert(io.open("/tmp/link_spec_churn.batch", "w"))
-    f:write(table.concat(lines, "\n"), "\n")
-    f:close()
-    H.sh("ip -batch /tmp/link_spec_churn.batch")
-    os.remove("/tmp/link_spec_churn.batch")
+    H.ip_batch(lines)
     local pid = H.sh("timeout 20 sh -c 'while :; do ip link add clx type veth peer name cly; " ..
                      "ip link del clx; done' >/dev/null 2>&1 & echo $!")
     for _ = 1, 40 do
@@ -640,10 +632,7 @@ describe("lists and gets under memory pressure", function()
       print("injected " .. injected)
     ]])
     script:close()
-    -- the ASan run's module needs its runtime preloaded, which H.sh leaves out for others
-    local preload = os.getenv("LD_PRELOAD")
-    local env = preload and ("LD_PRELOAD=" .. preload .. " ") or ""
-    local out = H.sh(("%s%s/oomhost %s %s/oom.lua"):format(env, dir, module, dir))
+    local out = H.oomhost(dir, module)
     assert.truthy(out:find("^injected %d+"), out)
     H.sh("rm -rf " .. dir)
   end)

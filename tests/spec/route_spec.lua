@@ -198,11 +198,7 @@ describe("cnet.route.list of a big table", function()
       lines[#lines + 1] = ("route add 10.%d.%d.0/24 dev %s%s"):format(100 + i // 256, i % 256,
         i % 3 == 0 and b or a, i % 7 == 0 and " metric 9" or "")
     end
-    local f = assert(io.open("/tmp/route_spec.batch", "w"))
-    f:write(table.concat(lines, "\n"), "\n")
-    f:close()
-    H.sh("ip -batch /tmp/route_spec.batch")
-    os.remove("/tmp/route_spec.batch")
+    H.ip_batch(lines)
     assert.is_true(collectgarbage("isrunning"))
     local mine = cnet.route.list{family = "inet"}
     assert.is_true(collectgarbage("isrunning"), "the collector pauses only during the dump")
@@ -237,11 +233,7 @@ describe("cnet.route.list while routes come and go", function()
       :format(a, b, a, b))
     local lines = {}
     for i = 1, 2000 do lines[#lines + 1] = ("route add 10.%d.%d.0/24 dev %s"):format(150 + i // 256, i % 256, a) end
-    local f = assert(io.open("/tmp/route_spec_churn.batch", "w"))
-    f:write(table.concat(lines, "\n"), "\n")
-    f:close()
-    H.sh("ip -batch /tmp/route_spec_churn.batch")
-    os.remove("/tmp/route_spec_churn.batch")
+    H.ip_batch(lines)
     local pid = H.sh(("timeout 20 sh -c 'while :; do ip route add 10.200.0.0/16 dev %s; " ..
                       "ip route del 10.200.0.0/16 dev %s; done' >/dev/null 2>&1 & echo $!"):format(b, b))
     for _ = 1, 40 do
@@ -270,11 +262,7 @@ describe("cnet.route.list under memory pressure", function()
     H.sh(("ip link add %s type veth peer name %s && ip link set %s up"):format(a, b, a))
     local lines = {}
     for i = 1, 2500 do lines[#lines + 1] = ("route add 10.%d.%d.0/24 dev %s"):format(170 + i // 256, i % 256, a) end
-    local f = assert(io.open("/tmp/route_spec_oom.batch", "w"))
-    f:write(table.concat(lines, "\n"), "\n")
-    f:close()
-    H.sh("ip -batch /tmp/route_spec_oom.batch")
-    os.remove("/tmp/route_spec_oom.batch")
+    H.ip_batch(lines)
     local dir = H.sh("mktemp -d")
     H.sh(("%s -o %s/oomhost %s/tests/spec/support/oomhost.c $(pkg-config --cflags --libs lua5.4) -ldl")
       :format(cc, dir, H.source))
@@ -297,9 +285,7 @@ describe("cnet.route.list under memory pressure", function()
       print("injected " .. injected)
     ]])
     script:close()
-    local preload = os.getenv("LD_PRELOAD")
-    local env = preload and ("LD_PRELOAD=" .. preload .. " ") or ""
-    local out = H.sh(("%s%s/oomhost %s %s/oom.lua"):format(env, dir, module, dir))
+    local out = H.oomhost(dir, module)
     assert.truthy(out:find("^injected %d+"), out)
     H.sh("rm -rf " .. dir)
     H.sh("ip link del " .. a)
