@@ -141,6 +141,18 @@ static int batch_finish(lua_State *L, int ud, int status) {
   lua_pushnil(L);
   lua_setfield(L, LUA_REGISTRYINDEX, BATCH_KEY);
   if (status != LUA_OK) { /* fn itself failed: that error wins, after what it queued went out */
+    int e = lua_gettop(L);
+    /* what the batch saw fail may be why fn failed: keep it with fn's error object */
+    if (n > 0 && lua_istable(L, e) && lua_getfield(L, e, "failures") == LUA_TNIL) {
+      lua_pop(L, 1);
+      lua_createtable(L, (int)n, 0);
+      for (unsigned i = 0; i < n; i++) {
+        push_failure(L, lb, ud, i);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+      }
+      lua_setfield(L, e, "failures");
+    }
+    lua_settop(L, e);
     cnet_batch_free(lb->b);
     lb->b = NULL;
     return lua_error(L);

@@ -304,14 +304,15 @@ static uint32_t opt_mtu(lua_State *L, int idx, const char *key) {
 
 /* master = name | index | false, resolved in ns (the namespace the link lives in). */
 static int opt_master(lua_State *L, int idx, struct cnet_netns *ns, const char *op,
-                      const char *object) {
+                      const char *object, int elsewhere) {
   int t = lua_getfield(L, idx, "master");
   int master = 0;
   if (t == LUA_TBOOLEAN) {
     if (lua_toboolean(L, -1)) lcnet_field_error(L, idx, "master", "name, index or false");
     master = -1;
   } else if (t == LUA_TSTRING || t == LUA_TNUMBER) {
-    master = lcnet_ifindex(L, ns, -1, idx, op, object, "master");
+    master = elsewhere ? lcnet_ifindex_now(L, ns, -1, idx, op, object, "master")
+                       : lcnet_ifindex(L, ns, -1, idx, op, object, "master");
   } else if (t != LUA_TNIL) {
     lcnet_field_error(L, idx, "master", "name, index or false");
   }
@@ -399,7 +400,7 @@ static int link_add(lua_State *L) {
   req.up = lcnet_opt_bool(L, 1, "up", -1);
   struct cnet_netns *target = opt_netns(L, 1, "netns", 1, "netns"); /* handle pushed if given */
   if (target) req.netns_fd = cnet_netns_fd(target), req.netns = target;
-  req.master = opt_master(L, 1, target ? target : ns, "link.add", name);
+  req.master = opt_master(L, 1, target ? target : ns, "link.add", name, target != NULL);
   if (req.master < 0) req.master = 0;
 
   if (strcmp(type, "veth") == 0 && lua_getfield(L, 1, "peer") != LUA_TNIL) {
@@ -477,7 +478,7 @@ static int link_set(lua_State *L) {
     req.netns_fd = cnet_netns_fd(target);
     req.netns = target; /* lets the core check the move first and undo it on failure */
   }
-  req.master = opt_master(L, 2, target ? target : ns, "link.set", dev);
+  req.master = opt_master(L, 2, target ? target : ns, "link.set", dev, target != NULL);
   int rc = cnet_link_set(ns, index, index ? NULL : dev, &req);
   if (rc < 0) return lcnet_raise(L, rc, "link.set", dev, cnet_netns_errmsg(ns));
   return 0;

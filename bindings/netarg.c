@@ -44,8 +44,8 @@ int lcnet_opt_bool(lua_State *L, int idx, const char *key, int dflt) {
   return v;
 }
 
-int lcnet_ifindex(lua_State *L, struct cnet_netns *ns, int v, int arg, const char *op,
-                  const char *object, const char *what) {
+static int ifindex(lua_State *L, struct cnet_netns *ns, int v, int arg, const char *op,
+                   const char *object, const char *what, int now) {
   if (lua_type(L, v) == LUA_TNUMBER) {
     int isint;
     lua_Integer i = lua_tointegerx(L, v, &isint);
@@ -57,13 +57,23 @@ int lcnet_ifindex(lua_State *L, struct cnet_netns *ns, int v, int arg, const cha
                                           what, luaL_typename(L, v)));
   }
   const char *name = lua_tostring(L, v);
-  int index, rc = cnet_link_index(ns, name, &index);
+  int index, rc = now ? cnet_link_index_now(ns, name, &index) : cnet_link_index(ns, name, &index);
   if (rc < 0) {
     char detail[96];
     snprintf(detail, sizeof detail, "%s %s", what, name);
     lcnet_raise(L, rc, op, object ? object : name, object ? detail : NULL);
   }
   return index;
+}
+
+int lcnet_ifindex(lua_State *L, struct cnet_netns *ns, int v, int arg, const char *op,
+                  const char *object, const char *what) {
+  return ifindex(L, ns, v, arg, op, object, what, 0);
+}
+
+int lcnet_ifindex_now(lua_State *L, struct cnet_netns *ns, int v, int arg, const char *op,
+                      const char *object, const char *what) {
+  return ifindex(L, ns, v, arg, op, object, what, 1);
 }
 
 void lcnet_checkaddr(lua_State *L, int v, int prefix, int family, const char *op,

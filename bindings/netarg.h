@@ -20,6 +20,10 @@ int lcnet_field_error(lua_State *L, int idx, const char *key, const char *expect
  * missing, a type error for other types. */
 int lcnet_ifindex(lua_State *L, struct cnet_netns *ns, int v, int arg, const char *op,
                   const char *object, const char *what);
+/* The same, asking the kernel even inside a batch: for an index sent on another namespace's
+ * socket than ns's, where the batch cannot check a remembered one. */
+int lcnet_ifindex_now(lua_State *L, struct cnet_netns *ns, int v, int arg, const char *op,
+                      const char *object, const char *what);
 
 /* Parses an address (prefix = 0: bare; 1: "a/p" or bare) from the string at stack index v;
  * on failure raises `op object: Invalid argument: invalid address "TEXT"`. */

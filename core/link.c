@@ -134,7 +134,7 @@ static void put_ifinfo(struct room *r, int index, int up) {
 
 static void put_veth(struct room *r, const struct cnet_link_req *req) {
   struct nlattr *peer = nest(r, VETH_INFO_PEER);
-  put_ifinfo(r, 0, req->peer_up);
+  put_ifinfo(r, req->peer_index, req->peer_up);
   if (req->peer_name) put_str(r, IFLA_IFNAME, req->peer_name);
   if (req->peer_netns_fd >= 0) put_u32(r, IFLA_NET_NS_FD, (uint32_t)req->peer_netns_fd);
   if (req->peer_mtu) put_u32(r, IFLA_MTU, req->peer_mtu);
@@ -322,17 +322,26 @@ int cnet_link_index(struct cnet_netns *ns, const char *name, int *index) {
   if (cnet_link_check_name(name) < 0) return -ENODEV;
   struct cnet_nl *nl = cnet_netns_rtnl(ns);
   if (cnet_nl_name_get(nl, name, index)) return 0; /* known inside this batch */
+  int rc = cnet_link_index_now(ns, name, index);
+  if (rc == 0) cnet_nl_name_put(nl, name, *index, 0);
+  return rc;
+}
+
+int cnet_link_index_now(struct cnet_netns *ns, const char *name, int *index) {
+  *index = 0;
+  cnet_netns_errbuf(ns)[0] = '\0';
+  if (cnet_link_check_name(name) < 0) return -ENODEV;
+  struct cnet_nl *nl = cnet_netns_rtnl(ns);
   cnet_nl_sync(nl);
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
   memcpy(ifr.ifr_name, name, strlen(name) + 1);
   if (ioctl(cnet_nl_fd(nl), SIOCGIFINDEX, &ifr) == 0) {
     *index = ifr.ifr_ifindex;
-    cnet_nl_name_put(nl, name, *index, 0);
     return 0;
   }
   if (errno == ENODEV) return -ENODEV;
-  return cnet_link_get(ns, 0, name, index_cb, index); /* a kernel without the ioctl path */
+  return cnet_link_get(ns, 0, name, index_cb, index);
 }
 
 static int name_cb(const struct cnet_link *l, void *data) {
@@ -399,7 +408,9 @@ static int add_batched(struct cnet_netns *ns, struct cnet_nl *nl, const struct c
                        char *err) {
   struct cnet_link_req r = *req;
   struct cnet_netns *home = req->netns_fd >= 0 && req->netns ? req->netns : ns;
-  struct cnet_netns *peer_home = req->peer_netns_fd >= 0 && req->peer_netns ? req->peer_netns : home;
+  /* a peer without a namespace of its own is made where the request is sent, not where the
+   * device goes */
+  struct cnet_netns *peer_home = req->peer_netns_fd >= 0 && req->peer_netns ? req->peer_netns : ns;
   int rc = 0, veth = strcmp(req->kind, "veth") == 0;
   if (r.netns_fd >= 0 && (r.netns_fd = held_dup(nl, r.netns_fd)) < 0) return r.netns_fd;
   if (r.peer_netns_fd >= 0 && (r.peer_netns_fd = held_dup(nl, r.peer_netns_fd)) < 0)
@@ -408,11 +419,12 @@ static int add_batched(struct cnet_netns *ns, struct cnet_nl *nl, const struct c
   if (veth && peer_home != ns && peer_home != home &&
       (rc = cnet_nl_touch(nl, cnet_netns_rtnl(peer_home))) < 0)
     return rc;
-  if (req->netns_fd >= 0 && req->netns == NULL) cnet_netns_unfresh(ns); /* unknown target */
   int index = cnet_netns_claim_index(home), peer_index = 0;
   if (veth) {
     peer_index = cnet_netns_claim_index(peer_home);
-    if (r.peer_netns_fd >= 0 && req->peer_netns == NULL) cnet_netns_unfresh(home);
+    /* The kernel registers the peer first and takes its index only when the device's own is
+     * given too; otherwise the peer could take the device's index. */
+    if (index > 0) r.peer_index = peer_index;
   }
   struct nlmsghdr *nlh = cnet_nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
   if (nlh == NULL) return -ENOMEM;
@@ -684,14 +696,20 @@ int cnet_link_delete(struct cnet_netns *ns, int index, const char *name) {
   char *err = cnet_netns_errbuf(ns);
   err[0] = '\0';
   int rc;
-  cnet_nl_forget_names(nl); /* a veth takes its peer along, wherever that is */
+  /* A deleted veth takes its peer along, wherever that is, and a device's uppers and lowers
+   * may live in other namespaces: inside a batch a delete is sent at once, after everything
+   * queued before it, and every remembered name is forgotten. */
+  cnet_nl_forget_names(nl);
+  cnet_nl_sync(nl);
   struct nlmsghdr *nlh = start_named(nl, RTM_DELLINK, NLM_F_ACK, index, name, &rc);
   if (nlh == NULL) return rc;
   struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
   ifi->ifi_family = AF_UNSPEC;
   ifi->ifi_index = index > 0 ? index : 0;
   if (index <= 0) mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-  return cnet_nl_talk(nl, NULL, NULL, err);
+  rc = cnet_nl_talk(nl, NULL, NULL, err);
+  cnet_nl_sync(nl);
+  return rc;
 }
 
 /* ---- names ---- */

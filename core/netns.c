@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,7 +228,17 @@ int cnet_netns_add(const char *name, struct cnet_netns **out) {
 }
 
 int cnet_netns_claim_index(struct cnet_netns *ns) {
-  return ns->next_index > 0 ? ns->next_index++ : 0;
+  if (ns->next_index <= 0) return 0;
+  /* Another handle, a program or a module (fallback tunnel devices) may have added links
+   * this handle did not see: a taken index ends the tracking. */
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  ifr.ifr_ifindex = ns->next_index;
+  if (ioctl(cnet_nl_fd(ns->rtnl), SIOCGIFNAME, &ifr) == 0 || errno != ENODEV) {
+    ns->next_index = 0;
+    return 0;
+  }
+  return ns->next_index++;
 }
 
 void cnet_netns_unfresh(struct cnet_netns *ns) { ns->next_index = 0; }

@@ -442,6 +442,7 @@ static int lookup_set(void *ud, const char *name, uint32_t *key_type, uint32_t *
 
 static int ifindex(void *ud, const char *ifname, uint32_t *index) {
   struct rule_ctx *c = ud;
+  cnet_netns_sync(c->tx->ns); /* a device a link batch made earlier must exist by now */
   int saved, rc = cnet_netns_enter(c->tx->ns, &saved);
   if (rc < 0) return rc;
   unsigned i = if_nametoindex(ifname);
@@ -810,6 +811,7 @@ int cnet_nft_tx_commit(struct cnet_nft_tx *tx, int *failed) {
     free(owner);
     return fail(tx, -ENOMEM, "cannot build the batch: %s", strerror(ENOMEM));
   }
+  cnet_netns_sync(tx->ns); /* the kernel checks devices (netdev chains) against what came before */
   rc = cnet_nl_flush(nl, 1);
   if (rc < 0) {
     int first = cnet_nl_first_error(nl);

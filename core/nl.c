@@ -126,12 +126,11 @@ static int queue(struct cnet_nl *nl, cnet_nl_cb cb, void *data, int dump) {
   r->cb = cb;
   r->data = data;
   r->tag = nl->batch ? nl->batch->tag : 0;
-  r->dep = nl->next_dep;
-  if (r->dep) {
-    r->dep_index = nl->next_dep_index;
-    memcpy(r->dep_name, nl->next_dep_name, sizeof r->dep_name);
+  if (nl->batch != NULL && nl->call_tag == nl->batch->tag) {
+    r->ndeps = (unsigned char)nl->next_ndeps;
+    memcpy(r->deps, nl->next_deps, nl->next_ndeps * sizeof *r->deps);
   }
-  nl->next_dep = 0;
+  nl->next_ndeps = 0;
   nl->len = nl->cur + NLMSG_ALIGN(nlh->nlmsg_len);
   nl->building = 0;
   return (int)nl->nreq++;
@@ -309,7 +308,7 @@ int cnet_nl_talk(struct cnet_nl *nl, cnet_nl_cb cb, void *data, char *errmsg) {
   if (nl->batch != NULL) {
     if (cb == NULL) return nlb_defer(nl);
     /* A request with a reply reads the kernel's state: everything deferred goes first. */
-    nl->next_dep = 0;
+    nl->next_ndeps = 0;
     cnet_batch_flush(nl->batch);
   }
   int idx = cnet_nl_queue(nl, cb, data);

@@ -103,23 +103,28 @@ static int by_tag(const void *x, const void *y) {
 
 /* ---- sending ---- */
 
-/* Why request r, which names a device this batch made by the index cnet expected it to
- * get, must not be sent: its maker failed, or the device has another index after all
- * (something else added links there). NULL: send it. Runs once the maker has been sent. */
+/* Why request r, which names devices by indexes the batch remembers, must not be sent: the
+ * call that made one failed, or a device has another index than remembered (something else
+ * added, renamed or removed links there). NULL: send it. Runs once every maker was sent. */
 static const char *orphaned(const struct cnet_batch *b, const struct cnet_nl *q,
                             const struct req *r, char *why, size_t n) {
-  if (failed(b, r->dep)) return "not sent: the device it names was not created";
-  struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  memcpy(ifr.ifr_name, r->dep_name, sizeof r->dep_name);
-  if (ioctl(cnet_nl_fd(q), SIOCGIFINDEX, &ifr) < 0) {
-    snprintf(why, n, "not sent: device %s is missing", r->dep_name);
-    return why;
+  for (unsigned d = 0; d < r->ndeps; d++) {
+    const struct dep *dep = &r->deps[d];
+    if (dep->tag != 0 && failed(b, dep->tag)) return "not sent: the device it names was not created";
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, dep->name, sizeof dep->name);
+    if (ioctl(cnet_nl_fd(q), SIOCGIFINDEX, &ifr) < 0) {
+      snprintf(why, n, "not sent: device %s is missing", dep->name);
+      return why;
+    }
+    if (ifr.ifr_ifindex != dep->index) {
+      snprintf(why, n, "not sent: device %s has index %d, not the %d this batch expected",
+               dep->name, ifr.ifr_ifindex, dep->index);
+      return why;
+    }
   }
-  if (ifr.ifr_ifindex == r->dep_index) return NULL;
-  snprintf(why, n, "not sent: device %s has index %d, not the %d this batch expected",
-           r->dep_name, ifr.ifr_ifindex, r->dep_index);
-  return why;
+  return NULL;
 }
 
 /* Takes out of q the requests that orphaned() refuses, each recorded as a failure. */
@@ -129,7 +134,7 @@ static void drop_orphans(struct cnet_batch *b, struct cnet_nl *q) {
   const char *first = NULL;
   unsigned i0 = 0;
   for (; i0 < n && first == NULL; i0++)
-    if (q->reqs[i0].dep != 0) first = orphaned(b, q, &q->reqs[i0], why, sizeof why);
+    if (q->reqs[i0].ndeps > 0) first = orphaned(b, q, &q->reqs[i0], why, sizeof why);
   if (first == NULL) return;
   i0--;
   uint32_t seq = q->reqs[0].seq;
@@ -139,7 +144,7 @@ static void drop_orphans(struct cnet_batch *b, struct cnet_nl *q) {
     size_t len = NLMSG_ALIGN(nlh->nlmsg_len);
     struct req r = q->reqs[i];
     const char *drop = i < i0 ? NULL : i == i0 ? first
-                     : r.dep ? orphaned(b, q, &r, why, sizeof why) : NULL;
+                     : r.ndeps ? orphaned(b, q, &r, why, sizeof why) : NULL;
     if (drop != NULL) {
       record(b, r.tag, -ECANCELED, drop);
       free(r.errmsg);
@@ -175,8 +180,12 @@ static void send_queue(struct cnet_batch *b, struct cnet_nl *q) {
     b->sent += q->nreq;
   }
   q->flushed = 1;
-  for (unsigned i = 0; i < q->nfds; i++) close(q->fds[i]);
-  q->nfds = 0;
+  /* Close the descriptors of what was sent; a message being built keeps its own. */
+  for (unsigned i = 0; i < q->nfds_queued; i++) close(q->fds[i]);
+  if (q->nfds > q->nfds_queued)
+    memmove(q->fds, q->fds + q->nfds_queued, (q->nfds - q->nfds_queued) * sizeof *q->fds);
+  q->nfds -= q->nfds_queued;
+  q->nfds_queued = 0;
   q->nwaits = 0;
   q->gen++;
   if (q->building) {
@@ -207,8 +216,25 @@ static int waits_on(struct cnet_nl *x, const struct cnet_nl *target, int stamp) 
   return 0;
 }
 
+/* Forgets what an earlier call left on nl for its next request and never used. */
+static void new_call(struct cnet_nl *nl) {
+  if (nl->call_tag == nl->batch->tag) return;
+  nl->call_tag = nl->batch->tag;
+  nl->ntouch = nl->next_ndeps = 0;
+}
+
+/* 1 when the call that made a device the next request names waits in nl's own queue: it must
+ * reach the kernel before orphaned() can look at the device. */
+static int maker_queued_here(const struct cnet_nl *nl) {
+  for (unsigned d = 0; d < nl->next_ndeps; d++)
+    for (unsigned i = 0; nl->next_deps[d].tag != 0 && i < cnet_nl_pending(nl); i++)
+      if (nl->reqs[i].tag == nl->next_deps[d].tag) return 1;
+  return 0;
+}
+
 int nlb_defer(struct cnet_nl *nl) {
   struct cnet_batch *b = nl->batch;
+  new_call(nl);
   uint64_t keys[1 + MAX_TOUCH];
   unsigned nkeys = 0;
   keys[nkeys++] = key_of(nl);
@@ -224,8 +250,10 @@ int nlb_defer(struct cnet_nl *nl) {
     else
       nl->waits[nl->nwaits++] = (struct edge){before, before->gen};
   }
+  if (maker_queued_here(nl)) send_chain(b, nl);
   int idx = cnet_nl_queue(nl, NULL, NULL);
   if (idx < 0) return idx;
+  nl->nfds_queued = nl->nfds;
   for (unsigned k = 0; k < nkeys; k++)
     if (mark_set(b, keys[k], nl) < 0) { /* cannot track it: order by sending at once */
       send_chain(b, nl);
@@ -250,10 +278,9 @@ static void detach(struct cnet_batch *b, struct cnet_nl *nl) {
       break;
     }
   nl->batch = NULL;
-  nl->nwaits = nl->nnames = nl->ntouch = 0;
-  nl->next_dep = 0;
+  nl->nwaits = nl->nnames = nl->ntouch = nl->next_ndeps = 0;
   for (unsigned i = 0; i < nl->nfds; i++) close(nl->fds[i]);
-  nl->nfds = 0;
+  nl->nfds = nl->nfds_queued = 0;
   if (nl->closed) nl_free(nl);
 }
 
@@ -323,6 +350,7 @@ int cnet_nl_touch(struct cnet_nl *nl, struct cnet_nl *other) {
     int rc = cnet_nl_set_batch(other, nl->batch);
     if (rc < 0) return rc;
   }
+  new_call(nl);
   if (nl->ntouch < MAX_TOUCH) nl->touch[nl->ntouch++] = key_of(other);
   return 0;
 }
@@ -337,14 +365,16 @@ int cnet_nl_hold_fd(struct cnet_nl *nl, int fd) {
 }
 
 int cnet_nl_name_get(struct cnet_nl *nl, const char *name, int *index) {
-  nl->next_dep = 0;
   if (nl->batch == NULL) return 0;
+  new_call(nl);
   for (unsigned i = 0; i < nl->nnames; i++)
     if (strcmp(nl->names[i].name, name) == 0) {
+      if (nl->next_ndeps == MAX_DEPS) return 0; /* cannot be checked: ask the kernel */
       *index = nl->names[i].index;
-      nl->next_dep = nl->names[i].dep;
-      nl->next_dep_index = nl->names[i].index;
-      memcpy(nl->next_dep_name, nl->names[i].name, sizeof nl->next_dep_name);
+      struct dep *d = &nl->next_deps[nl->next_ndeps++];
+      d->tag = nl->names[i].dep;
+      d->index = nl->names[i].index;
+      memcpy(d->name, nl->names[i].name, sizeof d->name);
       return 1;
     }
   return 0;
@@ -354,6 +384,8 @@ void cnet_nl_name_put(struct cnet_nl *nl, const char *name, int index, int made)
   if (nl->batch == NULL || strlen(name) >= sizeof nl->names[0].name) return;
   unsigned i = 0;
   while (i < nl->nnames && strcmp(nl->names[i].name, name) != 0) i++;
+  if (i < nl->nnames && made && nl->names[i].dep != 0)
+    return; /* a second add of the name fails (EEXIST) while the first device stays */
   if (i == nl->nnames) {
     if (grow((void **)&nl->names, &nl->capnames, i + 1, sizeof *nl->names) < 0) return;
     nl->nnames++;

@@ -10,7 +10,15 @@ enum { ROOM = 64 * 1024,          /* room guaranteed to the message being built 
        CHUNK_MSGS = 512,          /* requests per sendmsg: their ACKs must fit the rcvbuf */
        RECV_SIZE = 64 * 1024,
        DUMP_TRIES = 8,
-       MAX_TOUCH = 2 };           /* other namespaces one request can change (veth peer, move) */
+       MAX_TOUCH = 2,             /* other namespaces one request can change (veth peer, move) */
+       MAX_DEPS = 2 };            /* remembered devices one request can name (dev, master) */
+
+/* A device a request names by a remembered index: checked before the request is sent (see
+ * nl_batch.c). tag: the call that made the device in this batch, 0 for a name looked up. */
+struct dep {
+  int tag, index;
+  char name[16];
+};
 
 struct req {
   uint32_t seq;
@@ -18,10 +26,8 @@ struct req {
   unsigned char dump, done, intr;
   int err;
   int tag;                        /* the batch's tag when it was queued (who asked for it) */
-  int dep;                        /* tag of the request that creates the link this one names
-                                     by the index cnet expects it to get; 0: none */
-  int dep_index;                  /* that index, and the link's name (see nl_batch.c) */
-  char dep_name[16];
+  struct dep deps[MAX_DEPS];      /* devices it names by an index the batch remembers */
+  unsigned char ndeps;
   cnet_nl_cb cb;
   void *data;
   char *errmsg;                   /* extended ACK text, allocated only when the kernel sends one */
@@ -83,10 +89,13 @@ struct cnet_nl {
   int visiting, closed;           /* walk mark; closed by its owner, freed with the batch */
   uint64_t touch[MAX_TOUCH];      /* other namespaces the next deferred request changes */
   unsigned ntouch;
-  int next_dep, next_dep_index;   /* dep of the next deferred request */
-  char next_dep_name[16];
+  struct dep next_deps[MAX_DEPS]; /* devices the next deferred request names */
+  unsigned next_ndeps;
+  int call_tag;                   /* the batch call that set touch and next_deps: a later call
+                                     never inherits them */
   int *fds;                       /* descriptors the queued requests carry, closed once sent */
   unsigned nfds, capfds;
+  unsigned nfds_queued;           /* fds[0..nfds_queued) belong to queued requests */
   struct cached_name *names;
   unsigned nnames, capnames;
   struct nl_pipe *pipe;           /* the reader of a dump being received (nl_pipe.c) */

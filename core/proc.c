@@ -1,6 +1,7 @@
 /* Processes inside a network namespace; see include/cnet/proc.h. */
 #define _GNU_SOURCE
 #include "cnet/proc.h"
+#include "cnet/nl.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -142,8 +143,11 @@ int cnet_proc_spawn(struct cnet_netns *ns, const struct cnet_proc_spec *spec, pi
   char *errbuf = cnet_netns_errbuf(ns);
   errbuf[0] = '\0';
   if (spec->argv == NULL || spec->argv[0] == NULL || spec->argv[0][0] == '\0') return -EINVAL;
-  cnet_netns_unfresh(ns); /* the program may add links cnet does not see */
-  cnet_netns_sync(ns);    /* and sees every change queued before it */
+  /* The program sees every change queued before it, and may add, rename or remove links
+   * behind cnet's back: a batch forgets the names and indexes it remembered. */
+  cnet_netns_sync(ns);
+  cnet_netns_unfresh(ns);
+  cnet_nl_forget_names(cnet_netns_rtnl(ns));
   int same = in_namespace(ns);
   int rep[2];
   if (pipe2(rep, O_CLOEXEC) < 0) return -errno;

@@ -176,8 +176,9 @@ describe("cnet.batch", function()
   it("does not send a change that names a device by an index it did not get", function()
     local name = H.name("borph")
     local ns <close> = cnet.netns.add(name)
-    -- behind cnet's back, something takes the index cnet expects the next device to get
-    H.sh("ip -n " .. name .. " link add x0 type veth peer name x1")
+    -- behind cnet's back, a device comes and goes: index 2 is free again, but the kernel
+    -- hands out indexes in turn and gives the next device 3
+    H.sh("ip -n " .. name .. " link add x0 type bridge && ip -n " .. name .. " link del x0")
     local line
     local ok, err = pcall(cnet.batch, function()
       cnet.link.add{name = name .. "h", type = "veth", peer = {name = "eth0", netns = ns}}
@@ -192,7 +193,7 @@ describe("cnet.batch", function()
     local eth0 = H.iplink("eth0", name)
     assert.truthy(tostring(err):find(("not sent: device eth0 has index %d, not the 2"):format(eth0.ifindex),
       1, true), tostring(err))
-    -- the address went nowhere: not on the device that holds index 2 either
+    -- the address went nowhere
     for _, l in ipairs(H.ipj("addr show", name)) do
       for _, a in ipairs(l.addr_info) do assert.are_not.equal("10.79.0.2", a["local"], l.ifname) end
     end
@@ -242,5 +243,137 @@ describe("cnet.batch", function()
     assert.is_true(seen, out)
     assert.is_number(rtt, tostring(why))
     cnet.netns.delete(name)
+  end)
+
+  -- Cases found in review: each once gave a wrong kernel state or a false failure.
+  describe("keeps the result of the calls one by one", function()
+    local function ns_links(name)
+      local t = {}
+      for _, l in ipairs(H.ipj("link show", name)) do t[l.ifname] = l end
+      return t
+    end
+
+    it("when a queue with a namespace descriptor is sent while the next request is built", function()
+      local n2, n3, n4 = H.name("bfd"), H.name("bfd"), H.name("bfd")
+      local c2 = cnet.netns.add(n2)
+      cnet.netns.add(n3):close()
+      cnet.netns.add(n4):close()
+      local x, y, v, p = H.name("bx"), H.name("by"), H.name("bv"), H.name("bp")
+      local c3, c4
+      cnet.batch(function()
+        cnet.link.add{name = x, type = "veth", netns = c2, peer = {name = y}}
+        c2.link.add{name = "br0", type = "bridge"}
+        cnet.link.add{name = v, type = "veth", peer = {name = p, netns = c2}}  -- sends a cycle first
+        c3, c4 = cnet.netns.open(n3), cnet.netns.open(n4)   -- reuse closed descriptor numbers
+      end)
+      assert.is_not_nil(ns_links(n2)[p], "the peer is where it was asked to be")
+      assert.is_nil(ns_links(n3)[p])
+      assert.is_nil(ns_links(n4)[p])
+      for _, h in ipairs{c2, c3, c4} do h.close() end
+      for _, n in ipairs{n2, n3, n4} do cnet.netns.delete(n) end
+      H.sh("ip link del " .. y .. "; ip link del " .. v)
+    end)
+
+    it("when a device is made and then named in the same new namespace", function()
+      local name = H.name("bsame")
+      local ns <close> = cnet.netns.add(name)
+      cnet.batch(function()
+        ns.link.add{name = "br0", type = "bridge"}
+        ns.addr.add("br0", "10.81.0.1/24")
+        ns.link.add{name = "a", type = "veth", peer = {name = "b"}}   -- both ends in the namespace
+        ns.link.set("a", {up = true, master = "br0"})
+      end)
+      local links = ns_links(name)
+      assert.are.equal("10.81.0.1", H.ipj("addr show dev br0", name)[1].addr_info[1]["local"])
+      assert.are.equal("br0", links.a.master)
+      assert.is_not_nil(links.b)
+      cnet.netns.delete(name)
+    end)
+
+    it("when a veth's peer has no namespace of its own and the device goes elsewhere", function()
+      local name = H.name("bpeer")
+      local c2 <close> = cnet.netns.add(name)
+      local x, y, v = H.name("bx"), H.name("by"), H.name("bv")
+      cnet.batch(function()
+        cnet.link.add{name = x, type = "veth", netns = c2, peer = {name = y}}   -- y stays here
+        cnet.link.add{name = v, type = "veth", peer = {name = "p", netns = c2}}
+        c2.addr.add("p", "10.82.0.1/24")
+      end)
+      assert.is_not_nil(H.iplink(y))
+      assert.are.equal("10.82.0.1", H.ipj("addr show dev p", name)[1].addr_info[1]["local"])
+      cnet.netns.delete(name)
+      H.sh("ip link del " .. y .. "; ip link del " .. v)
+    end)
+
+    it("when a delete takes a device along in another namespace", function()
+      local name = H.name("bdel")
+      local c1 <close> = cnet.netns.add(name)
+      local v = H.name("bv")
+      cnet.link.add{name = v, type = "veth", peer = {name = "p1", netns = c1}}
+      cnet.batch(function()
+        c1.link.set("lo", {up = true})
+        cnet.link.delete(v)                          -- p1 goes with it
+        c1.link.add{name = "p1", type = "bridge"}    -- so the name is free again
+      end)
+      assert.are.equal("bridge", H.iplink("p1", name).linkinfo.info_kind)
+      cnet.netns.delete(name)
+    end)
+
+    it("when a process renames a device the batch had looked up", function()
+      local d, old = H.name("bd"), H.name("bo")
+      cnet.link.add{name = d, type = "bridge"}
+      cnet.batch(function()
+        cnet.addr.add(d, "10.83.1.1/24")
+        cnet.exec{"sh", "-c", ("ip link set %s name %s && ip link add %s type bridge"):format(d, old, d)}
+        cnet.addr.add(d, "10.83.2.1/24")
+      end)
+      assert.are.equal("10.83.2.1", H.ipj("addr show dev " .. d)[1].addr_info[1]["local"])
+      assert.are.equal(1, #H.ipj("addr show dev " .. old)[1].addr_info)
+      H.sh("ip link del " .. d .. " && ip link del " .. old)
+    end)
+
+    it("when links were added through another handle before the batch", function()
+      local name = H.name("bh2")
+      local h1 <close> = cnet.netns.add(name)
+      local h2 <close> = cnet.netns.open(name)
+      h2.link.add{name = "other", type = "bridge"}   -- takes the index h1 would expect next
+      local v = H.name("bv")
+      cnet.batch(function()
+        h1.link.add{name = "br0", type = "bridge"}
+        cnet.link.add{name = v, type = "veth", netns = h1, master = "br0", peer = {name = H.name("bp")}}
+        h1.link.set("lo", {up = true})
+      end)
+      assert.are.equal("br0", H.iplink(v, name).master)
+      assert.truthy(table.concat(H.iplink("lo", name).flags, ","):find("UP", 1, true))
+      cnet.netns.delete(name)
+    end)
+
+    it("when an nft rule names a device the batch made", function()
+      local name = H.name("bnft")
+      local ns <close> = cnet.netns.add(name)
+      cnet.batch(function()
+        ns.link.add{name = "br9", type = "bridge"}
+        ns.nft.add_table("ip t")
+        ns.nft.add_chain("ip t f", {hook = "forward"})
+        ns.nft.add_rule("ip t f", "iif br9 accept")
+      end)
+      assert.truthy(H.sh("ip netns exec " .. name .. " nft list chain ip t f"):find("iif \"br9\" accept", 1, true))
+      cnet.netns.delete(name)
+    end)
+  end)
+
+  it("keeps the batch's failures with the function's own error", function()
+    local x0, x1 = H.name("bx"), H.name("bx")
+    cnet.link.add{name = x0, type = "bridge"}
+    local ok, err = pcall(cnet.batch, function()
+      cnet.link.add{name = x1, type = "veth", peer = {name = x0}}   -- fails: the name is taken
+      cnet.addr.add(x1, "10.84.0.1/24")                             -- raises: no such device
+    end)
+    assert.is_false(ok)
+    assert.are.equal("addr.add", err.op)
+    assert.are.equal(1, #err.failures)
+    assert.are.equal("link.add", err.failures[1].op)
+    assert.are.equal("EEXIST", err.failures[1].code)
+    H.sh("ip link del " .. x0)
   end)
 end)

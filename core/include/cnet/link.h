@@ -49,6 +49,8 @@ struct cnet_link_req {
   const char *peer_name;     /* NULL: the kernel picks vethN */
   int peer_netns_fd;         /* -1: the peer lives where the link does */
   struct cnet_netns *peer_netns; /* the namespace peer_netns_fd names (borrowed), or NULL */
+  int peer_index;            /* the peer's ifindex; the kernel honours it only along with the
+                              * device's own (add's index), 0: the kernel picks */
   const unsigned char *peer_mac;
   unsigned peer_mac_len;
   uint32_t peer_mtu;
@@ -91,6 +93,10 @@ int cnet_link_get(struct cnet_netns *ns, int index, const char *name, cnet_link_
                   void *data);
 /* Name to index, and index to name (name: CNET_IFNAMSIZ bytes). -ENODEV when missing. */
 int cnet_link_index(struct cnet_netns *ns, const char *name, int *index);
+/* The same, always asking the kernel (after sending what a batch queued): for an index that
+ * goes into a request sent on another namespace's socket, where the batch cannot check a
+ * remembered one before sending. */
+int cnet_link_index_now(struct cnet_netns *ns, const char *name, int *index);
 int cnet_link_name(struct cnet_netns *ns, int index, char *name);
 /* The kernel's name lookup alone (SIOCGIFNAME), without netlink: safe inside a dump's reply
  * callback. 0, or -errno when that lookup fails (cnet_link_name may know more). */

@@ -99,9 +99,10 @@ void cnet_nl_set_nskey(struct cnet_nl *nl, uint64_t key);
 int cnet_nl_batched(const struct cnet_nl *nl);
 int cnet_nl_touch(struct cnet_nl *nl, struct cnet_nl *other);
 int cnet_nl_hold_fd(struct cnet_nl *nl, int fd);
-/* Device names known inside a batch, per socket: get returns 1 and the index when known (the
- * next deferred request then depends on the request that made the device, if `made`: it is
- * not sent when that one failed); forget drops every name of every socket of the batch. */
+/* Device names known inside a batch, per socket. get returns 1 and the index when known; the
+ * next deferred request on nl, within the same call, then carries the name and index and is
+ * not sent unless the device still has that index, nor when the call that made it (put with
+ * `made`) failed. forget drops every name of every socket of the batch. */
 int cnet_nl_name_get(struct cnet_nl *nl, const char *name, int *index);
 void cnet_nl_name_put(struct cnet_nl *nl, const char *name, int index, int made);
 void cnet_nl_forget_names(struct cnet_nl *nl);
