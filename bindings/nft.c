@@ -289,39 +289,26 @@ static int nft_list_tables(lua_State *L) {
   return listed(L, cnet_nft_list_tables(ns, family, tp, table_row, L), "nft.list_tables");
 }
 
+/* The listings below differ only in what they list: each reads "[family] table [name]",
+ * then fills a new array with one row per object. */
+#define LISTING(fn, op, list, row)                                                   \
+  static int fn(lua_State *L) {                                                    \
+    struct cnet_netns *ns = lcnet_ns(L);                                           \
+    char table[CNET_NFT_NAMELEN], name[CNET_NFT_NAMELEN];                          \
+    int family;                                                                    \
+    const char *tp, *np;                                                           \
+    opt_ref(L, 1, op, &family, table, name, &tp, &np);                             \
+    lua_newtable(L);                                                               \
+    return listed(L, list(ns, family, tp, np, row, L), op);                        \
+  }
+
 /* nft.list_chains(["[family] table [chain]"]) -> {{family=, table=, name=, handle=, type=,
  * hook=, priority=, policy=}, ...} */
-static int nft_list_chains(lua_State *L) {
-  struct cnet_netns *ns = lcnet_ns(L);
-  char table[CNET_NFT_NAMELEN], name[CNET_NFT_NAMELEN];
-  int family;
-  const char *tp, *np;
-  opt_ref(L, 1, "nft.list_chains", &family, table, name, &tp, &np);
-  lua_newtable(L);
-  return listed(L, cnet_nft_list_chains(ns, family, tp, np, chain_row, L), "nft.list_chains");
-}
-
+LISTING(nft_list_chains, "nft.list_chains", cnet_nft_list_chains, chain_row)
 /* nft.list_rules(["[family] table [chain]"]) -> {{handle=, text=, counter=?, ...}, ...} */
-static int nft_list_rules(lua_State *L) {
-  struct cnet_netns *ns = lcnet_ns(L);
-  char table[CNET_NFT_NAMELEN], name[CNET_NFT_NAMELEN];
-  int family;
-  const char *tp, *np;
-  opt_ref(L, 1, "nft.list_rules", &family, table, name, &tp, &np);
-  lua_newtable(L);
-  return listed(L, cnet_nft_list_rules(ns, family, tp, np, rule_row, L), "nft.list_rules");
-}
-
+LISTING(nft_list_rules, "nft.list_rules", cnet_nft_list_rules, rule_row)
 /* nft.list_sets(["[family] table [set]"]) -> {{name=, type=, flags=, elements=, ...}, ...} */
-static int nft_list_sets(lua_State *L) {
-  struct cnet_netns *ns = lcnet_ns(L);
-  char table[CNET_NFT_NAMELEN], name[CNET_NFT_NAMELEN];
-  int family;
-  const char *tp, *np;
-  opt_ref(L, 1, "nft.list_sets", &family, table, name, &tp, &np);
-  lua_newtable(L);
-  return listed(L, cnet_nft_list_sets(ns, family, tp, np, set_row, L), "nft.list_sets");
-}
+LISTING(nft_list_sets, "nft.list_sets", cnet_nft_list_sets, set_row)
 
 /* Moves rows of the array at `rows` whose fields match the table record at `rec` into
  * rec[field] (an array). */

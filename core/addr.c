@@ -8,10 +8,6 @@
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 
-#ifndef SOL_NETLINK
-#define SOL_NETLINK 270
-#endif
-
 void cnet_addr_req_init(struct cnet_addr_req *req) {
   memset(req, 0, sizeof *req);
   req->scope = -1;
@@ -149,14 +145,8 @@ int cnet_addr_list(struct cnet_netns *ns, int family, int index, cnet_addr_fn fn
   char *err = cnet_netns_errbuf(ns);
   err[0] = '\0';
   struct cnet_nl *nl = cnet_netns_rtnl(ns);
-  /* Strict checking only for this dump: the callback filters again, so a kernel that ignores
-   * the filter still gives the right answer. */
-  int fd = cnet_nl_fd(nl), on = 1, off = 0;
-  int strict = index > 0 &&
-               setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof on) == 0;
-  int rc = cnet_nl_dump(nl, build_dump, each_cb, filter_reset, &f, err);
-  if (strict) (void)setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &off, sizeof off);
-  return rc;
+  /* The kernel filters too (the callback checks again for kernels that do not). */
+  return cnet_nl_dump_filtered(nl, index > 0, build_dump, each_cb, filter_reset, &f, err);
 }
 
 /* Flushing: collect the addresses first (a dump cannot be interleaved with requests on the

@@ -16,11 +16,6 @@
 
 #include "nlattr_int.h"
 
-#ifndef SOL_NETLINK
-#define SOL_NETLINK 270
-#endif
-
-
 void cnet_link_req_init(struct cnet_link_req *req) {
   memset(req, 0, sizeof *req);
   req->up = -1;
@@ -253,13 +248,8 @@ int cnet_link_list_filtered(struct cnet_netns *ns, int master, const char *kind,
   struct cnet_nl *nl = cnet_netns_rtnl(ns);
   char *err = cnet_netns_errbuf(ns);
   err[0] = '\0';
-  /* Strict checking for this dump only, so the kernel honours the filters (4.20+). */
-  int fd = cnet_nl_fd(nl), on = 1, off = 0;
-  int strict = (master || kind) &&
-               setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof on) == 0;
-  int rc = cnet_nl_dump(nl, build_dump, each_cb, each_reset, &e, err);
-  if (strict) (void)setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &off, sizeof off);
-  return rc;
+  /* The kernel filters too (the callback checks again for kernels that do not). */
+  return cnet_nl_dump_filtered(nl, master || kind, build_dump, each_cb, each_reset, &e, err);
 }
 
 int cnet_link_list(struct cnet_netns *ns, cnet_link_fn fn, void (*reset)(void *data),

@@ -348,6 +348,15 @@ int cnet_nl_dump(struct cnet_nl *nl, cnet_nl_build build, cnet_nl_cb cb,
   return rc;
 }
 
+int cnet_nl_dump_filtered(struct cnet_nl *nl, int strict, cnet_nl_build build, cnet_nl_cb cb,
+                          void (*reset)(void *data), void *data, char *errmsg) {
+  int fd = mnl_socket_get_fd(nl->sock), on = 1, off = 0;
+  strict = strict && setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof on) == 0;
+  int rc = cnet_nl_dump(nl, build, cb, reset, data, errmsg);
+  if (strict) (void)setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &off, sizeof off);
+  return rc;
+}
+
 void cnet_nl_discard(struct cnet_nl *nl) {
   nl_pipe_abandon(nl);
   /* Read away what the kernel still holds for us: an abandoned dump stays running (and the

@@ -9,10 +9,6 @@
 #include "cnet/addr.h"
 #include "nlattr_int.h"
 
-#ifndef SOL_NETLINK
-#define SOL_NETLINK 270
-#endif
-
 void cnet_route_req_init(struct cnet_route_req *req) {
   memset(req, 0, sizeof *req);
   req->protocol = req->scope = req->type = -1;
@@ -197,12 +193,8 @@ int cnet_route_list(struct cnet_netns *ns, int family, uint32_t table, cnet_rout
   struct cnet_nl *nl = cnet_netns_rtnl(ns);
   char *err = cnet_netns_errbuf(ns);
   err[0] = '\0';
-  int fd = cnet_nl_fd(nl), on = 1, off = 0;
-  int strict = table != 0 &&
-               setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof on) == 0;
-  int rc = cnet_nl_dump(nl, build_dump, each_cb, filter_reset, &f, err);
-  if (strict) (void)setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &off, sizeof off);
-  return rc;
+  /* The kernel filters too (the callback checks again for kernels that do not). */
+  return cnet_nl_dump_filtered(nl, table != 0, build_dump, each_cb, filter_reset, &f, err);
 }
 
 struct one {

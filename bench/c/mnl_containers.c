@@ -74,6 +74,31 @@ static struct ifinfomsg *put_ifinfo(struct nlmsghdr *nlh, int index, unsigned fl
 	return ifm;
 }
 
+/* addr/16 on device index, as an RTM_NEWADDR body. */
+static void put_addr(struct nlmsghdr *nlh, unsigned index, uint32_t addr)
+{
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = 16;
+	ifa->ifa_index = index;
+	mnl_attr_put_u32(nlh, IFA_LOCAL, addr);
+	mnl_attr_put_u32(nlh, IFA_ADDRESS, addr);
+}
+
+/* A default route via gw (out of device oif when oif > 0), as an RTM_NEWROUTE body. */
+static void put_default_route(struct nlmsghdr *nlh, uint32_t gw, int oif)
+{
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put_u32(nlh, RTA_GATEWAY, gw);
+	if (oif > 0)
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
+}
+
 /* Like `ip netns add`, without a process: unshare, bind the new namespace
  * to /run/netns/cI, keep an fd to it and a netlink socket opened inside. */
 static int netns_add(int i, int home, int *nsfd, struct nlb *b)
@@ -125,13 +150,7 @@ static int bridge(struct nlb *host)
 	if (br == 0)
 		return -errno;
 	nlh = nlb_put(host, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
-	ifa->ifa_family = AF_INET;
-	ifa->ifa_prefixlen = 16;
-	ifa->ifa_index = (unsigned)br;
-	uint32_t gw = inet_addr(GW);
-	mnl_attr_put_u32(nlh, IFA_LOCAL, gw);
-	mnl_attr_put_u32(nlh, IFA_ADDRESS, gw);
+	put_addr(nlh, (unsigned)br, inet_addr(GW));
 	nlb_end(host, nlh);
 	return br;
 }
@@ -153,7 +172,6 @@ static int setup(int n)
 		return fail("bridge", br);
 	struct nlmsghdr *nlh;
 	struct nlattr *li;
-	struct ifaddrmsg *ifa;
 	uint32_t gw = inet_addr(GW); /* the address goes out with the veths */
 
 	stage("bridge");
@@ -205,22 +223,10 @@ static int setup(int n)
 		put_ifinfo(nlh, 2, IFF_UP);
 		nlb_end(b, nlh);
 		nlh = nlb_put(b, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
-		ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
-		ifa->ifa_family = AF_INET;
-		ifa->ifa_prefixlen = 16;
-		ifa->ifa_index = 2;
-		mnl_attr_put_u32(nlh, IFA_LOCAL, ctr_addr(i + 1));
-		mnl_attr_put_u32(nlh, IFA_ADDRESS, ctr_addr(i + 1));
+		put_addr(nlh, 2, ctr_addr(i + 1));
 		nlb_end(b, nlh);
 		nlh = nlb_put(b, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
-		struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
-		rtm->rtm_family = AF_INET;
-		rtm->rtm_table = RT_TABLE_MAIN;
-		rtm->rtm_protocol = RTPROT_BOOT;
-		rtm->rtm_scope = RT_SCOPE_UNIVERSE;
-		rtm->rtm_type = RTN_UNICAST;
-		mnl_attr_put_u32(nlh, RTA_GATEWAY, gw);
-		mnl_attr_put_u32(nlh, RTA_OIF, 2);
+		put_default_route(nlh, gw, 2);
 		nlb_end(b, nlh);
 		if ((rc = nlb_send(b)) < 0)
 			return fail("netns batch", rc);
@@ -268,7 +274,6 @@ static int setup_serial(int n)
 	uint32_t gw = inet_addr(GW);
 	struct nlmsghdr *nlh;
 	struct nlattr *li;
-	struct ifaddrmsg *ifa;
 	for (int i = 1; i <= n; i++) {
 		int nsfd;
 		struct nlb ns;
@@ -306,22 +311,11 @@ static int setup_serial(int n)
 		if (one(&ns, nlh, "eth0 up"))
 			return 1;
 		nlh = nlb_put(&ns, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
-		ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
-		ifa->ifa_family = AF_INET;
-		ifa->ifa_prefixlen = 16;
-		ifa->ifa_index = 2;
-		mnl_attr_put_u32(nlh, IFA_LOCAL, ctr_addr(i));
-		mnl_attr_put_u32(nlh, IFA_ADDRESS, ctr_addr(i));
+		put_addr(nlh, 2, ctr_addr(i));
 		if (one(&ns, nlh, "address"))
 			return 1;
 		nlh = nlb_put(&ns, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
-		struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
-		rtm->rtm_family = AF_INET;
-		rtm->rtm_table = RT_TABLE_MAIN;
-		rtm->rtm_protocol = RTPROT_BOOT;
-		rtm->rtm_scope = RT_SCOPE_UNIVERSE;
-		rtm->rtm_type = RTN_UNICAST;
-		mnl_attr_put_u32(nlh, RTA_GATEWAY, gw);
+		put_default_route(nlh, gw, 0);
 		if (one(&ns, nlh, "default route"))
 			return 1;
 		nlb_close(&ns);

@@ -67,4 +67,17 @@ end
 
 M.nft_needs = by_nft and {} or {"nft.apply", "nft.delete_table"}
 
+-- Teardown of containers(N), one call per step: the namespaces first (the kernel then frees
+-- every veth pair in one go), the bridge, the rule, ip_forward.
+function M.teardown(n)
+  M.need("netns.delete", "link.delete", "sysctl.set", table.unpack(M.nft_needs))
+  local cnet = M.cnet
+  for i = 1, n do
+    cnet.netns.delete("c" .. i)
+  end
+  cnet.link.delete("br0")
+  M.unmasquerade()
+  cnet.sysctl.set("net.ipv4.ip_forward", 0)
+end
+
 return M

@@ -24,11 +24,5 @@ if phase == "setup" then
   cnet.sysctl.set("net.ipv4.ip_forward", 1)
   B.masquerade()
 else
-  B.need("netns.delete", "link.delete", "sysctl.set", table.unpack(B.nft_needs))
-  for i = 1, n do
-    cnet.netns.delete("c" .. i)
-  end
-  cnet.link.delete("br0")
-  B.unmasquerade()
-  cnet.sysctl.set("net.ipv4.ip_forward", 0)
+  B.teardown(n)
 end

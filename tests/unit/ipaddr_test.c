@@ -6,16 +6,7 @@
 
 #include "cnet/ipaddr.h"
 
-static int failures;
-#define CHECK(cond, ...)                                                      \
-  do {                                                                        \
-    if (!(cond)) {                                                            \
-      failures++;                                                             \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                                           \
-      fputc('\n', stderr);                                                    \
-    }                                                                         \
-  } while (0)
+#include "check.h"
 
 /* Parses text as a prefix and formats it back; compares with want ("" = must fail). */
 static void roundtrip(const char *text, int family, const char *want) {

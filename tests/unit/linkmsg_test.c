@@ -15,16 +15,7 @@
 #include "cnet/link.h"
 #include "cnet/route.h"
 
-static int failures;
-#define CHECK(cond, ...)                                                      \
-  do {                                                                        \
-    if (!(cond)) {                                                            \
-      failures++;                                                             \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                                           \
-      fputc('\n', stderr);                                                    \
-    }                                                                         \
-  } while (0)
+#include "check.h"
 
 static unsigned char buf[8192] __attribute__((aligned(8)));
 

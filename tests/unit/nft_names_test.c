@@ -11,9 +11,7 @@
 #include "cnet/nft.h"
 #include "../../core/nft_int.h"
 
-static int failures;
-#define CHECK(cond, ...) do { if (!(cond)) { failures++; printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-  printf(__VA_ARGS__); printf("\n"); } } while (0)
+#include "check.h"
 
 static void families(void) {
   CHECK(cnet_nft_family("ip") == NFPROTO_IPV4, "ip");

@@ -10,16 +10,7 @@
 
 #include "cnet/nft.h"
 
-static int failures;
-#define CHECK(cond, ...)                                          \
-  do {                                                            \
-    if (!(cond)) {                                                \
-      failures++;                                                 \
-      fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                               \
-      fputc('\n', stderr);                                        \
-    }                                                             \
-  } while (0)
+#include "check.h"
 
 /* The output of a shell command (first 256 KiB), for nft's own view. */
 static const char *sh(const char *cmd) {

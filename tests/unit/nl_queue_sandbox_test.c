@@ -9,16 +9,7 @@
 
 #include "cnet/nl.h"
 
-static int failures;
-#define CHECK(cond, ...)                                          \
-  do {                                                            \
-    if (!(cond)) {                                                \
-      failures++;                                                 \
-      fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                               \
-      fputc('\n', stderr);                                        \
-    }                                                             \
-  } while (0)
+#include "check.h"
 
 static int queue_getlink(struct cnet_nl *nl, int index, const char *name, cnet_nl_cb cb, void *d) {
   struct nlmsghdr *nlh = cnet_nl_msg(nl, RTM_GETLINK, NLM_F_ACK);

@@ -11,16 +11,7 @@
 #include "cnet/probe.h"
 #include "cnet/proc.h"
 
-static int failures;
-#define CHECK(cond, ...)                                                      \
-  do {                                                                        \
-    if (!(cond)) {                                                            \
-      failures++;                                                             \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                                           \
-      fputc('\n', stderr);                                                    \
-    }                                                                         \
-  } while (0)
+#include "check.h"
 
 static void test_checksum(void) {
   /* RFC 1071's worked example: the one's complement sum of these words is 0xddf2. */

@@ -65,6 +65,11 @@ int cnet_nl_talk(struct cnet_nl *nl, cnet_nl_cb cb, void *data, char *errmsg);
 typedef int (*cnet_nl_build)(struct cnet_nl *nl, void *data);
 int cnet_nl_dump(struct cnet_nl *nl, cnet_nl_build build, cnet_nl_cb cb,
                  void (*reset)(void *data), void *data, char *errmsg);
+/* The same with strict checking (NETLINK_GET_STRICT_CHK) on for this dump only when `strict`,
+ * so that the kernel (4.20+) honours the filters the request carries. `cb` must filter again:
+ * an older kernel ignores them. */
+int cnet_nl_dump_filtered(struct cnet_nl *nl, int strict, cnet_nl_build build, cnet_nl_cb cb,
+                          void (*reset)(void *data), void *data, char *errmsg);
 
 /* Batches: deferred sending across sockets.
  * A socket attached to a batch queues every cnet_nl_talk request that has no reply callback
