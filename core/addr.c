@@ -82,19 +82,13 @@ int cnet_addr_build(struct nlmsghdr *nlh, size_t room, const struct cnet_addr_re
   return ok ? 0 : -EMSGSIZE;
 }
 
+static int fill(struct nlmsghdr *nlh, size_t room, const void *req) {
+  return cnet_addr_build(nlh, room, req);
+}
+
 static int talk(struct cnet_netns *ns, uint16_t type, uint16_t flags,
                 const struct cnet_addr_req *req) {
-  struct cnet_nl *nl = cnet_netns_rtnl(ns);
-  char *err = cnet_netns_errbuf(ns);
-  err[0] = '\0';
-  struct nlmsghdr *nlh = cnet_nl_msg(nl, type, flags | NLM_F_ACK);
-  if (nlh == NULL) return -ENOMEM;
-  int rc = cnet_addr_build(nlh, cnet_nl_room(nl), req);
-  if (rc < 0) {
-    cnet_nl_cancel(nl);
-    return rc;
-  }
-  return cnet_nl_talk(nl, NULL, NULL, err);
+  return cnet_nl_change(cnet_netns_rtnl(ns), type, flags, fill, req, cnet_netns_errbuf(ns));
 }
 
 int cnet_addr_add(struct cnet_netns *ns, const struct cnet_addr_req *req, int replace) {

@@ -320,6 +320,19 @@ int cnet_nl_talk(struct cnet_nl *nl, cnet_nl_cb cb, void *data, char *errmsg) {
   return own ? own : rc;
 }
 
+int cnet_nl_change(struct cnet_nl *nl, uint16_t type, uint16_t flags, cnet_nl_fill fill,
+                   const void *req, char *errmsg) {
+  if (errmsg) errmsg[0] = '\0';
+  struct nlmsghdr *nlh = cnet_nl_msg(nl, type, flags | NLM_F_ACK);
+  if (nlh == NULL) return -ENOMEM;
+  int rc = fill(nlh, cnet_nl_room(nl), req);
+  if (rc < 0) {
+    cnet_nl_cancel(nl);
+    return rc;
+  }
+  return cnet_nl_talk(nl, NULL, NULL, errmsg);
+}
+
 int cnet_nl_dump(struct cnet_nl *nl, cnet_nl_build build, cnet_nl_cb cb,
                  void (*reset)(void *data), void *data, char *errmsg) {
   if (errmsg) errmsg[0] = '\0';

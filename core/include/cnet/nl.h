@@ -58,6 +58,13 @@ unsigned cnet_nl_flushed(const struct cnet_nl *nl);
  * the kernel's text, if any, is copied into errmsg (CNET_ERRMSG_MAX bytes, may be NULL). */
 int cnet_nl_talk(struct cnet_nl *nl, cnet_nl_cb cb, void *data, char *errmsg);
 
+/* One change: a request of `type` (NLM_F_ACK added to flags) whose body `fill` writes from
+ * `req` within `room` bytes, then cnet_nl_talk without a reply callback (so a batch defers
+ * it). Returns 0 or -errno; the kernel's text goes to errmsg. */
+typedef int (*cnet_nl_fill)(struct nlmsghdr *nlh, size_t room, const void *req);
+int cnet_nl_change(struct cnet_nl *nl, uint16_t type, uint16_t flags, cnet_nl_fill fill,
+                   const void *req, char *errmsg);
+
 /* A dump: `build` fills the request (called again for each retry), `cb` takes each part,
  * `reset` (may be NULL) forgets what `cb` collected before a retry. Retries up to 8 times when
  * the kernel marks the dump interrupted (NLM_F_DUMP_INTR); then fails with -EINTR.
