@@ -9,7 +9,7 @@
 #include <libnftnl/set.h>
 
 #include "cnet/nft.h"
-#include "../../core/nft_int.h"
+#include "nft/nft_int.h"
 
 #include "check.h"
 

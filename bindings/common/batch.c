@@ -1,0 +1,217 @@
+/* cnet.batch(fn): every change fn makes is queued and sent many requests per sendmsg; the
+ * failures come back as error objects naming the Lua line that asked for each change. */
+#include <string.h>
+
+#include "common/lcnet.h"
+
+#define BATCH_KEY "cnet.batch.active"
+
+typedef struct {
+  struct cnet_batch *b;
+  int ntags;
+} lbatch;
+
+static int batch_gc(lua_State *L) {
+  lbatch *lb = luaL_checkudata(L, 1, "cnet.batch");
+  cnet_batch_free(lb->b);
+  lb->b = NULL;
+  return 0;
+}
+
+/* The ops table: C function -> "noun.verb", filled as functions are bound. */
+void lcnet_note_op(lua_State *L, lua_CFunction f, const char *noun, const char *verb) {
+  if (luaL_getsubtable(L, LUA_REGISTRYINDEX, "cnet.ops")) {
+    lua_rawgetp(L, -1, (void *)f);
+    int known = !lua_isnil(L, -1);
+    lua_pop(L, 1);
+    if (known) {
+      lua_pop(L, 1);
+      return;
+    }
+  }
+  if (noun != NULL) lua_pushfstring(L, "%s.%s", noun, verb);
+  else lua_pushstring(L, verb);
+  lua_rawsetp(L, -2, (void *)f);
+  lua_pop(L, 1);
+}
+
+/* Pushes "noun.verb" of the C function running at level 0, or "cnet". */
+static void push_current_op(lua_State *L) {
+  lua_Debug ar;
+  lua_CFunction f = NULL;
+  if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "f", &ar)) {
+    f = lua_tocfunction(L, -1);
+    lua_pop(L, 1);
+  }
+  int top = lua_gettop(L);
+  if (f != NULL && lua_getfield(L, LUA_REGISTRYINDEX, "cnet.ops") == LUA_TTABLE &&
+      lua_rawgetp(L, -1, (void *)f) == LUA_TSTRING) {
+    lua_replace(L, top + 1);
+    lua_settop(L, top + 1);
+    return;
+  }
+  lua_settop(L, top);
+  lua_pushliteral(L, "cnet");
+}
+
+/* Pushes what the call acts on: its first argument, or the name/dst of a spec table. */
+static void push_call_object(lua_State *L) {
+  int t = lua_type(L, 1);
+  if (t == LUA_TTABLE && lua_getfield(L, 1, "name") == LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "dst");
+  } else if (t != LUA_TTABLE) {
+    lua_pushvalue(L, 1);
+  }
+  int k = lua_type(L, -1);
+  if (k == LUA_TSTRING || k == LUA_TNUMBER) {
+    luaL_tolstring(L, -1, NULL);
+    lua_remove(L, -2);
+  } else {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+  }
+}
+
+/* Records the running API call (op, object, Lua line) as the tag of what it queues. */
+static void tag_call(lua_State *L, lbatch *lb, int ud) {
+  lua_getiuservalue(L, ud, 1); /* the tags */
+  lua_createtable(L, 0, 3);
+  push_current_op(L);
+  lua_setfield(L, -2, "op");
+  push_call_object(L);
+  lua_setfield(L, -2, "object");
+  luaL_where(L, 1);
+  lua_setfield(L, -2, "where");
+  lua_rawseti(L, -2, ++lb->ntags);
+  lua_pop(L, 1);
+  cnet_batch_set_tag(lb->b, lb->ntags);
+}
+
+void lcnet_batch_hook(lua_State *L, struct cnet_netns *ns) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, BATCH_KEY) == LUA_TNIL) {
+    lua_pop(L, 1);
+    return;
+  }
+  int ud = lua_gettop(L);
+  lbatch *lb = lua_touserdata(L, ud);
+  if (lb->b != NULL) {
+    int rc = cnet_nl_set_batch(cnet_netns_rtnl(ns), lb->b);
+    if (rc < 0) lcnet_raise(L, rc, "batch", NULL, NULL);
+    tag_call(L, lb, ud);
+  }
+  lua_pop(L, 1);
+}
+
+/* Pushes the error object of failure i, built like lcnet_raise's, from its tag. */
+static void push_failure(lua_State *L, lbatch *lb, int ud, unsigned i) {
+  int tag = 0;
+  const char *extack = "";
+  int err = cnet_batch_failure(lb->b, i, &tag, &extack);
+  lua_getiuservalue(L, ud, 1);
+  lua_rawgeti(L, -1, tag);
+  lua_remove(L, -2);
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+  }
+  int t = lua_gettop(L);
+  lua_getfield(L, t, "op");
+  lua_getfield(L, t, "object");
+  lua_getfield(L, t, "where");
+  const char *op = lua_isstring(L, -3) ? lua_tostring(L, -3) : "batch";
+  const char *object = lua_tostring(L, -2);
+  /* lcnet_raise builds the object and throws it: catch it to keep it as a value. */
+  lua_pushcfunction(L, lcnet_raise_thunk);
+  lua_pushinteger(L, err);
+  lua_pushstring(L, op);
+  lua_pushstring(L, object);
+  lua_pushstring(L, extack);
+  lua_pcall(L, 4, 1, 0);
+  lua_pushvalue(L, -2); /* the queueing line, not the line that ended the batch */
+  lua_setfield(L, -2, "where");
+  lua_replace(L, t);
+  lua_settop(L, t);
+}
+
+static int batch_finish(lua_State *L, int ud, int status) {
+  lbatch *lb = lua_touserdata(L, ud);
+  cnet_batch_flush(lb->b);
+  unsigned n = cnet_batch_failures(lb->b);
+  lua_pushnil(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, BATCH_KEY);
+  if (status != LUA_OK) { /* fn itself failed: that error wins, after what it queued went out */
+    int e = lua_gettop(L);
+    /* what the batch saw fail may be why fn failed: keep it with fn's error object */
+    if (n > 0 && lua_istable(L, e) && lua_getfield(L, e, "failures") == LUA_TNIL) {
+      lua_pop(L, 1);
+      lua_createtable(L, (int)n, 0);
+      for (unsigned i = 0; i < n; i++) {
+        push_failure(L, lb, ud, i);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+      }
+      lua_setfield(L, e, "failures");
+    }
+    lua_settop(L, e);
+    cnet_batch_free(lb->b);
+    lb->b = NULL;
+    return lua_error(L);
+  }
+  if (n > 0) {
+    push_failure(L, lb, ud, 0);
+    int first = lua_gettop(L);
+    lua_createtable(L, (int)n, 0);
+    for (unsigned i = 0; i < n; i++) {
+      push_failure(L, lb, ud, i);
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, first, "failures");
+    if (n > 1) {
+      lua_getfield(L, first, "message");
+      lua_pushfstring(L, "%s (and %d more failed in the batch)", lua_tostring(L, -1), (int)n - 1);
+      lua_setfield(L, first, "message");
+      lua_pop(L, 1);
+    }
+    cnet_batch_free(lb->b);
+    lb->b = NULL;
+    return lua_error(L);
+  }
+  cnet_batch_free(lb->b);
+  lb->b = NULL;
+  return -1;
+}
+
+/* cnet.batch(fn, ...) -> fn's results. Nested batches join the outer one. */
+static int batch_run(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, BATCH_KEY) != LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+  }
+  lua_pop(L, 1);
+  lbatch *lb = lua_newuserdatauv(L, sizeof *lb, 1);
+  lb->b = NULL;
+  lb->ntags = 0;
+  luaL_setmetatable(L, "cnet.batch");
+  lua_newtable(L);
+  lua_setiuservalue(L, -2, 1);
+  int rc = cnet_batch_new(&lb->b);
+  if (rc < 0) return lcnet_raise(L, rc, "batch", NULL, NULL);
+  lua_insert(L, 1); /* ud, fn, args... */
+  lua_pushvalue(L, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, BATCH_KEY);
+  int status = lua_pcall(L, lua_gettop(L) - 2, LUA_MULTRET, 0);
+  if (batch_finish(L, 1, status) < 0) return lua_gettop(L) - 1;
+  return 0; /* not reached: batch_finish raised */
+}
+
+void lcnet_batch_init(lua_State *L) {
+  if (luaL_newmetatable(L, "cnet.batch")) {
+    lua_pushcfunction(L, batch_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+}
+
+void lcnet_push_batch(lua_State *L) { lua_pushcfunction(L, batch_run); }

@@ -1,0 +1,64 @@
+/* luaopen_cnet: the module is the API bound to the namespace the process started in. */
+#include <stdio.h>
+#include <sys/resource.h>
+
+#include "common/inspect.h"
+#include "common/lcnet.h"
+
+#ifndef CNET_VERSION
+#define CNET_VERSION "0.0.0"
+#endif
+
+/* Each open namespace holds a few descriptors; hundreds of containers need more than the
+ * usual soft limit of 1024, and the hard limit is ours to use. */
+static void raise_fd_limit(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+/* Lists the module's subtables in package.loaded as "cnet.link", ...: Lua names a function
+ * found there in its error messages, so an argument error raised under pcall says
+ * 'cnet.link.add' rather than '?'. */
+static void name_submodules(lua_State *L) {
+  static const char *const nouns[] = {"link", "addr", "route", "sysctl", "nft", "netns", NULL};
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  for (const char *const *n = nouns; *n != NULL; n++) {
+    if (lua_getfield(L, -2, *n) == LUA_TTABLE) { /* module, loaded, sub */
+      char key[32];
+      snprintf(key, sizeof key, "cnet.%s", *n);
+      lua_setfield(L, -2, key);
+    } else {
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+}
+
+__attribute__((visibility("default"))) int luaopen_cnet(lua_State *L) {
+  raise_fd_limit();
+  lcnet_error_init(L);
+  lcnet_batch_init(L);
+  lcnet_netns_init(L); /* pushes the netns submodule */
+  struct cnet_netns *self;
+  int rc = cnet_netns_open_current(&self);
+  if (rc < 0) return lcnet_raise(L, rc, "netns.current", NULL, NULL);
+  lcnet_push_netns(L, self);
+  /* The module table is the handle's API table plus the module-level fields. */
+  lua_getiuservalue(L, -1, 1);
+  lua_pushvalue(L, -3);
+  lua_setfield(L, -2, "netns");
+  lcnet_push_batch(L);
+  lua_setfield(L, -2, "batch");
+  lua_pushliteral(L, CNET_VERSION);
+  lua_setfield(L, -2, "version");
+  lcnet_open_inspect(L);
+  name_submodules(L);
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, "self"); /* the handle of the start namespace */
+  lua_pushnil(L);
+  lua_setfield(L, -2, "close"); /* the start namespace stays open as long as the module */
+  return 1;
+}

@@ -1,0 +1,405 @@
+/* cnet.nft: transactions, one-shot commands, the declarative apply, and listings.
+ * Every function here is a closure whose upvalue 1 is the namespace handle it acts on. */
+#include <string.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "nft/lnft.h"
+
+/* nft.transaction(): a new, empty transaction on this namespace. */
+static int nft_transaction(lua_State *L) {
+  lcnet_ns(L);
+  lnft_tx_push(L, lua_upvalueindex(1));
+  return 1;
+}
+
+/* The one-shot shortcuts: upvalue 2 is the op's index; a one-command transaction. */
+static int nft_oneshot(lua_State *L) {
+  lcnet_ns(L);
+  lua_settop(L, 3); /* no op reads more than three arguments */
+  lnft_tx_push(L, lua_upvalueindex(1)); /* at 4, above the arguments */
+  lnft_ops[lua_tointeger(L, lua_upvalueindex(2))].fn(L, 4, 1);
+  lnft_tx_commit(L, 4);
+  return 0;
+}
+
+/* ---- apply ---- */
+
+/* Pushes an array of the string keys of the table at idx, sorted. */
+static void sorted_keys(lua_State *L, int idx, const char *what) {
+  idx = lua_absindex(L, idx);
+  lua_newtable(L);
+  int out = lua_gettop(L);
+  lua_Integer n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "bad %s name (string key expected, got %s)", what, luaL_typename(L, -1));
+    /* insertion sort: descriptions are small */
+    lua_Integer i = n++;
+    while (i > 0) {
+      lua_geti(L, out, i);
+      int gt = lua_compare(L, -1, -2, LUA_OPLT) == 0;
+      if (!gt) { lua_pop(L, 1); break; }
+      lua_seti(L, out, i + 1);
+      i--;
+    }
+    lua_pushvalue(L, -1);
+    lua_seti(L, out, i + 1);
+  }
+}
+
+/* A chain description: known options plus an array of rules; anything else is refused. */
+static void check_chain_desc(lua_State *L, int idx, const char *name) {
+  static const char *const known[] = {"type", "hook", "priority", "policy", "device", NULL};
+  luaL_argexpected(L, lua_istable(L, idx), 1, lua_pushfstring(L, "table for chain %s", name));
+  lua_Integer n = luaL_len(L, idx);
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    lua_pop(L, 1);
+    int ok = lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1 && lua_tointeger(L, -1) <= n;
+    if (lua_type(L, -1) == LUA_TSTRING)
+      for (const char *const *k = known; *k && !ok; k++) ok = strcmp(*k, lua_tostring(L, -1)) == 0;
+    if (!ok)
+      luaL_error(L, "bad argument #1 to 'apply' (chain %s: unknown option '%s')", name,
+                 lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1));
+  }
+}
+
+/* Queues the description (stack: 1 the argument, 3 chains, 4 sets) into the transaction at
+ * txi. replace: the table may exist, so it is added, deleted and added again (the kernel
+ * then frees the old one after an RCU grace period, which the next close of the socket waits
+ * for); otherwise it is just added. */
+static void apply_queue(lua_State *L, int txi, int family, const char *table, int replace) {
+  lnft_add_table(L, txi, family, table);
+  if (replace) {
+    lnft_delete_table(L, txi, family, table);
+    lnft_add_table(L, txi, family, table);
+  }
+  if (!lua_isnil(L, 4)) {
+    sorted_keys(L, 4, "set");
+    int keys = lua_gettop(L);
+    for (lua_Integer i = 1, n = luaL_len(L, keys); i <= n; i++) {
+      lua_geti(L, keys, i);
+      lua_pushvalue(L, -1);
+      lua_gettable(L, 4);
+      lnft_add_set(L, txi, family, table, lua_tostring(L, -2), -1);
+      lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
+  }
+  if (!lua_isnil(L, 3)) {
+    sorted_keys(L, 3, "chain");
+    int keys = lua_gettop(L);
+    lua_Integer n = luaL_len(L, keys);
+    for (lua_Integer i = 1; i <= n; i++) { /* every chain first: rules may jump to any */
+      lua_geti(L, keys, i);
+      const char *name = lua_tostring(L, -1);
+      lua_pushvalue(L, -1);
+      lua_gettable(L, 3);
+      check_chain_desc(L, lua_gettop(L), name);
+      lnft_add_chain(L, txi, family, table, name, -1);
+      lua_pop(L, 2);
+    }
+    for (lua_Integer i = 1; i <= n; i++) {
+      lua_geti(L, keys, i);
+      const char *name = lua_tostring(L, -1);
+      lua_pushvalue(L, -1);
+      lua_gettable(L, 3);
+      int chain = lua_gettop(L);
+      for (lua_Integer r = 1, nr = luaL_len(L, chain); r <= nr; r++) {
+        lua_geti(L, chain, r);
+        if (lua_type(L, -1) != LUA_TSTRING)
+          luaL_error(L, "bad argument #1 to 'apply' (chain %s: rule #%d is a %s, not a string)",
+                     name, (int)r, luaL_typename(L, -1));
+        lnft_add_rule(L, txi, family, table, name, lua_tostring(L, -1));
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
+  }
+}
+
+/* nft.apply{table = "ip cnet", chains = {...}, sets = {...}}: replaces the whole table with
+ * the description in one atomic batch (add table; delete table; add table and its sets,
+ * chains and rules; when the table does not exist yet, just add it and its contents).
+ * Re-applying the same description converges to the same ruleset; no other table is
+ * touched. */
+static int nft_apply(lua_State *L) {
+  static const char *const known[] = {"table", "chains", "sets", NULL};
+  lcnet_ns(L);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lcnet_check_options(L, 1, known);
+  char table[CNET_NFT_NAMELEN];
+  int family;
+  lua_getfield(L, 1, "table"); /* 2 */
+  if (!lua_isstring(L, 2)) luaL_argerror(L, 1, "field 'table' (\"[family] name\") expected");
+  lnft_ref(L, 2, "nft.apply", "table", 0, &family, table, NULL);
+  lua_getfield(L, 1, "chains"); /* 3 */
+  lua_getfield(L, 1, "sets");   /* 4 */
+  if (!lua_isnil(L, 3)) luaL_argexpected(L, lua_istable(L, 3), 1, "table in field 'chains'");
+  if (!lua_isnil(L, 4)) luaL_argexpected(L, lua_istable(L, 4), 1, "table in field 'sets'");
+  /* Is there a table to replace? Asking costs one round trip and spares the kernel the
+   * deferred free of a table deleted in the batch; the read pins the ruleset generation, so a
+   * table made meanwhile makes the kernel refuse the batch (-ERESTART), and then the
+   * description goes again in the replacing form. */
+  for (int replace = 0;; replace = 1) {
+    lnfttx *t = lnft_tx_push(L, lua_upvalueindex(1)); /* 5 */
+    t->one_call = 1;
+    int txi = 5;
+    if (!replace) {
+      int rc = cnet_nft_tx_table_exists(t->tx, family, table);
+      replace = rc != 0; /* present, or unknown: replace */
+      t->soft_restart = !replace;
+    }
+    apply_queue(L, txi, family, table, replace);
+    if (lnft_tx_commit(L, txi) == 0) break;
+    lua_settop(L, 4);
+  }
+  return 0;
+}
+
+
+/* ---- listings ---- */
+
+static void set_str(lua_State *L, const char *k, const char *v) {
+  if (v == NULL) return;
+  lua_pushstring(L, v);
+  lua_setfield(L, -2, k);
+}
+
+static void set_int(lua_State *L, const char *k, lua_Integer v) {
+  lua_pushinteger(L, v);
+  lua_setfield(L, -2, k);
+}
+
+/* Appends the table at the top of the stack to the array just below it. */
+static void append(lua_State *L) {
+  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+}
+
+static int table_row(const struct cnet_nft_table_info *t, void *data) {
+  lua_State *L = data;
+  lua_createtable(L, 0, 4);
+  set_str(L, "family", cnet_nft_family_name(t->family));
+  set_str(L, "name", t->name);
+  set_int(L, "handle", (lua_Integer)t->handle);
+  append(L);
+  return 0;
+}
+
+static int chain_row(const struct cnet_nft_chain_info *c, void *data) {
+  lua_State *L = data;
+  lua_createtable(L, 0, 9);
+  set_str(L, "family", cnet_nft_family_name(c->family));
+  set_str(L, "table", c->table);
+  set_str(L, "name", c->name);
+  set_int(L, "handle", (lua_Integer)c->handle);
+  if (c->base) {
+    set_str(L, "type", c->type);
+    set_str(L, "hook", c->hook);
+    set_int(L, "priority", c->prio);
+    set_str(L, "policy", c->policy);
+    set_str(L, "device", c->device);
+  }
+  append(L);
+  return 0;
+}
+
+static int rule_row(const struct cnet_nft_rule_info *r, void *data) {
+  lua_State *L = data;
+  lua_createtable(L, 0, 8);
+  set_str(L, "family", cnet_nft_family_name(r->family));
+  set_str(L, "table", r->table);
+  set_str(L, "chain", r->chain);
+  set_int(L, "handle", (lua_Integer)r->handle);
+  set_str(L, "text", r->text);
+  set_str(L, "error", r->text_error);
+  if (r->counter) {
+    lua_createtable(L, 0, 2);
+    set_int(L, "packets", (lua_Integer)r->packets);
+    set_int(L, "bytes", (lua_Integer)r->bytes);
+    lua_setfield(L, -2, "counter");
+  }
+  append(L);
+  return 0;
+}
+
+static int set_row(const struct cnet_nft_set_info *s, void *data) {
+  lua_State *L = data;
+  lua_createtable(L, 0, 8);
+  set_str(L, "family", cnet_nft_family_name(s->family));
+  set_str(L, "table", s->table);
+  set_str(L, "name", s->name);
+  set_int(L, "handle", (lua_Integer)s->handle);
+  set_str(L, "type", s->type);
+  lua_newtable(L);
+  static const struct { uint32_t bit; const char *name; } flags[] = {
+    {NFT_SET_CONSTANT, "constant"}, {NFT_SET_INTERVAL, "interval"},
+    {NFT_SET_TIMEOUT, "timeout"}, {NFT_SET_EVAL, "dynamic"}};
+  for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+    if (s->flags & flags[i].bit) {
+      lua_pushstring(L, flags[i].name);
+      append(L);
+    }
+  lua_setfield(L, -2, "flags");
+  if (s->size) set_int(L, "size", (lua_Integer)s->size);
+  lua_createtable(L, (int)s->nelems, 0);
+  for (unsigned i = 0; i < s->nelems; i++) {
+    lua_pushstring(L, s->elems[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_setfield(L, -2, "elements");
+  append(L);
+  return 0;
+}
+
+/* Optional reference at idx: family (and table, and name) to filter on. */
+static void opt_ref(lua_State *L, int idx, const char *op, int *family, char *table,
+                    char *name, const char **tp, const char **np) {
+  *family = 0;
+  *tp = *np = NULL;
+  if (lua_isnoneornil(L, idx)) return;
+  const char *ref = luaL_checkstring(L, idx);
+  int f = cnet_nft_family(ref); /* a family alone: "inet" */
+  if (f >= 0) { *family = f; return; }
+  lnft_ref(L, idx, op, NULL, name ? 2 : 0, family, table, name);
+  *tp = table;
+  if (name && name[0]) *np = name;
+}
+
+static int listed(lua_State *L, int rc, const char *op) {
+  if (rc < 0) {
+    struct cnet_netns *ns = lcnet_ns(L);
+    return lcnet_raise(L, rc, op, lua_tostring(L, 1), cnet_netns_errmsg(ns));
+  }
+  return 1;
+}
+
+/* nft.list_tables([family]) -> {{family=, name=, handle=}, ...} */
+static int nft_list_tables(lua_State *L) {
+  struct cnet_netns *ns = lcnet_ns(L);
+  char table[CNET_NFT_NAMELEN];
+  int family;
+  const char *tp, *np;
+  opt_ref(L, 1, "nft.list_tables", &family, table, NULL, &tp, &np);
+  lua_newtable(L);
+  return listed(L, cnet_nft_list_tables(ns, family, tp, table_row, L), "nft.list_tables");
+}
+
+/* The listings below differ only in what they list: each reads "[family] table [name]",
+ * then fills a new array with one row per object. */
+#define LISTING(fn, op, list, row)                                                   \
+  static int fn(lua_State *L) {                                                    \
+    struct cnet_netns *ns = lcnet_ns(L);                                           \
+    char table[CNET_NFT_NAMELEN], name[CNET_NFT_NAMELEN];                          \
+    int family;                                                                    \
+    const char *tp, *np;                                                           \
+    opt_ref(L, 1, op, &family, table, name, &tp, &np);                             \
+    lua_newtable(L);                                                               \
+    return listed(L, list(ns, family, tp, np, row, L), op);                        \
+  }
+
+/* nft.list_chains(["[family] table [chain]"]) -> {{family=, table=, name=, handle=, type=,
+ * hook=, priority=, policy=}, ...} */
+LISTING(nft_list_chains, "nft.list_chains", cnet_nft_list_chains, chain_row)
+/* nft.list_rules(["[family] table [chain]"]) -> {{handle=, text=, counter=?, ...}, ...} */
+LISTING(nft_list_rules, "nft.list_rules", cnet_nft_list_rules, rule_row)
+/* nft.list_sets(["[family] table [set]"]) -> {{name=, type=, flags=, elements=, ...}, ...} */
+LISTING(nft_list_sets, "nft.list_sets", cnet_nft_list_sets, set_row)
+
+/* Moves rows of the array at `rows` whose fields match the table record at `rec` into
+ * rec[field] (an array). */
+static void nest(lua_State *L, int rows, int rec, const char *key, const char *field) {
+  lua_newtable(L);
+  int out = lua_gettop(L);
+  lua_getfield(L, rec, "family");
+  lua_getfield(L, rec, "name");
+  for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, rows); i <= n; i++) {
+    lua_rawgeti(L, rows, i);
+    lua_getfield(L, -1, "family");
+    lua_getfield(L, -2, key);
+    int same = lua_rawequal(L, -1, -4) && lua_rawequal(L, -2, -5); /* key, family */
+    lua_pop(L, 2);
+    if (same) lua_rawseti(L, out, (lua_Integer)lua_rawlen(L, out) + 1);
+    else lua_pop(L, 1);
+  }
+  lua_pop(L, 2);
+  lua_setfield(L, rec, field);
+}
+
+/* nft.list([family | "[family] table"]) -> every table with its chains (each with its
+ * rules) and sets: {{family=, name=, handle=, chains={{..., rules={...}}}, sets={...}}, ...} */
+static int nft_list(lua_State *L) {
+  struct cnet_netns *ns = lcnet_ns(L);
+  char table[CNET_NFT_NAMELEN];
+  int family;
+  const char *tp, *np;
+  opt_ref(L, 1, "nft.list", &family, table, NULL, &tp, &np);
+  lua_newtable(L);
+  int tables = lua_gettop(L);
+  listed(L, cnet_nft_list_tables(ns, family, tp, table_row, L), "nft.list");
+  lua_newtable(L);
+  int chains = lua_gettop(L);
+  listed(L, cnet_nft_list_chains(ns, family, tp, NULL, chain_row, L), "nft.list");
+  lua_newtable(L);
+  int rules = lua_gettop(L);
+  listed(L, cnet_nft_list_rules(ns, family, tp, NULL, rule_row, L), "nft.list");
+  lua_newtable(L);
+  int sets = lua_gettop(L);
+  listed(L, cnet_nft_list_sets(ns, family, tp, NULL, set_row, L), "nft.list");
+  for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, tables); i <= n; i++) {
+    lua_rawgeti(L, tables, i);
+    int rec = lua_gettop(L);
+    nest(L, chains, rec, "table", "chains");
+    nest(L, sets, rec, "table", "sets");
+    /* each chain takes its rules */
+    lua_getfield(L, rec, "chains");
+    for (lua_Integer c = 1, nc = (lua_Integer)lua_rawlen(L, -1); c <= nc; c++) {
+      lua_rawgeti(L, -1, c);
+      int crec = lua_gettop(L);
+      lua_newtable(L);
+      int out = lua_gettop(L);
+      lua_getfield(L, crec, "family");
+      lua_getfield(L, crec, "table");
+      lua_getfield(L, crec, "name");
+      for (lua_Integer r = 1, nr = (lua_Integer)lua_rawlen(L, rules); r <= nr; r++) {
+        lua_rawgeti(L, rules, r);
+        lua_getfield(L, -1, "family");
+        lua_getfield(L, -2, "table");
+        lua_getfield(L, -3, "chain");
+        int same = lua_rawequal(L, -1, -5) && lua_rawequal(L, -2, -6) &&
+                   lua_rawequal(L, -3, -7);
+        lua_pop(L, 3);
+        if (same) lua_rawseti(L, out, (lua_Integer)lua_rawlen(L, out) + 1);
+        else lua_pop(L, 1);
+      }
+      lua_pop(L, 3);
+      lua_setfield(L, crec, "rules");
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+  }
+  lua_settop(L, tables);
+  return 1;
+}
+
+void lcnet_open_nft(lua_State *L, int ns) {
+  ns = lua_absindex(L, ns);
+  static const luaL_Reg fns[] = {
+    {"transaction", nft_transaction}, {"apply", nft_apply},
+    {"list", nft_list},               {"list_tables", nft_list_tables},
+    {"list_chains", nft_list_chains}, {"list_rules", nft_list_rules},
+    {"list_sets", nft_list_sets},     {NULL, NULL}};
+  lcnet_bind_sub(L, "nft", fns, ns);
+  lua_getfield(L, -1, "nft");
+  for (int i = 0; lnft_ops[i].name != NULL; i++) {
+    lua_pushvalue(L, ns);
+    lua_pushinteger(L, i);
+    lua_pushcclosure(L, nft_oneshot, 2);
+    lua_setfield(L, -2, lnft_ops[i].name);
+  }
+  lua_pop(L, 1);
+}

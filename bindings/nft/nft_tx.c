@@ -1,0 +1,536 @@
+/* cnet.nft transactions: tx.add_table(...), ..., tx.commit(), and the commands they share
+ * with the one-shot shortcuts (cnet.nft.add_rule(...) is a one-command transaction). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nft/lnft.h"
+
+static const char *const families_hint = "(ip, ip6, inet, arp, bridge, netdev)";
+
+void lnft_ref(lua_State *L, int idx, const char *op, const char *kind, int want_name,
+              int *family, char *table, char *name) {
+  if (lua_type(L, idx) != LUA_TSTRING) luaL_typeerror(L, idx, "string");
+  const char *ref = lua_tostring(L, idx);
+  int rc = cnet_nft_parse_ref(ref, want_name, family, table, name);
+  if (rc == 0) return;
+  if (rc == -EAFNOSUPPORT) {
+    char word[32] = "";
+    sscanf(ref, "%31s", word);
+    lua_pushfstring(L, "unknown family \"%s\" %s", word, families_hint);
+  } else if (rc == -ENAMETOOLONG) {
+    lua_pushliteral(L, "name too long");
+  } else {
+    lua_pushstring(L, want_name == 1 ? "expected \"[family] table name\""
+                      : want_name == 0 ? "expected \"[family] table\""
+                                       : "expected \"[family] table [name]\"");
+  }
+  const char *msg = lua_tostring(L, -1);
+  lcnet_raise(L, rc, op, kind ? lua_pushfstring(L, "%s %s", kind, ref) : ref, msg);
+}
+
+/* lcnet_raise with the error object's `where` replaced (the line that queued a command). */
+static int raise_k(lua_State *L) {
+  return lcnet_raise(L, (int)lua_tointeger(L, 1), lua_tostring(L, 2), lua_tostring(L, 3),
+                     lua_tostring(L, 4));
+}
+
+static int raise_where(lua_State *L, int rc, const char *op, const char *object,
+                       const char *errmsg, int where) {
+  where = lua_absindex(L, where);
+  lua_pushcfunction(L, raise_k);
+  lua_pushinteger(L, rc);
+  lua_pushstring(L, op);
+  lua_pushstring(L, object);
+  lua_pushstring(L, errmsg);
+  lua_pcall(L, 4, 1, 0); /* leaves the error object */
+  if (lua_istable(L, -1) && lua_isstring(L, where)) {
+    lua_pushvalue(L, where);
+    lua_setfield(L, -2, "where");
+  }
+  return lua_error(L);
+}
+
+static lnfttx *checktx(lua_State *L, int idx) {
+  lnfttx *t = luaL_checkudata(L, idx, LNFT_TX);
+  if (t->tx == NULL)
+    luaL_error(L, t->committed ? "cnet.nft.transaction was already committed"
+                               : "cnet.nft.transaction is closed");
+  return t;
+}
+
+/* After a core call: raise its error, or remember the calling line of each new command
+ * (looked up once per call, shared by the commands it queued; nothing in one_call mode). */
+static void done(lua_State *L, int txi, int rc, unsigned before, const char *op,
+                 const char *object) {
+  lnfttx *t = lua_touserdata(L, txi);
+  if (rc < 0) lcnet_raise(L, rc, op, object, cnet_nft_tx_errmsg(t->tx));
+  unsigned after = cnet_nft_tx_count(t->tx);
+  if (t->one_call || after == before) return;
+  lua_getiuservalue(L, txi, 3);
+  luaL_where(L, 1);
+  for (unsigned i = before; i < after; i++) {
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, (lua_Integer)i + 1);
+  }
+  lua_pop(L, 2);
+}
+
+#define NAMES char table[CNET_NFT_NAMELEN], name[CNET_NFT_NAMELEN]; int family; (void)name
+
+/* ---- tables ---- */
+
+void lnft_add_table(lua_State *L, int txi, int family, const char *table) {
+  lnfttx *t = lua_touserdata(L, txi);
+  unsigned before = cnet_nft_tx_count(t->tx);
+  int rc = cnet_nft_tx_add_table(t->tx, family, table);
+  done(L, txi, rc, before, "nft.add",
+       lua_pushfstring(L, "table %s %s", cnet_nft_family_name(family), table));
+  lua_pop(L, 1);
+}
+
+void lnft_delete_table(lua_State *L, int txi, int family, const char *table) {
+  lnfttx *t = lua_touserdata(L, txi);
+  unsigned before = cnet_nft_tx_count(t->tx);
+  int rc = cnet_nft_tx_delete_table(t->tx, family, table);
+  done(L, txi, rc, before, "nft.delete",
+       lua_pushfstring(L, "table %s %s", cnet_nft_family_name(family), table));
+  lua_pop(L, 1);
+}
+
+static void op_add_table(lua_State *L, int txi, int base) {
+  NAMES;
+  lnft_ref(L, base, "nft.add", "table", 0, &family, table, NULL);
+  lnft_add_table(L, txi, family, table);
+}
+
+static void op_delete_table(lua_State *L, int txi, int base) {
+  NAMES;
+  lnft_ref(L, base, "nft.delete", "table", 0, &family, table, NULL);
+  lnft_delete_table(L, txi, family, table);
+}
+
+static void op_flush_table(lua_State *L, int txi, int base) {
+  NAMES;
+  lnft_ref(L, base, "nft.flush", "table", 0, &family, table, NULL);
+  lnfttx *t = lua_touserdata(L, txi);
+  unsigned before = cnet_nft_tx_count(t->tx);
+  int rc = cnet_nft_tx_flush_table(t->tx, family, table);
+  done(L, txi, rc, before, "nft.flush",
+       lua_pushfstring(L, "table %s %s", cnet_nft_family_name(family), table));
+}
+
+/* ---- chains ---- */
+
+static const char *opt_string(lua_State *L, int spec, const char *key) {
+  lua_getfield(L, spec, key);
+  const char *s = NULL;
+  if (lua_type(L, -1) == LUA_TNUMBER || lua_type(L, -1) == LUA_TSTRING)
+    s = lua_tostring(L, -1);
+  else if (!lua_isnil(L, -1))
+    luaL_error(L, "bad option '%s' (string expected, got %s)", key, luaL_typename(L, -1));
+  lua_pop(L, 1); /* the string stays alive in the spec table */
+  return s;
+}
+
+/* spec: a table {type=, hook=, priority=, policy=, device=} (nil: a regular chain); in apply
+ * its array part holds the rules and is skipped here. */
+void lnft_add_chain(lua_State *L, int txi, int family, const char *table, const char *chain,
+                    int spec) {
+  struct cnet_nft_chain_spec cs = {NULL, NULL, NULL, NULL, NULL};
+  if (spec != 0 && !lua_isnoneornil(L, spec)) {
+    spec = lua_absindex(L, spec);
+    luaL_checktype(L, spec, LUA_TTABLE);
+    cs.type = opt_string(L, spec, "type");
+    cs.hook = opt_string(L, spec, "hook");
+    cs.prio = opt_string(L, spec, "priority");
+    cs.policy = opt_string(L, spec, "policy");
+    cs.device = opt_string(L, spec, "device");
+    if (cs.type == NULL && (cs.hook || cs.prio || cs.policy || cs.device))
+      cs.type = "filter"; /* a hook without a type: nft's default type */
+  }
+  lnfttx *t = lua_touserdata(L, txi);
+  unsigned before = cnet_nft_tx_count(t->tx);
+  int rc = cnet_nft_tx_add_chain(t->tx, family, table, chain, &cs);
+  done(L, txi, rc, before, "nft.add",
+       lua_pushfstring(L, "chain %s %s %s", cnet_nft_family_name(family), table, chain));
+  lua_pop(L, 1);
+}
+
+static void op_add_chain(lua_State *L, int txi, int base) {
+  NAMES;
+  static const char *const known[] = {"type", "hook", "priority", "policy", "device", NULL};
+  lnft_ref(L, base, "nft.add", "chain", 1, &family, table, name);
+  lcnet_check_options(L, base + 1, known);
+  lnft_add_chain(L, txi, family, table, name, lua_isnoneornil(L, base + 1) ? 0 : base + 1);
+}
+
+/* delete/flush of a chain or a set named "[family] table name": one command each. */
+static void named_cmd(lua_State *L, int txi, int base, const char *noun, const char *verb,
+                      int (*fn)(struct cnet_nft_tx *, int, const char *, const char *)) {
+  NAMES;
+  const char *op = lua_pushfstring(L, "nft.%s", verb);
+  lnft_ref(L, base, op, noun, 1, &family, table, name);
+  lnfttx *t = lua_touserdata(L, txi);
+  unsigned before = cnet_nft_tx_count(t->tx);
+  int rc = fn(t->tx, family, table, name);
+  done(L, txi, rc, before, op,
+       lua_pushfstring(L, "%s %s %s %s", noun, cnet_nft_family_name(family), table, name));
+}
+
+static void op_delete_chain(lua_State *L, int txi, int base) {
+  named_cmd(L, txi, base, "chain", "delete", cnet_nft_tx_delete_chain);
+}
+static void op_flush_chain(lua_State *L, int txi, int base) {
+  named_cmd(L, txi, base, "chain", "flush", cnet_nft_tx_flush_chain);
+}
+
+/* ---- rules ---- */
+
+static void rule_cmd(lua_State *L, int txi, int family, const char *table, const char *chain,
+                     const char *text, enum cnet_nft_where where, uint64_t handle,
+                     const char *verb) {
+  lnfttx *t = lua_touserdata(L, txi);
+  unsigned before = cnet_nft_tx_count(t->tx);
+  int rc = cnet_nft_tx_add_rule(t->tx, family, table, chain, text, where, handle);
+  if (rc >= 0) { /* the common case: no strings made for an error that did not happen */
+    done(L, txi, rc, before, NULL, NULL);
+    return;
+  }
+  const char *op = lua_pushfstring(L, "nft.%s", verb);
+  done(L, txi, rc, before, op,
+       lua_pushfstring(L, "rule %s %s %s \"%s\"", cnet_nft_family_name(family), table, chain,
+                       text));
+}
+
+void lnft_add_rule(lua_State *L, int txi, int family, const char *table, const char *chain,
+                   const char *text) {
+  rule_cmd(L, txi, family, table, chain, text, CNET_NFT_APPEND, 0, "add");
+}
+
+static uint64_t check_handle(lua_State *L, int idx) {
+  lua_Integer h = luaL_checkinteger(L, idx);
+  luaL_argcheck(L, h > 0, idx, "rule handle must be positive");
+  return (uint64_t)h;
+}
+
+/* add_rule(chain, text [, {after = handle}]) / insert_rule(chain, text [, {before = handle}]) */
+static void add_or_insert(lua_State *L, int txi, int base, int insert) {
+  NAMES;
+  const char *op = insert ? "nft.insert" : "nft.add";
+  lnft_ref(L, base, op, "rule", 1, &family, table, name);
+  const char *text = luaL_checkstring(L, base + 1);
+  const char *key = insert ? "before" : "after";
+  const char *const known[] = {key, NULL};
+  lcnet_check_options(L, base + 2, known);
+  uint64_t handle = 0;
+  if (!lua_isnoneornil(L, base + 2)) {
+    lua_getfield(L, base + 2, key);
+    if (!lua_isnil(L, -1)) handle = check_handle(L, -1);
+    lua_pop(L, 1);
+  }
+  rule_cmd(L, txi, family, table, name, text, insert ? CNET_NFT_INSERT : CNET_NFT_APPEND,
+           handle, insert ? "insert" : "add");
+}
+
+static void op_add_rule(lua_State *L, int txi, int base) { add_or_insert(L, txi, base, 0); }
+static void op_insert_rule(lua_State *L, int txi, int base) { add_or_insert(L, txi, base, 1); }
+
+/* replace_rule(chain, handle, text) */
+static void op_replace_rule(lua_State *L, int txi, int base) {
+  NAMES;
+  lnft_ref(L, base, "nft.replace", "rule", 1, &family, table, name);
+  uint64_t handle = check_handle(L, base + 1);
+  const char *text = luaL_checkstring(L, base + 2);
+  rule_cmd(L, txi, family, table, name, text, CNET_NFT_REPLACE, handle, "replace");
+}
+
+/* delete_rule(chain, handle) */
+static void op_delete_rule(lua_State *L, int txi, int base) {
+  NAMES;
+  lnft_ref(L, base, "nft.delete", "rule", 1, &family, table, name);
+  uint64_t handle = check_handle(L, base + 1);
+  lnfttx *t = lua_touserdata(L, txi);
+  unsigned before = cnet_nft_tx_count(t->tx);
+  int rc = cnet_nft_tx_delete_rule(t->tx, family, table, name, handle);
+  done(L, txi, rc, before, "nft.delete",
+       lua_pushfstring(L, "rule %s %s %s handle %I", cnet_nft_family_name(family), table, name,
+                       (lua_Integer)handle));
+}
+
+/* ---- sets ---- */
+
+/* elements: one string (or number) or an array of them. Fills *v with pointers to strings
+ * kept alive by what it leaves on the stack (the caller restores the stack top after use).
+ * Returns the count. */
+static unsigned check_elems(lua_State *L, int idx, const char ***v) {
+  idx = lua_absindex(L, idx);
+  if (lua_type(L, idx) == LUA_TSTRING || lua_type(L, idx) == LUA_TNUMBER) {
+    const char **a = lua_newuserdatauv(L, sizeof *a, 0);
+    lua_pushvalue(L, idx);
+    a[0] = lua_tostring(L, -1); /* a number converted in the copy, not in the caller's value */
+    *v = a;
+    return 1;
+  }
+  if (!lua_istable(L, idx))
+    luaL_error(L, "bad elements (a string or a list of strings expected, got %s)",
+               luaL_typename(L, idx));
+  lua_Integer n = luaL_len(L, idx);
+  const char **a = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *a, 0);
+  /* A string read from a plain table stays alive in it (nothing runs that could change the
+   * table before the caller is done), so it needs no anchor; a number is converted in a copy,
+   * anchored in a table made for them; a table with a metatable is read through it and every
+   * value anchored. */
+  int raw = !lua_getmetatable(L, idx), anchor = 0;
+  if (!raw) lua_pop(L, 1);
+  for (lua_Integer i = 1; i <= n; i++) {
+    int t = raw ? lua_rawgeti(L, idx, i) : lua_geti(L, idx, i);
+    if (t != LUA_TSTRING && t != LUA_TNUMBER)
+      luaL_error(L, "bad element #%d (string expected, got %s)", (int)i, luaL_typename(L, -1));
+    a[i - 1] = lua_tostring(L, -1);
+    if (raw && t == LUA_TSTRING) {
+      lua_pop(L, 1);
+      continue;
+    }
+    if (anchor == 0) {
+      lua_createtable(L, 0, 0);
+      lua_insert(L, -2);
+      anchor = lua_gettop(L) - 1;
+    }
+    lua_rawseti(L, anchor, (lua_Integer)lua_rawlen(L, anchor) + 1);
+  }
+  *v = a;
+  return (unsigned)n;
+}
+
+static void elems_cmd(lua_State *L, int txi, int family, const char *table, const char *set,
+                      int idx, int del) {
+  int top = lua_gettop(L);
+  const char **v;
+  unsigned n = check_elems(L, idx, &v);
+  lnfttx *t = lua_touserdata(L, txi);
+  unsigned before = cnet_nft_tx_count(t->tx);
+  int rc = cnet_nft_tx_elements(t->tx, family, table, set, v, n, del);
+  done(L, txi, rc, before, del ? "nft.delete" : "nft.add",
+       lua_pushfstring(L, "element %s %s %s", cnet_nft_family_name(family), table, set));
+  lua_settop(L, top);
+}
+
+/* spec: {type = "ipv4_addr", flags = "interval" | {"interval", "constant"}, size = N,
+ * elements = {...}} */
+void lnft_add_set(lua_State *L, int txi, int family, const char *table, const char *set,
+                  int spec) {
+  static const char *const known[] = {"type", "flags", "size", "elements", NULL};
+  spec = lua_absindex(L, spec);
+  luaL_checktype(L, spec, LUA_TTABLE);
+  lcnet_check_options(L, spec, known);
+  struct cnet_nft_set_spec ss = {opt_string(L, spec, "type"), 0, 0};
+  lua_getfield(L, spec, "flags");
+  int fl = lua_gettop(L);
+  lua_Integer nf = lua_istable(L, fl) ? luaL_len(L, fl) : lua_isstring(L, fl) ? 1 : 0;
+  if (!lua_isnil(L, fl) && !lua_istable(L, fl) && !lua_isstring(L, fl))
+    luaL_error(L, "bad option 'flags' (string or table expected, got %s)", luaL_typename(L, fl));
+  for (lua_Integer i = 1; i <= nf; i++) {
+    if (lua_istable(L, fl)) lua_geti(L, fl, i);
+    else lua_pushvalue(L, fl);
+    const char *f = lua_tostring(L, -1);
+    if (f != NULL && strcmp(f, "interval") == 0) ss.flags |= CNET_NFT_SET_INTERVAL;
+    else if (f != NULL && strcmp(f, "constant") == 0) ss.flags |= CNET_NFT_SET_CONSTANT;
+    else luaL_error(L, "bad set flag '%s' (interval, constant)", f ? f : luaL_typename(L, -1));
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, spec, "size");
+  if (!lua_isnil(L, -1)) {
+    int whole;
+    lua_Integer size = lua_tointegerx(L, -1, &whole);
+    if (!whole || size < 1 || size > 0xffffffffLL)
+      luaL_error(L, "bad option 'size' (a whole number of elements from 1 expected)");
+    ss.size = (uint32_t)size;
+  }
+  lua_pop(L, 1);
+  lnfttx *t = lua_touserdata(L, txi);
+  unsigned before = cnet_nft_tx_count(t->tx);
+  int rc = cnet_nft_tx_add_set(t->tx, family, table, set, &ss);
+  done(L, txi, rc, before, "nft.add",
+       lua_pushfstring(L, "set %s %s %s", cnet_nft_family_name(family), table, set));
+  lua_pop(L, 1);
+  lua_getfield(L, spec, "elements");
+  if (!lua_isnil(L, -1)) elems_cmd(L, txi, family, table, set, -1, 0);
+  lua_pop(L, 1);
+}
+
+static void op_add_set(lua_State *L, int txi, int base) {
+  NAMES;
+  lnft_ref(L, base, "nft.add", "set", 1, &family, table, name);
+  lnft_add_set(L, txi, family, table, name, base + 1);
+}
+
+
+static void op_delete_set(lua_State *L, int txi, int base) {
+  named_cmd(L, txi, base, "set", "delete", cnet_nft_tx_delete_set);
+}
+static void op_flush_set(lua_State *L, int txi, int base) {
+  named_cmd(L, txi, base, "set", "flush", cnet_nft_tx_flush_set);
+}
+
+static void op_add_element(lua_State *L, int txi, int base) {
+  NAMES;
+  lnft_ref(L, base, "nft.add", "element", 1, &family, table, name);
+  luaL_checkany(L, base + 1);
+  elems_cmd(L, txi, family, table, name, base + 1, 0);
+}
+
+static void op_delete_element(lua_State *L, int txi, int base) {
+  NAMES;
+  lnft_ref(L, base, "nft.delete", "element", 1, &family, table, name);
+  luaL_checkany(L, base + 1);
+  elems_cmd(L, txi, family, table, name, base + 1, 1);
+}
+
+const struct lnft_opdef lnft_ops[] = {
+  {"add_table", op_add_table},       {"delete_table", op_delete_table},
+  {"flush_table", op_flush_table},   {"add_chain", op_add_chain},
+  {"delete_chain", op_delete_chain}, {"flush_chain", op_flush_chain},
+  {"add_rule", op_add_rule},         {"insert_rule", op_insert_rule},
+  {"replace_rule", op_replace_rule}, {"delete_rule", op_delete_rule},
+  {"add_set", op_add_set},           {"delete_set", op_delete_set},
+  {"flush_set", op_flush_set},       {"add_element", op_add_element},
+  {"delete_element", op_delete_element}, {NULL, NULL}};
+
+/* ---- the transaction object ---- */
+
+/* A method: upvalue 1 the transaction, upvalue 2 the index of its op in lnft_ops. Accepts
+ * both tx.add_rule(...) and tx:add_rule(...). */
+static int tx_method(lua_State *L) {
+  int txi = lua_upvalueindex(1);
+  checktx(L, txi);
+  int base = lua_rawequal(L, 1, txi) ? 2 : 1;
+  lua_settop(L, base + 2); /* no op reads more than three arguments */
+  lua_pushvalue(L, txi);   /* the transaction above them, so argument numbers stay right */
+  lnft_ops[lua_tointeger(L, lua_upvalueindex(2))].fn(L, base + 3, base);
+  return 0;
+}
+
+int lnft_tx_commit(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  lnfttx *t = checktx(L, idx);
+  int failed;
+  int rc = cnet_nft_tx_commit(t->tx, &failed);
+  if (rc >= 0 || (rc == -ERESTART && t->soft_restart)) {
+    cnet_nft_tx_free(t->tx);
+    t->tx = NULL;
+    t->committed = 1;
+    return rc < 0 ? rc : 0;
+  }
+  /* name the refused command: "add rule ip cnet forward \"...\"" -> op nft.add */
+  const char *label = failed >= 0 ? cnet_nft_tx_label(t->tx, (unsigned)failed) : NULL;
+  const char *msg = lua_pushstring(L, cnet_nft_tx_errmsg(t->tx));
+  const char *op = "nft.commit", *object = NULL;
+  if (label != NULL) {
+    const char *sp = strchr(label, ' ');
+    op = lua_pushfstring(L, "nft.%s", lua_pushlstring(L, label, (size_t)(sp - label)));
+    object = lua_pushstring(L, sp + 1);
+  }
+  if (t->one_call) {
+    luaL_where(L, 1); /* the caller of the one C call that queued and committed */
+  } else {
+    lua_getiuservalue(L, idx, 3);
+    lua_geti(L, -1, failed + 1);
+  }
+  int where = lua_gettop(L);
+  cnet_nft_tx_free(t->tx);
+  t->tx = NULL;
+  t->committed = 1;
+  return raise_where(L, rc, op, object, msg, where);
+}
+
+/* tx.commit(): sends everything as one batch; raises the refused command's error. */
+static int tx_commit(lua_State *L) {
+  (void)lnft_tx_commit(L, lua_upvalueindex(1));
+  return 0;
+}
+
+/* __gc, __close, tx.close(): discards what was not committed. */
+static int tx_release(lua_State *L) {
+  lnfttx *t = luaL_checkudata(L, lua_isuserdata(L, 1) ? 1 : lua_upvalueindex(1), LNFT_TX);
+  cnet_nft_tx_free(t->tx);
+  t->tx = NULL;
+  return 0;
+}
+
+static int tx_close_method(lua_State *L) {
+  lnfttx *t = luaL_checkudata(L, lua_upvalueindex(1), LNFT_TX);
+  cnet_nft_tx_free(t->tx);
+  t->tx = NULL;
+  return 0;
+}
+
+/* tx.count(): the number of commands queued. */
+static int tx_count(lua_State *L) {
+  lnfttx *t = luaL_checkudata(L, lua_upvalueindex(1), LNFT_TX);
+  lua_pushinteger(L, t->tx ? (lua_Integer)cnet_nft_tx_count(t->tx) : 0);
+  return 1;
+}
+
+static int tx_index(lua_State *L) {
+  lua_getiuservalue(L, 1, 2);
+  lua_pushvalue(L, 2);
+  lua_rawget(L, -2);
+  return 1;
+}
+
+static int tx_tostring(lua_State *L) {
+  lnfttx *t = luaL_checkudata(L, 1, LNFT_TX);
+  if (t->tx == NULL)
+    lua_pushstring(L, t->committed ? "cnet.nft.transaction (committed)"
+                                   : "cnet.nft.transaction (closed)");
+  else
+    lua_pushfstring(L, "cnet.nft.transaction (%d commands)", (int)cnet_nft_tx_count(t->tx));
+  return 1;
+}
+
+lnfttx *lnft_tx_push(lua_State *L, int ns) {
+  ns = lua_absindex(L, ns);
+  lnfttx *t = lua_newuserdatauv(L, sizeof *t, 3);
+  t->tx = NULL;
+  t->committed = 0;
+  t->one_call = 0;
+  t->soft_restart = 0;
+  if (luaL_newmetatable(L, LNFT_TX)) {
+    lua_pushcfunction(L, tx_release);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, tx_release);
+    lua_setfield(L, -2, "__close");
+    lua_pushcfunction(L, tx_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, tx_tostring);
+    lua_setfield(L, -2, "__tostring");
+  }
+  lua_setmetatable(L, -2);
+  int txi = lua_gettop(L);
+  lua_pushvalue(L, ns);
+  lua_setiuservalue(L, txi, 1);
+  lua_createtable(L, 0, 20); /* methods bound to this transaction */
+  for (int i = 0; lnft_ops[i].name != NULL; i++) {
+    lua_pushvalue(L, txi);
+    lua_pushinteger(L, i);
+    lua_pushcclosure(L, tx_method, 2);
+    lua_setfield(L, -2, lnft_ops[i].name);
+  }
+  static const luaL_Reg extra[] = {
+    {"commit", tx_commit}, {"close", tx_close_method}, {"count", tx_count}, {NULL, NULL}};
+  for (const luaL_Reg *r = extra; r->name; r++) {
+    lua_pushvalue(L, txi);
+    lua_pushcclosure(L, r->func, 1);
+    lua_setfield(L, -2, r->name);
+  }
+  lua_setiuservalue(L, txi, 2);
+  lua_newtable(L);
+  lua_setiuservalue(L, txi, 3);
+  lnetns *h = luaL_checkudata(L, ns, LCNET_NETNS);
+  if (h->ns == NULL) luaL_error(L, "cnet.netns is closed");
+  int rc = cnet_nft_tx_new(h->ns, &t->tx);
+  if (rc < 0) lcnet_raise(L, rc, "nft.transaction", NULL, NULL);
+  return t;
+}

@@ -1,0 +1,250 @@
+/* Namespace handles (`cnet.netns` userdata) and the `cnet.netns` submodule. */
+#include <errno.h>
+#include <string.h>
+
+#include "common/lcnet.h"
+
+static lnetns *checkhandle(lua_State *L, int idx) {
+  return luaL_checkudata(L, idx, LCNET_NETNS);
+}
+
+/* __gc, __close and close(): idempotent. */
+static int netns_release(lua_State *L) {
+  lnetns *h = checkhandle(L, 1);
+  if (h->ns != NULL) {
+    cnet_netns_close(h->ns);
+    h->ns = NULL;
+  }
+  return 0;
+}
+
+/* close() as a bound function, so both ns.close() and ns:close() work. */
+static int netns_close_bound(lua_State *L) {
+  lua_settop(L, 0);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  return netns_release(L);
+}
+
+/* __index: the API table kept as user value 1, then the live fields. */
+static int netns_index(lua_State *L) {
+  lnetns *h = checkhandle(L, 1);
+  const char *k = lua_tostring(L, 2);
+  if (k != NULL && strcmp(k, "closed") == 0) {
+    lua_pushboolean(L, h->ns == NULL);
+    return 1;
+  }
+  lua_getiuservalue(L, 1, 1);
+  lua_pushvalue(L, 2);
+  lua_rawget(L, -2);
+  return 1;
+}
+
+static int netns_tostring(lua_State *L) {
+  lnetns *h = checkhandle(L, 1);
+  if (h->ns == NULL) {
+    lua_pushliteral(L, "cnet.netns (closed)");
+  } else {
+    const char *name = cnet_netns_name(h->ns), *path = cnet_netns_path(h->ns);
+    if (name != NULL) lua_pushfstring(L, "cnet.netns %s", name);
+    else if (path != NULL) lua_pushfstring(L, "cnet.netns %s", path);
+    else lua_pushliteral(L, "cnet.netns (current)");
+  }
+  return 1;
+}
+
+/* Two handles are equal when they reach the same kernel namespace. */
+static int netns_eq(lua_State *L) {
+  lnetns *a = checkhandle(L, 1), *b = checkhandle(L, 2);
+  if (a->ns == NULL || b->ns == NULL) {
+    lua_pushboolean(L, a == b);
+    return 1;
+  }
+  dev_t da, db;
+  ino_t ia, ib;
+  cnet_netns_ident(a->ns, &da, &ia);
+  cnet_netns_ident(b->ns, &db, &ib);
+  lua_pushboolean(L, da == db && ia == ib);
+  return 1;
+}
+
+void lcnet_push_netns(lua_State *L, struct cnet_netns *ns) {
+  lnetns *h = lua_newuserdatauv(L, sizeof *h, 1);
+  h->ns = ns;
+  luaL_setmetatable(L, LCNET_NETNS);
+  int ud = lua_gettop(L);
+  lua_createtable(L, 0, 16); /* the API bound to this handle */
+  if (cnet_netns_name(ns) != NULL) {
+    lua_pushstring(L, cnet_netns_name(ns));
+    lua_setfield(L, -2, "name");
+  }
+  if (cnet_netns_path(ns) != NULL) {
+    lua_pushstring(L, cnet_netns_path(ns));
+    lua_setfield(L, -2, "path");
+  }
+  lua_pushvalue(L, ud);
+  lua_pushcclosure(L, netns_close_bound, 1);
+  lua_setfield(L, -2, "close");
+  lcnet_open_link(L, ud);
+  lcnet_open_addr(L, ud);
+  lcnet_open_route(L, ud);
+  lcnet_open_sysctl(L, ud);
+  lcnet_open_probe(L, ud);
+  lcnet_open_proc(L, ud);
+  lcnet_open_nft(L, ud);
+  lua_setiuservalue(L, ud, 1);
+}
+
+struct cnet_netns *lcnet_tons(lua_State *L, int idx) {
+  if (lua_type(L, idx) == LUA_TSTRING) {
+    const char *name = lua_tostring(L, idx);
+    struct cnet_netns *ns;
+    int rc = cnet_netns_open_name(name, &ns);
+    if (rc < 0) lcnet_raise(L, rc, "netns.open", name, NULL);
+    lcnet_push_netns(L, ns);
+    return ns;
+  }
+  lnetns *h = luaL_testudata(L, idx, LCNET_NETNS);
+  if (h == NULL) luaL_typeerror(L, idx, "cnet.netns or namespace name");
+  if (h->ns == NULL) luaL_argerror(L, idx, "cnet.netns is closed");
+  lua_pushvalue(L, idx);
+  return h->ns;
+}
+
+/* cnet.netns.add(name) -> handle */
+static int netns_add(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  struct cnet_netns *ns;
+  int rc = cnet_netns_add(name, &ns);
+  if (rc < 0) return lcnet_raise(L, rc, "netns.add", name, NULL);
+  lcnet_push_netns(L, ns);
+  return 1;
+}
+
+/* cnet.netns.open(name) or open{name=|path=|pid=} -> handle */
+static int netns_open(lua_State *L) {
+  struct cnet_netns *ns;
+  int rc;
+  const char *what;
+  if (lua_type(L, 1) == LUA_TTABLE) {
+    static const char *const known[] = {"name", "path", "pid", NULL};
+    lcnet_check_options(L, 1, known);
+    int kinds = 0;
+    lua_getfield(L, 1, "name");
+    lua_getfield(L, 1, "path");
+    lua_getfield(L, 1, "pid");
+    for (int i = -3; i <= -1; i++) kinds += !lua_isnil(L, i);
+    luaL_argcheck(L, kinds == 1, 1, "give exactly one of name, path, pid");
+    if (!lua_isnil(L, -3)) {
+      what = luaL_checkstring(L, -3);
+      rc = cnet_netns_open_name(what, &ns);
+    } else if (!lua_isnil(L, -2)) {
+      what = luaL_checkstring(L, -2);
+      rc = cnet_netns_open_path(what, &ns);
+    } else {
+      lua_Integer pid = luaL_checkinteger(L, -1);
+      what = lua_pushfstring(L, "pid %I", pid);
+      rc = cnet_netns_open_pid((pid_t)pid, &ns);
+    }
+  } else {
+    what = luaL_checkstring(L, 1);
+    rc = cnet_netns_open_name(what, &ns);
+  }
+  if (rc < 0) return lcnet_raise(L, rc, "netns.open", what, NULL);
+  lcnet_push_netns(L, ns);
+  return 1;
+}
+
+/* cnet.netns.current() -> handle of the namespace the calling thread is in */
+static int netns_current(lua_State *L) {
+  struct cnet_netns *ns;
+  int rc = cnet_netns_open_current(&ns);
+  if (rc < 0) return lcnet_raise(L, rc, "netns.current", NULL, NULL);
+  lcnet_push_netns(L, ns);
+  return 1;
+}
+
+static const char *name_arg(lua_State *L, int idx) {
+  lnetns *h = luaL_testudata(L, idx, LCNET_NETNS);
+  if (h != NULL) {
+    luaL_argcheck(L, h->ns != NULL, idx, "cnet.netns is closed");
+    const char *name = cnet_netns_name(h->ns);
+    luaL_argcheck(L, name != NULL, idx, "namespace has no name in " CNET_NETNS_DIR);
+    return name;
+  }
+  return luaL_checkstring(L, idx);
+}
+
+/* cnet.netns.delete(name or handle): removes the name; the namespace itself goes away when
+ * nothing else (process, open handle, bind mount) holds it. */
+static int netns_delete(lua_State *L) {
+  const char *name = name_arg(L, 1);
+  int rc = cnet_netns_delete(name);
+  if (rc < 0) return lcnet_raise(L, rc, "netns.delete", name, NULL);
+  return 0;
+}
+
+/* cnet.netns.attach(name, pid) -> handle: gives PID's namespace a name, like `ip netns attach` */
+static int netns_attach(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  lua_Integer pid = luaL_checkinteger(L, 2);
+  int rc = cnet_netns_attach(name, (pid_t)pid);
+  if (rc < 0) return lcnet_raise(L, rc, "netns.attach", name, NULL);
+  struct cnet_netns *ns;
+  rc = cnet_netns_open_name(name, &ns);
+  if (rc < 0) {
+    cnet_netns_delete(name); /* leave nothing half-made */
+    return lcnet_raise(L, rc, "netns.attach", name, NULL);
+  }
+  lcnet_push_netns(L, ns);
+  return 1;
+}
+
+/* cnet.netns.detach(name): forgets the name, leaves the namespace to its processes */
+static int netns_detach(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  int rc = cnet_netns_delete(name);
+  if (rc < 0) return lcnet_raise(L, rc, "netns.detach", name, NULL);
+  return 0;
+}
+
+static int push_listed(const char *name, void *data) {
+  lua_State *L = data;
+  lua_createtable(L, 0, 2);
+  lua_pushstring(L, name);
+  lua_setfield(L, -2, "name");
+  lua_pushfstring(L, CNET_NETNS_DIR "/%s", name);
+  lua_setfield(L, -2, "path");
+  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  return 0;
+}
+
+/* cnet.netns.list() -> { {name=, path=}, ... } sorted by name */
+static int netns_list(lua_State *L) {
+  lua_newtable(L);
+  int rc = cnet_netns_list(push_listed, L);
+  if (rc < 0) return lcnet_raise(L, rc, "netns.list", NULL, NULL);
+  return 1;
+}
+
+/* cnet.netns.exists(name) -> boolean */
+static int netns_exists(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  struct cnet_netns *ns;
+  int rc = cnet_netns_open_name(name, &ns);
+  cnet_netns_close(ns);
+  lua_pushboolean(L, rc == 0);
+  return 1;
+}
+
+void lcnet_netns_init(lua_State *L) {
+  static const luaL_Reg meta[] = {
+      {"__gc", netns_release}, {"__close", netns_release}, {"__index", netns_index},
+      {"__tostring", netns_tostring}, {"__eq", netns_eq}, {NULL, NULL}};
+  if (luaL_newmetatable(L, LCNET_NETNS)) luaL_setfuncs(L, meta, 0);
+  lua_pop(L, 1);
+  static const luaL_Reg fns[] = {
+      {"add", netns_add}, {"open", netns_open}, {"current", netns_current},
+      {"delete", netns_delete}, {"attach", netns_attach}, {"detach", netns_detach},
+      {"list", netns_list}, {"exists", netns_exists}, {NULL, NULL}};
+  luaL_newlib(L, fns);
+}

@@ -1,0 +1,194 @@
+/* Probes bound to a namespace handle: ping, tcp_connect, traceroute. A probe that gets no
+ * answer returns nil plus the reason; only caller mistakes and system failures raise. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "cnet/probe.h"
+#include "common/lcnet.h"
+
+/* The option `key` of the table at idx as milliseconds (seconds > 0 in Lua), or def. */
+static int timeout_opt(lua_State *L, int idx, const char *key, int def) {
+  if (lua_isnoneornil(L, idx)) return def;
+  int ms = def;
+  if (lua_getfield(L, idx, key) != LUA_TNIL) {
+    int isnum;
+    lua_Number s = lua_tonumberx(L, -1, &isnum);
+    if (!isnum || !(s > 0 && s <= 3600)) {
+      luaL_argerror(L, idx, lua_pushfstring(L, "option '%s' must be seconds in (0, 3600]", key));
+    }
+    ms = (int)ceil(s * 1000.0);
+  }
+  lua_pop(L, 1);
+  return ms;
+}
+
+/* The integer option `key` in [lo, hi], or def. */
+static int int_opt(lua_State *L, int idx, const char *key, int lo, int hi, int def) {
+  if (lua_isnoneornil(L, idx)) return def;
+  int v = def;
+  if (lua_getfield(L, idx, key) != LUA_TNIL) {
+    int isnum;
+    lua_Integer n = lua_tointegerx(L, -1, &isnum);
+    if (!isnum || n < lo || n > hi) {
+      luaL_argerror(L, idx, lua_pushfstring(L, "option '%s' must be an integer in [%d, %d]",
+                                            key, lo, hi));
+    }
+    v = (int)n;
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+static const char *addr_arg(lua_State *L, int idx, uint16_t port, struct sockaddr_storage *sa,
+                            socklen_t *len) {
+  const char *text = luaL_checkstring(L, idx);
+  if (cnet_probe_addr(text, port, sa, len) < 0) {
+    luaL_argerror(L, idx, lua_pushfstring(L, "not an IP address: '%s'", text));
+  }
+  return text;
+}
+
+static void push_addr(lua_State *L, const struct sockaddr_storage *sa) {
+  char buf[INET6_ADDRSTRLEN];
+  cnet_probe_addr_text((const struct sockaddr *)sa, buf, sizeof buf);
+  lua_pushstring(L, buf);
+}
+
+/* ping(addr [, {timeout = 2, count = 1, ttl =}]) -> rtt (seconds, the mean of the replies)
+ *   or nil, reason [, address of who reported the error] */
+static int probe_ping(lua_State *L) {
+  static const char *const known[] = {"timeout", "count", "ttl", NULL};
+  struct cnet_netns *ns = lcnet_ns(L);
+  struct sockaddr_storage dst;
+  socklen_t len;
+  const char *text = addr_arg(L, 1, 0, &dst, &len);
+  lcnet_check_options(L, 2, known);
+  /* 2 s: a link that just came up may take up to a second to pass packets (the kernel
+   * processes some carrier changes at most once a second). */
+  int timeout = timeout_opt(L, 2, "timeout", 2000);
+  int count = int_opt(L, 2, "count", 1, 1000, 1);
+  int ttl = int_opt(L, 2, "ttl", 1, 255, 0);
+  struct cnet_pinger *p;
+  int rc = cnet_pinger_open(ns, dst.ss_family, &p);
+  if (rc < 0) return lcnet_raise(L, rc, "ping", text, NULL);
+  struct cnet_probe_reply r, last = {.reason = CNET_PROBE_TIMEOUT};
+  int replies = 0;
+  double total = 0;
+  for (int i = 0; i < count && rc == 0; i++) {
+    rc = cnet_pinger_probe(p, (struct sockaddr *)&dst, len, ttl, timeout, &r);
+    if (rc < 0) break;
+    if (r.reason == CNET_PROBE_OK) {
+      replies++;
+      total += r.rtt;
+    } else {
+      last = r;
+    }
+  }
+  cnet_pinger_close(p);
+  if (rc < 0) return lcnet_raise(L, rc, "ping", text, NULL);
+  if (replies > 0) {
+    lua_pushnumber(L, total / replies);
+    return 1;
+  }
+  lua_pushnil(L);
+  lua_pushstring(L, cnet_probe_reason_name(last.reason));
+  if (last.from_len == 0) return 2;
+  push_addr(L, &last.from);
+  return 3;
+}
+
+/* tcp_connect(addr, port [, {timeout = 1, send = text}]) -> true [, reply], or nil, reason */
+static int probe_tcp_connect(lua_State *L) {
+  static const char *const known[] = {"timeout", "send", NULL};
+  struct cnet_netns *ns = lcnet_ns(L);
+  lua_Integer port = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, port > 0 && port < 65536, 2, "port must be in [1, 65535]");
+  struct sockaddr_storage dst;
+  socklen_t len;
+  const char *text = addr_arg(L, 1, (uint16_t)port, &dst, &len);
+  lcnet_check_options(L, 3, known);
+  int timeout = timeout_opt(L, 3, "timeout", 1000);
+  const char *send = NULL;
+  size_t send_len = 0;
+  if (!lua_isnoneornil(L, 3) && lua_getfield(L, 3, "send") != LUA_TNIL) {
+    if (lua_type(L, -1) != LUA_TSTRING) luaL_argerror(L, 3, "option 'send' must be a string");
+    send = lua_tolstring(L, -1, &send_len); /* stays alive in the options table */
+  }
+  int reason;
+  char *reply;
+  size_t reply_len;
+  double rtt;
+  int rc = cnet_probe_tcp(ns, (struct sockaddr *)&dst, len, timeout, send, send_len, &reason,
+                          &reply, &reply_len, &rtt);
+  if (rc < 0) {
+    return lcnet_raise(L, rc, "tcp_connect", lua_pushfstring(L, "%s port %I", text, port), NULL);
+  }
+  /* Copy the reply to Lua before anything can raise, then free it. */
+  luaL_Buffer b;
+  if (reply != NULL) {
+    char *dst_buf = luaL_buffinitsize(L, &b, reply_len);
+    memcpy(dst_buf, reply, reply_len);
+    free(reply);
+    luaL_pushresultsize(&b, reply_len);
+  }
+  if (reason != CNET_PROBE_OK) {
+    lua_pushnil(L);
+    lua_pushstring(L, cnet_probe_reason_name(reason));
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  if (send == NULL) return 1;
+  lua_insert(L, -2);
+  return 2;
+}
+
+/* traceroute(addr [, {max_hops = 30, timeout = 1, probes = 1}])
+ *   -> { {ttl =, addr =, rtt =, reason =}, ... }, reached */
+static int probe_traceroute(lua_State *L) {
+  static const char *const known[] = {"max_hops", "timeout", "probes", NULL};
+  struct cnet_netns *ns = lcnet_ns(L);
+  struct sockaddr_storage dst;
+  socklen_t len;
+  const char *text = addr_arg(L, 1, 0, &dst, &len);
+  lcnet_check_options(L, 2, known);
+  int max_hops = int_opt(L, 2, "max_hops", 1, 255, 30);
+  int probes = int_opt(L, 2, "probes", 1, 10, 1);
+  int timeout = timeout_opt(L, 2, "timeout", 1000);
+  struct cnet_trace_hop *hops = lua_newuserdatauv(L, sizeof *hops * (size_t)max_hops, 0);
+  int n, reached;
+  int rc = cnet_probe_traceroute(ns, (struct sockaddr *)&dst, len, max_hops, probes, timeout,
+                                 hops, &n, &reached);
+  if (rc < 0) return lcnet_raise(L, rc, "traceroute", text, NULL);
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    const struct cnet_trace_hop *h = &hops[i];
+    lua_createtable(L, 0, 4);
+    lua_pushinteger(L, h->ttl);
+    lua_setfield(L, -2, "ttl");
+    if (h->reply.from_len > 0) {
+      push_addr(L, &h->reply.from);
+      lua_setfield(L, -2, "addr");
+      lua_pushnumber(L, h->reply.rtt);
+      lua_setfield(L, -2, "rtt");
+    }
+    int why = h->reply.reason;
+    if (why != CNET_PROBE_OK && why != CNET_PROBE_TTL_EXCEEDED && why != CNET_PROBE_TIMEOUT) {
+      lua_pushstring(L, cnet_probe_reason_name(why));
+      lua_setfield(L, -2, "reason");
+    }
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_pushboolean(L, reached);
+  return 2;
+}
+
+void lcnet_open_probe(lua_State *L, int ns) {
+  static const luaL_Reg fns[] = {{"ping", probe_ping},
+                                 {"tcp_connect", probe_tcp_connect},
+                                 {"traceroute", probe_traceroute},
+                                 {NULL, NULL}};
+  lcnet_bind(L, fns, ns);
+}
