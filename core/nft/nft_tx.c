@@ -390,16 +390,24 @@ int cnet_nft_tx_table_exists(struct cnet_nft_tx *tx, int family, const char *tab
   return rc == 0 ? 1 : rc == -ENOENT ? 0 : rc;
 }
 
-/* The set's key type, length, flags and (when made in this transaction) id.
- * Returns 0, -ENOENT, or another -errno from the kernel. */
+/* The set's key and data types and lengths, flags, object type and (when made in this
+ * transaction) id. Returns 0, -ENOENT, or another -errno from the kernel. */
+static void set_info(const struct nftnl_set *s, struct cnet_nftrule_setinfo *info) {
+  static const uint16_t attr[] = {NFTNL_SET_KEY_TYPE, NFTNL_SET_KEY_LEN, NFTNL_SET_FLAGS,
+                                  NFTNL_SET_DATA_TYPE, NFTNL_SET_DATA_LEN, NFTNL_SET_OBJ_TYPE};
+  uint32_t *dst[] = {&info->key_type, &info->key_len, &info->flags, &info->data_type,
+                     &info->data_len, &info->obj_type};
+  for (size_t i = 0; i < sizeof attr / sizeof attr[0]; i++)
+    *dst[i] = nftnl_set_is_set(s, attr[i]) ? nftnl_set_get_u32(s, attr[i]) : 0;
+}
+
 static int find_set(struct cnet_nft_tx *tx, int family, const char *table, const char *name,
-                    uint32_t *type, uint32_t *len, uint32_t *flags, uint32_t *id) {
+                    struct cnet_nftrule_setinfo *info) {
+  memset(info, 0, sizeof *info);
   struct nftnl_set *s = tx_set(tx, family, table, name);
   if (s != NULL) {
-    *type = nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE);
-    *len = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN);
-    *flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
-    *id = nftnl_set_get_u32(s, NFTNL_SET_ID);
+    set_info(s, info);
+    info->set_id = nftnl_set_get_u32(s, NFTNL_SET_ID);
     return 0;
   }
   struct cnet_nl *nl;
@@ -414,12 +422,7 @@ static int find_set(struct cnet_nft_tx *tx, int family, const char *table, const
   if (nlh == NULL) { rc = -ENOMEM; goto out; }
   nftnl_set_nlmsg_build_payload(nlh, q);
   rc = cnet_nl_talk(nl, set_reply, r, NULL);
-  if (rc == 0) {
-    *type = nftnl_set_get_u32(r, NFTNL_SET_KEY_TYPE);
-    *len = nftnl_set_get_u32(r, NFTNL_SET_KEY_LEN);
-    *flags = nftnl_set_get_u32(r, NFTNL_SET_FLAGS);
-    *id = 0;
-  }
+  if (rc == 0) set_info(r, info);
 out:
   nftnl_set_free(q);
   nftnl_set_free(r);
@@ -434,10 +437,9 @@ struct rule_ctx {
 
 static uint32_t next_set_id(void *ud) { return ++((struct rule_ctx *)ud)->tx->set_id; }
 
-static int lookup_set(void *ud, const char *name, uint32_t *key_type, uint32_t *key_len,
-                      uint32_t *flags, uint32_t *set_id) {
+static int lookup_set(void *ud, const char *name, struct cnet_nftrule_setinfo *info) {
   struct rule_ctx *c = ud;
-  return find_set(c->tx, c->family, c->table, name, key_type, key_len, flags, set_id);
+  return find_set(c->tx, c->family, c->table, name, info);
 }
 
 static int ifindex(void *ud, const char *ifname, uint32_t *index) {
@@ -651,8 +653,9 @@ int cnet_nft_tx_elements(struct cnet_nft_tx *tx, int family, const char *table, 
   int rc = check_chain(tx, family, table, set);
   if (rc < 0) return rc;
   if (tx->spent) return fail(tx, -EINVAL, "transaction already committed");
-  uint32_t type, len, flags, id;
-  rc = find_set(tx, family, table, set, &type, &len, &flags, &id);
+  struct cnet_nftrule_setinfo si;
+  rc = find_set(tx, family, table, set, &si);
+  uint32_t type = si.key_type, len = si.key_len, flags = si.flags, id = si.set_id;
   if (rc < 0)
     return fail(tx, rc, rc == -ENOENT ? "no set %s %s %s" : "cannot read set %s %s %s",
                 cnet_nft_family_name(family), table, set);

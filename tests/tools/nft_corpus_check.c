@@ -111,7 +111,9 @@ static int nft_list_chain(int fi, const char *chain, char *buf, size_t size) {
     while (n > 0 && (*s == '\t' || *s == ' ')) { s++; n--; }
     p = nl ? nl + 1 : p + strlen(p);
     if (n >= 6 && strncmp(s, "chain ", 6) == 0) { in = 1; continue; }
-    if (!in || n == 0 || (n >= 5 && strncmp(s, "type ", 5) == 0)) continue;
+    /* an empty line is a rule with nothing nft can show (e.g. "meta protocol ip" in an ip
+     * table, which nft drops) */
+    if (!in || (n >= 5 && strncmp(s, "type ", 5) == 0)) continue;
     if (n == 1 && *s == '}') { in = 0; continue; }
     if (n + 1 >= size) return -1;
     memcpy(buf, s, n);
@@ -190,8 +192,6 @@ static void dumped_free(struct dumped *d) {
   memset(d, 0, sizeof *d);
 }
 
-static void bytecode(struct dumped *d, char *out, size_t size);
-
 /* The chain's last rule and the anonymous sets of the table (with elements for those the
  * rule uses); returns the chain's rule count or -1. */
 static int dump_chain(int fi, const char *chain, struct dumped *d) {
@@ -206,12 +206,25 @@ static int dump_chain(int fi, const char *chain, struct dumped *d) {
   nftnl_set_set_str(s, NFTNL_SET_TABLE, tname[fi]);
   if (rc >= 0) rc = mnl_dump(NFT_MSG_GETSET, family, build_set, s, set_cb, d);
   nftnl_set_free(s);
-  char names[BIG];
-  bytecode(d, names, sizeof names);  /* a first pass names the anonymous sets it uses */
+  /* the anonymous sets the rule names (lookups, maps, object maps) */
+  char names[4096] = " ";
+  struct nftnl_expr_iter *it = d->nrules ? nftnl_expr_iter_create(d->rules[0]) : NULL;
+  for (struct nftnl_expr *e = it ? nftnl_expr_iter_next(it) : NULL; e; e = nftnl_expr_iter_next(it)) {
+    static const uint16_t attrs[] = {NFTNL_EXPR_LOOKUP_SET, NFTNL_EXPR_DYNSET_SET_NAME,
+                                     NFTNL_EXPR_OBJREF_SET_NAME};
+    static const char *const kinds[] = {"lookup", "dynset", "objref"};
+    for (int j = 0; j < 3; j++)
+      if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), kinds[j]) == 0 &&
+          nftnl_expr_is_set(e, attrs[j])) {
+        strncat(names, nftnl_expr_get_str(e, attrs[j]), sizeof names - strlen(names) - 2);
+        strcat(names, " ");
+      }
+  }
+  if (it) nftnl_expr_iter_destroy(it);
   for (int i = 0; rc >= 0 && i < d->nsets; i++) {
-    const char *name = nftnl_set_get_str(d->sets[i], NFTNL_SET_NAME);
-    const char *at = strstr(names, name);
-    if (at == NULL || isdigit((unsigned char)at[strlen(name)])) continue;
+    char key[300];
+    snprintf(key, sizeof key, " %s ", nftnl_set_get_str(d->sets[i], NFTNL_SET_NAME));
+    if (strstr(names, key) == NULL) continue;
     d->cur = d->sets[i];
     struct nftnl_set *q = nftnl_set_alloc();
     nftnl_set_set_str(q, NFTNL_SET_TABLE, tname[fi]);
@@ -264,8 +277,30 @@ static void describe_set(struct strbuf *b, struct nftnl_set *s) {
   struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
   for (struct nftnl_set_elem *e = nftnl_set_elems_iter_next(it); e && n < 4096;
        e = nftnl_set_elems_iter_next(it)) {
+    /* key, key end, data or verdict, flags; not the element's user data (nft's notes) */
     char t[1024];
-    nftnl_set_elem_snprintf(t, sizeof t, e, NFTNL_OUTPUT_DEFAULT, 0);
+    struct strbuf eb = {t, 0, sizeof t};
+    static const struct { uint16_t a; const char *n; } parts[] = {
+      {NFTNL_SET_ELEM_KEY, "key"}, {NFTNL_SET_ELEM_KEY_END, "end"},
+      {NFTNL_SET_ELEM_DATA, "data"}, {NFTNL_SET_ELEM_OBJREF, "obj"}};
+    t[0] = 0;
+    for (size_t j = 0; j < sizeof parts / sizeof parts[0]; j++)
+      if (nftnl_set_elem_is_set(e, parts[j].a)) {
+        uint32_t l;
+        const void *p = nftnl_set_elem_get(e, parts[j].a, &l);
+        sb(&eb, "%s=", parts[j].n);
+        if (parts[j].a == NFTNL_SET_ELEM_OBJREF) sb(&eb, "%s", (const char *)p);
+        else hex(&eb, p, l);
+        sb(&eb, " ");
+      }
+    if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT))
+      sb(&eb, "verdict=%d ", (int)nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT));
+    if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN))
+      sb(&eb, "chain=%s ", nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN));
+    if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
+      sb(&eb, "flags=%u ", nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS));
+    if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT))
+      sb(&eb, "timeout=%llu ", (unsigned long long)nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT));
     el[n++] = strdup(t);
   }
   nftnl_set_elems_iter_destroy(it);
@@ -286,21 +321,28 @@ static void bytecode(struct dumped *d, char *out, size_t size) {
       char t[2048], *p = t;
       nftnl_expr_snprintf(t, sizeof t, e, NFTNL_OUTPUT_DEFAULT, 0);
       sb(&b, "[ %s ", nftnl_expr_get_str(e, NFTNL_EXPR_NAME));
-      while (*p) {  /* "__set12" -> the set's content */
-        char *at = strstr(p, "__set");
-        if (at == NULL) { sb(&b, "%s", p); break; }
+      while (*p) {  /* "__set12", "__map3" -> the set's content */
+        char *at = strstr(p, "__");
+        size_t w = at ? strspn(at + 2, "abcdefghijklmnopqrstuvwxyz") : 0;
+        size_t k = at ? strspn(at + 2 + w, "0123456789") : 0;
+        if (at == NULL || w == 0 || k == 0) {
+          if (at == NULL) { sb(&b, "%s", p); break; }
+          sb(&b, "%.*s", (int)(at + 2 - p), p);
+          p = at + 2;
+          continue;
+        }
         sb(&b, "%.*s", (int)(at - p), p);
         char name[64];
-        size_t k = strspn(at + 5, "0123456789");
-        snprintf(name, sizeof name, "%.*s", (int)(5 + k), at);
+        snprintf(name, sizeof name, "%.*s", (int)(2 + w + k), at);
         int found = 0;
         for (int i = 0; i < d->nsets; i++)
           if (strcmp(nftnl_set_get_str(d->sets[i], NFTNL_SET_NAME), name) == 0) {
+            sb(&b, "%.*s", (int)(2 + w), at);  /* the kind of set, without its number */
             describe_set(&b, d->sets[i]);
             found = 1;
           }
         if (!found) sb(&b, "%s", name);
-        p = at + 5 + k;
+        p = at + 2 + w + k;
       }
       sb(&b, "]\n");
     }
