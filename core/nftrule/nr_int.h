@@ -35,7 +35,9 @@ enum nr_tid {
   T_ICMP_CODE = 32, T_ICMPV6_CODE = 33, T_ICMPX_CODE = 34, T_DEVGROUP = 35, T_DSCP = 36,
   T_ECN = 37, T_FIB_ADDR = 38, T_BOOLEAN = 39, T_CT_EVENT = 40, T_IFNAME = 41,
   T_IGMP_TYPE = 42, T_TIME_DATE = 43, T_TIME_HOUR = 44, T_TIME_DAY = 45, T_CGROUPV2 = 46,
-  T__MAX
+  T__MAX,
+  T_XINTEGER = T__MAX,  /* decode only: a raw load's integer, which nft prints in hex */
+  T__ALL
 };
 
 struct nr_sym { const char *name; uint64_t val; };
@@ -169,11 +171,12 @@ enum nr_op { OP_NONE, OP_IMPLICIT, OP_EQ, OP_NEQ, OP_LT, OP_GT, OP_LTE, OP_GTE, 
              OP_AND, OP_OR, OP_XOR, OP_LSHIFT, OP_RSHIFT, OP_HTON, OP_NTOH };
 
 struct nr_set;
+struct nftnl_set;
 struct nr_expr {
   uint8_t kind;                /* enum nr_ek */
   uint8_t op;                  /* binop, unary; map: 1 for vmap */
   uint8_t order;               /* BO_* */
-  uint8_t flags;               /* XF_* */
+  uint16_t flags;              /* XF_* */
   uint16_t bits;               /* length in bits */
   uint8_t type;                /* enum nr_tid (0: not known yet) */
   uint8_t shift;               /* a header bit field: values go this many bits left */
@@ -189,13 +192,12 @@ struct nr_expr {
              uint16_t off; uint8_t is_raw; } pl;               /* off in bits */
     struct { uint8_t op, type; uint16_t off; uint32_t flags; const struct nr_proto *p;
              int fidx; const char *name; } ex;                 /* exthdr: off in bits */
-    struct { const struct nr_key *k; int8_t dir; } key;        /* meta/ct/rt/socket */
+    struct { const struct nr_key *k; int8_t dir; uint32_t level; } key;  /* meta/ct/rt/socket */
     struct { uint32_t result, flags; } fib;
     struct { uint32_t type, mod, offset, seed; uint8_t seed_set; struct nr_expr *e; } gen;
     struct { uint32_t key, spnum; uint8_t dir; } xfrm;
     struct { uint8_t ttl; uint32_t flags; } osf;
     struct { int verdict; } vd;
-    struct { uint32_t level; } sock;
     struct { uint64_t timeout, expires; const char *comment; int counter;
              struct nr_stmt *stmts; } el;                      /* X_ELEM */
     struct { int plen; } pre;
@@ -206,7 +208,12 @@ enum { XF_PROTOCOL = 1,        /* a field naming the next protocol (meta l4proto
        XF_INTERVAL = 2,        /* a range, prefix or interval set */
        XF_BOOLEAN = 4,         /* exists/missing check */
        XF_CONST = 8,
-       XF_PAREN = 16 };        /* written in parentheses */
+       XF_PAREN = 16,          /* written in parentheses */
+       XF_WIRE = 32,           /* decode: val holds the register's bytes, not yet typed */
+       XF_NFTNL = 64,          /* decode: u.ref.set is a libnftnl set */
+       XF_LIST = 128,          /* decode: flags printed as a list (a,b) */
+       XF_FLAGCMP = 256,       /* decode: a relation printed "x value / mask" */
+       XF_WHOLE = 512 };       /* decode: a header field's value, flags left as one number */
 
 /* A set a rule refers to: anonymous (made with the rule) or named (looked up). */
 struct nr_set {
@@ -238,6 +245,8 @@ struct nr_stmt {
   struct nr_expr *key;         /* what is set (meta/ct/payload/exthdr), dynset key, nat address */
   struct nr_expr *e2;          /* nat port, dup device, tproxy port */
   struct nr_stmt *next, *sub;  /* sub: stateful statements of a dynset or element */
+  const char *str_set;         /* decode: the set a dynset adds to */
+  const struct nftnl_set *nset;
   union {
     struct { uint64_t packets, bytes; } ctr;
     struct { const char *prefix; uint32_t level, flags, snaplen; uint16_t group, qthresh;
@@ -245,7 +254,8 @@ struct nr_stmt {
     struct { uint64_t rate, unit; uint32_t burst, type, flags; } lim;
     struct { uint64_t bytes, used; uint32_t flags; } quota;
     struct { uint32_t type; int code; uint8_t family; } rej;
-    struct { uint32_t type, family, flags, tflags; } nat;  /* type: NFT_NAT_*, masq=2, redir=3 */
+    struct { uint32_t type, family, flags, tflags; } nat;  /* type: NFT_NAT_*, NAT_MASQ, NAT_REDIR;
+                                        * tflags: 1 address . port map, 2 (decode) family shown */
     struct { uint32_t op; struct nr_set *set; uint64_t timeout; } dyn;
     struct { uint16_t num, total, flags; } q;
     struct { uint16_t mss; uint8_t wscale; uint32_t flags; } syn;
@@ -348,7 +358,9 @@ int nr_type_parse(struct nr_cc *c, const struct nr_type *t, const char *s, unsig
                   uint8_t *v, char *why, size_t wsize);
 /* Prints a numeric value of type t. */
 void nr_type_print(const struct nr_type *t, const uint8_t *v, unsigned bits, char *buf,
-                   size_t size, const struct cnet_nftrule_denv *env);
+                   size_t size, const struct cnet_nftrule_denv *env, int numeric);
+/* "1d2h3m4s5ms", as nft prints times */
+void nr_time_print(uint64_t ms, char *buf, size_t size);
 
 /* set.c: anonymous sets from constant sets, named set lookups */
 int nr_set_anon(struct nr_cc *c, struct nr_expr *setexpr, const struct nr_expr *key,
@@ -363,8 +375,11 @@ int nr_number(const char *s, unsigned long long max, unsigned long long *out);
 void nr_be_put(uint8_t *v, unsigned bytes, uint64_t x);      /* x into the last bytes */
 uint64_t nr_be_get(const uint8_t *v, unsigned bytes);
 
-/* ---- small string builder ---- */
-struct nr_sbuf { char *p; size_t size, len; int overflow; };
+/* ---- small string builder ----
+ * Into a fixed buffer (p, size: what does not fit is cut, overflow set), or, with heap set,
+ * into a malloc'd one that grows (p may start NULL; overflow only when out of memory; the
+ * caller frees p). */
+struct nr_sbuf { char *p; size_t size, len; int overflow, heap; };
 void nr_sb_add(struct nr_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

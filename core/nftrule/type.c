@@ -95,7 +95,7 @@ static const struct nr_sym day_syms[] = {
   S("Friday", 5), S("Saturday", 6), END};
 
 /* id, base, order, fmt, bits, name, symbols, unknown-as-hex */
-static const struct nr_type types[T__MAX] = {
+static const struct nr_type types[T__ALL] = {
   [T_INVALID] = {T_INVALID, NB_INVALID, BO_NONE, FM_DEC, 0, "invalid", NULL, 0},
   [T_VERDICT] = {T_VERDICT, NB_VERDICT, BO_NONE, FM_VERDICT, 0, "verdict", NULL, 0},
   [T_NFPROTO] = {T_NFPROTO, NB_INT, BO_HOST, FM_DEC, 8, "nf_proto", nfproto_syms, 0},
@@ -143,10 +143,11 @@ static const struct nr_type types[T__MAX] = {
   [T_TIME_HOUR] = {T_TIME_HOUR, NB_INT, BO_HOST, FM_HOUR, 32, "hour", NULL, 0},
   [T_TIME_DAY] = {T_TIME_DAY, NB_INT, BO_HOST, FM_DAY, 8, "day", day_syms, 0},
   [T_CGROUPV2] = {T_CGROUPV2, NB_INT, BO_HOST, FM_DEC, 64, "cgroupsv2", NULL, 0},
+  [T_XINTEGER] = {T_XINTEGER, NB_INT, BO_BE, FM_HEX, 0, "integer", NULL, 0},
 };
 
 const struct nr_type *nr_type_get(unsigned id) {
-  return id < T__MAX && types[id].name ? &types[id] : NULL;
+  return id < T__ALL && types[id].name ? &types[id] : NULL;
 }
 
 const struct nr_type *nr_type_byname(const char *name) {
@@ -451,8 +452,8 @@ bad:
 
 /* ---- printing ---- */
 
-static void print_time(uint64_t ms, char *buf, size_t size) {
-  struct nr_sbuf b = {buf, size, 0, 0};
+void nr_time_print(uint64_t ms, char *buf, size_t size) {
+  struct nr_sbuf b = {buf, size, 0, 0, 0};
   uint64_t d = ms / 86400000, h = ms % 86400000 / 3600000, m = ms % 3600000 / 60000,
            s = ms % 60000 / 1000, r = ms % 1000;
   buf[0] = 0;
@@ -468,7 +469,7 @@ static void print_hex(const uint8_t *v, unsigned bytes, unsigned digits, char *b
   /* the number, with at least `digits` digits; values over 64 bits in full */
   unsigned start = 0;
   while (start + 1 < bytes && v[start] == 0) start++;
-  struct nr_sbuf b = {buf, size, 0, 0};
+  struct nr_sbuf b = {buf, size, 0, 0, 0};
   char hex[2 * NR_VMAX + 1];
   size_t n = 0;
   for (unsigned i = start; i < bytes; i++) n += (size_t)snprintf(hex + n, 3, "%02x", v[i]);
@@ -508,10 +509,36 @@ static void print_dec(const uint8_t *v, unsigned bytes, char *buf, size_t size) 
 }
 
 void nr_type_print(const struct nr_type *t, const uint8_t *v, unsigned bits, char *buf,
-                   size_t size, const struct cnet_nftrule_denv *env) {
+                   size_t size, const struct cnet_nftrule_denv *env, int numeric) {
   unsigned bytes = (bits + 7) / 8;
   uint64_t x = bytes <= 8 ? nr_be_get(v, bytes) : 0;
   char tmp[256];
+  if (numeric) {
+    /* nft prints ranges with numbers only: symbols, protocol and file names left out */
+    switch (t->fmt) {
+    case FM_PROTO: case FM_FILE: case FM_DAY: case FM_UID: case FM_GID:
+      print_dec(v, bytes, buf, size);
+      return;
+    case FM_MARK:
+      snprintf(buf, size, "0x%08llx", (unsigned long long)x);
+      return;
+    default:
+      if (t->syms == NULL) break;
+      if (t->sym_hex) print_hex(v, bytes, t->id == T_ETHERTYPE ? 4 : t->id == T_DSCP ? 2 : t->id == T_ECN ? 1 : 0, buf, size);
+      else print_dec(v, bytes, buf, size);
+      return;
+    }
+  }
+  if (t->id == T_CT_LABEL) {
+    /* a label is its bit number (names would come from /etc/connlabel.conf) */
+    for (unsigned bit = 0; bit < bytes * 8; bit++)
+      if (v[bytes - 1 - bit / 8] & (1u << (bit % 8))) {
+        snprintf(buf, size, "%u", bit);
+        return;
+      }
+    snprintf(buf, size, "0");
+    return;
+  }
   if (t->syms && bytes <= 8 && t->fmt != FM_DAY) {
     for (const struct nr_sym *s = t->syms; s->name; s++)
       if (s->val == x) { snprintf(buf, size, "%s", s->name); return; }
@@ -520,7 +547,7 @@ void nr_type_print(const struct nr_type *t, const uint8_t *v, unsigned bits, cha
   case FM_IPV4: inet_ntop(AF_INET, v, buf, (socklen_t)size); return;
   case FM_IPV6: inet_ntop(AF_INET6, v, buf, (socklen_t)size); return;
   case FM_LLADDR: {
-    struct nr_sbuf b = {buf, size, 0, 0};
+    struct nr_sbuf b = {buf, size, 0, 0, 0};
     buf[0] = 0;
     for (unsigned i = 0; i < bytes; i++) nr_sb_add(&b, "%s%02x", i ? ":" : "", v[i]);
     return;
@@ -542,13 +569,13 @@ void nr_type_print(const struct nr_type *t, const uint8_t *v, unsigned bits, cha
   case FM_MARK:
   case FM_FILE:
     if (file_lookup(type_file(t), NULL, NULL, x, tmp, sizeof tmp) == 0) {
-      snprintf(buf, size, t->fmt == FM_MARK ? "\"%s\"" : "%s", tmp);
+      snprintf(buf, size, "\"%s\"", tmp);  /* nft quotes names from iproute2's files */
       return;
     }
     if (t->fmt == FM_MARK) snprintf(buf, size, "0x%08llx", (unsigned long long)x);
     else snprintf(buf, size, "%llu", (unsigned long long)x);
     return;
-  case FM_TIME: print_time(x, buf, size); return;
+  case FM_TIME: nr_time_print(x, buf, size); return;
   case FM_IFINDEX:
     if (env && env->ifname && env->ifname(env->ud, (uint32_t)x, tmp, sizeof tmp) == 0)
       snprintf(buf, size, "\"%s\"", tmp);

@@ -52,7 +52,7 @@ static int vfail(struct nr_cc *c, int tok, int rc, const char *suffix, const cha
   char what[300];
   vsnprintf(what, sizeof what, fmt, ap);
   c->err->column = tok >= 0 && tok < c->nt ? (int)c->t[tok].pos + 1 : 0;
-  struct nr_sbuf b = {c->err->msg, sizeof c->err->msg, 0, 0};
+  struct nr_sbuf b = {c->err->msg, sizeof c->err->msg, 0, 0, 0};
   nr_sb_add(&b, "rule \"%.200s%s\": ", c->text, strlen(c->text) > 200 ? "..." : "");
   if (c->err->column > 0) nr_sb_add(&b, "column %d: ", c->err->column);
   nr_sb_add(&b, "%s%s", what, suffix);
@@ -185,6 +185,20 @@ void nr_sb_add(struct nr_sbuf *b, const char *fmt, ...) {
   int n = vsnprintf(room ? b->p + b->len : NULL, room, fmt, ap);
   va_end(ap);
   if (n < 0) return;
+  if ((size_t)n >= room && b->heap && !b->overflow) {
+    size_t size = b->size ? b->size : 256;
+    while (size - b->len <= (size_t)n) size *= 2;
+    char *p = realloc(b->p, size);
+    if (p != NULL) {
+      b->p = p;
+      b->size = size;
+      va_start(ap, fmt);
+      vsnprintf(b->p + b->len, size - b->len, fmt, ap);
+      va_end(ap);
+      b->len += (size_t)n;
+      return;
+    }
+  }
   if ((size_t)n >= room) b->overflow = 1;
-  b->len += (size_t)n;
+  if ((size_t)n < room || !b->heap) b->len += (size_t)n;  /* a heap buffer keeps what fits */
 }
