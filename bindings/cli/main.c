@@ -17,9 +17,24 @@
 #include "common/lcnet.h"
 
 int luaopen_cnet(lua_State *L);
+int luaopen_cnet_cni(lua_State *L);
+
+/* Subcommands: `cnet NAME ARGS...` calls function `fn` of the Lua module `module` with ARGS
+ * (strings); the integer it returns is the exit status. A script that happens to carry a
+ * subcommand's name runs as `cnet ./NAME`. */
+struct subcommand {
+  const char *name, *module, *fn;
+};
+static const struct subcommand subcommands[] = {
+    {"cni", "cnet.cni", "cli"}, /* the CNI plugin by hand: cnet cni add CONF NETNS ... */
+    {NULL, NULL, NULL},
+};
+/* Run as a CNI plugin: no arguments and CNI_COMMAND in the environment (the runtime's call). */
+static const struct subcommand cni_plugin = {"", "cnet.cni", "main"};
 
 static const char usage_text[] =
     "usage: " HOST_NAME " [options] [script [args...]]\n"
+    "       " HOST_NAME " cni COMMAND ...   the CNI plugin by hand (" HOST_NAME " cni --help)\n"
     "Runs a Lua 5.4 script with the cnet module loaded as the global `cnet`.\n"
     "Options:\n"
     "  -e CODE      run the Lua code CODE\n"
@@ -36,7 +51,8 @@ static const char usage_text[] =
     "  -h, --help     print this help and exit\n"
     "With no script and no -e, " HOST_NAME
     " starts the REPL when standard input is a terminal and\n"
-    "runs standard input as a script otherwise.\n"
+    "runs standard input as a script otherwise. With no arguments and CNI_COMMAND set in the\n"
+    "environment, it is the CNI plugin (docs/cni.md).\n"
     "Exit status: 0 on success, 1 when the script fails, 2 on a usage error.\n";
 
 /* What the command line asks for (argv is not copied). */
@@ -44,11 +60,25 @@ struct options {
   int sandbox, interactive, version, help, has_code;
   int script; /* argv index of the script, 0 when none */
   int stdin_script;
+  const struct subcommand *sub; /* a subcommand (or the CNI plugin), its arguments after sub_arg */
+  int sub_arg;
 };
 
 /* Checks the options; returns 0, or prints the problem and returns -1 (a usage error). */
 static int parse_options(int argc, char **argv, struct options *o) {
   memset(o, 0, sizeof *o);
+  if (argc == 1 && getenv("CNI_COMMAND") != NULL) {
+    o->sub = &cni_plugin;
+    o->sub_arg = 1;
+    return 0;
+  }
+  for (const struct subcommand *s = subcommands; argc > 1 && s->name != NULL; s++) {
+    if (strcmp(argv[1], s->name) == 0) {
+      o->sub = s;
+      o->sub_arg = 2;
+      return 0;
+    }
+  }
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--sandbox") == 0) {
@@ -233,6 +263,28 @@ static void export_hello_path(void) {
   setenv("CNET_HELLO", path, 0);
 }
 
+/* require(sub->module)[sub->fn](argv[first..]): its integer result is the exit status (0
+ * when it returns none); an error is reported and gives 1. */
+static int run_subcommand(lua_State *L, const struct subcommand *sub, int argc, char **argv,
+                          int first) {
+  lua_getglobal(L, "require");
+  lua_pushstring(L, sub->module);
+  if (host_report(L, host_docall(L, 1, 1)) != LUA_OK) return 1;
+  if (lua_getfield(L, -1, sub->fn) != LUA_TFUNCTION) {
+    fprintf(stderr, HOST_NAME ": %s has no function %s\n", sub->module, sub->fn);
+    return 1;
+  }
+  lua_remove(L, -2);
+  for (int i = first; i < argc; i++) {
+    luaL_checkstack(L, 1, "too many arguments");
+    lua_pushstring(L, argv[i]);
+  }
+  if (host_report(L, host_docall(L, argc - first, 1)) != LUA_OK) return 1;
+  int code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 0;
+  lua_pop(L, 1);
+  return code;
+}
+
 static int finish(lua_State *L, int code) {
   lua_pushinteger(L, code);
   return 1;
@@ -248,6 +300,8 @@ static int pmain(lua_State *L) {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   lua_pushcfunction(L, luaopen_cnet);
   lua_setfield(L, -2, "cnet");
+  lua_pushcfunction(L, luaopen_cnet_cni);
+  lua_setfield(L, -2, "cnet.cni");
   lua_pop(L, 1);
   create_arg(L, argc, argv, o->script ? o->script : 0);
   lua_gc(L, LUA_GCRESTART);
@@ -257,6 +311,7 @@ static int pmain(lua_State *L) {
   lua_pushliteral(L, "cnet");
   if (host_report(L, host_docall(L, 1, 1)) != LUA_OK) return finish(L, 1);
   lua_setglobal(L, "cnet");
+  if (o->sub) return finish(L, run_subcommand(L, o->sub, argc, argv, o->sub_arg));
 
   if (o->sandbox) {
     if (host_report(L, host_sandbox_build(L)) != LUA_OK) return finish(L, 1);

@@ -52,6 +52,7 @@ __attribute__((visibility("default"))) int luaopen_cnet(lua_State *L) {
   lua_setfield(L, -2, "netns");
   lcnet_push_batch(L);
   lua_setfield(L, -2, "batch");
+  lcnet_open_lock(L);
   lua_pushliteral(L, CNET_VERSION);
   lua_setfield(L, -2, "version");
   lcnet_open_inspect(L);
