@@ -13,28 +13,15 @@
 #include <lualib.h>
 
 #include "cli/host.h"
+#include "common/embedded.h"
 #include "common/inspect.h"
 #include "common/lcnet.h"
 
 int luaopen_cnet(lua_State *L);
-int luaopen_cnet_cni(lua_State *L);
-
-/* Subcommands: `cnet NAME ARGS...` calls function `fn` of the Lua module `module` with ARGS
- * (strings); the integer it returns is the exit status. A script that happens to carry a
- * subcommand's name runs as `cnet ./NAME`. */
-struct subcommand {
-  const char *name, *module, *fn;
-};
-static const struct subcommand subcommands[] = {
-    {"cni", "cnet.cni", "cli"}, /* the CNI plugin by hand: cnet cni add CONF NETNS ... */
-    {NULL, NULL, NULL},
-};
-/* Run as a CNI plugin: no arguments and CNI_COMMAND in the environment (the runtime's call). */
-static const struct subcommand cni_plugin = {"", "cnet.cni", "main"};
 
 static const char usage_text[] =
     "usage: " HOST_NAME " [options] [script [args...]]\n"
-    "       " HOST_NAME " cni COMMAND ...   the CNI plugin by hand (" HOST_NAME " cni --help)\n"
+    "       " HOST_NAME " [--sandbox] COMMAND [args...]\n"
     "Runs a Lua 5.4 script with the cnet module loaded as the global `cnet`.\n"
     "Options:\n"
     "  -e CODE      run the Lua code CODE\n"
@@ -52,32 +39,44 @@ static const char usage_text[] =
     "With no script and no -e, " HOST_NAME
     " starts the REPL when standard input is a terminal and\n"
     "runs standard input as a script otherwise. With no arguments and CNI_COMMAND set in the\n"
-    "environment, it is the CNI plugin (docs/cni.md).\n"
-    "Exit status: 0 on success, 1 when the script fails, 2 on a usage error.\n";
+    "environment, it is the CNI plugin (the way a container runtime calls it; docs/cni.md).\n"
+    "Exit status: 0 on success, 1 when the script fails, 2 on a usage error.\n"
+    "A COMMAND word runs that command instead of a script (`" HOST_NAME " COMMAND --help` for\n"
+    "its own help; a script of the same name runs as ./NAME). Commands:\n";
 
 /* What the command line asks for (argv is not copied). */
 struct options {
   int sandbox, interactive, version, help, has_code;
   int script; /* argv index of the script, 0 when none */
   int stdin_script;
-  const struct subcommand *sub; /* a subcommand (or the CNI plugin), its arguments after sub_arg */
-  int sub_arg;
+  int command; /* argv index of a COMMAND word (up, down, ...), 0 when none */
+  int cni_plugin; /* run as a CNI plugin: no arguments, CNI_COMMAND set */
 };
+
+/* The subcommands are the embedded Lua modules cnet.cmd.NAME (bindings/lua/cnet/cmd/). */
+#define COMMAND_PREFIX "cnet.cmd."
+
+static int is_command(const char *word) {
+  size_t n = strlen(COMMAND_PREFIX);
+  for (const struct lcnet_lua_source *s = lcnet_lua_sources; s->module != NULL; s++)
+    if (strncmp(s->module, COMMAND_PREFIX, n) == 0 && strcmp(s->module + n, word) == 0) return 1;
+  return 0;
+}
+
+static void print_usage(FILE *f) {
+  fputs(usage_text, f);
+  size_t n = strlen(COMMAND_PREFIX);
+  for (const struct lcnet_lua_source *s = lcnet_lua_sources; s->module != NULL; s++)
+    if (strncmp(s->module, COMMAND_PREFIX, n) == 0 && strchr(s->module + n, '.') == NULL)
+      fprintf(f, "  %s\n", s->module + n);
+}
 
 /* Checks the options; returns 0, or prints the problem and returns -1 (a usage error). */
 static int parse_options(int argc, char **argv, struct options *o) {
   memset(o, 0, sizeof *o);
   if (argc == 1 && getenv("CNI_COMMAND") != NULL) {
-    o->sub = &cni_plugin;
-    o->sub_arg = 1;
+    o->cni_plugin = 1; /* a runtime's call: the request is in the environment and on stdin */
     return 0;
-  }
-  for (const struct subcommand *s = subcommands; argc > 1 && s->name != NULL; s++) {
-    if (strcmp(argv[1], s->name) == 0) {
-      o->sub = s;
-      o->sub_arg = 2;
-      return 0;
-    }
   }
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -106,6 +105,9 @@ static int parse_options(int argc, char **argv, struct options *o) {
     } else if (a[0] == '-') {
       fprintf(stderr, HOST_NAME ": unrecognized option '%s'\n", a);
       return -1;
+    } else if (!o->has_code && !o->interactive && is_command(a)) {
+      o->command = i;
+      return 0;
     } else {
       o->script = i;
       return 0;
@@ -263,31 +265,39 @@ static void export_hello_path(void) {
   setenv("CNET_HELLO", path, 0);
 }
 
-/* require(sub->module)[sub->fn](argv[first..]): its integer result is the exit status (0
- * when it returns none); an error is reported and gives 1. */
-static int run_subcommand(lua_State *L, const struct subcommand *sub, int argc, char **argv,
-                          int first) {
+static int finish(lua_State *L, int code) {
+  lua_pushinteger(L, code);
+  return 1;
+}
+
+/* `cnet COMMAND args...`: require("cnet.cmd.COMMAND") gives a function, called with the
+ * arguments as strings; it returns the exit status (nil is 0) and prints its own one-line
+ * reasons. An error it lets escape is reported like a script's. */
+static int run_command(lua_State *L, int argc, char **argv, int at) {
   lua_getglobal(L, "require");
-  lua_pushstring(L, sub->module);
+  lua_pushfstring(L, COMMAND_PREFIX "%s", argv[at]);
   if (host_report(L, host_docall(L, 1, 1)) != LUA_OK) return 1;
-  if (lua_getfield(L, -1, sub->fn) != LUA_TFUNCTION) {
-    fprintf(stderr, HOST_NAME ": %s has no function %s\n", sub->module, sub->fn);
-    return 1;
-  }
-  lua_remove(L, -2);
-  for (int i = first; i < argc; i++) {
+  for (int i = at + 1; i < argc; i++) {
     luaL_checkstack(L, 1, "too many arguments");
     lua_pushstring(L, argv[i]);
   }
-  if (host_report(L, host_docall(L, argc - first, 1)) != LUA_OK) return 1;
-  int code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 0;
+  if (host_report(L, host_docall(L, argc - at - 1, 1)) != LUA_OK) return 1;
+  int code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : lua_toboolean(L, -1) == 0 && !lua_isnil(L, -1);
   lua_pop(L, 1);
   return code;
 }
 
-static int finish(lua_State *L, int code) {
-  lua_pushinteger(L, code);
-  return 1;
+/* The CNI plugin: require("cnet.cni").main() answers the runtime on stdout and returns the
+ * exit status. */
+static int run_cni_plugin(lua_State *L) {
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "cnet.cni");
+  if (host_report(L, host_docall(L, 1, 1)) != LUA_OK) return 1;
+  lua_getfield(L, -1, "main");
+  if (host_report(L, host_docall(L, 0, 1)) != LUA_OK) return 1;
+  int code = (int)lua_tointeger(L, -1);
+  lua_pop(L, 2);
+  return code;
 }
 
 /* Everything that runs with Lua: called in protected mode, returns the exit status. */
@@ -300,10 +310,8 @@ static int pmain(lua_State *L) {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   lua_pushcfunction(L, luaopen_cnet);
   lua_setfield(L, -2, "cnet");
-  lua_pushcfunction(L, luaopen_cnet_cni);
-  lua_setfield(L, -2, "cnet.cni");
   lua_pop(L, 1);
-  create_arg(L, argc, argv, o->script ? o->script : 0);
+  create_arg(L, argc, argv, o->script ? o->script : o->command);
   lua_gc(L, LUA_GCRESTART);
   lua_gc(L, LUA_GCGEN, 0, 0);
 
@@ -311,11 +319,12 @@ static int pmain(lua_State *L) {
   lua_pushliteral(L, "cnet");
   if (host_report(L, host_docall(L, 1, 1)) != LUA_OK) return finish(L, 1);
   lua_setglobal(L, "cnet");
-  if (o->sub) return finish(L, run_subcommand(L, o->sub, argc, argv, o->sub_arg));
 
   if (o->sandbox) {
     if (host_report(L, host_sandbox_build(L)) != LUA_OK) return finish(L, 1);
   }
+  if (o->command) return finish(L, run_command(L, argc, argv, o->command));
+  if (o->cni_plugin) return finish(L, run_cni_plugin(L));
   int last = o->script ? o->script : argc;
   if (run_options(L, argv, last) != LUA_OK) return finish(L, 1);
   if (o->script && run_script(L, argc, argv, o) != LUA_OK) return finish(L, 1);
@@ -334,11 +343,11 @@ static int pmain(lua_State *L) {
 int main(int argc, char **argv) {
   struct options o;
   if (parse_options(argc, argv, &o) < 0) {
-    fputs(usage_text, stderr);
+    print_usage(stderr);
     return 2;
   }
   if (o.help) {
-    fputs(usage_text, stdout);
+    print_usage(stdout);
     return 0;
   }
   if (o.version) {

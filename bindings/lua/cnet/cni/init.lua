@@ -2,10 +2,10 @@
 --
 -- This is the protocol layer: it reads a request (the CNI_* variables and the configuration),
 -- checks it the way the spec says, runs the recipe the configuration names (default
--- "bridge", cni/recipes/bridge.lua) and turns its answer into the result or error JSON of
+-- "bridge", cnet/cni/recipes/bridge.lua) and turns its answer into the result or error JSON of
 -- the configuration's version. The same request can come from three places:
 --   * a container runtime executing the plugin: M.main(), environment and stdin;
---   * a person at the command line: `cnet cni add CONF NETNS ...` (M.cli, cni/cli.lua);
+--   * a person at the command line: `cnet cni add CONF NETNS ...` (M.cli, cnet/cni/cli.lua);
 --   * a Lua script: M.add{conf = ..., netns = ..., id = ...} and friends (docs/cni.md).
 local E = require "cnet.cni.error"
 local json = require "cnet.cni.json"
@@ -322,7 +322,7 @@ function M.main()
   return 1
 end
 
--- `cnet cni ...`: see cni/cli.lua.
+-- `cnet cni ...`: see cnet/cni/cli.lua.
 function M.cli(...)
   return require("cnet.cni.cli").run(M, ...)
 end
