@@ -126,6 +126,16 @@ describe("cnet CNI plugin ADD and DEL", function()
     end
   end)
 
+  it("sets hairpin mode on the host veth and promiscuous mode on the bridge when asked", function()
+    netns("hp1")
+    local c = D.conf("hairpin", "10.93.1.0/24", {hairpinMode = true, promiscMode = true})
+    local r = D.ok("ADD", c, {id = "hp1"})
+    local port = H.json(H.sh("bridge -j -d link show dev " .. r.interfaces[2].name))[1]
+    assert.is_true(port.hairpin)
+    assert.are.equal(1, H.iplink("br-hairpin").promiscuity)
+    D.ok("DEL", c, {id = "hp1"})
+  end)
+
   it("applies mtu to both veth ends and the bridge it creates", function()
     netns("m1")
     local c = D.conf("mtu", "10.93.0.0/24", {mtu = 1400})

@@ -130,6 +130,19 @@ local function ensure_bridge(s, st)
   return br
 end
 
+-- Sets a device flag cnet.link.set does not take yet (a bridge port's hairpin mode, a
+-- device's promiscuous mode): through cnet.link.set once it does, through iproute2 until
+-- then (a process per ADD, only for configurations that ask for it).
+local function set_flag(dev, option, argv)
+  local ok, err = pcall(cnet.link.set, dev, {[option] = true})
+  if ok then return end
+  if type(err) ~= "string" or not err:find("unknown option", 1, true) then error(err, 0) end
+  local code, _, msg = cnet.exec(argv, {capture = true})
+  if code ~= 0 then
+    E.raise(E.KERNEL, table.concat(argv, " ") .. " failed", (msg:gsub("%s+$", "")))
+  end
+end
+
 -- The gateway address on the bridge: added when missing; another address of the same subnet
 -- there is an error unless forceAddress, which replaces it (as the reference plugin does).
 local function ensure_gateway(s, gw, prefix)
@@ -236,8 +249,8 @@ local function build(ctx, st, s, a, r, made)
     spec.name = a.host
   end
   made.veth = a.host
-  if s.hairpin then cnet.link.set(a.host, {hairpin = true}) end
-  if s.promisc then cnet.link.set(s.bridge, {promisc = true}) end
+  if s.hairpin then set_flag(a.host, "hairpin", {"bridge", "link", "set", "dev", a.host, "hairpin", "on"}) end
+  if s.promisc then set_flag(s.bridge, "promisc", {"ip", "link", "set", "dev", s.bridge, "promisc", "on"}) end
 
   local addrs = addresses(r.ips)
   local gws = {}
