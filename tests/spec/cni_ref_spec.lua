@@ -32,6 +32,7 @@ local function base(kind, ipam_type)
   return {
     cniVersion = "1.0.0", name = "cmp", type = kind, bridge = "cni0",
     isGateway = true, ipMasq = true, mtu = 1400,
+    dataDir = kind == "cnet" and (D.tmp .. "/state") or nil,
     ipam = {type = ipam_type, subnet = "10.120.0.0/24", routes = {{dst = "0.0.0.0/0"}},
             dataDir = D.tmp .. "/ipam" .. runs},
   }
@@ -154,7 +155,6 @@ describe("the bridge recipe against the reference bridge plugin", function()
     if not ref then pending("no reference run") return end
     local conf = base("cnet", "cnet")
     conf.ipam.dataDir = nil
-    conf.dataDir = D.tmp .. "/state"
     local v = run(conf)
     assert.are.same(ref.container, v.container)
     assert.are.same(ref.host, v.host)

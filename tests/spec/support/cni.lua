@@ -3,6 +3,12 @@
 -- decodes what it prints. Shared by the cni_*_spec.lua files.
 local D = {}
 
+-- Whatever a plugin writes to the machine's state directories (/var/lib/cni: host-local's
+-- leases, cnet's default state, libcni's cache) lands in this spec's own tmpfs instead: the
+-- spec runs in a mount namespace of its own (tests/sandbox.sh).
+H.assert_sandboxed()
+H.sh("mount -t tmpfs cnet-cni-spec /var/lib")
+
 -- The plugin under test: the host binary's plugin link, next to CNET_BIN (build/cni/cnet,
 -- or build/asan/cni/cnet in the sanitizer run).
 D.plugin = (H.bin:match("^(.*)/[^/]*$") or ".") .. "/cni/cnet"

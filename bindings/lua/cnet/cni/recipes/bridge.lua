@@ -275,12 +275,15 @@ local function build(ctx, st, s, a, r, made)
     for _, x in ipairs(addrs) do
       ns.addr.add(ctx.ifname, x.cidr, x.family == 4 and {broadcast = "+"} or nil)
     end
-    for _, rt in ipairs(routes) do
-      local c = ipnet.cidr(rt.dst)
-      local via = rt.gw or (c and gws[c.family] and ipnet.tostring(gws[c.family]))
-      ns.route.add{dst = rt.dst, via = via, dev = ctx.ifname}
-    end
   end)
+  -- A route the container has already (the default route of a first network) stays: the
+  -- first network wins, as with the reference plugin.
+  for _, rt in ipairs(routes) do
+    local c = ipnet.cidr(rt.dst)
+    local via = rt.gw or (c and gws[c.family] and ipnet.tostring(gws[c.family]))
+    local ok, err = pcall(ns.route.add, {dst = rt.dst, via = via, dev = ctx.ifname})
+    if not ok and err.code ~= "EEXIST" then error(err, 0) end
+  end
   if s.isGateway then
     for _, x in ipairs(addrs) do
       if x.gw then
