@@ -41,7 +41,8 @@ setup(function()
   H.sh(("mkdir -p %s/net.d %s/rootfs/bin %s/rootfs/proc %s/rootfs/sys %s/rootfs/dev " ..
         "%s/rootfs/etc %s/rootfs/tmp %s/storage %s/runroot %s/tmp"):format(T, T, T, T, T, T, T, T, T, T))
   H.sh(("cp %s %s/rootfs/bin/busybox"):format(busybox, T))
-  for _, c in ipairs{"sh", "ip", "ping", "sleep", "cat", "wget"} do
+  H.sh(("mkdir -p %s/rootfs/www && echo 'hello from a cnet network' > %s/rootfs/www/index.html"):format(T, T))
+  for _, c in ipairs{"sh", "ip", "ping", "sleep", "cat", "wget", "httpd"} do
     H.sh(("ln -s busybox %s/rootfs/bin/%s"):format(T, c))
   end
   H.write(T .. "/containers.conf", ([[
@@ -74,6 +75,7 @@ runroot = "%s/runroot"
        "ip -n inet addr add 203.0.113.1/24 dev up1 && ip -n inet link set up1 up")
   network("cnet1", "10.130.0.0/24")
   network("cnet2", "10.131.0.0/24")
+  network("cnet3", "10.132.0.0/24", {capabilities = {portMappings = true}})
 end)
 
 -- What a network leaves on the host: its bridge, veths, nft table, leases, attachments.
@@ -133,6 +135,24 @@ describe("cnet under podman (CNI backend)", function()
     assert.are.same({ip}, D.nft("cnet1").sets.masq4)
     podman_ok("rm -f -t 0 long")
     assert.are.same({}, left("cnet1"))
+  end)
+
+  it("publishes a container's port (podman run -p) on the host's addresses", function()
+    if skip() then return end
+    podman_ok("run -d --name web -p 8080:80 --network cnet3 --rootfs " .. T .. "/rootfs httpd -f -p 80 -h /www")
+    local rules = H.sh("nft list chain inet cnet-cnet3 hostports")
+    assert.truthy(rules:find("tcp dport 8080 dnat ip to 10.132.0.2:80", 1, true), rules)
+    local inet = require("cnet").netns.open("inet")
+    local ok, reply
+    for _ = 1, 50 do -- until httpd listens
+      ok, reply = inet.tcp_connect("203.0.113.2", 8080, {send = "GET /index.html HTTP/1.0\r\n\r\n", timeout = 1})
+      if ok and reply:find("hello", 1, true) then break end
+      os.execute("sleep 0.1")
+    end
+    assert.is_true(ok, tostring(reply))
+    assert.truthy(reply:find("hello from a cnet network", 1, true), reply)
+    podman_ok("rm -f -t 0 web")
+    assert.are.same({}, left("cnet3"))
   end)
 
   it("runs two networks side by side, and a container on both", function()

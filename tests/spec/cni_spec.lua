@@ -471,6 +471,77 @@ describe("cnet CNI plugin bad input", function()
   end)
 end)
 
+describe("cnet CNI plugin port mappings", function()
+  local hello = os.getenv("CNET_HELLO") or (H.build .. "/cnet-hello")
+
+  it("forwards a host port to the container, from outside and from the host itself", function()
+    -- an outside client in namespace `outside`, reaching the host at 203.0.113.2
+    H.ip_batch{"netns add outside", "link add pm0 type veth peer name pm1 netns outside",
+               "addr add 203.0.113.2/24 dev pm0", "link set pm0 up"}
+    H.sh("ip -n outside addr add 203.0.113.9/24 dev pm1 && ip -n outside link set pm1 up")
+    netns("p1")
+    local c = D.conf("ports", "10.102.0.0/24", {cniVersion = "1.1.0",
+      runtimeConfig = {portMappings = {{hostPort = 8080, containerPort = 80, protocol = "tcp"},
+                                       {hostPort = 5353, containerPort = 53, protocol = "udp", hostIP = "203.0.113.2"}}}})
+    local r = D.ok("ADD", c, {id = "p1"})
+    local ip = r.ips[1].address:match("^[^/]+")
+    local rules = H.sh("nft list chain inet cnet-ports hostports")
+    assert.truthy(rules:find('ip daddr @local4 tcp dport 8080 dnat ip to ' .. ip .. ':80 comment "p1/eth0"', 1, true), rules)
+    assert.truthy(rules:find('ip daddr 203.0.113.2 udp dport 5353 dnat ip to ' .. ip .. ':53 comment "p1/eth0"', 1, true), rules)
+    assert.truthy(H.sh("nft list set inet cnet-ports local4"):find("203.0.113.2", 1, true))
+    local ns = cnet.netns.open("p1")
+    ns.link.set("lo", {up = true})
+    ns.spawn({hello, "80"}, {stdout = false, stderr = false})
+    local outside = cnet.netns.open("outside")
+    local ok, reply
+    for _ = 1, 50 do -- until the server listens
+      ok, reply = outside.tcp_connect("203.0.113.2", 8080, {send = "GET / HTTP/1.0\r\n\r\n", timeout = 1})
+      if ok then break end
+      os.execute("sleep 0.05")
+    end
+    assert.is_true(ok, tostring(reply))
+    assert.truthy(reply:find("200", 1, true), reply)
+    -- the host's own address, from the host (the output hook)
+    ok, reply = cnet.tcp_connect("203.0.113.2", 8080, {send = "GET / HTTP/1.0\r\n\r\n", timeout = 1})
+    assert.is_true(ok, tostring(reply))
+    -- a port nobody mapped stays closed
+    assert.is_nil((outside.tcp_connect("203.0.113.2", 8081, {timeout = 0.5})))
+    ns.kill()
+    D.ok("DEL", c, {id = "p1"})
+    assert.is_nil(D.nft("ports"))
+  end)
+
+  it("removes one container's mappings on DEL and keeps the others'", function()
+    netns("p2")
+    netns("p3")
+    local function conf(port)
+      return D.conf("ports2", "10.103.0.0/24", {
+        runtimeConfig = {portMappings = {{hostPort = port, containerPort = 80}}}})
+    end
+    D.ok("ADD", conf(9001), {id = "p2"})
+    D.ok("ADD", conf(9002), {id = "p3"})
+    D.ok("DEL", conf(9001), {id = "p2", netns = false})
+    local rules = H.sh("nft list chain inet cnet-ports2 hostports")
+    assert.is_nil(rules:find("9001", 1, true), rules)
+    assert.truthy(rules:find("tcp dport 9002", 1, true), rules)
+    D.ok("DEL", conf(9002), {id = "p3"})
+    assert.is_nil(D.nft("ports2"))
+  end)
+
+  it("refuses a malformed mapping with code 7", function()
+    netns("p4")
+    local c = D.conf("ports3", "10.104.0.0/24", {
+      runtimeConfig = {portMappings = {{hostPort = 70000, containerPort = 80}}}})
+    local _, out = D.cni("ADD", c, {id = "p4"})
+    assert.are.equal(7, out.code)
+    assert.truthy(out.details:find("hostPort", 1, true))
+    c.runtimeConfig.portMappings = {{hostPort = 80, containerPort = 80, protocol = "sctp"}}
+    _, out = D.cni("ADD", c, {id = "p4"})
+    assert.are.equal(7, out.code)
+    assert.is_nil(H.iplink("br-ports3"))
+  end)
+end)
+
 describe("cnet CNI plugin in a chain", function()
   it("keeps prevResult's interfaces, IPs and routes and adds its own after them", function()
     netns("ch1")

@@ -11,11 +11,20 @@
 --     chain postrouting { type nat hook postrouting priority srcnat
 --       ip saddr @masq4 ip daddr != @nets4 ip daddr != 224.0.0.0/4 masquerade
 --       ip6 saddr @masq6 ip6 daddr != @nets6 ip6 daddr != ff00::/8 masquerade }
+--     set local4 { type ipv4_addr }                -- this host's own addresses
+--     set local6 { type ipv6_addr }
 --     chain prerouting { type nat hook prerouting priority dstnat; jump hostports }
 --     chain output { type nat hook output priority dstnat; jump hostports }
 --     chain hostports {                            -- one rule per mapping, commented with
---       ip daddr 192.0.2.1 tcp dport 8080 dnat ip to 10.88.0.5:80 comment "CID/IFNAME" }
+--       ip daddr @local4 tcp dport 8080 dnat ip to 10.88.0.5:80 comment "CID/IFNAME"
+--       ip daddr 192.0.2.1 tcp dport 8081 dnat ip to 10.88.0.6:80 comment "..." }  -- hostIP
 --   }
+--
+-- A port mapping answers on the host's own addresses only, never on traffic the host
+-- forwards. nft says that with `fib daddr type local`, which cnet's rule compiler does not
+-- know yet; until it does, the sets local4/local6 hold the host's addresses (loopback and
+-- IPv6 link-local ones left out), filled again whenever a mapping is added or removed and by
+-- GC; CHECK reports an address the host gained since.
 --
 -- What the table should hold is a function of the network's state (its attachments), so it
 -- can always be rebuilt from it (`M.rebuild`), and DEL finds a container's entries by the
@@ -51,8 +60,8 @@ function M.entries(a, key)
     local target = first[fam]
     if target then
       local parts = {}
-      if p.hostIP then parts[#parts + 1] = (fam == "4" and "ip" or "ip6") .. " daddr " .. p.hostIP end
-      if M.local_match and not p.hostIP then parts[#parts + 1] = M.local_match end
+      local l3 = fam == "4" and "ip" or "ip6"
+      parts[#parts + 1] = l3 .. " daddr " .. (p.hostIP or ("@local" .. fam))
       parts[#parts + 1] = ("%s dport %d"):format(p.protocol, p.hostPort)
       parts[#parts + 1] = fam == "4" and ("dnat ip to %s:%d"):format(target, p.containerPort)
                                       or ("dnat ip6 to [%s]:%d"):format(target, p.containerPort)
@@ -63,10 +72,17 @@ function M.entries(a, key)
   return e
 end
 
--- The match that restricts a mapping without hostIP to packets addressed to this host, or
--- nil while cnet's rule compiler cannot express it (then a mapping matches every
--- destination: see docs/cni.md).
-M.local_match = nil
+-- The host's own addresses, for the local4/local6 sets: {["4"] = {...}, ["6"] = {...}}.
+function M.host_addresses()
+  local out = {["4"] = {}, ["6"] = {}}
+  for _, a in ipairs(cnet.addr.list()) do
+    local b = ipnet.parse(a.address)
+    if b and a.scope ~= "host" and not (#b == 16 and b:byte(1) == 0xfe and b:byte(2) & 0xc0 == 0x80) then
+      table.insert(out[#b == 4 and "4" or "6"], a.address)
+    end
+  end
+  return out
+end
 
 local chains = {
   postrouting = {type = "nat", hook = "postrouting", priority = "srcnat",
@@ -81,6 +97,7 @@ local function description(network, all)
     masq4 = {type = "ipv4_addr", elements = {}}, masq6 = {type = "ipv6_addr", elements = {}},
     nets4 = {type = "ipv4_addr", flags = "interval", elements = {}},
     nets6 = {type = "ipv6_addr", flags = "interval", elements = {}},
+    local4 = {type = "ipv4_addr", elements = {}}, local6 = {type = "ipv6_addr", elements = {}},
   }
   local hostports = {}
   local seen = {}
@@ -94,6 +111,10 @@ local function description(network, all)
       end
     end
     for _, r in ipairs(e.ports) do hostports[#hostports + 1] = r end
+  end
+  if #hostports > 0 then
+    local own = M.host_addresses()
+    sets.local4.elements, sets.local6.elements = own["4"], own["6"]
   end
   for _, set in pairs(sets) do
     if #set.elements == 0 then set.elements = nil end
@@ -121,6 +142,16 @@ function M.rebuild(network, attachments)
   return true
 end
 
+-- Queues the local4/local6 sets' new contents (emptied and filled in the same transaction,
+-- so no packet sees them empty).
+local function refresh_local(tx, T)
+  local own = M.host_addresses()
+  for fam, list in pairs(own) do
+    tx.flush_set(T .. " local" .. fam)
+    if #list > 0 then tx.add_element(T .. " local" .. fam, list) end
+  end
+end
+
 -- Adds one attachment's entries in one transaction. `made` is whether the table exists
 -- already (the state's word); returns true. When the table or a set is missing after all,
 -- the caller rebuilds (M.rebuild) instead.
@@ -134,6 +165,7 @@ function M.add(network, key, a, made)
     if #e[s] > 0 then tx.add_element(T .. " " .. s, e[s]) end
   end
   for _, r in ipairs(e.ports) do tx.add_rule(T .. " hostports", r) end
+  if #e.ports > 0 then refresh_local(tx, T) end
   tx.commit()
   return true
 end
@@ -154,6 +186,7 @@ function M.del(network, key, a)
     for _, r in ipairs(cnet.nft.list_rules(T .. " hostports")) do
       if r.text:sub(-#comment) == comment then tx.delete_rule(T .. " hostports", r.handle) end
     end
+    refresh_local(tx, T)
   end
   tx.commit()
 end
@@ -209,6 +242,16 @@ function M.check(network, key, a)
   end
   if n < want then
     findings[#findings + 1] = ("%d of %d port mappings are missing from chain %s hostports"):format(want - n, want, T)
+  end
+  if want > 0 then
+    for fam, list in pairs(M.host_addresses()) do
+      for _, addr in ipairs(list) do
+        if not (have["local" .. fam] and have["local" .. fam][addr]) then
+          findings[#findings + 1] = ("host address %s is missing from set %s local%s (port mappings do not answer on it)")
+            :format(addr, T, fam)
+        end
+      end
+    end
   end
   return findings
 end

@@ -75,6 +75,7 @@ local function port_mappings(ctx)
       end
     end
     local fams = {"4", "6"}
+    if p.hostIP == "0.0.0.0" or p.hostIP == "::" then p.hostIP = nil end -- any address
     if p.hostIP ~= nil and p.hostIP ~= "" then
       local b, fam = ipnet.parse(p.hostIP)
       if not b then bad("invalid port mapping", ("%s.hostIP %q is not an address"):format(where, tostring(p.hostIP))) end
