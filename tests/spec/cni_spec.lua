@@ -542,6 +542,35 @@ describe("cnet CNI plugin port mappings", function()
   end)
 end)
 
+describe("a recipe of one's own", function()
+  local path = H.source .. "/scripts/cni/ptp.lua"
+
+  it("is the one docs/cni.md shows", function()
+    local doc = H.read(H.source .. "/docs/cni.md")
+    local code = H.read(path)
+    assert.truthy(doc:find("```lua\n" .. code .. "```", 1, true), "docs/cni.md and scripts/cni/ptp.lua differ")
+  end)
+
+  it("runs from its path: ADD makes its veth, address and host route; DEL removes them and the lease", function()
+    netns("r1")
+    local c = {cniVersion = "1.0.0", name = "ptp", type = "cnet", recipe = path,
+               dataDir = D.tmp .. "/state", ipam = {type = "cnet", subnet = "10.105.0.0/24"}}
+    local r = D.ok("ADD", c, {id = "r1"})
+    assert.are.same({{address = "10.105.0.2/24", interface = 1}}, r.ips)
+    assert.are.same({{cidr = "10.105.0.2/24"}}, (function()
+      local t = inet_addrs("eth0", "r1") for _, x in ipairs(t) do x.brd = nil end return t end)())
+    assert.truthy(H.sh("ip route show 10.105.0.2"):find("dev pr1th0", 1, true))
+    assert.are.equal("r1/eth0", D.state("ptp").leases["10.105.0.2"])
+    D.ok("DEL", c, {id = "r1"})
+    assert.is_nil(H.iplink("pr1th0"))
+    assert.are.equal(0, D.count(D.state("ptp").leases))
+    -- its keys are checked like the shipped recipe's
+    c.bridge = "x"
+    local _, out = D.cni("ADD", c, {id = "r1"})
+    assert.are.equal(2, out.code)
+  end)
+end)
+
 describe("cnet CNI plugin in a chain", function()
   it("keeps prevResult's interfaces, IPs and routes and adds its own after them", function()
     netns("ch1")
