@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "cnet/lock.h"
+#include "common/args.h"
 #include "common/lcnet.h"
 
 #define LCNET_LOCK "cnet.lock"
@@ -13,17 +14,14 @@ typedef struct {
 
 /* cnet.lock(path [, {timeout = seconds}]) -> lock handle; waits for other holders */
 static int lock_open(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  static const char *const known[] = {"timeout", NULL};
-  lcnet_check_options(L, 2, known);
+  const char *path = lcnet_check_text(L, 1, LCNET_TEXT_MAX, "lock file", NULL);
   int timeout_ms = -1;
-  if (lua_type(L, 2) == LUA_TTABLE && lua_getfield(L, 2, "timeout") != LUA_TNIL) {
-    int isnum;
-    lua_Number t = lua_tonumberx(L, -1, &isnum);
-    luaL_argcheck(L, isnum && t >= 0 && t <= 86400, 2,
-                  "field 'timeout': seconds between 0 and 86400 expected");
-    timeout_ms = (int)ceil(t * 1000);
-    lua_pop(L, 1);
+  if (!lua_isnoneornil(L, 2)) {
+    static const char *const known[] = {"timeout", NULL};
+    lcnet_fields f = lcnet_fields_of(L, 2);
+    lcnet_field_check_keys(&f, known);
+    lua_Number t = lcnet_field_number(&f, "timeout", 0, 86400, -1);
+    if (t >= 0) timeout_ms = (int)ceil(t * 1000);
   }
   llock *h = lua_newuserdatauv(L, sizeof *h, 0); /* allocate first, released... */
   h->lock = NULL;
