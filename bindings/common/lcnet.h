@@ -60,6 +60,9 @@ void lcnet_open_probe(lua_State *L, int ns);
 void lcnet_open_proc(lua_State *L, int ns);
 void lcnet_open_nft(lua_State *L, int ns);
 
+/* clock.c: cnet.now and cnet.sleep, into the module table at the top of the stack. */
+void lcnet_open_clock(lua_State *L);
+
 /* netns.c: pushes a new handle owning ns (closed by __gc/__close/close()). */
 void lcnet_push_netns(lua_State *L, struct cnet_netns *ns);
 /* netns.c: metatables and the `cnet.netns` submodule table (pushed). */
