@@ -22,6 +22,16 @@ local function quietly(f, ...)
   return false, err
 end
 
+-- Deletes a namespace name; an entry that is no namespace at all (a file left by a process
+-- killed between creating it and mounting the namespace on it) is removed too.
+function M.delete_netns(name)
+  local ok, err = quietly(cnet.netns.delete, name)
+  if ok then return true end
+  local path = "/run/netns/" .. name
+  if not pcall(cnet.netns.open, name) and os.remove(path) then return true end
+  return false, err
+end
+
 -- ---- running the actions ------------------------------------------------------------------
 
 local Run = {}
@@ -75,9 +85,15 @@ function Run:create_link(r)
     if p.ns ~= r.ns then spec.peer.netns = p.ns == nil and cnet.self or self:api(p.ns) end
   end
   local api = self:api(r.ns)
+  local from = r.ns
+  if r.opts.link ~= nil and r.lower_ns ~= r.ns then
+    -- made from the lower device's namespace, straight into its own
+    from = r.lower_ns
+    spec.netns = r.ns == nil and cnet.self or api
+  end
   self.made[#self.made + 1] = r
-  self:origin("link.add", r.name, r.ns, r)
-  api.link.add(spec)
+  self:origin("link.add", r.name, from, r)
+  self:api(from).link.add(spec)
   if self.plan.alias and tagged_place(self, r.ns) then
     self:origin("link.set", r.name, r.ns, r)
     api.link.set(r.name, {alias = self.tag})
@@ -169,7 +185,7 @@ end
 function Run:remove(a)
   local r, st = a.r, a.state
   if r.kind == "netns" then
-    quietly(cnet.netns.delete, r.name)
+    M.delete_netns(r.name)
   elseif r.kind == "link" then
     self:delete_link(r)
   elseif r.kind == "addr" or r.kind == "route" then
@@ -205,7 +221,7 @@ function Run:execute()
     local r = a.r
     if r.kind == "link" and r.peer and nsgone[r.peer.ns or ""] then
       waiting[#waiting + 1] = {ns = r.ns, name = r.name}   -- goes with its peer's namespace
-    else
+    elseif r.kind == "netns" or not nsgone[r.ns or ""] then -- what was inside a gone one went with it
       self:remove(a)
     end
     if r.kind == "netns" then nsgone[r.name] = true end
@@ -261,7 +277,7 @@ function Run:rollback()
   for i = #self.made, 1, -1 do
     local r = self.made[i]
     if r.kind == "netns" then
-      try("netns " .. r.name, cnet.netns.delete, r.name)
+      try("netns " .. r.name, M.delete_netns, r.name)
       nsgone[r.name] = true
     end
   end
@@ -412,12 +428,13 @@ function M.down(name)
     local e = s.resources[s.order[i]]
     local r = e.r
     if e.created and r.kind == "netns" and live:netns_exists(r.name) then
-      local lo = live:link(r.name, "lo")
+      local okl, lo = pcall(live.link, live, r.name, "lo")
+      if not okl then lo = nil end -- not a namespace (yet): a stale entry
       if lo and lo.alias and lo.alias ~= tag then
         notes[#notes + 1] = "namespace " .. r.name .. " carries another tag (" .. lo.alias .. "): left alone"
       else
         live:close()
-        local ok, err = quietly(cnet.netns.delete, r.name)
+        local ok, err = M.delete_netns(r.name)
         if ok then removed = removed + 1; nsgone[r.name] = true
         else notes[#notes + 1] = tostring(err) end
       end

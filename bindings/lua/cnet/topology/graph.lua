@@ -63,10 +63,12 @@ local function places(opts)
   if opts.topology then
     local s = state.load(opts.topology)
     if s == nil then error(("graph %s: no such topology"):format(opts.topology), 0) end
-    only = {}
+    only, list.host_links = {}, {}
     for _, key in ipairs(s.order) do
       local e = s.resources[key]
       if e.r.kind == "netns" then only[e.r.name] = true end
+      if e.r.kind == "link" and e.r.ns == nil then list.host_links[e.r.name] = true end
+      if e.r.kind == "link" and e.r.peer and e.r.peer.ns == nil then list.host_links[e.r.peer.name] = true end
     end
     list.tag = s.tag
   end
@@ -107,7 +109,9 @@ function M.dot(opts)
       pl.name and '"#666666"' or '"#1155cc"')
     for _, l in ipairs(f.links) do
       local skip = l.name == "lo" and not f.addrs.lo
-      if opts.topology and pl.name == nil and l.alias ~= ps.tag then skip = true end
+      if opts.topology and pl.name == nil and l.alias ~= ps.tag and not ps.host_links[l.name] then
+        skip = true -- in this machine's namespace, only what the topology made
+      end
       if not skip then
         local id = node_id(pl.name, l.name)
         drawn[id] = true
@@ -164,6 +168,26 @@ function M.dot(opts)
           local from, to = id, peer
           if l.master or (pl.name ~= nil and peer:sub(1, 2) == "@/") then from, to = peer, id end
           out[#out + 1] = ("  %s -> %s [dir=none, color=\"#444444\"];"):format(q(from), q(to))
+        end
+      end
+    end
+  end
+  -- devices on a lower device (macvlan, ipvlan, vxlan's dev): the lower one is in the same
+  -- place, or (with a namespace id) usually this machine's own namespace
+  for _, x in ipairs(facts) do
+    for _, l in ipairs(x.f.links) do
+      local id = node_id(x.place.name, l.name)
+      if drawn[id] and l.kind ~= "veth" and l.link_index then
+        local lower
+        if l.peer_netnsid == nil then
+          local p = x.f.byindex[l.link_index]
+          if p then lower = node_id(x.place.name, p.name) end
+        elseif x ~= facts[1] and facts[1].place.name == nil then
+          local p = facts[1].f.byindex[l.link_index]
+          if p then lower = node_id(nil, p.name) end
+        end
+        if lower and drawn[lower] then
+          out[#out + 1] = ("  %s -> %s [dir=none, style=dotted, label=\"on\"];"):format(q(lower), q(id))
         end
       end
     end

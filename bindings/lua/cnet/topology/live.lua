@@ -30,7 +30,13 @@ function Live:api(ns)
   local h = self.handles[ns]
   if h == nil then
     if not self:netns_exists(ns) then return nil end
-    h = cnet.netns.open(ns)
+    local ok, got = pcall(cnet.netns.open, ns)
+    if not ok then
+      -- listed but not a namespace: an entry left by a process killed while making it
+      if type(got) == "table" and (got.code == "EINVAL" or got.code == "ENOENT") then return nil end
+      error(got, 0)
+    end
+    h = got
     self.handles[ns] = h
   end
   return h

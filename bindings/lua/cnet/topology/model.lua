@@ -98,11 +98,13 @@ function Topology:netns(name, opts)
 end
 
 local link_keys = {name = true, type = true, kind = true, netns = true, master = true, up = true,
-  mtu = true, mac = true, addr = true, peer = true, host = true}
+  mtu = true, mac = true, addr = true, peer = true, host = true, lower_netns = true}
 
 -- A device. Fields as cnet.link.add takes them (name, type, mtu, mac, master, the kind's own
 -- options), plus netns (where it lives; nil: the host's own namespace), up (default true),
 -- addr (one address or a list) and, for a veth, peer = {name=, netns=, addr=, master=, up=}.
+-- A device on a lower one (macvlan's `link`) in another namespace says where that lower
+-- device is with lower_netns (nil: the host's own namespace).
 function Topology:link(spec)
   if type(spec) ~= "table" then fail(self, "link: a table expected, got %s", type(spec)) end
   local name = checkname(self, "link", spec.name, IFNAMSIZ)
@@ -112,7 +114,7 @@ function Topology:link(spec)
   for k, v in pairs(spec) do if not link_keys[k] then opts[k] = v end end
   local obj = add(self, {kind = "link", ns = spec.netns, name = name, type = kind,
     up = spec.up ~= false, mtu = spec.mtu, mac = spec.mac, master = spec.master, opts = opts,
-    host = spec.host})
+    host = spec.host, lower_ns = spec.lower_netns})
   if kind == "veth" then
     local p = spec.peer
     if type(p) ~= "table" then fail(self, "link %s: a veth needs peer = {name=, netns=}", name) end
