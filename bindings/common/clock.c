@@ -4,6 +4,7 @@
 #include <math.h>
 #include <time.h>
 
+#include "common/args.h"
 #include "common/lcnet.h"
 
 /* cnet.now() -> seconds on the monotonic clock (a float): for measuring and deadlines. */
@@ -17,9 +18,7 @@ static int clock_now(lua_State *L) {
 /* cnet.sleep(seconds) -> true, or false when a signal (Ctrl-C) cut it short, so that the
  * host's interrupt reaches the script at once rather than after the whole sleep. */
 static int clock_sleep(lua_State *L) {
-  lua_Number s = luaL_checknumber(L, 1);
-  luaL_argcheck(L, isfinite(s) && s >= 0 && s <= 86400.0 * 365, 1,
-                "seconds between 0 and one year expected");
+  lua_Number s = lcnet_check_number(L, 1, 0, 86400.0 * 365, "seconds");
   struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
   int rc = nanosleep(&ts, NULL);
   lua_pushboolean(L, rc == 0 || errno != EINTR);
