@@ -65,6 +65,8 @@ void lcnet_open_nft(lua_State *L, int ns);
 /* lock.c: sets `lock` (cnet.lock, a file lock between processes) in the table at the top of
  * the stack. */
 void lcnet_open_lock(lua_State *L);
+/* clock.c: cnet.now and cnet.sleep, into the module table at the top of the stack. */
+void lcnet_open_clock(lua_State *L);
 
 /* netns.c: pushes a new handle, closed, with its API table: the caller then acquires the
  * namespace into h->ns (closed by __gc/__close/close()). Everything is allocated before the
