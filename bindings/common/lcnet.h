@@ -38,12 +38,20 @@ void lcnet_batch_init(lua_State *L);
 void lcnet_push_batch(lua_State *L);
 void lcnet_batch_hook(lua_State *L, struct cnet_netns *ns);
 void lcnet_note_op(lua_State *L, lua_CFunction f, const char *noun, const char *verb);
+/* Inside a batch: pops the value on top into field `key` of the running call's record.
+ * "explain" (a function (err, extack) -> err, extack) rewrites the call's failure when the
+ * kernel's answer arrives after the call returned. Outside a batch: just pops. */
+void lcnet_batch_note(lua_State *L, const char *key);
 
 /* Sets each function of fns into the table at the top of the stack, as a closure whose
  * upvalue 1 is the value at stack index ns (a namespace handle). */
 void lcnet_bind(lua_State *L, const luaL_Reg *fns, int ns);
 /* Same, into a new table stored as field `name` of the table at the top of the stack. */
 void lcnet_bind_sub(lua_State *L, const char *name, const luaL_Reg *fns, int ns);
+/* The same, with the operation names ("noun.verb", used in batch failures) under `noun`
+ * rather than `name`: a table nested deeper ("qdisc" as "tc.qdisc"). */
+void lcnet_bind_named(lua_State *L, const char *name, const char *noun, const luaL_Reg *fns,
+                      int ns);
 
 /* Option tables: raises "bad argument #arg to 'fn' (unknown option 'x')" for any key not in
  * the NULL-terminated list `known`. Does nothing when idx is none or nil. */
@@ -59,6 +67,7 @@ void lcnet_open_sysctl(lua_State *L, int ns);
 void lcnet_open_probe(lua_State *L, int ns);
 void lcnet_open_proc(lua_State *L, int ns);
 void lcnet_open_nft(lua_State *L, int ns);
+void lcnet_open_tc(lua_State *L, int ns);
 
 /* netns.c: pushes a new handle owning ns (closed by __gc/__close/close()). */
 void lcnet_push_netns(lua_State *L, struct cnet_netns *ns);
