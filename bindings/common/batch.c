@@ -73,10 +73,17 @@ static void push_call_object(lua_State *L) {
   }
 }
 
-/* Records the running API call (op, object, Lua line) as the tag of what it queues. */
-static void tag_call(lua_State *L, lbatch *lb, int ud) {
+/* Records the running API call (op, object, Lua line, namespace name) as the tag of what it
+ * queues. The namespace tells apart failures of one call made in many namespaces (the
+ * `eth0` of every container). */
+static void tag_call(lua_State *L, lbatch *lb, int ud, struct cnet_netns *ns) {
   lua_getiuservalue(L, ud, 1); /* the tags */
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, 4);
+  const char *nsname = cnet_netns_name(ns);
+  if (nsname != NULL && nsname[0] != '\0') {
+    lua_pushstring(L, nsname);
+    lua_setfield(L, -2, "netns");
+  }
   push_current_op(L);
   lua_setfield(L, -2, "op");
   push_call_object(L);
@@ -98,7 +105,7 @@ void lcnet_batch_hook(lua_State *L, struct cnet_netns *ns) {
   if (lb->b != NULL) {
     int rc = cnet_nl_set_batch(cnet_netns_rtnl(ns), lb->b);
     if (rc < 0) lcnet_raise(L, rc, "batch", NULL, NULL);
-    tag_call(L, lb, ud);
+    tag_call(L, lb, ud, ns);
   }
   lua_pop(L, 1);
 }
@@ -153,6 +160,8 @@ static void push_failure(lua_State *L, lbatch *lb, int ud, unsigned i) {
   lua_pcall(L, 4, 1, 0);
   lua_pushvalue(L, -2); /* the queueing line, not the line that ended the batch */
   lua_setfield(L, -2, "where");
+  lua_getfield(L, t, "netns");
+  lua_setfield(L, -2, "netns");
   lua_replace(L, t);
   lua_settop(L, t);
 }

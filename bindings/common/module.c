@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "common/embedded.h"
 #include "common/inspect.h"
 #include "common/lcnet.h"
 
@@ -47,8 +48,33 @@ static void name_submodules(lua_State *L) {
   lua_pop(L, 1);
 }
 
+/* package.preload loader of an embedded module (upvalue 1: its lcnet_lua_source). */
+static int embedded_loader(lua_State *L) {
+  const struct lcnet_lua_source *s = lua_touserdata(L, lua_upvalueindex(1));
+  if (luaL_loadbufferx(L, s->text, s->len, s->chunkname, "t") != LUA_OK) return lua_error(L);
+  lua_pushvalue(L, 1); /* the module name, as require passes it */
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+/* Makes `require "cnet.topology"` (and every other module of bindings/lua/) find the copy
+ * compiled in. An entry someone put in package.preload first is left alone. */
+static void preload_embedded(lua_State *L) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  for (const struct lcnet_lua_source *s = lcnet_lua_sources; s->module != NULL; s++) {
+    if (lua_getfield(L, -1, s->module) == LUA_TNIL) {
+      lua_pushlightuserdata(L, (void *)s);
+      lua_pushcclosure(L, embedded_loader, 1);
+      lua_setfield(L, -3, s->module);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
 __attribute__((visibility("default"))) int luaopen_cnet(lua_State *L) {
   raise_fd_limit();
+  preload_embedded(L);
   lcnet_error_init(L);
   lcnet_batch_init(L);
   lcnet_netns_init(L); /* pushes the netns submodule */
