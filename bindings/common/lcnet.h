@@ -69,6 +69,22 @@ void lcnet_open_proc(lua_State *L, int ns);
 void lcnet_open_nft(lua_State *L, int ns);
 void lcnet_open_tc(lua_State *L, int ns);
 
+/* Rows of the listings, one at a time, for the events of monitor.c (each pushes a table):
+ * a link (link.c; master_index, no master name), an address and a route (addr.c, route.c;
+ * without dev), a qdisc or class (tc.c; without dev), an nft table/chain/rule/set
+ * (nft.c; kind 0..3 with the matching cnet_nft_*_info). */
+struct cnet_link;
+struct cnet_addr;
+struct cnet_route;
+struct cnet_tc_info;
+void lcnet_push_link(lua_State *L, const struct cnet_link *l);
+void lcnet_push_addr(lua_State *L, const struct cnet_addr *a);
+void lcnet_push_route(lua_State *L, const struct cnet_route *r);
+void lcnet_push_tc(lua_State *L, const struct cnet_tc_info *info);
+void lcnet_push_nft_row(lua_State *L, int kind, const void *info);
+/* monitor.c: cnet.monitor, bound to the handle at ns, and the cnet.monitor metatable. */
+void lcnet_open_monitor(lua_State *L, int ns);
+
 /* netns.c: pushes a new handle owning ns (closed by __gc/__close/close()). */
 void lcnet_push_netns(lua_State *L, struct cnet_netns *ns);
 /* netns.c: metatables and the `cnet.netns` submodule table (pushed). */

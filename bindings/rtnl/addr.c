@@ -109,9 +109,8 @@ static void push_devname(struct collect *c, int index) {
   lua_rawseti(L, c->names, index);
 }
 
-static int collect_cb(const struct cnet_addr *a, void *data) {
-  struct collect *c = data;
-  lua_State *L = c->L;
+/* One address table as addr.list gives it, without dev. */
+void lcnet_push_addr(lua_State *L, const struct cnet_addr *a) {
   char buf[CNET_IPADDR_STRLEN];
   lua_createtable(L, 0, 10);
   lua_pushinteger(L, a->index);
@@ -140,7 +139,12 @@ static int collect_cb(const struct cnet_addr *a, void *data) {
     lua_pushinteger(L, a->preferred);
     lua_setfield(L, -2, "preferred_lft");
   }
-  lua_rawseti(L, c->list, ++c->n);
+}
+
+static int collect_cb(const struct cnet_addr *a, void *data) {
+  struct collect *c = data;
+  lcnet_push_addr(c->L, a);
+  lua_rawseti(c->L, c->list, ++c->n);
   return 0;
 }
 

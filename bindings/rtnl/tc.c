@@ -582,3 +582,6 @@ void lcnet_open_tc(lua_State *L, int ns) {
   lcnet_bind_named(L, "class", "tc.class", cls, ns);
   lua_pop(L, 1);
 }
+
+/* One qdisc or class table as tc.qdisc.list / tc.class.list give it, without dev. */
+void lcnet_push_tc(lua_State *L, const struct cnet_tc_info *info) { push_info(L, info); }

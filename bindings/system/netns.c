@@ -92,6 +92,7 @@ void lcnet_push_netns(lua_State *L, struct cnet_netns *ns) {
   lcnet_open_proc(L, ud);
   lcnet_open_nft(L, ud);
   lcnet_open_tc(L, ud);
+  lcnet_open_monitor(L, ud);
   lua_setiuservalue(L, ud, 1);
 }
 
