@@ -63,7 +63,7 @@ int cnet_tc_build(struct nlmsghdr *nlh, size_t room, const struct cnet_tc_req *r
     t->tcm_parent = CNET_TC_INGRESS;
     t->tcm_handle = 0xffff0000u;
   }
-  int rc = mnl_attr_put_strz_check(nlh, w.limit, TCA_KIND, k->name) ? 0 : -EMSGSIZE;
+  int rc = tcw_put(&w, TCA_KIND, k->name, strlen(k->name) + 1);
   int del = nlh->nlmsg_type == RTM_DELQDISC || nlh->nlmsg_type == RTM_DELTCLASS;
   if (rc < 0 || del) return rc;
   if (req->opts != NULL) {

@@ -273,8 +273,21 @@ int tc_given(const struct cnet_tc_opts *o, unsigned i) {
 
 /* ---- writing attributes (no NLA_F_NESTED on nests, as tc) ---- */
 
+/* By hand rather than mnl_attr_put: the libmnl of Debian 12 leaves an attribute's padding
+ * as it finds it, and the queue's buffer is not cleared, so a string's last bytes would go
+ * out as whatever was there before (harmless to the kernel, but not tc's bytes). */
 int tcw_put(struct tcw *w, uint16_t type, const void *data, size_t len) {
-  return mnl_attr_put_check(w->nlh, w->limit, type, len, data) ? 0 : -EMSGSIZE;
+  if (len > UINT16_MAX - MNL_ATTR_HDRLEN ||
+      w->nlh->nlmsg_len + MNL_ATTR_HDRLEN + MNL_ALIGN(len) > w->limit)
+    return -EMSGSIZE;
+  struct nlattr *a = mnl_nlmsg_get_payload_tail(w->nlh);
+  a->nla_type = type;
+  a->nla_len = (uint16_t)(MNL_ATTR_HDRLEN + len);
+  char *p = (char *)a + MNL_ATTR_HDRLEN;
+  if (len) memcpy(p, data, len);
+  memset(p + len, 0, MNL_ALIGN(len) - len);
+  w->nlh->nlmsg_len += MNL_ATTR_HDRLEN + MNL_ALIGN(len);
+  return 0;
 }
 
 int tcw_put_u32(struct tcw *w, uint16_t type, uint32_t v) {
