@@ -149,8 +149,9 @@ static void push_failure(lua_State *L, lbatch *lb, int ud, unsigned i) {
   lua_getfield(L, t, "op");
   lua_getfield(L, t, "object");
   lua_getfield(L, t, "where");
-  const char *op = lua_isstring(L, -3) ? lua_tostring(L, -3) : "batch";
-  const char *object = lua_tostring(L, -2);
+  /* the tag's own values, recorded by tag_call */
+  const char *op = lua_isstring(L, -3) ? lua_tostring(L, -3) : "batch"; /* not user input */
+  const char *object = lua_tostring(L, -2);                             /* not user input */
   /* lcnet_raise builds the object and throws it: catch it to keep it as a value. */
   lua_pushcfunction(L, lcnet_raise_thunk);
   lua_pushinteger(L, err);
@@ -200,7 +201,8 @@ static int batch_finish(lua_State *L, int ud, int status) {
     lua_setfield(L, first, "failures");
     if (n > 1) {
       lua_getfield(L, first, "message");
-      lua_pushfstring(L, "%s (and %d more failed in the batch)", lua_tostring(L, -1), (int)n - 1);
+      lua_pushfstring(L, "%s (and %d more failed in the batch)", /* not user input: */
+                      lua_tostring(L, -1), (int)n - 1);           /* not user input */
       lua_setfield(L, first, "message");
       lua_pop(L, 1);
     }

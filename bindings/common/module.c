@@ -78,10 +78,9 @@ __attribute__((visibility("default"))) int luaopen_cnet(lua_State *L) {
   lcnet_error_init(L);
   lcnet_batch_init(L);
   lcnet_netns_init(L); /* pushes the netns submodule */
-  struct cnet_netns *self;
-  int rc = cnet_netns_open_current(&self);
+  lnetns *self = lcnet_new_netns(L);
+  int rc = cnet_netns_open_current(&self->ns);
   if (rc < 0) return lcnet_raise(L, rc, "netns.current", NULL, NULL);
-  lcnet_push_netns(L, self);
   /* The module table is the handle's API table plus the module-level fields. */
   lua_getiuservalue(L, -1, 1);
   lua_pushvalue(L, -3);
