@@ -141,8 +141,8 @@ static void push_failure(lua_State *L, lbatch *lb, int ud, unsigned i) {
     lua_pushinteger(L, err);
     lua_pushstring(L, extack);
     lua_call(L, 2, 2);
-    err = (int)lua_tointeger(L, -2);
-    extack = lua_tostring(L, -1) ? lua_tostring(L, -1) : ""; /* kept on the stack */
+    err = (int)lua_tointeger(L, -2);                           /* not user input: a binding's */
+    extack = lua_tostring(L, -1) ? lua_tostring(L, -1) : "";  /* not user input; kept on the stack */
   } else {
     lua_pop(L, 1);
   }

@@ -15,6 +15,7 @@
 #include "cnet/nft.h"
 #include "cnet/route.h"
 #include "cnet/tc.h"
+#include "common/args.h"
 #include "common/lcnet.h"
 
 #define LCNET_MONITOR "cnet.monitor"
@@ -306,9 +307,7 @@ static int next_event(lua_State *L, int ud, double deadline) {
 
 static double opt_timeout(lua_State *L, int idx) {
   if (lua_isnoneornil(L, idx)) return -1;
-  double t = luaL_checknumber(L, idx);
-  luaL_argcheck(L, t >= 0 && t <= 1e9, idx, "timeout: seconds >= 0 expected");
-  return t;
+  return lcnet_check_number(L, idx, 0, 1e9, "timeout");
 }
 
 /* mon:next([timeout]) -> event | nil, "timeout" */
@@ -322,7 +321,7 @@ static int mon_next(lua_State *L) {
 }
 
 static int events_iter(lua_State *L) {
-  double t = lua_tonumber(L, lua_upvalueindex(2));
+  double t = lua_tonumber(L, lua_upvalueindex(2)); /* not user input: checked by events() */
   lua_settop(L, 0);
   lua_pushvalue(L, lua_upvalueindex(1));
   if (next_event(L, 1, t < 0 ? -1 : now() + t)) return 1;
@@ -336,9 +335,8 @@ static int mon_events(lua_State *L) {
   if (!lua_isnoneornil(L, 2)) {
     static const char *const known[] = {"timeout", NULL};
     lcnet_check_options(L, 2, known);
-    lua_getfield(L, 2, "timeout");
-    t = opt_timeout(L, -1);
-    lua_pop(L, 1);
+    lcnet_fields f = lcnet_fields_of(L, 2);
+    t = lcnet_field_number(&f, "timeout", 0, 1e9, -1);
   }
   lua_pushvalue(L, 1);
   lua_pushnumber(L, t);
@@ -379,7 +377,7 @@ static int mon_wait(lua_State *L) {
       lua_pushvalue(L, 2);
       lua_pushvalue(L, ev);
       lua_call(L, 1, 1);
-      ok = lua_toboolean(L, -1);
+      ok = lua_toboolean(L, -1); /* not user input: the predicate's answer, any truth */
       lua_pop(L, 1);
     }
     if (ok) return 1;
@@ -422,7 +420,8 @@ static int mon_tostring(lua_State *L) {
 
 static int mon_index(lua_State *L) {
   lmonitor *mon = luaL_checkudata(L, 1, LCNET_MONITOR);
-  const char *k = luaL_checkstring(L, 2);
+  const char *k = lcnet_try_text(L, 2, 64);
+  if (k == NULL) return 0;
   if (strcmp(k, "closed") == 0) {
     lua_pushboolean(L, mon->m == NULL);
     return 1;
@@ -444,16 +443,9 @@ static int monitor_open(lua_State *L) {
   if (!lua_isnoneornil(L, 1)) {
     static const char *const known[] = {"links", "addrs", "routes", "neigh", "tc", "nft", NULL};
     lcnet_check_options(L, 1, known);
-    for (int i = 0; i < NOBJECTS; i++) {
-      int t = lua_getfield(L, 1, objects[i].key);
-      if (t != LUA_TNIL && t != LUA_TBOOLEAN) {
-        lua_pushfstring(L, "field '%s': boolean expected, got %s", objects[i].key,
-                        luaL_typename(L, -1));
-        luaL_argerror(L, 1, lua_tostring(L, -1));
-      }
-      if (lua_toboolean(L, -1)) what |= objects[i].bit;
-      lua_pop(L, 1);
-    }
+    lcnet_fields f = lcnet_fields_of(L, 1);
+    for (int i = 0; i < NOBJECTS; i++)
+      if (lcnet_field_bool(&f, objects[i].key, 0)) what |= objects[i].bit;
   }
   if (what == 0) what = CNET_MON_ALL;
   lmonitor *mon = lua_newuserdatauv(L, sizeof *mon, 3);

@@ -7,6 +7,7 @@
 
 #include "cnet/link.h"
 #include "cnet/tc.h"
+#include "common/args.h"
 #include "common/netarg.h"
 
 /* The device argument at idx: its index; *label is its text for messages. */
@@ -15,130 +16,97 @@ static int dev_arg(lua_State *L, struct cnet_netns *ns, int idx, const char *op,
   luaL_argexpected(L, lua_type(L, idx) == LUA_TSTRING || lua_type(L, idx) == LUA_TNUMBER, idx,
                    "interface name or index");
   int index = lcnet_ifindex(L, ns, idx, idx, op, NULL, "dev");
-  *label = lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : lua_pushfstring(L, "%d", index);
+  /* a name was checked by lcnet_ifindex; a number is formatted in a copy */
+  *label = lua_type(L, idx) == LUA_TSTRING ? lcnet_try_text(L, idx, CNET_IFNAMSIZ)
+                                           : lua_pushfstring(L, "%d", index);
   return index;
 }
 
-/* What a call names in its messages: "op", "dev kind" and the table argument's index. */
+/* What a call names in its messages: "op", "dev kind" and the table argument's fields. */
 struct call {
   struct cnet_netns *ns;
   const char *op, *object;
-  int arg;
+  lcnet_fields f;
 };
 
-static int bad_value(lua_State *L, const struct call *c, const char *key, const char *what,
-                     const char *example) {
-  lua_getfield(L, c->arg, key);
-  const char *text = lua_tostring(L, -1);
-  char detail[160];
-  snprintf(detail, sizeof detail, "%s: \"%.40s\" is not a %s (e.g. %s)", key, text ? text : "?",
-           what, example);
-  return lcnet_raise(L, -EINVAL, c->op, c->object, detail);
+/* A value of the right type that does not parse: an error object, as for a bad address. */
+static int bad_value(lua_State *L, const struct call *c, const char *key, const char *text,
+                     const char *what, const char *example) {
+  const char *q = lcnet_quote(L, text, strlen(text));
+  lua_pushfstring(L, "%s: %s is not a %s (e.g. %s)", key, q, what, example);
+  return lcnet_raise(L, -EINVAL, c->op, c->object, lua_tostring(L, -1)); /* not user input */
 }
 
-/* A number at the top of the stack that must be finite and not negative. */
-static double nonneg(lua_State *L, const struct call *c, const char *key) {
-  double v = lua_tonumber(L, -1);
-  if (!isfinite(v) || v < 0) {
-    lua_pushfstring(L, "field '%s': a number >= 0 expected", key);
-    luaL_argerror(L, c->arg, lua_tostring(L, -1));
-  }
-  return v;
-}
+static const char *const type_names[] = {"rate", "size", "time", "percentage"};
+static const char *const type_examples[] = {"\"10mbit\", \"1.5mbps\", 1e6", "\"32kb\", 1500",
+                                            "\"50ms\", 0.05", "\"1%\", 0.5"};
 
-/* Reads field i of kind k from key at the table c->arg into o (the value is on top). */
+/* Reads option i of kind k (its value at the top of the stack) into o. */
 static void read_value(lua_State *L, const struct call *c, const struct cnet_tc_kind *k,
                        unsigned i, struct cnet_tc_opts *o) {
   const struct cnet_tc_field *f = cnet_tc_kind_field_at(k, i);
   const char *key = f->name;
   int t = lua_type(L, -1);
   struct cnet_tc_num *n = &o->v[i];
-  int isnum = t == LUA_TNUMBER, isstr = t == LUA_TSTRING;
-  if (f->out_only) {
-    lua_pushfstring(L, "field '%s': reported by the kernel, not set", key);
-    luaL_argerror(L, c->arg, lua_tostring(L, -1));
-  }
+  if (f->out_only) lcnet_field_fail(&c->f, key, "reported by the kernel, not set");
   switch (f->type) {
   case CNET_TC_RATE:
   case CNET_TC_SIZE:
   case CNET_TC_TIME:
-  case CNET_TC_PERCENT:
-    if (isnum) {
-      *n = (struct cnet_tc_num){nonneg(L, c, key), f->type == CNET_TC_TIME ? 1e9 : 1};
-      if (f->type == CNET_TC_PERCENT && n->num > 100) bad_value(L, c, key, "percentage", "\"1%\" or 1");
-    } else if (isstr) {
-      const char *s = lua_tostring(L, -1);
-      int rc = f->type == CNET_TC_RATE   ? cnet_tc_parse_rate(s, n)
-               : f->type == CNET_TC_SIZE ? cnet_tc_parse_size(s, n)
-               : f->type == CNET_TC_TIME ? cnet_tc_parse_time(s, n)
-                                         : cnet_tc_parse_percent(s, n);
-      if (rc < 0) {
-        if (f->type == CNET_TC_RATE) bad_value(L, c, key, "rate", "\"10mbit\", \"1.5mbps\", 1e6");
-        else if (f->type == CNET_TC_SIZE) bad_value(L, c, key, "size", "\"32kb\", 1500");
-        else if (f->type == CNET_TC_TIME) bad_value(L, c, key, "time", "\"50ms\", 0.05");
-        else bad_value(L, c, key, "percentage", "\"1%\", 0.5");
-      }
+  case CNET_TC_PERCENT: {
+    int ti = (int)f->type;
+    if (t == LUA_TNUMBER) {
+      double max = f->type == CNET_TC_PERCENT ? 100 : 1e30;
+      *n = (struct cnet_tc_num){lcnet_field_number(&c->f, key, 0, max, 0),
+                                f->type == CNET_TC_TIME ? 1e9 : 1};
+    } else if (t == LUA_TSTRING) {
+      const char *text = lcnet_field_text(&c->f, key, 64, NULL, NULL);
+      int rc = f->type == CNET_TC_RATE   ? cnet_tc_parse_rate(text, n)
+               : f->type == CNET_TC_SIZE ? cnet_tc_parse_size(text, n)
+               : f->type == CNET_TC_TIME ? cnet_tc_parse_time(text, n)
+                                         : cnet_tc_parse_percent(text, n);
+      if (rc < 0) bad_value(L, c, key, text, type_names[ti], type_examples[ti]);
     } else {
-      lcnet_field_error(L, c->arg, key, f->type == CNET_TC_RATE   ? "rate (number or string)"
-                                        : f->type == CNET_TC_SIZE ? "size (number or string)"
-                                        : f->type == CNET_TC_TIME ? "time (seconds or string)"
-                                                                  : "percentage");
+      lcnet_field_fail(&c->f, key, "%s expected (a number or a string such as %s), got %s",
+                       type_names[ti], type_examples[ti], luaL_typename(L, -1));
     }
-    break;
-  case CNET_TC_UINT: {
-    int isint = 0;
-    lua_Integer v = lua_tointegerx(L, -1, &isint);
-    if (!isnum || !isint) lcnet_field_error(L, c->arg, key, "integer");
-    if (v < 0 || v > 0xffffffffLL) {
-      lua_pushfstring(L, "field '%s': integer out of range (0..4294967295)", key);
-      luaL_argerror(L, c->arg, lua_tostring(L, -1));
-    }
-    *n = (struct cnet_tc_num){(double)v, 1};
     break;
   }
+  case CNET_TC_UINT:
+    *n = (struct cnet_tc_num){(double)lcnet_field_int(&c->f, key, 0, 0xffffffffLL, 0), 1};
+    break;
   case CNET_TC_BOOL:
-    if (t != LUA_TBOOLEAN) lcnet_field_error(L, c->arg, key, "boolean");
-    *n = (struct cnet_tc_num){lua_toboolean(L, -1) ? 1 : 0, 1};
+    *n = (struct cnet_tc_num){lcnet_field_bool(&c->f, key, 0), 1};
     break;
   case CNET_TC_CLASS: {
     uint32_t id = 0;
-    if (isnum) {
-      int isint = 0;
-      lua_Integer v = lua_tointegerx(L, -1, &isint);
-      if (!isint || v < 0 || v > 0xffff) bad_value(L, c, key, "class minor", "\"1:10\", \"10\"");
-      id = (uint32_t)v;
-    } else if (isstr) {
-      const char *s = lua_tostring(L, -1);
+    if (t == LUA_TNUMBER) {
+      id = (uint32_t)lcnet_field_int(&c->f, key, 0, 0xffff, 0);
+    } else if (t == LUA_TSTRING) {
+      const char *text = lcnet_field_text(&c->f, key, 64, NULL, NULL);
       char buf[16];
       /* "10" is hex as in tc's `default 10`: the minor of class 1:10 */
-      snprintf(buf, sizeof buf, strchr(s, ':') ? "%s" : "0:%s", s);
-      if (strlen(s) > 9 || cnet_tc_parse_classid(buf, &id) < 0 || id == CNET_TC_ROOT ||
+      snprintf(buf, sizeof buf, strchr(text, ':') ? "%s" : "0:%s", text);
+      if (strlen(text) > 9 || cnet_tc_parse_classid(buf, &id) < 0 || id == CNET_TC_ROOT ||
           id == CNET_TC_INGRESS)
-        bad_value(L, c, key, "class", "\"1:10\", \"10\"");
+        bad_value(L, c, key, text, "class", "\"1:10\", \"10\"");
       id &= 0xffff;
     } else {
-      lcnet_field_error(L, c->arg, key, "class (\"1:10\")");
+      lcnet_field_fail(&c->f, key, "class expected (\"1:10\"), got %s", luaL_typename(L, -1));
     }
     *n = (struct cnet_tc_num){id, 1};
     break;
   }
   case CNET_TC_LIST: {
-    if (t != LUA_TTABLE) lcnet_field_error(L, c->arg, key, "table of integers");
-    lua_Integer len = luaL_len(L, -1);
-    if (len < 1 || len > 16) {
-      lua_pushfstring(L, "field '%s': 1 to 16 entries", key);
-      luaL_argerror(L, c->arg, lua_tostring(L, -1));
-    }
+    if (t != LUA_TTABLE)
+      lcnet_field_fail(&c->f, key, "list of integers expected, got %s", luaL_typename(L, -1));
+    lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
+    if (len < 1 || len > 16) lcnet_field_fail(&c->f, key, "1 to 16 entries");
     for (lua_Integer j = 1; j <= len; j++) {
-      int isint = 0;
       lua_rawgeti(L, -1, j);
-      lua_Integer v = lua_tointegerx(L, -1, &isint);
-      if (!isint || v < 0 || v > 15) {
-        lua_pushfstring(L, "field '%s': entry %d is not an integer 0..15", key, (int)j);
-        luaL_argerror(L, c->arg, lua_tostring(L, -1));
-      }
-      o->list[j - 1] = (uint8_t)v;
-      lua_pop(L, 1);
+      const char *what = lua_pushfstring(L, "field '%s' entry %d", key, (int)j);
+      o->list[j - 1] = (uint8_t)lcnet_to_int(L, -2, c->f.arg, 0, 15, what);
+      lua_pop(L, 2);
     }
     o->nlist = (unsigned)len;
     *n = (struct cnet_tc_num){(double)len, 1};
@@ -148,25 +116,22 @@ static void read_value(lua_State *L, const struct call *c, const struct cnet_tc_
   o->given |= 1u << i;
 }
 
-/* Reads every key of the spec table c->arg except the `common` ones as an option of k. */
+/* Reads every key of the spec table except the `common` ones as an option of k. */
 static void read_opts(lua_State *L, const struct call *c, const struct cnet_tc_kind *k,
                       const char *const common[], struct cnet_tc_opts *o) {
   memset(o, 0, sizeof *o);
   lua_pushnil(L);
-  while (lua_next(L, c->arg) != 0) {
-    if (lua_type(L, -2) != LUA_TSTRING) {
-      lua_pushfstring(L, "unknown option '%s'", luaL_typename(L, -2));
-      luaL_argerror(L, c->arg, lua_tostring(L, -1));
-    }
-    const char *key = lua_tostring(L, -2);
+  while (lua_next(L, c->f.idx) != 0) {
+    const char *key = lcnet_try_text(L, -2, 64);
+    if (key == NULL)
+      lcnet_argerror(L, c->f.arg, NULL, "unknown option %s", lcnet_quote_value(L, -2));
     int skip = 0;
     for (const char *const *p = common; *p && !skip; p++) skip = strcmp(*p, key) == 0;
     if (!skip) {
       int i = k ? cnet_tc_kind_field(k, key) : -1;
-      if (i < 0) {
-        lua_pushfstring(L, "unknown option '%s' for %s", key, k ? cnet_tc_kind_name(k) : "this kind");
-        luaL_argerror(L, c->arg, lua_tostring(L, -1));
-      }
+      if (i < 0)
+        lcnet_argerror(L, c->f.arg, NULL, "unknown option '%s' for %s", key,
+                       k ? cnet_tc_kind_name(k) : "this kind");
       read_value(L, c, k, (unsigned)i, o);
     }
     lua_pop(L, 1);
@@ -176,36 +141,30 @@ static void read_opts(lua_State *L, const struct call *c, const struct cnet_tc_k
 /* parent / handle / classid fields as handles */
 static uint32_t opt_handle(lua_State *L, const struct call *c, const char *key, uint32_t dflt,
                            int qdisc_handle) {
-  int t = lua_getfield(L, c->arg, key);
-  uint32_t h = dflt;
-  if (t == LUA_TNUMBER) {
-    int isint = 0;
-    lua_Integer v = lua_tointegerx(L, -1, &isint);
-    if (!isint || v < 0 || v > 0xffffffffLL) lcnet_field_error(L, c->arg, key, "handle");
-    h = (uint32_t)v;
-  } else if (t == LUA_TSTRING) {
-    const char *s = lua_tostring(L, -1);
-    int rc = qdisc_handle ? cnet_tc_parse_qdisc_handle(s, &h) : cnet_tc_parse_classid(s, &h);
-    if (rc < 0) {
-      char detail[96];
-      snprintf(detail, sizeof detail, "%s: \"%.32s\" is not a %s", key, s,
-               qdisc_handle ? "qdisc handle (\"1:\")" : "class or parent (\"1:10\", \"root\")");
-      lcnet_raise(L, -EINVAL, c->op, c->object, detail);
-    }
-  } else if (t != LUA_TNIL) {
-    lcnet_field_error(L, c->arg, key, "handle string");
-  }
+  int t = lua_getfield(L, c->f.idx, key);
   lua_pop(L, 1);
+  if (t == LUA_TNIL) return dflt;
+  if (t == LUA_TNUMBER) return (uint32_t)lcnet_field_int(&c->f, key, 0, 0xffffffffLL, 0);
+  if (t != LUA_TSTRING)
+    lcnet_field_fail(&c->f, key, "handle expected (\"1:\", \"1:10\"), got %s",
+                     lua_typename(L, t));
+  const char *text = lcnet_field_text(&c->f, key, 64, NULL, NULL);
+  uint32_t h = 0;
+  int rc = qdisc_handle ? cnet_tc_parse_qdisc_handle(text, &h) : cnet_tc_parse_classid(text, &h);
+  if (rc < 0)
+    bad_value(L, c, key, text, qdisc_handle ? "qdisc handle" : "class or parent",
+              qdisc_handle ? "\"1:\"" : "\"1:10\", \"root\"");
   return h;
 }
 
 /* A batched request's failure comes back later, through this: the same explanation as at
  * once (upvalue 1: the kind). */
 static int explain_later(lua_State *L) {
-  int err = (int)luaL_checkinteger(L, 1);
+  int err = (int)lua_tointeger(L, 1);                           /* not user input: the batch's */
+  const char *extack = lua_tostring(L, 2);                      /* not user input: the kernel's */
+  const char *kind = lua_tostring(L, lua_upvalueindex(1));      /* not user input: ours */
   char buf[CNET_ERRMSG_MAX];
-  int rc = cnet_tc_explain(err < 0 ? err : -err, luaL_optstring(L, 2, ""),
-                           lua_tostring(L, lua_upvalueindex(1)), buf);
+  int rc = cnet_tc_explain(err < 0 ? err : -err, extack ? extack : "", kind, buf);
   lua_pushinteger(L, err < 0 ? rc : -rc);
   lua_pushstring(L, buf);
   return 2;
@@ -234,14 +193,12 @@ static int qdisc_change(lua_State *L, const char *op, enum cnet_tc_op what) {
   luaL_checktype(L, 2, LUA_TTABLE);
   const char *dev;
   int index = dev_arg(L, ns, 1, op, &dev);
-  const char *kname = lcnet_opt_string(L, 2, "kind", NULL);
-  if (kname == NULL) luaL_argerror(L, 2, "field 'kind' required (\"tbf\", \"htb\", ...)");
-  struct call c = {ns, op, lua_pushfstring(L, "%s %s", dev, kname), 2};
+  lcnet_fields f = lcnet_fields_of(L, 2);
+  const char *kname = lcnet_field_text(&f, "kind", 32, NULL, NULL);
+  if (kname == NULL) lcnet_field_fail(&f, "kind", "required (\"tbf\", \"htb\", ...)");
+  struct call c = {ns, op, lua_pushfstring(L, "%s %s", dev, kname), f};
   const struct cnet_tc_kind *k = cnet_tc_kind_find(kname, 0);
-  if (k == NULL) {
-    lua_pushfstring(L, "unknown qdisc kind '%s'", kname);
-    luaL_argerror(L, 2, lua_tostring(L, -1));
-  }
+  if (k == NULL) lcnet_argerror(L, 2, NULL, "unknown qdisc kind '%s'", kname);
   struct cnet_tc_opts o;
   read_opts(L, &c, k, qdisc_common, &o);
   struct cnet_tc_req req = {index, opt_handle(L, &c, "handle", 0, 1),
@@ -260,14 +217,12 @@ static int qdisc_delete(lua_State *L) {
   const char *dev;
   int index = dev_arg(L, ns, 1, "tc.qdisc.delete", &dev);
   lcnet_check_options(L, 2, qdisc_common);
-  struct call c = {ns, "tc.qdisc.delete", dev, 2};
+  struct call c = {ns, "tc.qdisc.delete", dev, lcnet_fields_of(L, 2)};
   struct cnet_tc_req req = {index, 0, CNET_TC_ROOT, NULL, NULL};
   if (lua_istable(L, 2)) {
-    const char *kname = lcnet_opt_string(L, 2, "kind", NULL);
-    if (kname && (req.kind = cnet_tc_kind_find(kname, 0)) == NULL) {
-      lua_pushfstring(L, "unknown qdisc kind '%s'", kname);
-      luaL_argerror(L, 2, lua_tostring(L, -1));
-    }
+    const char *kname = lcnet_field_text(&c.f, "kind", 32, NULL, NULL);
+    if (kname && (req.kind = cnet_tc_kind_find(kname, 0)) == NULL)
+      lcnet_argerror(L, 2, NULL, "unknown qdisc kind '%s'", kname);
     req.handle = opt_handle(L, &c, "handle", 0, 1);
     req.parent = opt_handle(L, &c, "parent", req.handle ? 0 : CNET_TC_ROOT, 0);
     if (req.kind && (strcmp(kname, "ingress") == 0 || strcmp(kname, "clsact") == 0)) {
@@ -383,7 +338,7 @@ static int list_body(lua_State *L, void *data, int *rc) {
   for (int i = 1; i <= c.n; i++) {
     lua_rawgeti(L, 1, i);
     lua_getfield(L, -1, "index");
-    int index = (int)lua_tointeger(L, -1);
+    int index = (int)lua_tointeger(L, -1); /* not user input: the dump's index */
     if (lua_rawgeti(L, 2, index) == LUA_TNIL) {
       char name[CNET_IFNAMSIZ];
       lua_pop(L, 1);
@@ -423,16 +378,16 @@ static int class_change(lua_State *L, const char *op, enum cnet_tc_op what) {
   luaL_checktype(L, 2, LUA_TTABLE);
   const char *dev;
   int index = dev_arg(L, ns, 1, op, &dev);
-  const char *kname = lcnet_opt_string(L, 2, "kind", "htb");
+  lcnet_fields f = lcnet_fields_of(L, 2);
+  const char *kname = lcnet_field_text(&f, "kind", 32, "htb", NULL);
   const struct cnet_tc_kind *k = cnet_tc_kind_find(kname, 1);
-  if (k == NULL) {
-    lua_pushfstring(L, "unknown class kind '%s' (cnet knows htb)", kname);
-    luaL_argerror(L, 2, lua_tostring(L, -1));
-  }
-  const char *idtext = lcnet_opt_string(L, 2, "classid", NULL);
-  if (idtext == NULL && lua_getfield(L, 2, "classid") == LUA_TNIL)
-    luaL_argerror(L, 2, "field 'classid' required (\"1:10\")");
-  struct call c = {ns, op, lua_pushfstring(L, "%s %s", dev, idtext ? idtext : "?"), 2};
+  if (k == NULL) lcnet_argerror(L, 2, NULL, "unknown class kind '%s' (cnet knows htb)", kname);
+  int idtype = lua_getfield(L, 2, "classid");
+  lua_pop(L, 1);
+  if (idtype == LUA_TNIL) lcnet_field_fail(&f, "classid", "required (\"1:10\")");
+  const char *idtext = idtype == LUA_TSTRING ? lcnet_field_text(&f, "classid", 64, NULL, NULL)
+                                             : NULL;
+  struct call c = {ns, op, lua_pushfstring(L, "%s %s", dev, idtext ? idtext : "?"), f};
   struct cnet_tc_opts o;
   read_opts(L, &c, k, class_common, &o);
   uint32_t classid = opt_handle(L, &c, "classid", 0, 0);
@@ -457,8 +412,9 @@ static int class_delete(lua_State *L) {
   struct cnet_netns *ns = lcnet_ns(L);
   const char *dev;
   int index = dev_arg(L, ns, 1, "tc.class.delete", &dev);
-  const char *id = luaL_checkstring(L, 2);
-  struct call c = {ns, "tc.class.delete", lua_pushfstring(L, "%s %s", dev, id), 2};
+  const char *id = lcnet_check_text(L, 2, 64, "class id", NULL);
+  struct call c = {ns, "tc.class.delete", lua_pushfstring(L, "%s %s", dev, id),
+                   lcnet_fields_of(L, 2)};
   uint32_t classid;
   if (cnet_tc_parse_classid(id, &classid) < 0 || classid == CNET_TC_ROOT || classid == 0)
     lcnet_raise(L, -EINVAL, c.op, c.object, "not a class id (\"1:10\")");
@@ -496,7 +452,7 @@ static int tc_shape(lua_State *L) {
   lcnet_check_options(L, 2, known);
   const char *dev;
   int index = dev_arg(L, ns, 1, "tc.shape", &dev);
-  struct call c = {ns, "tc.shape", dev, 2};
+  struct call c = {ns, "tc.shape", dev, lcnet_fields_of(L, 2)};
   int netem = 0;
   for (const char *const *p = netem_only; *p; p++) {
     netem |= lua_getfield(L, 2, *p) != LUA_TNIL;
@@ -506,11 +462,9 @@ static int tc_shape(lua_State *L) {
   if (netem) {
     static const char *const tbf_only[] = {"burst", "latency", NULL};
     for (const char *const *p = tbf_only; *p; p++) {
-      if (lua_getfield(L, 2, *p) != LUA_TNIL) {
-        lua_pushfstring(L, "'%s' shapes with tbf; with delay or loss cnet uses netem (its rate "
-                           "and limit)", *p);
-        luaL_argerror(L, 2, lua_tostring(L, -1));
-      }
+      if (lua_getfield(L, 2, *p) != LUA_TNIL)
+        lcnet_argerror(L, 2, NULL, "'%s' shapes with tbf; with delay or loss cnet uses netem "
+                                   "(its rate and limit)", *p);
       lua_pop(L, 1);
     }
   } else if (lua_getfield(L, 2, "rate") == LUA_TNIL) {
@@ -561,7 +515,7 @@ static int tc_unshape(lua_State *L) {
     return 1;
   }
   struct cnet_tc_req req = {index, 0, CNET_TC_ROOT, NULL, NULL};
-  struct call c = {ns, "tc.unshape", dev, 1};
+  struct call c = {ns, "tc.unshape", dev, lcnet_fields_of(L, 1)};
   send_change(L, &c, 0, CNET_TC_DELETE, &req);
   lua_pushboolean(L, 1);
   return 1;

@@ -208,18 +208,18 @@ describe("cnet.tc.qdisc", function()
       assert.is_false(ok)
       return tostring(err)
     end
-    assert.matches("field 'kind' required", msg{rate = 1})
+    assert.matches("field 'kind': required", msg{rate = 1})
     assert.matches("unknown qdisc kind 'tbff'", msg{kind = "tbff"})
     assert.matches("unknown option 'rat' for tbf", msg{kind = "tbf", rat = 1})
     assert.matches("tbf needs rate and burst", msg{kind = "tbf", rate = "1mbit"})
     assert.matches("either latency or limit", msg{kind = "tbf", rate = 1e6, burst = 9000})
-    assert.matches('rate: "10mbits" is not a rate', msg{kind = "tbf", rate = "10mbits",
+    assert.matches("rate: '10mbits' is not a rate", msg{kind = "tbf", rate = "10mbits",
                                                         burst = 1, limit = 1})
-    assert.matches('latency: "50" is not a time', msg{kind = "tbf", rate = 1, burst = 1,
+    assert.matches("latency: '50' is not a time", msg{kind = "tbf", rate = 1, burst = 1,
                                                       latency = "50"})
     assert.matches("field 'burst': size", msg{kind = "tbf", rate = 1, burst = true, limit = 1})
     assert.matches("field 'limit': integer expected", msg{kind = "pfifo", limit = 1.5})
-    assert.matches("handle: \"1:2\" is not a qdisc handle", msg{kind = "pfifo", handle = "1:2"})
+    assert.matches("handle: '1:2' is not a qdisc handle", msg{kind = "pfifo", handle = "1:2"})
     assert.matches("rate above 34.3gbit", msg{kind = "fq", maxrate = "100gbit"})
     assert.matches("unknown option 'limit' for ingress", msg{kind = "ingress", limit = 1})
   end)
