@@ -10,18 +10,6 @@
 #include "common/args.h"
 #include "common/netarg.h"
 
-/* The device argument at idx: its index; *label is its text for messages. */
-static int dev_arg(lua_State *L, struct cnet_netns *ns, int idx, const char *op,
-                   const char **label) {
-  luaL_argexpected(L, lua_type(L, idx) == LUA_TSTRING || lua_type(L, idx) == LUA_TNUMBER, idx,
-                   "interface name or index");
-  int index = lcnet_ifindex(L, ns, idx, idx, op, NULL, "dev");
-  /* a name was checked by lcnet_ifindex; a number is formatted in a copy */
-  *label = lua_type(L, idx) == LUA_TSTRING ? lcnet_try_text(L, idx, CNET_IFNAMSIZ)
-                                           : lua_pushfstring(L, "%d", index);
-  return index;
-}
-
 /* What a call names in its messages: "op", "dev kind" and the table argument's fields. */
 struct call {
   struct cnet_netns *ns;
@@ -192,7 +180,7 @@ static int qdisc_change(lua_State *L, const char *op, enum cnet_tc_op what) {
   struct cnet_netns *ns = lcnet_ns(L);
   luaL_checktype(L, 2, LUA_TTABLE);
   const char *dev;
-  int index = dev_arg(L, ns, 1, op, &dev);
+  int index = lcnet_dev_arg(L, ns, 1, op, &dev);
   lcnet_fields f = lcnet_fields_of(L, 2);
   const char *kname = lcnet_field_text(&f, "kind", 32, NULL, NULL);
   if (kname == NULL) lcnet_field_fail(&f, "kind", "required (\"tbf\", \"htb\", ...)");
@@ -215,7 +203,7 @@ static int qdisc_modify(lua_State *L) { return qdisc_change(L, "tc.qdisc.change"
 static int qdisc_delete(lua_State *L) {
   struct cnet_netns *ns = lcnet_ns(L);
   const char *dev;
-  int index = dev_arg(L, ns, 1, "tc.qdisc.delete", &dev);
+  int index = lcnet_dev_arg(L, ns, 1, "tc.qdisc.delete", &dev);
   lcnet_check_options(L, 2, qdisc_common);
   struct call c = {ns, "tc.qdisc.delete", dev, lcnet_fields_of(L, 2)};
   struct cnet_tc_req req = {index, 0, CNET_TC_ROOT, NULL, NULL};
@@ -358,7 +346,7 @@ static int list(lua_State *L, int cls, const char *op) {
   struct cnet_netns *ns = lcnet_ns(L);
   const char *dev = NULL;
   int index = 0;
-  if (cls || !lua_isnoneornil(L, 1)) index = dev_arg(L, ns, 1, op, &dev);
+  if (cls || !lua_isnoneornil(L, 1)) index = lcnet_dev_arg(L, ns, 1, op, &dev);
   struct list_ctx ctx = {ns, cls, index};
   int rc = lcnet_pdump(L, ns, list_body, &ctx);
   if (rc < 0) return lcnet_raise(L, rc, op, dev, cnet_netns_errmsg(ns));
@@ -377,7 +365,7 @@ static int class_change(lua_State *L, const char *op, enum cnet_tc_op what) {
   struct cnet_netns *ns = lcnet_ns(L);
   luaL_checktype(L, 2, LUA_TTABLE);
   const char *dev;
-  int index = dev_arg(L, ns, 1, op, &dev);
+  int index = lcnet_dev_arg(L, ns, 1, op, &dev);
   lcnet_fields f = lcnet_fields_of(L, 2);
   const char *kname = lcnet_field_text(&f, "kind", 32, "htb", NULL);
   const struct cnet_tc_kind *k = cnet_tc_kind_find(kname, 1);
@@ -411,7 +399,7 @@ static int class_modify(lua_State *L) { return class_change(L, "tc.class.change"
 static int class_delete(lua_State *L) {
   struct cnet_netns *ns = lcnet_ns(L);
   const char *dev;
-  int index = dev_arg(L, ns, 1, "tc.class.delete", &dev);
+  int index = lcnet_dev_arg(L, ns, 1, "tc.class.delete", &dev);
   const char *id = lcnet_check_text(L, 2, 64, "class id", NULL);
   struct call c = {ns, "tc.class.delete", lua_pushfstring(L, "%s %s", dev, id),
                    lcnet_fields_of(L, 2)};
@@ -451,7 +439,7 @@ static int tc_shape(lua_State *L) {
                                       "loss", "duplicate", "corrupt", "reorder", NULL};
   lcnet_check_options(L, 2, known);
   const char *dev;
-  int index = dev_arg(L, ns, 1, "tc.shape", &dev);
+  int index = lcnet_dev_arg(L, ns, 1, "tc.shape", &dev);
   struct call c = {ns, "tc.shape", dev, lcnet_fields_of(L, 2)};
   int netem = 0;
   for (const char *const *p = netem_only; *p; p++) {
@@ -506,7 +494,7 @@ static int root_cb(const struct cnet_tc_info *info, void *data) {
 static int tc_unshape(lua_State *L) {
   struct cnet_netns *ns = lcnet_ns(L);
   const char *dev;
-  int index = dev_arg(L, ns, 1, "tc.unshape", &dev);
+  int index = lcnet_dev_arg(L, ns, 1, "tc.unshape", &dev);
   uint32_t root = 0; /* handle | 1 when found: the default qdiscs have handle 0 */
   int rc = cnet_tc_list(ns, 0, index, root_cb, NULL, &root);
   if (rc < 0) return lcnet_raise(L, rc, "tc.unshape", dev, cnet_netns_errmsg(ns));
