@@ -62,7 +62,9 @@ function M.plan(t, opts)
     state = state.load(t.name), live = live})
   if not ok then live:close() error(p, 0) end
   p.close = function() live:close() end
-  return p
+  return setmetatable(p, {__tostring = function(x)
+    return ("plan for topology %s:\n%s"):format(x.name, planmod.format(x))
+  end})
 end
 
 -- Brings a topology up, or converges it: up(t [, {host=}]) -> plan (its `changes` is 0 when
@@ -109,12 +111,23 @@ function M.status(t, opts)
     elseif a.op == "conflict" then lines[#lines + 1] = "conflict: " .. what .. ": " .. a.why
     else lines[#lines + 1] = "drifted: " .. what .. ": " .. (a.why or a.op) end
   end
-  return {name = name, up = s ~= nil, ok = s ~= nil and #p.actions == 0, plan = p, lines = lines,
-    state = s}
+  return setmetatable({name = name, up = s ~= nil, ok = s ~= nil and #p.actions == 0, plan = p,
+    lines = lines, state = s}, {__tostring = function(x)
+      if not x.up then return x.name .. ": not up" end
+      if x.ok then return ("%s: up, all as described (%d objects)"):format(x.name, #x.state.order) end
+      return ("%s: up, %d differences from the description\n  %s"):format(x.name, #x.lines,
+        table.concat(x.lines, "\n  "))
+    end})
 end
 
+-- The live network as DOT: graph([{topology = NAME, file = "x.svg"}]); with file, also
+-- written there (.dot, or .svg/.png/.pdf through Graphviz).
 function M.graph(opts)
-  return require("cnet.topology.graph").dot(opts)
+  opts = opts or {}
+  local g = require "cnet.topology.graph"
+  local text = g.dot(opts)
+  if opts.file then g.write(text, opts.file) end
+  return text
 end
 
 -- The same as methods of a topology: t:up(), t:down(), t:plan(), t:status(), t:graph().
