@@ -75,7 +75,12 @@ function M.up(t, opts)
   local ok, err = pcall(apply.up, p, {file = absolute(t.file), args = t.args, host = opts.host})
   p.close()
   if not ok then error(err, 0) end
-  return p
+  return setmetatable(p, {__tostring = function(x)
+    if x.changes == 0 then return ("up %s: nothing to do, all is as described"):format(x.name) end
+    local c = x.counts
+    return ("up %s: %d created, %d changed, %d replaced, %d removed"):format(x.name, c.create or 0,
+      c.change or 0, c.replace or 0, c.delete or 0)
+  end})
 end
 
 -- Takes a topology down (a topology or its name): down(t | name) -> count, notes.
