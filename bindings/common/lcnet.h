@@ -87,6 +87,9 @@ void lcnet_push_nft_row(lua_State *L, int kind, const void *info);
 /* monitor.c: cnet.monitor, bound to the handle at ns, and the cnet.monitor metatable. */
 void lcnet_open_monitor(lua_State *L, int ns);
 
+/* clock.c: cnet.now and cnet.sleep, into the module table at the top of the stack. */
+void lcnet_open_clock(lua_State *L);
+
 /* netns.c: pushes a new handle, closed, with its API table: the caller then acquires the
  * namespace into h->ns (closed by __gc/__close/close()). Everything is allocated before the
  * namespace exists, so an out-of-memory error cannot lose it. */
