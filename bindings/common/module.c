@@ -1,5 +1,6 @@
 /* luaopen_cnet: the module is the API bound to the namespace the process started in. */
 #include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #include "common/embedded.h"
@@ -24,11 +25,20 @@ static void raise_fd_limit(void) {
  * found there in its error messages, so an argument error raised under pcall says
  * 'cnet.link.add' rather than '?'. */
 static void name_submodules(lua_State *L) {
-  static const char *const nouns[] = {"link", "addr", "route", "sysctl", "nft", "netns", NULL};
+  static const char *const nouns[] = {"link", "addr", "route", "sysctl", "nft", "netns", "tc",
+                                     "tc.qdisc", "tc.class", NULL};
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   for (const char *const *n = nouns; *n != NULL; n++) {
-    if (lua_getfield(L, -2, *n) == LUA_TTABLE) { /* module, loaded, sub */
-      char key[32];
+    /* walk "a.b" down from the module table */
+    char path[32];
+    snprintf(path, sizeof path, "%s", *n);
+    lua_pushvalue(L, -2);
+    for (char *part = strtok(path, "."); part != NULL && lua_istable(L, -1); part = strtok(NULL, ".")) {
+      lua_getfield(L, -1, part);
+      lua_remove(L, -2);
+    }
+    if (lua_istable(L, -1)) { /* module, loaded, sub */
+      char key[40];
       snprintf(key, sizeof key, "cnet.%s", *n);
       lua_setfield(L, -2, key);
     } else {
@@ -63,6 +73,28 @@ static void preload_embedded(lua_State *L) {
   lua_pop(L, 1);
 }
 
+/* __index of the module table: cnet.topology (and any other embedded module cnet.NAME) is
+ * required on first use, so `cnet.topology.new(...)` works at the REPL and in scripts
+ * without a require, and costs nothing to programs that never touch it. */
+static int lazy_index(lua_State *L) {
+  if (lua_type(L, 2) != LUA_TSTRING) return 0;
+  size_t len;
+  const char *key = lua_tolstring(L, 2, &len); /* not user input: a key, compared whole */
+  if (strlen(key) != len) return 0;           /* "topology\0x" is no module name */
+  const char *name = lua_pushfstring(L, "cnet.%s", key);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  int embedded = lua_getfield(L, -1, name) != LUA_TNIL;
+  lua_pop(L, 2);
+  if (!embedded) return 0;
+  lua_getglobal(L, "require");
+  lua_pushstring(L, name);
+  lua_call(L, 1, 1);
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 1);
+  return 1;
+}
+
 __attribute__((visibility("default"))) int luaopen_cnet(lua_State *L) {
   raise_fd_limit();
   preload_embedded(L);
@@ -88,5 +120,13 @@ __attribute__((visibility("default"))) int luaopen_cnet(lua_State *L) {
   lua_setfield(L, -2, "self"); /* the handle of the start namespace */
   lua_pushnil(L);
   lua_setfield(L, -2, "close"); /* the start namespace stays open as long as the module */
+  if (!lua_getmetatable(L, -1)) {
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, lazy_index);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+  } else {
+    lua_pop(L, 1);
+  }
   return 1;
 }
