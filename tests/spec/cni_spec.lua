@@ -609,6 +609,25 @@ describe("cnet CNI plugin with a delegated IPAM plugin", function()
     assert.is_false((H.try("test -e " .. D.tmp .. "/host-local/deleg/10.99.0.2")))
   end)
 
+  it("runs host-local's CHECK, and takes its lack of STATUS and GC (older than spec 1.1.0) as nothing to report", function()
+    if not io.open(D.refdir .. "/host-local") then
+      pending("host-local is not installed (containernetworking-plugins)")
+      return
+    end
+    netns("d3")
+    local c = D.conf("deleg3", "10.99.1.0/24", {cniVersion = "1.1.0"})
+    c.ipam = {type = "host-local", subnet = "10.99.1.0/24", dataDir = D.tmp .. "/host-local"}
+    local r = D.ok("ADD", c, {id = "d3"})
+    c.prevResult = r
+    D.ok("CHECK", c, {id = "d3"})
+    c.prevResult = nil
+    D.ok("STATUS", c)
+    c["cni.dev/valid-attachments"] = {{containerID = "d3", ifname = "eth0"}}
+    D.ok("GC", c)
+    c["cni.dev/valid-attachments"] = nil
+    D.ok("DEL", c, {id = "d3"})
+  end)
+
   it("passes the IPAM plugin's error on with its code", function()
     if not io.open(D.refdir .. "/host-local") then
       pending("host-local is not installed (containernetworking-plugins)")

@@ -326,16 +326,10 @@ function M.status(ctx, st)
       end
       if not free then return ("no free address in range set %d"):format(i - 1) end
     end
-  elseif kind == "delegate" then
+  elseif kind == "delegate" and delegate.speaks(ctx, ctx.conf.ipam.type) then
+    -- (a plugin older than spec 1.1.0 has no STATUS: nothing to report, not a failure)
     local ok, err = pcall(delegate.run, ctx, ctx.conf.ipam.type, "STATUS")
-    -- A plugin older than spec 1.1.0 refuses the version or the command: it has no STATUS to
-    -- report, which is not a failure of its ability to allocate.
-    if not ok then
-      if E.is(err) and (err.code == E.INCOMPATIBLE_VERSION or err.code == E.INVALID_ENV) then
-        return nil
-      end
-      return tostring(err)
-    end
+    if not ok then return tostring(err) end
   end
   return nil
 end
@@ -348,7 +342,8 @@ function M.gc(ctx, st, valid)
     for ip, key in pairs(st.data.leases) do
       if not valid[key] then st.data.leases[ip] = nil end
     end
-  elseif kind == "delegate" then
+  elseif kind == "delegate" and delegate.speaks(ctx, ctx.conf.ipam.type) then
+    -- (as for STATUS: a plugin older than spec 1.1.0 has no GC to forward)
     delegate.run(ctx, ctx.conf.ipam.type, "GC")
   end
 end
