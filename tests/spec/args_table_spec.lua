@@ -178,6 +178,8 @@ variant("netns.detach", {"targs"}, {S({1}, K.name)})
 variant("netns.list", {}, {})
 variant("netns.exists", {"targs"}, {S({1}, K.query(255, true))})
 variant("batch", {function() end}, {S({1}, K.fn)})
+variant("now", {}, {})
+variant("sleep", {0.001}, {S({1}, K.num(0, 86400 * 365))})
 variant("inspect", {{a = 1}, {depth = 2, width = 40}},
         {S({1}, K.any), S({2}, K.opts, O), S({2, "depth"}, K.int(1, 100), O),
          S({2, "width"}, K.int(10, 1000000), O)})
@@ -421,12 +423,14 @@ local function drive(fn, name, variants, failures, watch)
   return calls
 end
 
--- Every function reachable from t (a module, API or method table), as "prefix.name" -> fn.
+-- Every C function reachable from t (a module, API or method table), as "prefix.name" -> fn.
+-- (Functions written in Lua, such as cnet.topology's, reach the kernel only through these.)
 local function functions(t, prefix, out, skip)
   out = out or {}
   for k, v in pairs(t) do
     local name = (prefix and (prefix .. ".") or "") .. k
-    if type(v) == "function" then out[name] = v
+    if type(v) == "function" then
+      if debug.getinfo(v, "S").what == "C" then out[name] = v end
     elseif type(v) == "table" and not (skip and skip[k]) then functions(v, name, out, skip) end
   end
   return out
