@@ -130,7 +130,8 @@ end
 local function full(ns)
   local ip = ns and ("ip -n " .. ns .. " -j ") or "ip -j "
   local nft = ns and ("ip netns exec " .. ns .. " nft -j list ruleset") or "nft -j list ruleset"
-  return table.concat({H.sh(ip .. "link"), H.sh(ip .. "addr"), H.sh(ip .. "route show table all"),
+  local tc = ns and ("ip netns exec " .. ns .. " tc -j qdisc show") or "tc -j qdisc show"
+  return table.concat({H.sh(tc), H.sh(ip .. "link"), H.sh(ip .. "addr"), H.sh(ip .. "route show table all"),
                        H.sh(ip .. "-6 route show table all"), H.sh(nft), H.sh("ls -a /run/netns")},
                       "\n")
 end
@@ -323,6 +324,45 @@ variant("nft.add_element", {"ip targs s", {"10.0.0.1"}},
         {S({1}, nft_ref), S({2}, K.opts), S({2, 1}, K.text(4096))})
 variant("nft.delete_element", {"ip targs s", "10.0.0.1"}, {S({1}, nft_ref), S({2}, K.elems)})
 
+-- traffic control
+local tcval = K.num(0, 1e30) -- rates, sizes, times: a number, or tc's text ("10mbit")
+local tbf = {kind = "tbf", handle = "1:", parent = "root", rate = "10mbit", burst = "32kb",
+             latency = "50ms"}
+local qdisc_slots = {S({1}, K.dev), S({2}, K.table), S({2, "kind"}, K.text(32)),
+                     S({2, "handle"}, K.int(0, U32), O), S({2, "parent"}, K.int(0, U32), O),
+                     S({2, "rate"}, tcval), S({2, "burst"}, tcval), S({2, "latency"}, tcval)}
+for _, verb in ipairs{"add", "replace", "change"} do variant("tc.qdisc." .. verb, {"ta0", tbf}, qdisc_slots) end
+variant("tc.qdisc.delete", {"ta0", {parent = "root", handle = "1:"}},
+        {S({1}, K.dev), S({2}, K.opts, O), S({2, "parent"}, K.int(0, U32), O),
+         S({2, "handle"}, K.int(0, U32), O)})
+variant("tc.qdisc.delete", {"ta0", {kind = "ingress"}}, {S({2, "kind"}, K.text(32), O)})
+variant("tc.qdisc.list", {"ta0"}, {S({1}, K.dev, O)})
+local htb = {classid = "1:10", parent = "1:", kind = "htb", rate = "10mbit", ceil = "20mbit",
+             prio = 1}
+local class_slots = {S({1}, K.dev), S({2}, K.table), S({2, "classid"}, K.int(1, U32)),
+                     S({2, "parent"}, K.int(0, U32), O), S({2, "kind"}, K.text(32), O),
+                     S({2, "rate"}, tcval), S({2, "ceil"}, tcval, O), S({2, "prio"}, K.int(0, U32), O)}
+for _, verb in ipairs{"add", "replace", "change"} do variant("tc.class." .. verb, {"ta0", htb}, class_slots) end
+variant("tc.class.delete", {"ta0", "1:10"}, {S({1}, K.dev), S({2}, K.text(64))})
+variant("tc.class.list", {"ta0"}, {S({1}, K.dev)})
+variant("tc.shape", {"ta0", {rate = "10mbit", burst = "32kb", latency = "50ms"}},
+        {S({1}, K.dev), S({2}, K.table), S({2, "rate"}, tcval), S({2, "burst"}, tcval, O),
+         S({2, "latency"}, tcval, O)})
+variant("tc.unshape", {"ta0"}, {S({1}, K.dev)})
+
+-- monitors: the function, and a monitor's methods (their argument 1 is the monitor)
+variant("monitor", {{links = true, addrs = true, routes = true, neigh = true, tc = true, nft = true}},
+        {S({1}, K.opts, O), S({1, "links"}, K.bool, O), S({1, "addrs"}, K.bool, O),
+         S({1, "routes"}, K.bool, O), S({1, "neigh"}, K.bool, O), S({1, "tc"}, K.bool, O),
+         S({1, "nft"}, K.bool, O)})
+local MON = {} -- stands for the monitor in a method's arguments
+variant("monitor:next", {MON, 0}, {S({2}, K.num(0, 1e9), O)})
+variant("monitor:events", {MON, {timeout = 0}}, {S({2}, K.opts, O), S({2, "timeout"}, K.num(0, 1e9), O)})
+variant("monitor:wait", {MON, {object = "none"}, 0},
+        {S({2}, {ok = function(v) return type(v) == "table" or type(v) == "function" end}),
+         S({3}, K.num(0, 1e9), O)})
+variant("monitor:close", {MON}, {})
+
 -- A handle's own: close takes nothing (driven without arguments only by the handle tests).
 variant("close", {}, {})
 -- A transaction's own methods take nothing.
@@ -464,6 +504,8 @@ describe("every public function", function()
       fns[(T["tx." .. name] and "tx." or "nft.") .. name] = true
     end
     tx.close()
+    local mon <close> = cnet.monitor{links = true}
+    for name in pairs(getmetatable(mon).methods) do fns["monitor:" .. name] = true end
     for _, name in ipairs(sorted(fns)) do
       if not T[name] then missing[#missing + 1] = name end
     end
@@ -503,6 +545,22 @@ describe("every public function", function()
     assert.are.same({}, failures)
     assert.are.equal(state, full("targs"), "namespace targs changed")
     assert.is_true(calls > 1000, "only " .. calls .. " calls")
+  end)
+
+  it("of a monitor refuses bad input clearly", function()
+    local failures, calls = {}, 0
+    local mon <close> = cnet.monitor{links = true}
+    local methods = getmetatable(mon).methods
+    for _, name in ipairs(sorted(methods)) do
+      local variants = {}
+      for i, v in ipairs(T["monitor:" .. name] or {}) do
+        variants[i] = {args = {mon, table.unpack(v.args, 2)}, slots = v.slots}
+      end
+      if name ~= "close" then calls = calls + drive(methods[name], "monitor:" .. name, variants, failures, false) end
+    end
+    assert.are.same({}, failures)
+    assert.is_false(mon.closed)
+    assert.is_true(calls > 50, "only " .. calls .. " calls")
   end)
 
   it("of a transaction refuses bad input clearly, or queues it for the kernel to refuse", function()
