@@ -16,10 +16,10 @@ typedef struct {
 static int lock_open(lua_State *L) {
   const char *path = lcnet_check_text(L, 1, LCNET_TEXT_MAX, "lock file", NULL);
   int timeout_ms = -1;
+  static const char *const known[] = {"timeout", NULL};
+  lcnet_check_options(L, 2, known); /* a table (or nothing) with known keys only */
   if (!lua_isnoneornil(L, 2)) {
-    static const char *const known[] = {"timeout", NULL};
     lcnet_fields f = lcnet_fields_of(L, 2);
-    lcnet_field_check_keys(&f, known);
     lua_Number t = lcnet_field_number(&f, "timeout", 0, 86400, -1);
     if (t >= 0) timeout_ms = (int)ceil(t * 1000);
   }
