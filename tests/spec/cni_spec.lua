@@ -136,6 +136,31 @@ describe("cnet CNI plugin ADD and DEL", function()
     D.ok("DEL", c, {id = "hp1"})
   end)
 
+  it("gives an IPv4 and an IPv6 address from two range sets; both gateways answer at once", function()
+    netns("six1")
+    local c = D.conf("six", "10.93.2.0/24", {cniVersion = "1.1.0"})
+    c.ipam = {type = "cnet", ranges = {{{subnet = "10.93.2.0/24"}}, {{subnet = "fd00:93::/64"}}},
+              routes = {{dst = "0.0.0.0/0"}, {dst = "::/0"}}}
+    local r = D.ok("ADD", c, {id = "six1"})
+    assert.are.same({address = "10.93.2.2/24", gateway = "10.93.2.1", interface = 2}, r.ips[1])
+    assert.are.same({address = "fd00:93::2/64", gateway = "fd00:93::1", interface = 2}, r.ips[2])
+    local six = {}
+    for _, a in ipairs(H.ipj("-6 addr show dev eth0", "six1")[1].addr_info) do
+      -- (tentative for the few milliseconds until the veth's carrier is up: no DAD follows)
+      if a.scope == "global" then six[#six + 1] = a["local"] .. "/" .. a.prefixlen end
+    end
+    assert.are.same({"fd00:93::2/64"}, six)
+    assert.truthy(H.sh("ip -n six1 -6 route show default"):find("via fd00:93::1 dev eth0", 1, true))
+    local ns = cnet.netns.open("six1")
+    assert.is_number(ns.ping("fd00:93::1", {timeout = 1}))
+    assert.is_number(ns.ping("10.93.2.1", {timeout = 1}))
+    assert.are.same({"fd00:93::2"}, D.nft("six").sets.masq6)
+    assert.are.same({"fd00:93::/64"}, D.nft("six").sets.nets6)
+    assert.are.equal("1", H.sh("cat /proc/sys/net/ipv6/conf/all/forwarding"))
+    D.ok("DEL", c, {id = "six1"})
+    assert.is_nil(D.nft("six"))
+  end)
+
   it("applies mtu to both veth ends and the bridge it creates", function()
     netns("m1")
     local c = D.conf("mtu", "10.93.0.0/24", {mtu = 1400})

@@ -159,6 +159,11 @@ local function ensure_gateway(s, gw, prefix)
       cnet.addr.delete(s.bridge, a.cidr)
     end
   end
+  if #gw == 16 then
+    -- The gateway is answerable at once, not after duplicate address detection's second:
+    -- the allocator already keeps it unique (as the container's own addresses, below).
+    cnet.sysctl.set("net/ipv6/conf/" .. s.bridge .. "/accept_dad", 0)
+  end
   local ok, err = pcall(cnet.addr.add, s.bridge, want .. "/" .. prefix,
     #gw == 4 and {broadcast = "+"} or nil)
   if not ok and err.code ~= "EEXIST" then error(err, 0) end
