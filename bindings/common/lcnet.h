@@ -6,6 +6,7 @@
 #include <lauxlib.h>
 
 #include "cnet/netns.h"
+#include "common/args.h"
 
 #define LCNET_NETNS "cnet.netns"
 #define LCNET_ERROR "cnet.error"
@@ -18,6 +19,10 @@ typedef struct {
 
 /* The namespace the running API closure is bound to (upvalue 1); raises if it was closed. */
 struct cnet_netns *lcnet_ns(lua_State *L);
+
+/* How errors name a namespace: its name, else its path, else "(cnet's own namespace)" or
+ * "(unnamed namespace)". */
+const char *lcnet_ns_label(struct cnet_netns *ns);
 
 /* Accepts a namespace handle or a namespace name at idx; pushes the handle (opening the
  * name if needed, so the garbage collector owns it) and returns its namespace. Raises a
@@ -38,16 +43,31 @@ void lcnet_batch_init(lua_State *L);
 void lcnet_push_batch(lua_State *L);
 void lcnet_batch_hook(lua_State *L, struct cnet_netns *ns);
 void lcnet_note_op(lua_State *L, lua_CFunction f, const char *noun, const char *verb);
+/* Inside a batch: pops the value on top into field `key` of the running call's record.
+ * "explain" (a function (err, extack) -> err, extack) rewrites the call's failure when the
+ * kernel's answer arrives after the call returned. Outside a batch: just pops. */
+void lcnet_batch_note(lua_State *L, const char *key);
+
+/* For a row callback that the core calls while it holds memory or descriptors (a listing):
+ * runs fn under lua_pcall with the value on top of the stack (the result list) at 1 and ud
+ * (a light userdata) at 2, so that an error (out of memory) cannot unwind through the core.
+ * Returns 0, or -ECANCELED with the error moved below the list: the callback returns that
+ * to the core, which stops and frees what it holds; then lcnet_rows_done raises it. */
+int lcnet_row(lua_State *L, lua_CFunction fn, void *ud);
+/* After the core's listing returned rc with the list on top: raises a row's error
+ * (-ECANCELED), else returns rc. */
+int lcnet_rows_done(lua_State *L, int rc);
 
 /* Sets each function of fns into the table at the top of the stack, as a closure whose
  * upvalue 1 is the value at stack index ns (a namespace handle). */
 void lcnet_bind(lua_State *L, const luaL_Reg *fns, int ns);
 /* Same, into a new table stored as field `name` of the table at the top of the stack. */
 void lcnet_bind_sub(lua_State *L, const char *name, const luaL_Reg *fns, int ns);
+/* The same, with the operation names ("noun.verb", used in batch failures) under `noun`
+ * rather than `name`: a table nested deeper ("qdisc" as "tc.qdisc"). */
+void lcnet_bind_named(lua_State *L, const char *name, const char *noun, const luaL_Reg *fns,
+                      int ns);
 
-/* Option tables: raises "bad argument #arg to 'fn' (unknown option 'x')" for any key not in
- * the NULL-terminated list `known`. Does nothing when idx is none or nil. */
-void lcnet_check_options(lua_State *L, int idx, const char *const known[]);
 
 /* Each noun adds its functions, bound to the handle at stack index ns, to the API table at
  * the top of the stack. One per file: link.c, addr.c, route.c, sysctl.c, probe.c, proc.c,
@@ -59,9 +79,34 @@ void lcnet_open_sysctl(lua_State *L, int ns);
 void lcnet_open_probe(lua_State *L, int ns);
 void lcnet_open_proc(lua_State *L, int ns);
 void lcnet_open_nft(lua_State *L, int ns);
+void lcnet_open_tc(lua_State *L, int ns);
 
-/* netns.c: pushes a new handle owning ns (closed by __gc/__close/close()). */
-void lcnet_push_netns(lua_State *L, struct cnet_netns *ns);
+/* Rows of the listings, one at a time, for the events of monitor.c (each pushes a table):
+ * a link (link.c; master_index, no master name), an address and a route (addr.c, route.c;
+ * without dev), a qdisc or class (tc.c; without dev), an nft table/chain/rule/set
+ * (nft.c; kind 0..3 with the matching cnet_nft_*_info). */
+struct cnet_link;
+struct cnet_addr;
+struct cnet_route;
+struct cnet_tc_info;
+void lcnet_push_link(lua_State *L, const struct cnet_link *l);
+void lcnet_push_addr(lua_State *L, const struct cnet_addr *a);
+void lcnet_push_route(lua_State *L, const struct cnet_route *r);
+void lcnet_push_tc(lua_State *L, const struct cnet_tc_info *info);
+void lcnet_push_nft_row(lua_State *L, int kind, const void *info);
+/* monitor.c: cnet.monitor, bound to the handle at ns, and the cnet.monitor metatable. */
+void lcnet_open_monitor(lua_State *L, int ns);
+
+/* lock.c: sets `lock` (cnet.lock, a file lock between processes) in the table at the top of
+ * the stack. */
+void lcnet_open_lock(lua_State *L);
+/* clock.c: cnet.now and cnet.sleep, into the module table at the top of the stack. */
+void lcnet_open_clock(lua_State *L);
+
+/* netns.c: pushes a new handle, closed, with its API table: the caller then acquires the
+ * namespace into h->ns (closed by __gc/__close/close()). Everything is allocated before the
+ * namespace exists, so an out-of-memory error cannot lose it. */
+lnetns *lcnet_new_netns(lua_State *L);
 /* netns.c: metatables and the `cnet.netns` submodule table (pushed). */
 void lcnet_netns_init(lua_State *L);
 /* error.c: the error object's metatable. */

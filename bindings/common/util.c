@@ -1,5 +1,5 @@
-/* Helpers shared by the binding files: binding closures to a namespace, option checks. */
-#include <string.h>
+/* Helpers shared by the binding files: binding closures to a namespace, protected rows. */
+#include <errno.h>
 
 #include "common/lcnet.h"
 
@@ -23,27 +23,35 @@ static void bind_all(lua_State *L, const luaL_Reg *fns, int ns, const char *noun
 void lcnet_bind(lua_State *L, const luaL_Reg *fns, int ns) { bind_all(L, fns, ns, NULL); }
 
 void lcnet_bind_sub(lua_State *L, const char *name, const luaL_Reg *fns, int ns) {
+  lcnet_bind_named(L, name, name, fns, ns);
+}
+
+void lcnet_bind_named(lua_State *L, const char *name, const char *noun, const luaL_Reg *fns,
+                      int ns) {
   ns = lua_absindex(L, ns);
   lua_newtable(L);
-  bind_all(L, fns, ns, name);
+  bind_all(L, fns, ns, noun);
   lua_setfield(L, -2, name);
 }
 
-void lcnet_check_options(lua_State *L, int idx, const char *const known[]) {
-  if (lua_isnoneornil(L, idx)) return;
-  luaL_checktype(L, idx, LUA_TTABLE);
-  idx = lua_absindex(L, idx);
-  lua_pushnil(L);
-  while (lua_next(L, idx) != 0) {
-    lua_pop(L, 1);
-    int ok = 0;
-    if (lua_type(L, -1) == LUA_TSTRING) {
-      const char *k = lua_tostring(L, -1);
-      for (const char *const *p = known; *p != NULL && !ok; p++) ok = strcmp(*p, k) == 0;
-    }
-    if (!ok) {
-      const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1);
-      luaL_argerror(L, idx, lua_pushfstring(L, "unknown option '%s'", k));
-    }
-  }
+
+const char *lcnet_ns_label(struct cnet_netns *ns) {
+  if (cnet_netns_name(ns) != NULL) return cnet_netns_name(ns);
+  if (cnet_netns_path(ns) != NULL) return cnet_netns_path(ns);
+  return cnet_netns_is_current(ns) == 1 ? "(cnet's own namespace)" : "(unnamed namespace)";
+}
+
+int lcnet_row(lua_State *L, lua_CFunction fn, void *ud) {
+  lua_pushcfunction(L, fn);
+  lua_pushvalue(L, -2);
+  lua_pushlightuserdata(L, ud);
+  if (lua_pcall(L, 2, 0, 0) == LUA_OK) return 0;
+  lua_insert(L, -2); /* error, list */
+  return -ECANCELED;
+}
+
+int lcnet_rows_done(lua_State *L, int rc) {
+  if (rc != -ECANCELED) return rc;
+  lua_pop(L, 1);     /* the list */
+  return lua_error(L); /* the row's error, now that the core has freed what it held */
 }

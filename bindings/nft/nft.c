@@ -17,7 +17,7 @@ static int nft_oneshot(lua_State *L) {
   lcnet_ns(L);
   lua_settop(L, 3); /* no op reads more than three arguments */
   lnft_tx_push(L, lua_upvalueindex(1)); /* at 4, above the arguments */
-  lnft_ops[lua_tointeger(L, lua_upvalueindex(2))].fn(L, 4, 1);
+  lnft_ops[lua_tointeger(L, lua_upvalueindex(2))].fn(L, 4, 1); /* not user input */
   lnft_tx_commit(L, 4);
   return 0;
 }
@@ -34,7 +34,12 @@ static void sorted_keys(lua_State *L, int idx, const char *what) {
   while (lua_next(L, idx) != 0) {
     lua_pop(L, 1);
     if (lua_type(L, -1) != LUA_TSTRING)
-      luaL_error(L, "bad %s name (string key expected, got %s)", what, luaL_typename(L, -1));
+      lcnet_argerror(L, 1, NULL, "field '%ss': %s names are string keys, got a %s key", what,
+                     what, luaL_typename(L, -1));
+    int key = lua_gettop(L);
+    lcnet_to_text(L, key, 1, CNET_NFT_NAMELEN - 1,
+                  lua_pushfstring(L, "field '%ss': %s name", what, what), NULL);
+    lua_settop(L, key);
     /* insertion sort: descriptions are small */
     lua_Integer i = n++;
     while (i > 0) {
@@ -57,12 +62,15 @@ static void check_chain_desc(lua_State *L, int idx, const char *name) {
   lua_pushnil(L);
   while (lua_next(L, idx) != 0) {
     lua_pop(L, 1);
-    int ok = lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1 && lua_tointeger(L, -1) <= n;
-    if (lua_type(L, -1) == LUA_TSTRING)
-      for (const char *const *k = known; *k && !ok; k++) ok = strcmp(*k, lua_tostring(L, -1)) == 0;
+    int ok = 0;
+    if (lua_isinteger(L, -1)) {
+      lua_Integer i = lua_tointeger(L, -1); /* not user input: an integer key, checked below */
+      ok = i >= 1 && i <= n;
+    }
+    const char *k = lcnet_try_text(L, -1, 16);
+    for (const char *const *p = known; k != NULL && *p && !ok; p++) ok = strcmp(*p, k) == 0;
     if (!ok)
-      luaL_error(L, "bad argument #1 to 'apply' (chain %s: unknown option '%s')", name,
-                 lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1));
+      lcnet_argerror(L, 1, NULL, "chain %s: unknown option %s", name, lcnet_quote_value(L, -1));
   }
 }
 
@@ -83,7 +91,7 @@ static void apply_queue(lua_State *L, int txi, int family, const char *table, in
       lua_geti(L, keys, i);
       lua_pushvalue(L, -1);
       lua_gettable(L, 4);
-      lnft_add_set(L, txi, family, table, lua_tostring(L, -2), -1);
+      lnft_add_set(L, txi, family, table, lcnet_try_text(L, -2, CNET_NFT_NAMELEN), -1);
       lua_pop(L, 2);
     }
     lua_pop(L, 1);
@@ -94,7 +102,7 @@ static void apply_queue(lua_State *L, int txi, int family, const char *table, in
     lua_Integer n = luaL_len(L, keys);
     for (lua_Integer i = 1; i <= n; i++) { /* every chain first: rules may jump to any */
       lua_geti(L, keys, i);
-      const char *name = lua_tostring(L, -1);
+      const char *name = lcnet_try_text(L, -1, CNET_NFT_NAMELEN); /* checked by sorted_keys */
       lua_pushvalue(L, -1);
       lua_gettable(L, 3);
       check_chain_desc(L, lua_gettop(L), name);
@@ -103,16 +111,20 @@ static void apply_queue(lua_State *L, int txi, int family, const char *table, in
     }
     for (lua_Integer i = 1; i <= n; i++) {
       lua_geti(L, keys, i);
-      const char *name = lua_tostring(L, -1);
+      const char *name = lcnet_try_text(L, -1, CNET_NFT_NAMELEN);
       lua_pushvalue(L, -1);
       lua_gettable(L, 3);
       int chain = lua_gettop(L);
       for (lua_Integer r = 1, nr = luaL_len(L, chain); r <= nr; r++) {
         lua_geti(L, chain, r);
         if (lua_type(L, -1) != LUA_TSTRING)
-          luaL_error(L, "bad argument #1 to 'apply' (chain %s: rule #%d is a %s, not a string)",
-                     name, (int)r, luaL_typename(L, -1));
-        lnft_add_rule(L, txi, family, table, name, lua_tostring(L, -1));
+          lcnet_argerror(L, 1, NULL, "chain %s: rule #%d is a %s, not a string", name, (int)r,
+                         luaL_typename(L, -1));
+        int rule = lua_gettop(L);
+        const char *text = lcnet_to_text(L, rule, 1, 64 * 1024 * 1024,
+                                         lua_pushfstring(L, "chain %s: rule #%d", name, (int)r), NULL);
+        lua_settop(L, rule);
+        lnft_add_rule(L, txi, family, table, name, text);
         lua_pop(L, 1);
       }
       lua_pop(L, 2);
@@ -134,8 +146,10 @@ static int nft_apply(lua_State *L) {
   lcnet_check_options(L, 1, known);
   char table[CNET_NFT_NAMELEN];
   int family;
+  lcnet_fields f = lcnet_fields_of(L, 1);
+  if (lcnet_field_text(&f, "table", 3 * CNET_NFT_NAMELEN, NULL, NULL) == NULL)
+    luaL_argerror(L, 1, "field 'table' (\"[family] name\") required");
   lua_getfield(L, 1, "table"); /* 2 */
-  if (!lua_isstring(L, 2)) luaL_argerror(L, 1, "field 'table' (\"[family] name\") expected");
   lnft_ref(L, 2, "nft.apply", "table", 0, &family, table, NULL);
   lua_getfield(L, 1, "chains"); /* 3 */
   lua_getfield(L, 1, "sets");   /* 4 */
@@ -180,8 +194,11 @@ static void append(lua_State *L) {
   lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
 }
 
-static int table_row(const struct cnet_nft_table_info *t, void *data) {
-  lua_State *L = data;
+/* The rows below run under lcnet_row (the core holds the dump meanwhile): list at 1, the
+ * object's info at 2. */
+static int table_row_p(lua_State *L) {
+  const struct cnet_nft_table_info *t = lua_touserdata(L, 2);
+  lua_settop(L, 1);
   lua_createtable(L, 0, 4);
   set_str(L, "family", cnet_nft_family_name(t->family));
   set_str(L, "name", t->name);
@@ -190,8 +207,9 @@ static int table_row(const struct cnet_nft_table_info *t, void *data) {
   return 0;
 }
 
-static int chain_row(const struct cnet_nft_chain_info *c, void *data) {
-  lua_State *L = data;
+static int chain_row_p(lua_State *L) {
+  const struct cnet_nft_chain_info *c = lua_touserdata(L, 2);
+  lua_settop(L, 1);
   lua_createtable(L, 0, 9);
   set_str(L, "family", cnet_nft_family_name(c->family));
   set_str(L, "table", c->table);
@@ -208,8 +226,9 @@ static int chain_row(const struct cnet_nft_chain_info *c, void *data) {
   return 0;
 }
 
-static int rule_row(const struct cnet_nft_rule_info *r, void *data) {
-  lua_State *L = data;
+static int rule_row_p(lua_State *L) {
+  const struct cnet_nft_rule_info *r = lua_touserdata(L, 2);
+  lua_settop(L, 1);
   lua_createtable(L, 0, 8);
   set_str(L, "family", cnet_nft_family_name(r->family));
   set_str(L, "table", r->table);
@@ -227,8 +246,9 @@ static int rule_row(const struct cnet_nft_rule_info *r, void *data) {
   return 0;
 }
 
-static int set_row(const struct cnet_nft_set_info *s, void *data) {
-  lua_State *L = data;
+static int set_row_p(lua_State *L) {
+  const struct cnet_nft_set_info *s = lua_touserdata(L, 2);
+  lua_settop(L, 1);
   lua_createtable(L, 0, 8);
   set_str(L, "family", cnet_nft_family_name(s->family));
   set_str(L, "table", s->table);
@@ -256,13 +276,26 @@ static int set_row(const struct cnet_nft_set_info *s, void *data) {
   return 0;
 }
 
+static int table_row(const struct cnet_nft_table_info *t, void *data) {
+  return lcnet_row(data, table_row_p, (void *)t);
+}
+static int chain_row(const struct cnet_nft_chain_info *c, void *data) {
+  return lcnet_row(data, chain_row_p, (void *)c);
+}
+static int rule_row(const struct cnet_nft_rule_info *r, void *data) {
+  return lcnet_row(data, rule_row_p, (void *)r);
+}
+static int set_row(const struct cnet_nft_set_info *s, void *data) {
+  return lcnet_row(data, set_row_p, (void *)s);
+}
+
 /* Optional reference at idx: family (and table, and name) to filter on. */
 static void opt_ref(lua_State *L, int idx, const char *op, int *family, char *table,
                     char *name, const char **tp, const char **np) {
   *family = 0;
   *tp = *np = NULL;
   if (lua_isnoneornil(L, idx)) return;
-  const char *ref = luaL_checkstring(L, idx);
+  const char *ref = lcnet_check_text(L, idx, 3 * CNET_NFT_NAMELEN, NULL, NULL);
   int f = cnet_nft_family(ref); /* a family alone: "inet" */
   if (f >= 0) { *family = f; return; }
   lnft_ref(L, idx, op, NULL, name ? 2 : 0, family, table, name);
@@ -271,9 +304,10 @@ static void opt_ref(lua_State *L, int idx, const char *op, int *family, char *ta
 }
 
 static int listed(lua_State *L, int rc, const char *op) {
+  rc = lcnet_rows_done(L, rc);
   if (rc < 0) {
     struct cnet_netns *ns = lcnet_ns(L);
-    return lcnet_raise(L, rc, op, lua_tostring(L, 1), cnet_netns_errmsg(ns));
+    return lcnet_raise(L, rc, op, lcnet_try_text(L, 1, 3 * CNET_NFT_NAMELEN), cnet_netns_errmsg(ns));
   }
   return 1;
 }
@@ -402,4 +436,17 @@ void lcnet_open_nft(lua_State *L, int ns) {
     lua_setfield(L, -2, lnft_ops[i].name);
   }
   lua_pop(L, 1);
+}
+
+/* One row of nft.list_* (kind: 0 table, 1 chain, 2 rule, 3 set), pushed, for events. */
+void lcnet_push_nft_row(lua_State *L, int kind, const void *info) {
+  lua_createtable(L, 1, 0);
+  switch (kind) {
+  case 0: table_row(info, L); break;
+  case 1: chain_row(info, L); break;
+  case 2: rule_row(info, L); break;
+  default: set_row(info, L); break;
+  }
+  lua_rawgeti(L, -1, 1);
+  lua_remove(L, -2);
 }

@@ -192,7 +192,7 @@ static int d_cmp(struct nr_dc *d, const struct nftnl_expr *e) {
     pre->u.pre.plen = (int)len * 8;
     pre->bits = l->bits;
     v = pre;
-  } else if (l->bits > 0 && l->bits < len * 8) {
+  } else if (l->bits > 0 && len * 8 > (l->bits + 31u) / 32 * 32) {
     return nr_dfail(d, "cmp of a concatenation");
   }
   static const int ops[] = {[NFT_CMP_EQ] = OP_EQ, [NFT_CMP_NEQ] = OP_NEQ, [NFT_CMP_LT] = OP_LT,
@@ -342,8 +342,10 @@ static int setref(struct nr_dc *d, const char *name, struct nr_expr **out,
   r->str = nr_strdup(&d->c.arena, name, strlen(name));
   *out = r;
   *nset = find_set(d, name);
-  if (*nset == NULL) return nr_dfail(d, "set %s (not found)", name);
-  if (strncmp(name, "__", 2) == 0) r->kind = X_SET;  /* anonymous: its elements are printed */
+  int anon = strncmp(name, "__", 2) == 0;
+  /* a named set prints as "@name" even unknown (its key is then read as it comes) */
+  if (*nset == NULL && anon) return nr_dfail(d, "set %s (not found)", name);
+  if (anon) r->kind = X_SET;  /* anonymous: its elements are printed */
   return r->str ? 0 : -ENOMEM;
 }
 
@@ -354,7 +356,7 @@ static int d_lookup(struct nr_dc *d, const struct nftnl_expr *e) {
   int rc;
   if (name == NULL || l == NULL) return nr_dfail(d, "lookup");
   if ((rc = setref(d, name, &r, &set)) < 0) return rc;
-  unsigned klen = nftnl_set_get_u32(set, NFTNL_SET_KEY_LEN) * 8;
+  unsigned klen = set ? nftnl_set_get_u32(set, NFTNL_SET_KEY_LEN) * 8 : 0;
   if (l->bits < klen) {
     l = concat_from(d, u32(e, NFTNL_EXPR_LOOKUP_SREG), klen);
     if (l == NULL) return nr_dfail(d, "lookup key");
@@ -368,6 +370,7 @@ static int d_lookup(struct nr_dc *d, const struct nftnl_expr *e) {
     m->r = r;
     uint32_t dreg = u32(e, NFTNL_EXPR_LOOKUP_DREG);
     if (dreg != NFT_REG_VERDICT) {
+      if (set == NULL) return nr_dfail(d, "map %s (not found)", name);
       m->bits = (uint16_t)(nftnl_set_get_u32(set, NFTNL_SET_DATA_LEN) * 8);
       return set_reg(d, dreg, m);
     }
@@ -480,8 +483,9 @@ static int d_dynset(struct nr_dc *d, const struct nftnl_expr *e) {
   struct nr_expr *key = get_reg(d, u32(e, NFTNL_EXPR_DYNSET_SREG_KEY));
   if (name == NULL || key == NULL) return nr_dfail(d, "dynset");
   const struct nftnl_set *set = find_set(d, name);
-  if (set == NULL) return nr_dfail(d, "set %s (not found)", name);
-  unsigned klen = nftnl_set_get_u32(set, NFTNL_SET_KEY_LEN) * 8;
+  if (set == NULL && (strncmp(name, "__", 2) == 0 || has(e, NFTNL_EXPR_DYNSET_SREG_DATA)))
+    return nr_dfail(d, "set %s (not found)", name);
+  unsigned klen = set ? nftnl_set_get_u32(set, NFTNL_SET_KEY_LEN) * 8 : 0;
   if (key->bits < klen) {
     key = concat_from(d, u32(e, NFTNL_EXPR_DYNSET_SREG_KEY), klen);
     if (key == NULL) return nr_dfail(d, "dynset key");

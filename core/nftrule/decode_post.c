@@ -12,6 +12,7 @@
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 #include <libnftnl/set.h>
+#include <libnftnl/udata.h>
 
 #include "nftrule/nr_decode.h"
 
@@ -618,7 +619,6 @@ static int binop_match(struct nr_dc *d, struct nr_stmt *s) {
   }
   if (b->op == OP_AND && is_prefix_type(l->type) && r->kind == X_VALUE &&
       b->r->kind == X_VALUE && mask_plen(b->r) >= 0) {
-    if (vzero(b->r)) return nr_dfail(d, "a mask of zero");
     struct nr_expr *pre = nr_expr_new(&d->c, X_PREFIX, -1);
     if (pre == NULL) return -ENOMEM;
     pre->l = r;
@@ -876,6 +876,22 @@ static void sort_value(struct kelem *k, const struct nr_expr *key, unsigned klen
   }
 }
 
+/* an element's user data says no more than how nft built it (an interval open to the
+ * top): nothing that would be listed (a comment) */
+static int udata_flags_only(const struct nftnl_udata *a, void *data) {
+  if (nftnl_udata_type(a) != NFTNL_UDATA_SET_ELEM_FLAGS) *(int *)data = 0;
+  return 0;
+}
+
+static int elem_udata_ok(struct nftnl_set_elem *e) {
+  if (!nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA)) return 1;
+  uint32_t len;
+  const void *u = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &len);
+  int ok = 1;
+  if (u == NULL || nftnl_udata_parse(u, len, udata_flags_only, &ok) < 0) return 0;
+  return ok;
+}
+
 /* An anonymous set's elements as nft lists them, typed like the key (intervals put back
  * together from their start and end elements, in nft's order); a named one stays "@name". */
 static int typed_set(struct nr_dc *d, struct nr_expr *r, const struct nr_expr *key,
@@ -922,8 +938,7 @@ static int typed_set(struct nr_dc *d, struct nr_expr *r, const struct nr_expr *k
       if (ke && len == klen) { memcpy(v[n].kend, ke, len); v[n].has_end = 1; }
     }
     if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT) ||
-        nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPR) ||
-        nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA) ||
+        nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPR) || !elem_udata_ok(e) ||
         nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_OBJREF)) {
       rc = nr_dfail(d, "set element with options");
       break;
@@ -1102,7 +1117,7 @@ static int post_stmt(struct nr_dc *d, struct nr_stmt *s) {
         type_value(s->e, &like);
       }
     }
-    if (s->sub && s->nset &&
+    if (s->sub && s->nset != NULL &&
         (nftnl_set_get_u32(s->nset, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS))
       return nr_dfail(d, "meter");
     return 0;

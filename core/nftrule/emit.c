@@ -39,8 +39,18 @@ static uint32_t kreg(int reg) {
   return r % 4 == 0 ? (uint32_t)(NFT_REG_1 + r / 4) : (uint32_t)(r + NFT_REG32_00);
 }
 
+/* The kernel's limit on expressions in one rule (NFT_RULE_MAXEXPRS): the statement that
+ * passes it is refused. */
+enum { MAXEXPRS = 128 };
+
 static int add(struct nr_cc *c, struct nftnl_expr *e) {
   if (e == NULL) { c->oom = 1; return -ENOMEM; }
+  if (c->nexpr >= MAXEXPRS) {
+    nftnl_expr_free(e);
+    return nr_fail(c, c->emit_tok, -EINVAL, "rule too long: more than %d expressions (the "
+                   "kernel's limit for one rule)", MAXEXPRS);
+  }
+  c->nexpr++;
   nftnl_rule_add_expr(c->r, e);
   return 0;
 }
@@ -637,6 +647,18 @@ static int be_inc(uint8_t *v, unsigned len) {  /* returns 1 on overflow */
   return 1;
 }
 
+static int elem_open(struct nftnl_set_elem *e) {
+  struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(16);
+  if (u == NULL) return -ENOMEM;
+  if (!nftnl_udata_put_u32(u, NFTNL_UDATA_SET_ELEM_FLAGS, NFTNL_SET_ELEM_F_INTERVAL_OPEN)) {
+    nftnl_udata_buf_free(u);
+    return -ENOMEM;
+  }
+  nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
+  nftnl_udata_buf_free(u);
+  return 0;
+}
+
 static struct nftnl_set_elem *elem_new(struct nftnl_set *s, const uint8_t *key, unsigned len) {
   struct nftnl_set_elem *e = nftnl_set_elem_alloc();
   if (e == NULL) return NULL;
@@ -724,7 +746,10 @@ static int build_set(struct nr_cc *c, const struct nr_set *set) {
       elem_data(e, kv[i].data);
       uint8_t next[NR_VMAX];
       memcpy(next, kv[i].hi, klen);
-      if (be_inc(next, klen)) continue;  /* open to the top */
+      if (be_inc(next, klen)) {  /* open to the top: nft says so in the element's user data */
+        if (elem_open(e) < 0) goto oom;
+        continue;
+      }
       if (i + 1 < n && memcmp(next, kv[i + 1].k, klen) == 0) continue;
       if ((e = elem_new(s, next, klen)) == NULL) goto oom;
       nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
@@ -793,6 +818,7 @@ int nr_emit_rule(struct nr_cc *c) {
     if ((rc = sets_of(c, s->e)) < 0 || (rc = sets_of(c, s->key)) < 0 ||
         (rc = sets_of(c, s->e2)) < 0)
       return rc;
+    c->emit_tok = s->tok;
     if ((rc = gen_stmt(c, s)) < 0) return rc;
     if (c->oom) return -ENOMEM;
   }

@@ -526,7 +526,7 @@ static int value_from(struct nr_cc *c, const char *s, int quoted, const struct n
     *out = v;
     return 0;
   }
-  if (rc == -2) return nr_unsupported(c, tok, "%s", why);
+  if (rc == -2) return nr_fail(c, tok, -EOPNOTSUPP, "%s", why);
   if (rc == -3) return nr_fail(c, tok, -ENODEV, "%s", why);
   if (!quoted) {
     /* a range "a-b" or a prefix "a/n" written as one word */

@@ -224,7 +224,7 @@ static int eval_nat(struct nr_cc *c, struct nr_stmt *s) {
                      type == NFT_NAT_SNAT ? "snat" : "dnat");
     if (s->u.nat.family != NFPROTO_IPV4 && s->u.nat.family != NFPROTO_IPV6)
       return nr_fail(c, s->tok, -EINVAL, "ip or ip6 must be specified with address for inet "
-                     "tables.");
+                     "tables");
     struct nr_expr like = {.kind = X_VALUE, .order = BO_BE};
     like.type = s->u.nat.family == NFPROTO_IPV4 ? T_IPADDR : T_IP6ADDR;
     like.bits = s->u.nat.family == NFPROTO_IPV4 ? 32 : 128;
@@ -485,8 +485,11 @@ int nr_eval_rule(struct nr_cc *c) {
   c->cur_prev = NULL;
   for (struct nr_stmt *s = c->first; s; s = s->next) {
     c->cur = s;
-    if (terminal)
-      return nr_fail(c, s->tok, -EINVAL, "statement after terminal statement has no effect");
+    if (terminal) {
+      char a[64], b[64];
+      return nr_fail(c, s->tok, -EINVAL, "%s after terminal statement %s has no effect",
+                     nr_tokq(c, s->tok, a, sizeof a), nr_tokq(c, terminal->tok, b, sizeof b));
+    }
     if ((rc = nr_eval_stmt(c, s)) < 0) return rc;
     if (c->oom) return -ENOMEM;
     if (is_terminal(s)) terminal = s;

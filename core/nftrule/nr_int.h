@@ -306,6 +306,8 @@ struct nr_cc {
   struct nr_pctx pctx;
   uint32_t next_id;
   int reg_low;                   /* emit: next free 32-bit register slot */
+  unsigned nexpr;                /* emit: expressions added so far */
+  int emit_tok;                  /* emit: token of the statement being emitted */
   int oom;
   struct nr_stmt *cur, *cur_prev;  /* eval: the statement evaluated, and the one before it
                                     * (dependencies go in between) */

@@ -768,8 +768,9 @@ static int expr_stmt(struct nr_cc *c) {
 int nr_parse_rule(struct nr_cc *c) {
   int rc;
   char b[80];
+  for (int i = 0; i < c->nt; i++)  /* the lexer's one error comes first */
+    if (c->t[i].kind == TK_BAD) return nr_fail(c, i, -EINVAL, "unterminated string");
   while (KIND(c) != TK_END) {
-    if (KIND(c) == TK_BAD) return nr_fail(c, c->i, -EINVAL, "unterminated string");
     if (KIND(c) != TK_WORD && KIND(c) != TK_LPAREN)
       return nr_fail(c, c->i, -EINVAL, "unexpected %s", nr_tokq(c, c->i, b, sizeof b));
     int handled;

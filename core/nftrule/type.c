@@ -321,7 +321,7 @@ int nr_type_parse(struct nr_cc *c, const struct nr_type *t, const char *s, unsig
     uint32_t idx;
     if (nr_number(s, 0xffffffffULL, &n) == 0) { nr_be_put(v, 4, n); return 0; }
     if (c == NULL || c->env == NULL || c->env->ifindex == NULL) {
-      snprintf(why, wsize, "interface \"%s\": no interfaces to look it up in", s);
+      snprintf(why, wsize, "an interface by name (\"%s\") needs the namespace's interfaces", s);
       return -2;
     }
     if (c->env->ifindex(c->env->ud, s, &idx) < 0) {

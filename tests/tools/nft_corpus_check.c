@@ -299,6 +299,13 @@ static void describe_set(struct strbuf *b, struct nftnl_set *s) {
       sb(&eb, "chain=%s ", nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN));
     if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
       sb(&eb, "flags=%u ", nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS));
+    if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA)) {
+      uint32_t ulen;
+      const uint8_t *u = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &ulen);
+      sb(&eb, "udata=");
+      for (uint32_t k = 0; u && k < ulen; k++) sb(&eb, "%02x", u[k]);
+      sb(&eb, " ");
+    }
     if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT))
       sb(&eb, "timeout=%llu ", (unsigned long long)nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT));
     el[n++] = strdup(t);
@@ -591,6 +598,7 @@ static void one(int fi, const char *cname, const char *rule, const char *where, 
   /* nft writes */
   snprintf(cmd, sizeof cmd, "add rule %s %s %s %s", fam, table, chain, rule);
   int nft_ok = nft_run(cmd, NULL, &nerr) == 0;
+  char marked[1100] = "";  /* why cnet could not list nft's rule */
   if (nft_ok) {
     t->valid++;
     t->added_nft = 1;
@@ -610,6 +618,7 @@ static void one(int fi, const char *cname, const char *rule, const char *where, 
       fail(t, where, fam, cname, rule, "cnet cannot list nft's rule: %s", strerror(-rc));
     } else if (l.err[0]) {
       t->dec_marked++;
+      snprintf(marked, sizeof marked, "%s", l.err);
       if (verbose) printf("undecodable %s: %s %s: %s\n   %s\n", where, fam, cname, rule, l.err);
       if (strcmp(l.text, ref_list) == 0)  /* marked, but the text it shows must not mislead */
         fail(t, where, fam, cname, rule, "marked not decodable, yet printed nft's text: %s", l.err);
@@ -645,6 +654,9 @@ static void one(int fi, const char *cname, const char *rule, const char *where, 
     }
     t->accepted++;
     t->added_cnet = 1;
+    /* what cnet writes, it reads: nft's rule for the same text is no stranger */
+    if (marked[0])
+      fail(t, where, fam, cname, rule, "cnet writes this rule but cannot list nft's: %s", marked);
     struct dumped d;
     int n1 = nft_list_chain(fi, cchain, got_list, BIG), n2 = dump_chain(fi, cchain, &d);
     if (n1 != (int)have_b + 1 || n2 != (int)have_b + 1) {
