@@ -50,6 +50,7 @@ local pid = tonumber(io.open("/proc/self/stat"):read("a"):match("^(%d+)"))
 local A = dofile(here .. "/../spec/support/api_templates.lua")(cnet, {pid = pid, sh = sh, write = write})
 local T = A.T
 A.fixtures()
+sh("mkdir -p /run/fuzz")
 local ns = cnet.netns.add("targs")
 A.fixtures("targs")
 
@@ -264,7 +265,24 @@ local function bound(name, args)
       for k, v in pairs(defaults) do if args[i][k] == nil then args[i][k] = v end end
     end
   end
+  -- Files the call creates stay in the sandbox's own /run: a random path could otherwise
+  -- name (and truncate) a file of the machine.
+  local function confine(v)
+    if type(v) ~= "string" then return v end
+    return "/run/fuzz/" .. v:gsub("/", "_"):gsub("%.%.", "__")
+  end
   local short = name:match("[^.]*$")
+  if short == "exec" or short == "spawn" then
+    if type(args[2]) == "table" and getmetatable(args[2]) == nil then
+      args[2].stdout, args[2].stderr = confine(args[2].stdout), confine(args[2].stderr)
+    end
+  elseif short == "lock" then
+    args[1] = confine(args[1])
+    options(2, {timeout = 0})
+    if type(args[2]) == "table" and type(args[2].timeout) == "number" then
+      args[2].timeout = math.min(args[2].timeout, 0.05)
+    end
+  end
   if short == "sleep" then at_most(1, 0.01)
   elseif short == "wait" and not name:find("monitor") then at_most(2, 0.2)
   elseif name == "monitor:next" then at_most(2, 0.02)
