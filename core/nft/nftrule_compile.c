@@ -272,8 +272,9 @@ static int match(struct cc *c, const struct field *f, int ftok) {
     return cc_fail(c, c->i, -EOPNOTSUPP, "range of %s", f->name);
   c->i++;
   if ((rc = match_elem(c, f, &e, neg)) < 0) return rc;
-  /* an equality on the transport protocol tells later matches which header follows */
-  if (!neg && !e.range && f->kind == FK_PROTO && c->l4 < 0) c->l4 = e.lo[0];
+  /* an equality on the transport protocol tells later matches which header follows; like
+   * nft, the latest one counts ("icmp type 8 ip protocol udp icmp type 8" conflicts) */
+  if (!neg && !e.range && f->kind == FK_PROTO) c->l4 = e.lo[0];
   return 0;
 }
 
