@@ -173,7 +173,10 @@ static int link_list(lua_State *L) {
   const char *kind = NULL;
   if (lua_istable(L, 1)) {
     kind = lcnet_opt_string(L, 1, "kind", NULL);
-    if (kind == NULL) kind = lcnet_opt_string(L, 1, "type", NULL);
+    const char *type = lcnet_opt_string(L, 1, "type", NULL); /* the same, by another name */
+    if (kind != NULL && type != NULL && strcmp(kind, type) != 0)
+      luaL_argerror(L, 1, "fields 'kind' and 'type' differ (they are one filter)");
+    if (kind == NULL) kind = type;
     int t = lua_getfield(L, 1, "master");
     if (t == LUA_TSTRING || t == LUA_TNUMBER)
       master = lcnet_ifindex(L, ns, -1, 1, "link.list", "", "master");
@@ -378,7 +381,10 @@ static int link_add(lua_State *L) {
   const char *name = lcnet_opt_string(L, 1, "name", NULL);
   if (name == NULL) luaL_argerror(L, 1, "field 'name' required");
   const char *type = lcnet_opt_string(L, 1, "type", NULL);
-  if (type == NULL) type = lcnet_opt_string(L, 1, "kind", NULL);
+  const char *kind = lcnet_opt_string(L, 1, "kind", NULL); /* the same, by another name */
+  if (type != NULL && kind != NULL && strcmp(type, kind) != 0)
+    luaL_argerror(L, 1, "fields 'type' and 'kind' differ (give one)");
+  if (type == NULL) type = kind;
   if (type == NULL) luaL_argerror(L, 1, "field 'type' required");
   int known_type = 0;
   for (int i = 0; link_types[i] && !known_type; i++) known_type = strcmp(type, link_types[i]) == 0;
