@@ -208,7 +208,7 @@ describe("cnet.nft errors that must not hide", function()
     assert.are.equal(0, failed, ("%d of %d applies failed"):format(failed, tries))
     assert.truthy(tries >= 50, tries)
     -- the churn really ran alongside, and the table is what the description says
-    assert.truthy(changes and changes >= 1000, tostring(changes))
+    assert.truthy(changes and changes >= 100, tostring(changes))
     local c = H.sh("nft list chain ip busy c")
     assert.truthy(c:find("ip saddr @s drop", 1, true))
     assert.truthy(c:find("tcp dport 22 accept", 1, true))
