@@ -46,6 +46,10 @@ char *nr_strdup(struct nr_arena *a, const char *s, size_t n) {
 
 /* ---- errors ---- */
 
+/* Bytes of the rule, and of one token, a message quotes: a message about a long rule stays
+ * short whole, the column and the reason included (the bindings cut longer ones). */
+enum { RULE_QUOTE = 48, TOKEN_QUOTE = 40 };
+
 static int vfail(struct nr_cc *c, int tok, int rc, const char *suffix, const char *fmt,
                  va_list ap) {
   if (c->err == NULL) return rc;
@@ -53,7 +57,9 @@ static int vfail(struct nr_cc *c, int tok, int rc, const char *suffix, const cha
   vsnprintf(what, sizeof what, fmt, ap);
   c->err->column = tok >= 0 && tok < c->nt ? (int)c->t[tok].pos + 1 : 0;
   struct nr_sbuf b = {c->err->msg, sizeof c->err->msg, 0, 0, 0};
-  nr_sb_add(&b, "rule \"%.200s%s\": ", c->text, strlen(c->text) > 200 ? "..." : "");
+  size_t n = strlen(c->text);
+  if (n > RULE_QUOTE) nr_sb_add(&b, "rule \"%.*s...\" (%zu bytes): ", RULE_QUOTE, c->text, n);
+  else nr_sb_add(&b, "rule \"%s\": ", c->text);
   if (c->err->column > 0) nr_sb_add(&b, "column %d: ", c->err->column);
   nr_sb_add(&b, "%s%s", what, suffix);
   return rc;
@@ -98,7 +104,8 @@ int nr_tokstr(const struct nr_cc *c, int tok, char *buf, size_t size) {
 const char *nr_tokq(const struct nr_cc *c, int tok, char *buf, size_t size) {
   const struct tok *k = &c->t[tok];
   if (k->kind == TK_END) return "end of rule";
-  snprintf(buf, size, "\"%.*s\"", (int)(k->len > 60 ? 60 : k->len), c->text + k->pos);
+  if (k->len > TOKEN_QUOTE) snprintf(buf, size, "\"%.*s...\"", TOKEN_QUOTE, c->text + k->pos);
+  else snprintf(buf, size, "\"%.*s\"", (int)k->len, c->text + k->pos);
   return buf;
 }
 
