@@ -5,7 +5,7 @@
  * of times, words up to 1 MiB), big anonymous sets (thousands of elements, duplicates,
  * overlapping ranges and prefixes), long names (sets, chains, interfaces, prefixes,
  * comments), deep nesting ("{ { { ..."), truncations and stray bytes; the corpus
- * (tests/nft-corpus.txt) seeds it too. For each input:
+ * (tests/nftrule-oracle.txt) seeds it too. For each input:
  *   1. compiled in memory, a rule must decode, and its text compile back to the same text;
  *   2. added to a transaction, it must be accepted or refused exactly as in 1, and a refusal
  *      must be a well-formed error;
@@ -54,17 +54,14 @@ static const char *shown(const char *text) { /* a rule in a message: its first 2
 
 /* ---- the compiler's view of the sandbox: the named sets made below, its interfaces ---- */
 
-static int lookup_set(void *ud, const char *name, uint32_t *type, uint32_t *len,
-                      uint32_t *flags, uint32_t *id) {
+static int lookup_set(void *ud, const char *name, struct cnet_nftrule_setinfo *info) {
   (void)ud;
   static const struct { const char *name; uint32_t type, len; } sets[] = {
     {"s4", 7, 4}, {"s6", 8, 16}, {"sm", 19, 4}, {"sp", 13, 2}};
   for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
     if (strcmp(name, sets[i].name) == 0) {
-      *type = sets[i].type;
-      *len = sets[i].len;
-      *flags = 0;
-      *id = 0;
+      info->key_type = sets[i].type;
+      info->key_len = sets[i].len;
       return 0;
     }
   return -ENOENT;
@@ -87,7 +84,7 @@ static int ifname(void *ud, uint32_t idx, char *name, size_t size) {
 struct sets { struct cnet_nftrule_out *out; unsigned next; };
 static const struct nftnl_set *find_set(void *ud, const char *name) {
   struct sets *c = ud;
-  (void)name;
+  if (strncmp(name, "__", 2) != 0) return NULL;  /* named sets print as @name unseen */
   return c->next < c->out->nsets ? c->out->sets[c->next++] : NULL;
 }
 
@@ -489,7 +486,7 @@ static void load_corpus(void) {
     char *slash = strrchr(path, '/');
     if (slash) *slash = '\0';
   }
-  strncat(path, "/nft-corpus.txt", sizeof path - strlen(path) - 1);
+  strncat(path, "/nftrule-oracle.txt", sizeof path - strlen(path) - 1);
   FILE *f = fopen(path, "r");
   if (f == NULL) return;
   while (fgets(line, sizeof line, f)) {
