@@ -384,6 +384,41 @@ static int d_lookup(struct nr_dc *d, const struct nftnl_expr *e) {
   return match_add(d, inv ? OP_NEQ : OP_EQ, l, r);
 }
 
+/* An extension header load, write or reset (nft's netlink_parse_exthdr): what it reads is
+ * named after exthdr.c's tables. */
+static int d_exthdr(struct nr_dc *d, const struct nftnl_expr *e) {
+  struct nr_expr *x = nr_expr_new(&d->c, X_EXTHDR, -1);
+  if (x == NULL) return -ENOMEM;
+  uint32_t op = u32(e, NFTNL_EXPR_EXTHDR_OP), len = u32(e, NFTNL_EXPR_EXTHDR_LEN) * 8;
+  unsigned type = has(e, NFTNL_EXPR_EXTHDR_TYPE) ? nftnl_expr_get_u8(e, NFTNL_EXPR_EXTHDR_TYPE) : 0;
+  if (op > NFT_EXTHDR_OP_SCTP || len > NR_VMAX * 8) return nr_dfail(d, "exthdr op %u", op);
+  x->u.ex.op = (uint8_t)op;
+  x->u.ex.flags = u32(e, NFTNL_EXPR_EXTHDR_FLAGS);
+  if (x->u.ex.flags & ~(uint32_t)NFT_EXTHDR_F_PRESENT) return nr_dfail(d, "exthdr flags");
+  if (!has(e, NFTNL_EXPR_EXTHDR_DREG) && !has(e, NFTNL_EXPR_EXTHDR_SREG)) {
+    /* reset tcp option KIND */
+    if (op != NFT_EXTHDR_OP_TCPOPT) return nr_dfail(d, "exthdr reset");
+    struct nr_stmt *s = stmt_add(d, S_OPTSTRIP);
+    if (s == NULL) return -ENOMEM;
+    x->u.ex.flags |= NFT_EXTHDR_F_PRESENT;
+    nr_exthdr_name(x, type, 0, 8);
+    s->key = x;
+    return 0;
+  }
+  nr_exthdr_name(x, type, u32(e, NFTNL_EXPR_EXTHDR_OFFSET) * 8, len);
+  /* nft has no names for these and would fail printing them */
+  if (x->u.ex.d == NULL && (op == NFT_EXTHDR_OP_IPV4 || op == NFT_EXTHDR_OP_SCTP))
+    return nr_dfail(d, "exthdr type %u", type);
+  if (has(e, NFTNL_EXPR_EXTHDR_DREG)) return set_reg(d, u32(e, NFTNL_EXPR_EXTHDR_DREG), x);
+  struct nr_expr *v = get_reg(d, u32(e, NFTNL_EXPR_EXTHDR_SREG));
+  if (v == NULL) return nr_dfail(d, "exthdr write without a value");
+  struct nr_stmt *s = stmt_add(d, S_EXTHDR_SET);
+  if (s == NULL) return -ENOMEM;
+  s->key = x;
+  s->e = v;
+  return 0;
+}
+
 /* ---- statements ---- */
 
 static int d_nat(struct nr_dc *d, const struct nftnl_expr *e, uint32_t type) {
@@ -545,6 +580,7 @@ static int d_one(struct nr_dc *d, const struct nftnl_expr *e) {
   const char *n = ename(e);
   struct nr_stmt *s;
   if (strcmp(n, "payload") == 0) return d_payload(d, e);
+  if (strcmp(n, "exthdr") == 0) return d_exthdr(d, e);
   if (strcmp(n, "meta") == 0)
     return d_key(d, e, X_META, nr_meta_keys, NFTNL_EXPR_META_KEY, NFTNL_EXPR_META_DREG,
                  NFTNL_EXPR_META_SREG, "meta");

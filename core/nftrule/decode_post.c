@@ -399,6 +399,46 @@ static int mask_plen(const struct nr_expr *m) {
   return plen;
 }
 
+/* ---- extension headers ---- */
+
+/* A tcp option, or an ip option or IPv6 extension header, says its protocol: the match
+ * before that said it goes (nft's exthdr_dependency_kill). */
+static void exthdr_dep_kill(struct nr_dc *d, const struct nr_expr *e) {
+  int base = e->u.ex.op == NFT_EXTHDR_OP_TCPOPT ? PB_TH
+             : e->u.ex.op == NFT_EXTHDR_OP_IPV4 || e->u.ex.op == NFT_EXTHDR_OP_IPV6 ? PB_NH : 0;
+  if (base && dep_get(d, base)) dep_release(d, base);
+}
+
+/* A masked load of an option or extension header that is one field (nft's
+ * exthdr_find_template): the load becomes the field; *shift as payload_trim's. Returns 1,
+ * 0 when it is not one, -1 when nft would list a field it cannot name. */
+static int exthdr_trim(struct nr_expr *e, const struct nr_expr *mask, unsigned *shift) {
+  unsigned bytes = (mask->bits + 7) / 8;
+  if (bytes > 8) return 0;
+  uint64_t m = nr_be_get(mask->val, bytes);
+  if (m == 0) return 0;
+  unsigned moff = (unsigned)__builtin_ctzll(m), mlen = moff;
+  while (mlen < 64 && (m >> mlen) & 1) mlen++;
+  unsigned off = e->u.ex.off + bytes * 8 - mlen, len = mlen - moff;
+  switch (e->u.ex.op) {
+  case NFT_EXTHDR_OP_TCPOPT:
+  case NFT_EXTHDR_OP_IPV4:
+    /* only a load no field covers is looked at again */
+    if (e->u.ex.f != NULL || nr_xfield_at(e->u.ex.d, off, len) == NULL) return 0;
+    break;
+  case NFT_EXTHDR_OP_IPV6:
+    break;
+  default:
+    return 0;
+  }
+  struct nr_expr x = *e;
+  nr_exthdr_name(&x, e->u.ex.type, off, len);
+  if (x.u.ex.f == NULL) return -1;  /* nft renames the load "unknown" here */
+  *e = x;
+  *shift = moff;
+  return 1;
+}
+
 /* ---- the typing walk ---- */
 
 static int post_expr(struct nr_dc *d, struct nr_expr **ep);
@@ -458,6 +498,9 @@ static int post_expr(struct nr_dc *d, struct nr_expr **ep) {
   }
   case X_HASH:
     if (e->u.gen.e) return post_expr(d, &e->u.gen.e);
+    return 0;
+  case X_EXTHDR:
+    exthdr_dep_kill(d, e);
     return 0;
   case X_MAP:
     if ((rc = post_expr(d, &e->l)) < 0) return rc;
@@ -630,6 +673,13 @@ static int binop_match(struct nr_dc *d, struct nr_stmt *s) {
     return 0;
   }
   unsigned shift;
+  if (b->op == OP_AND && b->r->kind == X_VALUE && l->kind == X_EXTHDR) {
+    if ((rc = exthdr_trim(l, b->r, &shift)) < 0) return nr_dfail(d, "exthdr bit field");
+    if (rc == 0) return 0;
+    adjust(r, shift, l);
+    rel->l = l;
+    return 0;
+  }
   if (b->op == OP_AND && b->r->kind == X_VALUE) {
     if (l->kind != X_PAYLOAD || !payload_trim(d, l, b->r, &shift)) return 0;
     adjust(r, shift, l);
@@ -1036,6 +1086,10 @@ static int post_stmt(struct nr_dc *d, struct nr_stmt *s) {
     if ((rc = post_expr(d, &m->l)) < 0) return rc;
     return typed_set(d, m->r, m->l, NULL);
   }
+  case S_EXTHDR_SET:  /* nft reads the value as the field, and nothing else */
+    if ((rc = post_expr(d, &s->e)) < 0) return rc;
+    if (s->e->kind == X_VALUE) type_value(s->e, s->key);
+    return 0;
   case S_NAT: {
     struct nr_expr like = {.kind = X_VALUE, .order = BO_BE};
     if (s->key) {

@@ -184,6 +184,17 @@ static int gen_map(struct nr_cc *c, const struct nr_expr *m, int dreg) {
   return add(c, x);
 }
 
+/* an exthdr expression: which option or header, and where in it (no register yet) */
+static struct nftnl_expr *gen_exthdr(const struct nr_expr *e) {
+  struct nftnl_expr *x = nftnl_expr_alloc("exthdr");
+  if (x == NULL) return NULL;
+  nftnl_expr_set_u8(x, NFTNL_EXPR_EXTHDR_TYPE, e->u.ex.type);
+  nftnl_expr_set_u32(x, NFTNL_EXPR_EXTHDR_OFFSET, e->u.ex.off / 8u);
+  nftnl_expr_set_u32(x, NFTNL_EXPR_EXTHDR_LEN, (e->bits + 7) / 8u);
+  nftnl_expr_set_u32(x, NFTNL_EXPR_EXTHDR_OP, e->u.ex.op);
+  return x;
+}
+
 static int gen(struct nr_cc *c, const struct nr_expr *e, int dreg) {
   struct nftnl_expr *x;
   int rc;
@@ -208,6 +219,11 @@ static int gen(struct nr_cc *c, const struct nr_expr *e, int dreg) {
     return add(c, x);
   case X_RT:
     return gen_key(c, "rt", NFTNL_EXPR_RT_KEY, e->u.key.k->key, NFTNL_EXPR_RT_DREG, dreg);
+  case X_EXTHDR:
+    if ((x = gen_exthdr(e)) == NULL) return -ENOMEM;
+    nftnl_expr_set_u32(x, NFTNL_EXPR_EXTHDR_DREG, kreg(dreg));
+    nftnl_expr_set_u32(x, NFTNL_EXPR_EXTHDR_FLAGS, e->u.ex.flags);
+    return add(c, x);
   case X_SOCKET:
     if ((x = nftnl_expr_alloc("socket")) == NULL) return -ENOMEM;
     nftnl_expr_set_u32(x, NFTNL_EXPR_SOCKET_DREG, kreg(dreg));
@@ -525,6 +541,19 @@ static int gen_stmt(struct nr_cc *c, const struct nr_stmt *s) {
     return gen_set_stmt(c, s, s->key->u.key.k->key, -1);
   case S_CT_SET:
     return gen_set_stmt(c, s, s->key->u.key.k->key, s->key->u.key.dir);
+  case S_EXTHDR_SET: {
+    int sreg = get_reg(c, s->e);
+    if ((rc = gen(c, s->e, sreg)) < 0) return rc;
+    put_reg(c, s->e);
+    if ((x = gen_exthdr(s->key)) == NULL) return -ENOMEM;
+    nftnl_expr_set_u32(x, NFTNL_EXPR_EXTHDR_SREG, kreg(sreg));
+    return add(c, x);
+  }
+  case S_OPTSTRIP:  /* reset: just which option */
+    if ((x = nftnl_expr_alloc("exthdr")) == NULL) return -ENOMEM;
+    nftnl_expr_set_u8(x, NFTNL_EXPR_EXTHDR_TYPE, s->key->u.ex.type);
+    nftnl_expr_set_u32(x, NFTNL_EXPR_EXTHDR_OP, s->key->u.ex.op);
+    return add(c, x);
   case S_LOG:
     if ((x = nftnl_expr_alloc("log")) == NULL) return -ENOMEM;
     if (s->u.log.set & LF_PREFIX) nftnl_expr_set_str(x, NFTNL_EXPR_LOG_PREFIX, s->u.log.prefix);

@@ -142,6 +142,11 @@ static int add_proto_dep(struct nr_cc *c, const struct nr_proto *desc,
   return nr_add_dep(c, lhs, (uint64_t)num, tok);
 }
 
+int nr_add_proto_dep(struct nr_cc *c, const struct nr_proto *desc,
+                     const struct nr_proto *upper, int tok) {
+  return add_proto_dep(c, desc, upper, tok);
+}
+
 static const struct nr_proto *family_ll(int family) {
   switch (family) {
   case NFPROTO_INET: return &nr_proto_inet;
@@ -297,9 +302,9 @@ icmp:
 
 /* A header field that is not whole bytes: load the bytes, mask the field, and remember how
  * far values must be shifted (nft: expr_evaluate_bits and binop_transfer). */
-static int eval_bits(struct nr_cc *c, struct nr_expr **ep) {
+int nr_eval_bits(struct nr_cc *c, struct nr_expr **ep, unsigned offset) {
   struct nr_expr *e = *ep;
-  unsigned off = e->u.pl.off % 8, len = e->bits, extra = 0;
+  unsigned off = offset % 8, len = e->bits, extra = 0;
   int shift = (int)((len + 7) / 8 * 8) - (int)(off + len);
   while (shift < 0) { shift += 8; extra += 8; }
   unsigned masklen = len + (unsigned)shift;
@@ -337,7 +342,7 @@ int nr_eval_lhs(struct nr_cc *c, struct nr_expr **ep) {
         (e->u.pl.off == 0 || e->u.pl.off == 16))
       e->type = T_INET_SERVICE;  /* nft reads @th,0,16 and @th,16,16 as ports */
     if (!e->u.pl.is_raw && (rc = payload_deps(c, e)) < 0) return rc;
-    if (e->u.pl.off % 8 || e->bits % 8) return eval_bits(c, ep);
+    if (e->u.pl.off % 8 || e->bits % 8) return nr_eval_bits(c, ep, e->u.pl.off);
     return 0;
   case X_META: {
     uint32_t k = e->u.key.k->key;
@@ -361,6 +366,8 @@ int nr_eval_lhs(struct nr_cc *c, struct nr_expr **ep) {
     }
     return 0;
   case X_RT:
+    if (c->family == NFPROTO_BRIDGE || c->family == NFPROTO_NETDEV)  /* the kernel has none */
+      return nr_fail(c, e->tok, -EINVAL, "rt expressions work only in ip, ip6 and inet tables");
     if (e->u.key.k->key == NFT_RT_NEXTHOP4 || e->u.key.k->key == NFT_RT_NEXTHOP6) {
       if (c->family == NFPROTO_INET && e->u.key.dir == 0)
         return nr_fail(c, e->tok, -EINVAL, "cannot determine ip protocol version, use \"ip "
@@ -373,6 +380,8 @@ int nr_eval_lhs(struct nr_cc *c, struct nr_expr **ep) {
   case X_NUMGEN:
   case X_FIB:
     return 0;
+  case X_EXTHDR:
+    return nr_eval_exthdr(c, ep);
   case X_HASH:
     if (e->u.gen.e && (rc = nr_eval_lhs(c, &e->u.gen.e)) < 0) return rc;
     return 0;

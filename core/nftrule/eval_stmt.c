@@ -296,6 +296,12 @@ int nr_eval_stmt(struct nr_cc *c, struct nr_stmt *s) {
   }
   case S_PAYLOAD_SET:
     return nr_unsupported(c, s->tok, "setting a header field");
+  case S_EXTHDR_SET:
+    if ((rc = nr_eval_exthdr_write(c, s)) < 0) return rc;
+    key_like(s->key, &like);
+    return eval_arg(c, &s->e, &like);
+  case S_OPTSTRIP:
+    return 0;
   case S_VMAP: {
     struct nr_expr *m = s->e;
     if ((rc = nr_eval_lhs(c, &m->l)) < 0) return rc;

@@ -110,6 +110,28 @@ const struct nr_field *nr_field_byname(const struct nr_proto *p, const char *nam
 /* The protocol a family's hook starts with, and at which base. */
 const struct nr_proto *nr_family_proto(int family, int *base);
 
+/* ---------------------------------------- extension headers and options ---- */
+
+/* A tcp option, ip option, IPv6 extension header or sctp chunk (exthdr.c): the kernel's
+ * NFT_EXTHDR_OP_*, the option kind (next header value, chunk type) and its fields, offsets
+ * in bits from the option's start. */
+struct nr_expr;
+struct nr_xdesc {
+  const char *name;            /* "maxseg", "lsrr", "frag", "data" */
+  uint8_t op, type;
+  const struct nr_field *f;
+  int nf;
+};
+const struct nr_xdesc *nr_xdesc_byname(int op, const char *name, size_t n);
+const struct nr_xdesc *nr_xdesc_bytype(int op, unsigned type);   /* the first of that type */
+const struct nr_field *nr_xfield_byname(const struct nr_xdesc *d, const char *name, size_t n);
+const struct nr_field *nr_xfield_at(const struct nr_xdesc *d, unsigned off, unsigned bits);
+/* decode: names an X_EXTHDR load (u.ex.op and flags set) of `bits` at `off` in header
+ * `type`, and types it */
+void nr_exthdr_name(struct nr_expr *e, unsigned type, unsigned off, unsigned bits);
+struct nr_sbuf;
+void nr_exthdr_print(const struct nr_expr *e, struct nr_sbuf *b);
+
 /* ------------------------------------------------------------------ keys ---- */
 
 /* meta, ct, rt, socket keys: one table each, read by parser and decoder. */
@@ -190,8 +212,8 @@ struct nr_expr {
   union {
     struct { const struct nr_proto *p; const struct nr_field *f; uint8_t base;
              uint16_t off; uint8_t is_raw; } pl;               /* off in bits */
-    struct { uint8_t op, type; uint16_t off; uint32_t flags; const struct nr_proto *p;
-             int fidx; const char *name; } ex;                 /* exthdr: off in bits */
+    struct { uint8_t op, type; uint16_t off; uint32_t flags; const struct nr_xdesc *d;
+             const struct nr_field *f; } ex;    /* exthdr: NFT_EXTHDR_OP_*, off in bits */
     struct { const struct nr_key *k; int8_t dir; uint32_t level; } key;  /* meta/ct/rt/socket */
     struct { uint32_t result, flags; } fib;
     struct { uint32_t type, mod, offset, seed; uint8_t seed_set; struct nr_expr *e; } gen;
@@ -351,6 +373,19 @@ int nr_eval_lhs(struct nr_cc *c, struct nr_expr **ep);
 /* A dependency match "lhs == value" inserted before the statement being evaluated. */
 int nr_add_dep(struct nr_cc *c, struct nr_expr *lhs, uint64_t value, int tok);
 struct nr_expr *nr_meta_new(struct nr_cc *c, uint32_t key, int tok);
+/* The match in header `desc` naming protocol `upper` (meta l4proto tcp, ether type ip6),
+ * added as a dependency. */
+int nr_add_proto_dep(struct nr_cc *c, const struct nr_proto *desc,
+                     const struct nr_proto *upper, int tok);
+/* A field that is not whole bytes at bit `offset`: the bytes loaded, masked (nft's
+ * expr_evaluate_bits); *ep becomes the mask expression. */
+int nr_eval_bits(struct nr_cc *c, struct nr_expr **ep, unsigned offset);
+/* parse_exthdr.c, eval_exthdr.c: tcp/ip options, IPv6 extension headers, sctp chunks.
+ * nr_parse_exthdr returns 1 when the text at c->i is none of them. */
+int nr_parse_exthdr(struct nr_cc *c, struct nr_expr **out);
+int nr_parse_optstrip(struct nr_cc *c, int tok);
+int nr_eval_exthdr(struct nr_cc *c, struct nr_expr **ep);
+int nr_eval_exthdr_write(struct nr_cc *c, struct nr_stmt *s);
 /* nft compares ranges and intervals in big endian: a host order value gets a conversion. */
 int nr_to_big_endian(struct nr_cc *c, struct nr_expr **ep);
 void nr_pctx_update(struct nr_cc *c, const struct nr_expr *rel);

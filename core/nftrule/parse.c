@@ -298,7 +298,7 @@ static int parse_fib(struct nr_cc *c, int tok, struct nr_expr **out) {
 
 /* words that start an expression nft has but cnet does not compile yet */
 static const char *const unsupported_lhs[] = {
-  "osf", "exthdr", "hbh", "frag", "dst", "mh", "srh", "rt0", "rt2", "rt4", "ipsec", "gre",
+  "osf", "ipsec", "gre",
   "vxlan", "geneve", "gretap", "inner", NULL};
 
 int nr_parse_primary(struct nr_cc *c, struct nr_expr **out, int required) {
@@ -316,14 +316,12 @@ int nr_parse_primary(struct nr_cc *c, struct nr_expr **out, int required) {
   }
   if (k->kind == TK_WORD) {
     const char *w = c->text + k->pos;
+    if ((rc = nr_parse_exthdr(c, out)) <= 0) return rc;  /* tcp option, frag, exthdr... */
     if (w[0] == '@' && (rc = parse_raw(c, out)) <= 0) return rc;
     const struct nr_proto *p = nr_proto_byname(w, k->len);
     if (p != NULL && c->t[tok + 1].kind == TK_WORD) {
-      if ((p == &nr_proto_tcp || p == &nr_proto_ip || p == &nr_proto_dccp) &&
-          nr_is(c, tok + 1, "option"))
+      if (p == &nr_proto_dccp && nr_is(c, tok + 1, "option"))
         return nr_unsupported(c, tok, "%s option", p->name);
-      if (p == &nr_proto_sctp && nr_is(c, tok + 1, "chunk"))
-        return nr_unsupported(c, tok, "sctp chunk");
       if (p == &nr_proto_th || nr_field_byname(p, c->text + c->t[tok + 1].pos, c->t[tok + 1].len) ||
           p == &nr_proto_arp) {
         c->i++;
@@ -332,10 +330,7 @@ int nr_parse_primary(struct nr_cc *c, struct nr_expr **out, int required) {
     }
     if (nr_is(c, tok, "meta")) { c->i++; return parse_meta(c, tok, out); }
     if (nr_is(c, tok, "ct")) { c->i++; return parse_ct(c, tok, out); }
-    if (nr_is(c, tok, "rt")) {
-      /* routing data, unless an IPv6 routing header field follows */
-      static const char *const rthdr[] = {"nexthdr", "hdrlength", "type", "seg-left", NULL};
-      if (word_is(c, tok + 1, rthdr)) return nr_unsupported(c, tok, "ipv6 extension header rt");
+    if (nr_is(c, tok, "rt")) {  /* routing data (routing header fields are exthdr's) */
       c->i++;
       return parse_rt(c, tok, out);
     }

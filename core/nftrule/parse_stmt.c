@@ -656,7 +656,8 @@ int nr_parse_stmt(struct nr_cc *c, int *handled) {
     return st_dynset(c, tok, IS("add") ? NFT_DYNSET_OP_ADD : IS("update") ? NFT_DYNSET_OP_UPDATE
                                                                           : NFT_DYNSET_OP_DELETE);
   }
-  static const char *const later[] = {"dup", "fwd", "queue", "tproxy", "flow", "reset", "last",
+  if (IS("reset")) { c->i++; return nr_parse_optstrip(c, tok); }
+  static const char *const later[] = {"dup", "fwd", "queue", "tproxy", "flow", "last",
                                       "xt", "meter", "secmark", NULL};
   for (int j = 0; later[j]; j++)
     if (IS(later[j])) return nr_unsupported(c, tok, "\"%s\"", later[j]);
@@ -682,7 +683,8 @@ static int expr_stmt(struct nr_cc *c) {
   if (nr_is(c, c->i, "set")) {
     int stok = c->i++;
     int kind = lhs->kind == X_META ? S_META_SET : lhs->kind == X_CT ? S_CT_SET
-             : lhs->kind == X_PAYLOAD ? S_PAYLOAD_SET : -1;
+             : lhs->kind == X_PAYLOAD ? S_PAYLOAD_SET : lhs->kind == X_EXTHDR ? S_EXTHDR_SET
+             : -1;
     if (kind < 0) return nr_fail(c, stok, -EINVAL, "this expression cannot be set");
     struct nr_stmt *s = nr_stmt_new(c, kind, tok);
     if (s == NULL) return -ENOMEM;

@@ -253,6 +253,7 @@ static void p_expr(struct pr *P, const struct nr_expr *e, int pf) {
     if (e->u.gen.offset) OUT(" offset %u", e->u.gen.offset);
     return;
   case X_FIB: p_fib(P, e); return;
+  case X_EXTHDR: nr_exthdr_print(e, P->b); return;
   default:
     OUT("<expression %d>", e->kind);
     return;
@@ -504,6 +505,15 @@ static void p_stmt(struct pr *P, const struct nr_stmt *s, int pf) {
     p_expr(P, s->e, 0);
     return;
   case S_OBJREF: p_objref(P, s); return;
+  case S_EXTHDR_SET:
+    p_expr(P, s->key, 0);
+    OUT(" set ");
+    p_expr(P, s->e, 0);
+    return;
+  case S_OPTSTRIP:
+    OUT("reset ");
+    p_expr(P, s->key, 0);
+    return;
   case S_DYNSET: p_dynset(P, s); return;
   case S_SYNPROXY: {
     uint32_t f = s->u.syn.flags;

@@ -293,10 +293,6 @@ int main(void) {
   bad(IP, "accept please", -EINVAL, 8,
       "rule \"accept please\": column 8: unknown keyword \"please\"");
   /* valid nft that cnet does not write yet: EOPNOTSUPP where it starts */
-  bad(IP, "tcp option maxseg size 1400 drop", -EOPNOTSUPP, 1,
-      "rule \"tcp option maxseg size 1400 drop\": column 1: tcp option is not supported by cnet");
-  bad(IP, "ip option rr exists", -EOPNOTSUPP, 1,
-      "rule \"ip option rr exists\": column 1: ip option is not supported by cnet");
   bad(IP, "dup to 10.0.0.2", -EOPNOTSUPP, 1,
       "rule \"dup to 10.0.0.2\": column 1: \"dup\" is not supported by cnet");
   bad(IP, "tcp dport set 80", -EOPNOTSUPP, 1,
