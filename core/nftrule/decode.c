@@ -419,6 +419,58 @@ static int d_exthdr(struct nr_dc *d, const struct nftnl_expr *e) {
   return 0;
 }
 
+/* dup, fwd, tproxy, queue, flow offload: the values their registers hold (typed later) */
+static int d_fwd(struct nr_dc *d, const struct nftnl_expr *e, int kind) {
+  struct nr_stmt *s = stmt_add(d, kind);
+  if (s == NULL) return -ENOMEM;
+  struct nr_expr **slot[2] = {NULL, NULL};
+  uint16_t attr[2] = {0, 0};
+  switch (kind) {
+  case S_DUP:
+    attr[0] = NFTNL_EXPR_DUP_SREG_ADDR, slot[0] = &s->key;
+    attr[1] = NFTNL_EXPR_DUP_SREG_DEV, slot[1] = &s->e2;
+    break;
+  case S_FWD:
+    s->u.fwd.family = u32(e, NFTNL_EXPR_FWD_NFPROTO);
+    attr[0] = NFTNL_EXPR_FWD_SREG_ADDR, slot[0] = &s->key;
+    attr[1] = NFTNL_EXPR_FWD_SREG_DEV, slot[1] = &s->e2;
+    break;
+  case S_TPROXY:
+    s->u.tp.family = u32(e, NFTNL_EXPR_TPROXY_FAMILY);
+    attr[0] = NFTNL_EXPR_TPROXY_REG_ADDR, slot[0] = &s->key;
+    attr[1] = NFTNL_EXPR_TPROXY_REG_PORT, slot[1] = &s->e2;
+    break;
+  case S_QUEUE:
+    s->u.q.flags = has(e, NFTNL_EXPR_QUEUE_FLAGS) ? nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_FLAGS) : 0;
+    if (!has(e, NFTNL_EXPR_QUEUE_SREG_QNUM)) {
+      s->u.q.num = has(e, NFTNL_EXPR_QUEUE_NUM) ? nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM) : 0;
+      s->u.q.total = has(e, NFTNL_EXPR_QUEUE_TOTAL) ? nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_TOTAL) : 0;
+      return 0;
+    }
+    attr[0] = NFTNL_EXPR_QUEUE_SREG_QNUM, slot[0] = &s->e;
+    break;
+  default: {
+    const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_FLOW_TABLE_NAME);
+    if (name == NULL) return nr_dfail(d, "flow_offload");
+    s->u.flow.name = nr_strdup(&d->c.arena, name, strlen(name));
+    return s->u.flow.name ? 0 : -ENOMEM;
+  }
+  }
+  for (int i = 0; i < 2; i++) {
+    if (slot[i] == NULL || !has(e, attr[i])) continue;
+    if ((*slot[i] = get_reg(d, u32(e, attr[i]))) == NULL)
+      return nr_dfail(d, "%s without its value", ename(e));
+  }
+  if (kind == S_DUP && s->key == NULL) {  /* netdev: "dup to DEVICE" */
+    s->key = s->e2;
+    s->e2 = NULL;
+    s->u.dup.to_dev = 1;
+  }
+  if ((kind == S_FWD && s->e2 == NULL) || (kind == S_DUP && s->key == NULL))
+    return nr_dfail(d, "%s without a device", ename(e));
+  return 0;
+}
+
 /* ---- statements ---- */
 
 static int d_nat(struct nr_dc *d, const struct nftnl_expr *e, uint32_t type) {
@@ -592,9 +644,41 @@ static int d_one(struct nr_dc *d, const struct nftnl_expr *e) {
   if (strcmp(n, "socket") == 0) {
     int rc = d_key(d, e, X_SOCKET, nr_socket_keys, NFTNL_EXPR_SOCKET_KEY,
                    NFTNL_EXPR_SOCKET_DREG, 0, "socket");
-    struct nr_expr *x = rc == 0 ? get_reg(d, u32(e, NFTNL_EXPR_SOCKET_DREG)) : NULL;
-    if (x) x->u.key.level = u32(e, NFTNL_EXPR_SOCKET_LEVEL);
+    int slot = rc == 0 ? reg_slot(u32(e, NFTNL_EXPR_SOCKET_DREG)) : -1;
+    if (slot >= 0 && slot < NR_DREGS && d->reg[slot])  /* the register's own, not a copy */
+      d->reg[slot]->u.key.level = u32(e, NFTNL_EXPR_SOCKET_LEVEL);
     return rc;
+  }
+  if (strcmp(n, "osf") == 0) {
+    struct nr_expr *x = nr_expr_new(&d->c, X_OSF, -1);
+    if (x == NULL) return -ENOMEM;
+    x->u.osf.ttl = has(e, NFTNL_EXPR_OSF_TTL) ? nftnl_expr_get_u8(e, NFTNL_EXPR_OSF_TTL) : 0;
+    x->u.osf.flags = u32(e, NFTNL_EXPR_OSF_FLAGS);
+    if (x->u.osf.ttl > 2 || (x->u.osf.flags & ~(uint32_t)NFT_OSF_F_VERSION))
+      return nr_dfail(d, "osf ttl or flags");
+    x->type = T_STRING;
+    x->order = BO_HOST;
+    x->bits = NFT_OSF_MAXGENRELEN * 8;
+    return set_reg(d, u32(e, NFTNL_EXPR_OSF_DREG), x);
+  }
+  if (strcmp(n, "xfrm") == 0) {
+    struct nr_expr *x = nr_expr_new(&d->c, X_XFRM, -1);
+    if (x == NULL) return -ENOMEM;
+    x->u.xfrm.key = u32(e, NFTNL_EXPR_XFRM_KEY);
+    x->u.xfrm.dir = has(e, NFTNL_EXPR_XFRM_DIR) ? nftnl_expr_get_u8(e, NFTNL_EXPR_XFRM_DIR) : 0;
+    x->u.xfrm.spnum = u32(e, NFTNL_EXPR_XFRM_SPNUM);
+    switch (x->u.xfrm.key) {
+    case NFT_XFRM_KEY_SPI: x->type = T_INTEGER; x->order = BO_BE; x->bits = 32; break;
+    case NFT_XFRM_KEY_REQID: x->type = T_INTEGER; x->order = BO_HOST; x->bits = 32; break;
+    case NFT_XFRM_KEY_SADDR_IP4: case NFT_XFRM_KEY_DADDR_IP4:
+      x->type = T_IPADDR; x->order = BO_BE; x->bits = 32; break;
+    case NFT_XFRM_KEY_SADDR_IP6: case NFT_XFRM_KEY_DADDR_IP6:
+      x->type = T_IP6ADDR; x->order = BO_BE; x->bits = 128; break;
+    default: return nr_dfail(d, "xfrm key %u", x->u.xfrm.key);
+    }
+    if (x->u.xfrm.dir > 1) return nr_dfail(d, "xfrm direction %u", x->u.xfrm.dir);
+    if (has(e, NFTNL_EXPR_XFRM_SREG)) return nr_dfail(d, "xfrm set");
+    return set_reg(d, u32(e, NFTNL_EXPR_XFRM_DREG), x);
   }
   if (strcmp(n, "immediate") == 0) return d_immediate(d, e);
   if (strcmp(n, "cmp") == 0) return d_cmp(d, e);
@@ -670,6 +754,11 @@ static int d_one(struct nr_dc *d, const struct nftnl_expr *e) {
     return 0;
   }
   if (strcmp(n, "dynset") == 0) return d_dynset(d, e);
+  if (strcmp(n, "dup") == 0) return d_fwd(d, e, S_DUP);
+  if (strcmp(n, "fwd") == 0) return d_fwd(d, e, S_FWD);
+  if (strcmp(n, "tproxy") == 0) return d_fwd(d, e, S_TPROXY);
+  if (strcmp(n, "queue") == 0) return d_fwd(d, e, S_QUEUE);
+  if (strcmp(n, "flow_offload") == 0) return d_fwd(d, e, S_FLOW);
   return nr_dfail(d, "%s", n);
 }
 

@@ -1060,6 +1060,64 @@ static int typed_set(struct nr_dc *d, struct nr_expr *r, const struct nr_expr *k
 
 /* ---- statements ---- */
 
+/* a statement's value read as type `type` (nft's expr_set_type), or an expression's own
+ * postprocessing (a map's data typed as `type`) */
+static int typed_arg(struct nr_dc *d, struct nr_expr **ep, int type, int order, unsigned bits) {
+  struct nr_expr like = {.kind = X_VALUE, .type = (uint8_t)type, .order = (uint8_t)order,
+                         .bits = (uint16_t)bits};
+  struct nr_expr *e = *ep;
+  int rc;
+  if (e == NULL) return 0;
+  if (e->kind == X_VALUE || e->kind == X_RANGE) {
+    type_value(e, &like);
+    return 0;
+  }
+  if ((rc = post_expr(d, ep)) < 0) return rc;
+  if (e->kind == X_MAP) return typed_set(d, e->r, e->l, &like);
+  return 0;
+}
+
+static int addr_of(uint32_t family, int *type, unsigned *bits) {
+  *type = family == NFPROTO_IPV4 ? T_IPADDR : family == NFPROTO_IPV6 ? T_IP6ADDR : 0;
+  *bits = family == NFPROTO_IPV4 ? 32 : 128;
+  return *type;
+}
+
+/* dup, fwd, tproxy, queue: values typed as nft's netlink_parse_* type them */
+static int post_fwd(struct nr_dc *d, struct nr_stmt *s) {
+  int rc, at;
+  unsigned abits;
+  switch (s->kind) {
+  case S_DUP:
+    if (s->u.dup.to_dev) return typed_arg(d, &s->key, T_IFINDEX, BO_HOST, 32);
+    if (!addr_of((uint32_t)d->c.family, &at, &abits)) return nr_dfail(d, "dup address family");
+    if ((rc = typed_arg(d, &s->key, at, BO_BE, abits)) < 0) return rc;
+    return typed_arg(d, &s->e2, T_IFINDEX, BO_HOST, 32);
+  case S_FWD:
+    if ((rc = typed_arg(d, &s->e2, T_IFINDEX, BO_HOST, 32)) < 0) return rc;
+    if (s->key == NULL) return 0;
+    if (!addr_of(s->u.fwd.family, &at, &abits)) return nr_dfail(d, "fwd address family");
+    return typed_arg(d, &s->key, at, BO_BE, abits);
+  case S_TPROXY:
+    if (s->key) {
+      if (!addr_of(s->u.tp.family, &at, &abits)) return nr_dfail(d, "tproxy address family");
+      if ((rc = typed_arg(d, &s->key, at, BO_BE, abits)) < 0) return rc;
+    }
+    if (s->e2) {
+      /* nft leaves out a port that is no value: say so rather than list a rule without it */
+      if (s->e2->kind != X_VALUE) return nr_dfail(d, "tproxy port from an expression");
+      memset(d->pdeps, 0, sizeof d->pdeps);
+      return typed_arg(d, &s->e2, T_INET_SERVICE, BO_BE, 16);
+    }
+    return 0;
+  case S_QUEUE:
+    if (s->e) return typed_arg(d, &s->e, T_INTEGER, BO_HOST, 32);
+    return 0;
+  default:
+    return 0;
+  }
+}
+
 static int post_stmt(struct nr_dc *d, struct nr_stmt *s) {
   int rc;
   switch (s->kind) {
@@ -1086,6 +1144,11 @@ static int post_stmt(struct nr_dc *d, struct nr_stmt *s) {
     if ((rc = post_expr(d, &m->l)) < 0) return rc;
     return typed_set(d, m->r, m->l, NULL);
   }
+  case S_DUP:
+  case S_FWD:
+  case S_TPROXY:
+  case S_QUEUE:
+    return post_fwd(d, s);
   case S_EXTHDR_SET:  /* nft reads the value as the field, and nothing else */
     if ((rc = post_expr(d, &s->e)) < 0) return rc;
     if (s->e->kind == X_VALUE) type_value(s->e, s->key);

@@ -228,7 +228,20 @@ static int gen(struct nr_cc *c, const struct nr_expr *e, int dreg) {
     if ((x = nftnl_expr_alloc("socket")) == NULL) return -ENOMEM;
     nftnl_expr_set_u32(x, NFTNL_EXPR_SOCKET_DREG, kreg(dreg));
     nftnl_expr_set_u32(x, NFTNL_EXPR_SOCKET_KEY, e->u.key.k->key);
-    nftnl_expr_set_u32(x, NFTNL_EXPR_SOCKET_LEVEL, 0);
+    nftnl_expr_set_u32(x, NFTNL_EXPR_SOCKET_LEVEL, e->u.key.level);
+    return add(c, x);
+  case X_OSF:
+    if ((x = nftnl_expr_alloc("osf")) == NULL) return -ENOMEM;
+    nftnl_expr_set_u32(x, NFTNL_EXPR_OSF_DREG, kreg(dreg));
+    nftnl_expr_set_u8(x, NFTNL_EXPR_OSF_TTL, e->u.osf.ttl);
+    nftnl_expr_set_u32(x, NFTNL_EXPR_OSF_FLAGS, e->u.osf.flags);
+    return add(c, x);
+  case X_XFRM:
+    if ((x = nftnl_expr_alloc("xfrm")) == NULL) return -ENOMEM;
+    nftnl_expr_set_u32(x, NFTNL_EXPR_XFRM_DREG, kreg(dreg));
+    nftnl_expr_set_u32(x, NFTNL_EXPR_XFRM_KEY, e->u.xfrm.key);
+    nftnl_expr_set_u8(x, NFTNL_EXPR_XFRM_DIR, e->u.xfrm.dir);
+    nftnl_expr_set_u32(x, NFTNL_EXPR_XFRM_SPNUM, e->u.xfrm.spnum);
     return add(c, x);
   case X_NUMGEN:
     if ((x = nftnl_expr_alloc("numgen")) == NULL) return -ENOMEM;
@@ -522,6 +535,81 @@ fail:
   return rc;
 }
 
+/* dup, fwd, tproxy, queue, flow: values into registers, nft's order, then the statement */
+static int gen_fwd(struct nr_cc *c, const struct nr_stmt *s) {
+  const char *name = s->kind == S_DUP ? "dup" : s->kind == S_FWD ? "fwd"
+                     : s->kind == S_TPROXY ? "tproxy" : s->kind == S_QUEUE ? "queue" : "flow_offload";
+  struct nftnl_expr *x = nftnl_expr_alloc(name);
+  int rc = 0, r1 = 0, r2 = 0;
+  if (x == NULL) return -ENOMEM;
+  switch (s->kind) {
+  case S_DUP:  /* the address, or (netdev) the device, then the device */
+    r1 = get_reg(c, s->key);
+    if ((rc = gen(c, s->key, r1)) < 0) break;
+    nftnl_expr_set_u32(x, s->key->type == T_IFINDEX ? NFTNL_EXPR_DUP_SREG_DEV
+                                                    : NFTNL_EXPR_DUP_SREG_ADDR, kreg(r1));
+    if (s->e2) {
+      r2 = get_reg(c, s->e2);
+      if ((rc = gen(c, s->e2, r2)) < 0) break;
+      nftnl_expr_set_u32(x, NFTNL_EXPR_DUP_SREG_DEV, kreg(r2));
+      put_reg(c, s->e2);
+    }
+    put_reg(c, s->key);
+    break;
+  case S_FWD:  /* the device, then the address */
+    r1 = get_reg(c, s->e2);
+    if ((rc = gen(c, s->e2, r1)) < 0) break;
+    nftnl_expr_set_u32(x, NFTNL_EXPR_FWD_SREG_DEV, kreg(r1));
+    if (s->key) {
+      r2 = get_reg(c, s->key);
+      if ((rc = gen(c, s->key, r2)) < 0) break;
+      nftnl_expr_set_u32(x, NFTNL_EXPR_FWD_SREG_ADDR, kreg(r2));
+      put_reg(c, s->key);
+    }
+    put_reg(c, s->e2);
+    if (s->u.fwd.family) nftnl_expr_set_u32(x, NFTNL_EXPR_FWD_NFPROTO, s->u.fwd.family);
+    break;
+  case S_TPROXY: {
+    int regs = 0;
+    nftnl_expr_set_u32(x, NFTNL_EXPR_TPROXY_FAMILY, s->u.tp.family);
+    if (s->key) {
+      r1 = get_reg(c, NULL);
+      regs++;
+      if ((rc = gen(c, s->key, r1)) < 0) break;
+      nftnl_expr_set_u32(x, NFTNL_EXPR_TPROXY_REG_ADDR, kreg(r1));
+    }
+    if (s->e2) {
+      r2 = get_reg(c, NULL);
+      regs++;
+      if ((rc = gen(c, s->e2, r2)) < 0) break;
+      nftnl_expr_set_u32(x, NFTNL_EXPR_TPROXY_REG_PORT, kreg(r2));
+    }
+    while (regs-- > 0) put_reg(c, NULL);
+    break;
+  }
+  case S_QUEUE:
+    if (s->e && s->e->kind != X_VALUE && s->e->kind != X_RANGE) {
+      r1 = get_reg(c, s->e);
+      if ((rc = gen(c, s->e, r1)) < 0) break;
+      put_reg(c, s->e);
+      nftnl_expr_set_u32(x, NFTNL_EXPR_QUEUE_SREG_QNUM, kreg(r1));
+    } else {
+      nftnl_expr_set_u16(x, NFTNL_EXPR_QUEUE_NUM, s->u.q.num);
+      nftnl_expr_set_u16(x, NFTNL_EXPR_QUEUE_TOTAL, s->e ? s->u.q.total : 1);
+    }
+    if (s->u.q.flags) nftnl_expr_set_u16(x, NFTNL_EXPR_QUEUE_FLAGS, s->u.q.flags);
+    break;
+  default:
+    nftnl_expr_set_str(x, NFTNL_EXPR_FLOW_TABLE_NAME, s->u.flow.name);
+    break;
+  }
+  if (rc < 0) {
+    nftnl_expr_free(x);
+    return rc;
+  }
+  return add(c, x);
+}
+
 static int gen_stmt(struct nr_cc *c, const struct nr_stmt *s) {
   struct nftnl_expr *x;
   int rc;
@@ -549,6 +637,12 @@ static int gen_stmt(struct nr_cc *c, const struct nr_stmt *s) {
     nftnl_expr_set_u32(x, NFTNL_EXPR_EXTHDR_SREG, kreg(sreg));
     return add(c, x);
   }
+  case S_DUP:
+  case S_FWD:
+  case S_TPROXY:
+  case S_QUEUE:
+  case S_FLOW:
+    return gen_fwd(c, s);
   case S_OPTSTRIP:  /* reset: just which option */
     if ((x = nftnl_expr_alloc("exthdr")) == NULL) return -ENOMEM;
     nftnl_expr_set_u8(x, NFTNL_EXPR_EXTHDR_TYPE, s->key->u.ex.type);

@@ -380,6 +380,14 @@ int nr_eval_lhs(struct nr_cc *c, struct nr_expr **ep) {
   case X_NUMGEN:
   case X_FIB:
     return 0;
+  case X_OSF:  /* the kernel fingerprints IPv4 only */
+    if (c->family != NFPROTO_IPV4 && c->family != NFPROTO_INET)
+      return nr_fail(c, e->tok, -EINVAL, "osf works only in ip and inet tables");
+    return 0;
+  case X_XFRM:
+    if (c->family != NFPROTO_IPV4 && c->family != NFPROTO_IPV6 && c->family != NFPROTO_INET)
+      return nr_fail(c, e->tok, -EINVAL, "ipsec expression is only valid in ip/ip6/inet tables");
+    return 0;
   case X_EXTHDR:
     return nr_eval_exthdr(c, ep);
   case X_HASH:
@@ -706,6 +714,10 @@ int nr_eval_match(struct nr_cc *c, struct nr_stmt *s) {
   struct nr_expr *l = rel->l;
   if (l->flags & XF_CONST)
     return nr_fail(c, l->tok, -EINVAL, "relational expression has constant value");
+  if (((l->kind == X_META && l->u.key.k->key == NFT_META_SECMARK) ||
+       (l->kind == X_CT && l->u.key.k->key == NFT_CT_SECMARK)) && (rel->r->flags & XF_CONST))
+    /* nft: "ct secmark 12" reads as a match, and a secmark is no constant */
+    return nr_fail(c, rel->r->tok, -EINVAL, "Cannot be used with right hand side constant value");
   if (rel->r->kind == X_SETREF) {
     struct nr_set *set;
     if ((rc = nr_set_named(c, rel->r->tok, rel->r->str, &set)) < 0) return rc;

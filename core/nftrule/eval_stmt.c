@@ -257,7 +257,7 @@ static int eval_nat(struct nr_cc *c, struct nr_stmt *s) {
 static int is_terminal(const struct nr_stmt *s) {
   switch (s->kind) {
   case S_VERDICT: return s->e->u.vd.verdict != NFT_CONTINUE;
-  case S_REJECT: case S_NAT: case S_QUEUE: case S_TPROXY: return 1;
+  case S_REJECT: case S_NAT: case S_QUEUE: case S_FWD: return 1;  /* not tproxy: nft's way */
   default: return 0;
   }
 }
@@ -279,6 +279,18 @@ int nr_eval_stmt(struct nr_cc *c, struct nr_stmt *s) {
     return nr_eval_match(c, s);
   case S_META_SET: {
     const struct nr_key *k = s->key->u.key.k;
+    if (k->key == NFT_META_SECMARK && s->e->kind != X_CT) {
+      /* "meta secmark set NAME": the secmark object NAME (from ct secmark: the mark) */
+      if (s->e->kind == X_MAP) return nr_unsupported(c, s->e->tok, "an object chosen by a map");
+      if (s->e->kind != X_SYMBOL) return nr_fail(c, s->e->tok, -EINVAL, "expected a secmark name");
+      if (strlen(s->e->str) >= 256) return nr_fail(c, s->e->tok, -EINVAL, "object name too long");
+      s->kind = S_OBJREF;
+      s->u.obj.type = NFT_OBJECT_SECMARK;
+      s->u.obj.name = s->e->str;
+      s->e = NULL;
+      s->key = NULL;
+      return 0;
+    }
     if (!(k->flags & K_SET))
       return nr_fail(c, s->key->tok, -EINVAL, "meta %s cannot be set", k->name);
     key_like(s->key, &like);
@@ -291,6 +303,8 @@ int nr_eval_stmt(struct nr_cc *c, struct nr_stmt *s) {
       return nr_fail(c, s->key->tok, -EINVAL, "ct %s cannot be set", k->name);
     if (s->key->u.key.dir >= 0 && k->key != NFT_CT_ZONE)
       return nr_fail(c, s->key->tok, -EINVAL, "ct %s takes no direction", k->name);
+    if (k->key == NFT_CT_SECMARK && (s->e->flags & XF_CONST))
+      return nr_fail(c, s->tok, -EINVAL, "ct secmark must not be set to constant value");
     key_like(s->key, &like);
     return eval_arg(c, &s->e, &like);
   }
@@ -302,6 +316,12 @@ int nr_eval_stmt(struct nr_cc *c, struct nr_stmt *s) {
     return eval_arg(c, &s->e, &like);
   case S_OPTSTRIP:
     return 0;
+  case S_DUP:
+  case S_FWD:
+  case S_TPROXY:
+  case S_QUEUE:
+  case S_FLOW:
+    return nr_eval_fwd_stmt(c, s);
   case S_VMAP: {
     struct nr_expr *m = s->e;
     if ((rc = nr_eval_lhs(c, &m->l)) < 0) return rc;
@@ -503,4 +523,9 @@ int nr_eval_rule(struct nr_cc *c) {
   }
   merge_payloads(c);
   return 0;
+}
+
+/* for eval_fwd.c: a statement's value read as `like` */
+int nr_eval_arg(struct nr_cc *c, struct nr_expr **ep, const struct nr_expr *like) {
+  return eval_arg(c, ep, like);
 }

@@ -41,7 +41,7 @@ const struct nr_key nr_meta_keys[] = {
   {"time", NFT_META_TIME_NS, T_TIME_DATE, H, 64, K_BARE},
   {"day", NFT_META_TIME_DAY, T_TIME_DAY, H, 8, K_BARE},
   {"hour", NFT_META_TIME_HOUR, T_TIME_HOUR, H, 32, K_BARE},
-  {"secmark", NFT_META_SECMARK, T_INTEGER, H, 32, 0},
+  {"secmark", NFT_META_SECMARK, T_INTEGER, H, 32, K_SET},
   {"sdif", NFT_META_SDIF, T_IFINDEX, H, 32, 0},
   {"sdifname", NFT_META_SDIFNAME, T_IFNAME, H, 128, 0},
   {NULL, 0, 0, 0, 0, 0}};
@@ -69,7 +69,7 @@ const struct nr_key nr_ct_keys[] = {
   {"ip daddr", NFT_CT_DST_IP, T_IPADDR, B, 32, K_NEEDDIR},
   {"ip6 saddr", NFT_CT_SRC_IP6, T_IP6ADDR, B, 128, K_NEEDDIR},
   {"ip6 daddr", NFT_CT_DST_IP6, T_IP6ADDR, B, 128, K_NEEDDIR},
-  {"secmark", NFT_CT_SECMARK, T_INTEGER, H, 32, K_NODIR},
+  {"secmark", NFT_CT_SECMARK, T_INTEGER, H, 32, K_NODIR | K_SET},
   {"id", NFT_CT_ID, T_INTEGER, B, 32, K_NODIR},
   {NULL, 0, 0, 0, 0, 0}};
 

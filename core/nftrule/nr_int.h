@@ -46,7 +46,8 @@ struct nr_sym { const char *name; uint64_t val; };
 enum nr_fmt {
   FM_DEC, FM_HEX, FM_MARK, FM_IPV4, FM_IPV6, FM_LLADDR, FM_PROTO, FM_STRING, FM_IFNAME,
   FM_IFINDEX, FM_TIME, FM_CLASSID, FM_UID, FM_GID, FM_DATE, FM_HOUR, FM_DAY, FM_NFPROTO,
-  FM_VERDICT, FM_BOOLEAN, FM_FILE  /* realm/devgroup: names from iproute2 files */
+  FM_VERDICT, FM_BOOLEAN, FM_FILE,  /* realm/devgroup: names from iproute2 files */
+  FM_CGROUP                        /* a cgroupv2 path's inode (cgroup.c) */
 };
 
 struct nr_type {
@@ -61,6 +62,10 @@ struct nr_type {
 };
 
 const struct nr_type *nr_type_get(unsigned id);      /* NULL if unknown */
+/* cgroup.c: the id of a cgroupv2 path below /sys/fs/cgroup (0, or -1 and why); the path
+ * nft would print for an id (0, or -1: none, print the number) */
+int nr_cgroup_id(const char *path, uint64_t *id, char *why, size_t wsize);
+int nr_cgroup_path(uint64_t id, char *out, size_t size);
 const struct nr_type *nr_type_byname(const char *name);
 
 /* ------------------------------------------------------------ header fields ---- */
@@ -287,6 +292,7 @@ struct nr_stmt {
     struct { uint32_t count, flags; } cl;
     struct { uint64_t used; int set; } last;
     struct { uint32_t family; } fwd;
+    struct { uint8_t to_dev; } dup;   /* decode: "dup to DEVICE" (netdev) */
   } u;
 };
 enum { LF_PREFIX = 1, LF_LEVEL = 2, LF_GROUP = 4, LF_SNAPLEN = 8, LF_QTHRESH = 16,
@@ -360,6 +366,14 @@ int nr_parse_primary(struct nr_cc *c, struct nr_expr **out, int required);
 int nr_parse_value_expr(struct nr_cc *c, struct nr_expr **out); /* a statement's argument */
 int nr_parse_stmt(struct nr_cc *c, int *handled);
 int nr_parse_set_body(struct nr_cc *c, struct nr_expr **out, int is_map);
+/* parse_stmt.c for parse_fwd.c: is the token an expression's start; EXPR [map SET]; a NAT
+ * destination word "ADDR:PORT", "[ADDR6]:PORT", ":PORT" split (addr, port NULL if absent) */
+int nr_starts_expr(struct nr_cc *c, int tok);
+int nr_parse_stmt_arg(struct nr_cc *c, struct nr_expr **out);
+int nr_parse_nat_word(struct nr_cc *c, int tok, int v6, struct nr_expr **addr,
+                      struct nr_expr **port);
+/* parse_fwd.c: dup, fwd, tproxy, queue, flow (*handled = 0 when it is none of them) */
+int nr_parse_fwd_stmt(struct nr_cc *c, int *handled);
 
 /* eval.c, eval_stmt.c: types, dependencies, byte order; the rule's final shape */
 int nr_eval_rule(struct nr_cc *c);
@@ -386,6 +400,10 @@ int nr_parse_exthdr(struct nr_cc *c, struct nr_expr **out);
 int nr_parse_optstrip(struct nr_cc *c, int tok);
 int nr_eval_exthdr(struct nr_cc *c, struct nr_expr **ep);
 int nr_eval_exthdr_write(struct nr_cc *c, struct nr_stmt *s);
+/* eval_stmt.c: a statement's value (constant, expression or map lookup) read as `like` */
+int nr_eval_arg(struct nr_cc *c, struct nr_expr **ep, const struct nr_expr *like);
+/* eval_fwd.c: dup, fwd, tproxy, queue, flow */
+int nr_eval_fwd_stmt(struct nr_cc *c, struct nr_stmt *s);
 /* nft compares ranges and intervals in big endian: a host order value gets a conversion. */
 int nr_to_big_endian(struct nr_cc *c, struct nr_expr **ep);
 void nr_pctx_update(struct nr_cc *c, const struct nr_expr *rel);

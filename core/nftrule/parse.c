@@ -182,6 +182,9 @@ static int parse_rt(struct nr_cc *c, int tok, struct nr_expr **out) {
   return rc;
 }
 
+static int parse_number_arg(struct nr_cc *c, const char *what, unsigned long long max,
+                            uint32_t *out);
+
 static int parse_socket(struct nr_cc *c, int tok, struct nr_expr **out) {
   char b[80];
   if (KIND(c) != TK_WORD)
@@ -189,9 +192,74 @@ static int parse_socket(struct nr_cc *c, int tok, struct nr_expr **out) {
   const struct nr_key *key = nr_key_byname(nr_socket_keys, c->text + T(c).pos, T(c).len);
   if (key == NULL)
     return nr_fail(c, c->i, -EINVAL, "unknown socket key %s", nr_tokq(c, c->i, b, sizeof b));
-  if (key->key == NFT_SOCKET_CGROUPV2) return nr_unsupported(c, c->i, "socket cgroupv2");
   c->i++;
-  return parse_key(c, X_SOCKET, key, tok, -1, out);
+  uint32_t level = 0;
+  if (key->key == NFT_SOCKET_CGROUPV2) {  /* socket cgroupv2 level N "path" */
+    int rc;
+    if (!nr_is(c, c->i, "level")) return nr_fail(c, c->i, -EINVAL, "expected level after cgroupv2");
+    c->i++;
+    if ((rc = parse_number_arg(c, "a cgroup level", 0xffffffffULL, &level)) < 0) return rc;
+  }
+  int rc = parse_key(c, X_SOCKET, key, tok, -1, out);
+  if (rc == 0) (*out)->u.key.level = level;
+  return rc;
+}
+
+/* osf [ttl loose|skip] name|version: the operating system the SYN looks like */
+static int parse_osf(struct nr_cc *c, int tok, struct nr_expr **out) {
+  struct nr_expr *e = nr_expr_new(c, X_OSF, tok);
+  if (e == NULL) return -ENOMEM;
+  if (nr_is(c, c->i, "ttl")) {
+    c->i++;
+    if (nr_is(c, c->i, "loose")) e->u.osf.ttl = 1;       /* NF_OSF_TTL_LESS */
+    else if (nr_is(c, c->i, "skip")) e->u.osf.ttl = 2;   /* NF_OSF_TTL_NOCHECK */
+    else return nr_fail(c, c->i, -EINVAL, "invalid ttl option (loose or skip)");
+    c->i++;
+  }
+  if (nr_is(c, c->i, "version")) e->u.osf.flags = NFT_OSF_F_VERSION;
+  else if (!nr_is(c, c->i, "name")) return nr_fail(c, c->i, -EINVAL, "expected name or version");
+  c->i++;
+  e->type = T_STRING;
+  e->order = BO_HOST;
+  e->bits = NFT_OSF_MAXGENRELEN * 8;
+  *out = e;
+  return 0;
+}
+
+/* ipsec in|out [spnum N] spi|reqid|ip saddr|ip daddr|ip6 saddr|ip6 daddr */
+static int parse_xfrm(struct nr_cc *c, int tok, struct nr_expr **out) {
+  struct nr_expr *e = nr_expr_new(c, X_XFRM, tok);
+  int rc, v6 = 0;
+  if (e == NULL) return -ENOMEM;
+  e->u.xfrm.dir = nr_is(c, c->i, "out");  /* XFRM_POLICY_IN 0, OUT 1 */
+  c->i++;
+  if (nr_is(c, c->i, "spnum")) {
+    c->i++;
+    int at = c->i;
+    if ((rc = parse_number_arg(c, "a policy number", 0xffffffffULL, &e->u.xfrm.spnum)) < 0) return rc;
+    if (e->u.xfrm.spnum > 255) return nr_fail(c, at, -EINVAL, "value too large");
+  }
+  if (nr_is(c, c->i, "spi") || nr_is(c, c->i, "reqid")) {
+    int spi = nr_is(c, c->i, "spi");
+    e->u.xfrm.key = spi ? NFT_XFRM_KEY_SPI : NFT_XFRM_KEY_REQID;
+    e->type = T_INTEGER;
+    e->order = spi ? BO_BE : BO_HOST;  /* nft's templates: the spi as on the wire */
+    e->bits = 32;
+    c->i++;
+  } else if ((nr_is(c, c->i, "ip") || (v6 = nr_is(c, c->i, "ip6"))) &&
+             (nr_is(c, c->i + 1, "saddr") || nr_is(c, c->i + 1, "daddr"))) {
+    int src = nr_is(c, c->i + 1, "saddr");
+    e->u.xfrm.key = v6 ? (src ? NFT_XFRM_KEY_SADDR_IP6 : NFT_XFRM_KEY_DADDR_IP6)
+                       : (src ? NFT_XFRM_KEY_SADDR_IP4 : NFT_XFRM_KEY_DADDR_IP4);
+    e->type = v6 ? T_IP6ADDR : T_IPADDR;
+    e->order = BO_BE;
+    e->bits = v6 ? 128 : 32;
+    c->i += 2;
+  } else {
+    return nr_fail(c, c->i, -EINVAL, "expected spi, reqid, ip saddr/daddr or ip6 saddr/daddr");
+  }
+  *out = e;
+  return 0;
 }
 
 static int parse_number_arg(struct nr_cc *c, const char *what, unsigned long long max,
@@ -298,7 +366,7 @@ static int parse_fib(struct nr_cc *c, int tok, struct nr_expr **out) {
 
 /* words that start an expression nft has but cnet does not compile yet */
 static const char *const unsupported_lhs[] = {
-  "osf", "ipsec", "gre",
+  "gre",
   "vxlan", "geneve", "gretap", "inner", NULL};
 
 int nr_parse_primary(struct nr_cc *c, struct nr_expr **out, int required) {
@@ -339,6 +407,11 @@ int nr_parse_primary(struct nr_cc *c, struct nr_expr **out, int required) {
     if (nr_is(c, tok, "jhash")) { c->i++; return parse_hash(c, tok, 0, out); }
     if (nr_is(c, tok, "symhash")) { c->i++; return parse_hash(c, tok, 1, out); }
     if (nr_is(c, tok, "fib")) { c->i++; return parse_fib(c, tok, out); }
+    if (nr_is(c, tok, "osf")) { c->i++; return parse_osf(c, tok, out); }
+    if (nr_is(c, tok, "ipsec") && (nr_is(c, tok + 1, "in") || nr_is(c, tok + 1, "out"))) {
+      c->i++;
+      return parse_xfrm(c, tok, out);
+    }
     const struct nr_key *key = nr_key_byname(nr_meta_keys, w, k->len);
     if (key && (key->flags & (K_UNQUAL | K_BARE)) &&
         !(nr_is(c, tok, "ipsec") && (nr_is(c, tok + 1, "in") || nr_is(c, tok + 1, "out")))) {

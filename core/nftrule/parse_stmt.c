@@ -326,7 +326,7 @@ static int nat_word(struct nr_cc *c, int tok, int v6, struct nr_expr **addr,
     s++;
     if (close[1] == ':') p = close + 2;
     else if (close[1] != 0) return nr_fail(c, tok, -EINVAL, "bad address \"%s\"", w);
-  } else if (s[0] == ':') {
+  } else if (s[0] == ':' && !(v6 && s[1] == ':')) {  /* ":PORT", not the address "::1" */
     p = s + 1;
     s = NULL;
   } else if (!v6 && strchr(s, ':')) {  /* IPv4 (or an unknown family): ADDR:PORT */
@@ -657,8 +657,14 @@ int nr_parse_stmt(struct nr_cc *c, int *handled) {
                                                                           : NFT_DYNSET_OP_DELETE);
   }
   if (IS("reset")) { c->i++; return nr_parse_optstrip(c, tok); }
-  static const char *const later[] = {"dup", "fwd", "queue", "tproxy", "flow", "last",
-                                      "xt", "meter", "secmark", NULL};
+  int rc = nr_parse_fwd_stmt(c, handled);  /* dup, fwd, tproxy, queue, flow */
+  if (*handled) return rc;
+  *handled = 1;
+  if (IS("last"))  /* the kernel has it, nft 1.0.6 (the language cnet follows) does not */
+    return nr_fail(c, tok, -EINVAL, "\"last\" is not in nft 1.0.6's rule language");
+  if (IS("xt"))  /* iptables extensions: nft lists them, nobody writes them */
+    return nr_fail(c, tok, -EINVAL, "xt expressions cannot be written, only listed");
+  static const char *const later[] = {"meter", NULL};
   for (int j = 0; later[j]; j++)
     if (IS(later[j])) return nr_unsupported(c, tok, "\"%s\"", later[j]);
 #undef IS
@@ -782,4 +788,12 @@ int nr_parse_rule(struct nr_cc *c) {
   }
   if (c->first == NULL) return nr_fail(c, -1, -EINVAL, "empty rule");
   return c->oom ? -ENOMEM : 0;
+}
+
+/* for parse_fwd.c: the NAT statement's ways of reading a destination */
+int nr_starts_expr(struct nr_cc *c, int tok) { return starts_expr(c, tok); }
+int nr_parse_stmt_arg(struct nr_cc *c, struct nr_expr **out) { return stmt_arg(c, out); }
+int nr_parse_nat_word(struct nr_cc *c, int tok, int v6, struct nr_expr **addr,
+                      struct nr_expr **port) {
+  return nat_word(c, tok, v6, addr, port);
 }

@@ -253,6 +253,22 @@ static void p_expr(struct pr *P, const struct nr_expr *e, int pf) {
     if (e->u.gen.offset) OUT(" offset %u", e->u.gen.offset);
     return;
   case X_FIB: p_fib(P, e); return;
+  case X_OSF:
+    OUT("osf %s%s", e->u.osf.ttl == 1 ? "ttl loose " : e->u.osf.ttl == 2 ? "ttl skip " : "",
+        e->u.osf.flags & NFT_OSF_F_VERSION ? "version" : "name");
+    return;
+  case X_XFRM:
+    OUT("ipsec %s", e->u.xfrm.dir ? "out" : "in");
+    if (e->u.xfrm.spnum) OUT(" spnum %u", e->u.xfrm.spnum);
+    switch (e->u.xfrm.key) {
+    case NFT_XFRM_KEY_SPI: OUT(" spi"); break;
+    case NFT_XFRM_KEY_REQID: OUT(" reqid"); break;
+    case NFT_XFRM_KEY_SADDR_IP4: OUT(" ip saddr"); break;
+    case NFT_XFRM_KEY_DADDR_IP4: OUT(" ip daddr"); break;
+    case NFT_XFRM_KEY_SADDR_IP6: OUT(" ip6 saddr"); break;
+    default: OUT(" ip6 daddr"); break;
+    }
+    return;
   case X_EXTHDR: nr_exthdr_print(e, P->b); return;
   default:
     OUT("<expression %d>", e->kind);
@@ -476,8 +492,76 @@ static void p_dynset(struct pr *P, const struct nr_stmt *s) {
   OUT(" }");
 }
 
+static const char *fam_name(uint32_t family) {
+  return family == NFPROTO_IPV4 ? "ip" : family == NFPROTO_IPV6 ? "ip6" : "unknown";
+}
+
+/* dup, fwd, tproxy, queue, flow offload, as nft prints them */
+static void p_fwd(struct pr *P, const struct nr_stmt *s) {
+  switch (s->kind) {
+  case S_DUP:
+    OUT("dup to ");
+    p_expr(P, s->key, 0);
+    if (s->e2) {
+      OUT(" device ");
+      p_expr(P, s->e2, 0);
+    }
+    return;
+  case S_FWD:
+    if (s->key) {
+      OUT("fwd %s to ", fam_name(s->u.fwd.family));
+      p_expr(P, s->key, 0);
+      OUT(" device ");
+    } else {
+      OUT("fwd to ");
+    }
+    p_expr(P, s->e2, 0);
+    return;
+  case S_TPROXY:
+    OUT("tproxy");
+    if (P->d->c.family == NFPROTO_INET && s->u.tp.family) OUT(" %s", fam_name(s->u.tp.family));
+    OUT(" to");
+    if (s->key) {
+      OUT(" ");
+      int brackets = s->key->kind == X_VALUE && s->key->type == T_IP6ADDR;
+      if (brackets) OUT("[");
+      p_expr(P, s->key, 0);
+      if (brackets) OUT("]");
+    }
+    if (s->e2) {
+      OUT("%s:", s->key ? "" : " ");
+      p_expr(P, s->e2, 0);
+    }
+    return;
+  case S_QUEUE: {
+    const char *delim = " flags ";
+    OUT("queue");
+    if (s->u.q.flags & NFT_QUEUE_FLAG_BYPASS) {
+      OUT("%sbypass", delim);
+      delim = ",";
+    }
+    if (s->u.q.flags & NFT_QUEUE_FLAG_CPU_FANOUT) OUT("%sfanout", delim);
+    OUT(" to ");
+    if (s->e) p_expr(P, s->e, 0);
+    else if (s->u.q.total > 1) OUT("%u-%u", s->u.q.num, s->u.q.num + s->u.q.total - 1u);
+    else OUT("%u", s->u.q.num);
+    return;
+  }
+  default:
+    OUT("flow add @%s", s->u.flow.name);
+    return;
+  }
+}
+
 static void p_stmt(struct pr *P, const struct nr_stmt *s, int pf) {
   switch (s->kind) {
+  case S_DUP:
+  case S_FWD:
+  case S_TPROXY:
+  case S_QUEUE:
+  case S_FLOW:
+    p_fwd(P, s);
+    return;
   case S_MATCH: p_match(P, s->e); return;
   case S_VERDICT: p_verdict(P, s->e); return;
   case S_VMAP: p_expr(P, s->e, 0); return;

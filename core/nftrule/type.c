@@ -142,7 +142,7 @@ static const struct nr_type types[T__ALL] = {
   [T_TIME_DATE] = {T_TIME_DATE, NB_INT, BO_HOST, FM_DATE, 64, "time", NULL, 0},
   [T_TIME_HOUR] = {T_TIME_HOUR, NB_INT, BO_HOST, FM_HOUR, 32, "hour", NULL, 0},
   [T_TIME_DAY] = {T_TIME_DAY, NB_INT, BO_HOST, FM_DAY, 8, "day", day_syms, 0},
-  [T_CGROUPV2] = {T_CGROUPV2, NB_INT, BO_HOST, FM_DEC, 64, "cgroupsv2", NULL, 0},
+  [T_CGROUPV2] = {T_CGROUPV2, NB_INT, BO_HOST, FM_CGROUP, 64, "cgroupsv2", NULL, 0},
   [T_XINTEGER] = {T_XINTEGER, NB_INT, BO_BE, FM_HEX, 0, "integer", NULL, 0},
 };
 
@@ -316,6 +316,10 @@ int nr_type_parse(struct nr_cc *c, const struct nr_type *t, const char *s, unsig
       return -1;
     }
     nr_be_put(v, bytes, x);
+    return 0;
+  case FM_CGROUP:  /* a path only, as nft reads it */
+    if (nr_cgroup_id(s, &x, why, wsize) < 0) return -1;
+    nr_be_put(v, 8, x);
     return 0;
   case FM_IFINDEX: {
     uint32_t idx;
@@ -576,6 +580,10 @@ void nr_type_print(const struct nr_type *t, const uint8_t *v, unsigned bits, cha
     else snprintf(buf, size, "%llu", (unsigned long long)x);
     return;
   case FM_TIME: nr_time_print(x, buf, size); return;
+  case FM_CGROUP:
+    if (nr_cgroup_path(x, tmp, sizeof tmp) == 0) snprintf(buf, size, "\"%s\"", tmp);
+    else snprintf(buf, size, "%llu", (unsigned long long)x);
+    return;
   case FM_IFINDEX:
     if (env && env->ifname && env->ifname(env->ud, (uint32_t)x, tmp, sizeof tmp) == 0)
       snprintf(buf, size, "\"%s\"", tmp);
