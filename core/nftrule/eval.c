@@ -51,6 +51,14 @@ static int is_protocol_key(const struct nr_expr *e) {
   return 0;
 }
 
+/* The transport protocol context is a list (nft's proto_ctx_update): each protocol once. */
+static void set_th(struct nr_pctx *x, const struct nr_proto *desc) {
+  int seen = 0;
+  for (int i = 0; i < x->nth; i++) seen |= x->th[i] == desc;
+  if (!seen && x->nth < 16) x->th[x->nth++] = desc;
+  x->p[PB_TH] = desc;
+}
+
 static void update_one(struct nr_cc *c, const struct nr_expr *l, const struct nr_expr *v) {
   unsigned bytes = (v->bits + 7) / 8;
   uint64_t num = nr_be_get(v->val, bytes);
@@ -70,7 +78,7 @@ static void update_one(struct nr_cc *c, const struct nr_expr *l, const struct nr
       return;
     case NFT_META_L4PROTO:
       desc = nr_proto_up(&nr_proto_inet_service, (uint32_t)num);
-      x->p[PB_TH] = desc ? desc : &nr_proto_unknown;
+      set_th(x, desc ? desc : &nr_proto_unknown);
       return;
     case NFT_META_PROTOCOL:
       if (hb != PB_LL || (c->family != NFPROTO_NETDEV && c->family != NFPROTO_BRIDGE)) return;
@@ -89,7 +97,8 @@ static void update_one(struct nr_cc *c, const struct nr_expr *l, const struct nr
   }
   if (desc->base == base->base && desc->base == PB_LL && x->nstacked < 4)
     x->stacked[x->nstacked++] = base;
-  x->p[desc->base] = desc;
+  if (desc->base == PB_TH) set_th(x, desc);
+  else x->p[desc->base] = desc;
 }
 
 /* What "lhs == value" (or a set of values) tells about the next protocol. */
@@ -261,6 +270,13 @@ static int payload_deps(struct nr_cc *c, struct nr_expr *e) {
       for (int i = 0; i < c->pctx.nstacked; i++) e->u.pl.off += c->pctx.stacked[i]->hdr_bits;
       return 0;
     }
+  }
+  if (base == PB_TH && desc != NULL && desc->base == base && c->pctx.nth > 1) {
+    /* two transport protocols matched: a transport header field is ambiguous */
+    for (int i = 0; i < c->pctx.nth; i++)
+      if (c->pctx.th[i] != p)
+        return nr_fail(c, e->tok, -EINVAL, "conflicting protocols specified: %s vs. %s",
+                       c->pctx.th[i]->name, p->name);
   }
   if (desc == p) {
     if (base == PB_LL)

@@ -288,6 +288,9 @@ struct nr_pctx {
   const struct nr_proto *stacked[4];  /* link layer headers before the current one (vlan) */
   int nstacked;
   int icmp_type;                /* an icmp type matched (for fields only some types have) */
+  const struct nr_proto *th[16];  /* every transport protocol matched so far (nft: more than
+                                   * one makes a transport header field ambiguous) */
+  int nth;
 };
 extern const struct nr_proto nr_proto_unknown;
 int nr_field_is_protocol(const struct nr_proto *p, const struct nr_field *f);
