@@ -116,19 +116,21 @@ local function open_netns(ctx, code)
     ("%s: %s"):format(ctx.netns, type(ns) == "table" and ns.code and ns.extack or tostring(ns)))
 end
 
-local function ensure_bridge(s, st)
+-- Makes the bridge when missing (up, with the mtu); returns true when this call made it.
+local function ensure_bridge(s)
   local br = link_or_nil(cnet, s.bridge)
+  local made = false
   if br == nil then
     local ok, err = pcall(cnet.link.add, {name = s.bridge, type = "bridge", mtu = s.mtu, up = true})
-    if not ok and err.code ~= "EEXIST" then error(err, 0) end -- another network made it meanwhile
-    if ok then st.data.bridge_made = s.bridge end
+    if not ok and err.code ~= "EEXIST" then error(err, 0) end -- another ADD made it meanwhile
+    made = ok
     br = cnet.link.get(s.bridge)
   end
   if br.kind ~= "bridge" then
     bad("bridge " .. s.bridge .. " is not a bridge", ("%s exists and is a %s device"):format(s.bridge, br.kind or "plain"))
   end
   if not br.up then cnet.link.set(s.bridge, {up = true}) end
-  return br
+  return made
 end
 
 -- Sets a device flag cnet.link.set does not take yet (a bridge port's hairpin mode, a
@@ -186,9 +188,21 @@ local function addresses(ips)
   return out
 end
 
--- Removes the host side of an attachment (its veth, if it still exists: deleting either end
--- removes the pair) and its nftables entries. Never raises for what is already gone.
-local function remove_host_side(ctx, st, key, a)
+-- Removes an attachment's nftables entries. Never raises: what it cannot remove (already
+-- gone behind cnet's back) is fixed by rebuilding the table from the state afterwards.
+-- Called before any device is deleted, for speed: the kernel frees a commit's old objects
+-- after an RCU grace period and a process closing its nftables socket waits for that;
+-- deleting a veth waits for grace periods too, so the two waits overlap instead of adding up.
+local function remove_nft(ctx, st, key, a)
+  if (a.masq or (a.ports and #a.ports > 0)) and st.data.nft.made then
+    local ok = pcall(nft.del, ctx.network, key, a)
+    if not ok then st.data.nft.dirty = true end -- rebuilt from the state below
+  end
+end
+
+-- Removes the host veth of an attachment if it still exists (deleting either end removes
+-- the pair; it is gone already when the container's namespace went).
+local function remove_veth(a)
   if a.host then
     local l = link_or_nil(cnet, a.host)
     if l and l.kind == "veth" then
@@ -196,10 +210,11 @@ local function remove_host_side(ctx, st, key, a)
       if not ok and err.code ~= "ENODEV" then error(err, 0) end
     end
   end
-  if (a.masq or (a.ports and #a.ports > 0)) and st.data.nft.made then
-    local ok = pcall(nft.del, ctx.network, key, a)
-    if not ok then st.data.nft.dirty = true end -- rebuilt from the state below
-  end
+end
+
+local function remove_host_side(ctx, st, key, a)
+  remove_nft(ctx, st, key, a)
+  remove_veth(a)
 end
 
 -- What the network made for itself goes with its last attachment: its nftables table, and
@@ -232,9 +247,18 @@ end
 
 -- The kernel side of ADD; returns the result. Everything it made is recorded in `made` so a
 -- failure can be undone.
-local function build(ctx, st, s, a, r, made)
+local function build(ctx, s, a, r, made)
   local ns <close> = open_netns(ctx)
-  ensure_bridge(s, st)
+  -- The firewall entries first: the kernel frees the commit's old objects after an RCU grace
+  -- period, which then passes while the devices below are made, instead of at exit (a
+  -- process closing its nftables socket waits for it). When the table was just made with
+  -- them (made.nft), or cannot take them (gone behind cnet's back: made.nft_rebuild, done
+  -- under the lock afterwards), there is nothing to add here.
+  if (a.masq or #a.ports > 0) and not made.nft then
+    local ok = pcall(nft.add, ctx.network, state.key(ctx.id, ctx.ifname), a, true)
+    if ok then made.nft = true else made.nft_rebuild = true end
+  end
+  made.bridge = ensure_bridge(s)
   -- The veth pair in one request: the host end on the bridge and up, the container end
   -- created inside the namespace under its final name (it never exists on the host). The
   -- container end goes up with its addresses below: the kernel cannot open a veth end
@@ -298,13 +322,6 @@ local function build(ctx, st, s, a, r, made)
       end
     end
   end
-  if a.masq or #a.ports > 0 then
-    local key = state.key(ctx.id, ctx.ifname)
-    local ok, done = pcall(nft.add, ctx.network, key, a, st.data.nft.made)
-    if not ok or not done then st.data.nft.made = nft.rebuild(ctx.network, st.data.attachments) end
-    made.nft = true
-  end
-
   local br = cnet.link.get(s.bridge)
   local hv = cnet.link.get(a.host)
   local cv = ns.link.get(ctx.ifname)
@@ -323,62 +340,103 @@ local function build(ctx, st, s, a, r, made)
   return result.merge(ctx.prev, ours)
 end
 
+-- ADD and DEL hold the network's lock only to read and write its state (leases, records,
+-- the table's first making), not while the kernel makes or removes devices: parallel calls
+-- for different containers then do their kernel work side by side. Every record is written
+-- before its devices are made and removed only after they are gone, so a network's last
+-- attachment (whose DEL removes the table and the bridge) is never taken for the last while
+-- another ADD is under way.
 function R.add(ctx)
   local s = settings(ctx)
   ipam.validate(ctx)
   local ports = port_mappings(ctx)
-  local st <close> = require("cnet.cni").open_state(ctx)
+  local cni = require "cnet.cni"
   local key = state.key(ctx.id, ctx.ifname)
-  if st.data.attachments[key] then
-    -- ADD again without a DEL in between: what the old record holds is stale (a failed
-    -- runtime, a reused id); a live interface of that name is refused below.
-    drop(ctx, st, key)
-  end
-  local a = {id = ctx.id, ifname = ctx.ifname, netns = ctx.netns, boot = state.boot_id(),
-             phase = "adding", host = host_name(ctx), bridge = s.bridge, masq = s.ipMasq,
-             ports = ports, ips = {}}
-  st.data.attachments[key] = a
-  local function reclaim()
-    local n = 0
-    for _, k in ipairs(ipam.stale(st, function(name) return link_or_nil(cnet, name) ~= nil end)) do
-      if k ~= key then
-        drop(ctx, st, k)
-        n = n + 1
-      end
-    end
-    return n
-  end
-  local ok, r = pcall(ipam.add, ctx, st, reclaim)
-  if not ok then
-    st.data.attachments[key] = nil
-    st:save()
-    error(r, 0)
-  end
-  for _, ip in ipairs(r.ips) do a.ips[#a.ips + 1] = ip.address end
-  -- Recorded before the kernel is touched: if this process dies half-way, DEL and GC still
-  -- know the veth's name and the addresses.
-  st:save()
+  local a, r
   local made = {}
-  local ok2, out = pcall(build, ctx, st, s, a, r, made)
-  if not ok2 then
+  do
+    local st <close> = cni.open_state(ctx)
+    if st.data.attachments[key] then
+      -- ADD again without a DEL in between: what the old record holds is stale (a failed
+      -- runtime, a reused id); a live interface of that name is refused below.
+      drop(ctx, st, key)
+    end
+    a = {id = ctx.id, ifname = ctx.ifname, netns = ctx.netns, boot = state.boot_id(),
+         phase = "adding", host = host_name(ctx), bridge = s.bridge, masq = s.ipMasq,
+         ports = ports, ips = {}}
+    st.data.attachments[key] = a
+    local function reclaim()
+      local n = 0
+      for _, k in ipairs(ipam.stale(st, function(name) return link_or_nil(cnet, name) ~= nil end)) do
+        if k ~= key then
+          drop(ctx, st, k)
+          n = n + 1
+        end
+      end
+      return n
+    end
+    local ok, res = pcall(ipam.add, ctx, st, reclaim)
+    if not ok then
+      st.data.attachments[key] = nil
+      pcall(finish_network, ctx, st)
+      st:save()
+      error(res, 0)
+    end
+    r = res
+    for _, ip in ipairs(r.ips) do a.ips[#a.ips + 1] = ip.address end
+    -- The network's table is made under the lock, whole, this attachment's entries included.
+    if (a.masq or #a.ports > 0) and not st.data.nft.made then
+      local ok2, err = pcall(nft.rebuild, ctx.network, st.data.attachments)
+      if not ok2 then
+        st.data.attachments[key] = nil
+        if ipam.kind(ctx.conf) == "delegate" then pcall(ipam.del, ctx, st) else ipam.release(st, key) end
+        st:save()
+        error(err, 0)
+      end
+      st.data.nft.made, made.nft = err, true
+    end
+    -- Recorded before the kernel is touched: if this process dies half-way, DEL and GC still
+    -- know the veth's name and the addresses.
+    st:save()
+  end
+  local ok, out = pcall(build, ctx, s, a, r, made)
+  local st <close> = cni.open_state(ctx)
+  if made.bridge then st.data.bridge_made = s.bridge end
+  local rec = st.data.attachments[key] or a
+  rec.host = a.host
+  if not ok then
     -- Undo: nothing of a failed ADD stays behind (the runtime's DEL then finds nothing).
-    pcall(remove_host_side, ctx, st, key, a)
+    if made.nft then pcall(remove_nft, ctx, st, key, rec) end
+    pcall(remove_veth, rec)
     st.data.attachments[key] = nil
     if ipam.kind(ctx.conf) == "delegate" then pcall(ipam.del, ctx, st) else ipam.release(st, key) end
     pcall(finish_network, ctx, st)
     st:save()
     error(out, 0)
   end
-  a.phase = "up"
+  rec.phase = "up"
+  st.data.attachments[key] = rec
+  if made.nft_rebuild then
+    st.data.nft.made = nft.rebuild(ctx.network, st.data.attachments)
+  end
   st:save()
   return out
 end
 
 function R.del(ctx)
   local s = settings(ctx)
-  local st <close> = require("cnet.cni").open_state(ctx)
+  local cni = require "cnet.cni"
   local key = state.key(ctx.id, ctx.ifname)
-  local a = st.data.attachments[key]
+  local a, nft_made
+  do
+    local st <close> = cni.open_state(ctx)
+    a = st.data.attachments[key]
+    nft_made = st.data.nft.made
+    if a and a.phase ~= "deleting" then
+      a.phase = "deleting" -- a table rebuilt meanwhile leaves its entries out
+      st:save()
+    end
+  end
   if a == nil and ctx.prev then
     -- No record (state lost or never written): what prevResult says is all there is to go by.
     a = {ips = {}, masq = s.ipMasq, ports = port_mappings(ctx)}
@@ -386,6 +444,10 @@ function R.del(ctx)
     for _, i in ipairs(ctx.prev.interfaces) do
       if i.name == host_name(ctx) then a.host = i.name end
     end
+  end
+  local dirty = false
+  if a and (a.masq or (a.ports and #a.ports > 0)) and nft_made then
+    dirty = not pcall(nft.del, ctx.network, key, a) -- fixed by a rebuild below
   end
   if ctx.netns then
     local ok, ns = pcall(cnet.netns.open, {path = ctx.netns})
@@ -398,8 +460,10 @@ function R.del(ctx)
       ns:close()
     end
   end
-  if a then remove_host_side(ctx, st, key, a) end
+  if a then remove_veth(a) end
+  local st <close> = cni.open_state(ctx)
   st.data.attachments[key] = nil
+  if dirty then st.data.nft.dirty = true end
   ipam.del(ctx, st)
   finish_network(ctx, st)
   st:save()
