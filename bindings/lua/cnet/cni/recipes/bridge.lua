@@ -116,21 +116,34 @@ local function open_netns(ctx, code)
     ("%s: %s"):format(ctx.netns, type(ns) == "table" and ns.code and ns.extack or tostring(ns)))
 end
 
--- Makes the bridge when missing (up, with the mtu); returns true when this call made it.
+-- A random locally administered unicast MAC address. Setting the veth ends' addresses (and
+-- the bridge's, which otherwise follows its lowest port) means the result needs no read of
+-- the devices afterwards.
+local function random_mac()
+  local f = assert(io.open("/dev/urandom", "rb"))
+  local b = {f:read(6):byte(1, 6)}
+  f:close()
+  b[1] = (b[1] & 0xfc) | 0x02
+  return ("%02x:%02x:%02x:%02x:%02x:%02x"):format(table.unpack(b))
+end
+
+-- Makes the bridge when missing (up, with the mtu and a fixed mac). Returns the bridge's mac
+-- and whether this call made it; raises when the name is taken by another kind of device.
 local function ensure_bridge(s)
   local br = link_or_nil(cnet, s.bridge)
-  local made = false
   if br == nil then
-    local ok, err = pcall(cnet.link.add, {name = s.bridge, type = "bridge", mtu = s.mtu, up = true})
-    if not ok and err.code ~= "EEXIST" then error(err, 0) end -- another ADD made it meanwhile
-    made = ok
+    local mac = random_mac()
+    local ok, err = pcall(cnet.link.add, {name = s.bridge, type = "bridge", mtu = s.mtu, mac = mac,
+                                          up = true})
+    if ok then return mac, true end
+    if err.code ~= "EEXIST" then error(err, 0) end -- another ADD made it meanwhile
     br = cnet.link.get(s.bridge)
   end
   if br.kind ~= "bridge" then
     bad("bridge " .. s.bridge .. " is not a bridge", ("%s exists and is a %s device"):format(s.bridge, br.kind or "plain"))
   end
   if not br.up then cnet.link.set(s.bridge, {up = true}) end
-  return made
+  return br.mac, false
 end
 
 -- Sets a device flag cnet.link.set does not take yet (a bridge port's hairpin mode, a
@@ -148,9 +161,11 @@ end
 
 -- The gateway address on the bridge: added when missing; another address of the same subnet
 -- there is an error unless forceAddress, which replaces it (as the reference plugin does).
-local function ensure_gateway(s, gw, prefix)
+-- Once a network has checked its bridge (`checked`), later ADDs only add the address again
+-- (EEXIST when it is there, as it should be) without listing the bridge's addresses.
+local function ensure_gateway(s, gw, prefix, checked)
   local want = ipnet.tostring(gw)
-  for _, a in ipairs(cnet.addr.list(s.bridge)) do
+  for _, a in ipairs(checked and {} or cnet.addr.list(s.bridge)) do
     local b = ipnet.parse(a.address)
     if b and #b == #gw and a.prefix == prefix and ipnet.contains(gw, prefix, b) then
       if b == gw then return end
@@ -161,7 +176,7 @@ local function ensure_gateway(s, gw, prefix)
       cnet.addr.delete(s.bridge, a.cidr)
     end
   end
-  if #gw == 16 then
+  if #gw == 16 and not checked then
     -- The gateway is answerable at once, not after duplicate address detection's second:
     -- the allocator already keeps it unique (as the container's own addresses, below).
     cnet.sysctl.set("net/ipv6/conf/" .. s.bridge .. "/accept_dad", 0)
@@ -235,6 +250,7 @@ local function finish_network(ctx, st)
     end
     st.data.bridge_made = nil
   end
+  st.data.bridge = nil
 end
 
 -- Forgets an attachment completely (host side, nft entries, leases).
@@ -258,26 +274,34 @@ local function build(ctx, s, a, r, made)
     local ok = pcall(nft.add, ctx.network, state.key(ctx.id, ctx.ifname), a, true)
     if ok then made.nft = true else made.nft_rebuild = true end
   end
-  made.bridge = ensure_bridge(s)
   -- The veth pair in one request: the host end on the bridge and up, the container end
   -- created inside the namespace under its final name (it never exists on the host). The
   -- container end goes up with its addresses below: the kernel cannot open a veth end
-  -- before the pair is complete (ENOTCONN), so not in this request.
-  local spec = {name = a.host, type = "veth", mtu = s.mtu, master = s.bridge, up = true,
-                peer = {name = ctx.ifname, netns = ns, mtu = s.mtu}}
-  for attempt = 1, 4 do
+  -- before the pair is complete (ENOTCONN), so not in this request. The bridge is looked at
+  -- only when the network has not seen it yet (made.bridge_known) or the veth cannot be put
+  -- on it.
+  local host_mac, cont_mac = random_mac(), random_mac()
+  local spec = {name = a.host, type = "veth", mtu = s.mtu, mac = host_mac, master = s.bridge,
+                up = true, peer = {name = ctx.ifname, netns = ns, mtu = s.mtu, mac = cont_mac}}
+  local bridge_mac = made.bridge_mac
+  if not bridge_mac then bridge_mac, made.bridge = ensure_bridge(s) end
+  for attempt = 1, 5 do
     local ok, err = pcall(cnet.link.add, spec)
     if ok then break end
-    if err.code ~= "EEXIST" then error(err, 0) end
-    if link_or_nil(ns, ctx.ifname) then
+    if err.code == "ENODEV" and err.extack and err.extack:find("master", 1, true) and attempt == 1 then
+      bridge_mac, made.bridge = ensure_bridge(s) -- gone since the network last saw it
+    elseif err.code ~= "EEXIST" or attempt == 5 then
+      error(err, 0)
+    elseif link_or_nil(ns, ctx.ifname) then
       E.raise(E.KERNEL, "link.add " .. ctx.ifname .. ": File exists",
         ("the container already has an interface %s"):format(ctx.ifname))
+    else
+      -- The host name is taken (a leftover of a crash, or a clash of the name hash): another.
+      a.host = host_name(ctx, "\0" .. attempt)
+      spec.name = a.host
     end
-    if attempt == 4 then error(err, 0) end
-    -- The host name is taken (a leftover of a crash, or a clash of the name hash): another.
-    a.host = host_name(ctx, "\0" .. attempt)
-    spec.name = a.host
   end
+  made.bridge_mac = bridge_mac
   made.veth = a.host
   if s.hairpin then set_flag(a.host, "hairpin", {"bridge", "link", "set", "dev", a.host, "hairpin", "on"}) end
   if s.promisc then set_flag(s.bridge, "promisc", {"ip", "link", "set", "dev", s.bridge, "promisc", "on"}) end
@@ -317,19 +341,17 @@ local function build(ctx, s, a, r, made)
   if s.isGateway then
     for _, x in ipairs(addrs) do
       if x.gw then
-        ensure_gateway(s, x.gw, x.prefix)
+        ensure_gateway(s, x.gw, x.prefix, made.gateway_checked and not made.bridge)
         ensure_forwarding(x.family)
       end
     end
   end
-  local br = cnet.link.get(s.bridge)
-  local hv = cnet.link.get(a.host)
-  local cv = ns.link.get(ctx.ifname)
+  local mtu = s.mtu or 1500 -- a veth's own default
   local ours = {
     interfaces = {
-      {name = s.bridge, mac = br.mac},
-      {name = a.host, mac = hv.mac, mtu = hv.mtu},
-      {name = ctx.ifname, mac = cv.mac, mtu = cv.mtu, sandbox = ctx.netns},
+      {name = s.bridge, mac = bridge_mac},
+      {name = a.host, mac = host_mac, mtu = mtu},
+      {name = ctx.ifname, mac = cont_mac, mtu = mtu, sandbox = ctx.netns},
     },
     ips = {}, routes = routes, dns = r.dns,
   }
@@ -395,6 +417,9 @@ function R.add(ctx)
       end
       st.data.nft.made, made.nft = err, true
     end
+    -- What the network learnt about its bridge before: no need to look again.
+    local seen = st.data.bridge and st.data.bridge.name == s.bridge and st.data.bridge
+    if seen then made.bridge_mac, made.gateway_checked = seen.mac, seen.checked end
     -- Recorded before the kernel is touched: if this process dies half-way, DEL and GC still
     -- know the veth's name and the addresses.
     st:save()
@@ -416,6 +441,11 @@ function R.add(ctx)
   end
   rec.phase = "up"
   st.data.attachments[key] = rec
+  -- A bridge this network made keeps the mac cnet gave it; another one's mac may change as
+  -- ports come and go, so only a bridge of our own is remembered.
+  if st.data.bridge_made == s.bridge then
+    st.data.bridge = {name = s.bridge, mac = made.bridge_mac, checked = true}
+  end
   if made.nft_rebuild then
     st.data.nft.made = nft.rebuild(ctx.network, st.data.attachments)
   end
@@ -449,18 +479,23 @@ function R.del(ctx)
   if a and (a.masq or (a.ports and #a.ports > 0)) and nft_made then
     dirty = not pcall(nft.del, ctx.network, key, a) -- fixed by a rebuild below
   end
+  -- The container's end: with a record it is the veth this network made, deleted at once;
+  -- without one, only a veth of that name is deleted. Either end takes the pair along, so
+  -- the host end needs a look only when the container's was not there to delete.
+  local pair_gone = false
   if ctx.netns then
     local ok, ns = pcall(cnet.netns.open, {path = ctx.netns})
     if ok then
-      local l = link_or_nil(ns, ctx.ifname)
+      local l = (a and a.id) and {kind = "veth"} or link_or_nil(ns, ctx.ifname)
       if l and l.kind == "veth" then
         local ok2, err = pcall(ns.link.delete, ctx.ifname)
         if not ok2 and err.code ~= "ENODEV" then error(err, 0) end
+        pair_gone = ok2
       end
       ns:close()
     end
   end
-  if a then remove_veth(a) end
+  if a and not pair_gone then remove_veth(a) end
   local st <close> = cni.open_state(ctx)
   st.data.attachments[key] = nil
   if dirty then st.data.nft.dirty = true end
