@@ -136,13 +136,12 @@ local function retried(fn, ...)
   return fn(...)
 end
 
--- Makes the table exactly what the attachments say (attachments: {[key] = record}; one whose
--- DEL is under way, phase "deleting", has no entries), in one atomic batch; with no
--- attachment that needs it, deletes the table (if present).
+-- Makes the table exactly what the attachments say (attachments: {[key] = record}), in one
+-- atomic batch; with no attachment that needs it, deletes the table (if present).
 function M.rebuild(network, attachments)
   local all, any = {}, false
   for key, a in pairs(attachments) do
-    local e = M.entries(a.phase ~= "deleting" and a or {}, key)
+    local e = M.entries(a, key)
     if #e.masq4 + #e.masq6 + #e.ports > 0 then any = true end
     all[#all + 1] = e
   end

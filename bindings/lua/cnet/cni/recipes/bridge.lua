@@ -232,15 +232,25 @@ local function remove_host_side(ctx, st, key, a)
   remove_veth(a)
 end
 
+-- Makes the network's table again from its state, counting the rebuilds (a DEL that removed
+-- entries while a rebuild ran checks the count to remove them again).
+local function rebuild(ctx, st)
+  st.data.nft.made = nft.rebuild(ctx.network, st.data.attachments)
+  st.data.nft.gen = (st.data.nft.gen or 0) + 1
+end
+
 -- What the network made for itself goes with its last attachment: its nftables table, and
 -- the bridge when this network created it and no port is left on it.
 local function finish_network(ctx, st)
   if st.data.nft.dirty then
-    st.data.nft.made = nft.rebuild(ctx.network, st.data.attachments)
+    rebuild(ctx, st)
     st.data.nft.dirty = nil
   end
   if next(st.data.attachments) ~= nil then return end
-  if st.data.nft.made then st.data.nft.made = nft.rebuild(ctx.network, {}) end
+  if st.data.nft.made then
+    st.data.nft.made = nft.rebuild(ctx.network, {})
+    st.data.nft.gen = (st.data.nft.gen or 0) + 1
+  end
   local br = st.data.bridge_made
   if br then
     local l = link_or_nil(cnet, br)
@@ -384,8 +394,7 @@ function R.add(ctx)
       drop(ctx, st, key)
     end
     a = {id = ctx.id, ifname = ctx.ifname, netns = ctx.netns, boot = state.boot_id(),
-         phase = "adding", host = host_name(ctx), bridge = s.bridge, masq = s.ipMasq,
-         ports = ports, ips = {}}
+         host = host_name(ctx), bridge = s.bridge, masq = s.ipMasq, ports = ports, ips = {}}
     st.data.attachments[key] = a
     local function reclaim()
       local n = 0
@@ -408,23 +417,30 @@ function R.add(ctx)
     for _, ip in ipairs(r.ips) do a.ips[#a.ips + 1] = ip.address end
     -- The network's table is made under the lock, whole, this attachment's entries included.
     if (a.masq or #a.ports > 0) and not st.data.nft.made then
-      local ok2, err = pcall(nft.rebuild, ctx.network, st.data.attachments)
+      local ok2, err = pcall(rebuild, ctx, st)
       if not ok2 then
         st.data.attachments[key] = nil
         if ipam.kind(ctx.conf) == "delegate" then pcall(ipam.del, ctx, st) else ipam.release(st, key) end
         st:save()
         error(err, 0)
       end
-      st.data.nft.made, made.nft = err, true
+      made.nft = true
     end
     -- What the network learnt about its bridge before: no need to look again.
     local seen = st.data.bridge and st.data.bridge.name == s.bridge and st.data.bridge
     if seen then made.bridge_mac, made.gateway_checked = seen.mac, seen.checked end
+    made.bridge_unrecorded = st.data.bridge_made == s.bridge and not seen
     -- Recorded before the kernel is touched: if this process dies half-way, DEL and GC still
     -- know the veth's name and the addresses.
     st:save()
   end
+  local default_host = a.host
   local ok, out = pcall(build, ctx, s, a, r, made)
+  -- Usually nothing is left to record; the lock is taken again only when something is.
+  if ok and not made.bridge and a.host == default_host and not made.nft_rebuild
+     and not made.bridge_unrecorded then
+    return out
+  end
   local st <close> = cni.open_state(ctx)
   if made.bridge then st.data.bridge_made = s.bridge end
   local rec = st.data.attachments[key] or a
@@ -439,16 +455,13 @@ function R.add(ctx)
     st:save()
     error(out, 0)
   end
-  rec.phase = "up"
   st.data.attachments[key] = rec
   -- A bridge this network made keeps the mac cnet gave it; another one's mac may change as
   -- ports come and go, so only a bridge of our own is remembered.
   if st.data.bridge_made == s.bridge then
     st.data.bridge = {name = s.bridge, mac = made.bridge_mac, checked = true}
   end
-  if made.nft_rebuild then
-    st.data.nft.made = nft.rebuild(ctx.network, st.data.attachments)
-  end
+  if made.nft_rebuild then rebuild(ctx, st) end
   st:save()
   return out
 end
@@ -457,16 +470,10 @@ function R.del(ctx)
   local s = settings(ctx)
   local cni = require "cnet.cni"
   local key = state.key(ctx.id, ctx.ifname)
-  local a, nft_made
-  do
-    local st <close> = cni.open_state(ctx)
-    a = st.data.attachments[key]
-    nft_made = st.data.nft.made
-    if a and a.phase ~= "deleting" then
-      a.phase = "deleting" -- a table rebuilt meanwhile leaves its entries out
-      st:save()
-    end
-  end
+  -- What to remove comes from the state as it is now, read without the lock (it is replaced
+  -- whole, never seen half-written); the lock is taken once, at the end, to forget it all.
+  local snap = state.snapshot(ctx.datadir, ctx.network)
+  local a, nft_made, gen = snap.attachments[key], snap.nft.made, snap.nft.gen
   if a == nil and ctx.prev then
     -- No record (state lost or never written): what prevResult says is all there is to go by.
     a = {ips = {}, masq = s.ipMasq, ports = port_mappings(ctx)}
@@ -475,8 +482,9 @@ function R.del(ctx)
       if i.name == host_name(ctx) then a.host = i.name end
     end
   end
+  local entries = a and (a.masq or (a.ports and #a.ports > 0))
   local dirty = false
-  if a and (a.masq or (a.ports and #a.ports > 0)) and nft_made then
+  if entries and nft_made then
     dirty = not pcall(nft.del, ctx.network, key, a) -- fixed by a rebuild below
   end
   -- The container's end: with a record it is the veth this network made, deleted at once;
@@ -497,6 +505,10 @@ function R.del(ctx)
   end
   if a and not pair_gone then remove_veth(a) end
   local st <close> = cni.open_state(ctx)
+  if entries and st.data.nft.made and (st.data.nft.gen ~= gen or not nft_made) then
+    -- the table was made again meanwhile, from a state that still had this attachment
+    dirty = not pcall(nft.del, ctx.network, key, a) or dirty
+  end
   st.data.attachments[key] = nil
   if dirty then st.data.nft.dirty = true end
   ipam.del(ctx, st)
