@@ -136,6 +136,25 @@ function Live:nft_table(ns, tab)
   return v or nil
 end
 
+-- The root qdisc of a device of a place, or nil (the kernel's default counts as none).
+function Live:root_qdisc(ns, dev)
+  local p = place(self, ns)
+  p.qdiscs = p.qdiscs or {}
+  local v = p.qdiscs[dev]
+  if v == nil then
+    local api = self:api(ns)
+    v = false
+    if api and api.tc then
+      local ok, list = pcall(api.tc.qdisc.list, dev)
+      for _, q in ipairs(ok and list or {}) do
+        if q.parent == "root" and q.handle ~= "0:" then v = q end
+      end
+    end
+    p.qdiscs[dev] = v
+  end
+  return v or nil
+end
+
 -- Forgets what was read of a place (after changing it).
 function Live:forget(ns) self.places[ns or ""] = nil end
 

@@ -66,6 +66,7 @@ local function add(t, obj)
   t.objects[#t.objects + 1] = obj
   return obj
 end
+M.add = add
 
 local function checkname(t, what, name, max)
   if type(name) ~= "string" or name == "" then fail(t, "%s: a name expected, got %s", what, type(name)) end
@@ -337,6 +338,7 @@ function M.key(r)
   end
   if k == "sysctl" then return "sysctl " .. M.where(r.ns, r.param) end
   if k == "nft" then return "nft " .. M.where(r.ns, r.table) end
+  if k == "shape" then return "shape " .. M.where(r.ns, r.dev) end
   local s = r.spec
   return k .. " " .. M.where(r.ns, tostring(s.dev or s.name or "")) .. " " ..
     tostring(s.mac or s.dst or s.addr or s.kind or s.type or "")
@@ -357,6 +359,12 @@ function M.describe(r)
     return s
   elseif k == "sysctl" then
     return "sysctl " .. M.where(r.ns, r.param) .. " = " .. r.value
+  elseif k == "shape" then
+    local parts = {}
+    for _, f in ipairs{"rate", "delay", "jitter", "loss"} do
+      if r.opts[f] ~= nil then parts[#parts + 1] = f .. " " .. tostring(r.opts[f]) end
+    end
+    return "shape " .. M.where(r.ns, r.dev) .. " (" .. table.concat(parts, ", ") .. ")"
   end
   return r.key
 end

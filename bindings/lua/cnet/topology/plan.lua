@@ -152,7 +152,7 @@ local function plan_route(plan, r)
   local via = spec.via or spec.gateway
   if via and util.canonical_addr(via) ~= l.via then words[#words + 1] = ("via %s -> %s"):format(l.via or "none", via) end
   if spec.dev and spec.dev ~= l.dev then words[#words + 1] = ("dev %s -> %s"):format(l.dev or "none", spec.dev) end
-  if #words > 0 then return action(plan, "change", r, table.concat(words, ", ")) end
+  if #words > 0 then return action(plan, "change", r, table.concat(words, ", "), {old = l}) end
 end
 
 local function plan_sysctl(plan, r)
@@ -176,8 +176,8 @@ local function plan_nft(plan, r)
   if st == nil or not st.created then
     return action(plan, "conflict", r, "table " .. r.table .. " exists and was not made by topology " .. plan.name)
   end
-  if st.r.digest ~= r.digest then return action(plan, "change", r, "rules differ from the description") end
-  if st.listing ~= util.nft_digest(t) then return action(plan, "change", r, "rules changed since up") end
+  if st.r.digest ~= r.digest then return action(plan, "change", r, "rules differ from the description", {old = t}) end
+  if st.listing ~= util.nft_digest(t) then return action(plan, "change", r, "rules changed since up", {old = t}) end
 end
 
 -- fdb entries, neighbours and qdiscs go through NOUN.add of the namespace's API; without
@@ -195,7 +195,27 @@ local function plan_other(plan, r)
   if st == nil then return action(plan, "create", r) end
 end
 
-local planners = {netns = plan_netns, link = plan_link, addr = plan_addr, route = plan_route,
+-- A shaped device: its root qdisc must be the kind tc.shape makes, at the rate described.
+local netem_opts = {"delay", "jitter", "loss", "duplicate", "corrupt", "reorder"}
+local function plan_shape(plan, r)
+  if cnet.tc == nil or cnet.tc.shape == nil then
+    return action(plan, "conflict", r, "cnet.tc is not available in this build")
+  end
+  if link_is_new(plan, r.ns, r.dev) then return action(plan, "create", r) end
+  local q = plan.live:root_qdisc(r.ns, r.dev)
+  if q == nil then return action(plan, "create", r) end
+  local kind = "tbf"
+  for _, k in ipairs(netem_opts) do if r.opts[k] ~= nil then kind = "netem" end end
+  local st = plan.state and plan.state.resources[r.key]
+  local old = {old = st and st.r.opts or false}
+  if q.kind ~= kind then return action(plan, "change", r, ("qdisc %s -> %s"):format(q.kind, kind), old) end
+  local want = util.rate_bits(r.opts.rate)
+  if r.opts.rate ~= nil and (want == nil or q.rate == nil or math.abs(q.rate - want) > want * 0.001) then
+    return action(plan, "change", r, ("rate %s -> %s"):format(tostring(q.rate), tostring(r.opts.rate)), old)
+  end
+end
+
+local planners = {netns = plan_netns, shape = plan_shape, link = plan_link, addr = plan_addr, route = plan_route,
   sysctl = plan_sysctl, nft = plan_nft, fdb = plan_other, neigh = plan_other, qdisc = plan_other}
 
 -- Extra addresses on links of ours and extra routes in namespaces of ours: drift to undo.
