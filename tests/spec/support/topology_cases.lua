@@ -55,7 +55,9 @@ local function snapshot()
     out[#out + 1] = util.serialize(links)
     out[#out + 1] = util.serialize(addrs)
     out[#out + 1] = util.serialize(kept)
-    out[#out + 1] = must(pre .. "nft -j list ruleset")
+    -- handles are the kernel's numbering: a table put back by a rollback is the same table
+    -- under new handles
+    out[#out + 1] = (must(pre .. "nft -j list ruleset"):gsub('"handle": %d+', '"handle": _'))
     out[#out + 1] = must(pre .. "sysctl -n net.ipv4.ip_forward")
   end
   return table.concat(out, "\n")
@@ -254,6 +256,46 @@ cases.invalid = function()
   check(#cnet.netns.list() == 1, "nothing was made")
   os.remove(file)
   ok("invalid: %d bad descriptions refused before anything was made", #bad)
+end
+
+-- A re-up that fails midway puts back what it had changed (the nft table's rules, a route
+-- replaced) rather than deleting it: the topology is left as it was before that run.
+cases.rechange = function()
+  local file = os.tmpname() .. ".lua"
+  local function describe(net, gw, extra)
+    write(file, ([[
+      local topology = require "cnet.topology"
+      local t = topology.new("rech")
+      t:bridge("br-r", {addr = "10.0.7.1/24"})
+      t:container("r1", {bridge = "br-r", addr = "10.0.7.11/24", gw = "%s"})
+      t:nat{subnet = "%s"}
+      %s
+      return t
+    ]]):format(gw, net, extra or ""))
+  end
+  describe("10.0.7.0/24", "10.0.7.1")
+  must(BIN .. " up " .. file)
+  local before = snapshot()
+  -- the masquerade rule changes, the route is replaced, and a second container's route fails
+  describe("10.0.0.0/16", "10.0.7.2", 't:container("r2", {bridge = "br-r", addr = "10.0.7.12/24", gw = "10.9.9.9"})')
+  local code, out = sh(BIN .. " up " .. file)
+  check(code == 1 and out:find("route r2/default via 10.9.9.9", 1, true), "the second up fails at r2: %s", out)
+  settle()
+  local after = snapshot()
+  local d
+  if after ~= before then
+    local a, b = {}, {}
+    for l in before:gmatch("[^\n]+") do a[#a + 1] = l end
+    for l in after:gmatch("[^\n]+") do b[#b + 1] = l end
+    for i = 1, math.max(#a, #b) do if a[i] ~= b[i] then d = (a[i] or ""):sub(1, 300) .. "\n" .. (b[i] or ""):sub(1, 300) break end end
+  end
+  check(after == before, "the topology is as it was before the failed run: %s", tostring(d))
+  describe("10.0.7.0/24", "10.0.7.1")
+  code = sh(BIN .. " status rech")
+  check(code == 0, "status against the first description is clean")
+  must(BIN .. " down rech")
+  os.remove(file)
+  ok("rechange: a failed re-up put the nft table and the replaced route back")
 end
 
 -- The same from Lua (and the REPL): one call each, on cnet.topology without a require.
