@@ -224,9 +224,12 @@ function Run:other(r)
   local noun = r.kind == "qdisc" and "tc" or r.kind
   local spec = copy(r.spec)
   spec.netns, spec.host = nil, nil
+  local verb = "add"
+  if r.kind == "fdb" and spec.append then verb, spec.append = "append", nil end -- one more remote
   self.made[#self.made + 1] = r
-  self:origin(noun .. ".add", spec.dev or spec.name, r.ns, r)
-  self:api(r.ns)[noun].add(spec)
+  -- cnet.batch names a call by its spec's name, or else its dst
+  self:origin(noun .. "." .. verb, spec.name or spec.dst, r.ns, r)
+  self:api(r.ns)[noun][verb](spec)
 end
 
 -- Removes what the state says a topology made, and that the description no longer has.
@@ -251,7 +254,7 @@ function Run:remove(a)
     local api = self:api(r.ns)
     if api and api[noun] and api[noun].delete then
       local spec = copy(r.spec)
-      spec.netns, spec.host = nil, nil
+      spec.netns, spec.host, spec.append = nil, nil, nil
       quietly(api[noun].delete, spec)
     end
   end
@@ -541,7 +544,7 @@ function M.down(name)
       local noun = r.kind == "qdisc" and "tc" or r.kind
       if api[noun] and api[noun].delete then
         local spec = copy(r.spec)
-        spec.netns, spec.host = nil, nil
+        spec.netns, spec.host, spec.append = nil, nil, nil
         quietly(api[noun].delete, spec)
       end
     end

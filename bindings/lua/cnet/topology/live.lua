@@ -155,6 +155,21 @@ function Live:root_qdisc(ns, dev)
   return v or nil
 end
 
+-- The FDB entries of a device of a place (empty without cnet.fdb or the device).
+function Live:fdb(ns, dev)
+  local p = place(self, ns)
+  p.fdb = p.fdb or {}
+  local v = p.fdb[dev]
+  if v == nil then
+    local api = self:api(ns)
+    local ok, list = false, nil
+    if api and api.fdb then ok, list = pcall(api.fdb.list, {dev = dev}) end
+    v = ok and list or {}
+    p.fdb[dev] = v
+  end
+  return v
+end
+
 -- Forgets what was read of a place (after changing it).
 function Live:forget(ns) self.places[ns or ""] = nil end
 

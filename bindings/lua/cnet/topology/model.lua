@@ -340,6 +340,10 @@ function M.key(r)
   if k == "nft" then return "nft " .. M.where(r.ns, r.table) end
   if k == "shape" then return "shape " .. M.where(r.ns, r.dev) end
   local s = r.spec
+  if k == "fdb" then
+    return "fdb " .. M.where(r.ns, tostring(s.dev)) .. " " .. tostring(s.mac) ..
+      (s.dst and (" dst " .. s.dst) or "") .. (s.vlan and (" vlan " .. s.vlan) or "")
+  end
   return k .. " " .. M.where(r.ns, tostring(s.dev or s.name or "")) .. " " ..
     tostring(s.mac or s.dst or s.addr or s.kind or s.type or "")
 end

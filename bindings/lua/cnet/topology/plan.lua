@@ -180,7 +180,23 @@ local function plan_nft(plan, r)
   if st.listing ~= util.nft_digest(t) then return action(plan, "change", r, "rules changed since up", {old = t}) end
 end
 
--- fdb entries, neighbours and qdiscs go through NOUN.add of the namespace's API; without
+-- An FDB entry (a VXLAN's flooding remote, a static MAC): there when the device's table
+-- holds that address with that destination.
+local function plan_fdb(plan, r)
+  if cnet.fdb == nil then return action(plan, "conflict", r, "cnet.fdb is not available in this build") end
+  local s = r.spec
+  if (r.ns ~= nil and plan.new_netns[r.ns]) or link_is_new(plan, r.ns, s.dev) then
+    return action(plan, "create", r)
+  end
+  for _, e in ipairs(plan.live:fdb(r.ns, s.dev)) do
+    if e.mac == s.mac:lower() and (s.dst == nil or e.dst == s.dst) and (s.vlan == nil or e.vlan == s.vlan) then
+      return
+    end
+  end
+  return action(plan, "create", r)
+end
+
+-- neighbours and qdiscs go through NOUN.add of the namespace's API; without
 -- a way to read them back here, they are added when their device or namespace is new.
 local function plan_other(plan, r)
   local noun = r.kind == "qdisc" and "tc" or r.kind
@@ -216,7 +232,7 @@ local function plan_shape(plan, r)
 end
 
 local planners = {netns = plan_netns, shape = plan_shape, link = plan_link, addr = plan_addr, route = plan_route,
-  sysctl = plan_sysctl, nft = plan_nft, fdb = plan_other, neigh = plan_other, qdisc = plan_other}
+  sysctl = plan_sysctl, nft = plan_nft, fdb = plan_fdb, neigh = plan_other, qdisc = plan_other}
 
 -- Extra addresses on links of ours and extra routes in namespaces of ours: drift to undo.
 local function plan_extras(plan, resources)
