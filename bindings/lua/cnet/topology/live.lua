@@ -63,7 +63,7 @@ function Live:links(ns)
   if p.links == nil then
     local api, by = self:api(ns), {}
     if api then
-      for _, l in ipairs(api.link.list()) do by[l.name] = l; by[l.index] = l end
+      for _, l in ipairs(api.link.list()) do by[l.name] = l end
     end
     p.links = by
   end
@@ -87,6 +87,26 @@ function Live:addrs(ns)
     p.addrs = by
   end
   return p.addrs
+end
+
+-- { cidr -> addr } of one device of a place. In this machine's namespace, which may hold
+-- many devices that are none of ours, only that device is asked for; elsewhere one dump of
+-- the namespace serves all its devices.
+function Live:dev_addrs(ns, dev)
+  local p = place(self, ns)
+  -- a few devices of the host: one short request each; more: one dump of them all
+  if ns ~= nil and ns ~= "" or p.addrs or (p.ndev or 0) >= 8 then return self:addrs(ns)[dev] or {} end
+  p.dev_addrs = p.dev_addrs or {}
+  local v = p.dev_addrs[dev]
+  if v == nil then
+    p.ndev = (p.ndev or 0) + 1
+    v = {}
+    if self:link(ns, dev) then
+      for _, a in ipairs(cnet.addr.list(dev)) do v[a.cidr] = a end
+    end
+    p.dev_addrs[dev] = v
+  end
+  return v
 end
 
 -- The routes of a place: table main, or every table when all is true (a description with

@@ -303,9 +303,11 @@ function M.expand(t, mode)
     local keep = true
     if mode.host ~= nil and o.host ~= mode.host then keep = false end
     if keep then
-      local r = copy(o)
-      r.host = nil
+      -- an object placed as it was described is its own resource; one moved onto a
+      -- simulated host is a copy
+      local r = o
       if simulate and o.host ~= nil then
+        r = copy(o)
         if r.ns == nil and r.kind ~= "netns" then r.ns = o.host end
         if r.peer then
           r.peer = copy(r.peer)

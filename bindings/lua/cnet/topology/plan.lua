@@ -115,13 +115,20 @@ end
 
 -- The links this plan makes anew (created or replaced), so their addresses need no reading.
 local function link_is_new(plan, ns, dev)
-  return (ns ~= nil and plan.new_netns[ns]) or plan.new_links[where(ns, dev)]
+  if ns ~= nil and plan.new_netns[ns] then return true end
+  local t = plan.new_links[ns or ""]
+  return t ~= nil and t[dev] == true
+end
+
+local function mark_new_link(plan, ns, dev)
+  local t = plan.new_links[ns or ""]
+  if t == nil then t = {}; plan.new_links[ns or ""] = t end
+  t[dev] = true
 end
 
 local function plan_addr(plan, r)
   if link_is_new(plan, r.ns, r.dev) then return action(plan, "create", r) end
-  local have = plan.live:addrs(r.ns)[r.dev]
-  if have and have[util.canonical_cidr(r.addr)] then return end
+  if plan.live:dev_addrs(r.ns, r.dev)[util.canonical_cidr(r.addr)] then return end
   return action(plan, "create", r)
 end
 
@@ -236,24 +243,31 @@ local planners = {netns = plan_netns, shape = plan_shape, link = plan_link, addr
 
 -- Extra addresses on links of ours and extra routes in namespaces of ours: drift to undo.
 local function plan_extras(plan, resources)
-  local want_addr, want_route = {}, {}
+  local want_addr, want_route = {}, {} -- want_addr[ns][dev][cidr]
   for _, r in ipairs(resources) do
-    if r.kind == "addr" then want_addr[where(r.ns, r.dev) .. " " .. util.canonical_cidr(r.addr)] = true end
+    if r.kind == "addr" then
+      local byns = want_addr[r.ns or ""]
+      if byns == nil then byns = {}; want_addr[r.ns or ""] = byns end
+      local bydev = byns[r.dev]
+      if bydev == nil then bydev = {}; byns[r.dev] = bydev end
+      bydev[util.canonical_cidr(r.addr)] = true
+    end
+  end
+  local function check_end(ns, name)
+    if link_is_new(plan, ns, name) or not plan.live:link(ns, name) then return end
+    local want = want_addr[ns or ""]
+    want = want and want[name]
+    for cidr, a in pairs(plan.live:dev_addrs(ns, name)) do
+      if a.scope ~= "link" and a.scope ~= "host" and not (want and want[cidr]) then
+        action(plan, "delete", {kind = "addr", ns = ns, dev = name, addr = cidr,
+          key = "addr " .. where(ns, name) .. " " .. cidr}, "not in the description")
+      end
+    end
   end
   for _, r in ipairs(resources) do
     if r.kind == "link" then
-      local ends = {{ns = r.ns, name = r.name}}
-      if r.peer then ends[2] = {ns = r.peer.ns, name = r.peer.name} end
-      for _, e in ipairs(ends) do
-        if not link_is_new(plan, e.ns, e.name) and plan.live:link(e.ns, e.name) then
-          for cidr, a in pairs(plan.live:addrs(e.ns)[e.name] or {}) do
-            if a.scope ~= "link" and a.scope ~= "host" and not want_addr[where(e.ns, e.name) .. " " .. cidr] then
-              action(plan, "delete", {kind = "addr", ns = e.ns, dev = e.name, addr = cidr,
-                key = "addr " .. where(e.ns, e.name) .. " " .. cidr}, "not in the description")
-            end
-          end
-        end
-      end
+      check_end(r.ns, r.name)
+      if r.peer then check_end(r.peer.ns, r.peer.name) end
     elseif r.kind == "route" then
       want_route[r.ns or ""] = want_route[r.ns or ""] or {}
       local l = find_route(plan, r)
@@ -328,8 +342,8 @@ function M.make(opts)
     planners[r.kind](plan, r)
     local a = plan.actions[#plan.actions]
     if #plan.actions > before and r.kind == "link" and (a.op == "create" or a.op == "replace") then
-      plan.new_links[where(r.ns, r.name)] = true
-      if r.peer then plan.new_links[where(r.peer.ns, r.peer.name)] = true end
+      mark_new_link(plan, r.ns, r.name)
+      if r.peer then mark_new_link(plan, r.peer.ns, r.peer.name) end
     end
   end
   plan_extras(plan, opts.resources)

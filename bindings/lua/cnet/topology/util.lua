@@ -23,8 +23,17 @@ end
 
 -- The kernel's spelling of an IPv6 address (RFC 5952: lowercase, no leading zeros, the
 -- longest run of zero groups as "::"); IPv4 and anything unparsable come back as given.
+local canonical_cache = {}
 function M.canonical_addr(a)
-  if type(a) ~= "string" or not a:find(":") then return a end
+  if type(a) ~= "string" or not a:find(":", 1, true) then return a end
+  local c = canonical_cache[a]
+  if c then return c end
+  c = M.canonical_addr6(a)
+  canonical_cache[a] = c
+  return c
+end
+
+function M.canonical_addr6(a)
   local head, tail = a:match("^(.-)::(.*)$")
   local groups = {}
   local function split(s, into)
@@ -78,6 +87,7 @@ function M.rate_bits(v)
 end
 
 function M.canonical_cidr(c)
+  if not c:find(":", 1, true) then return c end -- IPv4 is written one way only
   local a, p = c:match("^(.*)/(%d+)$")
   if not a then return M.canonical_addr(c) end
   return M.canonical_addr(a) .. "/" .. p
