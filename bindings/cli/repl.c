@@ -3,6 +3,7 @@
  * (tables through cnet.inspect), multi-line input for incomplete statements, errors reported
  * without leaving. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,8 +127,10 @@ static void history_add_entry(const char *entry) {
   if (last != NULL && strcmp(last->line, entry) == 0) return;
   add_history(entry);
   if (history_path[0] == '\0') return;
-  FILE *f = fopen(history_path, "a"); /* append_history needs the file to exist */
-  if (f != NULL) fclose(f);
+  /* append_history needs the file to exist. Only its owner may read it: it holds whatever
+   * was typed, addresses and secrets included. */
+  int fd = open(history_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd >= 0) close(fd);
   append_history(1, history_path);
 }
 

@@ -214,11 +214,16 @@ static int push_listed(const char *name, void *data) {
   lua_setfield(L, -2, "name");
   lua_pushfstring(L, CNET_NETNS_DIR "/%s", name);
   lua_setfield(L, -2, "path");
+  if (cnet_netns_stale(name) == 1) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "stale");
+  }
   lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
   return 0;
 }
 
-/* cnet.netns.list() -> { {name=, path=}, ... } sorted by name */
+/* cnet.netns.list() -> { {name=, path=, stale=}, ... } sorted by name; stale = true for an
+ * empty entry nothing is mounted on */
 static int netns_list(lua_State *L) {
   lua_newtable(L);
   int rc = cnet_netns_list(push_listed, L);

@@ -75,6 +75,79 @@ describe("cnet.netns.delete", function()
   end)
 end)
 
+describe("cnet.netns.delete and what it may touch", function()
+  local function mounted(dir)
+    return H.read("/proc/self/mountinfo"):find(" " .. dir .. " ", 1, true) ~= nil
+  end
+
+  it("never follows a symlink: a mount it points at stays, the symlink goes", function()
+    local dir = H.sh("mktemp -d /tmp/cnet-nofollow.XXXXXX")
+    H.sh("mount -t tmpfs cnet-victim " .. dir .. " && touch " .. dir .. "/keep")
+    H.sh("mkdir -p /run/netns && ln -s " .. dir .. " /run/netns/evil")
+    cnet.netns.delete("evil")
+    assert.is_true(mounted(dir), "the mount the symlink pointed at was unmounted")
+    assert.is_true(H.try("test -e " .. dir .. "/keep"))
+    assert.is_false(H.try("test -L /run/netns/evil"), "the symlink is still there")
+    H.sh("umount " .. dir .. " && rmdir " .. dir)
+  end)
+
+  it("also for a symlink to a namespace mounted outside /run/netns", function()
+    local name = H.name("nsfar")
+    H.sh("touch /tmp/" .. name .. " && mount --bind /proc/self/ns/net /tmp/" .. name)
+    H.sh("ln -s /tmp/" .. name .. " /run/netns/" .. name)
+    cnet.netns.delete(name)
+    assert.are.equal("nsfs", H.sh("stat -f -c %T /tmp/" .. name))
+    H.sh("umount /tmp/" .. name .. " && rm /tmp/" .. name)
+  end)
+end)
+
+describe("a stale entry in /run/netns (its maker died between creating and mounting it)", function()
+  -- What a process killed at that moment leaves: the empty mode-0 file, nothing mounted on it.
+  local function make_stale(name)
+    H.sh(("mkdir -p /run/netns && touch /run/netns/%s && chmod 0 /run/netns/%s"):format(name, name))
+  end
+
+  it("is marked stale by netns.list, and namespaces are not", function()
+    local stale, live = H.name("stale"), H.name("live")
+    make_stale(stale)
+    local ns <close> = cnet.netns.add(live)
+    local seen = {}
+    for _, e in ipairs(cnet.netns.list()) do seen[e.name] = e end
+    assert.is_true(seen[stale].stale)
+    assert.is_nil(seen[live].stale)
+    assert.is_false(cnet.netns.exists(stale))
+    cnet.netns.delete(stale)
+    cnet.netns.delete(live)
+  end)
+
+  it("is reused by netns.add of the same name", function()
+    local name = H.name("stale")
+    make_stale(name)
+    local ns <close> = cnet.netns.add(name)
+    assert.are.equal("nsfs", H.sh("stat -f -c %T /run/netns/" .. name))
+    local links = H.ipj("link show", name)
+    assert.are.equal("lo", links[1].ifname)
+    for _, e in ipairs(cnet.netns.list()) do assert.is_nil(e.stale, e.name) end
+    cnet.netns.delete(name)
+  end)
+
+  it("is removed by netns.delete", function()
+    local name = H.name("stale")
+    make_stale(name)
+    cnet.netns.delete(name)
+    assert.is_false(H.try("test -e /run/netns/" .. name))
+  end)
+
+  it("does not make a name with a namespace mounted look free", function()
+    local name = H.name("taken")
+    H.sh("ip netns add " .. name)
+    local ok, err = pcall(cnet.netns.add, name)
+    assert.is_false(ok)
+    assert.are.equal("EEXIST", err.code)
+    H.sh("ip netns del " .. name)
+  end)
+end)
+
 describe("cnet.netns.list", function()
   it("lists what ip netns created and what cnet created, sorted", function()
     local a, b = H.name("lista"), H.name("listb")

@@ -24,7 +24,7 @@ local function session(chunks, args)
   parts[#parts + 1] = "sleep 0.3" -- let the last line be handled before end of input
   -- the sanitizer build keeps leak checking on for the host binary
   local leaks = os.getenv("CNET_ASAN") and "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 " or ""
-  local inner = ("%sHOME=%s/home TERM=dumb %s %s"):format(leaks, tmpdir, H.bin, args or "")
+  local inner = ("umask 022; %sHOME=%s/home TERM=dumb %s %s"):format(leaks, tmpdir, H.bin, args or "")
   local cmd = ("(%s) | script -qfec '%s' /dev/null > %s/tty 2>&1"):format(
     table.concat(parts, "; "), inner, tmpdir)
   local _, _, code = os.execute(cmd)
@@ -123,6 +123,8 @@ describe("the REPL", function()
     local saved = f:read("a")
     f:close()
     assert.are.equal("x = 40 + 2\nprint('saved ' .. x)\n", saved)
+    -- only its owner may read it, whatever the umask (it holds what was typed)
+    assert.are.equal("600", H.sh("stat -c %a " .. history))
     -- Ctrl-P twice recalls the first line of the previous session, Ctrl-P once the second.
     local _, out = session{"\16\16\n", "\16\16\n"}
     assert.truthy(has_line(out, "saved 42"), out)
