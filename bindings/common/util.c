@@ -3,11 +3,50 @@
 
 #include "common/lcnet.h"
 
+/* 1 when the value at idx is the API table of the handle at upvalue 1, or one of its
+ * subtables (ns.link, ...): what a method call (ns.link:list()) passes first; -1 when it is
+ * another handle's; 0 when it is no API table. */
+static int own_api_table(lua_State *L, int idx) {
+  if (!lua_getmetatable(L, idx)) return 0;
+  luaL_getmetatable(L, LCNET_API);
+  int api = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  if (!api) return 0;
+  int found = 0;
+  lua_getiuservalue(L, lua_upvalueindex(1), 1);
+  if (lua_rawequal(L, -1, idx)) found = 1;
+  lua_pushnil(L);
+  while (!found && lua_next(L, -2) != 0) {
+    found = lua_rawequal(L, -1, idx);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, found ? 2 : 1); /* the key lua_next left, when it stopped early; the table */
+  return found ? 1 : -1;
+}
+
+void lcnet_self_arg(lua_State *L) {
+  int api = lua_type(L, 1) == LUA_TTABLE ? own_api_table(L, 1) : 0;
+  if (api < 0) {
+    luaL_argerror(L, 1, "the functions of another namespace (a method call with ':' on "
+                        "another handle?): call a handle's functions with '.'");
+  }
+  if (api > 0 || lua_rawequal(L, 1, lua_upvalueindex(1))) lua_remove(L, 1);
+}
+
 struct cnet_netns *lcnet_ns(lua_State *L) {
   lnetns *h = luaL_checkudata(L, lua_upvalueindex(1), LCNET_NETNS);
   if (h->ns == NULL) luaL_error(L, "cnet.netns is closed");
+  lcnet_self_arg(L);
   lcnet_batch_hook(L, h->ns);
   return h->ns;
+}
+
+void lcnet_mark_api(lua_State *L) {
+  if (luaL_newmetatable(L, LCNET_API)) {
+    lua_pushliteral(L, "cnet.api");
+    lua_setfield(L, -2, "__name");
+  }
+  lua_setmetatable(L, -2);
 }
 
 static void bind_all(lua_State *L, const luaL_Reg *fns, int ns, const char *noun) {
@@ -25,6 +64,7 @@ void lcnet_bind(lua_State *L, const luaL_Reg *fns, int ns) { bind_all(L, fns, ns
 void lcnet_bind_sub(lua_State *L, const char *name, const luaL_Reg *fns, int ns) {
   ns = lua_absindex(L, ns);
   lua_newtable(L);
+  lcnet_mark_api(L);
   bind_all(L, fns, ns, name);
   lua_setfield(L, -2, name);
 }

@@ -73,6 +73,7 @@ void lcnet_push_netns(lua_State *L, struct cnet_netns *ns) {
   luaL_setmetatable(L, LCNET_NETNS);
   int ud = lua_gettop(L);
   lua_createtable(L, 0, 16); /* the API bound to this handle */
+  lcnet_mark_api(L);
   if (cnet_netns_name(ns) != NULL) {
     lua_pushstring(L, cnet_netns_name(ns));
     lua_setfield(L, -2, "name");
