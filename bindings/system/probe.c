@@ -13,42 +13,25 @@
 /* The option `key` of the table at idx as milliseconds (seconds > 0 in Lua), or def. */
 static int timeout_opt(lua_State *L, int idx, const char *key, int def) {
   if (lua_isnoneornil(L, idx)) return def;
-  int ms = def;
-  if (lua_getfield(L, idx, key) != LUA_TNIL) {
-    int isnum;
-    lua_Number s = lua_tonumberx(L, -1, &isnum);
-    if (!isnum || !(s > 0 && s <= 3600)) {
-      luaL_argerror(L, idx, lua_pushfstring(L, "option '%s' must be seconds in (0, 3600]", key));
-    }
-    ms = (int)ceil(s * 1000.0);
-  }
-  lua_pop(L, 1);
-  return ms;
+  lcnet_fields f = lcnet_fields_of(L, idx);
+  lua_Number s = lcnet_field_number(&f, key, 0, 3600, -1);
+  if (s < 0) return def;
+  if (s == 0) lcnet_field_fail(&f, key, "0 out of range (0, 3600] (seconds)");
+  return (int)ceil(s * 1000.0);
 }
 
 /* The integer option `key` in [lo, hi], or def. */
 static int int_opt(lua_State *L, int idx, const char *key, int lo, int hi, int def) {
   if (lua_isnoneornil(L, idx)) return def;
-  int v = def;
-  if (lua_getfield(L, idx, key) != LUA_TNIL) {
-    int isnum;
-    lua_Integer n = lua_tointegerx(L, -1, &isnum);
-    if (!isnum || n < lo || n > hi) {
-      luaL_argerror(L, idx, lua_pushfstring(L, "option '%s' must be an integer in [%d, %d]",
-                                            key, lo, hi));
-    }
-    v = (int)n;
-  }
-  lua_pop(L, 1);
-  return v;
+  lcnet_fields f = lcnet_fields_of(L, idx);
+  return (int)lcnet_field_int(&f, key, lo, hi, def);
 }
 
 static const char *addr_arg(lua_State *L, int idx, uint16_t port, struct sockaddr_storage *sa,
                             socklen_t *len) {
-  const char *text = luaL_checkstring(L, idx);
-  if (cnet_probe_addr(text, port, sa, len) < 0) {
-    luaL_argerror(L, idx, lua_pushfstring(L, "not an IP address: '%s'", text));
-  }
+  const char *text = lcnet_check_text(L, idx, 128, "address", NULL);
+  if (cnet_probe_addr(text, port, sa, len) < 0)
+    lcnet_argerror(L, idx, NULL, "not an IP address: %s", lcnet_quote_value(L, idx));
   return text;
 }
 
@@ -72,17 +55,13 @@ static void push_rtt(lua_State *L, double seconds) {
   luaL_setmetatable(L, RTT_META);
 }
 
-/* The number behind the operand at idx: an rtt's seconds, or the number itself. */
-static lua_Number rtt_operand(lua_State *L, int idx) {
+/* Replaces the rtt at idx (when it is one) by its seconds: what arithmetic and comparisons
+ * see, so that Lua itself converts or refuses the other operand. */
+static void rtt_seconds(lua_State *L, int idx) {
   lrtt *r = luaL_testudata(L, idx, RTT_META);
-  if (r != NULL) return r->s;
-  int isnum;
-  lua_Number n = lua_tonumberx(L, idx, &isnum);
-  if (!isnum) {
-    luaL_error(L, "attempt to use a cnet.rtt with a %s value (rtt.s is its number of seconds)",
-               luaL_typename(L, idx));
-  }
-  return n;
+  if (r == NULL) return;
+  lua_pushnumber(L, r->s);
+  lua_replace(L, idx);
 }
 
 /* As ping(8) prints times: three significant digits, in milliseconds. */
@@ -99,28 +78,33 @@ static int rtt_tostring(lua_State *L) {
 /* rtt.s: seconds, rtt.ms: milliseconds (plain numbers) */
 static int rtt_index(lua_State *L) {
   lrtt *r = luaL_checkudata(L, 1, RTT_META);
-  const char *k = lua_tostring(L, 2);
-  if (k != NULL && strcmp(k, "s") == 0) lua_pushnumber(L, r->s);
-  else if (k != NULL && strcmp(k, "ms") == 0) lua_pushnumber(L, r->s * 1000.0);
+  lua_pushliteral(L, "s");
+  int s = lua_rawequal(L, 2, -1);
+  lua_pushliteral(L, "ms");
+  int ms = lua_rawequal(L, 2, -1);
+  if (s) lua_pushnumber(L, r->s);
+  else if (ms) lua_pushnumber(L, r->s * 1000.0);
   else lua_pushnil(L);
   return 1;
 }
 
 /* Arithmetic on an rtt is arithmetic on its seconds, giving plain numbers (rtt * 1000). */
 static int rtt_arith(lua_State *L) {
-  int op = (int)lua_tointeger(L, lua_upvalueindex(1));
-  lua_pushnumber(L, rtt_operand(L, 1));
-  if (op != LUA_OPUNM) lua_pushnumber(L, rtt_operand(L, 2));
-  else lua_pushvalue(L, -1);
+  int op = (int)lua_tointeger(L, lua_upvalueindex(1)); /* not user input: upvalue */
+  lua_settop(L, 2);
+  rtt_seconds(L, 1);
+  rtt_seconds(L, 2);
+  if (op == LUA_OPUNM) lua_settop(L, 1), lua_pushvalue(L, 1);
   lua_arith(L, op);
   return 1;
 }
 
 static int rtt_compare(lua_State *L) {
-  int op = (int)lua_tointeger(L, lua_upvalueindex(1));
-  lua_pushnumber(L, rtt_operand(L, 1));
-  lua_pushnumber(L, rtt_operand(L, 2));
-  lua_pushboolean(L, lua_compare(L, -2, -1, op));
+  int op = (int)lua_tointeger(L, lua_upvalueindex(1)); /* not user input: upvalue */
+  lua_settop(L, 2);
+  rtt_seconds(L, 1);
+  rtt_seconds(L, 2);
+  lua_pushboolean(L, lua_compare(L, 1, 2, op));
   return 1;
 }
 
@@ -212,8 +196,7 @@ static int probe_ping(lua_State *L) {
 static int probe_tcp_connect(lua_State *L) {
   static const char *const known[] = {"timeout", "send", "retry", NULL};
   struct cnet_netns *ns = lcnet_ns(L);
-  lua_Integer port = luaL_checkinteger(L, 2);
-  luaL_argcheck(L, port > 0 && port < 65536, 2, "port must be in [1, 65535]");
+  lua_Integer port = lcnet_check_int(L, 2, 1, 65535, "port");
   struct sockaddr_storage dst;
   socklen_t len;
   const char *text = addr_arg(L, 1, (uint16_t)port, &dst, &len);
@@ -222,9 +205,9 @@ static int probe_tcp_connect(lua_State *L) {
   int retry = timeout_opt(L, 3, "retry", 0);
   const char *send = NULL;
   size_t send_len = 0;
-  if (!lua_isnoneornil(L, 3) && lua_getfield(L, 3, "send") != LUA_TNIL) {
-    if (lua_type(L, -1) != LUA_TSTRING) luaL_argerror(L, 3, "option 'send' must be a string");
-    send = lua_tolstring(L, -1, &send_len); /* stays alive in the options table */
+  if (!lua_isnoneornil(L, 3)) {
+    lcnet_fields f = lcnet_fields_of(L, 3);
+    send = lcnet_field_bytes(&f, "send", (size_t)1 << 30, &send_len); /* alive in the table */
   }
   int reason;
   char *reply;
