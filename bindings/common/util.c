@@ -5,8 +5,8 @@
  * subtables (ns.link, ...): what a method call (ns.link:list()) passes first; -1 when it is
  * another handle's; 0 when it is no API table. */
 static int own_api_table(lua_State *L, int idx) {
-  if (!lua_getmetatable(L, idx)) return 0;
-  luaL_getmetatable(L, LCNET_API);
+  if (luaL_getmetafield(L, idx, "__name") == LUA_TNIL) return 0;
+  lua_pushliteral(L, LCNET_API);
   int api = lua_rawequal(L, -1, -2);
   lua_pop(L, 2);
   if (!api) return 0;
@@ -40,10 +40,7 @@ struct cnet_netns *lcnet_ns(lua_State *L) {
 }
 
 void lcnet_mark_api(lua_State *L) {
-  if (luaL_newmetatable(L, LCNET_API)) {
-    lua_pushliteral(L, "cnet.api");
-    lua_setfield(L, -2, "__name");
-  }
+  luaL_newmetatable(L, LCNET_API); /* sets __name, which is what marks an API table */
   lua_setmetatable(L, -2);
 }
 
