@@ -1,32 +1,32 @@
 /* Helpers shared by the binding files: binding closures to a namespace. */
 #include "common/lcnet.h"
 
-/* 1 when the value at idx is the API table of the handle at upvalue 1, or one of its
- * subtables (ns.link, ...): what a method call (ns.link:list()) passes first; -1 when it is
- * another handle's; 0 when it is no API table. */
+/* 1 when the value at idx is an API table holding the running function: the table it was
+ * called from with ':' (ns.link:list(), ns.tc.qdisc:add(...), cnet:ping(...)); -1 when it
+ * is an API table without it (another handle's); 0 when it is no API table. */
 static int own_api_table(lua_State *L, int idx) {
   if (luaL_getmetafield(L, idx, "__name") == LUA_TNIL) return 0;
   lua_pushliteral(L, LCNET_API);
   int api = lua_rawequal(L, -1, -2);
   lua_pop(L, 2);
   if (!api) return 0;
+  lua_Debug ar;
+  if (!lua_getstack(L, 0, &ar) || !lua_getinfo(L, "f", &ar)) return -1;
   int found = 0;
-  lua_getiuservalue(L, lua_upvalueindex(1), 1);
-  if (lua_rawequal(L, -1, idx)) found = 1;
   lua_pushnil(L);
-  while (!found && lua_next(L, -2) != 0) {
-    found = lua_rawequal(L, -1, idx);
+  while (!found && lua_next(L, idx) != 0) {
+    found = lua_rawequal(L, -1, -3);
     lua_pop(L, 1);
   }
-  lua_pop(L, found ? 2 : 1); /* the key lua_next left, when it stopped early; the table */
+  lua_pop(L, found ? 2 : 1); /* the key lua_next left when it stopped early; the function */
   return found ? 1 : -1;
 }
 
 void lcnet_self_arg(lua_State *L) {
   int api = lua_type(L, 1) == LUA_TTABLE ? own_api_table(L, 1) : 0;
   if (api < 0) {
-    luaL_argerror(L, 1, "the functions of another namespace (a method call with ':' on "
-                        "another handle?): call a handle's functions with '.'");
+    luaL_argerror(L, 1, "a table of cnet functions is no argument: call a handle's "
+                        "functions with '.' (or with ':' on the table that holds them)");
   }
   if (api > 0 || lua_rawequal(L, 1, lua_upvalueindex(1))) lua_remove(L, 1);
 }

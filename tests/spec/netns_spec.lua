@@ -245,3 +245,68 @@ describe("a cnet.netns handle", function()
     for k in pairs(_G) do assert.is_true(before[k], "new global " .. k) end
   end)
 end)
+
+describe("a handle's functions called as methods", function()
+  -- Every function bound to a handle, with the table it lives in: ns.ping with ns,
+  -- ns.link.add with ns.link, ... (close is left out: it would close the handle).
+  local function each_function(t, where, out, seen)
+    seen = seen or {}
+    if seen[t] then return out end
+    seen[t] = true
+    local keys = {}
+    for k in pairs(t) do keys[#keys + 1] = k end
+    table.sort(keys)
+    for _, k in ipairs(keys) do
+      local v = t[k]
+      if type(v) == "function" and k ~= "close" then
+        out[#out + 1] = {name = where .. "." .. k, fn = v, self = t}
+      elseif type(v) == "table" and getmetatable(v) and getmetatable(v).__name == "cnet.api" then
+        each_function(v, where .. "." .. k, out, seen)
+      end
+    end
+    return out
+  end
+
+  -- The outcome of a call, comparable across the two forms (the function's name in an
+  -- argument error depends on how it was reached).
+  local function outcome(ok, ...)
+    if ok then return "ok " .. select("#", ...) end
+    return "error " .. tostring((...)):gsub("to '[^']*'", "to 'f'")
+  end
+
+  it("behave as with a dot: the handle or the table they come from is dropped", function()
+    local name = H.name("meth")
+    local ns <close> = cnet.netns.add(name)
+    local fns = each_function(debug.getuservalue(ns, 1), "ns", {}) -- the handle's API table
+    -- the handle's own functions (ns.ping, ...) are reached through the handle itself
+    local n = 0
+    for _, f in ipairs(fns) do
+      local self = f.self
+      if f.name:match("^ns%.[%w_]+$") then self = ns end
+      local dot = outcome(pcall(f.fn))
+      local method = outcome(pcall(f.fn, self))
+      assert.are.equal(dot, method, f.name)
+      n = n + 1
+    end
+    assert.is_true(n > 30, "found only " .. n .. " functions")
+    -- and for real, with arguments
+    ns.link:set("lo", {up = true})
+    assert.are.equal("lo", ns.link:get("lo").name)
+    assert.truthy(tostring(ns:ping("127.0.0.1")):find(" ms$"))
+    assert.are.same({}, ns:pids())
+    cnet.netns.delete(name)
+  end)
+
+  it("refuse another handle's function table with a message saying to use a dot", function()
+    local a <close> = cnet.netns.add(H.name("ma"))
+    local b <close> = cnet.netns.add(H.name("mb"))
+    local ok, err = pcall(a.link.list, b.link)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("call a handle's functions with '.'", 1, true), tostring(err))
+    ok, err = pcall(a.ping, cnet, "127.0.0.1")
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("call a handle's functions with '.'", 1, true), tostring(err))
+    cnet.netns.delete(a)
+    cnet.netns.delete(b)
+  end)
+end)
