@@ -216,11 +216,7 @@ static int netns_detach(lua_State *L) {
   return 0;
 }
 
-<<<<<<< HEAD
-/* Appends {name=, path=, stale=} to the list at 1 (stack: list, name as light userdata). */
-=======
-/* Appends {name=, path=} to the list at 1 (the name is the light userdata at 2). */
->>>>>>> main
+/* Appends {name=, path=, stale=} to the list at 1 (the name is the light userdata at 2). */
 static int push_row(lua_State *L) {
   const char *name = lua_touserdata(L, 2);
   lua_settop(L, 1);
