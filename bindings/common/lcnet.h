@@ -111,6 +111,9 @@ void lcnet_push_nft_row(lua_State *L, int kind, const void *info);
 /* monitor.c: cnet.monitor, bound to the handle at ns, and the cnet.monitor metatable. */
 void lcnet_open_monitor(lua_State *L, int ns);
 
+/* lock.c: sets `lock` (cnet.lock, a file lock between processes) in the table at the top of
+ * the stack. */
+void lcnet_open_lock(lua_State *L);
 /* clock.c: cnet.now and cnet.sleep, into the module table at the top of the stack. */
 void lcnet_open_clock(lua_State *L);
 

@@ -5,7 +5,8 @@
 -- point at the doc's own lines. Every other doc's examples at least compile; README's
 -- example also runs, in readme_spec.
 local run_docs = {"docs/api.md", "docs/tutorial.md"}
-local compile_docs = {"README.md", "docs/recipes.md", "docs/design.md", "docs/performance.md"}
+local compile_docs = {"README.md", "docs/recipes.md", "docs/design.md", "docs/performance.md",
+                      "docs/cni.md"}
 
 local tmpdir = H.sh("mktemp -d /tmp/cnet-docs-spec.XXXXXX")
 teardown(function() os.execute("rm -rf " .. tmpdir) end)
