@@ -5,14 +5,7 @@
 local cnet = require "cnet"
 local nft = cnet.nft
 
--- pcall(fn, ...) must fail, leave the ruleset as it was, and give the error object
-local function refused(fn, ...)
-  local before = H.sh("nft -j list ruleset")
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok)
-  assert.are.equal(before, H.sh("nft -j list ruleset"))
-  return err
-end
+local refused = H.nft_refused -- fails, and leaves the ruleset as it was
 
 describe("cnet.nft with long rules and big sets", function()
   before_each(function() H.sh("nft add table ip big; nft add chain ip big c") end)
@@ -64,6 +57,21 @@ describe("cnet.nft with long rules and big sets", function()
     assert.truthy(set:find(", 10.78.31.0/25 }", 1, true))
     local r = nft.list_rules("ip big c")
     assert.are.equal("ip saddr " .. set .. " drop", r[1].text)
+  end)
+end)
+
+describe("cnet.monitor on rules with big sets", function()
+  it("gives a rule's whole text, its set sent in many messages", function()
+    H.sh("nft add table ip mbig; nft add chain ip mbig c")
+    local mon <close> = cnet.monitor{nft = true}
+    local ports = {}
+    for i = 1, 3000 do ports[i] = tostring(i) end
+    nft.add_rule("ip mbig c", "tcp dport { " .. table.concat(ports, ", ") .. " } accept")
+    local ev = mon:wait({object = "rule", event = "new", table = "mbig"}, 2)
+    assert.is_nil(ev.error)
+    assert.are.equal(nft.list_rules("ip mbig c")[1].text, ev.text)
+    assert.are.equal(3000, select(2, ev.text:gsub("%d+", "")))
+    H.sh("nft delete table ip mbig")
   end)
 end)
 
