@@ -217,6 +217,17 @@ static int d_range(struct nr_dc *d, const struct nftnl_expr *e) {
   return match_add(d, u32(e, NFTNL_EXPR_RANGE_OP) == NFT_RANGE_NEQ ? OP_NEQ : OP_EQ, l, r);
 }
 
+/* "l OP value" of len bytes, the value as the register holds it */
+static struct nr_expr *binop(struct nr_dc *d, int op, struct nr_expr *l, const uint8_t *v,
+                             uint32_t len) {
+  struct nr_expr *b = nr_expr_new(&d->c, X_BINOP, -1);
+  if (b == NULL || (b->r = raw_value(d, v, len)) == NULL) return NULL;
+  b->op = (uint8_t)op;
+  b->l = l;
+  b->bits = l->bits;
+  return b;
+}
+
 static int d_bitwise(struct nr_dc *d, const struct nftnl_expr *e) {
   struct nr_expr *l = get_reg(d, u32(e, NFTNL_EXPR_BITWISE_SREG));
   uint32_t op = u32(e, NFTNL_EXPR_BITWISE_OP), len = u32(e, NFTNL_EXPR_BITWISE_LEN);
@@ -263,34 +274,10 @@ static int d_bitwise(struct nr_dc *d, const struct nftnl_expr *e) {
       if (mm[i] != 0xff) all_ones = 0;
     }
     x = l;
-    if (!(all_ones && l->bits == len * 8)) {
-      struct nr_expr *b = nr_expr_new(&d->c, X_BINOP, -1);
-      if (b == NULL) return -ENOMEM;
-      b->op = OP_AND;
-      b->l = x;
-      b->r = raw_value(d, mm, len);
-      b->bits = l->bits;
-      x = b;
-    }
-    if (!xzero) {
-      struct nr_expr *b = nr_expr_new(&d->c, X_BINOP, -1);
-      if (b == NULL) return -ENOMEM;
-      b->op = OP_XOR;
-      b->l = x;
-      b->r = raw_value(d, xx, len);
-      b->bits = l->bits;
-      x = b;
-    }
-    if (!ozero) {
-      struct nr_expr *b = nr_expr_new(&d->c, X_BINOP, -1);
-      if (b == NULL) return -ENOMEM;
-      b->op = OP_OR;
-      b->l = x;
-      b->r = raw_value(d, oo, len);
-      b->bits = l->bits;
-      x = b;
-    }
-    if (x->r == NULL && x != l) return -ENOMEM;
+    if (!(all_ones && l->bits == len * 8) && (x = binop(d, OP_AND, x, mm, len)) == NULL)
+      return -ENOMEM;
+    if (!xzero && (x = binop(d, OP_XOR, x, xx, len)) == NULL) return -ENOMEM;
+    if (!ozero && (x = binop(d, OP_OR, x, oo, len)) == NULL) return -ENOMEM;
   } else {
     return nr_dfail(d, "bitwise op %u", op);
   }

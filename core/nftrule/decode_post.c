@@ -190,44 +190,8 @@ static void dep_kill(struct nr_dc *d, const struct nr_expr *p) {
 
 static void pctx_update(struct nr_dc *d, const struct nr_expr *l, const struct nr_expr *v) {
   if (v->kind != X_VALUE) return;
-  struct nr_pctx *x = &d->c.pctx;
-  int hb;
-  const struct nr_proto *hook = nr_family_proto(d->c.family, &hb), *desc;
-  uint64_t num = nr_be_get(v->val, (v->bits + 7) / 8);
-  if (l->kind == X_META) {
-    switch (l->u.key.k->key) {
-    case NFT_META_IIFTYPE:
-      if (hb < PB_NH && d->c.family != NFPROTO_INET && d->c.family != NFPROTO_NETDEV) return;
-      x->p[PB_LL] = num == 1 ? &nr_proto_eth : &nr_proto_unknown;
-      return;
-    case NFT_META_NFPROTO:
-      desc = nr_proto_up(hook, (uint32_t)num);
-      if (desc == NULL) desc = (int)num == d->c.family && hb == PB_NH ? hook : &nr_proto_unknown;
-      x->p[PB_NH] = desc;
-      return;
-    case NFT_META_L4PROTO:
-      desc = nr_proto_up(&nr_proto_inet_service, (uint32_t)num);
-      x->p[PB_TH] = desc ? desc : &nr_proto_unknown;
-      return;
-    case NFT_META_PROTOCOL:
-      if (hb != PB_LL || (d->c.family != NFPROTO_NETDEV && d->c.family != NFPROTO_BRIDGE)) return;
-      desc = nr_proto_up(hook, (uint32_t)num);
-      x->p[PB_NH] = desc ? desc : &nr_proto_unknown;
-      return;
-    }
-    return;
-  }
-  if (l->kind != X_PAYLOAD || l->u.pl.is_raw || !(l->flags & XF_PROTOCOL)) return;
-  const struct nr_proto *base = x->p[l->u.pl.base];
-  desc = nr_proto_up(base, (uint32_t)num);
-  if (desc == NULL) {
-    if (base == &nr_proto_icmp) x->icmp_type = num ? (int)num : 8;
-    else if (base == &nr_proto_icmp6) x->icmp_type = num == 129 ? 128 : (int)num;
-    return;
-  }
-  if (desc->base == base->base && desc->base == PB_LL && x->nstacked < 4)
-    x->stacked[x->nstacked++] = base;
-  x->p[desc->base] = desc;
+  if (l->kind == X_PAYLOAD && (l->u.pl.is_raw || !(l->flags & XF_PROTOCOL))) return;
+  nr_pctx_learn(&d->c.pctx, d->c.family, l, nr_be_get(v->val, (v->bits + 7u) / 8));
 }
 
 /* ---- matches on header fields ---- */

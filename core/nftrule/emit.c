@@ -74,7 +74,7 @@ static int gen_imm(struct nr_cc *c, const struct nr_expr *v, int dreg) {
   nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, kreg(dreg));
   if (v->kind == X_VERDICT) {
     nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)v->u.vd.verdict);
-    if (v->str) nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, v->str);
+    if (v->str && nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, v->str) < 0) c->oom = 1;
   } else {
     uint8_t b[NR_VMAX];
     unsigned n = wire(v, b);
@@ -178,7 +178,7 @@ static int gen_map(struct nr_cc *c, const struct nr_expr *m, int dreg) {
   if (x == NULL) return -ENOMEM;
   nftnl_expr_set_u32(x, NFTNL_EXPR_LOOKUP_SREG, kreg(sreg));
   nftnl_expr_set_u32(x, NFTNL_EXPR_LOOKUP_DREG, kreg(dreg));
-  nftnl_expr_set_str(x, NFTNL_EXPR_LOOKUP_SET, set_name(set));
+  if (nftnl_expr_set_str(x, NFTNL_EXPR_LOOKUP_SET, set_name(set)) < 0) c->oom = 1;
   if (set->id) nftnl_expr_set_u32(x, NFTNL_EXPR_LOOKUP_SET_ID, set->id);
   if (dreg == REG_VERDICT) put_reg(c, m->l);
   return add(c, x);
@@ -355,7 +355,7 @@ static int gen_match(struct nr_cc *c, const struct nr_expr *rel) {
     if ((rc = gen(c, l, sreg)) < 0) return rc;
     if ((x = nftnl_expr_alloc("lookup")) == NULL) return -ENOMEM;
     nftnl_expr_set_u32(x, NFTNL_EXPR_LOOKUP_SREG, kreg(sreg));
-    nftnl_expr_set_str(x, NFTNL_EXPR_LOOKUP_SET, set_name(set));
+    if (nftnl_expr_set_str(x, NFTNL_EXPR_LOOKUP_SET, set_name(set)) < 0) c->oom = 1;
     if (set->id) nftnl_expr_set_u32(x, NFTNL_EXPR_LOOKUP_SET_ID, set->id);
     if (rel->op == OP_NEQ) nftnl_expr_set_u32(x, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
     put_reg(c, l);
@@ -650,7 +650,9 @@ static int gen_stmt(struct nr_cc *c, const struct nr_stmt *s) {
     return add(c, x);
   case S_LOG:
     if ((x = nftnl_expr_alloc("log")) == NULL) return -ENOMEM;
-    if (s->u.log.set & LF_PREFIX) nftnl_expr_set_str(x, NFTNL_EXPR_LOG_PREFIX, s->u.log.prefix);
+    if ((s->u.log.set & LF_PREFIX) &&
+        nftnl_expr_set_str(x, NFTNL_EXPR_LOG_PREFIX, s->u.log.prefix) < 0)
+      c->oom = 1;
     if (s->u.log.set & LF_GROUP) {
       nftnl_expr_set_u16(x, NFTNL_EXPR_LOG_GROUP, s->u.log.group);
       if (s->u.log.set & LF_SNAPLEN) nftnl_expr_set_u32(x, NFTNL_EXPR_LOG_SNAPLEN, s->u.log.snaplen);
@@ -681,7 +683,7 @@ static int gen_stmt(struct nr_cc *c, const struct nr_stmt *s) {
     char name[256];
     memset(name, 0, sizeof name);
     snprintf(name, sizeof name, "%s", s->u.obj.name);
-    nftnl_expr_set(x, NFTNL_EXPR_OBJREF_IMM_NAME, name, strlen(name) + 1);
+    if (nftnl_expr_set(x, NFTNL_EXPR_OBJREF_IMM_NAME, name, strlen(name) + 1) < 0) c->oom = 1;
     nftnl_expr_set_u32(x, NFTNL_EXPR_OBJREF_IMM_TYPE, s->u.obj.type);
     return add(c, x);
   }
@@ -699,7 +701,7 @@ static int gen_stmt(struct nr_cc *c, const struct nr_stmt *s) {
     if (s->e) nftnl_expr_set_u32(x, NFTNL_EXPR_DYNSET_SREG_DATA, kreg(dreg));
     if (s->u.dyn.timeout) nftnl_expr_set_u64(x, NFTNL_EXPR_DYNSET_TIMEOUT, s->u.dyn.timeout);
     nftnl_expr_set_u32(x, NFTNL_EXPR_DYNSET_OP, s->u.dyn.op);
-    nftnl_expr_set_str(x, NFTNL_EXPR_DYNSET_SET_NAME, s->u.dyn.set->name);
+    if (nftnl_expr_set_str(x, NFTNL_EXPR_DYNSET_SET_NAME, s->u.dyn.set->name) < 0) c->oom = 1;
     if (s->u.dyn.set->id) nftnl_expr_set_u32(x, NFTNL_EXPR_DYNSET_SET_ID, s->u.dyn.set->id);
     int n = 0;
     for (const struct nr_stmt *t = s->sub; t; t = t->next) n++;
@@ -777,9 +779,10 @@ static int elem_open(struct nftnl_set_elem *e) {
     nftnl_udata_buf_free(u);
     return -ENOMEM;
   }
-  nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
+  int rc = nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u),
+                              nftnl_udata_buf_len(u));
   nftnl_udata_buf_free(u);
-  return 0;
+  return rc < 0 ? -ENOMEM : 0;
 }
 
 static struct nftnl_set_elem *elem_new(struct nftnl_set *s, const uint8_t *key, unsigned len) {
@@ -794,7 +797,7 @@ static int elem_data(struct nftnl_set_elem *e, const struct nr_expr *d) {
   if (d == NULL) return 0;
   if (d->kind == X_VERDICT) {
     nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)d->u.vd.verdict);
-    if (d->str) nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, d->str);
+    if (d->str && nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, d->str) < 0) return -ENOMEM;
     return 0;
   }
   uint8_t lo[NR_VMAX], hi[NR_VMAX];
@@ -809,7 +812,11 @@ static int build_set(struct nr_cc *c, const struct nr_set *set) {
   unsigned klen = set->key_bits / 8;
   struct kv *kv = calloc((size_t)sx->n + 1, sizeof *kv);
   struct nftnl_set *s = nftnl_set_alloc();
-  if (kv == NULL || s == NULL) { free(kv); nftnl_set_free(s); return -ENOMEM; }
+  if (kv == NULL || s == NULL) {  /* libnftnl's free functions do not take NULL */
+    free(kv);
+    if (s != NULL) nftnl_set_free(s);
+    return -ENOMEM;
+  }
   int n = 0;
   for (int i = 0; i < sx->n; i++) {
     const struct nr_expr *e = sx->v[i], *k = e, *d = NULL;
@@ -835,7 +842,7 @@ static int build_set(struct nr_cc *c, const struct nr_set *set) {
       if (i > 0 && memcmp(kv[i].k, kv[i - 1].k, klen) == 0) continue;  /* duplicates */
       struct nftnl_set_elem *e = elem_new(s, kv[i].k, klen);
       if (e == NULL) goto oom;
-      elem_data(e, kv[i].data);
+      if (elem_data(e, kv[i].data) < 0) goto oom;
     }
     count = (uint32_t)sx->n;
   } else {
@@ -865,8 +872,7 @@ static int build_set(struct nr_cc *c, const struct nr_set *set) {
     count += 2 * (uint32_t)n;
     for (int i = 0; i < n; i++) {
       struct nftnl_set_elem *e = elem_new(s, kv[i].k, klen);
-      if (e == NULL) goto oom;
-      elem_data(e, kv[i].data);
+      if (e == NULL || elem_data(e, kv[i].data) < 0) goto oom;
       uint8_t next[NR_VMAX];
       memcpy(next, kv[i].hi, klen);
       if (be_inc(next, klen)) {  /* open to the top: nft says so in the element's user data */
@@ -879,8 +885,11 @@ static int build_set(struct nr_cc *c, const struct nr_set *set) {
     }
   }
   free(kv);
-  if (c->env && c->env->table) nftnl_set_set_str(s, NFTNL_SET_TABLE, c->env->table);
-  nftnl_set_set_str(s, NFTNL_SET_NAME, set_name(set));
+  if ((c->env && c->env->table && nftnl_set_set_str(s, NFTNL_SET_TABLE, c->env->table) < 0) ||
+      nftnl_set_set_str(s, NFTNL_SET_NAME, set_name(set)) < 0) {
+    nftnl_set_free(s);
+    return -ENOMEM;
+  }
   nftnl_set_set_u32(s, NFTNL_SET_FAMILY, (uint32_t)c->family);
   nftnl_set_set_u32(s, NFTNL_SET_FLAGS, set->flags);
   nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, set->key_type);
@@ -903,8 +912,10 @@ static int build_set(struct nr_cc *c, const struct nr_set *set) {
                                        set->data_order == BO_HOST ? 1 : 2);
   if ((set->flags & NFT_SET_INTERVAL) && !set->is_map)
     nftnl_udata_put_u32(u, NFTNL_UDATA_SET_MERGE_ELEMENTS, 1);
-  nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
+  int urc = nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u),
+                               nftnl_udata_buf_len(u));
   nftnl_udata_buf_free(u);
+  if (urc < 0) { nftnl_set_free(s); return -ENOMEM; }
   struct nftnl_set **ns = realloc(c->out->sets, (c->out->nsets + 1) * sizeof *ns);
   if (ns == NULL) { nftnl_set_free(s); return -ENOMEM; }
   c->out->sets = ns;
@@ -952,8 +963,10 @@ int nr_emit_rule(struct nr_cc *c) {
       nftnl_udata_buf_free(u);
       return -ENOMEM;
     }
-    nftnl_rule_set_data(c->r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
+    int urc = nftnl_rule_set_data(c->r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u),
+                                  nftnl_udata_buf_len(u));
     nftnl_udata_buf_free(u);
+    if (urc < 0) return -ENOMEM;
   }
   return 0;
 }

@@ -27,17 +27,7 @@ struct nr_expr *nr_meta_new(struct nr_cc *c, uint32_t key, int tok) {
 }
 
 static struct nr_expr *payload_new(struct nr_cc *c, const struct nr_proto *p, int fidx, int tok) {
-  struct nr_expr *e = nr_expr_new(c, X_PAYLOAD, tok);
-  if (e == NULL) return NULL;
-  const struct nr_field *f = &p->f[fidx];
-  e->u.pl.p = p;
-  e->u.pl.f = f;
-  e->u.pl.base = p->base;
-  e->u.pl.off = f->off;
-  e->bits = f->bits;
-  e->type = f->type;
-  e->order = f->order;
-  return e;
+  return nr_payload_new(c, p, &p->f[fidx], tok);
 }
 
 /* ---- protocol context ---- */
@@ -52,44 +42,7 @@ static int is_protocol_key(const struct nr_expr *e) {
 }
 
 static void update_one(struct nr_cc *c, const struct nr_expr *l, const struct nr_expr *v) {
-  unsigned bytes = (v->bits + 7) / 8;
-  uint64_t num = nr_be_get(v->val, bytes);
-  int hb;
-  const struct nr_proto *hook = nr_family_proto(c->family, &hb), *desc;
-  struct nr_pctx *x = &c->pctx;
-  if (l->kind == X_META) {
-    switch (l->u.key.k->key) {
-    case NFT_META_IIFTYPE:
-      if (hb < PB_NH && c->family != NFPROTO_INET && c->family != NFPROTO_NETDEV) return;
-      x->p[PB_LL] = num == 1 ? &nr_proto_eth : &nr_proto_unknown;
-      return;
-    case NFT_META_NFPROTO:
-      desc = nr_proto_up(hook, (uint32_t)num);
-      if (desc == NULL) desc = (int)num == c->family && hb == PB_NH ? hook : &nr_proto_unknown;
-      x->p[PB_NH] = desc;
-      return;
-    case NFT_META_L4PROTO:
-      desc = nr_proto_up(&nr_proto_inet_service, (uint32_t)num);
-      x->p[PB_TH] = desc ? desc : &nr_proto_unknown;
-      return;
-    case NFT_META_PROTOCOL:
-      if (hb != PB_LL || (c->family != NFPROTO_NETDEV && c->family != NFPROTO_BRIDGE)) return;
-      desc = nr_proto_up(hook, (uint32_t)num);
-      x->p[PB_NH] = desc ? desc : &nr_proto_unknown;
-      return;
-    }
-    return;
-  }
-  const struct nr_proto *base = x->p[l->u.pl.base];
-  desc = nr_proto_up(base, (uint32_t)num);
-  if (desc == NULL) {
-    if (base == &nr_proto_icmp) x->icmp_type = num ? (int)num : 8;
-    else if (base == &nr_proto_icmp6) x->icmp_type = num == 129 ? 128 : (int)num;
-    return;
-  }
-  if (desc->base == base->base && desc->base == PB_LL && x->nstacked < 4)
-    x->stacked[x->nstacked++] = base;
-  x->p[desc->base] = desc;
+  nr_pctx_learn(&c->pctx, c->family, l, nr_be_get(v->val, (v->bits + 7u) / 8));
 }
 
 /* What "lhs == value" (or a set of values) tells about the next protocol. */
@@ -104,6 +57,21 @@ void nr_pctx_update(struct nr_cc *c, const struct nr_expr *rel) {
 
 /* ---- dependencies ---- */
 
+/* Puts dependency s before the statement being evaluated (after earlier dependencies) and
+ * evaluates it there. */
+static int insert_dep(struct nr_cc *c, struct nr_stmt *s) {
+  struct nr_stmt *cur = c->cur, *prev = c->cur_prev;
+  s->dep = 1;
+  s->next = cur;
+  if (prev) prev->next = s;
+  else c->first = s;
+  c->cur = s;
+  int rc = nr_eval_match(c, s);
+  c->cur = cur;
+  c->cur_prev = s;
+  return rc;
+}
+
 /* Inserts "lhs == value" before the statement being evaluated, and evaluates it. */
 int nr_add_dep(struct nr_cc *c, struct nr_expr *lhs, uint64_t value, int tok) {
   struct nr_stmt *s = nr_stmt_new(c, S_MATCH, tok);
@@ -115,17 +83,7 @@ int nr_add_dep(struct nr_cc *c, struct nr_expr *lhs, uint64_t value, int tok) {
   rel->l = lhs;
   rel->r = v;
   s->e = rel;
-  s->dep = 1;
-  /* evaluate it where it goes: before the current statement, after earlier dependencies */
-  struct nr_stmt *cur = c->cur, *prev = c->cur_prev;
-  s->next = cur;
-  if (prev) prev->next = s;
-  else c->first = s;
-  c->cur = s;
-  int rc = nr_eval_match(c, s);
-  c->cur = cur;
-  c->cur_prev = s;
-  return rc;
+  return insert_dep(c, s);
 }
 
 /* The match naming protocol `upper` in the header `desc` (meta l4proto tcp, ether type ip). */
@@ -234,15 +192,7 @@ static int icmp_dep(struct nr_cc *c, struct nr_expr *e) {
     rel->l = lhs;
     rel->r = set;
     s->e = rel;
-    s->dep = 1;
-    struct nr_stmt *cur = c->cur, *prev = c->cur_prev;
-    s->next = cur;
-    if (prev) prev->next = s;
-    else c->first = s;
-    c->cur = s;
-    rc = nr_eval_match(c, s);
-    c->cur = cur;
-    c->cur_prev = s;
+    rc = insert_dep(c, s);
   }
   c->pctx.icmp_type = want;
   return rc;
@@ -266,6 +216,13 @@ static int payload_deps(struct nr_cc *c, struct nr_expr *e) {
       for (int i = 0; i < c->pctx.nstacked; i++) e->u.pl.off += c->pctx.stacked[i]->hdr_bits;
       return 0;
     }
+  }
+  if (base == PB_TH && desc != NULL && desc->base == base && c->pctx.nth > 1) {
+    /* two transport protocols matched: a transport header field is ambiguous */
+    for (int i = 0; i < c->pctx.nth; i++)
+      if (c->pctx.th[i] != p)
+        return nr_fail(c, e->tok, -EINVAL, "conflicting protocols specified: %s vs. %s",
+                       c->pctx.th[i]->name, p->name);
   }
   if (desc == p) {
     if (base == PB_LL)

@@ -316,9 +316,15 @@ struct nr_pctx {
   const struct nr_proto *stacked[4];  /* link layer headers before the current one (vlan) */
   int nstacked;
   int icmp_type;                /* an icmp type matched (for fields only some types have) */
+  const struct nr_proto *th[16];  /* every transport protocol matched so far (nft: more than
+                                   * one makes a transport header field ambiguous) */
+  int nth;
 };
 extern const struct nr_proto nr_proto_unknown;
 int nr_field_is_protocol(const struct nr_proto *p, const struct nr_field *f);
+/* What "l == num" tells about the packet's protocols (l a meta key or header field naming
+ * the next protocol). */
+void nr_pctx_learn(struct nr_pctx *x, int family, const struct nr_expr *l, uint64_t num);
 
 struct nr_cc {
   const char *text;
@@ -357,6 +363,9 @@ struct nr_expr *nr_expr_new(struct nr_cc *c, int kind, int tok);
 struct nr_stmt *nr_stmt_new(struct nr_cc *c, int kind, int tok);
 void nr_stmt_add(struct nr_cc *c, struct nr_stmt *s);
 struct nr_expr *nr_value_new(struct nr_cc *c, int type, int order, unsigned bits, int tok);
+/* A load of header field f of protocol p. */
+struct nr_expr *nr_payload_new(struct nr_cc *c, const struct nr_proto *p,
+                               const struct nr_field *f, int tok);
 
 /* parse.c, parse_stmt.c */
 int nr_parse_rule(struct nr_cc *c);

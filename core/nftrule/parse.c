@@ -51,17 +51,7 @@ static int parse_payload(struct nr_cc *c, const struct nr_proto *p, int tok,
     return nr_fail(c, c->i, -EINVAL, "unknown %s header field %s", p->name,
                    nr_tokq(c, c->i, b, sizeof b));
   c->i += words;
-  struct nr_expr *e = nr_expr_new(c, X_PAYLOAD, tok);
-  if (e == NULL) return -ENOMEM;
-  e->u.pl.p = p;
-  e->u.pl.f = f;
-  e->u.pl.base = p->base;
-  e->u.pl.off = f->off;
-  e->bits = f->bits;
-  e->type = f->type;
-  e->order = f->order;
-  *out = e;
-  return 0;
+  return (*out = nr_payload_new(c, p, f, tok)) ? 0 : -ENOMEM;
 }
 
 /* @ll,OFFSET,LENGTH: bits of a header nft knows nothing about */
@@ -496,25 +486,32 @@ int nr_parse_value_expr(struct nr_cc *c, struct nr_expr **out) {
   return parse_level(c, 0, 0, out);
 }
 
-/* A left-hand side: bitwise expressions joined by "." into a concatenation. */
-int nr_parse_expr(struct nr_cc *c, struct nr_expr **out) {
+/* Parts joined by "." into a concatenation (at most 16), each read by part(). */
+static int parse_concat(struct nr_cc *c, int (*part)(struct nr_cc *, struct nr_expr **),
+                        int flags, struct nr_expr **out) {
   int rc, tok = c->i;
   struct nr_expr *e;
-  if ((rc = nr_parse_value_expr(c, &e)) < 0) return rc;
+  if ((rc = part(c, &e)) < 0) return rc;
   if (!nr_is(c, c->i, ".")) { *out = e; return 0; }
   struct nr_expr *cat = nr_expr_new(c, X_CONCAT, tok);
   if (cat == NULL) return -ENOMEM;
   cat->v = nr_alloc(&c->arena, 16 * sizeof *cat->v);
   if (cat->v == NULL) return -ENOMEM;
   cat->v[cat->n++] = e;
+  cat->flags = (uint16_t)flags;
   while (nr_is(c, c->i, ".")) {
     c->i++;
     if (cat->n == 16) return nr_fail(c, c->i, -EINVAL, "too many concatenated expressions");
-    if ((rc = nr_parse_value_expr(c, &cat->v[cat->n])) < 0) return rc;
+    if ((rc = part(c, &cat->v[cat->n])) < 0) return rc;
     cat->n++;
   }
   *out = cat;
   return 0;
+}
+
+/* A left-hand side: bitwise expressions joined by "." into a concatenation. */
+int nr_parse_expr(struct nr_cc *c, struct nr_expr **out) {
+  return parse_concat(c, nr_parse_value_expr, 0, out);
 }
 
 /* ---- right-hand sides ---- */
@@ -539,24 +536,7 @@ static int parse_basic_rhs(struct nr_cc *c, struct nr_expr **out) {
 }
 
 static int parse_concat_rhs(struct nr_cc *c, struct nr_expr **out) {
-  int rc, tok = c->i;
-  struct nr_expr *e;
-  if ((rc = parse_basic_rhs(c, &e)) < 0) return rc;
-  if (!nr_is(c, c->i, ".")) { *out = e; return 0; }
-  struct nr_expr *cat = nr_expr_new(c, X_CONCAT, tok);
-  if (cat == NULL) return -ENOMEM;
-  cat->v = nr_alloc(&c->arena, 16 * sizeof *cat->v);
-  if (cat->v == NULL) return -ENOMEM;
-  cat->v[cat->n++] = e;
-  cat->flags = XF_CONST;
-  while (nr_is(c, c->i, ".")) {
-    c->i++;
-    if (cat->n == 16) return nr_fail(c, c->i, -EINVAL, "too many concatenated values");
-    if ((rc = parse_basic_rhs(c, &cat->v[cat->n])) < 0) return rc;
-    cat->n++;
-  }
-  *out = cat;
-  return 0;
+  return parse_concat(c, parse_basic_rhs, XF_CONST, out);
 }
 
 static int parse_setref(struct nr_cc *c, struct nr_expr **out) {

@@ -221,3 +221,67 @@ const struct nr_proto *nr_family_proto(int family, int *base) {
   default: *base = 0; return NULL;
   }
 }
+
+/* What "lhs == num" tells about the protocols of the packet (nft's pctx updates: meta
+ * iiftype/nfproto/l4proto/protocol, and a header field naming the next header). Transport
+ * protocols are also kept as a list (more than one makes transport fields ambiguous). */
+static void learn_th(struct nr_pctx *x, const struct nr_proto *desc) {
+  int seen = 0;
+  for (int i = 0; i < x->nth; i++) seen |= x->th[i] == desc;
+  if (!seen && x->nth < 16) x->th[x->nth++] = desc;
+  x->p[PB_TH] = desc;
+}
+
+void nr_pctx_learn(struct nr_pctx *x, int family, const struct nr_expr *l, uint64_t num) {
+  int hb;
+  const struct nr_proto *hook = nr_family_proto(family, &hb), *desc;
+  if (l->kind == X_META) {
+    switch (l->u.key.k->key) {
+    case NFT_META_IIFTYPE:
+      if (hb < PB_NH && family != NFPROTO_INET && family != NFPROTO_NETDEV) return;
+      x->p[PB_LL] = num == 1 ? &nr_proto_eth : &nr_proto_unknown;
+      return;
+    case NFT_META_NFPROTO:
+      desc = nr_proto_up(hook, (uint32_t)num);
+      if (desc == NULL) desc = (int)num == family && hb == PB_NH ? hook : &nr_proto_unknown;
+      x->p[PB_NH] = desc;
+      return;
+    case NFT_META_L4PROTO:
+      desc = nr_proto_up(&nr_proto_inet_service, (uint32_t)num);
+      learn_th(x, desc ? desc : &nr_proto_unknown);
+      return;
+    case NFT_META_PROTOCOL:
+      if (hb != PB_LL || (family != NFPROTO_NETDEV && family != NFPROTO_BRIDGE)) return;
+      desc = nr_proto_up(hook, (uint32_t)num);
+      x->p[PB_NH] = desc ? desc : &nr_proto_unknown;
+      return;
+    }
+    return;
+  }
+  if (l->kind != X_PAYLOAD) return;
+  const struct nr_proto *base = x->p[l->u.pl.base];
+  desc = nr_proto_up(base, (uint32_t)num);
+  if (desc == NULL) {
+    if (base == &nr_proto_icmp) x->icmp_type = num ? (int)num : 8;
+    else if (base == &nr_proto_icmp6) x->icmp_type = num == 129 ? 128 : (int)num;
+    return;
+  }
+  if (desc->base == base->base && desc->base == PB_LL && x->nstacked < 4)
+    x->stacked[x->nstacked++] = base;
+  if (desc->base == PB_TH) learn_th(x, desc);
+  else x->p[desc->base] = desc;
+}
+
+struct nr_expr *nr_payload_new(struct nr_cc *c, const struct nr_proto *p,
+                               const struct nr_field *f, int tok) {
+  struct nr_expr *e = nr_expr_new(c, X_PAYLOAD, tok);
+  if (e == NULL) return NULL;
+  e->u.pl.p = p;
+  e->u.pl.f = f;
+  e->u.pl.base = p->base;
+  e->u.pl.off = f->off;
+  e->bits = f->bits;
+  e->type = f->type;
+  e->order = f->order;
+  return e;
+}

@@ -691,45 +691,87 @@ static void one(int fi, const char *cname, const char *rule, const char *where, 
            cname, rule, code, msg);
 }
 
-/* Runs one() in a child process: nft itself aborts on some input (nft 1.0.6 has assertions
- * that some rules and some bytecode reach), and a crash must count, not end the run. */
-static void isolated(int fi, const char *chain, const char *rule, const char *where,
-                     struct tally *t) {
-  int p[2];
+struct job { int cat, fam; const char *chain, *rule; char where[96]; };
+struct result { int job; struct tally t; };
+
+/* One pair, in the runner: its tables, chains and objects, then one(), then the chains'
+ * rule counts. */
+static void pair(int fi, const char *chain, const char *rule, const char *where,
+                 struct tally *t) {
   if (table_for(fi) < 0 || objects_for(fi, rule) < 0 || chains_for(fi, chain) < 0) {
     t->pairs = 1;
     t->failures = 1;
     return;
   }
   tused[fi]++;
+  one(fi, chain, rule, where, t);
   fflush(stdout);
   if (refusal_log) fflush(refusal_log);
-  if (pipe(p) < 0) { one(fi, chain, rule, where, t); return; }
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(p[0]);
-    one(fi, chain, rule, where, t);
-    fflush(stdout);
-    if (refusal_log) fflush(refusal_log);
-    ssize_t w = write(p[1], t, sizeof *t);
-    _exit(w == (ssize_t)sizeof *t ? 0 : 1);
-  }
-  close(p[1]);
-  ssize_t n = pid > 0 ? read(p[0], t, sizeof *t) : -1;
-  close(p[0]);
-  int status = 0;
-  if (pid > 0) waitpid(pid, &status, 0);
   int k = kind_index(chain);
   nrules[fi][k][0] += t->added_nft;
   nrules[fi][k][1] += t->added_cnet;
-  if (n != (ssize_t)sizeof *t) {
-    memset(t, 0, sizeof *t);
-    t->pairs = 1;
-    fail(t, where, famnames[fi], chain, rule, "the check crashed (%s): nft aborted on this rule "
-         "or on cnet's encoding of it", WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exit");
-    tused[fi] = ROTATE;  /* what it left behind is unknown: the next pair gets a new table */
-    return;
+}
+
+/* What a runner tells its worker: a pair started, or its result. */
+struct msg { int job, started; struct tally t; };
+
+/* Runs the worker's pairs in a child process, a runner, many pairs each: nft itself aborts on
+ * some input (nft 1.0.6 has assertions that some rules and some bytecode reach), and a crash
+ * must count, not end the run. When a runner dies, the pair it had started is the crash, and
+ * a new runner goes on after it, in tables of its own (what the dead one left is unknown). */
+static int run_pairs(int w, int nworkers, const struct job *jobs, int njobs, int fd) {
+  int j = w, restarts = 0;
+  while (j < njobs) {
+    int p[2];
+    if (pipe(p) < 0) return 2;
+    fflush(stdout);
+    if (refusal_log) fflush(refusal_log);
+    pid_t pid = fork();
+    if (pid < 0) return 2;
+    if (pid == 0) {
+      close(p[0]);
+      for (int k = j; k < njobs; k += nworkers) {
+        struct msg m = {.job = k, .started = 1};
+        if (write(p[1], &m, sizeof m) != (ssize_t)sizeof m) _exit(1);
+        m.started = 0;
+        pair(jobs[k].fam, jobs[k].chain, jobs[k].rule, jobs[k].where, &m.t);
+        if (write(p[1], &m, sizeof m) != (ssize_t)sizeof m) _exit(1);
+      }
+      _exit(0);
+    }
+    close(p[1]);
+    struct msg m;
+    int current = -1;
+    while (read(p[0], &m, sizeof m) == (ssize_t)sizeof m) {
+      if (m.started) { current = m.job; continue; }
+      struct result r = {.job = m.job, .t = m.t};
+      if (write(fd, &r, sizeof r) != (ssize_t)sizeof r) return 2;
+      current = -1;
+    }
+    close(p[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (current < 0) {
+      if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
+      return 2;  /* died between pairs: not a pair's doing */
+    }
+    struct result r = {.job = current};
+    const struct job *c = &jobs[current];
+    r.t.pairs = 1;
+    fail(&r.t, c->where, famnames[c->fam], c->chain, c->rule, "the check crashed (%s): nft "
+         "aborted on this rule or on cnet's encoding of it",
+         WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exit");
+    fflush(stdout);
+    if (write(fd, &r, sizeof r) != (ssize_t)sizeof r) return 2;
+    /* the next runner starts after the crash, in new tables */
+    restarts++;
+    for (int fi = 0; fi < NFAM; fi++) {
+      tgen[fi] = 1000 * restarts;
+      tused[fi] = ROTATE;
+    }
+    j = current + nworkers;
   }
+  return 0;
 }
 
 /* ---- the corpus ---- */
@@ -862,8 +904,6 @@ static int check_against(const char *doc) {
 
 /* ---- workers: each in a network namespace of its own, so the kernel's waits overlap ---- */
 
-struct job { int cat, fam; const char *chain, *rule; char where[96]; };
-struct result { int job; struct tally t; };
 
 /* A worker: its own namespace (lo, veth0, veth1), nft context, sockets and tables; runs jobs
  * w, w+W, w+2W... and sends each result to fd. */
@@ -893,11 +933,8 @@ static int worker(int w, int nworkers, const struct job *jobs, int njobs, int fd
   ref_bc = malloc(BIG);
   got_list = malloc(BIG);
   got_bc = malloc(BIG);
-  for (int j = w; j < njobs; j += nworkers) {
-    struct result r = {.job = j};
-    isolated(jobs[j].fam, jobs[j].chain, jobs[j].rule, jobs[j].where, &r.t);
-    if (write(fd, &r, sizeof r) != (ssize_t)sizeof r) return 2;
-  }
+  int rc = run_pairs(w, nworkers, jobs, njobs, fd);
+  if (rc != 0) return rc;
   for (int fi = 0; fi < NFAM; fi++) {
     char cmd[128];
     snprintf(cmd, sizeof cmd, "delete table %s %s", famnames[fi], tname[fi]);
@@ -950,8 +987,9 @@ int main(int argc, char **argv) {
   }
   closedir(d);
   qsort(files, (size_t)nfiles, sizeof files[0], cmp_names);
-  int corrupt = 0, njobs = 0, capjobs = 1024;
+  int corrupt = 0, njobs = 0, capjobs = 1024, nallrules = 0, caprules = 1024;
   struct job *jobs = malloc((size_t)capjobs * sizeof *jobs);
+  char **allrules = malloc((size_t)caprules * sizeof *allrules);  /* every rule, freed at the end */
   for (int fidx = 0; fidx < nfiles; fidx++) {
     char name[64], path[4096];
     const char *base = files[fidx];
@@ -966,6 +1004,9 @@ int main(int argc, char **argv) {
     int ci = ncats++;
     snprintf(catnames[ci], sizeof catnames[ci], "%s", name);
     for (int k = 0; k < n; k++) {
+      if (nallrules == caprules)
+        allrules = realloc(allrules, (size_t)(caprules *= 2) * sizeof *allrules);
+      allrules[nallrules++] = lines[k].rule;
       int m = fam_mask(lines[k].fams);
       if (m < 0) {
         fprintf(stderr, "%s:%d: bad families \"%s\"\n", path, lines[k].lineno, lines[k].fams);
@@ -1035,8 +1076,14 @@ int main(int argc, char **argv) {
     table(o);
     fclose(o);
   }
+  if (corrupt) printf("the corpus has errors (see above): fix them first\n");
   int bad = corrupt || total.failures > 0;
   if (check) bad |= check_against(check);
   if (refusal_log) fclose(refusal_log);
+  for (int k = 0; k < njobs; k++) free((char *)jobs[k].chain);
+  for (int k = 0; k < nallrules; k++) free(allrules[k]);
+  for (int k = 0; k < nfiles; k++) free(files[k]);
+  free(jobs);
+  free(allrules);
   return bad ? 1 : 0;
 }

@@ -35,6 +35,8 @@
 #include "cnet/nft.h"
 #include "cnet/nftrule.h"
 
+#include "fresh_netns.h"
+
 static struct cnet_netns *ns;
 static long tried, compiled, committed, kernel_refused, listed;
 static int failures;
@@ -189,31 +191,49 @@ static int tx_run(int fam, const char *in, const char *want) {
   return rc;
 }
 
+static int cmp_words(const void *x, const void *y) {
+  return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Whether a and b hold the same words, in any order. */
+static int same_words(const char *a, const char *b) {
+  char *ca = strdup(a), *cb = strdup(b);
+  size_t n = strlen(a) / 2 + 2, na = 0, nb = 0;
+  char **wa = malloc(n * sizeof *wa), **wb = malloc((strlen(b) / 2 + 2) * sizeof *wb);
+  int same = 0;
+  if (ca && cb && wa && wb) {
+    for (char *save, *w = strtok_r(ca, " ", &save); w; w = strtok_r(NULL, " ", &save)) wa[na++] = w;
+    for (char *save, *w = strtok_r(cb, " ", &save); w; w = strtok_r(NULL, " ", &save)) wb[nb++] = w;
+    qsort(wa, na, sizeof *wa, cmp_words);
+    qsort(wb, nb, sizeof *wb, cmp_words);
+    same = na == nb;
+    for (size_t i = 0; same && i < na; i++) same = strcmp(wa[i], wb[i]) == 0;
+  }
+  free(ca);
+  free(cb);
+  free(wa);
+  free(wb);
+  return same;
+}
+
 /* One input, through all three stages. */
 static void fuzz_one(int fam, const char *in) {
   tried++;
   char *a = NULL, *b = NULL, *c = NULL;
   if (cycle(fam, in, &a) == 0) {
     compiled++;
-    /* the decoded text compiles again; after at most one more round it is a fixed point */
+    /* the decoded text compiles again; after at most one more round it is a fixed point, or
+     * the same words in another order: nft merges adjacent header matches across other
+     * matches and lists the merged one where the first of them stood, so a rule with several
+     * matches on one field moves one of them per round (nft's own listings do the same) */
     if (cycle(fam, a, &b) != 0) FAIL("[%s] decodes to [%s], which does not compile", shown(in), shown(a));
-    else if (strcmp(a, b) != 0 && (cycle(fam, b, &c) != 0 || strcmp(b, c) != 0))
+    else if (strcmp(a, b) != 0 && (cycle(fam, b, &c) != 0 || (strcmp(b, c) != 0 && !same_words(b, c))))
       FAIL("[%s] -> [%s]: no fixed point", shown(in), shown(a));
   }
   tx_run(fam, in, a);
   free(a);
   free(b);
   free(c);
-}
-
-/* A sandbox has lo only: tables made here reach nothing outside it. */
-static int in_fresh_netns(void) {
-  struct if_nameindex *ifs = if_nameindex();
-  int ok = ifs != NULL;
-  for (struct if_nameindex *i = ifs; ok && i->if_index; i++)
-    if (strcmp(i->if_name, "lo") != 0) ok = 0;
-  if (ifs) if_freenameindex(ifs);
-  return ok;
 }
 
 static int setup(void) {

@@ -135,6 +135,7 @@ static void corpus(void) {
       if (strncmp(de->d_name, pattern, 3) == 0) snprintf(name, sizeof name, "%s", de->d_name);
     closedir(dh);
     if (name[0] == 0) continue;
+    if (strstr(name, "-quirks")) continue;  /* nft's listings there are no fixed points */
     snprintf(path, sizeof path, "%s/nft-corpus/%s", dir, name);
     FILE *f = fopen(path, "r");
     if (f == NULL) continue;
