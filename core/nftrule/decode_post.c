@@ -1198,9 +1198,14 @@ static int post_stmt(struct nr_dc *d, struct nr_stmt *s) {
         type_value(s->e, &like);
       }
     }
-    if (s->sub && s->nset != NULL &&
-        (nftnl_set_get_u32(s->nset, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS))
-      return nr_dfail(d, "meter");
+    if (s->nset != NULL && (nftnl_set_get_u32(s->nset, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS)) {
+      /* nft's meter: one statement on an anonymous set of its own; with more nft lists the
+       * first only, with none it writes the set without its "@" */
+      if (s->sub == NULL || s->sub->next || s->e) return nr_dfail(d, "dynset on an anonymous set");
+      s->u.dyn.meter = 1;
+      s->u.dyn.size = nftnl_set_is_set(s->nset, NFTNL_SET_DESC_SIZE)
+                          ? nftnl_set_get_u32(s->nset, NFTNL_SET_DESC_SIZE) : 0;
+    }
     return 0;
   default:
     return 0;

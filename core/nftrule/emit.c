@@ -808,7 +808,8 @@ static int elem_data(struct nftnl_set_elem *e, const struct nr_expr *d) {
 }
 
 static int build_set(struct nr_cc *c, const struct nr_set *set) {
-  const struct nr_expr *sx = set->init;
+  const struct nr_expr *sx = set->init, none = {.kind = X_SET};
+  if (sx == NULL) sx = &none;  /* a meter's set starts empty */
   unsigned klen = set->key_bits / 8;
   struct kv *kv = calloc((size_t)sx->n + 1, sizeof *kv);
   struct nftnl_set *s = nftnl_set_alloc();
@@ -904,7 +905,8 @@ static int build_set(struct nr_cc *c, const struct nr_set *set) {
     for (int i = 0; i < set->nconcat; i++) f[i] = (uint8_t)((set->concat_bits[i] + 7) / 8);
     nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, f, set->nconcat);
   }
-  nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, count);
+  if (!set->is_meter) nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, count);
+  else if (set->size) nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, set->size);
   struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(64);
   if (u == NULL) { nftnl_set_free(s); return -ENOMEM; }
   nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, set->key_order == BO_HOST ? 1 : 2);
@@ -952,6 +954,10 @@ int nr_emit_rule(struct nr_cc *c) {
     if ((rc = sets_of(c, s->e)) < 0 || (rc = sets_of(c, s->key)) < 0 ||
         (rc = sets_of(c, s->e2)) < 0)
       return rc;
+    if (s->kind == S_DYNSET && s->u.dyn.set && s->u.dyn.set->is_meter) {
+      if (c->out == NULL) return nr_fail(c, s->tok, -EINVAL, "a meter's set needs an output");
+      if ((rc = build_set(c, s->u.dyn.set)) < 0) return rc;
+    }
     c->emit_tok = s->tok;
     if ((rc = gen_stmt(c, s)) < 0) return rc;
     if (c->oom) return -ENOMEM;

@@ -349,6 +349,12 @@ int nr_eval_stmt(struct nr_cc *c, struct nr_stmt *s) {
   case S_NAT:
     return eval_nat(c, s);
   case S_DYNSET: {
+    if (s->u.dyn.meter) {  /* its set is made for it, keyed like it */
+      if ((rc = nr_eval_lhs(c, &s->key)) < 0) return rc;
+      if (s->key->flags & XF_CONST)
+        return nr_fail(c, s->key->tok, -EINVAL, "Meter key expression can not be constant");
+      return nr_set_meter(c, s, &s->u.dyn.set);
+    }
     struct nr_set *set = s->u.dyn.set;
     if ((rc = nr_eval_lhs(c, &s->key)) < 0) return rc;
     struct nr_expr *key = s->key;

@@ -252,6 +252,8 @@ struct nr_set {
   uint8_t nconcat, concat_bits[16];
   struct nr_expr *init;        /* X_SET of the elements (anonymous sets) */
   int is_map, is_vmap, is_objmap;
+  int is_meter;                /* a meter's set: made with the rule, empty, its size given */
+  uint32_t size;
 };
 
 /* ------------------------------------------------------------- statements ---- */
@@ -283,7 +285,8 @@ struct nr_stmt {
     struct { uint32_t type; int code; uint8_t family; } rej;
     struct { uint32_t type, family, flags, tflags; } nat;  /* type: NFT_NAT_*, NAT_MASQ, NAT_REDIR;
                                         * tflags: 1 address . port map, 2 (decode) family shown */
-    struct { uint32_t op; struct nr_set *set; uint64_t timeout; } dyn;
+    struct { uint32_t op; struct nr_set *set; uint64_t timeout; uint32_t size;
+             uint8_t meter; } dyn;   /* meter: "meter NAME size N { ... }" (its own set) */
     struct { uint16_t num, total, flags; } q;
     struct { uint16_t mss; uint8_t wscale; uint32_t flags; } syn;
     struct { uint32_t family; } tp;
@@ -430,6 +433,8 @@ void nr_time_print(uint64_t ms, char *buf, size_t size);
 int nr_set_anon(struct nr_cc *c, struct nr_expr *setexpr, const struct nr_expr *key,
                 const struct nr_expr *data, int vmap, int objmap, struct nr_set **out);
 int nr_set_named(struct nr_cc *c, int tok, const char *name, struct nr_set **out);
+/* The set a meter statement makes (s->str_set, size, timeout), keyed like s->key. */
+int nr_set_meter(struct nr_cc *c, struct nr_stmt *s, struct nr_set **out);
 
 /* emit.c */
 int nr_emit_rule(struct nr_cc *c);

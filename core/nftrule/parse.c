@@ -108,11 +108,11 @@ static int parse_meta(struct nr_cc *c, int tok, struct nr_expr **out) {
     return nr_fail(c, c->i, -EINVAL, "expected a meta key, got %s", nr_tokq(c, c->i, b, sizeof b));
   const struct tok *k = &T(c);
   const struct nr_key *key = nr_key_byname(nr_meta_keys, c->text + k->pos, k->len);
+  /* nft's old names (broute, ibridgename, obridgename came after nft 1.0.6: unknown) */
   if (key == NULL && nr_is(c, c->i, "secpath"))
     key = nr_key_byname(nr_meta_keys, "ipsec", 5);
-  if (key == NULL && (nr_is(c, c->i, "broute") || nr_is(c, c->i, "ibridgename") ||
-                      nr_is(c, c->i, "obridgename")))
-    return nr_unsupported(c, c->i, "meta %.*s", (int)k->len, c->text + k->pos);
+  if (key == NULL && nr_is(c, c->i, "ibriport")) key = nr_key_byname(nr_meta_keys, "ibrname", 7);
+  if (key == NULL && nr_is(c, c->i, "obriport")) key = nr_key_byname(nr_meta_keys, "obrname", 7);
   if (key == NULL)
     return nr_fail(c, c->i, -EINVAL, "unknown meta key %s", nr_tokq(c, c->i, b, sizeof b));
   c->i++;

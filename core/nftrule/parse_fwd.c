@@ -154,6 +154,8 @@ static int st_queue(struct nr_cc *c, int tok) {
 static int st_flow(struct nr_cc *c, int tok) {
   struct nr_stmt *s = nr_stmt_new(c, S_FLOW, tok);
   if (s == NULL) return -ENOMEM;
+  if (nr_is(c, c->i, "table"))  /* "flow table NAME { ... }": the meter's old name */
+    return nr_unsupported(c, tok, "\"flow table\", nft's old name for a meter,");
   if (!nr_is(c, c->i, "add") && !nr_is(c, c->i, "offload"))
     return nr_fail(c, c->i, -EINVAL, "expected add after flow");
   c->i++;

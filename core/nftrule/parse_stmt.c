@@ -492,6 +492,8 @@ static int st_synproxy(struct nr_cc *c, int tok) {
 }
 
 /* add|update|delete @set { key [timeout T] [stateful...] [: data] } */
+static int dyn_body(struct nr_cc *c, struct nr_stmt *s);
+
 static int st_dynset(struct nr_cc *c, int tok, uint32_t op) {
   int rc;
   struct nr_stmt *s = nr_stmt_new(c, S_DYNSET, tok);
@@ -503,6 +505,42 @@ static int st_dynset(struct nr_cc *c, int tok, uint32_t op) {
   const char *name = nr_strdup(&c->arena, c->text + T(c).pos + 1, T(c).len - 1);
   if (name == NULL) return -ENOMEM;
   c->i++;
+  if ((rc = dyn_body(c, s)) < 0) return rc;
+  if ((rc = nr_set_named(c, stok, name, &s->u.dyn.set)) < 0) return rc;
+  nr_stmt_add(c, s);
+  return 0;
+}
+
+/* meter NAME [size N] { KEY [timeout T] STATEFUL }: nft's older form of "update @set", on a
+ * set of its own the rule makes */
+static int st_meter(struct nr_cc *c, int tok) {
+  int rc;
+  unsigned long long size = 0;
+  struct nr_stmt *s = nr_stmt_new(c, S_DYNSET, tok);
+  if (s == NULL) return -ENOMEM;
+  if (KIND(c) != TK_WORD && KIND(c) != TK_STRING)
+    return nr_fail(c, c->i, -EINVAL, "expected a meter name");
+  if ((s->str_set = nr_tokdup(c, c->i)) == NULL) return -ENOMEM;
+  if (strlen(s->str_set) >= 256) return nr_fail(c, c->i, -EINVAL, "meter name too long");
+  c->i++;
+  if (nr_is(c, c->i, "size")) {
+    c->i++;
+    if ((rc = number(c, "a size", 0xffffffffULL, &size)) < 0) return rc;
+  }
+  if ((rc = dyn_body(c, s)) < 0) return rc;
+  if (s->sub == NULL) return nr_fail(c, tok, -EINVAL, "meter statement must be stateful");
+  if (s->sub->next) return nr_fail(c, s->sub->next->tok, -EINVAL, "a meter takes one statement");
+  if (s->e) return nr_fail(c, s->e->tok, -EINVAL, "a meter is a set, not a map");
+  s->u.dyn.meter = 1;
+  s->u.dyn.size = (uint32_t)size;
+  s->u.dyn.op = s->u.dyn.timeout ? NFT_DYNSET_OP_UPDATE : NFT_DYNSET_OP_ADD;
+  nr_stmt_add(c, s);
+  return 0;
+}
+
+/* "{ KEY [timeout T] [stateful...] [: DATA] }" of add/update/delete @set and meter */
+static int dyn_body(struct nr_cc *c, struct nr_stmt *s) {
+  int rc;
   if (KIND(c) != TK_LBRACE) return nr_fail(c, c->i, -EINVAL, "expected \"{\" after the set name");
   c->i++;
   if ((rc = nr_parse_expr(c, &s->key)) < 0) return rc;
@@ -544,8 +582,6 @@ static int st_dynset(struct nr_cc *c, int tok, uint32_t op) {
   }
   if (KIND(c) != TK_RBRACE) return nr_fail(c, c->i, -EINVAL, "expected \"}\"");
   c->i++;
-  if ((rc = nr_set_named(c, stok, name, &s->u.dyn.set)) < 0) return rc;
-  nr_stmt_add(c, s);
   return 0;
 }
 
@@ -664,9 +700,7 @@ int nr_parse_stmt(struct nr_cc *c, int *handled) {
     return nr_fail(c, tok, -EINVAL, "\"last\" is not in nft 1.0.6's rule language");
   if (IS("xt"))  /* iptables extensions: nft lists them, nobody writes them */
     return nr_fail(c, tok, -EINVAL, "xt expressions cannot be written, only listed");
-  static const char *const later[] = {"meter", NULL};
-  for (int j = 0; later[j]; j++)
-    if (IS(later[j])) return nr_unsupported(c, tok, "\"%s\"", later[j]);
+  if (IS("meter")) { c->i++; return st_meter(c, tok); }
 #undef IS
 #undef NEXT
   *handled = 0;

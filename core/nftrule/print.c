@@ -474,7 +474,8 @@ static void p_objref(struct pr *P, const struct nr_stmt *s) {
 
 static void p_dynset(struct pr *P, const struct nr_stmt *s) {
   static const char *const ops[] = {"add", "update", "delete"};
-  OUT("%s @%s { ", s->u.dyn.op <= 2 ? ops[s->u.dyn.op] : "?", s->str_set);
+  if (s->u.dyn.meter) OUT("meter %s size %u { ", s->str_set, s->u.dyn.size);
+  else OUT("%s @%s { ", s->u.dyn.op <= 2 ? ops[s->u.dyn.op] : "?", s->str_set);
   p_expr(P, s->key, 0);
   if (s->u.dyn.timeout) {
     char buf[64];

@@ -162,3 +162,28 @@ int nr_set_named(struct nr_cc *c, int tok, const char *name, struct nr_set **out
   *out = s;
   return s->name ? 0 : -ENOMEM;
 }
+
+int nr_set_meter(struct nr_cc *c, struct nr_stmt *s, struct nr_set **out) {
+  const struct nr_expr *key = s->key;
+  struct nr_set *set = nr_alloc(&c->arena, sizeof *set);
+  if (set == NULL) return -ENOMEM;
+  if (key->kind == X_CONCAT)
+    for (int i = 0; i < key->n; i++)
+      if (key->v[i]->kind == X_UNARY)
+        return nr_unsupported(c, key->tok, "a concatenation in host byte order");
+  /* nft's meter set: anonymous but named, filled from the packet path (EVAL) */
+  set->name = s->str_set;
+  set->flags = NFT_SET_ANONYMOUS | NFT_SET_EVAL | (s->u.dyn.timeout ? NFT_SET_TIMEOUT : 0);
+  set->key_type = key_type_of(key);
+  set->key_bits = (uint32_t)(key->bits + 7) / 8 * 8;
+  set->key_order = key->order;
+  if (key->kind == X_CONCAT) {
+    set->nconcat = (uint8_t)key->n;
+    for (int i = 0; i < key->n; i++) set->concat_bits[i] = (uint8_t)key->v[i]->bits;
+  }
+  set->is_meter = 1;
+  set->size = s->u.dyn.size;
+  set->id = c->env && c->env->next_set_id ? c->env->next_set_id(c->env->ud) : c->next_id++;
+  *out = set;
+  return 0;
+}

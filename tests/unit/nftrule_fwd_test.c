@@ -1,5 +1,5 @@
-/* dup, fwd, tproxy, queue, flow offload, osf, ipsec, socket cgroupv2, meta secmark without a
- * kernel: the expressions nft makes for them (libnftnl's text), listed back as nft lists
+/* dup, fwd, tproxy, queue, flow offload, osf, ipsec, socket cgroupv2, meta secmark (and
+ * meta's old key names) without a kernel: the expressions nft makes for them (libnftnl's text), listed back as nft lists
  * them, and nft's refusals. Queue and flow offload matter most here: the kernel this project
  * tests on has neither, so the corpus check sees nft and cnet refused by the kernel alike and
  * only this test sees what cnet sends. */
@@ -125,6 +125,21 @@ int main(void) {
   ok(IP, "ct secmark set meta secmark", NULL, NULL);
   bad(IP, "meta secmark 1", -EINVAL, 14, "right hand side constant value");
   bad(IP, "ct secmark set 1", -EINVAL, 1, "must not be set to constant value");
+
+  /* meters: a dynset on a set of the meter's name, made with the rule */
+  ok(IP, "meter m1 size 16 { ip saddr limit rate 10/second }", "[ payload load 4b @ network "
+     "header + 12 => reg 1 ] [ dynset add reg_key 1 set m1 expr [ limit rate 10/second burst 5 "
+     "type packets flags 0x0 ] ]", NULL);
+  ok(IP, "meter m2 size 128 { ip saddr timeout 10s counter }", "[ payload load 4b @ network "
+     "header + 12 => reg 1 ] [ dynset update reg_key 1 set m2 timeout 10000ms expr [ counter "
+     "pkts 0 bytes 0 ] ]", "meter m2 size 128 { ip saddr timeout 10s counter }");
+  bad(IP, "meter m3 { ip saddr }", -EINVAL, 1, "meter statement must be stateful");
+  bad(IP, "meter m4 { ip saddr counter limit rate 1/second }", -EINVAL, 29, "one statement");
+
+  /* meta's old names nft still reads */
+  ok(BRIDGE, "meta ibriport \"br0\"", NULL, "meta ibrname \"br0\"");
+  ok(BRIDGE, "meta obriport \"br0\"", NULL, "meta obrname \"br0\"");
+  bad(BRIDGE, "meta broute set 1", -EINVAL, 6, "unknown meta key");
 
   /* nft 1.0.6 has no last, and nobody writes xt */
   bad(IP, "counter last", -EINVAL, 9, "not in nft 1.0.6");
