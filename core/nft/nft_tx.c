@@ -985,6 +985,28 @@ static int put_anon_set(struct cnet_nl *nl, const struct cmd *c, struct nftnl_se
   return rc;
 }
 
+/* The expression of serialized rule c that starts the attribute at byte `off` of its
+ * message (where the kernel's extended ACK points): its name, or NULL. */
+static const char *blamed_expr(const struct cnet_nft_tx *tx, const struct cmd *c, uint32_t off) {
+  /* the message: netlink header, nfgenmsg, then the rule's attributes as serialized */
+  size_t base = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg));
+  if (c->obj != NULL || off < base || off - base >= c->len) return NULL;
+  const char *attrs = tx->arena + c->off;
+  const struct nlattr *attr, *e, *x;
+  mnl_attr_for_each_payload((const void *)attrs, c->len) {
+    if (mnl_attr_get_type(attr) != NFTA_RULE_EXPRESSIONS) continue;
+    mnl_attr_for_each_nested(e, attr) {
+      size_t at = base + (size_t)((const char *)e - attrs);
+      if (off < at || off >= at + mnl_attr_get_payload_len(e) + MNL_ATTR_HDRLEN) continue;
+      mnl_attr_for_each_nested(x, e)
+        if (mnl_attr_get_type(x) == NFTA_EXPR_NAME &&
+            mnl_attr_validate(x, MNL_TYPE_NUL_STRING) == 0)
+          return mnl_attr_get_str(x);
+    }
+  }
+  return NULL;
+}
+
 /* Queues the whole batch: BEGIN, each command (a rule's anonymous sets before it), END. */
 static int put_batch(struct cnet_nft_tx *tx, struct cnet_nl *nl, struct owners *o) {
   int rc = put_batch_marker(nl, NFNL_MSG_BATCH_BEGIN, tx);
@@ -1072,7 +1094,22 @@ int cnet_nft_tx_commit(struct cnet_nft_tx *tx, int *failed) {
     if (rc == -ENOBUFS && *failed < 0 && !msg[0])
       msg = "the kernel's answers overflowed the receive buffer: the batch was refused, its "
             "errors lost";
-    fail(tx, rc, "%s", msg);
+    /* a rule the kernel refuses at one of its expressions, without a word: say which, and
+     * what the code means there (its own message: the rule's anonymous sets go before it) */
+    uint32_t off;
+    const char *expr = NULL;
+    if (!msg[0] && *failed >= 0 && tx->cmds[*failed].kind == K_RULE &&
+        owner_of(&o, first + 1) != *failed && (rc == -ENOENT || rc == -EOPNOTSUPP) &&
+        cnet_nl_result_offset(nl, (unsigned)first, &off) == 0)
+      expr = blamed_expr(tx, &tx->cmds[*failed], off);
+    if (expr != NULL && rc == -ENOENT)
+      fail(tx, rc, "at its %s expression: this kernel has none, or what it names does not "
+           "exist", expr);
+    else if (expr != NULL)
+      fail(tx, rc, "at its %s expression: not available in this kernel here (table family, "
+           "hook or options)", expr);
+    else
+      fail(tx, rc, "%s", msg);
   }
   free(o.v);
   return rc;
