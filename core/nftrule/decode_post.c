@@ -1203,8 +1203,9 @@ static int post_stmt(struct nr_dc *d, struct nr_stmt *s) {
        * first only, with none it writes the set without its "@" */
       if (s->sub == NULL || s->sub->next || s->e) return nr_dfail(d, "dynset on an anonymous set");
       s->u.dyn.meter = 1;
+      /* without a size, the kernel gives a set a dynset fills 65535 (nft_dynset_init) */
       s->u.dyn.size = nftnl_set_is_set(s->nset, NFTNL_SET_DESC_SIZE)
-                          ? nftnl_set_get_u32(s->nset, NFTNL_SET_DESC_SIZE) : 0;
+                          ? nftnl_set_get_u32(s->nset, NFTNL_SET_DESC_SIZE) : 65535;
     }
     return 0;
   default:

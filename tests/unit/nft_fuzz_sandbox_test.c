@@ -86,6 +86,10 @@ static int ifname(void *ud, uint32_t idx, char *name, size_t size) {
 struct sets { struct cnet_nftrule_out *out; unsigned next; };
 static const struct nftnl_set *find_set(void *ud, const char *name) {
   struct sets *c = ud;
+  for (unsigned i = 0; i < c->out->nsets; i++)  /* a meter's set, made with the rule */
+    if (strncmp(name, "__", 2) != 0 &&
+        strcmp(nftnl_set_get_str(c->out->sets[i], NFTNL_SET_NAME), name) == 0)
+      return c->out->sets[i];
   if (strncmp(name, "__", 2) != 0) return NULL;  /* named sets print as @name unseen */
   return c->next < c->out->nsets ? c->out->sets[c->next++] : NULL;
 }

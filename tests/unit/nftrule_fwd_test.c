@@ -130,6 +130,7 @@ int main(void) {
   ok(IP, "meter m1 size 16 { ip saddr limit rate 10/second }", "[ payload load 4b @ network "
      "header + 12 => reg 1 ] [ dynset add reg_key 1 set m1 expr [ limit rate 10/second burst 5 "
      "type packets flags 0x0 ] ]", NULL);
+  ok(IP, "meter m0 { ip saddr counter }", NULL, "meter m0 size 65535 { ip saddr counter }");
   ok(IP, "meter m2 size 128 { ip saddr timeout 10s counter }", "[ payload load 4b @ network "
      "header + 12 => reg 1 ] [ dynset update reg_key 1 set m2 timeout 10000ms expr [ counter "
      "pkts 0 bytes 0 ] ]", "meter m2 size 128 { ip saddr timeout 10s counter }");
