@@ -189,8 +189,9 @@ static int field_name(struct nr_cc *c, char *buf, size_t size) {
   if (n == 0 || n >= size) return -1;
   memcpy(buf, w, n);
   len = n;
+  buf[len] = 0;
   c->i++;
-  if ((memcmp(buf, "addr", len) == 0 || memcmp(buf, "sid", len) == 0) && KIND(c) == TK_WORD &&
+  if ((strcmp(buf, "addr") == 0 || strcmp(buf, "sid") == 0) && KIND(c) == TK_WORD &&
       c->text[T(c).pos] == '[') {
     while (KIND(c) == TK_WORD && len + T(c).len < size) {
       memcpy(buf + len, c->text + T(c).pos, T(c).len);
