@@ -1,0 +1,370 @@
+/* cnet.link: a kind's fields and a port's fields, from the core's tables (cnet/linkinfo.h) to
+ * Lua values and back. Listing and requests share the names, so a listed `info` table can be
+ * given back to link.add. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "cnet/linkinfo.h"
+#include "common/netarg.h"
+#include "rtnl/llink.h"
+
+/* ---- listing ---- */
+
+/* A user or group id by name, as ip shows it, or the number when it has none. */
+static void push_id(lua_State *L, const struct cnet_link_field *f, uint32_t id) {
+  char buf[1024];
+  if (strcmp(f->name, "group") == 0) {
+    struct group g, *r = NULL;
+    if (getgrgid_r(id, &g, buf, sizeof buf, &r) == 0 && r) {
+      lua_pushstring(L, r->gr_name);
+      return;
+    }
+  } else {
+    struct passwd pw, *r = NULL;
+    if (getpwuid_r(id, &pw, buf, sizeof buf, &r) == 0 && r) {
+      lua_pushstring(L, r->pw_name);
+      return;
+    }
+  }
+  lua_pushinteger(L, id);
+}
+
+struct push_ctx {
+  lua_State *L;
+  struct cnet_netns *ns;
+};
+
+/* Sets the field's value in the table on top. */
+static int push_field(const struct cnet_link_field *f, const struct cnet_link_value *v, void *data) {
+  struct push_ctx *c = data;
+  lua_State *L = c->L;
+  char text[CNET_IPADDR_STRLEN];
+  const char *name = f->name;
+  switch (f->type) {
+  case CNET_LF_UINT:
+  case CNET_LF_BE:
+  case CNET_LF_BOOLOPT: /* ip shows these as numbers: 0 or 1 */
+    lua_pushinteger(L, (lua_Integer)v->u);
+    break;
+  case CNET_LF_BOOL:
+  case CNET_LF_FLAG:
+  case CNET_LF_BIT: lua_pushboolean(L, v->u != 0); break;
+  case CNET_LF_ENUM:
+    if (v->name) lua_pushstring(L, v->name);
+    else lua_pushinteger(L, (lua_Integer)v->u);
+    break;
+  case CNET_LF_ADDR:
+    if (cnet_ipaddr_format(v->addr.family, v->addr.bytes, text, sizeof text) < 0) return 0;
+    if (v->addr.family == AF_INET6 && f->name6) name = f->name6;
+    lua_pushstring(L, text);
+    break;
+  case CNET_LF_MAC: llink_push_mac(L, v->bytes, v->len); break;
+  case CNET_LF_BRID: { /* as ip shows it: priority bytes, then the address unpadded */
+    char buf[64];
+    const unsigned char *b = v->bytes;
+    snprintf(buf, sizeof buf, "%02x%02x.%x:%x:%x:%x:%x:%x", b[0], b[1], b[2], b[3], b[4], b[5],
+             b[6], b[7]);
+    lua_pushstring(L, buf);
+    break;
+  }
+  case CNET_LF_IFINDEX: {
+    char dev[CNET_IFNAMSIZ];
+    if (cnet_link_name_nowait(c->ns, (int)v->u, dev) == 0) lua_pushstring(L, dev);
+    else lua_pushinteger(L, (lua_Integer)v->u);
+    break;
+  }
+  case CNET_LF_ID: push_id(L, f, (uint32_t)v->u); break;
+  case CNET_LF_RANGE:
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, v->lo);
+    lua_setfield(L, -2, "low");
+    lua_pushinteger(L, v->hi);
+    lua_setfield(L, -2, "high");
+    break;
+  case CNET_LF_MACLIST: {
+    lua_createtable(L, (int)v->count, 0);
+    const void *pos = NULL;
+    const unsigned char *mac;
+    for (lua_Integer i = 1; (mac = cnet_link_maclist_next(v, &pos)) != NULL; i++) {
+      llink_push_mac(L, mac, 6);
+      lua_rawseti(L, -2, i);
+    }
+    break;
+  }
+  default: return 0;
+  }
+  lua_setfield(L, -2, name);
+  return 0;
+}
+
+void llink_push_details(lua_State *L, struct cnet_netns *ns, const struct cnet_link *l) {
+  struct push_ctx c = {L, ns};
+  unsigned n;
+  if (l->info_data && cnet_link_fields(l->kind, 0, &n)) {
+    lua_createtable(L, 0, (int)n);
+    cnet_link_details(l, 0, push_field, &c);
+    lua_setfield(L, -2, "info");
+  }
+  if (l->port_kind) {
+    lua_pushstring(L, l->port_kind);
+    lua_setfield(L, -2, "port_kind");
+  }
+  if (l->port_data && cnet_link_fields(l->port_kind, 1, &n)) {
+    lua_createtable(L, 0, (int)n);
+    cnet_link_details(l, 1, push_field, &c);
+    lua_setfield(L, -2, "port");
+  }
+}
+
+/* ---- requests ---- */
+
+int llink_known_field(const char *name) { return cnet_link_field_known(name); }
+
+struct reader {
+  lua_State *L;
+  int anchor; /* stack index of a table keeping buffers alive */
+  int arg;
+  const char *path;
+  struct cnet_netns *ns;
+  const char *op, *object;
+};
+
+/* "key" or "path.key", pushed. */
+static const char *label(const struct reader *r, const char *key) {
+  return r->path ? lua_pushfstring(r->L, "%s.%s", r->path, key) : lua_pushstring(r->L, key);
+}
+
+static int bad_value(const struct reader *r, const char *key, const char *fmt, const char *what) {
+  lua_State *L = r->L;
+  const char *l = label(r, key);
+  return luaL_argerror(L, r->arg, lua_pushfstring(L, fmt, l, what, luaL_typename(L, -2)));
+}
+
+/* An integer or a boolean (1 or 0) at the top of the stack, in 0..max. */
+static uint64_t read_uint(const struct reader *r, const char *key, uint64_t max) {
+  lua_State *L = r->L;
+  if (lua_type(L, -1) == LUA_TBOOLEAN) return lua_toboolean(L, -1) ? 1 : 0;
+  int isint = 0;
+  lua_Integer v = lua_type(L, -1) == LUA_TNUMBER ? lua_tointegerx(L, -1, &isint) : 0;
+  if (!isint) bad_value(r, key, "field '%s': %s expected, got %s", "integer");
+  if (v < 0 || (uint64_t)v > max) {
+    const char *l = label(r, key);
+    luaL_argerror(L, r->arg, lua_pushfstring(L, "field '%s': %I out of range 0..%I", l, v,
+                                             (lua_Integer)(max > INT64_MAX ? INT64_MAX : max)));
+  }
+  return (uint64_t)v;
+}
+
+static uint64_t read_bool(const struct reader *r, const char *key) {
+  lua_State *L = r->L;
+  if (lua_type(L, -1) == LUA_TNUMBER) return read_uint(r, key, 1);
+  if (lua_type(L, -1) != LUA_TBOOLEAN) bad_value(r, key, "field '%s': %s expected, got %s", "boolean");
+  return lua_toboolean(L, -1) ? 1 : 0;
+}
+
+static uint64_t read_enum(const struct reader *r, const char *key, const struct cnet_link_field *f) {
+  lua_State *L = r->L;
+  if (lua_type(L, -1) == LUA_TNUMBER) return read_uint(r, key, (UINT64_C(1) << (8 * f->size)) - 1);
+  if (lua_type(L, -1) != LUA_TSTRING) bad_value(r, key, "field '%s': %s expected, got %s", "string");
+  uint64_t v;
+  if (cnet_link_field_enum(f, lua_tostring(L, -1), &v) == 0) return v;
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (const struct cnet_lf_name *p = f->names; p->name; p++) {
+    if (p != f->names) luaL_addstring(&b, ", ");
+    luaL_addstring(&b, p->name);
+  }
+  luaL_pushresult(&b);
+  const char *l = label(r, key);
+  return (uint64_t)luaL_argerror(L, r->arg, lua_pushfstring(L, "field '%s': unknown value '%s' (%s)", l,
+                                                            lua_tostring(L, -3), lua_tostring(L, -2)));
+}
+
+static void read_mac(const struct reader *r, const char *key, unsigned char *buf, unsigned *len) {
+  lua_State *L = r->L;
+  if (lua_type(L, -1) != LUA_TSTRING) bad_value(r, key, "field '%s': %s expected, got %s", "mac address");
+  const char *text = lua_tostring(L, -1);
+  if (llink_parse_mac(text, buf, len) < 0) {
+    char detail[96];
+    snprintf(detail, sizeof detail, "invalid mac address \"%.40s\"", text);
+    lcnet_raise(L, -EINVAL, r->op, r->object, detail);
+  }
+}
+
+/* A user (or group) id: a number, or a name looked up in the system's databases. */
+static uint64_t read_id(const struct reader *r, const char *key, const struct cnet_link_field *f) {
+  lua_State *L = r->L;
+  if (lua_type(L, -1) == LUA_TNUMBER) return read_uint(r, key, cnet_link_field_max(f));
+  if (lua_type(L, -1) != LUA_TSTRING) bad_value(r, key, "field '%s': %s expected, got %s", "name or id");
+  const char *name = lua_tostring(L, -1);
+  char buf[1024];
+  int group = strcmp(f->name, "group") == 0;
+  if (group) {
+    struct group g, *res = NULL;
+    if (getgrnam_r(name, &g, buf, sizeof buf, &res) == 0 && res) return res->gr_gid;
+  } else {
+    struct passwd pw, *res = NULL;
+    if (getpwnam_r(name, &pw, buf, sizeof buf, &res) == 0 && res) return res->pw_uid;
+  }
+  char detail[96];
+  snprintf(detail, sizeof detail, "no such %s \"%.40s\"", group ? "group" : "user", name);
+  return (uint64_t)lcnet_raise(L, -EINVAL, r->op, r->object, detail);
+}
+
+static void read_range(const struct reader *r, const char *key, struct cnet_link_value *v) {
+  lua_State *L = r->L;
+  if (!lua_istable(L, -1)) bad_value(r, key, "field '%s': %s expected, got %s", "{low=, high=}");
+  int t = lua_gettop(L);
+  uint64_t lh[2];
+  for (int i = 0; i < 2; i++) {
+    if (lua_getfield(L, t, i ? "high" : "low") == LUA_TNIL) {
+      lua_pop(L, 1);
+      lua_rawgeti(L, t, i + 1);
+    }
+    lh[i] = read_uint(r, key, 65535);
+    lua_pop(L, 1);
+  }
+  if (lh[0] > lh[1]) {
+    const char *l = label(r, key);
+    luaL_argerror(L, r->arg, lua_pushfstring(L, "field '%s': low above high", l));
+  }
+  v->lo = (uint16_t)lh[0];
+  v->hi = (uint16_t)lh[1];
+}
+
+/* A list of macs, into a userdata left on the stack below the value. */
+static void read_maclist(const struct reader *r, const char *key, struct cnet_link_value *v) {
+  lua_State *L = r->L;
+  if (!lua_istable(L, -1)) bad_value(r, key, "field '%s': %s expected, got %s", "list of mac addresses");
+  int t = lua_gettop(L);
+  lua_Integer n = luaL_len(L, t);
+  if (n < 0 || n > 4096) {
+    const char *l = label(r, key);
+    luaL_argerror(L, r->arg, lua_pushfstring(L, "field '%s': at most 4096 addresses", l));
+  }
+  unsigned char *buf = lua_newuserdatauv(L, (size_t)(n ? n : 1) * 6, 0);
+  lua_rawseti(L, r->anchor, luaL_len(L, r->anchor) + 1); /* alive until the call returns */
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, t, i);
+    unsigned char mac[32];
+    unsigned len = 0;
+    read_mac(r, key, mac, &len);
+    if (len != 6) lcnet_raise(L, -EINVAL, r->op, r->object, "a source address has 6 bytes");
+    memcpy(buf + 6 * (i - 1), mac, 6);
+    lua_pop(L, 1);
+  }
+  v->bytes = buf;
+  v->count = (unsigned)n;
+}
+
+/* Reads the value on top of the stack as field f (called `key` by the caller). */
+static void read_value(const struct reader *r, const char *key, const struct cnet_link_field *f,
+                       struct cnet_link_opt *o, unsigned char *bytes) {
+  lua_State *L = r->L;
+  struct cnet_link_value *v = &o->value;
+  memset(o, 0, sizeof *o);
+  o->field = f;
+  switch (f->type) {
+  case CNET_LF_UINT:
+  case CNET_LF_BE:
+  case CNET_LF_BOOLOPT: v->u = read_uint(r, key, cnet_link_field_max(f)); break;
+  case CNET_LF_BOOL:
+  case CNET_LF_FLAG:
+  case CNET_LF_BIT: v->u = read_bool(r, key); break;
+  case CNET_LF_ENUM: v->u = read_enum(r, key, f); break;
+  case CNET_LF_ADDR: {
+    if (lua_type(L, -1) != LUA_TSTRING) bad_value(r, key, "field '%s': %s expected, got %s", "address");
+    /* "remote6" takes IPv6 only; "remote" either family */
+    int family = f->name6 && strcmp(key, f->name6) == 0 ? AF_INET6 : AF_UNSPEC;
+    lcnet_checkaddr(L, -1, 0, family, r->op, r->object, &v->addr);
+    break;
+  }
+  case CNET_LF_MAC: read_mac(r, key, bytes, &v->len); v->bytes = bytes; break;
+  case CNET_LF_IFINDEX: {
+    const char *l = label(r, key);
+    lua_pushvalue(L, -2);
+    v->u = (uint64_t)lcnet_ifindex(L, r->ns, -1, r->arg, r->op, r->object, l);
+    break;
+  }
+  case CNET_LF_ID: v->u = read_id(r, key, f); break;
+  case CNET_LF_RANGE: read_range(r, key, v); break;
+  case CNET_LF_MACLIST: read_maclist(r, key, v); break;
+  default: {
+    const char *l = label(r, key);
+    luaL_argerror(L, r->arg, lua_pushfstring(L, "field '%s' cannot be set", l));
+  }
+  }
+}
+
+static int skipped(const char *key, const char *const skip[]) {
+  for (int i = 0; skip && skip[i]; i++)
+    if (strcmp(skip[i], key) == 0) return 1;
+  return 0;
+}
+
+void llink_read_opts(lua_State *L, int idx, int arg, const char *path, const char *kind,
+                     int port, const char *const skip[], struct cnet_netns *ns, const char *op,
+                     const char *object, struct llink_opts *opts) {
+  idx = lua_absindex(L, idx);
+  lua_newtable(L);
+  struct reader r = {L, lua_gettop(L), arg, path, ns, op, object};
+  opts->n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    int top = lua_gettop(L);
+    if (lua_type(L, -2) != LUA_TSTRING) {
+      const char *what = path ? lua_pushfstring(L, "unknown option in '%s' (%s key)", path,
+                                                luaL_typename(L, -2))
+                              : lua_pushfstring(L, "unknown option (%s key)", luaL_typename(L, -2));
+      luaL_argerror(L, arg, what);
+    }
+    const char *key = lua_tostring(L, -2);
+    if (skipped(key, skip)) {
+      lua_pop(L, 1);
+      continue;
+    }
+    const struct cnet_link_field *f = cnet_link_field_find(kind, port, key);
+    if (f == NULL) {
+      const char *l = label(&r, key);
+      if (port)
+        luaL_argerror(L, arg, lua_pushfstring(L, "unknown option '%s' for a port of a %s", l, kind));
+      if (llink_known_field(key) && kind[0] == '\0')
+        luaL_argerror(L, arg, lua_pushfstring(L, "option '%s' is not for a device without a kind", l));
+      if (llink_known_field(key))
+        luaL_argerror(L, arg, lua_pushfstring(L, "option '%s' is not for type %s", l, kind));
+      luaL_argerror(L, arg, lua_pushfstring(L, "unknown option '%s'", l));
+    }
+    if (f->flags & CNET_LF_RO) {
+      const char *l = label(&r, key);
+      luaL_argerror(L, arg, lua_pushfstring(L, "field '%s' is read-only (the kernel only reports it)", l));
+    }
+    for (unsigned i = 0; i < opts->n; i++) {
+      const struct cnet_link_field *g = opts->o[i].field;
+      if (g->attr == f->attr && f->type != CNET_LF_BIT && f->type != CNET_LF_BOOLOPT) {
+        const char *l = label(&r, key);
+        luaL_argerror(L, arg, lua_pushfstring(L, "field '%s' given twice (as '%s' too)", l,
+                                              g->name));
+      }
+    }
+    if (opts->n == CNET_LINK_MAX_OPTS) luaL_argerror(L, arg, "too many options");
+    /* a canonical field stands for its aliases in the request */
+    if (f->flags & CNET_LF_ALIAS) {
+      unsigned n;
+      const struct cnet_link_field *all = cnet_link_fields(kind, port, &n);
+      for (unsigned i = 0; i < n; i++)
+        if (all[i].attr == f->attr && !(all[i].flags & CNET_LF_ALIAS) && all[i].type == f->type) {
+          read_value(&r, key, &all[i], &opts->o[opts->n], opts->bytes[opts->n]);
+          f = NULL;
+          break;
+        }
+    }
+    if (f != NULL) read_value(&r, key, f, &opts->o[opts->n], opts->bytes[opts->n]);
+    opts->n++;
+    lua_settop(L, top - 1); /* the key, for lua_next */
+  }
+}
