@@ -662,6 +662,6 @@ void lcnet_open_link(lua_State *L, int ns) {
   static const luaL_Reg fns[] = {{"list", link_list},     {"get", link_get},
                                  {"add", link_add},       {"set", link_set},
                                  {"delete", link_delete}, {"stats", llink_stats},
-                                 {NULL, NULL}};
+                                 {"fields", llink_fields}, {NULL, NULL}};
   lcnet_bind_sub(L, "link", fns, ns);
 }

@@ -368,3 +368,71 @@ void llink_read_opts(lua_State *L, int idx, int arg, const char *path, const cha
     lua_settop(L, top - 1); /* the key, for lua_next */
   }
 }
+
+/* ---- the tables themselves ---- */
+
+static const char *type_name(const struct cnet_link_field *f) {
+  switch (f->type) {
+  case CNET_LF_UINT:
+  case CNET_LF_BE:
+  case CNET_LF_BOOLOPT: return "integer";
+  case CNET_LF_BOOL:
+  case CNET_LF_FLAG:
+  case CNET_LF_BIT: return "boolean";
+  case CNET_LF_ENUM: return "name";
+  case CNET_LF_ADDR: return "address";
+  case CNET_LF_MAC: return "mac";
+  case CNET_LF_IFINDEX: return "device";
+  case CNET_LF_ID: return strcmp(f->name, "group") == 0 ? "group" : "user";
+  case CNET_LF_RANGE: return "range";
+  case CNET_LF_MACLIST: return "macs";
+  case CNET_LF_BRID: return "bridge id";
+  default: return "?";
+  }
+}
+
+/* cnet.link.fields(kind [, "port"]) -> { {name=, type=, readonly=, alias_of=, values=, max=}, ... } */
+int llink_fields(lua_State *L) {
+  const char *kind = luaL_checkstring(L, 1);
+  int port = luaL_checkoption(L, 2, "kind", (const char *const[]){"kind", "port", NULL});
+  unsigned n;
+  const struct cnet_link_field *f = cnet_link_fields(kind, port, &n);
+  lua_createtable(L, (int)n, 0);
+  for (unsigned i = 0; i < n; i++) {
+    lua_createtable(L, 0, 6);
+    lua_pushstring(L, f[i].name);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, type_name(&f[i]));
+    lua_setfield(L, -2, "type");
+    lua_pushboolean(L, (f[i].flags & CNET_LF_RO) != 0);
+    lua_setfield(L, -2, "readonly");
+    if (f[i].name6) {
+      lua_pushstring(L, f[i].name6);
+      lua_setfield(L, -2, "name6");
+    }
+    if (f[i].flags & CNET_LF_ALIAS) {
+      for (unsigned j = 0; j < n; j++)
+        if (f[j].attr == f[i].attr && !(f[j].flags & CNET_LF_ALIAS)) {
+          lua_pushstring(L, f[j].name);
+          lua_setfield(L, -2, "alias_of");
+          break;
+        }
+    }
+    uint64_t max = cnet_link_field_max(&f[i]);
+    if (max > 1 && max < (uint64_t)INT64_MAX && strcmp(type_name(&f[i]), "integer") == 0) {
+      lua_pushinteger(L, (lua_Integer)max);
+      lua_setfield(L, -2, "max");
+    }
+    if (f[i].type == CNET_LF_ENUM) {
+      lua_newtable(L);
+      lua_Integer k = 1;
+      for (const struct cnet_lf_name *p = f[i].names; p->name; p++) {
+        lua_pushstring(L, p->name);
+        lua_rawseti(L, -2, k++);
+      }
+      lua_setfield(L, -2, "values");
+    }
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}

@@ -39,6 +39,9 @@ int llink_known_field(const char *name);
 void llink_push_mac(lua_State *L, const unsigned char *mac, unsigned len);
 int llink_parse_mac(const char *text, unsigned char *mac, unsigned *len);
 
+/* cnet.link.fields (link_info.c). */
+int llink_fields(lua_State *L);
+
 /* cnet.link.stats (link_stats.c). */
 int llink_stats(lua_State *L);
 

@@ -338,14 +338,39 @@ describe("kinds inside cnet.batch", function()
                     learning = false}
       cnet.link.add{name = p, type = "veth", peer = p .. "x", master = br}
       cnet.link.set(p, {port = {learning = false, isolated = true}})
-      cnet.link.set(br, {alias = "batched twice"})
+      cnet.link.set(br, {alias = "batched twice", priority = 100})
+      cnet.link.add{name = p .. "t", type = "tap", master = br}
     end)
     local b = H.iplink(br)
-    assert.are.same({1, "batched twice"}, {b.linkinfo.info_data.stp_state, b.ifalias})
+    assert.are.same({1, "batched twice", 100},
+      {b.linkinfo.info_data.stp_state, b.ifalias, b.linkinfo.info_data.priority})
+    assert.are.same({"tun", br}, {H.iplink(p .. "t").linkinfo.info_kind, H.iplink(p .. "t").master})
+    H.sh("ip link del " .. p .. "t")
     local x = H.iplink(vx)
     assert.are.same({77, false, br}, {x.linkinfo.info_data.id, x.linkinfo.info_data.learning, x.master})
     local q = H.iplink(p).linkinfo.info_slave_data
     assert.are.same({false, true}, {q.learning, q.isolated})
     H.sh(("ip link del %s; ip link del %s; ip link del %s"):format(vx, p, br))
+  end)
+end)
+
+describe("cnet.link.fields", function()
+  it("lists each kind's fields, every one documented in docs/api.md", function()
+    local doc = H.read(H.source .. "/docs/api.md")
+    local section = doc:match("### Kind details: info and port(.-)\n## ")
+    assert.is_string(section)
+    for _, k in ipairs{{"vxlan"}, {"macvlan"}, {"macvtap"}, {"bridge"}, {"bridge", "port"}, {"tun"}} do
+      local fields = cnet.link.fields(k[1], k[2])
+      assert.is_true(#fields > 3, k[1])
+      for _, f in ipairs(fields) do
+        assert.truthy(section:find("`" .. f.name .. "`", 1, true),
+          table.concat(k, " ") .. " field " .. f.name .. " is documented")
+      end
+    end
+    local mode
+    for _, f in ipairs(cnet.link.fields("macvlan")) do if f.name == "mode" then mode = f end end
+    assert.are.same({name = "mode", type = "name", readonly = false,
+                     values = {"private", "vepa", "bridge", "passthru", "source"}}, mode)
+    assert.are.same({}, cnet.link.fields("veth"))
   end)
 end)

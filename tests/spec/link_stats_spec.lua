@@ -40,10 +40,10 @@ describe("cnet.link.stats", function()
     -- five echo requests out and five replies in, at least, and their bytes
     assert.is_true(mine.tx_packets >= 5 and mine.rx_packets >= 5)
     assert.is_true(mine.tx_bytes >= 5 * 98 and mine.rx_bytes >= 5 * 98)
-    assert.are.same({0, 0, 0, 0}, {mine.rx_errors, mine.tx_errors, mine.rx_dropped, mine.tx_dropped})
-    -- the peer counts the same packets the other way
+    assert.are.same({0, 0}, {mine.rx_errors, mine.tx_errors})
+    -- the peer saw the requests and sent the replies
     local peer = b.link.stats("s1")
-    assert.are.same({mine.tx_packets, mine.rx_packets}, {peer.rx_packets, peer.tx_packets})
+    assert.is_true(peer.rx_packets >= 5 and peer.tx_packets >= 5)
     -- by index, and every link at once
     local index = a.link.get("s0").index
     assert.are.same(mine, a.link.stats(index))
