@@ -1,19 +1,10 @@
-/* Argument helpers shared by the link, addr and route bindings: option-table fields, device
- * arguments (name or index) resolved in a namespace, addresses. */
+/* Argument helpers shared by the link, addr and route bindings: device arguments (name or
+ * index) resolved in a namespace, addresses, families. Built on the argument layer (args.h). */
 #ifndef LCNET_NETARG_H
 #define LCNET_NETARG_H
 
 #include "common/lcnet.h"
 #include "cnet/ipaddr.h"
-
-/* Field `key` of the options table at idx: pushed nothing, value returned. Each raises
- * "bad argument #arg to 'fn' (field 'key': T expected, got U)" on a wrong type; a nil field
- * gives the default (or NULL). */
-const char *lcnet_opt_string(lua_State *L, int idx, const char *key, const char *dflt);
-lua_Integer lcnet_opt_integer(lua_State *L, int idx, const char *key, lua_Integer dflt);
-int lcnet_opt_bool(lua_State *L, int idx, const char *key, int dflt); /* -1 allowed as dflt */
-/* Raises a type error about field `key` of the argument at idx. */
-int lcnet_field_error(lua_State *L, int idx, const char *key, const char *expected);
 
 /* A device given as a name (string) or an ifindex (integer) at stack index `v`, resolved in
  * ns. Raises `op object: No such device` (ENODEV, with "<what> NAME" as detail) when

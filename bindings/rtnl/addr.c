@@ -14,8 +14,9 @@ static int dev_arg(lua_State *L, struct cnet_netns *ns, int idx, const char *op,
   luaL_argexpected(L, lua_type(L, idx) == LUA_TSTRING || lua_type(L, idx) == LUA_TNUMBER, idx,
                    "interface name or index");
   int index = lcnet_ifindex(L, ns, idx, idx, op, NULL, "dev");
-  /* lua_tostring would turn a number argument into a string in place: format a copy. */
-  *label = lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : lua_pushfstring(L, "%d", index);
+  /* a name was checked by lcnet_ifindex; a number is formatted in a copy */
+  *label = lua_type(L, idx) == LUA_TSTRING ? lcnet_try_text(L, idx, CNET_IFNAMSIZ)
+                                           : lua_pushfstring(L, "%d", index);
   return index;
 }
 
@@ -23,7 +24,7 @@ static int dev_arg(lua_State *L, struct cnet_netns *ns, int idx, const char *op,
 static void read_req(lua_State *L, struct cnet_netns *ns, const char *op, int with_options,
                      struct cnet_addr_req *req, const char **dev) {
   cnet_addr_req_init(req);
-  luaL_checktype(L, 2, LUA_TSTRING);
+  lcnet_check_text(L, 2, 128, "address", NULL);
   if (with_options) {
     static const char *const known[] = {"broadcast", "label", "scope", "valid_lft",
                                         "preferred_lft", "replace", NULL};
@@ -47,15 +48,17 @@ static void read_req(lua_State *L, struct cnet_netns *ns, const char *op, int wi
   if (req->label && (strlen(req->label) >= CNET_IFNAMSIZ ||
                      strncmp(req->label, *dev, strlen(*dev)) != 0))
     lcnet_raise(L, -EINVAL, op, *dev, "label must start with the device name, 15 bytes at most");
-  const char *scope = lcnet_opt_string(L, 3, "scope", NULL);
+  lcnet_fields f = lcnet_fields_of(L, 3);
+  const char *scope = lcnet_field_text(&f, "scope", LCNET_TEXT_MAX, NULL, NULL);
   if (scope && (req->scope = cnet_scope_parse(scope)) < 0)
-    luaL_argerror(L, 3, lua_pushfstring(L, "unknown scope '%s'", scope));
-  lua_Integer valid = lcnet_opt_integer(L, 3, "valid_lft", -1);
-  lua_Integer preferred = lcnet_opt_integer(L, 3, "preferred_lft", -1);
+    lcnet_field_fail(&f, "scope", "unknown scope %s (global, site, link, host or 0..255)",
+                     lcnet_quote(L, scope, strlen(scope)));
+  lua_Integer valid = lcnet_field_int(&f, "valid_lft", 0, 0xffffffffLL, -1);
+  lua_Integer preferred = lcnet_field_int(&f, "preferred_lft", 0, 0xffffffffLL, -1);
   if (valid >= 0 || preferred >= 0) {
     if (valid < 0) valid = 0xffffffffLL;
     if (preferred < 0) preferred = valid;
-    if (valid > 0xffffffffLL || preferred > valid)
+    if (preferred > valid)
       luaL_argerror(L, 3, "lifetimes: 0 <= preferred_lft <= valid_lft <= 4294967295");
     req->has_lifetime = 1;
     req->valid = (uint32_t)valid;
@@ -171,7 +174,8 @@ static int read_filter(lua_State *L, struct cnet_netns *ns, const char *op, int 
     if (lua_type(L, v) != LUA_TSTRING && lua_type(L, v) != LUA_TNUMBER)
       lcnet_field_error(L, 1, "dev", "interface name or index");
     *index = lcnet_ifindex(L, ns, v, 1, op, NULL, "dev");
-    *dev = lua_type(L, v) == LUA_TSTRING ? lua_tostring(L, v) : lua_pushfstring(L, "%d", *index);
+    *dev = lua_type(L, v) == LUA_TSTRING ? lcnet_try_text(L, v, CNET_IFNAMSIZ)
+                                         : lua_pushfstring(L, "%d", *index);
   } else if (opts == 1) {
     lua_pop(L, 1);
   }
@@ -195,7 +199,7 @@ static int list_body(lua_State *L, void *data, int *rc) {
   for (int i = 1; i <= c.n; i++) {
     lua_rawgeti(L, c.list, i);
     lua_getfield(L, -1, "index");
-    push_devname(&c, (int)lua_tointeger(L, -1));
+    push_devname(&c, (int)lua_tointeger(L, -1)); /* not user input: the dump's index */
     lua_setfield(L, -3, "dev");
     lua_pop(L, 2);
   }

@@ -139,7 +139,7 @@ static void name_masters(struct lcnet_strs *s, int list, int names, int n) {
     lcnet_strs_key(s, K_MASTER_INDEX);
     if (lua_rawget(L, -2) == LUA_TNUMBER) {
       lcnet_strs_key(s, K_MASTER);
-      lua_rawgeti(L, names, lua_tointeger(L, -2));
+      lua_rawgeti(L, names, lua_tointeger(L, -2)); /* not user input: a dump's index */
       lua_rawset(L, -4);
     }
     lua_pop(L, 2);
@@ -157,7 +157,7 @@ static void name_peers(struct lcnet_strs *s, struct cnet_netns *ns, int list, in
     lua_rawgeti(L, list, i);
     lcnet_strs_key(s, K_PEER_INDEX);
     if (lua_rawget(L, -2) == LUA_TNUMBER) {
-      int peer = (int)lua_tointeger(L, -1);
+      int peer = (int)lua_tointeger(L, -1); /* not user input: the dump's peer_index */
       lcnet_strs_key(s, K_PEER_NETNSID);
       int elsewhere = lua_rawget(L, -3) != LUA_TNIL;
       lua_pop(L, 1);
@@ -191,8 +191,8 @@ static void name_peers(struct lcnet_strs *s, struct cnet_netns *ns, int list, in
     lcnet_strs_key(s, K_PEER_INDEX);
     if (lua_rawget(L, -3) == LUA_TNUMBER && has) {
       p[k].at = i;
-      p[k].nsid = nsid[k] = (int)lua_tointeger(L, -2);
-      p[k].index = nsid[remote + k] = (int)lua_tointeger(L, -1);
+      p[k].nsid = nsid[k] = (int)lua_tointeger(L, -2);          /* not user input: the dump's */
+      p[k].index = nsid[remote + k] = (int)lua_tointeger(L, -1); /* not user input: the dump's */
       k++;
     }
     lua_pop(L, 3);
@@ -303,7 +303,8 @@ static int get_body(lua_State *L, void *data, int *rc) {
   lua_pop(L, 1);
   if (lua_getfield(L, -1, "master_index") == LUA_TNUMBER) {
     char master[CNET_IFNAMSIZ];
-    if (cnet_link_name(x->ns, (int)lua_tointeger(L, -1), master) == 0) {
+    int index = (int)lua_tointeger(L, -1); /* not user input: the dump's master_index */
+    if (cnet_link_name(x->ns, index, master) == 0) {
       lua_pushstring(L, master);
       lua_setfield(L, -3, "master");
     }
@@ -318,13 +319,11 @@ static void push_one(lua_State *L, struct cnet_netns *ns, int idx, const char *o
   const char *name = NULL;
   char label[24];
   if (lua_type(L, idx) == LUA_TNUMBER) {
-    lua_Integer i = luaL_checkinteger(L, idx);
-    snprintf(label, sizeof label, "%lld", (long long)i);
+    index = (int)lcnet_check_int(L, idx, 1, 0x7fffffff, "interface index");
+    snprintf(label, sizeof label, "%d", index);
     name = label;
-    if (i <= 0 || i > 0x7fffffff) lcnet_raise(L, -ENODEV, op, name, NULL); /* no such index */
-    index = (int)i;
   } else {
-    name = luaL_checkstring(L, idx);
+    name = lcnet_check_text(L, idx, CNET_IFNAMSIZ - 1, "interface name", NULL);
   }
   struct get_ctx ctx = {ns, index, index ? NULL : name, NULL};
   int rc = lcnet_pdump(L, ns, get_body, &ctx);
@@ -377,9 +376,10 @@ static void check_name(lua_State *L, const char *name, const char *op, const cha
 }
 
 /* mac = "aa:bb:.." option of the table at idx into buf. */
-static void opt_mac(lua_State *L, int idx, const char *key, const char *op, const char *object,
+static void opt_mac(const lcnet_fields *f, const char *key, const char *op, const char *object,
                     unsigned char *buf, const unsigned char **mac, unsigned *len) {
-  const char *text = lcnet_opt_string(L, idx, key, NULL);
+  lua_State *L = f->L;
+  const char *text = lcnet_field_text(f, key, 200, NULL, NULL);
   if (text == NULL) return;
   if (llink_parse_mac(text, buf, len) < 0) {
     char detail[96];
@@ -389,13 +389,10 @@ static void opt_mac(lua_State *L, int idx, const char *key, const char *op, cons
   *mac = buf;
 }
 
-static uint32_t opt_mtu(lua_State *L, int idx, const char *key) {
-  lua_Integer mtu = lcnet_opt_integer(L, idx, key, 0);
-  if (mtu < 0 || mtu > 0xffffffffLL) {
-    lua_pushfstring(L, "field '%s': mtu out of range", key);
-    luaL_argerror(L, idx, lua_tostring(L, -1));
-  }
-  return (uint32_t)mtu;
+/* mtu: 1..4294967295 (0 is refused: it would read as "not given" and be ignored); the
+ * kernel then checks the device's own range and says so. */
+static uint32_t opt_mtu(const lcnet_fields *f, const char *key) {
+  return (uint32_t)lcnet_field_int(f, key, 1, 0xffffffffLL, 0);
 }
 
 /* master = name | index | false, resolved in ns (the namespace the link lives in). */
@@ -404,7 +401,8 @@ static int opt_master(lua_State *L, int idx, struct cnet_netns *ns, const char *
   int t = lua_getfield(L, idx, "master");
   int master = 0;
   if (t == LUA_TBOOLEAN) {
-    if (lua_toboolean(L, -1)) lcnet_field_error(L, idx, "master", "name, index or false");
+    if (lua_toboolean(L, -1)) /* not user input: the type is checked, only true or false */
+      lcnet_field_error(L, idx, "master", "name, index or false");
     master = -1;
   } else if (t == LUA_TSTRING || t == LUA_TNUMBER) {
     master = elsewhere ? lcnet_ifindex_now(L, ns, -1, idx, op, object, "master")
@@ -427,10 +425,15 @@ static struct cnet_netns *opt_netns(lua_State *L, int idx, const char *key, int 
   }
   lnetns *h = luaL_testudata(L, -1, LCNET_NETNS);
   if (t != LUA_TSTRING && h == NULL)
-    luaL_argerror(L, arg, lua_pushfstring(L, "field '%s': cnet.netns or namespace name expected, got %s",
-                                          label, luaL_typename(L, -1)));
+    lcnet_argerror(L, arg, NULL, "field '%s': cnet.netns or namespace name expected, got %s",
+                   label, luaL_typename(L, -1));
   if (h != NULL && h->ns == NULL)
     luaL_argerror(L, arg, lua_pushfstring(L, "field '%s': cnet.netns is closed", label));
+  if (t == LUA_TSTRING) { /* checked here, so that a bad name blames the field */
+    int v = lua_gettop(L);
+    lcnet_to_text(L, v, arg, 255, lua_pushfstring(L, "field '%s'", label), NULL);
+    lua_settop(L, v);
+  }
   struct cnet_netns *target = lcnet_tons(L, lua_gettop(L)); /* pushes the handle */
   lua_remove(L, -2);
   return target;
@@ -477,7 +480,8 @@ static int link_add(lua_State *L) {
   if (type == NULL) type = lcnet_opt_string(L, 1, "kind", NULL);
   int known_type = 0;
   for (int i = 0; type && link_types[i] && !known_type; i++) known_type = !strcmp(type, link_types[i]);
-  if (type && !known_type) luaL_argerror(L, 1, lua_pushfstring(L, "unknown link type '%s'", type));
+  if (type && !known_type)
+    lcnet_argerror(L, 1, NULL, "unknown link type %s", lcnet_quote(L, type, strlen(type)));
   const char *kind = type && strcmp(type, "tap") == 0 ? "tun" : type;
   /* every key is checked before anything is resolved or sent */
   if (type == NULL) luaL_argerror(L, 1, "field 'type' required");
@@ -498,8 +502,9 @@ static int link_add(lua_State *L) {
   req.name = name;
   req.kind = kind;
   unsigned char mac[32], peer_mac[32];
-  req.mtu = opt_mtu(L, 1, "mtu");
-  opt_mac(L, 1, "mac", "link.add", name, mac, &req.mac, &req.mac_len);
+  lcnet_fields f = lcnet_fields_of(L, 1);
+  req.mtu = opt_mtu(&f, "mtu");
+  opt_mac(&f, "mac", "link.add", name, mac, &req.mac, &req.mac_len);
   req.up = lcnet_opt_bool(L, 1, "up", -1);
   req.alias = opt_alias(L, 1, "link.add", name);
   struct cnet_netns *target = opt_netns(L, 1, "netns", 1, "netns"); /* handle pushed if given */
@@ -510,17 +515,21 @@ static int link_add(lua_State *L) {
   if (strcmp(type, "veth") == 0 && lua_getfield(L, 1, "peer") != LUA_TNIL) {
     int p = lua_gettop(L);
     if (lua_type(L, p) == LUA_TSTRING) {
-      req.peer_name = lua_tostring(L, p);
-    } else {
-      luaL_argexpected(L, lua_istable(L, p), 1, "field 'peer': table or name");
+      req.peer_name = lcnet_field_text(&f, "peer", LCNET_TEXT_MAX, NULL, NULL);
+    } else if (lua_istable(L, p)) {
       static const char *const peer_known[] = {"name", "netns", "mac", "mtu", "up", NULL};
-      lcnet_check_options(L, p, peer_known);
-      req.peer_name = lcnet_opt_string(L, p, "name", NULL);
+      lcnet_fields pf = lcnet_fields_in(&f, p, "peer");
+      lcnet_field_check_keys(&pf, peer_known);
+      req.peer_name = lcnet_field_text(&pf, "name", LCNET_TEXT_MAX, NULL, NULL);
       struct cnet_netns *pns = opt_netns(L, p, "netns", 1, "peer.netns");
       if (pns) req.peer_netns_fd = cnet_netns_fd(pns), req.peer_netns = pns;
-      opt_mac(L, p, "mac", "link.add", name, peer_mac, &req.peer_mac, &req.peer_mac_len);
-      req.peer_mtu = opt_mtu(L, p, "mtu");
-      req.peer_up = lcnet_opt_bool(L, p, "up", -1);
+      opt_mac(&pf, "mac", "link.add", name, peer_mac, &req.peer_mac, &req.peer_mac_len);
+      req.peer_mtu = opt_mtu(&pf, "mtu");
+      req.peer_up = lcnet_field_bool(&pf, "up", -1);
+    } else {
+      lcnet_field_fail(&f, "peer",
+                       "the peer's name or a table {name=, netns=, mac=, mtu=, up=} expected, "
+                       "got %s", luaL_typename(L, p));
     }
     if (req.peer_name) check_name(L, req.peer_name, "link.add", name);
   }
@@ -568,8 +577,8 @@ static int other_keys(lua_State *L, int idx, const char *const known[]) {
   while (lua_next(L, idx) != 0) {
     lua_pop(L, 1);
     int ok = 0;
-    if (lua_type(L, -1) == LUA_TSTRING)
-      for (int i = 0; known[i] && !ok; i++) ok = strcmp(known[i], lua_tostring(L, -1)) == 0;
+    const char *key = lcnet_try_text(L, -1, 64);
+    for (int i = 0; key && known[i] && !ok; i++) ok = strcmp(known[i], key) == 0;
     if (!ok) {
       lua_pop(L, 1);
       return 1;
@@ -593,7 +602,7 @@ static int link_set(lua_State *L) {
     index = lcnet_ifindex(L, ns, 1, 1, "link.set", NULL, "dev");
     dev = lua_pushfstring(L, "%d", index);
   } else {
-    dev = lua_tostring(L, 1);
+    dev = lcnet_check_text(L, 1, CNET_IFNAMSIZ - 1, "interface name", NULL);
     lua_pushvalue(L, 1);
   }
   /* 3: dev. Kind options need the device's kind, which only the kernel knows: read it. */
@@ -620,10 +629,11 @@ static int link_set(lua_State *L) {
   struct cnet_link_req req;
   cnet_link_req_init(&req);
   unsigned char mac[32];
-  req.name = lcnet_opt_string(L, 2, "name", NULL);
+  lcnet_fields f = lcnet_fields_of(L, 2);
+  req.name = lcnet_field_text(&f, "name", LCNET_TEXT_MAX, NULL, NULL);
   if (req.name) check_name(L, req.name, "link.set", dev);
-  req.mtu = opt_mtu(L, 2, "mtu");
-  opt_mac(L, 2, "mac", "link.set", dev, mac, &req.mac, &req.mac_len);
+  req.mtu = opt_mtu(&f, "mtu");
+  opt_mac(&f, "mac", "link.set", dev, mac, &req.mac, &req.mac_len);
   req.up = lcnet_opt_bool(L, 2, "up", -1);
   req.alias = opt_alias(L, 2, "link.set", dev);
   struct cnet_netns *target = opt_netns(L, 2, "netns", 2, "netns");
@@ -647,11 +657,10 @@ static int link_delete(lua_State *L) {
   int index = 0;
   const char *dev;
   if (lua_type(L, 1) == LUA_TNUMBER) {
-    index = (int)luaL_checkinteger(L, 1);
+    index = (int)lcnet_check_int(L, 1, 1, 0x7fffffff, "interface index");
     dev = lua_pushfstring(L, "%d", index);
-    if (index <= 0) return lcnet_raise(L, -ENODEV, "link.delete", dev, NULL);
   } else {
-    dev = lua_tostring(L, 1);
+    dev = lcnet_check_text(L, 1, CNET_IFNAMSIZ - 1, "interface name", NULL);
   }
   int rc = cnet_link_delete(ns, index, index ? NULL : dev);
   if (rc < 0) return lcnet_raise(L, rc, "link.delete", dev, cnet_netns_errmsg(ns));

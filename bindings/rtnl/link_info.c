@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "cnet/linkinfo.h"
+#include "common/args.h"
 #include "common/netarg.h"
 #include "rtnl/llink.h"
 
@@ -127,81 +128,66 @@ int llink_known_field(const char *name) { return cnet_link_field_known(name); }
 
 struct reader {
   lua_State *L;
-  int anchor; /* stack index of a table keeping buffers alive */
-  int arg;
-  const char *path;
+  int anchor;        /* stack index of a table keeping buffers alive */
+  lcnet_fields fs;   /* the options table, for the argument layer's field readers */
   struct cnet_netns *ns;
   const char *op, *object;
 };
 
 /* "key" or "path.key", pushed. */
 static const char *label(const struct reader *r, const char *key) {
-  return r->path ? lua_pushfstring(r->L, "%s.%s", r->path, key) : lua_pushstring(r->L, key);
+  return r->fs.path ? lua_pushfstring(r->L, "%s.%s", r->fs.path, key) : lua_pushstring(r->L, key);
 }
 
-static int bad_value(const struct reader *r, const char *key, const char *fmt, const char *what) {
-  lua_State *L = r->L;
-  const char *l = label(r, key);
-  return luaL_argerror(L, r->arg, lua_pushfstring(L, fmt, l, what, luaL_typename(L, -2)));
+/* An integer field: a number in 0..max, or true/false for 1/0. */
+static uint64_t read_uint(const struct reader *r, const char *key, int type, uint64_t max) {
+  if (type == LUA_TBOOLEAN) return (uint64_t)lcnet_field_bool(&r->fs, key, 0);
+  return (uint64_t)lcnet_field_int(&r->fs, key, 0, max > INT64_MAX ? INT64_MAX : (lua_Integer)max, 0);
 }
 
-/* An integer or a boolean (1 or 0) at the top of the stack, in 0..max. */
-static uint64_t read_uint(const struct reader *r, const char *key, uint64_t max) {
-  lua_State *L = r->L;
-  if (lua_type(L, -1) == LUA_TBOOLEAN) return lua_toboolean(L, -1) ? 1 : 0;
-  int isint = 0;
-  lua_Integer v = lua_type(L, -1) == LUA_TNUMBER ? lua_tointegerx(L, -1, &isint) : 0;
-  if (!isint) bad_value(r, key, "field '%s': %s expected, got %s", "integer");
-  if (v < 0 || (uint64_t)v > max) {
-    const char *l = label(r, key);
-    luaL_argerror(L, r->arg, lua_pushfstring(L, "field '%s': %I out of range 0..%I", l, v,
-                                             (lua_Integer)(max > INT64_MAX ? INT64_MAX : max)));
-  }
-  return (uint64_t)v;
+/* A boolean field: true/false, or 1/0. */
+static uint64_t read_bool(const struct reader *r, const char *key, int type) {
+  if (type == LUA_TNUMBER) return (uint64_t)lcnet_field_int(&r->fs, key, 0, 1, 0);
+  return (uint64_t)lcnet_field_bool(&r->fs, key, 0);
 }
 
-static uint64_t read_bool(const struct reader *r, const char *key) {
-  lua_State *L = r->L;
-  if (lua_type(L, -1) == LUA_TNUMBER) return read_uint(r, key, 1);
-  if (lua_type(L, -1) != LUA_TBOOLEAN) bad_value(r, key, "field '%s': %s expected, got %s", "boolean");
-  return lua_toboolean(L, -1) ? 1 : 0;
+/* An enumeration by name (or its number). */
+static uint64_t read_enum(const struct reader *r, const char *key, int type,
+                          const struct cnet_link_field *f) {
+  if (type == LUA_TNUMBER) return read_uint(r, key, type, (UINT64_C(1) << (8 * f->size)) - 1);
+  const char *names[16];
+  unsigned n = 0;
+  for (const struct cnet_lf_name *p = f->names; p->name && n < 15; p++) names[n++] = p->name;
+  names[n] = NULL;
+  int i = lcnet_field_enum(&r->fs, key, NULL, names);
+  return f->names[i].value;
 }
 
-static uint64_t read_enum(const struct reader *r, const char *key, const struct cnet_link_field *f) {
-  lua_State *L = r->L;
-  if (lua_type(L, -1) == LUA_TNUMBER) return read_uint(r, key, (UINT64_C(1) << (8 * f->size)) - 1);
-  if (lua_type(L, -1) != LUA_TSTRING) bad_value(r, key, "field '%s': %s expected, got %s", "string");
-  uint64_t v;
-  if (cnet_link_field_enum(f, lua_tostring(L, -1), &v) == 0) return v;
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  for (const struct cnet_lf_name *p = f->names; p->name; p++) {
-    if (p != f->names) luaL_addstring(&b, ", ");
-    luaL_addstring(&b, p->name);
-  }
-  luaL_pushresult(&b);
-  const char *l = label(r, key);
-  return (uint64_t)luaL_argerror(L, r->arg, lua_pushfstring(L, "field '%s': unknown value '%s' (%s)", l,
-                                                            lua_tostring(L, -3), lua_tostring(L, -2)));
-}
-
-static void read_mac(const struct reader *r, const char *key, unsigned char *buf, unsigned *len) {
-  lua_State *L = r->L;
-  if (lua_type(L, -1) != LUA_TSTRING) bad_value(r, key, "field '%s': %s expected, got %s", "mac address");
-  const char *text = lua_tostring(L, -1);
+static void read_mac(const struct reader *r, const char *text, unsigned char *buf, unsigned *len) {
   if (llink_parse_mac(text, buf, len) < 0) {
     char detail[96];
     snprintf(detail, sizeof detail, "invalid mac address \"%.40s\"", text);
-    lcnet_raise(L, -EINVAL, r->op, r->object, detail);
+    lcnet_raise(r->L, -EINVAL, r->op, r->object, detail);
+  }
+}
+
+static void read_addr(const struct reader *r, const char *key, const struct cnet_link_field *f,
+                      struct cnet_ipaddr *out) {
+  const char *text = lcnet_field_text(&r->fs, key, 64, NULL, NULL);
+  /* "remote6" takes IPv6 only; "remote" either family */
+  int family = f->name6 && strcmp(key, f->name6) == 0 ? AF_INET6 : AF_UNSPEC;
+  if (cnet_ipaddr_parse(text, family, out) < 0) {
+    char detail[128];
+    snprintf(detail, sizeof detail, "invalid %saddress \"%.64s\"", family ? "IPv6 " : "", text);
+    lcnet_raise(r->L, -EINVAL, r->op, r->object, detail);
   }
 }
 
 /* A user (or group) id: a number, or a name looked up in the system's databases. */
-static uint64_t read_id(const struct reader *r, const char *key, const struct cnet_link_field *f) {
-  lua_State *L = r->L;
-  if (lua_type(L, -1) == LUA_TNUMBER) return read_uint(r, key, cnet_link_field_max(f));
-  if (lua_type(L, -1) != LUA_TSTRING) bad_value(r, key, "field '%s': %s expected, got %s", "name or id");
-  const char *name = lua_tostring(L, -1);
+static uint64_t read_id(const struct reader *r, const char *key, int type,
+                        const struct cnet_link_field *f) {
+  if (type == LUA_TNUMBER) return read_uint(r, key, type, cnet_link_field_max(f));
+  const char *name = lcnet_field_text(&r->fs, key, 256, NULL, NULL);
   char buf[1024];
   int group = strcmp(f->name, "group") == 0;
   if (group) {
@@ -213,47 +199,37 @@ static uint64_t read_id(const struct reader *r, const char *key, const struct cn
   }
   char detail[96];
   snprintf(detail, sizeof detail, "no such %s \"%.40s\"", group ? "group" : "user", name);
-  return (uint64_t)lcnet_raise(L, -EINVAL, r->op, r->object, detail);
+  return (uint64_t)lcnet_raise(r->L, -EINVAL, r->op, r->object, detail);
 }
 
+/* {low=, high=}: the table is on top of the stack. */
 static void read_range(const struct reader *r, const char *key, struct cnet_link_value *v) {
-  lua_State *L = r->L;
-  if (!lua_istable(L, -1)) bad_value(r, key, "field '%s': %s expected, got %s", "{low=, high=}");
-  int t = lua_gettop(L);
-  uint64_t lh[2];
-  for (int i = 0; i < 2; i++) {
-    if (lua_getfield(L, t, i ? "high" : "low") == LUA_TNIL) {
-      lua_pop(L, 1);
-      lua_rawgeti(L, t, i + 1);
-    }
-    lh[i] = read_uint(r, key, 65535);
-    lua_pop(L, 1);
-  }
-  if (lh[0] > lh[1]) {
-    const char *l = label(r, key);
-    luaL_argerror(L, r->arg, lua_pushfstring(L, "field '%s': low above high", l));
-  }
-  v->lo = (uint16_t)lh[0];
-  v->hi = (uint16_t)lh[1];
+  lcnet_fields in = lcnet_fields_in(&r->fs, lua_gettop(r->L), key);
+  static const char *const known[] = {"low", "high", NULL};
+  lcnet_field_check_keys(&in, known);
+  lua_Integer lo = lcnet_field_int(&in, "low", 0, 65535, -1);
+  lua_Integer hi = lcnet_field_int(&in, "high", 0, 65535, -1);
+  if (lo < 0 || hi < 0) lcnet_field_fail(&r->fs, key, "low and high required");
+  if (lo > hi) lcnet_field_fail(&r->fs, key, "low above high");
+  v->lo = (uint16_t)lo;
+  v->hi = (uint16_t)hi;
 }
 
-/* A list of macs, into a userdata left on the stack below the value. */
+/* A list of macs (the table on top of the stack), into a userdata kept by the anchor. */
 static void read_maclist(const struct reader *r, const char *key, struct cnet_link_value *v) {
   lua_State *L = r->L;
-  if (!lua_istable(L, -1)) bad_value(r, key, "field '%s': %s expected, got %s", "list of mac addresses");
   int t = lua_gettop(L);
   lua_Integer n = luaL_len(L, t);
-  if (n < 0 || n > 4096) {
-    const char *l = label(r, key);
-    luaL_argerror(L, r->arg, lua_pushfstring(L, "field '%s': at most 4096 addresses", l));
-  }
+  if (n < 0 || n > 4096) lcnet_field_fail(&r->fs, key, "at most 4096 addresses");
   unsigned char *buf = lua_newuserdatauv(L, (size_t)(n ? n : 1) * 6, 0);
   lua_rawseti(L, r->anchor, luaL_len(L, r->anchor) + 1); /* alive until the call returns */
+  const char *what = lua_pushfstring(L, "field '%s' item", label(r, key));
   for (lua_Integer i = 1; i <= n; i++) {
     lua_rawgeti(L, t, i);
+    const char *text = lcnet_to_text(L, -1, r->fs.arg, 64, what, NULL);
     unsigned char mac[32];
     unsigned len = 0;
-    read_mac(r, key, mac, &len);
+    read_mac(r, text, mac, &len);
     if (len != 6) lcnet_raise(L, -EINVAL, r->op, r->object, "a source address has 6 bytes");
     memcpy(buf + 6 * (i - 1), mac, 6);
     lua_pop(L, 1);
@@ -262,42 +238,43 @@ static void read_maclist(const struct reader *r, const char *key, struct cnet_li
   v->count = (unsigned)n;
 }
 
-/* Reads the value on top of the stack as field f (called `key` by the caller). */
+/* Reads option `key` of the table (its value on top of the stack) as field f. */
 static void read_value(const struct reader *r, const char *key, const struct cnet_link_field *f,
                        struct cnet_link_opt *o, unsigned char *bytes) {
   lua_State *L = r->L;
   struct cnet_link_value *v = &o->value;
+  int type = lua_type(L, -1);
   memset(o, 0, sizeof *o);
   o->field = f;
   switch (f->type) {
   case CNET_LF_UINT:
   case CNET_LF_BE:
-  case CNET_LF_BOOLOPT: v->u = read_uint(r, key, cnet_link_field_max(f)); break;
+  case CNET_LF_BOOLOPT: v->u = read_uint(r, key, type, cnet_link_field_max(f)); break;
   case CNET_LF_BOOL:
   case CNET_LF_FLAG:
-  case CNET_LF_BIT: v->u = read_bool(r, key); break;
-  case CNET_LF_ENUM: v->u = read_enum(r, key, f); break;
-  case CNET_LF_ADDR: {
-    if (lua_type(L, -1) != LUA_TSTRING) bad_value(r, key, "field '%s': %s expected, got %s", "address");
-    /* "remote6" takes IPv6 only; "remote" either family */
-    int family = f->name6 && strcmp(key, f->name6) == 0 ? AF_INET6 : AF_UNSPEC;
-    lcnet_checkaddr(L, -1, 0, family, r->op, r->object, &v->addr);
+  case CNET_LF_BIT: v->u = read_bool(r, key, type); break;
+  case CNET_LF_ENUM: v->u = read_enum(r, key, type, f); break;
+  case CNET_LF_ADDR: read_addr(r, key, f, &v->addr); break;
+  case CNET_LF_MAC:
+    read_mac(r, lcnet_field_text(&r->fs, key, 128, NULL, NULL), bytes, &v->len);
+    v->bytes = bytes;
     break;
-  }
-  case CNET_LF_MAC: read_mac(r, key, bytes, &v->len); v->bytes = bytes; break;
   case CNET_LF_IFINDEX: {
-    const char *l = label(r, key);
-    lua_pushvalue(L, -2);
-    v->u = (uint64_t)lcnet_ifindex(L, r->ns, -1, r->arg, r->op, r->object, l);
+    int at = lua_gettop(L);
+    const char *what = label(r, key);
+    v->u = (uint64_t)lcnet_ifindex(L, r->ns, at, r->fs.arg, r->op, r->object, what);
     break;
   }
-  case CNET_LF_ID: v->u = read_id(r, key, f); break;
-  case CNET_LF_RANGE: read_range(r, key, v); break;
-  case CNET_LF_MACLIST: read_maclist(r, key, v); break;
-  default: {
-    const char *l = label(r, key);
-    luaL_argerror(L, r->arg, lua_pushfstring(L, "field '%s' cannot be set", l));
-  }
+  case CNET_LF_ID: v->u = read_id(r, key, type, f); break;
+  case CNET_LF_RANGE:
+    if (type != LUA_TTABLE) lcnet_field_fail(&r->fs, key, "{low=, high=} expected, got %s", luaL_typename(L, -1));
+    read_range(r, key, v);
+    break;
+  case CNET_LF_MACLIST:
+    if (type != LUA_TTABLE) lcnet_field_fail(&r->fs, key, "list of mac addresses expected, got %s", luaL_typename(L, -1));
+    read_maclist(r, key, v);
+    break;
+  default: lcnet_field_fail(&r->fs, key, "cannot be set");
   }
 }
 
@@ -312,18 +289,17 @@ void llink_read_opts(lua_State *L, int idx, int arg, const char *path, const cha
                      const char *object, struct llink_opts *opts) {
   idx = lua_absindex(L, idx);
   lua_newtable(L);
-  struct reader r = {L, lua_gettop(L), arg, path, ns, op, object};
+  struct reader r = {L, lua_gettop(L), {L, idx, arg, path}, ns, op, object};
   opts->n = 0;
   lua_pushnil(L);
   while (lua_next(L, idx) != 0) {
     int top = lua_gettop(L);
-    if (lua_type(L, -2) != LUA_TSTRING) {
-      const char *what = path ? lua_pushfstring(L, "unknown option in '%s' (%s key)", path,
-                                                luaL_typename(L, -2))
-                              : lua_pushfstring(L, "unknown option (%s key)", luaL_typename(L, -2));
-      luaL_argerror(L, arg, what);
+    const char *key = lcnet_try_text(L, -2, 64); /* NULL: not a plain short string */
+    if (key == NULL) {
+      const char *what = lcnet_quote_value(L, -2);
+      if (path) lcnet_argerror(L, arg, NULL, "unknown option %s in '%s'", what, path);
+      lcnet_argerror(L, arg, NULL, "unknown option %s", what);
     }
-    const char *key = lua_tostring(L, -2);
     if (skipped(key, skip)) {
       lua_pop(L, 1);
       continue;
@@ -339,31 +315,23 @@ void llink_read_opts(lua_State *L, int idx, int arg, const char *path, const cha
         luaL_argerror(L, arg, lua_pushfstring(L, "option '%s' is not for type %s", l, kind));
       luaL_argerror(L, arg, lua_pushfstring(L, "unknown option '%s'", l));
     }
-    if (f->flags & CNET_LF_RO) {
-      const char *l = label(&r, key);
-      luaL_argerror(L, arg, lua_pushfstring(L, "field '%s' is read-only (the kernel only reports it)", l));
-    }
+    if (f->flags & CNET_LF_RO) lcnet_field_fail(&r.fs, key, "read-only (the kernel only reports it)");
     for (unsigned i = 0; i < opts->n; i++) {
       const struct cnet_link_field *g = opts->o[i].field;
-      if (g->attr == f->attr && f->type != CNET_LF_BIT && f->type != CNET_LF_BOOLOPT) {
-        const char *l = label(&r, key);
-        luaL_argerror(L, arg, lua_pushfstring(L, "field '%s' given twice (as '%s' too)", l,
-                                              g->name));
-      }
+      if (g->attr == f->attr && f->type != CNET_LF_BIT && f->type != CNET_LF_BOOLOPT)
+        lcnet_field_fail(&r.fs, key, "given twice (as '%s' too)", g->name);
     }
     if (opts->n == CNET_LINK_MAX_OPTS) luaL_argerror(L, arg, "too many options");
-    /* a canonical field stands for its aliases in the request */
+    /* an alias stands for its field in the request */
+    const struct cnet_link_field *target = f;
     if (f->flags & CNET_LF_ALIAS) {
       unsigned n;
       const struct cnet_link_field *all = cnet_link_fields(kind, port, &n);
       for (unsigned i = 0; i < n; i++)
-        if (all[i].attr == f->attr && !(all[i].flags & CNET_LF_ALIAS) && all[i].type == f->type) {
-          read_value(&r, key, &all[i], &opts->o[opts->n], opts->bytes[opts->n]);
-          f = NULL;
-          break;
-        }
+        if (all[i].attr == f->attr && !(all[i].flags & CNET_LF_ALIAS) && all[i].type == f->type)
+          target = &all[i];
     }
-    if (f != NULL) read_value(&r, key, f, &opts->o[opts->n], opts->bytes[opts->n]);
+    read_value(&r, key, target, &opts->o[opts->n], opts->bytes[opts->n]);
     opts->n++;
     lua_settop(L, top - 1); /* the key, for lua_next */
   }
@@ -393,8 +361,9 @@ static const char *type_name(const struct cnet_link_field *f) {
 
 /* cnet.link.fields(kind [, "port"]) -> { {name=, type=, readonly=, alias_of=, values=, max=}, ... } */
 int llink_fields(lua_State *L) {
-  const char *kind = luaL_checkstring(L, 1);
-  int port = luaL_checkoption(L, 2, "kind", (const char *const[]){"kind", "port", NULL});
+  const char *kind = lcnet_check_text(L, 1, 64, "kind", NULL);
+  static const char *const which[] = {"kind", "port", NULL};
+  int port = lcnet_check_enum(L, 2, "kind", which, "fields");
   unsigned n;
   const struct cnet_link_field *f = cnet_link_fields(kind, port, &n);
   lua_createtable(L, (int)n, 0);

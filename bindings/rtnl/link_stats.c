@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "common/args.h"
 #include "common/netarg.h"
 #include "rtnl/llink.h"
 
@@ -63,7 +64,7 @@ int llink_stats(lua_State *L) {
     snprintf(label, sizeof label, "%d", x.index);
     object = label;
   } else if (lua_type(L, 1) == LUA_TSTRING) {
-    object = x.name = lua_tostring(L, 1);
+    object = x.name = lcnet_check_text(L, 1, CNET_IFNAMSIZ - 1, "interface name", NULL);
   } else if (!lua_isnoneornil(L, 1)) {
     luaL_argexpected(L, 0, 1, "interface name or index");
   }

@@ -12,46 +12,40 @@
 #include "common/strs.h"
 
 /* table = number | "main" | "local" | "default" at field key of idx; 0 when absent. */
-static uint32_t opt_table(lua_State *L, int idx, const char *key) {
+static uint32_t opt_table(lua_State *L, int idx, const char *key, lua_Integer lo) {
+  lcnet_fields f = lcnet_fields_of(L, idx);
   int t = lua_getfield(L, idx, key);
+  lua_pop(L, 1);
   long v = 0;
   if (t == LUA_TNUMBER) {
-    int isint;
-    lua_Integer n = lua_tointegerx(L, -1, &isint);
-    if (!isint || n <= 0 || n > 0xffffffffLL)
-      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': table 1..4294967295", key));
-    v = (long)n;
+    v = (long)lcnet_field_int(&f, key, lo, 0xffffffffLL, 0);
   } else if (t == LUA_TSTRING) {
-    v = cnet_route_table_parse(lua_tostring(L, -1));
+    const char *name = lcnet_field_text(&f, key, LCNET_TEXT_MAX, NULL, NULL);
+    v = cnet_route_table_parse(name);
     if (v < 0)
-      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': unknown table '%s'", key,
-                                            lua_tostring(L, -1)));
+      lcnet_field_fail(&f, key, "unknown table %s (main, local, default or a number)",
+                       lcnet_quote(L, name, strlen(name)));
   } else if (t != LUA_TNIL) {
     lcnet_field_error(L, idx, key, "table number or name");
   }
-  lua_pop(L, 1);
   return (uint32_t)v;
 }
 
 /* An enumeration field given by name or number (0..255); -1 when absent. */
 static int opt_enum(lua_State *L, int idx, const char *key, int (*parse)(const char *)) {
+  lcnet_fields f = lcnet_fields_of(L, idx);
   int t = lua_getfield(L, idx, key);
+  lua_pop(L, 1);
   int v = -1;
   if (t == LUA_TNUMBER) {
-    int isint;
-    lua_Integer n = lua_tointegerx(L, -1, &isint);
-    if (!isint || n < 0 || n > 255)
-      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': 0..255 expected", key));
-    v = (int)n;
+    v = (int)lcnet_field_int(&f, key, 0, 255, -1);
   } else if (t == LUA_TSTRING) {
-    v = parse(lua_tostring(L, -1));
-    if (v < 0)
-      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': unknown value '%s'", key,
-                                            lua_tostring(L, -1)));
+    const char *name = lcnet_field_text(&f, key, LCNET_TEXT_MAX, NULL, NULL);
+    v = parse(name);
+    if (v < 0) lcnet_field_fail(&f, key, "unknown value %s", lcnet_quote(L, name, strlen(name)));
   } else if (t != LUA_TNIL) {
     lcnet_field_error(L, idx, key, "name or number");
   }
-  lua_pop(L, 1);
   return v;
 }
 
@@ -93,14 +87,13 @@ static void read_route(lua_State *L, struct cnet_netns *ns, const char *op,
   lua_pop(L, 1);
   if (lua_getfield(L, 1, "dev") != LUA_TNIL) req->oif = lcnet_ifindex(L, ns, -1, 1, op, dst, "dev");
   lua_pop(L, 1);
-  lua_Integer metric = lcnet_opt_integer(L, 1, "metric", LUA_MININTEGER); /* min: not given */
-  if (metric != LUA_MININTEGER && (metric < 0 || metric > 0xffffffffLL))
-    luaL_argerror(L, 1, "field 'metric': out of range");
+  lcnet_fields f = lcnet_fields_of(L, 1);
+  lua_Integer metric = lcnet_field_int(&f, "metric", 0, 0xffffffffLL, -1); /* -1: not given */
   if (metric >= 0) {
     req->has_metric = 1;
     req->metric = (uint32_t)metric;
   }
-  req->table = opt_table(L, 1, "table");
+  req->table = opt_table(L, 1, "table", 1);
   req->scope = opt_enum(L, 1, "scope", cnet_scope_parse);
   req->protocol = opt_enum(L, 1, "proto", cnet_route_protocol_parse);
   if (req->protocol < 0) req->protocol = opt_enum(L, 1, "protocol", cnet_route_protocol_parse);
@@ -331,12 +324,12 @@ static int route_list(lua_State *L) {
   if (lua_istable(L, 1)) {
     family = lcnet_opt_family(L, 1, "family");
     lua_getfield(L, 1, "table");
-    int all = (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "all") == 0) ||
-              (lua_type(L, -1) == LUA_TNUMBER && lua_tointeger(L, -1) == 0);
+    const char *name = lcnet_try_text(L, -1, 8);
+    int all = name != NULL && strcmp(name, "all") == 0;
     int given = !lua_isnil(L, -1);
     lua_pop(L, 1);
     if (all) table = 0;
-    else if (given) table = opt_table(L, 1, "table");
+    else if (given) table = opt_table(L, 1, "table", 0); /* 0 also means all */
   }
   struct list_ctx ctx = {ns, family, table};
   int rc = lcnet_pdump(L, ns, list_body, &ctx);
@@ -365,7 +358,7 @@ static int get_body(lua_State *L, void *data, int *rc) {
   if (*rc < 0) return 0;
   lua_pushvalue(L, s.base + K_OIF);
   if (lua_rawget(L, -2) == LUA_TNUMBER) {
-    int oif = (int)lua_tointeger(L, -1);
+    int oif = (int)lua_tointeger(L, -1); /* not user input: the kernel's answer */
     lua_pop(L, 1);
     lua_pushvalue(L, s.base + K_DEV);
     push_dev(L, x->ns, 1, oif);
@@ -380,10 +373,9 @@ static int get_body(lua_State *L, void *data, int *rc) {
 static int route_get(lua_State *L) {
   struct cnet_netns *ns = lcnet_ns(L);
   static const char *const known[] = {"from", "dev", NULL};
-  luaL_checktype(L, 1, LUA_TSTRING);
+  const char *text = lcnet_check_text(L, 1, 128, "address", NULL);
   lcnet_check_options(L, 2, known);
   lua_settop(L, 2);
-  const char *text = lua_tostring(L, 1);
   struct cnet_ipaddr addr, src = {0};
   lcnet_checkaddr(L, 1, 0, AF_UNSPEC, "route.get", text, &addr);
   int oif = 0;

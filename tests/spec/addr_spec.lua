@@ -102,7 +102,7 @@ describe("cnet.addr.add", function()
       local ok, err = pcall(cnet.addr.add, br, bad)
       assert.is_false(ok, bad)
       assert.are.equal("EINVAL", err.code)
-      assert.are.equal(("addr.add %s: Invalid argument: invalid address \"%s\""):format(br, bad),
+      assert.are.equal(("addr.add %s: Invalid argument: invalid address '%s'"):format(br, bad),
         tostring(err))
     end
     local ok, err = pcall(cnet.addr.add, br, "2001:db8::2/64", {broadcast = "+"})
@@ -113,7 +113,7 @@ describe("cnet.addr.add", function()
     assert.has_error(function() cnet.addr.add(br, "10.0.0.1/8", {brd = "+"}) end,
       "bad argument #3 to 'add' (unknown option 'brd')")
     assert.has_error(function() cnet.addr.add(br, 10) end,
-      "bad argument #2 to 'add' (string expected, got number)")
+      "bad argument #2 to 'add' (address: string expected, got number)")
     -- only the kernel's own link-local IPv6 address, nothing of ours
     for _, a in ipairs(ipaddrs(br)) do assert.are.equal("link", a.scope) end
     H.sh("ip link del " .. br)
