@@ -1,5 +1,6 @@
 /* luaopen_cnet: the module is the API bound to the namespace the process started in. */
 #include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #include "common/embedded.h"
@@ -67,7 +68,10 @@ static void preload_embedded(lua_State *L) {
  * without a require, and costs nothing to programs that never touch it. */
 static int lazy_index(lua_State *L) {
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
-  const char *name = lua_pushfstring(L, "cnet.%s", lua_tostring(L, 2));
+  size_t len;
+  const char *key = lua_tolstring(L, 2, &len); /* not user input: a key, compared whole */
+  if (strlen(key) != len) return 0;           /* "topology\0x" is no module name */
+  const char *name = lua_pushfstring(L, "cnet.%s", key);
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   int embedded = lua_getfield(L, -1, name) != LUA_TNIL;
   lua_pop(L, 2);
