@@ -415,3 +415,16 @@ void lcnet_open_nft(lua_State *L, int ns) {
   }
   lua_pop(L, 1);
 }
+
+/* One row of nft.list_* (kind: 0 table, 1 chain, 2 rule, 3 set), pushed, for events. */
+void lcnet_push_nft_row(lua_State *L, int kind, const void *info) {
+  lua_createtable(L, 1, 0);
+  switch (kind) {
+  case 0: table_row(info, L); break;
+  case 1: chain_row(info, L); break;
+  case 2: rule_row(info, L); break;
+  default: set_row(info, L); break;
+  }
+  lua_rawgeti(L, -1, 1);
+  lua_remove(L, -2);
+}

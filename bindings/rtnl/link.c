@@ -674,3 +674,13 @@ void lcnet_open_link(lua_State *L, int ns) {
                                  {"fields", llink_fields}, {NULL, NULL}};
   lcnet_bind_sub(L, "link", fns, ns);
 }
+
+/* One link table as link.list gives it (master as master_index only), for events. */
+void lcnet_push_link(lua_State *L, const struct cnet_link *l) {
+  int top = lua_gettop(L);
+  struct lcnet_strs s;
+  lcnet_strs_init(L, &s, key_names, NKEYS);
+  push_link(&s, NULL, l, 0); /* devices inside the details stay indexes */
+  lua_replace(L, top + 1);
+  lua_settop(L, top + 1);
+}

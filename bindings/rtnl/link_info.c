@@ -75,7 +75,7 @@ static int push_field(const struct cnet_link_field *f, const struct cnet_link_va
   }
   case CNET_LF_IFINDEX: {
     char dev[CNET_IFNAMSIZ];
-    if (cnet_link_name_nowait(c->ns, (int)v->u, dev) == 0) lua_pushstring(L, dev);
+    if (c->ns && cnet_link_name_nowait(c->ns, (int)v->u, dev) == 0) lua_pushstring(L, dev);
     else lua_pushinteger(L, (lua_Integer)v->u);
     break;
   }

@@ -9,7 +9,7 @@
 /* Sets, in the link table on top of the stack, what l's kind and master say about it:
  * `info` (the kind's fields), `port` (its fields as a port) and `port_kind`, as
  * `ip -d -j link` lists them. Device indexes inside are named through ns where it knows them
- * (an ioctl each, safe inside a dump's callback). */
+ * (an ioctl each, safe inside a dump's callback); with ns NULL they stay indexes. */
 void llink_push_details(lua_State *L, struct cnet_netns *ns, const struct cnet_link *l);
 
 /* Options of a request, read from a Lua table: values point into the table's strings or

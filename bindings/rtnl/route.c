@@ -399,3 +399,13 @@ void lcnet_open_route(lua_State *L, int ns) {
                                  {"get", route_get},   {NULL, NULL}};
   lcnet_bind_sub(L, "route", fns, ns);
 }
+
+/* One route table as route.list gives it (dev left to the caller, oif kept), for events. */
+void lcnet_push_route(lua_State *L, const struct cnet_route *r) {
+  int top = lua_gettop(L);
+  struct lcnet_strs s;
+  lcnet_strs_init(L, &s, key_names, NKEYS);
+  push_route(&s, r);
+  lua_replace(L, top + 1);
+  lua_settop(L, top + 1);
+}

@@ -35,7 +35,7 @@ struct cnet_link {
   const struct nlattr *stats64;   /* IFLA_STATS64, or NULL: read through cnet_link_stats */
 };
 
-/* Decodes an RTM_NEWLINK message. Returns 0 or -EINVAL (not a link message). */
+/* Decodes an RTM_NEWLINK (or RTM_DELLINK) message. Returns 0 or -EINVAL (not a link message). */
 int cnet_link_parse(const struct nlmsghdr *nlh, struct cnet_link *out);
 
 /* What to create or change. Zero the struct (cnet_link_req_init), then fill what applies;

@@ -24,7 +24,7 @@ struct cnet_route {
   uint32_t priority;             /* the metric */
 };
 
-/* Decodes an RTM_NEWROUTE message: 0 or -EINVAL. */
+/* Decodes an RTM_NEWROUTE (or RTM_DELROUTE) message: 0 or -EINVAL. */
 int cnet_route_parse(const struct nlmsghdr *nlh, struct cnet_route *out);
 
 struct cnet_route_req {
