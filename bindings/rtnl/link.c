@@ -261,7 +261,10 @@ static int link_list(lua_State *L) {
   const char *kind = NULL;
   if (lua_istable(L, 1)) {
     kind = lcnet_opt_string(L, 1, "kind", NULL);
-    if (kind == NULL) kind = lcnet_opt_string(L, 1, "type", NULL);
+    const char *type = lcnet_opt_string(L, 1, "type", NULL); /* the same, by another name */
+    if (kind != NULL && type != NULL && strcmp(kind, type) != 0)
+      luaL_argerror(L, 1, "fields 'kind' and 'type' differ (they are one filter)");
+    if (kind == NULL) kind = type;
     int t = lua_getfield(L, 1, "master");
     if (t == LUA_TSTRING || t == LUA_TNUMBER)
       master = lcnet_ifindex(L, ns, -1, 1, "link.list", "", "master");
@@ -477,7 +480,10 @@ static int link_add(lua_State *L) {
   lua_settop(L, 1);
   const char *name = lcnet_opt_string(L, 1, "name", NULL);
   const char *type = lcnet_opt_string(L, 1, "type", NULL);
-  if (type == NULL) type = lcnet_opt_string(L, 1, "kind", NULL);
+  const char *alt = lcnet_opt_string(L, 1, "kind", NULL); /* the same, by another name */
+  if (type != NULL && alt != NULL && strcmp(type, alt) != 0)
+    luaL_argerror(L, 1, "fields 'type' and 'kind' differ (give one)");
+  if (type == NULL) type = alt;
   int known_type = 0;
   for (int i = 0; type && link_types[i] && !known_type; i++) known_type = !strcmp(type, link_types[i]);
   if (type && !known_type)

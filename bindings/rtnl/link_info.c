@@ -139,22 +139,20 @@ static const char *label(const struct reader *r, const char *key) {
   return r->fs.path ? lua_pushfstring(r->L, "%s.%s", r->fs.path, key) : lua_pushstring(r->L, key);
 }
 
-/* An integer field: a number in 0..max, or true/false for 1/0. */
-static uint64_t read_uint(const struct reader *r, const char *key, int type, uint64_t max) {
-  if (type == LUA_TBOOLEAN) return (uint64_t)lcnet_field_bool(&r->fs, key, 0);
+/* An integer field, 0..max. */
+static uint64_t read_uint(const struct reader *r, const char *key, uint64_t max) {
   return (uint64_t)lcnet_field_int(&r->fs, key, 0, max > INT64_MAX ? INT64_MAX : (lua_Integer)max, 0);
 }
 
-/* A boolean field: true/false, or 1/0. */
-static uint64_t read_bool(const struct reader *r, const char *key, int type) {
-  if (type == LUA_TNUMBER) return (uint64_t)lcnet_field_int(&r->fs, key, 0, 1, 0);
+/* A boolean field. */
+static uint64_t read_bool(const struct reader *r, const char *key) {
   return (uint64_t)lcnet_field_bool(&r->fs, key, 0);
 }
 
 /* An enumeration by name (or its number). */
 static uint64_t read_enum(const struct reader *r, const char *key, int type,
                           const struct cnet_link_field *f) {
-  if (type == LUA_TNUMBER) return read_uint(r, key, type, (UINT64_C(1) << (8 * f->size)) - 1);
+  if (type == LUA_TNUMBER) return read_uint(r, key, (UINT64_C(1) << (8 * f->size)) - 1);
   const char *names[16];
   unsigned n = 0;
   for (const struct cnet_lf_name *p = f->names; p->name && n < 15; p++) names[n++] = p->name;
@@ -186,7 +184,7 @@ static void read_addr(const struct reader *r, const char *key, const struct cnet
 /* A user (or group) id: a number, or a name looked up in the system's databases. */
 static uint64_t read_id(const struct reader *r, const char *key, int type,
                         const struct cnet_link_field *f) {
-  if (type == LUA_TNUMBER) return read_uint(r, key, type, cnet_link_field_max(f));
+  if (type == LUA_TNUMBER) return read_uint(r, key, cnet_link_field_max(f));
   const char *name = lcnet_field_text(&r->fs, key, 256, NULL, NULL);
   char buf[1024];
   int group = strcmp(f->name, "group") == 0;
@@ -249,10 +247,10 @@ static void read_value(const struct reader *r, const char *key, const struct cne
   switch (f->type) {
   case CNET_LF_UINT:
   case CNET_LF_BE:
-  case CNET_LF_BOOLOPT: v->u = read_uint(r, key, type, cnet_link_field_max(f)); break;
+  case CNET_LF_BOOLOPT: v->u = read_uint(r, key, cnet_link_field_max(f)); break;
   case CNET_LF_BOOL:
   case CNET_LF_FLAG:
-  case CNET_LF_BIT: v->u = read_bool(r, key, type); break;
+  case CNET_LF_BIT: v->u = read_bool(r, key); break;
   case CNET_LF_ENUM: v->u = read_enum(r, key, type, f); break;
   case CNET_LF_ADDR: read_addr(r, key, f, &v->addr); break;
   case CNET_LF_MAC:

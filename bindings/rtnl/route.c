@@ -71,12 +71,18 @@ static void read_route(lua_State *L, struct cnet_netns *ns, const char *op,
     if (req->dst.prefix == 0) req->dst.family = 0; /* 0.0.0.0/0 is the default route */
     else if (req->family == 0) req->family = req->dst.family;
   }
+  const char *via_key = "via";
+  int has_gw = lua_getfield(L, 1, "gateway") != LUA_TNIL;
+  lua_pop(L, 1);
   if (lua_getfield(L, 1, "via") == LUA_TNIL) {
     lua_pop(L, 1);
     lua_getfield(L, 1, "gateway");
+    via_key = "gateway";
+  } else if (has_gw) {
+    luaL_argerror(L, 1, "fields 'via' and 'gateway' are one (give one)");
   }
   if (!lua_isnil(L, -1)) {
-    if (lua_type(L, -1) != LUA_TSTRING) lcnet_field_error(L, 1, "via", "string");
+    if (lua_type(L, -1) != LUA_TSTRING) lcnet_field_error(L, 1, via_key, "string");
     lcnet_checkaddr(L, -1, 0, AF_UNSPEC, op, dst, &req->via);
   }
   lua_pop(L, 1);
@@ -96,7 +102,10 @@ static void read_route(lua_State *L, struct cnet_netns *ns, const char *op,
   req->table = opt_table(L, 1, "table", 1);
   req->scope = opt_enum(L, 1, "scope", cnet_scope_parse);
   req->protocol = opt_enum(L, 1, "proto", cnet_route_protocol_parse);
-  if (req->protocol < 0) req->protocol = opt_enum(L, 1, "protocol", cnet_route_protocol_parse);
+  int protocol = opt_enum(L, 1, "protocol", cnet_route_protocol_parse); /* another name */
+  if (req->protocol >= 0 && protocol >= 0)
+    luaL_argerror(L, 1, "fields 'proto' and 'protocol' are one (give one)");
+  if (req->protocol < 0) req->protocol = protocol;
   req->type = opt_enum(L, 1, "type", cnet_route_type_parse);
   if (req->family == 0) req->family = req->src.family ? req->src.family : req->via.family;
   if (req->family == 0) req->family = AF_INET; /* "default" alone: IPv4, as ip does */

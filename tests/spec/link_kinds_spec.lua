@@ -159,7 +159,7 @@ describe("bridge", function()
   it("changes its options, all or nothing", function()
     local br = H.name("kb")
     H.sh("ip link add " .. br .. " type bridge")
-    cnet.link.set(br, {stp_state = true, priority = 100, ageing_time = 2000})
+    cnet.link.set(br, {stp_state = 1, priority = 100, ageing_time = 2000})
     local ip = compare(br).info_data
     assert.are.same({1, 100, 2000}, {ip.stp_state, ip.priority, ip.ageing_time})
     -- the kernel takes forward_delay, then refuses max_age (1 s is below 6): cnet gives the
