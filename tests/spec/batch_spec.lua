@@ -273,10 +273,9 @@ describe("cnet.batch", function()
       assert.is_nil(ns_links(n4)[p])
       for _, h in ipairs{c2, c3, c4} do h.close() end
       for _, n in ipairs{n2, n3, n4} do cnet.netns.delete(n) end
-      H.sh("ip link del " .. y)
-      -- v's peer lived in n2: the kernel may already have taken v along (namespaces are
-      -- torn down by a worker, so either state can be seen here)
-      H.try("ip link del " .. v)
+      -- y and v go with n2's veth ends once the kernel frees n2, which it does on its own
+      -- schedule (sooner when other namespaces are being freed at the same moment)
+      H.try("ip link del " .. y .. "; ip link del " .. v)
     end)
 
     it("when a device is made and then named in the same new namespace", function()
