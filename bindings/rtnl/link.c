@@ -615,18 +615,35 @@ static int link_set(lua_State *L) {
   struct kinds k = {"", ""};
   struct llink_opts opts, popts;
   opts.n = popts.n = 0;
+  int flat = 0;
   if (other_keys(L, 2, base)) {
     int rc = cnet_link_get(ns, index, index ? NULL : dev, kinds_cb, &k);
     if (rc < 0) return lcnet_raise(L, rc, "link.set", dev, cnet_netns_errmsg(ns));
-    llink_read_opts(L, 2, 2, NULL, k.kind, 0, base, ns, "link.set", dev,
-                    &opts);
     if (strcmp(k.kind, "tun") == 0)
       luaL_argerror(L, 2, "tun/tap options are fixed when the device is made");
-  } else {
+    /* A key that is no field of the kind but one of a port of its master is a port option
+     * given flat: {hairpin = true} stands for {port = {hairpin = true}}. */
+    lua_newtable(L); /* 4: the kind's options */
+    lua_newtable(L); /* 5: port options given flat */
     lua_pushnil(L);
+    while (lua_next(L, 2) != 0) {
+      const char *key = lcnet_try_text(L, -2, 64);
+      int to = 4;
+      if (key && cnet_link_field_find(k.kind, 0, key) == NULL && k.port_kind[0] &&
+          cnet_link_field_find(k.port_kind, 1, key) != NULL)
+        to = 5, flat = 1;
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, to); /* the key stays for lua_next */
+    }
+    llink_read_opts(L, 4, 2, NULL, k.kind, 0, base, ns, "link.set", dev, &opts); /* 6 */
+    if (flat) llink_read_opts(L, 5, 2, NULL, k.port_kind, 1, NULL, ns, "link.set", dev, &popts);
+    else lua_pushnil(L); /* 7 */
+  } else {
+    lua_settop(L, 7);
   }
-  /* 4: anchor of the kind options; 5: of the port options */
   if (lua_getfield(L, 2, "port") != LUA_TNIL) {
+    if (flat) luaL_argerror(L, 2, "port options given both flat and in 'port'");
     if (!lua_istable(L, -1)) lcnet_field_error(L, 2, "port", "table");
     llink_read_opts(L, -1, 2, "port", "bridge", 1, NULL, ns, "link.set", dev, &popts);
   } else {
@@ -649,7 +666,7 @@ static int link_set(lua_State *L) {
   }
   req.master = opt_master(L, 2, target ? target : ns, "link.set", dev, target != NULL);
   if (opts.n) req.kind = k.kind, req.info = opts.o, req.ninfo = opts.n;
-  if (popts.n) req.port_kind = "bridge", req.port = popts.o, req.nport = popts.n;
+  if (popts.n) req.port_kind = flat ? k.port_kind : "bridge", req.port = popts.o, req.nport = popts.n;
   int rc = cnet_link_set(ns, index, index ? NULL : dev, &req);
   if (rc < 0) return lcnet_raise(L, rc, "link.set", dev, cnet_netns_errmsg(ns));
   return 0;

@@ -208,6 +208,14 @@ describe("bridge ports", function()
     assert.are.same({true, true, false, false, 100, false, true, "forwarding"},
       {ip.learning, ip.flood, ip.hairpin, ip.isolated, ip.cost, ip.bcast_flood, ip.proxy_arp,
        ip.state})
+    -- port options given flat, for a device that is a port
+    cnet.link.set(p, {hairpin = true, learning = false})
+    ip = compare(p).info_slave_data
+    assert.are.same({true, false}, {ip.hairpin, ip.learning})
+    assert.has_error(function() cnet.link.set(p, {hairpin = true, port = {flood = true}}) end,
+      "bad argument #2 to 'set' (port options given both flat and in 'port')")
+    assert.has_error(function() cnet.link.set(p .. "x", {hairpin = true}) end,
+      "bad argument #2 to 'set' (option 'hairpin' is not for type veth)")
     -- a device that is no port
     local ok, err = pcall(cnet.link.set, p .. "x", {port = {learning = false}})
     assert.is_false(ok)
