@@ -359,6 +359,7 @@ static const char *type_name(const struct cnet_link_field *f) {
 
 /* cnet.link.fields(kind [, "port"]) -> { {name=, type=, readonly=, alias_of=, values=, max=}, ... } */
 int llink_fields(lua_State *L) {
+  lcnet_self_arg(L); /* ns.link:fields(...) as ns.link.fields(...) */
   const char *kind = lcnet_check_text(L, 1, 64, "kind", NULL);
   static const char *const which[] = {"kind", "port", NULL};
   int port = lcnet_check_enum(L, 2, "kind", which, "fields");
