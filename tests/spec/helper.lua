@@ -30,6 +30,25 @@ function H.try(cmd)
   return ok == true, out
 end
 
+-- Calls fn until it returns a true value, and returns that value; raises, naming `what`, when
+-- `seconds` (default 30) pass first. For what the kernel or another process does on its own
+-- schedule (a deleted namespace's devices going, a server starting): a test waits for the
+-- condition, never for a fixed time, and a generous deadline costs nothing when it is met
+-- early. Tries every 20 ms at first, backing off to every 200 ms.
+function H.wait_until(fn, what, seconds)
+  local deadline = os.time() + (seconds or 30) + 1   -- os.time counts whole seconds
+  local pause = 0.02
+  while true do
+    local v = fn()
+    if v then return v end
+    if os.time() >= deadline then
+      error(("gave up after %d s waiting for %s"):format(seconds or 30, what), 2)
+    end
+    os.execute(shell(("sleep %.2f"):format(pause)))
+    pause = math.min(pause * 2, 0.2)
+  end
+end
+
 -- A file's whole text, or "" when it cannot be opened.
 function H.read(path)
   local f = io.open(path)
