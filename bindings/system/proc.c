@@ -50,7 +50,9 @@ static const char **argv_arg(lua_State *L, int idx, int anchor) {
 /* The env option at idx (a table: NAME = value, or false to remove) merged over the caller's
  * environment -> a NULL-terminated array (userdata, pushed). */
 static const char **env_arg(lua_State *L, int idx, int anchor, int arg) {
-  if (lua_type(L, idx) != LUA_TTABLE) luaL_argerror(L, arg, "option 'env' must be a table");
+  if (lua_type(L, idx) != LUA_TTABLE)
+    lcnet_argerror(L, arg, "field 'env'", "a table of NAME = value (or false) expected, got %s",
+                   luaL_typename(L, idx));
   size_t n = 0, extra = 0;
   for (char **e = environ; e != NULL && *e != NULL; e++) n++;
   lua_pushnil(L);

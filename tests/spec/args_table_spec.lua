@@ -87,34 +87,19 @@ end
 
 -- ---- driving ----
 
-local function copy(v, seen)
-  if type(v) ~= "table" then return v end
-  seen = seen or {}
-  if seen[v] then return seen[v] end
-  local out = {}
-  seen[v] = out
-  for k, x in pairs(v) do out[k] = copy(x, seen) end
-  return out
-end
+local copy, put, get = A.copy, A.put, A.get
 
--- Sets the value at path in args (a copy); returns false when the path's parent is missing.
-local function put(args, path, value)
-  local t = args
-  for i = 1, #path - 1 do
-    if type(t[path[i]]) ~= "table" then return false end
-    t = t[path[i]]
-  end
-  t[path[#path]] = value
-  return true
-end
-local function get(args, path)
-  local t = args
-  for i = 1, #path - 1 do t = t[path[i]] end
-  return t[path[#path]]
+-- The name Lua's messages give a value's type ("FILE*", "cnet.netns", "no value").
+local type_names = {["nil"] = true, ["no value"] = true, boolean = true, number = true,
+                    string = true, table = true, ["function"] = true, thread = true,
+                    userdata = true, ["FILE*"] = true, ["cnet.netns"] = true}
+local function typename(v)
+  local mt = getmetatable(v)
+  return type(mt) == "table" and type(mt.__name) == "string" and mt.__name or type(v)
 end
 
 -- Checks that err is a clear error for the bad value put at path; returns a failure or nil.
-local function judge(err, path)
+local function judge(err, path, value)
   local msg = tostring(err)
   if #msg > 1000 then return "message of " .. #msg .. " bytes: " .. msg:sub(1, 200) end
   if type(err) == "table" then
@@ -133,6 +118,13 @@ local function judge(err, path)
   local field = path[#path]
   if #path > 1 and type(field) == "string" and not msg:find(field, 1, true) then
     return "does not name field '" .. field .. "': " .. msg
+  end
+  -- "got T" must be the type of what was given (not of the table around it)
+  local got = msg:match("got ([%w%.%*]+ ?[%w]*)%)$") or msg:match("got ([%w%.%*]+)")
+  if got and not type_names[got] then got = got:match("^[%w%.%*]+") end
+  if got and type_names[got] and got ~= typename(value) and got ~= type(value) and
+     not (got == "no value" and value == nil) then
+    return ("says 'got %s' for a %s: %s"):format(got, typename(value), msg)
   end
   return nil
 end
@@ -164,7 +156,7 @@ local function drive(fn, name, variants, failures, watch)
             if ok and not slot.kind.long then
               failures[#failures + 1] = where .. ": accepted"
             elseif not ok then
-              local why = judge(err, slot.path)
+              local why = judge(err, slot.path, value)
               if why then failures[#failures + 1] = where .. ": " .. why end
             end
             if watch and cheap() ~= before then
