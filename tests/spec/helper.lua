@@ -127,6 +127,17 @@ function H.ip_batch(lines)
   assert(ok, out)
 end
 
+-- Builds tests/spec/support/oomhost (its allocators exported, so that every library's calls
+-- reach them) into a new temporary directory and returns it, or nil without a C compiler.
+function H.oomhost_build()
+  local cc = os.getenv("CC") or "cc"
+  if not H.try(cc .. " --version") then return nil end
+  local dir = H.sh("mktemp -d")
+  H.sh(("%s -rdynamic -o %s/oomhost %s/tests/spec/support/oomhost.c $(pkg-config --cflags --libs lua5.4) -ldl")
+    :format(cc, dir, H.source))
+  return dir
+end
+
 -- Runs tests/spec/support/oomhost (built in dir) on dir/oom.lua with the module at `module`
 -- and returns its output; env (optional) is put before the command ("NAME=value ..."). The
 -- ASan run's module needs its runtime preloaded, which H.sh leaves out for other programs.
