@@ -443,13 +443,21 @@ static struct cnet_netns *opt_netns(lua_State *L, int idx, const char *key, int 
 }
 
 /* The types link.add makes. "tap" is kind "tun" with type tap. */
-static const char *const link_types[] = {"veth", "bridge", "macvlan", "macvtap", "vxlan", "ipvlan",
-                                         "dummy", "ifb", "tun", "tap", NULL};
+static const char *const link_types[] = {"veth",  "bridge", "macvlan", "macvtap", "vxlan",
+                                         "ipvlan", "dummy",  "ifb",     "tun",     "tap",
+                                         "vlan",  "vrf",    "bond",    "wireguard", NULL};
 
 /* Types whose device sits on a lower one (IFLA_LINK: option `link`, required). */
 static int has_lower(const char *type) {
   return strcmp(type, "macvlan") == 0 || strcmp(type, "macvtap") == 0 ||
-         strcmp(type, "ipvlan") == 0;
+         strcmp(type, "ipvlan") == 0 || strcmp(type, "vlan") == 0;
+}
+
+/* 1 when opts has the field called name. */
+static int has_opt(const struct llink_opts *opts, const char *name) {
+  for (unsigned i = 0; i < opts->n; i++)
+    if (strcmp(opts->o[i].field->name, name) == 0) return 1;
+  return 0;
 }
 
 /* alias = "text" of the table at idx (IFALIASZ - 1 bytes at most); "" removes it (set). */
@@ -476,6 +484,19 @@ static void imply(struct llink_opts *opts, const char *kind, const char *name, u
   memset(&opts->o[opts->n], 0, sizeof opts->o[0]);
   opts->o[opts->n].field = f;
   opts->o[opts->n++].value.u = v;
+}
+
+/* A batched link.add's failure comes back later, through this: the same explanation as at
+ * once (upvalue 1: the kind). */
+static int explain_later(lua_State *L) {
+  int err = (int)lua_tointeger(L, 1);                      /* not user input: the batch's */
+  const char *extack = lua_tostring(L, 2);                 /* not user input: the kernel's */
+  const char *kind = lua_tostring(L, lua_upvalueindex(1)); /* not user input: ours */
+  char buf[CNET_ERRMSG_MAX];
+  (void)cnet_link_explain(err < 0 ? err : -err, extack ? extack : "", kind, buf);
+  lua_pushinteger(L, err);
+  lua_pushstring(L, buf);
+  return 2;
 }
 
 /* cnet.link.add{name=, type=, ...}: creates the link in one request. */
@@ -564,21 +585,25 @@ static int link_add(lua_State *L) {
   }
   if (strcmp(type, "vxlan") == 0) {
     /* a VNI is needed unless the device takes it from each packet's metadata */
-    const struct cnet_link_opt *ext = NULL;
+    int ext = 0;
     for (unsigned i = 0; i < opts.n; i++)
-      if (strcmp(opts.o[i].field->name, "external") == 0 && opts.o[i].value.u) ext = &opts.o[i];
-    int has_id = 0, has_port = 0;
-    for (unsigned i = 0; i < opts.n; i++) {
-      has_id |= strcmp(opts.o[i].field->name, "id") == 0;
-      has_port |= strcmp(opts.o[i].field->name, "port") == 0;
-    }
-    if (!has_id && !ext) luaL_argerror(L, 1, "field 'id': VNI 0..16777215 required");
+      if (strcmp(opts.o[i].field->name, "external") == 0 && opts.o[i].value.u) ext = 1;
+    if (!has_opt(&opts, "id") && !ext) luaL_argerror(L, 1, "field 'id': VNI 0..16777215 required");
     /* The kernel's own default port is the pre-IANA 8472; cnet defaults to 4789. */
-    if (!has_port) imply(&opts, "vxlan", "port", 4789);
+    if (!has_opt(&opts, "port")) imply(&opts, "vxlan", "port", 4789);
   }
+  if (strcmp(type, "vlan") == 0 && !has_opt(&opts, "id"))
+    luaL_argerror(L, 1, "field 'id' (the VLAN id, 0..4094) required for type vlan");
+  /* ip always says how ipvlan siblings reach each other; the same request says the same */
+  if (strcmp(type, "ipvlan") == 0 && !has_opt(&opts, "flags")) imply(&opts, "ipvlan", "flags", 0);
   if (strcmp(kind, "tun") == 0) imply(&opts, "tun", "type", strcmp(type, "tap") ? 1 : 2);
   req.info = opts.o;
   req.ninfo = opts.n;
+  lua_pushstring(L, name); /* a batch names the failure as the call would */
+  lcnet_batch_note(L, "object");
+  lua_pushstring(L, kind);
+  lua_pushcclosure(L, explain_later, 1);
+  lcnet_batch_note(L, "explain");
   int rc = cnet_link_add(ns, &req);
   if (rc < 0) return lcnet_raise(L, rc, "link.add", name, cnet_netns_errmsg(ns));
   return 0;

@@ -543,11 +543,16 @@ int link_add_rest(struct cnet_netns *ns, struct cnet_netns *home, const struct c
   return rc;
 }
 
-/* The kernel's answer to a kind it has no driver for, said plainly. */
-static int unknown_kind(int rc, const struct cnet_link_req *req, char *err) {
-  if (rc == -EOPNOTSUPP && strcmp(err, "Unknown device type") == 0)
-    snprintf(err, CNET_ERRMSG_MAX, "link kind %s is not available in this kernel", req->kind);
+int cnet_link_explain(int rc, const char *extack, const char *kind, char *buf) {
+  if (rc == -EOPNOTSUPP && strcmp(extack, "Unknown device type") == 0)
+    snprintf(buf, CNET_ERRMSG_MAX, "link kind %s is not available in this kernel", kind);
+  else if (buf != extack)
+    snprintf(buf, CNET_ERRMSG_MAX, "%s", extack);
   return rc;
+}
+
+static int unknown_kind(int rc, const struct cnet_link_req *req, char *err) {
+  return cnet_link_explain(rc, err, req->kind, err);
 }
 
 int cnet_link_add(struct cnet_netns *ns, const struct cnet_link_req *req) {

@@ -143,6 +143,11 @@ int cnet_link_name_nowait(struct cnet_netns *ns, int index, char *name);
  * is queued, and its failure reported with the batch's). -EEXIST when the name is taken,
  * -EOPNOTSUPP for a kind the kernel does not know. */
 int cnet_link_add(struct cnet_netns *ns, const struct cnet_link_req *req);
+/* The kernel's answer to a request for a kind it has no driver for ("Unknown device type"),
+ * said plainly in buf (CNET_ERRMSG_MAX bytes; may be extack itself): "link kind vlan is not
+ * available in this kernel". Any other answer is copied as it is. Returns rc. For a batch,
+ * whose answers come after the call returned. */
+int cnet_link_explain(int rc, const char *extack, const char *kind, char *buf);
 /* Changes the link `index` (or, when index is 0, the link named `name`) in one request:
  * rename, mtu, mac, master/nomaster, up/down, namespace. All or nothing: the kernel applies
  * the attributes of one request in its own order and keeps what it applied before a later

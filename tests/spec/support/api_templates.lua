@@ -5,7 +5,8 @@
 -- lines here (see docs/design.md, "Argument checks").
 --
 -- Used as: local A = dofile(".../api_templates.lua")(cnet, {pid = PID, sh = function(cmd) end})
--- giving A.T (name -> variants), A.K (kinds), A.S, A.O (for extra variants), A.fixtures(ns).
+-- giving A.T (name -> variants), A.K (kinds), A.S, A.O (for extra variants), A.fixtures(ns),
+-- and A.copy, A.put, A.get for the drivers.
 return function(cnet, env)
 local self_pid, sh = env.pid, env.sh
 
@@ -320,5 +321,39 @@ variant("tx.commit", {}, {})
 variant("tx.close", {}, {})
 variant("tx.count", {}, {})
 
-return {T = T, K = K, S = S, O = O, fixtures = fixtures, INT_MAX = INT_MAX, U32 = U32}
+-- ---- helpers for the drivers: copy a template's arguments, read and write a slot ----
+
+local function copy(v, seen)
+  if type(v) ~= "table" then return v end
+  seen = seen or {}
+  if seen[v] then return seen[v] end
+  local out = {}
+  seen[v] = out
+  for k, x in pairs(v) do out[k] = copy(x, seen) end
+  return out
+end
+
+-- Sets the value at path in args (a copy); returns false when the path's parent is missing.
+local function put(args, path, value)
+  local t = args
+  for i = 1, #path - 1 do
+    if type(t[path[i]]) ~= "table" then return false end
+    t = t[path[i]]
+  end
+  t[path[#path]] = value
+  return true
+end
+
+-- The value at path in args, or nil when the path's parent is missing.
+local function get(args, path)
+  local t = args
+  for i = 1, #path - 1 do
+    if type(t[path[i]]) ~= "table" then return nil end
+    t = t[path[i]]
+  end
+  return t[path[#path]]
+end
+
+return {T = T, K = K, S = S, O = O, fixtures = fixtures, INT_MAX = INT_MAX, U32 = U32,
+        copy = copy, put = put, get = get}
 end
