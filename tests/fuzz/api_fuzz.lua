@@ -166,33 +166,7 @@ end
 
 -- ---- arguments: a template with random parts ----
 
-local function copy(v, seen)
-  if type(v) ~= "table" then return v end
-  seen = seen or {}
-  if seen[v] then return seen[v] end
-  local out = {}
-  seen[v] = out
-  for k, x in pairs(v) do out[k] = copy(x, seen) end
-  return out
-end
-
-local function put(args, path, value)
-  local t = args
-  for i = 1, #path - 1 do
-    if type(t[path[i]]) ~= "table" then return end
-    t = t[path[i]]
-  end
-  t[path[#path]] = value
-end
-
-local function get(args, path)
-  local t = args
-  for i = 1, #path - 1 do
-    if type(t[path[i]]) ~= "table" then return nil end
-    t = t[path[i]]
-  end
-  return t[path[#path]]
-end
+local copy, put, get = A.copy, A.put, A.get
 
 -- A long value grown from a valid one, to reach what only long valid-looking input reaches:
 -- "accept" repeated, a set written with thousands of elements, a list copied many times.
@@ -335,6 +309,27 @@ do
     end, t)
   end
   tx.close()
+end
+-- a transaction whose namespace handle was closed (and collected) before it was used
+do
+  local variants = {}
+  for _, op in ipairs{"add_table", "add_chain", "add_rule", "add_set", "add_element"} do
+    for _, v in ipairs(T["nft." .. op] or {}) do
+      local slots = {}
+      for i, slot in ipairs(v.slots) do
+        slots[i] = {path = {slot.path[1] + 1, table.unpack(slot.path, 2)}, kind = slot.kind}
+      end
+      variants[#variants + 1] = {args = {op, table.unpack(v.args)}, slots = slots}
+    end
+  end
+  add("tx of a closed handle", function(op, ...)
+    local h = cnet.netns.open("targs")
+    local tx <close> = h.nft.transaction()
+    h.close()
+    collectgarbage()
+    tx[op](...)
+    tx.commit()
+  end, variants)
 end
 local mon = cnet.monitor and cnet.monitor{links = true}
 for name, fn in pairs(mon and getmetatable(mon).methods or {}) do
