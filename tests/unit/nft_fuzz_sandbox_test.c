@@ -36,6 +36,7 @@
 #include "cnet/nftrule.h"
 
 #include "fresh_netns.h"
+#include "nftrule_sets.h"
 
 static struct cnet_netns *ns;
 static long tried, compiled, committed, kernel_refused, listed;
@@ -83,17 +84,6 @@ static int ifname(void *ud, uint32_t idx, char *name, size_t size) {
   return 0;
 }
 
-struct sets { struct cnet_nftrule_out *out; unsigned next; };
-static const struct nftnl_set *find_set(void *ud, const char *name) {
-  struct sets *c = ud;
-  for (unsigned i = 0; i < c->out->nsets; i++)  /* a meter's set, made with the rule */
-    if (strncmp(name, "__", 2) != 0 &&
-        strcmp(nftnl_set_get_str(c->out->sets[i], NFTNL_SET_NAME), name) == 0)
-      return c->out->sets[i];
-  if (strncmp(name, "__", 2) != 0) return NULL;  /* named sets print as @name unseen */
-  return c->next < c->out->nsets ? c->out->sets[c->next++] : NULL;
-}
-
 /* Compiles and decodes in memory: the compile's rc; *text (malloc'd) the decoded text. */
 static int cycle(int fam, const char *in, char **text) {
   struct nftnl_rule *r = nftnl_rule_alloc();
@@ -112,7 +102,7 @@ static int cycle(int fam, const char *in, char **text) {
     size_t size = 4096;
     int drc;
     for (;;) {
-      struct sets c = {&out, 0};
+      struct ctx c = {&out, 0};
       struct cnet_nftrule_denv denv = {.family = fam, .ud = &c, .find_set = find_set,
                                        .ifname = ifname};
       *text = realloc(*text, size);

@@ -9,19 +9,8 @@
 #include <libnftnl/set.h>
 #include "cnet/nftrule.h"
 
-struct ctx { struct cnet_nftrule_out *out; unsigned next; };
+#include "nftrule_sets.h"
 
-/* Anonymous sets are all called "__set%d" before the kernel names them: hand them out in the
- * order the rule refers to them, which is the order they were made. */
-static const struct nftnl_set *find_set(void *ud, const char *name) {
-  struct ctx *c = ud;
-  for (unsigned i = 0; c->out && i < c->out->nsets; i++)  /* a meter's set, made with the rule */
-    if (strcmp(nftnl_set_get_str(c->out->sets[i], NFTNL_SET_NAME), name) == 0 &&
-        strncmp(name, "__", 2) != 0)
-      return c->out->sets[i];
-  if (strncmp(name, "__", 2) != 0) return NULL;  /* named sets print as @name unseen */
-  return c->next < c->out->nsets ? c->out->sets[c->next++] : NULL;
-}
 static int ifindex(void *ud, const char *name, uint32_t *idx) {
   (void)ud;
   if (strcmp(name, "lo") == 0) { *idx = 1; return 0; }

@@ -134,6 +134,9 @@ int main(void) {
   ok(IP, "meter m2 size 128 { ip saddr timeout 10s counter }", "[ payload load 4b @ network "
      "header + 12 => reg 1 ] [ dynset update reg_key 1 set m2 timeout 10000ms expr [ counter "
      "pkts 0 bytes 0 ] ]", "meter m2 size 128 { ip saddr timeout 10s counter }");
+  /* a meter's set and an anonymous set in one rule: each found by its own name */
+  ok(IP, "meter m1 { ip saddr limit rate 10/second } meta l4proto { tcp, udp, 47 }", NULL,
+     "meter m1 size 65535 { ip saddr limit rate 10/second } meta l4proto { tcp, udp, gre }");
   bad(IP, "meter m3 { ip saddr }", -EINVAL, 1, "meter statement must be stateful");
   bad(IP, "meter m4 { ip saddr counter limit rate 1/second }", -EINVAL, 29, "one statement");
 
