@@ -263,6 +263,20 @@ static int parse_number_arg(struct nr_cc *c, const char *what, unsigned long lon
   return 0;
 }
 
+/* numgen's and hash's common end: "[offset N]"; the value is a 32-bit host-order integer */
+static int parse_gen_offset(struct nr_cc *c, struct nr_expr *e, struct nr_expr **out) {
+  int rc;
+  if (nr_is(c, c->i, "offset")) {
+    c->i++;
+    if ((rc = parse_number_arg(c, "an offset", 0xffffffffULL, &e->u.gen.offset)) < 0) return rc;
+  }
+  e->type = T_INTEGER;
+  e->order = BO_HOST;
+  e->bits = 32;
+  *out = e;
+  return 0;
+}
+
 static int parse_numgen(struct nr_cc *c, int tok, struct nr_expr **out) {
   struct nr_expr *e = nr_expr_new(c, X_NUMGEN, tok);
   if (e == NULL) return -ENOMEM;
@@ -275,15 +289,7 @@ static int parse_numgen(struct nr_cc *c, int tok, struct nr_expr **out) {
   int rc = parse_number_arg(c, "a modulus", 0xffffffffULL, &e->u.gen.mod);
   if (rc < 0) return rc;
   if (e->u.gen.mod == 0) return nr_fail(c, c->i - 1, -EINVAL, "numgen modulus cannot be 0");
-  if (nr_is(c, c->i, "offset")) {
-    c->i++;
-    if ((rc = parse_number_arg(c, "an offset", 0xffffffffULL, &e->u.gen.offset)) < 0) return rc;
-  }
-  e->type = T_INTEGER;
-  e->order = BO_HOST;
-  e->bits = 32;
-  *out = e;
-  return 0;
+  return parse_gen_offset(c, e, out);
 }
 
 static int parse_hash(struct nr_cc *c, int tok, int sym, struct nr_expr **out) {
@@ -304,15 +310,7 @@ static int parse_hash(struct nr_cc *c, int tok, int sym, struct nr_expr **out) {
     if ((rc = parse_number_arg(c, "a seed", 0xffffffffULL, &e->u.gen.seed)) < 0) return rc;
     e->u.gen.seed_set = 1;
   }
-  if (nr_is(c, c->i, "offset")) {
-    c->i++;
-    if ((rc = parse_number_arg(c, "an offset", 0xffffffffULL, &e->u.gen.offset)) < 0) return rc;
-  }
-  e->type = T_INTEGER;
-  e->order = BO_HOST;
-  e->bits = 32;
-  *out = e;
-  return 0;
+  return parse_gen_offset(c, e, out);
 }
 
 /* fib saddr|daddr [. mark] [. iif|oif] oif|oifname|type */
