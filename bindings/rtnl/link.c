@@ -467,6 +467,16 @@ static const char *opt_alias(lua_State *L, int idx, const char *op, const char *
   return alias;
 }
 
+/* txqueues = n, rxqueues = n of fields f (1..4096, the kernel's bound): the device's queue
+ * counts, fixed when it is made; tun/tap devices get theirs another way (multi_queue). */
+static void opt_queues(lua_State *L, lcnet_fields *f, const char *kind, uint32_t *tx,
+                       uint32_t *rx) {
+  *tx = (uint32_t)lcnet_field_int(f, "txqueues", 1, 4096, 0);
+  *rx = (uint32_t)lcnet_field_int(f, "rxqueues", 1, 4096, 0);
+  if ((*tx || *rx) && strcmp(kind, "tun") == 0)
+    luaL_argerror(L, 1, "options 'txqueues' and 'rxqueues' are not for tun/tap devices");
+}
+
 /* Adds one option of field `name` of kind to opts (a value link.add implies). */
 static void imply(struct llink_opts *opts, const char *kind, const char *name, uint64_t v) {
   const struct cnet_link_field *f = cnet_link_field_find(kind, 0, name);
@@ -492,11 +502,14 @@ static int explain_later(lua_State *L) {
 /* cnet.link.add{name=, type=, ...}: creates the link in one request. */
 static int link_add(lua_State *L) {
   struct cnet_netns *ns = lcnet_ns(L);
-  static const char *const base[] = {"name", "type", "kind", "mtu", "mac", "master", "up",
-                                     "netns", "peer", "alias", "link", NULL};
+  static const char *const base[] = {"name",  "type", "kind",    "mtu",      "mac",
+                                     "master", "up",  "promisc", "txqueues", "rxqueues",
+                                     "netns", "peer", "alias",   "link",     NULL};
   /* the last, `link` (the lower device), is a field of its own for some kinds (vxlan) */
-  static const char *const base_nolink[] = {"name", "type", "kind", "mtu", "mac", "master",
-                                            "up", "netns", "peer", "alias", NULL};
+  static const char *const base_nolink[] = {"name",    "type",     "kind",     "mtu",
+                                            "mac",     "master",   "up",       "promisc",
+                                            "txqueues", "rxqueues", "netns",    "peer",
+                                            "alias",   NULL};
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
   const char *name = lcnet_opt_string(L, 1, "name", NULL);
@@ -533,7 +546,9 @@ static int link_add(lua_State *L) {
   req.mtu = opt_mtu(&f, "mtu");
   opt_mac(&f, "mac", "link.add", name, mac, &req.mac, &req.mac_len);
   req.up = lcnet_opt_bool(L, 1, "up", -1);
+  req.promisc = lcnet_opt_bool(L, 1, "promisc", -1);
   req.alias = opt_alias(L, 1, "link.add", name);
+  opt_queues(L, &f, kind, &req.txqueues, &req.rxqueues);
   struct cnet_netns *target = opt_netns(L, 1, "netns", 1, "netns"); /* handle pushed if given */
   if (target) req.netns_fd = cnet_netns_fd(target), req.netns = target;
   req.master = opt_master(L, 1, target ? target : ns, "link.add", name, target != NULL);
@@ -544,7 +559,8 @@ static int link_add(lua_State *L) {
     if (lua_type(L, p) == LUA_TSTRING) {
       req.peer_name = lcnet_field_text(&f, "peer", LCNET_TEXT_MAX, NULL, NULL);
     } else if (lua_istable(L, p)) {
-      static const char *const peer_known[] = {"name", "netns", "mac", "mtu", "up", NULL};
+      static const char *const peer_known[] = {"name", "netns",    "mac",      "mtu",
+                                               "up",   "txqueues", "rxqueues", NULL};
       lcnet_fields pf = lcnet_fields_in(&f, p, "peer");
       lcnet_field_check_keys(&pf, peer_known);
       req.peer_name = lcnet_field_text(&pf, "name", LCNET_TEXT_MAX, NULL, NULL);
@@ -553,9 +569,11 @@ static int link_add(lua_State *L) {
       opt_mac(&pf, "mac", "link.add", name, peer_mac, &req.peer_mac, &req.peer_mac_len);
       req.peer_mtu = opt_mtu(&pf, "mtu");
       req.peer_up = lcnet_field_bool(&pf, "up", -1);
+      opt_queues(L, &pf, kind, &req.peer_txqueues, &req.peer_rxqueues);
     } else {
       lcnet_field_fail(&f, "peer",
-                       "the peer's name or a table {name=, netns=, mac=, mtu=, up=} expected, "
+                       "the peer's name or a table {name=, netns=, mac=, mtu=, up=, txqueues=, "
+                       "rxqueues=} expected, "
                        "got %s", luaL_typename(L, p));
     }
     if (req.peer_name) check_name(L, req.peer_name, "link.add", name);
@@ -621,8 +639,8 @@ static int other_keys(lua_State *L, int idx, const char *const known[]) {
 /* cnet.link.set(dev, {up=, master=, mtu=, name=, mac=, netns=, alias=, port={...}, <kind options>}) */
 static int link_set(lua_State *L) {
   struct cnet_netns *ns = lcnet_ns(L);
-  static const char *const base[] = {"name", "mtu", "mac", "master", "up", "netns", "alias",
-                                     "port", NULL};
+  static const char *const base[] = {"name", "mtu",   "mac",   "master", "up",
+                                     "promisc", "netns", "alias", "port", NULL};
   luaL_argexpected(L, lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER, 1,
                    "interface name or index");
   luaL_checktype(L, 2, LUA_TTABLE);
@@ -683,6 +701,7 @@ static int link_set(lua_State *L) {
   req.mtu = opt_mtu(&f, "mtu");
   opt_mac(&f, "mac", "link.set", dev, mac, &req.mac, &req.mac_len);
   req.up = lcnet_opt_bool(L, 2, "up", -1);
+  req.promisc = lcnet_opt_bool(L, 2, "promisc", -1);
   req.alias = opt_alias(L, 2, "link.set", dev);
   struct cnet_netns *target = opt_netns(L, 2, "netns", 2, "netns");
   if (target) {

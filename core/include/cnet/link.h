@@ -48,6 +48,9 @@ struct cnet_link_req {
   unsigned mac_len;
   int master;                /* ifindex; 0: unset; -1: no master (set only) */
   int up;                    /* -1: unset, 0: down, 1: up */
+  int promisc;               /* -1: unset, 0: off, 1: promiscuous mode (IFF_PROMISC) */
+  uint32_t txqueues, rxqueues; /* add only: the device's number of transmit and receive
+                              * queues (IFLA_NUM_TX_QUEUES / _RX_); 0: the driver's default */
   int netns_fd;              /* -1: unset; else create in / move to that namespace */
   struct cnet_netns *netns;  /* set: the namespace netns_fd names, as a handle (borrowed);
                               * lets cnet_link_set check the move first and undo it */
@@ -63,6 +66,7 @@ struct cnet_link_req {
   unsigned peer_mac_len;
   uint32_t peer_mtu;
   int peer_up;               /* -1 / 0 / 1 */
+  uint32_t peer_txqueues, peer_rxqueues; /* as txqueues, rxqueues, for the peer; 0: default */
   /* The kind's own options (IFLA_INFO_DATA): fields of cnet_link_fields(kind, 0). In a set,
    * `kind` must then name the device's kind (the kernel refuses another). */
   const struct cnet_link_opt *info;

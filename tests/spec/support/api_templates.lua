@@ -124,14 +124,17 @@ variant("link.list", {{master = "tbr", kind = "veth"}},
          S({1, "type"}, K.query(4096, true), O)})
 variant("link.get", {"ta0"}, {S({1}, K.dev)})
 variant("link.add", {{name = "tv0", type = "veth", mtu = 1400, mac = "02:00:00:00:00:01",
-                      up = true, master = "tbr", peer = {name = "tv1", mtu = 1400,
-                      mac = "02:00:00:00:00:02", up = false}}},
+                      up = true, master = "tbr", promisc = true, txqueues = 1, rxqueues = 2,
+                      peer = {name = "tv1", mtu = 1400, mac = "02:00:00:00:00:02", up = false,
+                              txqueues = 3, rxqueues = 1}}},
         {S({1}, K.table), S({1, "name"}, K.dev), S({1, "type"}, K.text(4096)),
          S({1, "mtu"}, K.kint, O), S({1, "mac"}, K.text(4096), O), S({1, "up"}, K.bool, O),
          S({1, "master"}, K.devfalse, O), S({1, "peer"}, K.opts, O), S({1, "peer", "name"}, K.dev, O),
          S({1, "peer", "mtu"}, K.kint, O), S({1, "peer", "mac"}, K.text(4096), O),
          S({1, "peer", "up"}, K.bool, O), S({1, "peer", "netns"}, K.name, O),
-         S({1, "netns"}, K.name, O)})
+         S({1, "netns"}, K.name, O), S({1, "promisc"}, K.bool, O),
+         S({1, "txqueues"}, K.int(1, 4096), O), S({1, "rxqueues"}, K.int(1, 4096), O),
+         S({1, "peer", "txqueues"}, K.int(1, 4096), O), S({1, "peer", "rxqueues"}, K.int(1, 4096), O)})
 variant("link.add", {{name = "tx0", type = "vxlan", id = 42, remote = "192.0.2.1",
                       ["local"] = "10.9.0.1", dstport = 4789, dev = "ta0"}},
         {S({1, "id"}, K.int(0, 0xffffff)), S({1, "remote"}, K.addr, O), S({1, "local"}, K.addr, O),
@@ -154,10 +157,10 @@ variant("link.set", {"tbr", {stp_state = 1, priority = 100}},
 variant("link.stats", {"ta0"}, {S({1}, K.dev, O)})
 variant("link.fields", {"vxlan", "port"}, {S({1}, K.query(64, true)), S({2}, K.text(8), O)})
 variant("link.set", {"ta1", {name = "ta9", mtu = 1300, mac = "02:00:00:00:00:09", up = true,
-                             master = "tbr"}},
+                             master = "tbr", promisc = true}},
         {S({1}, K.dev), S({2}, K.opts), S({2, "name"}, K.dev, O), S({2, "mtu"}, K.kint, O),
          S({2, "mac"}, K.text(4096), O), S({2, "up"}, K.bool, O), S({2, "master"}, K.devfalse, O),
-         S({2, "netns"}, K.name, O)})
+         S({2, "netns"}, K.name, O), S({2, "promisc"}, K.bool, O)})
 variant("link.delete", {"ta1"}, {S({1}, K.dev)})
 variant("addr.add", {"ta0", "10.9.1.1/24", {broadcast = "+", label = "ta0:x", scope = "global",
                                             valid_lft = 100, preferred_lft = 50, replace = true}},
