@@ -103,6 +103,23 @@ void lcnet_batch_hook(lua_State *L, struct cnet_netns *ns) {
   lua_pop(L, 1);
 }
 
+void lcnet_batch_object(lua_State *L, const char *object) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, BATCH_KEY) == LUA_TNIL) {
+    lua_pop(L, 1);
+    return;
+  }
+  lbatch *lb = lua_touserdata(L, -1);
+  if (lb->b != NULL && lb->ntags > 0) {
+    lua_getiuservalue(L, -1, 1);
+    if (lua_rawgeti(L, -1, lb->ntags) == LUA_TTABLE) {
+      lua_pushstring(L, object);
+      lua_setfield(L, -2, "object");
+    }
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
+}
+
 /* Pushes the error object of failure i, built like lcnet_raise's, from its tag. */
 static void push_failure(lua_State *L, lbatch *lb, int ud, unsigned i) {
   int tag = 0;

@@ -38,6 +38,9 @@ void lcnet_batch_init(lua_State *L);
 void lcnet_push_batch(lua_State *L);
 void lcnet_batch_hook(lua_State *L, struct cnet_netns *ns);
 void lcnet_note_op(lua_State *L, lua_CFunction f, const char *noun, const char *verb);
+/* Inside a batch: names what the running call acts on (the `object` of its error object,
+ * "192.0.2.5 dev eth0"), where its first argument alone does not say. No-op outside. */
+void lcnet_batch_object(lua_State *L, const char *object);
 
 /* Sets each function of fns into the table at the top of the stack, as a closure whose
  * upvalue 1 is the value at stack index ns (a namespace handle). */
@@ -50,11 +53,13 @@ void lcnet_bind_sub(lua_State *L, const char *name, const luaL_Reg *fns, int ns)
 void lcnet_check_options(lua_State *L, int idx, const char *const known[]);
 
 /* Each noun adds its functions, bound to the handle at stack index ns, to the API table at
- * the top of the stack. One per file: link.c, addr.c, route.c, sysctl.c, probe.c, proc.c,
- * nft.c. */
+ * the top of the stack. One per file: link.c, addr.c, route.c, neigh.c, fdb.c, sysctl.c,
+ * probe.c, proc.c, nft.c. */
 void lcnet_open_link(lua_State *L, int ns);
 void lcnet_open_addr(lua_State *L, int ns);
 void lcnet_open_route(lua_State *L, int ns);
+void lcnet_open_neigh(lua_State *L, int ns);
+void lcnet_open_fdb(lua_State *L, int ns);
 void lcnet_open_sysctl(lua_State *L, int ns);
 void lcnet_open_probe(lua_State *L, int ns);
 void lcnet_open_proc(lua_State *L, int ns);

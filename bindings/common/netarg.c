@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "cnet/link.h"
+#include "cnet/lladdr.h"
 #include "common/netarg.h"
 
 int lcnet_field_error(lua_State *L, int idx, const char *key, const char *expected) {
@@ -32,6 +33,17 @@ lua_Integer lcnet_opt_integer(lua_State *L, int idx, const char *key, lua_Intege
     if (!isnum || lua_type(L, -1) == LUA_TSTRING) lcnet_field_error(L, idx, key, "integer");
   }
   lua_pop(L, 1);
+  return v;
+}
+
+lua_Integer lcnet_opt_range(lua_State *L, int idx, const char *key, lua_Integer lo,
+                            lua_Integer hi, lua_Integer dflt) {
+  int t = lua_getfield(L, idx, key);
+  lua_pop(L, 1);
+  if (t == LUA_TNIL) return dflt;
+  lua_Integer v = lcnet_opt_integer(L, idx, key, dflt);
+  if (v < lo || v > hi)
+    luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': %I..%I expected", key, lo, hi));
   return v;
 }
 
@@ -76,6 +88,11 @@ int lcnet_ifindex_now(lua_State *L, struct cnet_netns *ns, int v, int arg, const
   return ifindex(L, ns, v, arg, op, object, what, 1);
 }
 
+const char *lcnet_dev_text(lua_State *L, int v) {
+  if (lua_type(L, v) == LUA_TNUMBER) return lua_pushfstring(L, "%I", lua_tointeger(L, v));
+  return lua_tostring(L, v);
+}
+
 void lcnet_checkaddr(lua_State *L, int v, int prefix, int family, const char *op,
                      const char *object, struct cnet_ipaddr *out) {
   const char *text = lua_tostring(L, v);
@@ -90,6 +107,28 @@ void lcnet_checkaddr(lua_State *L, int v, int prefix, int family, const char *op
       snprintf(detail, sizeof detail, "invalid address \"%.100s\"", text);
     lcnet_raise(L, -EINVAL, op, object, detail);
   }
+}
+
+unsigned lcnet_opt_lladdr(lua_State *L, int idx, const char *key, const char *op,
+                          const char *object, unsigned char *out) {
+  const char *text = lcnet_opt_string(L, idx, key, NULL);
+  unsigned len = 0;
+  if (text != NULL && cnet_lladdr_parse(text, out, &len) < 0) {
+    char detail[96];
+    snprintf(detail, sizeof detail, "invalid mac address \"%.40s\"", text);
+    lcnet_raise(L, -EINVAL, op, object, detail);
+  }
+  return len;
+}
+
+void lcnet_push_ifname(lua_State *L, struct cnet_netns *ns, int names, int index) {
+  if (lua_rawgeti(L, names, index) != LUA_TNIL) return;
+  lua_pop(L, 1);
+  char name[CNET_IFNAMSIZ];
+  if (cnet_link_name_nowait(ns, index, name) < 0) snprintf(name, sizeof name, "if%d", index);
+  lua_pushstring(L, name);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, names, index);
 }
 
 int lcnet_opt_family(lua_State *L, int idx, const char *key) {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/if_addr.h>
 
 #include "cnet/addr.h"
 #include "cnet/link.h"
@@ -19,6 +20,29 @@ static int dev_arg(lua_State *L, struct cnet_netns *ns, int idx, const char *op,
   return index;
 }
 
+#define FOREVER 0xffffffffLL
+
+/* A lifetime option: seconds (0..4294967295, the last meaning forever) or "forever"; -1
+ * when absent. */
+static lua_Integer opt_lifetime(lua_State *L, int idx, const char *key) {
+  int t = lua_getfield(L, idx, key);
+  lua_pop(L, 1);
+  if (t == LUA_TSTRING) {
+    const char *v = lcnet_opt_string(L, idx, key, NULL);
+    if (strcmp(v, "forever") != 0)
+      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': seconds or \"forever\" expected", key));
+    return FOREVER;
+  }
+  lua_Integer v = lcnet_opt_integer(L, idx, key, -1);
+  if (t != LUA_TNIL && (v < 0 || v > FOREVER))
+    luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': 0..4294967295 expected", key));
+  return v;
+}
+
+/* The flags addr.add takes as boolean options (the others only the kernel sets). */
+static const char *const settable_flags[] = {"nodad", "noprefixroute", "home", "mngtmpaddr",
+                                             "autojoin", "optimistic", NULL};
+
 /* Reads addr.add/delete's arguments: dev, "a/p", options. */
 static void read_req(lua_State *L, struct cnet_netns *ns, const char *op, int with_options,
                      struct cnet_addr_req *req, const char **dev) {
@@ -26,7 +50,8 @@ static void read_req(lua_State *L, struct cnet_netns *ns, const char *op, int wi
   luaL_checktype(L, 2, LUA_TSTRING);
   if (with_options) {
     static const char *const known[] = {"broadcast", "label", "scope", "valid_lft",
-                                        "preferred_lft", "replace", NULL};
+                                        "preferred_lft", "replace", "nodad", "noprefixroute",
+                                        "home", "mngtmpaddr", "autojoin", "optimistic", NULL};
     lcnet_check_options(L, 3, known);
   }
   req->index = dev_arg(L, ns, 1, op, dev);
@@ -50,17 +75,19 @@ static void read_req(lua_State *L, struct cnet_netns *ns, const char *op, int wi
   const char *scope = lcnet_opt_string(L, 3, "scope", NULL);
   if (scope && (req->scope = cnet_scope_parse(scope)) < 0)
     luaL_argerror(L, 3, lua_pushfstring(L, "unknown scope '%s'", scope));
-  lua_Integer valid = lcnet_opt_integer(L, 3, "valid_lft", -1);
-  lua_Integer preferred = lcnet_opt_integer(L, 3, "preferred_lft", -1);
+  lua_Integer valid = opt_lifetime(L, 3, "valid_lft");
+  lua_Integer preferred = opt_lifetime(L, 3, "preferred_lft");
   if (valid >= 0 || preferred >= 0) {
-    if (valid < 0) valid = 0xffffffffLL;
+    if (valid < 0) valid = FOREVER;
     if (preferred < 0) preferred = valid;
-    if (valid > 0xffffffffLL || preferred > valid)
-      luaL_argerror(L, 3, "lifetimes: 0 <= preferred_lft <= valid_lft <= 4294967295");
+    if (preferred > valid)
+      luaL_argerror(L, 3, "lifetimes: preferred_lft must not exceed valid_lft");
     req->has_lifetime = 1;
     req->valid = (uint32_t)valid;
     req->preferred = (uint32_t)preferred;
   }
+  for (const char *const *f = settable_flags; *f != NULL; f++)
+    if (lcnet_opt_bool(L, 3, *f, 0)) req->flags |= (uint32_t)cnet_addr_flag_parse(*f);
 }
 
 /* cnet.addr.add(dev, "a/p" [, {broadcast=, label=, scope=, valid_lft=, preferred_lft=, replace=}]) */
@@ -134,6 +161,20 @@ static int collect_cb(const struct cnet_addr *a, void *data) {
     lua_setfield(L, -2, "scope");
   }
   if (a->label) setstr(L, "label", a->label);
+  /* Flags as ip -j shows them: a true field per flag, and "dynamic" for an address that
+   * expires (the kernel marks the others permanent). */
+  for (uint32_t bit = 1; bit != 0 && bit <= a->flags; bit <<= 1) {
+    const char *name = (a->flags & bit) && bit != IFA_F_PERMANENT
+                           ? cnet_addr_flag_name(a->family, bit) : NULL;
+    if (name) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, name);
+    }
+  }
+  if (!(a->flags & IFA_F_PERMANENT)) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "dynamic");
+  }
   if (a->valid != 0xffffffffu) {
     lua_pushinteger(L, a->valid);
     lua_setfield(L, -2, "valid_lft");

@@ -67,6 +67,9 @@ int cnet_addr_build(struct nlmsghdr *nlh, size_t room, const struct cnet_addr_re
   ifa->ifa_prefixlen = req->addr.prefix;
   ifa->ifa_index = (uint32_t)req->index;
   ifa->ifa_scope = req->scope >= 0 ? (uint8_t)req->scope : 0;
+  /* The header holds 8 flag bits; newer ones (noprefixroute, ...) need IFA_FLAGS, which the
+   * kernel then reads instead of the header's. */
+  ifa->ifa_flags = (uint8_t)req->flags;
   int ok = mnl_attr_put_check(nlh, limit, IFA_LOCAL, alen, req->addr.bytes) &&
            mnl_attr_put_check(nlh, limit, IFA_ADDRESS, alen, req->addr.bytes);
   if (ok && req->broadcast) {
@@ -75,6 +78,7 @@ int cnet_addr_build(struct nlmsghdr *nlh, size_t room, const struct cnet_addr_re
     ok = mnl_attr_put_check(nlh, limit, IFA_BROADCAST, alen, brd.bytes);
   }
   if (ok && req->label) ok = mnl_attr_put_strz_check(nlh, limit, IFA_LABEL, req->label);
+  if (ok && req->flags > 0xff) ok = mnl_attr_put_u32_check(nlh, limit, IFA_FLAGS, req->flags);
   if (ok && req->has_lifetime) {
     struct ifa_cacheinfo ci = {.ifa_prefered = req->preferred, .ifa_valid = req->valid};
     ok = mnl_attr_put_check(nlh, limit, IFA_CACHEINFO, sizeof ci, &ci);
@@ -148,7 +152,6 @@ int cnet_addr_list(struct cnet_netns *ns, int family, int index, cnet_addr_fn fn
 struct collected {
   struct cnet_addr_req *v;
   unsigned n, cap;
-  int oom;
 };
 
 static int collect(const struct cnet_addr *a, void *data) {
@@ -176,39 +179,42 @@ int cnet_addr_flush(struct cnet_netns *ns, int family, int index, unsigned *coun
   if (index <= 0) return -EINVAL;
   struct collected c = {0};
   int rc = cnet_addr_list(ns, family, index, collect, collect_reset, &c);
-  struct cnet_nl *nl = cnet_netns_rtnl(ns);
-  char *err = cnet_netns_errbuf(ns);
-  for (unsigned i = 0; rc == 0 && i < c.n; i++) {
-    struct nlmsghdr *nlh = cnet_nl_msg(nl, RTM_DELADDR, NLM_F_ACK);
-    if (nlh == NULL) { rc = -ENOMEM; break; }
-    rc = cnet_addr_build(nlh, cnet_nl_room(nl), &c.v[i]);
-    if (rc < 0) { cnet_nl_cancel(nl); break; }
-    int q = cnet_nl_queue(nl, NULL, NULL);
-    if (q < 0) rc = q;
-  }
-  if (rc == 0 && c.n > 0) {
-    rc = cnet_nl_flush(nl, 0);
-    unsigned removed = 0;
-    for (unsigned i = 0; i < c.n; i++) {
-      const char *m;
-      int r = cnet_nl_result(nl, i, &m);
-      /* Deleting an IPv4 primary also removes its secondaries: those answer EADDRNOTAVAIL. */
-      if (r == 0) removed++;
-      else if (r == -EADDRNOTAVAIL) continue;
-      else if (rc == 0 || rc == -EADDRNOTAVAIL) {
-        rc = r;
-        strncpy(err, m, CNET_ERRMSG_MAX - 1);
-        err[CNET_ERRMSG_MAX - 1] = '\0';
-      }
-    }
-    if (rc == -EADDRNOTAVAIL) rc = 0;
-    /* Deleting an IPv4 primary takes its secondaries along: count what is gone. */
-    if (count) *count = rc == 0 ? c.n : removed;
-  } else if (rc < 0 && cnet_nl_pending(nl) > 0) {
-    (void)cnet_nl_flush(nl, 0); /* empty the queue: the next caller must not inherit it */
-  }
+  unsigned removed = 0;
+  /* Deleting an IPv4 primary also removes its secondaries: those answer EADDRNOTAVAIL. */
+  if (rc == 0)
+    rc = cnet_nl_change_all(cnet_netns_rtnl(ns), RTM_DELADDR, 0, fill, c.v, sizeof *c.v, c.n,
+                            -EADDRNOTAVAIL, &removed, cnet_netns_errbuf(ns));
+  /* ...so when nothing failed, every address listed is gone. */
+  if (count) *count = rc == 0 ? c.n : removed;
   free(c.v);
   return rc;
+}
+
+static const struct {
+  uint32_t bit;
+  const char *name;
+} addr_flags[] = {
+  {IFA_F_SECONDARY, "secondary"},   {IFA_F_NODAD, "nodad"},
+  {IFA_F_OPTIMISTIC, "optimistic"}, {IFA_F_DADFAILED, "dadfailed"},
+  {IFA_F_HOMEADDRESS, "home"},      {IFA_F_DEPRECATED, "deprecated"},
+  {IFA_F_TENTATIVE, "tentative"},   {IFA_F_PERMANENT, "permanent"},
+  {IFA_F_MANAGETEMPADDR, "mngtmpaddr"}, {IFA_F_NOPREFIXROUTE, "noprefixroute"},
+  {IFA_F_MCAUTOJOIN, "autojoin"},   {IFA_F_STABLE_PRIVACY, "stable_privacy"},
+};
+
+const char *cnet_addr_flag_name(int family, uint32_t bit) {
+  /* One bit, two meanings: a secondary IPv4 address, a temporary (privacy) IPv6 one. */
+  if (bit == IFA_F_SECONDARY && family == AF_INET6) return "temporary";
+  for (size_t i = 0; i < sizeof addr_flags / sizeof addr_flags[0]; i++)
+    if (addr_flags[i].bit == bit) return addr_flags[i].name;
+  return NULL;
+}
+
+long cnet_addr_flag_parse(const char *name) {
+  if (strcmp(name, "temporary") == 0) return IFA_F_TEMPORARY;
+  for (size_t i = 0; i < sizeof addr_flags / sizeof addr_flags[0]; i++)
+    if (strcmp(addr_flags[i].name, name) == 0) return (long)addr_flags[i].bit;
+  return -EINVAL;
 }
 
 static const struct {

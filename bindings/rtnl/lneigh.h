@@ -1,0 +1,26 @@
+/* Shared by cnet.neigh (neigh.c) and cnet.fdb (fdb.c): the kernel keeps both in its
+ * neighbour tables, so they share the state option and the listing. */
+#ifndef LCNET_LNEIGH_H
+#define LCNET_LNEIGH_H
+
+#include "cnet/neigh.h"
+#include "common/lcnet.h"
+
+/* Field `key` of the table at idx as a state filter: a state name, a list of names, or
+ * "all"; 0 (any state) when nil. Names as cnet_neigh_state_parse takes them for family. */
+uint32_t lneigh_opt_states(lua_State *L, int idx, const char *key, int family);
+
+/* Pushes the list of entries f takes (IP entries or FDB entries by f->family), or raises
+ * `op object: ...`. */
+void lneigh_push_list(lua_State *L, struct cnet_netns *ns, const struct cnet_neigh_filter *f,
+                      const char *op, const char *object);
+
+/* Runs a flush and pushes the count, or raises. */
+void lneigh_push_flush(lua_State *L, struct cnet_netns *ns, const struct cnet_neigh_filter *f,
+                       const char *op, const char *object);
+
+/* The text naming an entry in errors ("192.0.2.5 dev eth0"), pushed, and given to the batch
+ * as the call's object. Returns it. */
+const char *lneigh_object(lua_State *L, const char *what, const char *dev, const char *dst);
+
+#endif
