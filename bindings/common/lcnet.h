@@ -53,13 +53,15 @@ void lcnet_bind_sub(lua_State *L, const char *name, const luaL_Reg *fns, int ns)
 void lcnet_check_options(lua_State *L, int idx, const char *const known[]);
 
 /* Each noun adds its functions, bound to the handle at stack index ns, to the API table at
- * the top of the stack. One per file: link.c, addr.c, route.c, neigh.c, fdb.c, sysctl.c,
- * probe.c, proc.c, nft.c. */
+ * the top of the stack. One per file: link.c, addr.c, route.c, neigh.c, fdb.c, vlan.c,
+ * rule.c, sysctl.c, probe.c, proc.c, nft.c. */
 void lcnet_open_link(lua_State *L, int ns);
 void lcnet_open_addr(lua_State *L, int ns);
 void lcnet_open_route(lua_State *L, int ns);
 void lcnet_open_neigh(lua_State *L, int ns);
 void lcnet_open_fdb(lua_State *L, int ns);
+void lcnet_open_vlan(lua_State *L, int ns);
+void lcnet_open_rule(lua_State *L, int ns);
 void lcnet_open_sysctl(lua_State *L, int ns);
 void lcnet_open_probe(lua_State *L, int ns);
 void lcnet_open_proc(lua_State *L, int ns);

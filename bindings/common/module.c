@@ -23,8 +23,8 @@ static void raise_fd_limit(void) {
  * found there in its error messages, so an argument error raised under pcall says
  * 'cnet.link.add' rather than '?'. */
 static void name_submodules(lua_State *L) {
-  static const char *const nouns[] = {"link", "addr", "route", "neigh", "fdb", "sysctl", "nft", "netns",
-                                      NULL};
+  static const char *const nouns[] = {"link", "addr", "route",  "neigh", "fdb",   "vlan",
+                                      "rule", "sysctl", "nft", "netns", NULL};
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   for (const char *const *n = nouns; *n != NULL; n++) {
     if (lua_getfield(L, -2, *n) == LUA_TTABLE) { /* module, loaded, sub */

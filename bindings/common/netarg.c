@@ -6,6 +6,7 @@
 
 #include "cnet/link.h"
 #include "cnet/lladdr.h"
+#include "cnet/route.h"
 #include "common/netarg.h"
 
 int lcnet_field_error(lua_State *L, int idx, const char *key, const char *expected) {
@@ -44,6 +45,48 @@ lua_Integer lcnet_opt_range(lua_State *L, int idx, const char *key, lua_Integer 
   lua_Integer v = lcnet_opt_integer(L, idx, key, dflt);
   if (v < lo || v > hi)
     luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': %I..%I expected", key, lo, hi));
+  return v;
+}
+
+uint32_t lcnet_opt_table(lua_State *L, int idx, const char *key) {
+  int t = lua_getfield(L, idx, key);
+  long v = 0;
+  if (t == LUA_TNUMBER) {
+    int isint;
+    lua_Integer n = lua_tointegerx(L, -1, &isint);
+    if (!isint || n <= 0 || n > 0xffffffffLL)
+      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': table 1..4294967295", key));
+    v = (long)n;
+  } else if (t == LUA_TSTRING) {
+    v = cnet_route_table_parse(lua_tostring(L, -1));
+    if (v < 0)
+      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': unknown table '%s'", key,
+                                            lua_tostring(L, -1)));
+  } else if (t != LUA_TNIL) {
+    lcnet_field_error(L, idx, key, "table number or name");
+  }
+  lua_pop(L, 1);
+  return (uint32_t)v;
+}
+
+int lcnet_opt_enum(lua_State *L, int idx, const char *key, int (*parse)(const char *)) {
+  int t = lua_getfield(L, idx, key);
+  int v = -1;
+  if (t == LUA_TNUMBER) {
+    int isint;
+    lua_Integer n = lua_tointegerx(L, -1, &isint);
+    if (!isint || n < 0 || n > 255)
+      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': 0..255 expected", key));
+    v = (int)n;
+  } else if (t == LUA_TSTRING) {
+    v = parse(lua_tostring(L, -1));
+    if (v < 0)
+      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': unknown value '%s'", key,
+                                            lua_tostring(L, -1)));
+  } else if (t != LUA_TNIL) {
+    lcnet_field_error(L, idx, key, "name or number");
+  }
+  lua_pop(L, 1);
   return v;
 }
 

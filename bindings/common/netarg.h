@@ -15,6 +15,12 @@ int lcnet_opt_bool(lua_State *L, int idx, const char *key, int dflt); /* -1 allo
 /* An integer field within lo..hi, or dflt when nil; raises "field 'key': lo..hi expected". */
 lua_Integer lcnet_opt_range(lua_State *L, int idx, const char *key, lua_Integer lo,
                             lua_Integer hi, lua_Integer dflt);
+/* A routing table field: a number (1..4294967295) or "main", "local", "default"; 0 when
+ * nil. */
+uint32_t lcnet_opt_table(lua_State *L, int idx, const char *key);
+/* An enumeration field given by name (parse returns its value or < 0) or number (0..255);
+ * -1 when nil. */
+int lcnet_opt_enum(lua_State *L, int idx, const char *key, int (*parse)(const char *));
 /* Raises a type error about field `key` of the argument at idx. */
 int lcnet_field_error(lua_State *L, int idx, const char *key, const char *expected);
 

@@ -11,48 +11,73 @@
 #include "common/netarg.h"
 #include "common/strs.h"
 
-/* table = number | "main" | "local" | "default" at field key of idx; 0 when absent. */
-static uint32_t opt_table(lua_State *L, int idx, const char *key) {
-  int t = lua_getfield(L, idx, key);
-  long v = 0;
-  if (t == LUA_TNUMBER) {
-    int isint;
-    lua_Integer n = lua_tointegerx(L, -1, &isint);
-    if (!isint || n <= 0 || n > 0xffffffffLL)
-      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': table 1..4294967295", key));
-    v = (long)n;
-  } else if (t == LUA_TSTRING) {
-    v = cnet_route_table_parse(lua_tostring(L, -1));
-    if (v < 0)
-      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': unknown table '%s'", key,
-                                            lua_tostring(L, -1)));
-  } else if (t != LUA_TNIL) {
-    lcnet_field_error(L, idx, key, "table number or name");
+enum { MAX_HOPS = 256 };
+
+/* Unknown keys of next hop i (the table at h) are errors of argument 1, the route spec. */
+static void check_hop_keys(lua_State *L, int h, lua_Integer i) {
+  static const char *const known[] = {"via", "gateway", "dev", "weight", NULL};
+  lua_pushnil(L);
+  while (lua_next(L, h) != 0) {
+    lua_pop(L, 1);
+    int ok = 0;
+    for (const char *const *k = known; *k && !ok && lua_type(L, -1) == LUA_TSTRING; k++)
+      ok = strcmp(*k, lua_tostring(L, -1)) == 0;
+    if (!ok)
+      luaL_argerror(L, 1, lua_pushfstring(L, "field 'nexthops': next hop %I: unknown option '%s'", i,
+                                          luaL_tolstring(L, -1, NULL)));
   }
-  lua_pop(L, 1);
-  return (uint32_t)v;
 }
 
-/* An enumeration field given by name or number (0..255); -1 when absent. */
-static int opt_enum(lua_State *L, int idx, const char *key, int (*parse)(const char *)) {
-  int t = lua_getfield(L, idx, key);
-  int v = -1;
-  if (t == LUA_TNUMBER) {
-    int isint;
-    lua_Integer n = lua_tointegerx(L, -1, &isint);
-    if (!isint || n < 0 || n > 255)
-      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': 0..255 expected", key));
-    v = (int)n;
-  } else if (t == LUA_TSTRING) {
-    v = parse(lua_tostring(L, -1));
-    if (v < 0)
-      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': unknown value '%s'", key,
-                                            lua_tostring(L, -1)));
-  } else if (t != LUA_TNIL) {
-    lcnet_field_error(L, idx, key, "name or number");
+/* nexthops = {{via=, dev=, weight=}, ...} of the spec at 1, into a userdata left on the
+ * stack (so an error raised later frees it). */
+static void read_nexthops(lua_State *L, struct cnet_netns *ns, const char *op, const char *dst,
+                          struct cnet_route_req *req) {
+  int t = lua_getfield(L, 1, "nexthops");
+  if (t == LUA_TNIL) {
+    lua_pop(L, 1);
+    return;
   }
-  lua_pop(L, 1);
-  return v;
+  if (t != LUA_TTABLE) lcnet_field_error(L, 1, "nexthops", "list of next hops");
+  int list = lua_gettop(L);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, list);
+  if (n < 1 || n > MAX_HOPS) luaL_argerror(L, 1, "field 'nexthops': 1 to 256 next hops expected");
+  if (req->via.family || req->oif > 0)
+    luaL_argerror(L, 1, "field 'nexthops': not with 'via' or 'dev' (give them per next hop)");
+  struct cnet_nexthop_req *hops = lua_newuserdatauv(L, (size_t)n * sizeof *hops, 0);
+  memset(hops, 0, (size_t)n * sizeof *hops);
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, list, i) != LUA_TTABLE)
+      luaL_argerror(L, 1, lua_pushfstring(L, "field 'nexthops': next hop %I is not a table", i));
+    int h = lua_gettop(L);
+    check_hop_keys(L, h, i);
+    struct cnet_nexthop_req *hop = &hops[i - 1];
+    if (lua_getfield(L, h, "via") == LUA_TNIL) {
+      lua_pop(L, 1);
+      lua_getfield(L, h, "gateway");
+    }
+    if (!lua_isnil(L, -1)) {
+      if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_argerror(L, 1, lua_pushfstring(L, "field 'nexthops': next hop %I: via: address expected", i));
+      lcnet_checkaddr(L, -1, 0, AF_UNSPEC, op, dst, &hop->via);
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, h, "dev") != LUA_TNIL) hop->oif = lcnet_ifindex(L, ns, -1, 1, op, dst, "dev");
+    lua_pop(L, 1);
+    hop->weight = 1;
+    if (lua_getfield(L, h, "weight") != LUA_TNIL) {
+      int isint;
+      lua_Integer w = lua_tointegerx(L, -1, &isint);
+      if (!isint || lua_type(L, -1) != LUA_TNUMBER || w < 1 || w > 256)
+        luaL_argerror(L, 1, lua_pushfstring(L, "field 'nexthops': next hop %I: weight 1..256 expected", i));
+      hop->weight = (int)w;
+    }
+    if (!hop->via.family && !hop->oif)
+      luaL_argerror(L, 1, lua_pushfstring(L, "field 'nexthops': next hop %I needs via or dev", i));
+    lua_settop(L, h - 1);
+  }
+  lua_replace(L, list); /* the userdata stays where the list was */
+  req->hops = hops;
+  req->nhops = (unsigned)n;
 }
 
 /* Reads a route spec {dst=, via=, dev=, src=, metric=, table=, scope=, proto=, type=,
@@ -60,7 +85,8 @@ static int opt_enum(lua_State *L, int idx, const char *key, int (*parse)(const c
 static void read_route(lua_State *L, struct cnet_netns *ns, const char *op,
                        struct cnet_route_req *req, const char **what) {
   static const char *const known[] = {"dst", "via", "gateway", "dev", "src", "metric", "table",
-                                      "scope", "proto", "protocol", "type", "family", NULL};
+                                      "scope", "proto", "protocol", "type", "family",
+                                      "nexthops", NULL};
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
   lcnet_check_options(L, 1, known);
@@ -100,12 +126,14 @@ static void read_route(lua_State *L, struct cnet_netns *ns, const char *op,
     req->has_metric = 1;
     req->metric = (uint32_t)metric;
   }
-  req->table = opt_table(L, 1, "table");
-  req->scope = opt_enum(L, 1, "scope", cnet_scope_parse);
-  req->protocol = opt_enum(L, 1, "proto", cnet_route_protocol_parse);
-  if (req->protocol < 0) req->protocol = opt_enum(L, 1, "protocol", cnet_route_protocol_parse);
-  req->type = opt_enum(L, 1, "type", cnet_route_type_parse);
+  req->table = lcnet_opt_table(L, 1, "table");
+  req->scope = lcnet_opt_enum(L, 1, "scope", cnet_scope_parse);
+  req->protocol = lcnet_opt_enum(L, 1, "proto", cnet_route_protocol_parse);
+  if (req->protocol < 0) req->protocol = lcnet_opt_enum(L, 1, "protocol", cnet_route_protocol_parse);
+  req->type = lcnet_opt_enum(L, 1, "type", cnet_route_type_parse);
+  read_nexthops(L, ns, op, dst, req);
   if (req->family == 0) req->family = req->src.family ? req->src.family : req->via.family;
+  if (req->family == 0 && req->nhops > 0) req->family = req->hops[0].via.family;
   if (req->family == 0) req->family = AF_INET; /* "default" alone: IPv4, as ip does */
   if ((req->dst.family && req->dst.family != req->family) ||
       (req->via.family == AF_INET && req->family == AF_INET6))
@@ -249,10 +277,34 @@ static void set_dev(struct collect *c, int oif) {
   lua_rawset(L, -3);
 }
 
+/* Sets field nexthops = {{via=, dev=, weight=}, ...} of the route table on top. */
+static void set_nexthops(lua_State *L, struct cnet_netns *ns, int names, const struct cnet_route *r) {
+  lua_newtable(L);
+  size_t pos = 0;
+  struct cnet_nexthop nh;
+  char buf[CNET_IPADDR_STRLEN];
+  for (int i = 1; cnet_route_nexthop(r, &pos, &nh); i++) {
+    lua_createtable(L, 0, 3);
+    if (nh.gateway && cnet_ipaddr_format(nh.via_family, nh.gateway, buf, sizeof buf) == 0) {
+      lua_pushstring(L, buf);
+      lua_setfield(L, -2, "via");
+    }
+    if (nh.oif > 0) {
+      lcnet_push_ifname(L, ns, names, nh.oif);
+      lua_setfield(L, -2, "dev");
+    }
+    lua_pushinteger(L, nh.weight);
+    lua_setfield(L, -2, "weight");
+    lua_rawseti(L, -2, i);
+  }
+  lua_setfield(L, -2, "nexthops");
+}
+
 static int collect_cb(const struct cnet_route *r, void *data) {
   struct collect *c = data;
   push_route(c->s, r);
   if (r->oif > 0) set_dev(c, r->oif);
+  if (r->multipath) set_nexthops(c->L, c->ns, c->names, r);
   lua_rawseti(c->L, c->list, ++c->n);
   return 0;
 }
@@ -336,7 +388,7 @@ static int route_list(lua_State *L) {
     int given = !lua_isnil(L, -1);
     lua_pop(L, 1);
     if (all) table = 0;
-    else if (given) table = opt_table(L, 1, "table");
+    else if (given) table = lcnet_opt_table(L, 1, "table");
   }
   struct list_ctx ctx = {ns, family, table};
   int rc = lcnet_pdump(L, ns, list_body, &ctx);

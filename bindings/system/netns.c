@@ -89,6 +89,8 @@ void lcnet_push_netns(lua_State *L, struct cnet_netns *ns) {
   lcnet_open_route(L, ud);
   lcnet_open_neigh(L, ud);
   lcnet_open_fdb(L, ud);
+  lcnet_open_vlan(L, ud);
+  lcnet_open_rule(L, ud);
   lcnet_open_sysctl(L, ud);
   lcnet_open_probe(L, ud);
   lcnet_open_proc(L, ud);

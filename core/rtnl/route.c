@@ -59,10 +59,82 @@ int cnet_route_parse(const struct nlmsghdr *nlh, struct cnet_route *out) {
       }
       break;
     case RTA_TABLE: if (len >= 4) out->table = attr_u32(a, 0); break;
+    case RTA_MULTIPATH:
+      out->multipath = attr_data(a);
+      out->multipath_len = len;
+      break;
     default: break;
     }
   }
   return 0;
+}
+
+/* The gateway of a RTA_GATEWAY (of the route's family) or RTA_VIA attribute. */
+static int gateway_of(const struct nlattr *a, int family, const void **gw, int *gw_family) {
+  uint16_t len = attr_len(a);
+  if (attr_type(a) == RTA_GATEWAY && len >= cnet_ipaddr_len(family)) {
+    *gw = attr_data(a);
+    *gw_family = family;
+    return 1;
+  }
+  if (attr_type(a) == RTA_VIA && len >= sizeof(struct rtvia)) {
+    const struct rtvia *v = attr_data(a);
+    size_t vlen = cnet_ipaddr_len(v->rtvia_family);
+    if (vlen && len >= sizeof *v + vlen) {
+      *gw = v->rtvia_addr;
+      *gw_family = v->rtvia_family;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+int cnet_route_nexthop(const struct cnet_route *r, size_t *pos, struct cnet_nexthop *out) {
+  memset(out, 0, sizeof *out);
+  if (r->multipath == NULL || *pos + sizeof(struct rtnexthop) > r->multipath_len) return 0;
+  const struct rtnexthop *nh = (const void *)((const char *)r->multipath + *pos);
+  if (nh->rtnh_len < sizeof *nh || nh->rtnh_len > r->multipath_len - *pos) return 0;
+  out->oif = nh->rtnh_ifindex;
+  out->weight = nh->rtnh_hops + 1;
+  out->flags = nh->rtnh_flags;
+  const char *p = (const char *)nh + RTNH_ALIGN(sizeof *nh);
+  struct attrs it = {p, (const char *)nh + nh->rtnh_len};
+  const struct nlattr *a;
+  while ((a = next_attr(&it)) != NULL)
+    if (out->gateway == NULL) gateway_of(a, r->family, &out->gateway, &out->via_family);
+  *pos += RTNH_ALIGN(nh->rtnh_len);
+  return 1;
+}
+
+/* A gateway: RTA_GATEWAY in the route's family, RTA_VIA in another (IPv4 via IPv6). */
+static int put_gateway(struct nlmsghdr *nlh, size_t limit, int fam, const struct cnet_ipaddr *via) {
+  if (via->family == fam) return mnl_attr_put_check(nlh, limit, RTA_GATEWAY, cnet_ipaddr_len(fam), via->bytes);
+  char buf[sizeof(struct rtvia) + 16];
+  struct rtvia *v = (void *)buf;
+  v->rtvia_family = (unsigned short)via->family;
+  memcpy(v->rtvia_addr, via->bytes, 16);
+  return mnl_attr_put_check(nlh, limit, RTA_VIA, sizeof *v + 16, buf);
+}
+
+/* RTA_MULTIPATH: each next hop is a struct rtnexthop followed by its own attributes, its
+ * rtnh_len covering both. */
+static int put_multipath(struct nlmsghdr *nlh, size_t limit, int fam, const struct cnet_route_req *req) {
+  struct nlattr *mp = mnl_attr_nest_start_check(nlh, limit, RTA_MULTIPATH);
+  if (mp == NULL) return 0;
+  mp->nla_type = RTA_MULTIPATH; /* not a nested attribute set: no NLA_F_NESTED */
+  for (unsigned i = 0; i < req->nhops; i++) {
+    const struct cnet_nexthop_req *h = &req->hops[i];
+    if (nlh->nlmsg_len + RTNH_ALIGN(sizeof(struct rtnexthop)) > limit) return 0;
+    struct rtnexthop *nh = mnl_nlmsg_get_payload_tail(nlh);
+    memset(nh, 0, sizeof *nh);
+    nh->rtnh_hops = (unsigned char)((h->weight > 0 ? h->weight : 1) - 1);
+    nh->rtnh_ifindex = h->oif;
+    nlh->nlmsg_len += RTNH_ALIGN(sizeof *nh);
+    if (h->via.family && !put_gateway(nlh, limit, fam, &h->via)) return 0;
+    nh->rtnh_len = (unsigned short)((char *)mnl_nlmsg_get_payload_tail(nlh) - (char *)nh);
+  }
+  mnl_attr_nest_end(nlh, mp);
+  return 1;
 }
 
 static int req_family(const struct cnet_route_req *req) {
@@ -74,6 +146,7 @@ static int req_family(const struct cnet_route_req *req) {
     fam = parts[i]->family;
   }
   if (!fam) fam = req->via.family; /* IPv4 routes may go via IPv6, not the other way round */
+  if (!fam && req->nhops > 0) fam = req->hops[0].via.family;
   return fam ? fam : -EINVAL;
 }
 
@@ -81,6 +154,11 @@ int cnet_route_build(struct nlmsghdr *nlh, size_t room, const struct cnet_route_
   int fam = req_family(req);
   if (fam < 0) return fam;
   if (req->via.family == AF_INET && fam == AF_INET6) return -EINVAL;
+  if (req->nhops > 0 && (req->via.family || req->oif > 0)) return -EINVAL;
+  for (unsigned i = 0; i < req->nhops; i++)
+    if (req->hops[i].weight < 0 || req->hops[i].weight > 256 ||
+        (req->hops[i].via.family == AF_INET && fam == AF_INET6))
+      return -EINVAL;
   size_t limit = nlh->nlmsg_len + room, alen = cnet_ipaddr_len(fam);
   if (nlh->nlmsg_len + MNL_ALIGN(sizeof(struct rtmsg)) > limit) return -EMSGSIZE;
   int del = nlh->nlmsg_type == RTM_DELROUTE;
@@ -99,22 +177,16 @@ int cnet_route_build(struct nlmsghdr *nlh, size_t room, const struct cnet_route_
   else if (rtm->rtm_type == RTN_BROADCAST || rtm->rtm_type == RTN_MULTICAST ||
            rtm->rtm_type == RTN_ANYCAST)
     rtm->rtm_scope = RT_SCOPE_LINK;
-  else if (rtm->rtm_type == RTN_UNICAST && req->via.family == 0) rtm->rtm_scope = RT_SCOPE_LINK;
+  else if (rtm->rtm_type == RTN_UNICAST && req->via.family == 0 && req->nhops == 0)
+    rtm->rtm_scope = RT_SCOPE_LINK;
   else rtm->rtm_scope = RT_SCOPE_UNIVERSE;
   /* IPv6 ignores scope; the kernel picks, and a link scope there is refused by nothing but
    * shown oddly, so send universe as ip does. */
   if (fam == AF_INET6 && req->scope < 0 && !del) rtm->rtm_scope = RT_SCOPE_UNIVERSE;
   int ok = 1;
   if (req->dst.family) ok = mnl_attr_put_check(nlh, limit, RTA_DST, alen, req->dst.bytes);
-  if (ok && req->via.family == fam) {
-    ok = mnl_attr_put_check(nlh, limit, RTA_GATEWAY, alen, req->via.bytes);
-  } else if (ok && req->via.family) {
-    char buf[sizeof(struct rtvia) + 16];
-    struct rtvia *v = (void *)buf;
-    v->rtvia_family = (unsigned short)req->via.family;
-    memcpy(v->rtvia_addr, req->via.bytes, 16);
-    ok = mnl_attr_put_check(nlh, limit, RTA_VIA, sizeof *v + 16, buf);
-  }
+  if (ok && req->via.family) ok = put_gateway(nlh, limit, fam, &req->via);
+  if (ok && req->nhops > 0) ok = put_multipath(nlh, limit, fam, req);
   if (ok && req->src.family) ok = mnl_attr_put_check(nlh, limit, RTA_PREFSRC, alen, req->src.bytes);
   if (ok && req->oif > 0) ok = mnl_attr_put_u32_check(nlh, limit, RTA_OIF, (uint32_t)req->oif);
   if (ok && req->has_metric) ok = mnl_attr_put_u32_check(nlh, limit, RTA_PRIORITY, req->metric);
