@@ -25,12 +25,12 @@ static const char *opt_ifname(lua_State *L, const char *key) {
 }
 
 static void opt_prefix(lua_State *L, const char *key, int family, const char *op,
-                       struct cnet_ipaddr *out) {
+                       const char *object, struct cnet_ipaddr *out) {
   memset(out, 0, sizeof *out);
   const char *text = lcnet_opt_string(L, 1, key, NULL);
   if (text == NULL || strcmp(text, "all") == 0) return;
   lua_getfield(L, 1, key);
-  lcnet_checkaddr(L, -1, 1, family, op, text, out);
+  lcnet_checkaddr(L, -1, 1, family, op, object, out);
   lua_pop(L, 1);
 }
 
@@ -133,8 +133,8 @@ static const char *read_rule(lua_State *L, const char *op, struct cnet_rule_req 
   if (from && strcmp(from, "all") == 0) from = NULL;
   if (to && strcmp(to, "all") == 0) to = NULL;
   const char *text = describe(L, req, from, to);
-  opt_prefix(L, "from", req->family, op, &req->src);
-  opt_prefix(L, "to", req->family, op, &req->dst);
+  opt_prefix(L, "from", req->family, op, text, &req->src);
+  opt_prefix(L, "to", req->family, op, text, &req->dst);
   if (req->src.family && req->dst.family && req->src.family != req->dst.family)
     lcnet_raise(L, -EINVAL, op, text, "address families do not match");
   if (req->family && ((req->src.family && req->src.family != req->family) ||
@@ -195,7 +195,7 @@ static int collect_cb(const struct cnet_rule *r, void *data) {
   if (r->dst) set_prefix(L, "to", r->family, r->dst, r->dst_len);
   if (r->tos) set_int(L, "tos", r->tos);
   if (r->has_fwmark) set_int(L, "fwmark", r->fwmark);
-  if (r->has_fwmask) set_int(L, "fwmask", r->fwmask);
+  if (r->has_fwmask && r->fwmask != 0xffffffffu) set_int(L, "fwmask", r->fwmask); /* the default */
   if (r->iif) set_str(L, "iif", r->iif);
   if (r->oif) set_str(L, "oif", r->oif);
   const char *action = cnet_rule_action_name(r->action);
