@@ -13,6 +13,7 @@
 #include <lualib.h>
 
 #include "cli/host.h"
+#include "common/embedded.h"
 #include "common/inspect.h"
 #include "common/lcnet.h"
 
@@ -20,6 +21,7 @@ int luaopen_cnet(lua_State *L);
 
 static const char usage_text[] =
     "usage: " HOST_NAME " [options] [script [args...]]\n"
+    "       " HOST_NAME " [--sandbox] COMMAND [args...]\n"
     "Runs a Lua 5.4 script with the cnet module loaded as the global `cnet`.\n"
     "Options:\n"
     "  -e CODE      run the Lua code CODE\n"
@@ -37,14 +39,35 @@ static const char usage_text[] =
     "With no script and no -e, " HOST_NAME
     " starts the REPL when standard input is a terminal and\n"
     "runs standard input as a script otherwise.\n"
-    "Exit status: 0 on success, 1 when the script fails, 2 on a usage error.\n";
+    "Exit status: 0 on success, 1 when the script fails, 2 on a usage error.\n"
+    "A COMMAND word runs that command instead of a script (`" HOST_NAME " COMMAND --help` for\n"
+    "its own help; a script of the same name runs as ./NAME). Commands:\n";
 
 /* What the command line asks for (argv is not copied). */
 struct options {
   int sandbox, interactive, version, help, has_code;
   int script; /* argv index of the script, 0 when none */
   int stdin_script;
+  int command; /* argv index of a COMMAND word (up, down, ...), 0 when none */
 };
+
+/* The subcommands are the embedded Lua modules cnet.cmd.NAME (bindings/lua/cnet/cmd/). */
+#define COMMAND_PREFIX "cnet.cmd."
+
+static int is_command(const char *word) {
+  size_t n = strlen(COMMAND_PREFIX);
+  for (const struct lcnet_lua_source *s = lcnet_lua_sources; s->module != NULL; s++)
+    if (strncmp(s->module, COMMAND_PREFIX, n) == 0 && strcmp(s->module + n, word) == 0) return 1;
+  return 0;
+}
+
+static void print_usage(FILE *f) {
+  fputs(usage_text, f);
+  size_t n = strlen(COMMAND_PREFIX);
+  for (const struct lcnet_lua_source *s = lcnet_lua_sources; s->module != NULL; s++)
+    if (strncmp(s->module, COMMAND_PREFIX, n) == 0 && strchr(s->module + n, '.') == NULL)
+      fprintf(f, "  %s\n", s->module + n);
+}
 
 /* Checks the options; returns 0, or prints the problem and returns -1 (a usage error). */
 static int parse_options(int argc, char **argv, struct options *o) {
@@ -76,6 +99,9 @@ static int parse_options(int argc, char **argv, struct options *o) {
     } else if (a[0] == '-') {
       fprintf(stderr, HOST_NAME ": unrecognized option '%s'\n", a);
       return -1;
+    } else if (!o->has_code && !o->interactive && is_command(a)) {
+      o->command = i;
+      return 0;
     } else {
       o->script = i;
       return 0;
@@ -238,6 +264,23 @@ static int finish(lua_State *L, int code) {
   return 1;
 }
 
+/* `cnet COMMAND args...`: require("cnet.cmd.COMMAND") gives a function, called with the
+ * arguments as strings; it returns the exit status (nil is 0) and prints its own one-line
+ * reasons. An error it lets escape is reported like a script's. */
+static int run_command(lua_State *L, int argc, char **argv, int at) {
+  lua_getglobal(L, "require");
+  lua_pushfstring(L, COMMAND_PREFIX "%s", argv[at]);
+  if (host_report(L, host_docall(L, 1, 1)) != LUA_OK) return 1;
+  for (int i = at + 1; i < argc; i++) {
+    luaL_checkstack(L, 1, "too many arguments");
+    lua_pushstring(L, argv[i]);
+  }
+  if (host_report(L, host_docall(L, argc - at - 1, 1)) != LUA_OK) return 1;
+  int code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : lua_toboolean(L, -1) == 0 && !lua_isnil(L, -1);
+  lua_pop(L, 1);
+  return code;
+}
+
 /* Everything that runs with Lua: called in protected mode, returns the exit status. */
 static int pmain(lua_State *L) {
   int argc = (int)lua_tointeger(L, 1);
@@ -249,7 +292,7 @@ static int pmain(lua_State *L) {
   lua_pushcfunction(L, luaopen_cnet);
   lua_setfield(L, -2, "cnet");
   lua_pop(L, 1);
-  create_arg(L, argc, argv, o->script ? o->script : 0);
+  create_arg(L, argc, argv, o->script ? o->script : o->command);
   lua_gc(L, LUA_GCRESTART);
   lua_gc(L, LUA_GCGEN, 0, 0);
 
@@ -261,6 +304,7 @@ static int pmain(lua_State *L) {
   if (o->sandbox) {
     if (host_report(L, host_sandbox_build(L)) != LUA_OK) return finish(L, 1);
   }
+  if (o->command) return finish(L, run_command(L, argc, argv, o->command));
   int last = o->script ? o->script : argc;
   if (run_options(L, argv, last) != LUA_OK) return finish(L, 1);
   if (o->script && run_script(L, argc, argv, o) != LUA_OK) return finish(L, 1);
@@ -279,11 +323,11 @@ static int pmain(lua_State *L) {
 int main(int argc, char **argv) {
   struct options o;
   if (parse_options(argc, argv, &o) < 0) {
-    fputs(usage_text, stderr);
+    print_usage(stderr);
     return 2;
   }
   if (o.help) {
-    fputs(usage_text, stdout);
+    print_usage(stdout);
     return 0;
   }
   if (o.version) {

@@ -73,10 +73,17 @@ static void push_call_object(lua_State *L) {
   }
 }
 
-/* Records the running API call (op, object, Lua line) as the tag of what it queues. */
-static void tag_call(lua_State *L, lbatch *lb, int ud) {
+/* Records the running API call (op, object, Lua line, namespace name) as the tag of what it
+ * queues. The namespace tells apart failures of one call made in many namespaces (the
+ * `eth0` of every container). */
+static void tag_call(lua_State *L, lbatch *lb, int ud, struct cnet_netns *ns) {
   lua_getiuservalue(L, ud, 1); /* the tags */
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, 4);
+  const char *nsname = cnet_netns_name(ns);
+  if (nsname != NULL && nsname[0] != '\0') {
+    lua_pushstring(L, nsname);
+    lua_setfield(L, -2, "netns");
+  }
   push_current_op(L);
   lua_setfield(L, -2, "op");
   push_call_object(L);
@@ -98,7 +105,7 @@ void lcnet_batch_hook(lua_State *L, struct cnet_netns *ns) {
   if (lb->b != NULL) {
     int rc = cnet_nl_set_batch(cnet_netns_rtnl(ns), lb->b);
     if (rc < 0) lcnet_raise(L, rc, "batch", NULL, NULL);
-    tag_call(L, lb, ud);
+    tag_call(L, lb, ud, ns);
   }
   lua_pop(L, 1);
 }
@@ -136,8 +143,9 @@ static void push_failure(lua_State *L, lbatch *lb, int ud, unsigned i) {
   lua_getfield(L, t, "op");
   lua_getfield(L, t, "object");
   lua_getfield(L, t, "where");
-  const char *op = lua_isstring(L, -3) ? lua_tostring(L, -3) : "batch";
-  const char *object = lua_tostring(L, -2);
+  /* the tag's own values, recorded by tag_call */
+  const char *op = lua_isstring(L, -3) ? lua_tostring(L, -3) : "batch"; /* not user input */
+  const char *object = lua_tostring(L, -2);                             /* not user input */
   /* lcnet_raise builds the object and throws it: catch it to keep it as a value. */
   lua_pushcfunction(L, lcnet_raise_thunk);
   lua_pushinteger(L, err);
@@ -147,6 +155,8 @@ static void push_failure(lua_State *L, lbatch *lb, int ud, unsigned i) {
   lua_pcall(L, 4, 1, 0);
   lua_pushvalue(L, -2); /* the queueing line, not the line that ended the batch */
   lua_setfield(L, -2, "where");
+  lua_getfield(L, t, "netns");
+  lua_setfield(L, -2, "netns");
   lua_replace(L, t);
   lua_settop(L, t);
 }
@@ -185,7 +195,8 @@ static int batch_finish(lua_State *L, int ud, int status) {
     lua_setfield(L, first, "failures");
     if (n > 1) {
       lua_getfield(L, first, "message");
-      lua_pushfstring(L, "%s (and %d more failed in the batch)", lua_tostring(L, -1), (int)n - 1);
+      lua_pushfstring(L, "%s (and %d more failed in the batch)", /* not user input: */
+                      lua_tostring(L, -1), (int)n - 1);           /* not user input */
       lua_setfield(L, first, "message");
       lua_pop(L, 1);
     }

@@ -23,6 +23,10 @@ void lcnet_error_init(lua_State *L) {
 
 int lcnet_raise(lua_State *L, int rc, const char *op, const char *object, const char *errmsg) {
   int err = rc < 0 ? -rc : rc;
+  /* The object and the detail may quote what the user gave (a megabyte-long rule): a
+   * message shows its start and says how long it was. */
+  if (object != NULL) object = lcnet_clip(L, object);
+  if (errmsg != NULL) errmsg = lcnet_clip(L, errmsg);
   lua_createtable(L, 0, 8);
   lua_pushstring(L, op);
   lua_setfield(L, -2, "op");
@@ -60,7 +64,8 @@ int lcnet_raise(lua_State *L, int rc, const char *op, const char *object, const 
 }
 
 int lcnet_raise_thunk(lua_State *L) {
-  int err = (int)luaL_checkinteger(L, 1);
-  return lcnet_raise(L, err, luaL_checkstring(L, 2), luaL_optstring(L, 3, NULL),
-                     luaL_optstring(L, 4, NULL));
+  /* called by the bindings themselves with their own values */
+  int err = (int)lua_tointeger(L, 1);                                /* not user input */
+  return lcnet_raise(L, err, lua_tostring(L, 2), lua_tostring(L, 3), /* not user input */
+                     lua_tostring(L, 4));                            /* not user input */
 }

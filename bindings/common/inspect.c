@@ -19,7 +19,7 @@ static void render(lua_State *L, int idx, int level, const struct ictx *c);
 /* Pushes s as a double-quoted Lua string literal, escaping what would not read back. */
 static void push_quoted(lua_State *L, int idx) {
   size_t len;
-  const char *s = lua_tolstring(L, idx, &len);
+  const char *s = lua_tolstring(L, idx, &len); /* not user input: a value to print */
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   luaL_addchar(&b, '"');
@@ -86,7 +86,7 @@ static int key_less(lua_State *L) {
   } else if (ta == LUA_TNUMBER || ta == LUA_TSTRING) {
     lua_pushboolean(L, lua_compare(L, 1, 2, LUA_OPLT));
   } else if (ta == LUA_TBOOLEAN) {
-    lua_pushboolean(L, !lua_toboolean(L, 1) && lua_toboolean(L, 2));
+    lua_pushboolean(L, !lua_toboolean(L, 1) && lua_toboolean(L, 2)); /* not user input */
   } else {
     const char *a = lua_pushfstring(L, "%p", lua_topointer(L, 1));
     const char *b = lua_pushfstring(L, "%p", lua_topointer(L, 2));
@@ -100,7 +100,7 @@ static void push_key(lua_State *L, int idx) {
   idx = lua_absindex(L, idx);
   if (lua_type(L, idx) == LUA_TSTRING) {
     size_t len;
-    const char *s = lua_tolstring(L, idx, &len);
+    const char *s = lua_tolstring(L, idx, &len); /* not user input: a key to print */
     if (is_identifier(s, len)) {
       lua_pushvalue(L, idx);
       return;
@@ -112,7 +112,7 @@ static void push_key(lua_State *L, int idx) {
     lua_pushfstring(L, "<%s>", luaL_tolstring(L, idx, NULL));
     lua_remove(L, -2);
   }
-  lua_pushfstring(L, "[%s]", lua_tostring(L, -1));
+  lua_pushfstring(L, "[%s]", lua_tostring(L, -1)); /* not user input: our own text */
   lua_remove(L, -2);
 }
 
@@ -144,7 +144,7 @@ static void concat_into(lua_State *L, int idx) {
 static size_t piece_len(lua_State *L, int parts, lua_Integer i, int *newline) {
   size_t len;
   lua_rawgeti(L, parts, i);
-  const char *s = lua_tolstring(L, -1, &len);
+  const char *s = lua_tolstring(L, -1, &len); /* not user input: our own text */
   *newline = memchr(s, '\n', len) != NULL;
   lua_pop(L, 1);
   return len;
@@ -260,7 +260,7 @@ static void render_table(lua_State *L, int t, int level, const struct ictx *c) {
   while (lua_next(L, t) != 0) {
     lua_pop(L, 1);
     if (lua_isinteger(L, -1)) {
-      lua_Integer k = lua_tointeger(L, -1);
+      lua_Integer k = lua_tointeger(L, -1); /* not user input: a key being printed */
       if (k >= 1 && k <= narray) continue;
     }
     lua_pushvalue(L, -1);
@@ -283,7 +283,8 @@ static void render_table(lua_State *L, int t, int level, const struct ictx *c) {
     lua_rawget(L, t);
     render(L, -1, level + 1, c);
     lua_remove(L, -2);
-    lua_pushfstring(L, "%s = %s", lua_tostring(L, -2), lua_tostring(L, -1));
+    lua_pushfstring(L, "%s = %s", lua_tostring(L, -2), /* not user input: our own text */
+                    lua_tostring(L, -1));                 /* not user input: our own text */
     lua_rawseti(L, parts, ++n);
     lua_settop(L, keys);
   }
@@ -321,12 +322,9 @@ int lcnet_inspect(lua_State *L) {
   lcnet_check_options(L, 2, known);
   int depth = 0, width = 0;
   if (lua_istable(L, 2)) {
-    lua_getfield(L, 2, "depth");
-    depth = (int)luaL_optinteger(L, -1, DEFAULT_DEPTH);
-    lua_getfield(L, 2, "width");
-    width = (int)luaL_optinteger(L, -1, DEFAULT_WIDTH);
-    luaL_argcheck(L, depth >= 1 && depth <= 100, 2, "depth must be 1..100");
-    luaL_argcheck(L, width >= 10, 2, "width must be at least 10");
+    lcnet_fields f = lcnet_fields_of(L, 2);
+    depth = (int)lcnet_field_int(&f, "depth", 1, 100, DEFAULT_DEPTH);
+    width = (int)lcnet_field_int(&f, "width", 10, 1000000, DEFAULT_WIDTH);
   }
   lua_settop(L, 1);
   lcnet_inspect_push(L, 1, depth, width);

@@ -6,6 +6,7 @@
 #include <lauxlib.h>
 
 #include "cnet/netns.h"
+#include "common/args.h"
 
 #define LCNET_NETNS "cnet.netns"
 #define LCNET_ERROR "cnet.error"
@@ -18,6 +19,10 @@ typedef struct {
 
 /* The namespace the running API closure is bound to (upvalue 1); raises if it was closed. */
 struct cnet_netns *lcnet_ns(lua_State *L);
+
+/* How errors name a namespace: its name, else its path, else "(cnet's own namespace)" or
+ * "(unnamed namespace)". */
+const char *lcnet_ns_label(struct cnet_netns *ns);
 
 /* Accepts a namespace handle or a namespace name at idx; pushes the handle (opening the
  * name if needed, so the garbage collector owns it) and returns its namespace. Raises a
@@ -48,9 +53,6 @@ void lcnet_bind(lua_State *L, const luaL_Reg *fns, int ns);
 /* Same, into a new table stored as field `name` of the table at the top of the stack. */
 void lcnet_bind_sub(lua_State *L, const char *name, const luaL_Reg *fns, int ns);
 
-/* Option tables: raises "bad argument #arg to 'fn' (unknown option 'x')" for any key not in
- * the NULL-terminated list `known`. Does nothing when idx is none or nil. */
-void lcnet_check_options(lua_State *L, int idx, const char *const known[]);
 
 /* Each noun adds its functions, bound to the handle at stack index ns, to the API table at
  * the top of the stack. One per file: link.c, addr.c, route.c, neigh.c, fdb.c, vlan.c,
@@ -67,8 +69,10 @@ void lcnet_open_probe(lua_State *L, int ns);
 void lcnet_open_proc(lua_State *L, int ns);
 void lcnet_open_nft(lua_State *L, int ns);
 
-/* netns.c: pushes a new handle owning ns (closed by __gc/__close/close()). */
-void lcnet_push_netns(lua_State *L, struct cnet_netns *ns);
+/* netns.c: pushes a new handle, closed, with its API table: the caller then acquires the
+ * namespace into h->ns (closed by __gc/__close/close()). Everything is allocated before the
+ * namespace exists, so an out-of-memory error cannot lose it. */
+lnetns *lcnet_new_netns(lua_State *L);
 /* netns.c: metatables and the `cnet.netns` submodule table (pushed). */
 void lcnet_netns_init(lua_State *L);
 /* error.c: the error object's metatable. */

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <sys/resource.h>
 
+#include "common/embedded.h"
 #include "common/inspect.h"
 #include "common/lcnet.h"
 
@@ -38,15 +39,39 @@ static void name_submodules(lua_State *L) {
   lua_pop(L, 1);
 }
 
+/* package.preload loader of an embedded module (upvalue 1: its lcnet_lua_source). */
+static int embedded_loader(lua_State *L) {
+  const struct lcnet_lua_source *s = lua_touserdata(L, lua_upvalueindex(1));
+  if (luaL_loadbufferx(L, s->text, s->len, s->chunkname, "t") != LUA_OK) return lua_error(L);
+  lua_pushvalue(L, 1); /* the module name, as require passes it */
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+/* Makes `require "cnet.topology"` (and every other module of bindings/lua/) find the copy
+ * compiled in. An entry someone put in package.preload first is left alone. */
+static void preload_embedded(lua_State *L) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  for (const struct lcnet_lua_source *s = lcnet_lua_sources; s->module != NULL; s++) {
+    if (lua_getfield(L, -1, s->module) == LUA_TNIL) {
+      lua_pushlightuserdata(L, (void *)s);
+      lua_pushcclosure(L, embedded_loader, 1);
+      lua_setfield(L, -3, s->module);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
 __attribute__((visibility("default"))) int luaopen_cnet(lua_State *L) {
   raise_fd_limit();
+  preload_embedded(L);
   lcnet_error_init(L);
   lcnet_batch_init(L);
   lcnet_netns_init(L); /* pushes the netns submodule */
-  struct cnet_netns *self;
-  int rc = cnet_netns_open_current(&self);
+  lnetns *self = lcnet_new_netns(L);
+  int rc = cnet_netns_open_current(&self->ns);
   if (rc < 0) return lcnet_raise(L, rc, "netns.current", NULL, NULL);
-  lcnet_push_netns(L, self);
   /* The module table is the handle's API table plus the module-level fields. */
   lua_getiuservalue(L, -1, 1);
   lua_pushvalue(L, -3);

@@ -9,110 +9,23 @@
 #include "cnet/route.h"
 #include "common/netarg.h"
 
-int lcnet_field_error(lua_State *L, int idx, const char *key, const char *expected) {
-  lua_getfield(L, idx, key);
-  const char *msg = lua_pushfstring(L, "field '%s': %s expected, got %s", key, expected,
-                                    luaL_typename(L, -1));
-  return luaL_argerror(L, idx, msg);
-}
-
-const char *lcnet_opt_string(lua_State *L, int idx, const char *key, const char *dflt) {
-  int t = lua_getfield(L, idx, key);
-  const char *s = dflt;
-  if (t == LUA_TSTRING) s = lua_tostring(L, -1); /* anchored by the options table */
-  else if (t != LUA_TNIL) lcnet_field_error(L, idx, key, "string");
-  lua_pop(L, 1);
-  return s;
-}
-
-lua_Integer lcnet_opt_integer(lua_State *L, int idx, const char *key, lua_Integer dflt) {
-  lua_getfield(L, idx, key);
-  lua_Integer v = dflt;
-  int isnum = 0;
-  if (!lua_isnil(L, -1)) {
-    v = lua_tointegerx(L, -1, &isnum);
-    if (!isnum || lua_type(L, -1) == LUA_TSTRING) lcnet_field_error(L, idx, key, "integer");
-  }
-  lua_pop(L, 1);
-  return v;
-}
-
-lua_Integer lcnet_opt_range(lua_State *L, int idx, const char *key, lua_Integer lo,
-                            lua_Integer hi, lua_Integer dflt) {
-  int t = lua_getfield(L, idx, key);
-  lua_pop(L, 1);
-  if (t == LUA_TNIL) return dflt;
-  lua_Integer v = lcnet_opt_integer(L, idx, key, dflt);
-  if (v < lo || v > hi)
-    luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': %I..%I expected", key, lo, hi));
-  return v;
-}
-
-uint32_t lcnet_opt_table(lua_State *L, int idx, const char *key) {
-  int t = lua_getfield(L, idx, key);
-  long v = 0;
-  if (t == LUA_TNUMBER) {
-    int isint;
-    lua_Integer n = lua_tointegerx(L, -1, &isint);
-    if (!isint || n <= 0 || n > 0xffffffffLL)
-      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': table 1..4294967295", key));
-    v = (long)n;
-  } else if (t == LUA_TSTRING) {
-    v = cnet_route_table_parse(lua_tostring(L, -1));
-    if (v < 0)
-      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': unknown table '%s'", key,
-                                            lua_tostring(L, -1)));
-  } else if (t != LUA_TNIL) {
-    lcnet_field_error(L, idx, key, "table number or name");
-  }
-  lua_pop(L, 1);
-  return (uint32_t)v;
-}
-
-int lcnet_opt_enum(lua_State *L, int idx, const char *key, int (*parse)(const char *)) {
-  int t = lua_getfield(L, idx, key);
-  int v = -1;
-  if (t == LUA_TNUMBER) {
-    int isint;
-    lua_Integer n = lua_tointegerx(L, -1, &isint);
-    if (!isint || n < 0 || n > 255)
-      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': 0..255 expected", key));
-    v = (int)n;
-  } else if (t == LUA_TSTRING) {
-    v = parse(lua_tostring(L, -1));
-    if (v < 0)
-      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': unknown value '%s'", key,
-                                            lua_tostring(L, -1)));
-  } else if (t != LUA_TNIL) {
-    lcnet_field_error(L, idx, key, "name or number");
-  }
-  lua_pop(L, 1);
-  return v;
-}
-
-int lcnet_opt_bool(lua_State *L, int idx, const char *key, int dflt) {
-  int t = lua_getfield(L, idx, key);
-  int v = dflt;
-  if (t == LUA_TBOOLEAN) v = lua_toboolean(L, -1);
-  else if (t != LUA_TNIL) lcnet_field_error(L, idx, key, "boolean");
-  lua_pop(L, 1);
-  return v;
-}
-
 static int ifindex(lua_State *L, struct cnet_netns *ns, int v, int arg, const char *op,
                    const char *object, const char *what, int now) {
-  if (lua_type(L, v) == LUA_TNUMBER) {
-    int isint;
-    lua_Integer i = lua_tointegerx(L, v, &isint);
-    if (!isint || i <= 0 || i > 0x7fffffff) luaL_argerror(L, arg, "bad interface index");
-    return (int)i;
-  }
-  if (lua_type(L, v) != LUA_TSTRING) {
-    luaL_argerror(L, arg, lua_pushfstring(L, "%s: interface name or index expected, got %s",
-                                          what, luaL_typename(L, v)));
-  }
-  const char *name = lua_tostring(L, v);
-  int index, rc = now ? cnet_link_index_now(ns, name, &index) : cnet_link_index(ns, name, &index);
+  v = lua_absindex(L, v);
+  int field = v != arg; /* a value read from a field of argument arg, or arg itself */
+  const char *label = field ? lua_pushfstring(L, "field '%s'", what) : NULL;
+  int t = lua_type(L, v), index = 0;
+  const char *name = NULL;
+  if (t == LUA_TNUMBER)
+    index = (int)lcnet_to_int(L, v, arg, 1, 0x7fffffff, field ? label : "interface index");
+  else if (t == LUA_TSTRING)
+    name = lcnet_to_text(L, v, arg, CNET_IFNAMSIZ - 1, field ? label : "interface name", NULL);
+  else
+    lcnet_argerror(L, arg, label, "interface name or index expected, got %s",
+                   luaL_typename(L, v));
+  if (field) lua_pop(L, 1);
+  if (name == NULL) return index;
+  int rc = now ? cnet_link_index_now(ns, name, &index) : cnet_link_index(ns, name, &index);
   if (rc < 0) {
     char detail[96];
     snprintf(detail, sizeof detail, "%s %s", what, name);
@@ -132,36 +45,58 @@ int lcnet_ifindex_now(lua_State *L, struct cnet_netns *ns, int v, int arg, const
 }
 
 const char *lcnet_dev_text(lua_State *L, int v) {
-  if (lua_type(L, v) == LUA_TNUMBER) return lua_pushfstring(L, "%I", lua_tointeger(L, v));
-  return lua_tostring(L, v);
+  if (lua_type(L, v) == LUA_TNUMBER && lua_isinteger(L, v))
+    return lua_pushfstring(L, "%I", lua_tointeger(L, v)); /* not user input: checked integer */
+  const char *s = lcnet_try_text(L, v, CNET_IFNAMSIZ - 1);
+  return s ? s : "?";
 }
 
-void lcnet_checkaddr(lua_State *L, int v, int prefix, int family, const char *op,
-                     const char *object, struct cnet_ipaddr *out) {
-  const char *text = lua_tostring(L, v);
-  int rc = text == NULL ? -EINVAL
-           : prefix     ? cnet_ipaddr_parse_prefix(text, family, out)
-                        : cnet_ipaddr_parse(text, family, out);
-  if (rc < 0) {
-    char detail[160];
-    if (text == NULL)
-      snprintf(detail, sizeof detail, "address expected, got %s", luaL_typename(L, v));
-    else
-      snprintf(detail, sizeof detail, "invalid address \"%.100s\"", text);
-    lcnet_raise(L, -EINVAL, op, object, detail);
-  }
-}
-
-unsigned lcnet_opt_lladdr(lua_State *L, int idx, const char *key, const char *op,
-                          const char *object, unsigned char *out) {
-  const char *text = lcnet_opt_string(L, idx, key, NULL);
+unsigned lcnet_field_lladdr(const lcnet_fields *f, const char *key, const char *op,
+                            const char *object, unsigned char *out) {
+  const char *text = lcnet_field_text(f, key, 200, NULL, NULL);
   unsigned len = 0;
   if (text != NULL && cnet_lladdr_parse(text, out, &len) < 0) {
     char detail[96];
     snprintf(detail, sizeof detail, "invalid mac address \"%.40s\"", text);
-    lcnet_raise(L, -EINVAL, op, object, detail);
+    lcnet_raise(f->L, -EINVAL, op, object, detail);
   }
   return len;
+}
+
+uint32_t lcnet_opt_table(lua_State *L, int idx, const char *key, lua_Integer lo) {
+  lcnet_fields f = lcnet_fields_of(L, idx);
+  int t = lua_getfield(L, idx, key);
+  lua_pop(L, 1);
+  long v = 0;
+  if (t == LUA_TNUMBER) {
+    v = (long)lcnet_field_int(&f, key, lo, 0xffffffffLL, 0);
+  } else if (t == LUA_TSTRING) {
+    const char *name = lcnet_field_text(&f, key, LCNET_TEXT_MAX, NULL, NULL);
+    v = cnet_route_table_parse(name);
+    if (v < 0)
+      lcnet_field_fail(&f, key, "unknown table %s (main, local, default or a number)",
+                       lcnet_quote(L, name, strlen(name)));
+  } else if (t != LUA_TNIL) {
+    lcnet_field_error(L, idx, key, "table number or name");
+  }
+  return (uint32_t)v;
+}
+
+int lcnet_opt_enum(lua_State *L, int idx, const char *key, int (*parse)(const char *)) {
+  lcnet_fields f = lcnet_fields_of(L, idx);
+  int t = lua_getfield(L, idx, key);
+  lua_pop(L, 1);
+  int v = -1;
+  if (t == LUA_TNUMBER) {
+    v = (int)lcnet_field_int(&f, key, 0, 255, -1);
+  } else if (t == LUA_TSTRING) {
+    const char *name = lcnet_field_text(&f, key, LCNET_TEXT_MAX, NULL, NULL);
+    v = parse(name);
+    if (v < 0) lcnet_field_fail(&f, key, "unknown value %s", lcnet_quote(L, name, strlen(name)));
+  } else if (t != LUA_TNIL) {
+    lcnet_field_error(L, idx, key, "name or number");
+  }
+  return v;
 }
 
 void lcnet_push_ifname(lua_State *L, struct cnet_netns *ns, int names, int index) {
@@ -174,27 +109,38 @@ void lcnet_push_ifname(lua_State *L, struct cnet_netns *ns, int names, int index
   lua_rawseti(L, names, index);
 }
 
+void lcnet_checkaddr(lua_State *L, int v, int prefix, int family, const char *op,
+                     const char *object, struct cnet_ipaddr *out) {
+  const char *text = lcnet_try_text(L, v, 128);
+  int rc = text == NULL ? -EINVAL
+           : prefix     ? cnet_ipaddr_parse_prefix(text, family, out)
+                        : cnet_ipaddr_parse(text, family, out);
+  if (rc < 0) {
+    const char *detail =
+        lua_type(L, v) != LUA_TSTRING
+            ? lua_pushfstring(L, "address expected, got %s", luaL_typename(L, v))
+            : lua_pushfstring(L, "invalid address %s", lcnet_quote_value(L, v));
+    lcnet_raise(L, -EINVAL, op, object, detail);
+  }
+}
+
 int lcnet_opt_family(lua_State *L, int idx, const char *key) {
+  static const char *const names[] = {"inet", "ip", "ipv4", "inet6", "ip6", "ipv6", NULL};
+  lcnet_fields f = lcnet_fields_of(L, idx);
   int t = lua_getfield(L, idx, key);
-  int fam = AF_UNSPEC;
-  if (t == LUA_TNUMBER) {
-    lua_Integer n = lua_tointeger(L, -1);
-    fam = n == 4 ? AF_INET : n == 6 ? AF_INET6 : -1;
-  } else if (t == LUA_TSTRING) {
-    const char *s = lua_tostring(L, -1);
-    if (!strcmp(s, "inet") || !strcmp(s, "ip") || !strcmp(s, "ipv4")) fam = AF_INET;
-    else if (!strcmp(s, "inet6") || !strcmp(s, "ip6") || !strcmp(s, "ipv6")) fam = AF_INET6;
-    else fam = -1;
-  } else if (t != LUA_TNIL) {
-    fam = -1;
-  }
-  if (fam < 0) {
-    const char *got = t == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1);
-    luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': unknown family '%s' (inet or inet6)",
-                                          key, got));
-  }
   lua_pop(L, 1);
-  return fam;
+  if (t == LUA_TNIL) return AF_UNSPEC;
+  if (t == LUA_TNUMBER) {
+    lua_Integer n = lcnet_field_int(&f, key, 4, 6, 0);
+    if (n == 5) lcnet_field_fail(&f, key, "unknown family 5 (4 or 6, inet or inet6)");
+    return n == 4 ? AF_INET : AF_INET6;
+  }
+  if (t != LUA_TSTRING) lcnet_field_fail(&f, key, "family name expected (inet or inet6)");
+  const char *s = lcnet_field_text(&f, key, LCNET_TEXT_MAX, NULL, NULL);
+  for (int i = 0; names[i] != NULL; i++)
+    if (strcmp(s, names[i]) == 0) return i < 3 ? AF_INET : AF_INET6;
+  lua_getfield(L, idx, key);
+  return lcnet_field_fail(&f, key, "unknown family %s (inet or inet6)", lcnet_quote_value(L, -1));
 }
 
 const char *lcnet_family_name(int family) {

@@ -1,28 +1,10 @@
-/* Argument helpers shared by the link, addr and route bindings: option-table fields, device
- * arguments (name or index) resolved in a namespace, addresses. */
+/* Argument helpers shared by the link, addr and route bindings: device arguments (name or
+ * index) resolved in a namespace, addresses, families. Built on the argument layer (args.h). */
 #ifndef LCNET_NETARG_H
 #define LCNET_NETARG_H
 
 #include "common/lcnet.h"
 #include "cnet/ipaddr.h"
-
-/* Field `key` of the options table at idx: pushed nothing, value returned. Each raises
- * "bad argument #arg to 'fn' (field 'key': T expected, got U)" on a wrong type; a nil field
- * gives the default (or NULL). */
-const char *lcnet_opt_string(lua_State *L, int idx, const char *key, const char *dflt);
-lua_Integer lcnet_opt_integer(lua_State *L, int idx, const char *key, lua_Integer dflt);
-int lcnet_opt_bool(lua_State *L, int idx, const char *key, int dflt); /* -1 allowed as dflt */
-/* An integer field within lo..hi, or dflt when nil; raises "field 'key': lo..hi expected". */
-lua_Integer lcnet_opt_range(lua_State *L, int idx, const char *key, lua_Integer lo,
-                            lua_Integer hi, lua_Integer dflt);
-/* A routing table field: a number (1..4294967295) or "main", "local", "default"; 0 when
- * nil. */
-uint32_t lcnet_opt_table(lua_State *L, int idx, const char *key);
-/* An enumeration field given by name (parse returns its value or < 0) or number (0..255);
- * -1 when nil. */
-int lcnet_opt_enum(lua_State *L, int idx, const char *key, int (*parse)(const char *));
-/* Raises a type error about field `key` of the argument at idx. */
-int lcnet_field_error(lua_State *L, int idx, const char *key, const char *expected);
 
 /* A device given as a name (string) or an ifindex (integer) at stack index `v`, resolved in
  * ns. Raises `op object: No such device` (ENODEV, with "<what> NAME" as detail) when
@@ -35,24 +17,32 @@ int lcnet_ifindex_now(lua_State *L, struct cnet_netns *ns, int v, int arg, const
                       const char *object, const char *what);
 
 /* The text of a device argument (name or index) at stack index v, for messages: the name,
- * or the index formatted (pushed) without converting the number in place. */
+ * or the index formatted (pushed); a value of another type gives "?" (the device's own
+ * check reports it). Reads no user input it has not already been given as checked. */
 const char *lcnet_dev_text(lua_State *L, int v);
 
-/* Parses an address (prefix = 0: bare; 1: "a/p" or bare) from the string at stack index v;
- * on failure raises `op object: Invalid argument: invalid address "TEXT"`. */
-void lcnet_checkaddr(lua_State *L, int v, int prefix, int family, const char *op,
-                     const char *object, struct cnet_ipaddr *out);
-
-/* Field `key` of the options table at idx as a hardware address ("02:00:00:00:00:01") into
- * out (CNET_LLADDR_MAX bytes): returns its length, 0 when the field is nil. A malformed one
+/* Field `key` of the fields f as a hardware address ("02:00:00:00:00:01") into out
+ * (CNET_LLADDR_MAX bytes): returns its length, 0 when the field is nil. A malformed one
  * raises `op object: Invalid argument: invalid mac address "TEXT"`. */
-unsigned lcnet_opt_lladdr(lua_State *L, int idx, const char *key, const char *op,
-                          const char *object, unsigned char *out);
+unsigned lcnet_field_lladdr(const lcnet_fields *f, const char *key, const char *op,
+                            const char *object, unsigned char *out);
+
+/* A routing table field of the table at idx: a number (lo..4294967295) or "main", "local",
+ * "default"; 0 when nil. */
+uint32_t lcnet_opt_table(lua_State *L, int idx, const char *key, lua_Integer lo);
+/* An enumeration field given by name (parse returns its value or < 0) or number (0..255);
+ * -1 when nil. */
+int lcnet_opt_enum(lua_State *L, int idx, const char *key, int (*parse)(const char *));
 
 /* Pushes the name of device `index` for a listing, cached in the table at stack index
  * `names` (ifindex -> name). It asks only the kernel's ioctl (no netlink), so it is safe
  * inside a dump's reply callback; a device gone meanwhile is named "ifN". */
 void lcnet_push_ifname(lua_State *L, struct cnet_netns *ns, int names, int index);
+
+/* Parses an address (prefix = 0: bare; 1: "a/p" or bare) from the string at stack index v;
+ * on failure raises `op object: Invalid argument: invalid address "TEXT"`. */
+void lcnet_checkaddr(lua_State *L, int v, int prefix, int family, const char *op,
+                     const char *object, struct cnet_ipaddr *out);
 
 /* Family names: "inet"/"inet6" (also "ip"/"ip6", "ipv4"/"ipv6", 4 and 6) to AF_*; nil gives
  * AF_UNSPEC. Raises a bad-argument error otherwise. */

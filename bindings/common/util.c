@@ -1,6 +1,4 @@
-/* Helpers shared by the binding files: binding closures to a namespace, option checks. */
-#include <string.h>
-
+/* Helpers shared by the binding files: binding closures to a namespace. */
 #include "common/lcnet.h"
 
 struct cnet_netns *lcnet_ns(lua_State *L) {
@@ -29,21 +27,9 @@ void lcnet_bind_sub(lua_State *L, const char *name, const luaL_Reg *fns, int ns)
   lua_setfield(L, -2, name);
 }
 
-void lcnet_check_options(lua_State *L, int idx, const char *const known[]) {
-  if (lua_isnoneornil(L, idx)) return;
-  luaL_checktype(L, idx, LUA_TTABLE);
-  idx = lua_absindex(L, idx);
-  lua_pushnil(L);
-  while (lua_next(L, idx) != 0) {
-    lua_pop(L, 1);
-    int ok = 0;
-    if (lua_type(L, -1) == LUA_TSTRING) {
-      const char *k = lua_tostring(L, -1);
-      for (const char *const *p = known; *p != NULL && !ok; p++) ok = strcmp(*p, k) == 0;
-    }
-    if (!ok) {
-      const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1);
-      luaL_argerror(L, idx, lua_pushfstring(L, "unknown option '%s'", k));
-    }
-  }
+
+const char *lcnet_ns_label(struct cnet_netns *ns) {
+  if (cnet_netns_name(ns) != NULL) return cnet_netns_name(ns);
+  if (cnet_netns_path(ns) != NULL) return cnet_netns_path(ns);
+  return cnet_netns_is_current(ns) == 1 ? "(cnet's own namespace)" : "(unnamed namespace)";
 }

@@ -17,7 +17,7 @@ static int nft_oneshot(lua_State *L) {
   lcnet_ns(L);
   lua_settop(L, 3); /* no op reads more than three arguments */
   lnft_tx_push(L, lua_upvalueindex(1)); /* at 4, above the arguments */
-  lnft_ops[lua_tointeger(L, lua_upvalueindex(2))].fn(L, 4, 1);
+  lnft_ops[lua_tointeger(L, lua_upvalueindex(2))].fn(L, 4, 1); /* not user input */
   lnft_tx_commit(L, 4);
   return 0;
 }
@@ -34,7 +34,11 @@ static void sorted_keys(lua_State *L, int idx, const char *what) {
   while (lua_next(L, idx) != 0) {
     lua_pop(L, 1);
     if (lua_type(L, -1) != LUA_TSTRING)
-      luaL_error(L, "bad %s name (string key expected, got %s)", what, luaL_typename(L, -1));
+      lcnet_argerror(L, 1, NULL, "%s names are string keys, got a %s key", what,
+                     luaL_typename(L, -1));
+    int key = lua_gettop(L);
+    lcnet_to_text(L, key, 1, CNET_NFT_NAMELEN - 1, lua_pushfstring(L, "%s name", what), NULL);
+    lua_settop(L, key);
     /* insertion sort: descriptions are small */
     lua_Integer i = n++;
     while (i > 0) {
@@ -57,12 +61,15 @@ static void check_chain_desc(lua_State *L, int idx, const char *name) {
   lua_pushnil(L);
   while (lua_next(L, idx) != 0) {
     lua_pop(L, 1);
-    int ok = lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1 && lua_tointeger(L, -1) <= n;
-    if (lua_type(L, -1) == LUA_TSTRING)
-      for (const char *const *k = known; *k && !ok; k++) ok = strcmp(*k, lua_tostring(L, -1)) == 0;
+    int ok = 0;
+    if (lua_isinteger(L, -1)) {
+      lua_Integer i = lua_tointeger(L, -1); /* not user input: an integer key, checked below */
+      ok = i >= 1 && i <= n;
+    }
+    const char *k = lcnet_try_text(L, -1, 16);
+    for (const char *const *p = known; k != NULL && *p && !ok; p++) ok = strcmp(*p, k) == 0;
     if (!ok)
-      luaL_error(L, "bad argument #1 to 'apply' (chain %s: unknown option '%s')", name,
-                 lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1));
+      lcnet_argerror(L, 1, NULL, "chain %s: unknown option %s", name, lcnet_quote_value(L, -1));
   }
 }
 
@@ -83,7 +90,7 @@ static void apply_queue(lua_State *L, int txi, int family, const char *table, in
       lua_geti(L, keys, i);
       lua_pushvalue(L, -1);
       lua_gettable(L, 4);
-      lnft_add_set(L, txi, family, table, lua_tostring(L, -2), -1);
+      lnft_add_set(L, txi, family, table, lcnet_try_text(L, -2, CNET_NFT_NAMELEN), -1);
       lua_pop(L, 2);
     }
     lua_pop(L, 1);
@@ -94,7 +101,7 @@ static void apply_queue(lua_State *L, int txi, int family, const char *table, in
     lua_Integer n = luaL_len(L, keys);
     for (lua_Integer i = 1; i <= n; i++) { /* every chain first: rules may jump to any */
       lua_geti(L, keys, i);
-      const char *name = lua_tostring(L, -1);
+      const char *name = lcnet_try_text(L, -1, CNET_NFT_NAMELEN); /* checked by sorted_keys */
       lua_pushvalue(L, -1);
       lua_gettable(L, 3);
       check_chain_desc(L, lua_gettop(L), name);
@@ -103,16 +110,20 @@ static void apply_queue(lua_State *L, int txi, int family, const char *table, in
     }
     for (lua_Integer i = 1; i <= n; i++) {
       lua_geti(L, keys, i);
-      const char *name = lua_tostring(L, -1);
+      const char *name = lcnet_try_text(L, -1, CNET_NFT_NAMELEN);
       lua_pushvalue(L, -1);
       lua_gettable(L, 3);
       int chain = lua_gettop(L);
       for (lua_Integer r = 1, nr = luaL_len(L, chain); r <= nr; r++) {
         lua_geti(L, chain, r);
         if (lua_type(L, -1) != LUA_TSTRING)
-          luaL_error(L, "bad argument #1 to 'apply' (chain %s: rule #%d is a %s, not a string)",
-                     name, (int)r, luaL_typename(L, -1));
-        lnft_add_rule(L, txi, family, table, name, lua_tostring(L, -1));
+          lcnet_argerror(L, 1, NULL, "chain %s: rule #%d is a %s, not a string", name, (int)r,
+                         luaL_typename(L, -1));
+        int rule = lua_gettop(L);
+        const char *text = lcnet_to_text(L, rule, 1, 64 * 1024 * 1024,
+                                         lua_pushfstring(L, "chain %s: rule #%d", name, (int)r), NULL);
+        lua_settop(L, rule);
+        lnft_add_rule(L, txi, family, table, name, text);
         lua_pop(L, 1);
       }
       lua_pop(L, 2);
@@ -135,7 +146,8 @@ static int nft_apply(lua_State *L) {
   char table[CNET_NFT_NAMELEN];
   int family;
   lua_getfield(L, 1, "table"); /* 2 */
-  if (!lua_isstring(L, 2)) luaL_argerror(L, 1, "field 'table' (\"[family] name\") expected");
+  if (lua_type(L, 2) != LUA_TSTRING)
+    luaL_argerror(L, 1, "field 'table' (\"[family] name\") expected");
   lnft_ref(L, 2, "nft.apply", "table", 0, &family, table, NULL);
   lua_getfield(L, 1, "chains"); /* 3 */
   lua_getfield(L, 1, "sets");   /* 4 */
@@ -262,7 +274,7 @@ static void opt_ref(lua_State *L, int idx, const char *op, int *family, char *ta
   *family = 0;
   *tp = *np = NULL;
   if (lua_isnoneornil(L, idx)) return;
-  const char *ref = luaL_checkstring(L, idx);
+  const char *ref = lcnet_check_text(L, idx, 3 * CNET_NFT_NAMELEN, NULL, NULL);
   int f = cnet_nft_family(ref); /* a family alone: "inet" */
   if (f >= 0) { *family = f; return; }
   lnft_ref(L, idx, op, NULL, name ? 2 : 0, family, table, name);
@@ -273,7 +285,7 @@ static void opt_ref(lua_State *L, int idx, const char *op, int *family, char *ta
 static int listed(lua_State *L, int rc, const char *op) {
   if (rc < 0) {
     struct cnet_netns *ns = lcnet_ns(L);
-    return lcnet_raise(L, rc, op, lua_tostring(L, 1), cnet_netns_errmsg(ns));
+    return lcnet_raise(L, rc, op, lcnet_try_text(L, 1, 3 * CNET_NFT_NAMELEN), cnet_netns_errmsg(ns));
   }
   return 1;
 }

@@ -6,12 +6,14 @@
 
 #include "nft/lnft.h"
 
+enum { RULE_MAX = 64 * 1024 * 1024 }; /* far beyond any real rule; below it, length is the core's */
+
 static const char *const families_hint = "(ip, ip6, inet, arp, bridge, netdev)";
 
 void lnft_ref(lua_State *L, int idx, const char *op, const char *kind, int want_name,
               int *family, char *table, char *name) {
-  if (lua_type(L, idx) != LUA_TSTRING) luaL_typeerror(L, idx, "string");
-  const char *ref = lua_tostring(L, idx);
+  /* three names of at most 255 bytes and two spaces fit; longer is refused here */
+  const char *ref = lcnet_check_text(L, idx, 3 * CNET_NFT_NAMELEN, NULL, NULL);
   int rc = cnet_nft_parse_ref(ref, want_name, family, table, name);
   if (rc == 0) return;
   if (rc == -EAFNOSUPPORT) {
@@ -25,14 +27,15 @@ void lnft_ref(lua_State *L, int idx, const char *op, const char *kind, int want_
                       : want_name == 0 ? "expected \"[family] table\""
                                        : "expected \"[family] table [name]\"");
   }
-  const char *msg = lua_tostring(L, -1);
+  const char *msg = lua_tostring(L, -1); /* not user input: the message just made */
   lcnet_raise(L, rc, op, kind ? lua_pushfstring(L, "%s %s", kind, ref) : ref, msg);
 }
 
 /* lcnet_raise with the error object's `where` replaced (the line that queued a command). */
 static int raise_k(lua_State *L) {
-  return lcnet_raise(L, (int)lua_tointeger(L, 1), lua_tostring(L, 2), lua_tostring(L, 3),
-                     lua_tostring(L, 4));
+  /* called by raise_where with the bindings' own values */
+  return lcnet_raise(L, (int)lua_tointeger(L, 1), lua_tostring(L, 2), /* not user input */
+                     lua_tostring(L, 3), lua_tostring(L, 4));       /* not user input */
 }
 
 static int raise_where(lua_State *L, int rc, const char *op, const char *object,
@@ -122,15 +125,20 @@ static void op_flush_table(lua_State *L, int txi, int base) {
 
 /* ---- chains ---- */
 
-static const char *opt_string(lua_State *L, int spec, const char *key) {
-  lua_getfield(L, spec, key);
-  const char *s = NULL;
-  if (lua_type(L, -1) == LUA_TNUMBER || lua_type(L, -1) == LUA_TSTRING)
-    s = lua_tostring(L, -1);
-  else if (!lua_isnil(L, -1))
-    luaL_error(L, "bad option '%s' (string expected, got %s)", key, luaL_typename(L, -1));
-  lua_pop(L, 1); /* the string stays alive in the spec table */
-  return s;
+/* A text option of a chain or set spec (a number is taken as its text: priority = 0); a
+ * number's text stays on the stack until the command is queued. */
+static const char *opt_string(const lcnet_fields *f, const char *key) {
+  return lcnet_field_textnum(f, key, LCNET_TEXT_MAX, NULL);
+}
+
+/* The fields of a spec: the argument at spec (a positive index), or, from apply (a negative
+ * index), a description inside argument 1 reached as "chains.NAME" or "sets.NAME". */
+static lcnet_fields spec_fields(lua_State *L, int spec, const char *noun, const char *name) {
+  if (spec > 0) return lcnet_fields_of(L, spec);
+  spec = lua_absindex(L, spec);
+  lcnet_fields top = lcnet_fields_of(L, 1);
+  const char *path = lua_pushfstring(L, "%s.%s", noun, name); /* stays for the messages */
+  return lcnet_fields_in(&top, spec, path);
 }
 
 /* spec: a table {type=, hook=, priority=, policy=, device=} (nil: a regular chain); in apply
@@ -139,13 +147,13 @@ void lnft_add_chain(lua_State *L, int txi, int family, const char *table, const 
                     int spec) {
   struct cnet_nft_chain_spec cs = {NULL, NULL, NULL, NULL, NULL};
   if (spec != 0 && !lua_isnoneornil(L, spec)) {
-    spec = lua_absindex(L, spec);
-    luaL_checktype(L, spec, LUA_TTABLE);
-    cs.type = opt_string(L, spec, "type");
-    cs.hook = opt_string(L, spec, "hook");
-    cs.prio = opt_string(L, spec, "priority");
-    cs.policy = opt_string(L, spec, "policy");
-    cs.device = opt_string(L, spec, "device");
+    lcnet_fields f = spec_fields(L, spec, "chains", chain);
+    luaL_checktype(L, f.idx, LUA_TTABLE);
+    cs.type = opt_string(&f, "type");
+    cs.hook = opt_string(&f, "hook");
+    cs.prio = opt_string(&f, "priority");
+    cs.policy = opt_string(&f, "policy");
+    cs.device = opt_string(&f, "device");
     if (cs.type == NULL && (cs.hook || cs.prio || cs.policy || cs.device))
       cs.type = "filter"; /* a hook without a type: nft's default type */
   }
@@ -208,10 +216,8 @@ void lnft_add_rule(lua_State *L, int txi, int family, const char *table, const c
   rule_cmd(L, txi, family, table, chain, text, CNET_NFT_APPEND, 0, "add");
 }
 
-static uint64_t check_handle(lua_State *L, int idx) {
-  lua_Integer h = luaL_checkinteger(L, idx);
-  luaL_argcheck(L, h > 0, idx, "rule handle must be positive");
-  return (uint64_t)h;
+static uint64_t check_handle(lua_State *L, int idx, int arg, const char *what) {
+  return (uint64_t)lcnet_to_int(L, idx, arg, 1, LUA_MAXINTEGER, what);
 }
 
 /* add_rule(chain, text [, {after = handle}]) / insert_rule(chain, text [, {before = handle}]) */
@@ -219,15 +225,14 @@ static void add_or_insert(lua_State *L, int txi, int base, int insert) {
   NAMES;
   const char *op = insert ? "nft.insert" : "nft.add";
   lnft_ref(L, base, op, "rule", 1, &family, table, name);
-  const char *text = luaL_checkstring(L, base + 1);
+  const char *text = lcnet_check_text(L, base + 1, RULE_MAX, "rule", NULL);
   const char *key = insert ? "before" : "after";
   const char *const known[] = {key, NULL};
   lcnet_check_options(L, base + 2, known);
   uint64_t handle = 0;
   if (!lua_isnoneornil(L, base + 2)) {
-    lua_getfield(L, base + 2, key);
-    if (!lua_isnil(L, -1)) handle = check_handle(L, -1);
-    lua_pop(L, 1);
+    lcnet_fields f = lcnet_fields_of(L, base + 2);
+    handle = (uint64_t)lcnet_field_int(&f, key, 1, LUA_MAXINTEGER, 0);
   }
   rule_cmd(L, txi, family, table, name, text, insert ? CNET_NFT_INSERT : CNET_NFT_APPEND,
            handle, insert ? "insert" : "add");
@@ -240,8 +245,8 @@ static void op_insert_rule(lua_State *L, int txi, int base) { add_or_insert(L, t
 static void op_replace_rule(lua_State *L, int txi, int base) {
   NAMES;
   lnft_ref(L, base, "nft.replace", "rule", 1, &family, table, name);
-  uint64_t handle = check_handle(L, base + 1);
-  const char *text = luaL_checkstring(L, base + 2);
+  uint64_t handle = check_handle(L, base + 1, base + 1, "rule handle");
+  const char *text = lcnet_check_text(L, base + 2, RULE_MAX, "rule", NULL);
   rule_cmd(L, txi, family, table, name, text, CNET_NFT_REPLACE, handle, "replace");
 }
 
@@ -249,7 +254,7 @@ static void op_replace_rule(lua_State *L, int txi, int base) {
 static void op_delete_rule(lua_State *L, int txi, int base) {
   NAMES;
   lnft_ref(L, base, "nft.delete", "rule", 1, &family, table, name);
-  uint64_t handle = check_handle(L, base + 1);
+  uint64_t handle = check_handle(L, base + 1, base + 1, "rule handle");
   lnfttx *t = lua_touserdata(L, txi);
   unsigned before = cnet_nft_tx_count(t->tx);
   int rc = cnet_nft_tx_delete_rule(t->tx, family, table, name, handle);
@@ -260,22 +265,24 @@ static void op_delete_rule(lua_State *L, int txi, int base) {
 
 /* ---- sets ---- */
 
-/* elements: one string (or number) or an array of them. Fills *v with pointers to strings
- * kept alive by what it leaves on the stack (the caller restores the stack top after use).
- * Returns the count. */
-static unsigned check_elems(lua_State *L, int idx, const char ***v) {
+/* elements: one string (or number) or an array of them; errors blame argument arg. Fills *v
+ * with pointers to strings kept alive by what it leaves on the stack (the caller restores
+ * the stack top after use). Returns the count. */
+static unsigned check_elems(lua_State *L, int idx, int arg, const char ***v) {
   idx = lua_absindex(L, idx);
   if (lua_type(L, idx) == LUA_TSTRING || lua_type(L, idx) == LUA_TNUMBER) {
     const char **a = lua_newuserdatauv(L, sizeof *a, 0);
     lua_pushvalue(L, idx);
-    a[0] = lua_tostring(L, -1); /* a number converted in the copy, not in the caller's value */
+    /* a number converted in the copy, not in the caller's value */
+    a[0] = lcnet_to_textnum(L, -1, arg, LCNET_TEXT_MAX, "element");
     *v = a;
     return 1;
   }
   if (!lua_istable(L, idx))
-    luaL_error(L, "bad elements (a string or a list of strings expected, got %s)",
-               luaL_typename(L, idx));
+    lcnet_argerror(L, arg, NULL, "elements: a string or a list of strings expected, got %s",
+                   luaL_typename(L, idx));
   lua_Integer n = luaL_len(L, idx);
+  if (n < 0 || n > 0x7fffffff) lcnet_argerror(L, arg, "elements", "%I is not a usable count", n);
   const char **a = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *a, 0);
   /* A string read from a plain table stays alive in it (nothing runs that could change the
    * table before the caller is done), so it needs no anchor; a number is converted in a copy,
@@ -285,9 +292,12 @@ static unsigned check_elems(lua_State *L, int idx, const char ***v) {
   if (!raw) lua_pop(L, 1);
   for (lua_Integer i = 1; i <= n; i++) {
     int t = raw ? lua_rawgeti(L, idx, i) : lua_geti(L, idx, i);
-    if (t != LUA_TSTRING && t != LUA_TNUMBER)
-      luaL_error(L, "bad element #%d (string expected, got %s)", (int)i, luaL_typename(L, -1));
-    a[i - 1] = lua_tostring(L, -1);
+    int e = lua_gettop(L);
+    a[i - 1] = t == LUA_TSTRING ? lcnet_try_text(L, e, LCNET_TEXT_MAX) : NULL;
+    if (a[i - 1] == NULL) { /* a number, or a bad value: the full check names the element */
+      a[i - 1] = lcnet_to_textnum(L, e, arg, LCNET_TEXT_MAX, lua_pushfstring(L, "element #%I", i));
+      lua_settop(L, e);
+    }
     if (raw && t == LUA_TSTRING) {
       lua_pop(L, 1);
       continue;
@@ -304,10 +314,10 @@ static unsigned check_elems(lua_State *L, int idx, const char ***v) {
 }
 
 static void elems_cmd(lua_State *L, int txi, int family, const char *table, const char *set,
-                      int idx, int del) {
+                      int idx, int arg, int del) {
   int top = lua_gettop(L);
   const char **v;
-  unsigned n = check_elems(L, idx, &v);
+  unsigned n = check_elems(L, idx, arg, &v);
   lnfttx *t = lua_touserdata(L, txi);
   unsigned before = cnet_nft_tx_count(t->tx);
   int rc = cnet_nft_tx_elements(t->tx, family, table, set, v, n, del);
@@ -317,38 +327,37 @@ static void elems_cmd(lua_State *L, int txi, int family, const char *table, cons
 }
 
 /* spec: {type = "ipv4_addr", flags = "interval" | {"interval", "constant"}, size = N,
- * elements = {...}} */
+ * elements = {...}}; a positive index is an argument, a negative one apply's description. */
 void lnft_add_set(lua_State *L, int txi, int family, const char *table, const char *set,
                   int spec) {
   static const char *const known[] = {"type", "flags", "size", "elements", NULL};
-  spec = lua_absindex(L, spec);
-  luaL_checktype(L, spec, LUA_TTABLE);
-  lcnet_check_options(L, spec, known);
-  struct cnet_nft_set_spec ss = {opt_string(L, spec, "type"), 0, 0};
+  int top = lua_gettop(L);
+  lcnet_fields f = spec_fields(L, spec, "sets", set);
+  spec = f.idx;
+  if (!lua_istable(L, spec))
+    lcnet_argerror(L, f.arg, f.path ? lua_pushfstring(L, "field '%s'", f.path) : NULL,
+                   "set description (a table) expected, got %s", luaL_typename(L, spec));
+  lcnet_field_check_keys(&f, known);
+  struct cnet_nft_set_spec ss = {opt_string(&f, "type"), 0, 0};
   lua_getfield(L, spec, "flags");
   int fl = lua_gettop(L);
-  lua_Integer nf = lua_istable(L, fl) ? luaL_len(L, fl) : lua_isstring(L, fl) ? 1 : 0;
-  if (!lua_isnil(L, fl) && !lua_istable(L, fl) && !lua_isstring(L, fl))
-    luaL_error(L, "bad option 'flags' (string or table expected, got %s)", luaL_typename(L, fl));
+  int ft = lua_type(L, fl);
+  lua_Integer nf = ft == LUA_TTABLE ? luaL_len(L, fl) : ft == LUA_TSTRING ? 1 : 0;
+  if (ft != LUA_TNIL && ft != LUA_TTABLE && ft != LUA_TSTRING)
+    lcnet_field_fail(&f, "flags", "a flag or a list of flags expected, got %s",
+                     luaL_typename(L, fl));
   for (lua_Integer i = 1; i <= nf; i++) {
-    if (lua_istable(L, fl)) lua_geti(L, fl, i);
+    if (ft == LUA_TTABLE) lua_geti(L, fl, i);
     else lua_pushvalue(L, fl);
-    const char *f = lua_tostring(L, -1);
-    if (f != NULL && strcmp(f, "interval") == 0) ss.flags |= CNET_NFT_SET_INTERVAL;
-    else if (f != NULL && strcmp(f, "constant") == 0) ss.flags |= CNET_NFT_SET_CONSTANT;
-    else luaL_error(L, "bad set flag '%s' (interval, constant)", f ? f : luaL_typename(L, -1));
+    const char *fs = lcnet_try_text(L, -1, 16);
+    if (fs != NULL && strcmp(fs, "interval") == 0) ss.flags |= CNET_NFT_SET_INTERVAL;
+    else if (fs != NULL && strcmp(fs, "constant") == 0) ss.flags |= CNET_NFT_SET_CONSTANT;
+    else lcnet_field_fail(&f, "flags", "unknown set flag %s (interval, constant)",
+                          lcnet_quote_value(L, -1));
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
-  lua_getfield(L, spec, "size");
-  if (!lua_isnil(L, -1)) {
-    int whole;
-    lua_Integer size = lua_tointegerx(L, -1, &whole);
-    if (!whole || size < 1 || size > 0xffffffffLL)
-      luaL_error(L, "bad option 'size' (a whole number of elements from 1 expected)");
-    ss.size = (uint32_t)size;
-  }
-  lua_pop(L, 1);
+  ss.size = (uint32_t)lcnet_field_int(&f, "size", 1, 0xffffffffLL, 0);
   lnfttx *t = lua_touserdata(L, txi);
   unsigned before = cnet_nft_tx_count(t->tx);
   int rc = cnet_nft_tx_add_set(t->tx, family, table, set, &ss);
@@ -356,8 +365,8 @@ void lnft_add_set(lua_State *L, int txi, int family, const char *table, const ch
        lua_pushfstring(L, "set %s %s %s", cnet_nft_family_name(family), table, set));
   lua_pop(L, 1);
   lua_getfield(L, spec, "elements");
-  if (!lua_isnil(L, -1)) elems_cmd(L, txi, family, table, set, -1, 0);
-  lua_pop(L, 1);
+  if (!lua_isnil(L, -1)) elems_cmd(L, txi, family, table, set, -1, f.arg, 0);
+  lua_settop(L, top);
 }
 
 static void op_add_set(lua_State *L, int txi, int base) {
@@ -378,14 +387,14 @@ static void op_add_element(lua_State *L, int txi, int base) {
   NAMES;
   lnft_ref(L, base, "nft.add", "element", 1, &family, table, name);
   luaL_checkany(L, base + 1);
-  elems_cmd(L, txi, family, table, name, base + 1, 0);
+  elems_cmd(L, txi, family, table, name, base + 1, base + 1, 0);
 }
 
 static void op_delete_element(lua_State *L, int txi, int base) {
   NAMES;
   lnft_ref(L, base, "nft.delete", "element", 1, &family, table, name);
   luaL_checkany(L, base + 1);
-  elems_cmd(L, txi, family, table, name, base + 1, 1);
+  elems_cmd(L, txi, family, table, name, base + 1, base + 1, 1);
 }
 
 const struct lnft_opdef lnft_ops[] = {
@@ -408,7 +417,7 @@ static int tx_method(lua_State *L) {
   int base = lua_rawequal(L, 1, txi) ? 2 : 1;
   lua_settop(L, base + 2); /* no op reads more than three arguments */
   lua_pushvalue(L, txi);   /* the transaction above them, so argument numbers stay right */
-  lnft_ops[lua_tointeger(L, lua_upvalueindex(2))].fn(L, base + 3, base);
+  lnft_ops[lua_tointeger(L, lua_upvalueindex(2))].fn(L, base + 3, base); /* not user input */
   return 0;
 }
 

@@ -15,8 +15,9 @@ static int dev_arg(lua_State *L, struct cnet_netns *ns, int idx, const char *op,
   luaL_argexpected(L, lua_type(L, idx) == LUA_TSTRING || lua_type(L, idx) == LUA_TNUMBER, idx,
                    "interface name or index");
   int index = lcnet_ifindex(L, ns, idx, idx, op, NULL, "dev");
-  /* lua_tostring would turn a number argument into a string in place: format a copy. */
-  *label = lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : lua_pushfstring(L, "%d", index);
+  /* a name was checked by lcnet_ifindex; a number is formatted in a copy */
+  *label = lua_type(L, idx) == LUA_TSTRING ? lcnet_try_text(L, idx, CNET_IFNAMSIZ)
+                                           : lua_pushfstring(L, "%d", index);
   return index;
 }
 
@@ -24,19 +25,16 @@ static int dev_arg(lua_State *L, struct cnet_netns *ns, int idx, const char *op,
 
 /* A lifetime option: seconds (0..4294967295, the last meaning forever) or "forever"; -1
  * when absent. */
-static lua_Integer opt_lifetime(lua_State *L, int idx, const char *key) {
-  int t = lua_getfield(L, idx, key);
+static lua_Integer opt_lifetime(const lcnet_fields *f, const char *key) {
+  lua_State *L = f->L;
+  int t = lua_getfield(L, f->idx, key);
   lua_pop(L, 1);
   if (t == LUA_TSTRING) {
-    const char *v = lcnet_opt_string(L, idx, key, NULL);
-    if (strcmp(v, "forever") != 0)
-      luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': seconds or \"forever\" expected", key));
+    const char *v = lcnet_field_text(f, key, 16, NULL, NULL);
+    if (strcmp(v, "forever") != 0) lcnet_field_fail(f, key, "seconds or \"forever\" expected");
     return FOREVER;
   }
-  lua_Integer v = lcnet_opt_integer(L, idx, key, -1);
-  if (t != LUA_TNIL && (v < 0 || v > FOREVER))
-    luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': 0..4294967295 expected", key));
-  return v;
+  return lcnet_field_int(f, key, 0, FOREVER, -1);
 }
 
 /* The flags addr.add takes as boolean options (the others only the kernel sets). */
@@ -47,7 +45,7 @@ static const char *const settable_flags[] = {"nodad", "noprefixroute", "home", "
 static void read_req(lua_State *L, struct cnet_netns *ns, const char *op, int with_options,
                      struct cnet_addr_req *req, const char **dev) {
   cnet_addr_req_init(req);
-  luaL_checktype(L, 2, LUA_TSTRING);
+  lcnet_check_text(L, 2, 128, "address", NULL);
   if (with_options) {
     static const char *const known[] = {"broadcast", "label", "scope", "valid_lft",
                                         "preferred_lft", "replace", "nodad", "noprefixroute",
@@ -72,11 +70,13 @@ static void read_req(lua_State *L, struct cnet_netns *ns, const char *op, int wi
   if (req->label && (strlen(req->label) >= CNET_IFNAMSIZ ||
                      strncmp(req->label, *dev, strlen(*dev)) != 0))
     lcnet_raise(L, -EINVAL, op, *dev, "label must start with the device name, 15 bytes at most");
-  const char *scope = lcnet_opt_string(L, 3, "scope", NULL);
+  lcnet_fields f = lcnet_fields_of(L, 3);
+  const char *scope = lcnet_field_text(&f, "scope", LCNET_TEXT_MAX, NULL, NULL);
   if (scope && (req->scope = cnet_scope_parse(scope)) < 0)
-    luaL_argerror(L, 3, lua_pushfstring(L, "unknown scope '%s'", scope));
-  lua_Integer valid = opt_lifetime(L, 3, "valid_lft");
-  lua_Integer preferred = opt_lifetime(L, 3, "preferred_lft");
+    lcnet_field_fail(&f, "scope", "unknown scope %s (global, site, link, host or 0..255)",
+                     lcnet_quote(L, scope, strlen(scope)));
+  lua_Integer valid = opt_lifetime(&f, "valid_lft");
+  lua_Integer preferred = opt_lifetime(&f, "preferred_lft");
   if (valid >= 0 || preferred >= 0) {
     if (valid < 0) valid = FOREVER;
     if (preferred < 0) preferred = valid;
@@ -86,8 +86,8 @@ static void read_req(lua_State *L, struct cnet_netns *ns, const char *op, int wi
     req->valid = (uint32_t)valid;
     req->preferred = (uint32_t)preferred;
   }
-  for (const char *const *f = settable_flags; *f != NULL; f++)
-    if (lcnet_opt_bool(L, 3, *f, 0)) req->flags |= (uint32_t)cnet_addr_flag_parse(*f);
+  for (const char *const *flag = settable_flags; *flag != NULL; flag++)
+    if (lcnet_field_bool(&f, *flag, 0)) req->flags |= (uint32_t)cnet_addr_flag_parse(*flag);
 }
 
 /* cnet.addr.add(dev, "a/p" [, {broadcast=, label=, scope=, valid_lft=, preferred_lft=, replace=}]) */
@@ -212,7 +212,8 @@ static int read_filter(lua_State *L, struct cnet_netns *ns, const char *op, int 
     if (lua_type(L, v) != LUA_TSTRING && lua_type(L, v) != LUA_TNUMBER)
       lcnet_field_error(L, 1, "dev", "interface name or index");
     *index = lcnet_ifindex(L, ns, v, 1, op, NULL, "dev");
-    *dev = lua_type(L, v) == LUA_TSTRING ? lua_tostring(L, v) : lua_pushfstring(L, "%d", *index);
+    *dev = lua_type(L, v) == LUA_TSTRING ? lcnet_try_text(L, v, CNET_IFNAMSIZ)
+                                         : lua_pushfstring(L, "%d", *index);
   } else if (opts == 1) {
     lua_pop(L, 1);
   }
@@ -236,7 +237,7 @@ static int list_body(lua_State *L, void *data, int *rc) {
   for (int i = 1; i <= c.n; i++) {
     lua_rawgeti(L, c.list, i);
     lua_getfield(L, -1, "index");
-    push_devname(&c, (int)lua_tointeger(L, -1));
+    push_devname(&c, (int)lua_tointeger(L, -1)); /* not user input: the dump's index */
     lua_setfield(L, -3, "dev");
     lua_pop(L, 2);
   }

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <linux/neighbour.h>
 
+#include "cnet/link.h"
 #include "cnet/lladdr.h"
 #include "common/netarg.h"
 #include "rtnl/lneigh.h"
@@ -40,22 +41,24 @@ static const char *read_entry(lua_State *L, struct cnet_netns *ns, const char *o
   if (devv == 0) luaL_argerror(L, 1, "field 'dev' required");
   const char *dst = lcnet_opt_string(L, 1, "dst", NULL);
   const char *object = lneigh_object(L, mac, lcnet_dev_text(L, devv), dst);
-  req->lladdr_len = lcnet_opt_lladdr(L, 1, "mac", op, object, req->lladdr);
+  lcnet_fields f = lcnet_fields_of(L, 1);
+  req->lladdr_len = lcnet_field_lladdr(&f, "mac", op, object, req->lladdr);
   if (dst) {
     lua_getfield(L, 1, "dst");
     lcnet_checkaddr(L, -1, 0, AF_UNSPEC, op, object, &req->dst);
     lua_pop(L, 1);
   }
-  req->port = (int)lcnet_opt_range(L, 1, "port", 1, 65535, -1);
-  req->vni = lcnet_opt_range(L, 1, "vni", 0, 0xffffff, -1);
-  req->src_vni = lcnet_opt_range(L, 1, "src_vni", 0, 0xffffff, -1);
-  req->vlan = (int)lcnet_opt_range(L, 1, "vlan", 1, 4094, -1);
+  req->port = (int)lcnet_field_int(&f, "port", 1, 65535, -1);
+  req->vni = lcnet_field_int(&f, "vni", 0, 0xffffff, -1);
+  req->src_vni = lcnet_field_int(&f, "src_vni", 0, 0xffffff, -1);
+  req->vlan = (int)lcnet_field_int(&f, "vlan", 1, 4094, -1);
   /* master: true, or the bridge's name as a listing gives it */
   int t = lua_getfield(L, 1, "master");
-  int master = t == LUA_TSTRING || (t == LUA_TBOOLEAN && lua_toboolean(L, -1));
-  if (t != LUA_TNIL && t != LUA_TSTRING && t != LUA_TBOOLEAN)
-    lcnet_field_error(L, 1, "master", "boolean or bridge name");
   lua_pop(L, 1);
+  int master = 0;
+  if (t == LUA_TSTRING) master = lcnet_field_text(&f, "master", CNET_IFNAMSIZ - 1, NULL, NULL) != NULL;
+  else if (t == LUA_TBOOLEAN) master = lcnet_field_bool(&f, "master", 0);
+  else if (t != LUA_TNIL) lcnet_field_fail(&f, "master", "boolean or bridge name expected");
   if (master) req->flags |= NTF_MASTER;
   if (lcnet_opt_bool(L, 1, "self", 0)) req->flags |= NTF_SELF;
   if (!(req->flags & (NTF_SELF | NTF_MASTER))) req->flags |= NTF_SELF; /* as bridge fdb */
@@ -114,7 +117,8 @@ static const char *read_filter(lua_State *L, struct cnet_netns *ns, const char *
   luaL_checktype(L, 1, LUA_TTABLE);
   lcnet_check_options(L, 1, known);
   f->states = lneigh_opt_states(L, 1, "state", AF_BRIDGE);
-  f->vlan = (int)lcnet_opt_range(L, 1, "vlan", 1, 4094, 0);
+  lcnet_fields fl = lcnet_fields_of(L, 1);
+  f->vlan = (int)lcnet_field_int(&fl, "vlan", 1, 4094, 0);
   const char *text = NULL;
   int brv = dev_field(L, "br");
   if (brv) {

@@ -118,7 +118,7 @@ static void name_masters(struct lcnet_strs *s, int list, int names, int n) {
     lcnet_strs_key(s, K_MASTER_INDEX);
     if (lua_rawget(L, -2) == LUA_TNUMBER) {
       lcnet_strs_key(s, K_MASTER);
-      lua_rawgeti(L, names, lua_tointeger(L, -2));
+      lua_rawgeti(L, names, lua_tointeger(L, -2)); /* not user input: a dump's index */
       lua_rawset(L, -4);
     }
     lua_pop(L, 2);
@@ -200,7 +200,8 @@ static int get_body(lua_State *L, void *data, int *rc) {
   if (*rc < 0) return 0;
   if (lua_getfield(L, -1, "master_index") == LUA_TNUMBER) {
     char master[CNET_IFNAMSIZ];
-    if (cnet_link_name(x->ns, (int)lua_tointeger(L, -1), master) == 0) {
+    int index = (int)lua_tointeger(L, -1); /* not user input: the dump's master_index */
+    if (cnet_link_name(x->ns, index, master) == 0) {
       lua_pushstring(L, master);
       lua_setfield(L, -3, "master");
     }
@@ -215,13 +216,11 @@ static void push_one(lua_State *L, struct cnet_netns *ns, int idx, const char *o
   const char *name = NULL;
   char label[24];
   if (lua_type(L, idx) == LUA_TNUMBER) {
-    lua_Integer i = luaL_checkinteger(L, idx);
-    snprintf(label, sizeof label, "%lld", (long long)i);
+    index = (int)lcnet_check_int(L, idx, 1, 0x7fffffff, "interface index");
+    snprintf(label, sizeof label, "%d", index);
     name = label;
-    if (i <= 0 || i > 0x7fffffff) lcnet_raise(L, -ENODEV, op, name, NULL); /* no such index */
-    index = (int)i;
   } else {
-    name = luaL_checkstring(L, idx);
+    name = lcnet_check_text(L, idx, CNET_IFNAMSIZ - 1, "interface name", NULL);
   }
   struct get_ctx ctx = {ns, index, index ? NULL : name};
   int rc = lcnet_pdump(L, ns, get_body, &ctx);
@@ -251,21 +250,18 @@ static void check_name(lua_State *L, const char *name, const char *op, const cha
 }
 
 /* mac = "aa:bb:.." option of the table at idx into buf. */
-static void opt_mac(lua_State *L, int idx, const char *key, const char *op, const char *object,
+static void opt_mac(const lcnet_fields *f, const char *key, const char *op, const char *object,
                     unsigned char *buf, const unsigned char **mac, unsigned *len) {
-  unsigned n = lcnet_opt_lladdr(L, idx, key, op, object, buf);
+  unsigned n = lcnet_field_lladdr(f, key, op, object, buf);
   if (n == 0) return;
   *len = n;
   *mac = buf;
 }
 
-static uint32_t opt_mtu(lua_State *L, int idx, const char *key) {
-  lua_Integer mtu = lcnet_opt_integer(L, idx, key, 0);
-  if (mtu < 0 || mtu > 0xffffffffLL) {
-    lua_pushfstring(L, "field '%s': mtu out of range", key);
-    luaL_argerror(L, idx, lua_tostring(L, -1));
-  }
-  return (uint32_t)mtu;
+/* mtu: 1..4294967295 (0 is refused: it would read as "not given" and be ignored); the
+ * kernel then checks the device's own range and says so. */
+static uint32_t opt_mtu(const lcnet_fields *f, const char *key) {
+  return (uint32_t)lcnet_field_int(f, key, 1, 0xffffffffLL, 0);
 }
 
 /* master = name | index | false, resolved in ns (the namespace the link lives in). */
@@ -274,7 +270,8 @@ static int opt_master(lua_State *L, int idx, struct cnet_netns *ns, const char *
   int t = lua_getfield(L, idx, "master");
   int master = 0;
   if (t == LUA_TBOOLEAN) {
-    if (lua_toboolean(L, -1)) lcnet_field_error(L, idx, "master", "name, index or false");
+    if (lua_toboolean(L, -1)) /* not user input: the type is checked, only true or false */
+      lcnet_field_error(L, idx, "master", "name, index or false");
     master = -1;
   } else if (t == LUA_TSTRING || t == LUA_TNUMBER) {
     master = elsewhere ? lcnet_ifindex_now(L, ns, -1, idx, op, object, "master")
@@ -297,10 +294,15 @@ static struct cnet_netns *opt_netns(lua_State *L, int idx, const char *key, int 
   }
   lnetns *h = luaL_testudata(L, -1, LCNET_NETNS);
   if (t != LUA_TSTRING && h == NULL)
-    luaL_argerror(L, arg, lua_pushfstring(L, "field '%s': cnet.netns or namespace name expected, got %s",
-                                          label, luaL_typename(L, -1)));
+    lcnet_argerror(L, arg, NULL, "field '%s': cnet.netns or namespace name expected, got %s",
+                   label, luaL_typename(L, -1));
   if (h != NULL && h->ns == NULL)
     luaL_argerror(L, arg, lua_pushfstring(L, "field '%s': cnet.netns is closed", label));
+  if (t == LUA_TSTRING) { /* checked here, so that a bad name blames the field */
+    int v = lua_gettop(L);
+    lcnet_to_text(L, v, arg, 255, lua_pushfstring(L, "field '%s'", label), NULL);
+    lua_settop(L, v);
+  }
   struct cnet_netns *target = lcnet_tons(L, lua_gettop(L)); /* pushes the handle */
   lua_remove(L, -2);
   return target;
@@ -313,11 +315,9 @@ static uint32_t macvlan_mode(lua_State *L, int idx) {
   static const char *const modes[] = {"private", "vepa", "bridge", "passthru", "source", NULL};
   static const uint32_t values[] = {MACVLAN_MODE_PRIVATE, MACVLAN_MODE_VEPA, MACVLAN_MODE_BRIDGE,
                                     MACVLAN_MODE_PASSTHRU, MACVLAN_MODE_SOURCE};
-  const char *m = lcnet_opt_string(L, idx, "mode", NULL);
-  if (m == NULL) return 0;
-  for (int i = 0; modes[i]; i++)
-    if (strcmp(m, modes[i]) == 0) return values[i];
-  return (uint32_t)luaL_argerror(L, idx, lua_pushfstring(L, "unknown macvlan mode '%s'", m));
+  lcnet_fields f = lcnet_fields_of(L, idx);
+  int i = lcnet_field_enum(&f, "mode", NULL, modes);
+  return i < 0 ? 0 : values[i];
 }
 
 static void only_for(lua_State *L, int idx, const char *type, const char *want,
@@ -347,7 +347,8 @@ static int link_add(lua_State *L) {
   if (type == NULL) luaL_argerror(L, 1, "field 'type' required");
   int known_type = 0;
   for (int i = 0; link_types[i] && !known_type; i++) known_type = strcmp(type, link_types[i]) == 0;
-  if (!known_type) luaL_argerror(L, 1, lua_pushfstring(L, "unknown link type '%s'", type));
+  if (!known_type)
+    lcnet_argerror(L, 1, NULL, "unknown link type %s", lcnet_quote(L, type, strlen(type)));
   static const char *const veth_keys[] = {"peer", NULL};
   static const char *const macvlan_keys[] = {"mode", NULL};
   static const char *const vxlan_keys[] = {"id", "remote", "local", "dstport", "dev", NULL};
@@ -361,8 +362,9 @@ static int link_add(lua_State *L) {
   req.name = name;
   req.kind = type;
   unsigned char mac[32], peer_mac[32];
-  req.mtu = opt_mtu(L, 1, "mtu");
-  opt_mac(L, 1, "mac", "link.add", name, mac, &req.mac, &req.mac_len);
+  lcnet_fields f = lcnet_fields_of(L, 1);
+  req.mtu = opt_mtu(&f, "mtu");
+  opt_mac(&f, "mac", "link.add", name, mac, &req.mac, &req.mac_len);
   req.up = lcnet_opt_bool(L, 1, "up", -1);
   struct cnet_netns *target = opt_netns(L, 1, "netns", 1, "netns"); /* handle pushed if given */
   if (target) req.netns_fd = cnet_netns_fd(target), req.netns = target;
@@ -372,17 +374,21 @@ static int link_add(lua_State *L) {
   if (strcmp(type, "veth") == 0 && lua_getfield(L, 1, "peer") != LUA_TNIL) {
     int p = lua_gettop(L);
     if (lua_type(L, p) == LUA_TSTRING) {
-      req.peer_name = lua_tostring(L, p);
-    } else {
-      luaL_argexpected(L, lua_istable(L, p), 1, "field 'peer': table or name");
+      req.peer_name = lcnet_field_text(&f, "peer", LCNET_TEXT_MAX, NULL, NULL);
+    } else if (lua_istable(L, p)) {
       static const char *const peer_known[] = {"name", "netns", "mac", "mtu", "up", NULL};
-      lcnet_check_options(L, p, peer_known);
-      req.peer_name = lcnet_opt_string(L, p, "name", NULL);
+      lcnet_fields pf = lcnet_fields_in(&f, p, "peer");
+      lcnet_field_check_keys(&pf, peer_known);
+      req.peer_name = lcnet_field_text(&pf, "name", LCNET_TEXT_MAX, NULL, NULL);
       struct cnet_netns *pns = opt_netns(L, p, "netns", 1, "peer.netns");
       if (pns) req.peer_netns_fd = cnet_netns_fd(pns), req.peer_netns = pns;
-      opt_mac(L, p, "mac", "link.add", name, peer_mac, &req.peer_mac, &req.peer_mac_len);
-      req.peer_mtu = opt_mtu(L, p, "mtu");
-      req.peer_up = lcnet_opt_bool(L, p, "up", -1);
+      opt_mac(&pf, "mac", "link.add", name, peer_mac, &req.peer_mac, &req.peer_mac_len);
+      req.peer_mtu = opt_mtu(&pf, "mtu");
+      req.peer_up = lcnet_field_bool(&pf, "up", -1);
+    } else {
+      lcnet_field_fail(&f, "peer",
+                       "the peer's name or a table {name=, netns=, mac=, mtu=, up=} expected, "
+                       "got %s", luaL_typename(L, p));
     }
     if (req.peer_name) check_name(L, req.peer_name, "link.add", name);
   }
@@ -395,16 +401,15 @@ static int link_add(lua_State *L) {
     luaL_argerror(L, 1, lua_pushfstring(L, "option 'link' is not for type %s", type));
   }
   if (strcmp(type, "vxlan") == 0) {
-    lua_Integer id = lcnet_opt_integer(L, 1, "id", -1);
-    if (id < 0 || id > 0xffffff) luaL_argerror(L, 1, "field 'id': VNI 0..16777215 required");
+    lua_Integer id = lcnet_field_int(&f, "id", 0, 0xffffff, -1);
+    if (id < 0) luaL_argerror(L, 1, "field 'id' (the VNI, 0..16777215) required for type vxlan");
     req.has_vni = 1;
     req.vni = (uint32_t)id;
     if (lua_getfield(L, 1, "remote") != LUA_TNIL)
       lcnet_checkaddr(L, -1, 0, AF_UNSPEC, "link.add", name, &req.remote);
     if (lua_getfield(L, 1, "local") != LUA_TNIL)
       lcnet_checkaddr(L, -1, 0, AF_UNSPEC, "link.add", name, &req.local);
-    lua_Integer port = lcnet_opt_integer(L, 1, "dstport", 0);
-    if (port < 0 || port > 65535) luaL_argerror(L, 1, "field 'dstport': port out of range");
+    lua_Integer port = lcnet_field_int(&f, "dstport", 0, 65535, 0);
     req.dstport = (uint16_t)port;
     if (lua_getfield(L, 1, "dev") != LUA_TNIL)
       req.link = lcnet_ifindex(L, ns, -1, 1, "link.add", name, "dev");
@@ -429,15 +434,16 @@ static int link_set(lua_State *L) {
     index = lcnet_ifindex(L, ns, 1, 1, "link.set", NULL, "dev");
     dev = lua_pushfstring(L, "%d", index);
   } else {
-    dev = lua_tostring(L, 1);
+    dev = lcnet_check_text(L, 1, CNET_IFNAMSIZ - 1, "interface name", NULL);
   }
   struct cnet_link_req req;
   cnet_link_req_init(&req);
   unsigned char mac[32];
-  req.name = lcnet_opt_string(L, 2, "name", NULL);
+  lcnet_fields f = lcnet_fields_of(L, 2);
+  req.name = lcnet_field_text(&f, "name", LCNET_TEXT_MAX, NULL, NULL);
   if (req.name) check_name(L, req.name, "link.set", dev);
-  req.mtu = opt_mtu(L, 2, "mtu");
-  opt_mac(L, 2, "mac", "link.set", dev, mac, &req.mac, &req.mac_len);
+  req.mtu = opt_mtu(&f, "mtu");
+  opt_mac(&f, "mac", "link.set", dev, mac, &req.mac, &req.mac_len);
   req.up = lcnet_opt_bool(L, 2, "up", -1);
   struct cnet_netns *target = opt_netns(L, 2, "netns", 2, "netns");
   if (target) {
@@ -458,11 +464,10 @@ static int link_delete(lua_State *L) {
   int index = 0;
   const char *dev;
   if (lua_type(L, 1) == LUA_TNUMBER) {
-    index = (int)luaL_checkinteger(L, 1);
+    index = (int)lcnet_check_int(L, 1, 1, 0x7fffffff, "interface index");
     dev = lua_pushfstring(L, "%d", index);
-    if (index <= 0) return lcnet_raise(L, -ENODEV, "link.delete", dev, NULL);
   } else {
-    dev = lua_tostring(L, 1);
+    dev = lcnet_check_text(L, 1, CNET_IFNAMSIZ - 1, "interface name", NULL);
   }
   int rc = cnet_link_delete(ns, index, index ? NULL : dev);
   if (rc < 0) return lcnet_raise(L, rc, "link.delete", dev, cnet_netns_errmsg(ns));

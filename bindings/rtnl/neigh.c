@@ -31,17 +31,18 @@ const char *lneigh_object(lua_State *L, const char *what, const char *dev, const
     luaL_addstring(&b, dst);
   }
   luaL_pushresult(&b);
-  const char *object = lua_tostring(L, -1);
+  const char *object = lua_tostring(L, -1); /* not user input: the text just built */
   lcnet_batch_object(L, object);
   return object;
 }
 
 static uint32_t one_state(lua_State *L, int idx, const char *key, int family, int v) {
-  const char *name = lua_tostring(L, v);
+  const char *what = lua_pushfstring(L, "field '%s'", key);
+  const char *name = lcnet_to_text(L, v, idx, 32, what, NULL);
+  lua_pop(L, 1);
   if (strcmp(name, "all") == 0) return ~0u;
   long bit = cnet_neigh_state_parse(family, name);
-  if (bit < 0)
-    luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': unknown state '%s'", key, name));
+  if (bit < 0) lcnet_argerror(L, idx, what, "unknown state %s", lcnet_quote_value(L, v));
   return (uint32_t)bit;
 }
 
@@ -260,7 +261,8 @@ static const char *read_entry(lua_State *L, struct cnet_netns *ns, const char *o
   lua_pop(L, 1);
   req->family = req->dst.family;
   if (devv) req->index = lcnet_ifindex(L, ns, devv, 1, op, object, "dev");
-  req->lladdr_len = lcnet_opt_lladdr(L, 1, "lladdr", op, object, req->lladdr);
+  lcnet_fields f = lcnet_fields_of(L, 1);
+  req->lladdr_len = lcnet_field_lladdr(&f, "lladdr", op, object, req->lladdr);
   if (proxy) req->flags |= NTF_PROXY;
   if (lcnet_opt_bool(L, 1, "router", 0)) req->flags |= NTF_ROUTER;
   if (lcnet_opt_bool(L, 1, "extern_learn", 0)) req->flags |= NTF_EXT_LEARNED;

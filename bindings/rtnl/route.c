@@ -13,66 +13,47 @@
 
 enum { MAX_HOPS = 256 };
 
-/* Unknown keys of next hop i (the table at h) are errors of argument 1, the route spec. */
-static void check_hop_keys(lua_State *L, int h, lua_Integer i) {
-  static const char *const known[] = {"via", "gateway", "dev", "weight", NULL};
-  lua_pushnil(L);
-  while (lua_next(L, h) != 0) {
-    lua_pop(L, 1);
-    int ok = 0;
-    for (const char *const *k = known; *k && !ok && lua_type(L, -1) == LUA_TSTRING; k++)
-      ok = strcmp(*k, lua_tostring(L, -1)) == 0;
-    if (!ok)
-      luaL_argerror(L, 1, lua_pushfstring(L, "field 'nexthops': next hop %I: unknown option '%s'", i,
-                                          luaL_tolstring(L, -1, NULL)));
-  }
-}
-
 /* nexthops = {{via=, dev=, weight=}, ...} of the spec at 1, into a userdata left on the
  * stack (so an error raised later frees it). */
 static void read_nexthops(lua_State *L, struct cnet_netns *ns, const char *op, const char *dst,
                           struct cnet_route_req *req) {
+  static const char *const known[] = {"via", "gateway", "dev", "weight", NULL};
+  lcnet_fields f = lcnet_fields_of(L, 1);
   int t = lua_getfield(L, 1, "nexthops");
   if (t == LUA_TNIL) {
     lua_pop(L, 1);
     return;
   }
-  if (t != LUA_TTABLE) lcnet_field_error(L, 1, "nexthops", "list of next hops");
+  if (t != LUA_TTABLE) lcnet_field_fail(&f, "nexthops", "list of next hops expected, got %s",
+                                        luaL_typename(L, -1));
   int list = lua_gettop(L);
   lua_Integer n = (lua_Integer)lua_rawlen(L, list);
-  if (n < 1 || n > MAX_HOPS) luaL_argerror(L, 1, "field 'nexthops': 1 to 256 next hops expected");
+  if (n < 1 || n > MAX_HOPS) lcnet_field_fail(&f, "nexthops", "1 to 256 next hops expected");
   if (req->via.family || req->oif > 0)
-    luaL_argerror(L, 1, "field 'nexthops': not with 'via' or 'dev' (give them per next hop)");
+    lcnet_field_fail(&f, "nexthops", "not with 'via' or 'dev' (give them per next hop)");
   struct cnet_nexthop_req *hops = lua_newuserdatauv(L, (size_t)n * sizeof *hops, 0);
   memset(hops, 0, (size_t)n * sizeof *hops);
   for (lua_Integer i = 1; i <= n; i++) {
+    char path[32];
+    snprintf(path, sizeof path, "nexthops[%d]", (int)i);
     if (lua_rawgeti(L, list, i) != LUA_TTABLE)
-      luaL_argerror(L, 1, lua_pushfstring(L, "field 'nexthops': next hop %I is not a table", i));
+      lcnet_field_fail(&f, "nexthops", "next hop %I is not a table", i);
     int h = lua_gettop(L);
-    check_hop_keys(L, h, i);
+    lcnet_fields hf = lcnet_fields_in(&f, h, path);
+    lcnet_field_check_keys(&hf, known);
     struct cnet_nexthop_req *hop = &hops[i - 1];
-    if (lua_getfield(L, h, "via") == LUA_TNIL) {
-      lua_pop(L, 1);
-      lua_getfield(L, h, "gateway");
-    }
-    if (!lua_isnil(L, -1)) {
-      if (lua_type(L, -1) != LUA_TSTRING)
-        luaL_argerror(L, 1, lua_pushfstring(L, "field 'nexthops': next hop %I: via: address expected", i));
-      lcnet_checkaddr(L, -1, 0, AF_UNSPEC, op, dst, &hop->via);
-    }
+    const char *key = lua_getfield(L, h, "via") == LUA_TNIL ? "gateway" : "via";
     lua_pop(L, 1);
+    const char *via = lcnet_field_text(&hf, key, 128, NULL, NULL);
+    if (via) {
+      lua_getfield(L, h, key);
+      lcnet_checkaddr(L, -1, 0, AF_UNSPEC, op, dst, &hop->via);
+      lua_pop(L, 1);
+    }
     if (lua_getfield(L, h, "dev") != LUA_TNIL) hop->oif = lcnet_ifindex(L, ns, -1, 1, op, dst, "dev");
     lua_pop(L, 1);
-    hop->weight = 1;
-    if (lua_getfield(L, h, "weight") != LUA_TNIL) {
-      int isint;
-      lua_Integer w = lua_tointegerx(L, -1, &isint);
-      if (!isint || lua_type(L, -1) != LUA_TNUMBER || w < 1 || w > 256)
-        luaL_argerror(L, 1, lua_pushfstring(L, "field 'nexthops': next hop %I: weight 1..256 expected", i));
-      hop->weight = (int)w;
-    }
-    if (!hop->via.family && !hop->oif)
-      luaL_argerror(L, 1, lua_pushfstring(L, "field 'nexthops': next hop %I needs via or dev", i));
+    hop->weight = (int)lcnet_field_int(&hf, "weight", 1, 256, 1);
+    if (!hop->via.family && !hop->oif) lcnet_field_fail(&hf, "via", "via or dev required");
     lua_settop(L, h - 1);
   }
   lua_replace(L, list); /* the userdata stays where the list was */
@@ -119,14 +100,13 @@ static void read_route(lua_State *L, struct cnet_netns *ns, const char *op,
   lua_pop(L, 1);
   if (lua_getfield(L, 1, "dev") != LUA_TNIL) req->oif = lcnet_ifindex(L, ns, -1, 1, op, dst, "dev");
   lua_pop(L, 1);
-  lua_Integer metric = lcnet_opt_integer(L, 1, "metric", LUA_MININTEGER); /* min: not given */
-  if (metric != LUA_MININTEGER && (metric < 0 || metric > 0xffffffffLL))
-    luaL_argerror(L, 1, "field 'metric': out of range");
+  lcnet_fields f = lcnet_fields_of(L, 1);
+  lua_Integer metric = lcnet_field_int(&f, "metric", 0, 0xffffffffLL, -1); /* -1: not given */
   if (metric >= 0) {
     req->has_metric = 1;
     req->metric = (uint32_t)metric;
   }
-  req->table = lcnet_opt_table(L, 1, "table");
+  req->table = lcnet_opt_table(L, 1, "table", 1);
   req->scope = lcnet_opt_enum(L, 1, "scope", cnet_scope_parse);
   req->protocol = lcnet_opt_enum(L, 1, "proto", cnet_route_protocol_parse);
   if (req->protocol < 0) req->protocol = lcnet_opt_enum(L, 1, "protocol", cnet_route_protocol_parse);
@@ -383,12 +363,12 @@ static int route_list(lua_State *L) {
   if (lua_istable(L, 1)) {
     family = lcnet_opt_family(L, 1, "family");
     lua_getfield(L, 1, "table");
-    int all = (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "all") == 0) ||
-              (lua_type(L, -1) == LUA_TNUMBER && lua_tointeger(L, -1) == 0);
+    const char *name = lcnet_try_text(L, -1, 8);
+    int all = name != NULL && strcmp(name, "all") == 0;
     int given = !lua_isnil(L, -1);
     lua_pop(L, 1);
     if (all) table = 0;
-    else if (given) table = lcnet_opt_table(L, 1, "table");
+    else if (given) table = lcnet_opt_table(L, 1, "table", 0); /* 0 also means all */
   }
   struct list_ctx ctx = {ns, family, table};
   int rc = lcnet_pdump(L, ns, list_body, &ctx);
@@ -417,7 +397,7 @@ static int get_body(lua_State *L, void *data, int *rc) {
   if (*rc < 0) return 0;
   lua_pushvalue(L, s.base + K_OIF);
   if (lua_rawget(L, -2) == LUA_TNUMBER) {
-    int oif = (int)lua_tointeger(L, -1);
+    int oif = (int)lua_tointeger(L, -1); /* not user input: the kernel's answer */
     lua_pop(L, 1);
     lua_pushvalue(L, s.base + K_DEV);
     push_dev(L, x->ns, 1, oif);
@@ -432,10 +412,9 @@ static int get_body(lua_State *L, void *data, int *rc) {
 static int route_get(lua_State *L) {
   struct cnet_netns *ns = lcnet_ns(L);
   static const char *const known[] = {"from", "dev", NULL};
-  luaL_checktype(L, 1, LUA_TSTRING);
+  const char *text = lcnet_check_text(L, 1, 128, "address", NULL);
   lcnet_check_options(L, 2, known);
   lua_settop(L, 2);
-  const char *text = lua_tostring(L, 1);
   struct cnet_ipaddr addr, src = {0};
   lcnet_checkaddr(L, 1, 0, AF_UNSPEC, "route.get", text, &addr);
   int oif = 0;

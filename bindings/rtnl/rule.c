@@ -80,7 +80,7 @@ static const char *describe(lua_State *L, const struct cnet_rule_req *req, const
     luaL_addstring(&b, num);
   }
   luaL_pushresult(&b);
-  const char *text = lua_tostring(L, -1);
+  const char *text = lua_tostring(L, -1); /* not user input: the text just built */
   lcnet_batch_object(L, text);
   return text;
 }
@@ -92,13 +92,14 @@ static const char *read_rule(lua_State *L, const char *op, struct cnet_rule_req 
   lcnet_check_options(L, 1, rule_keys);
   cnet_rule_req_init(req);
   req->family = lcnet_opt_family(L, 1, "family");
-  lua_Integer prio = lcnet_opt_range(L, 1, "priority", 0, 0xffffffffLL, -1);
+  lcnet_fields f = lcnet_fields_of(L, 1);
+  lua_Integer prio = lcnet_field_int(&f, "priority", 0, 0xffffffffLL, -1);
   if (prio >= 0) {
     req->has_priority = 1;
     req->priority = (uint32_t)prio;
   }
-  lua_Integer mark = lcnet_opt_range(L, 1, "fwmark", 0, 0xffffffffLL, -1);
-  lua_Integer mask = lcnet_opt_range(L, 1, "fwmask", 0, 0xffffffffLL, -1);
+  lua_Integer mark = lcnet_field_int(&f, "fwmark", 0, 0xffffffffLL, -1);
+  lua_Integer mask = lcnet_field_int(&f, "fwmask", 0, 0xffffffffLL, -1);
   if (mask >= 0 && mark < 0) luaL_argerror(L, 1, "field 'fwmask': only with fwmark");
   req->has_fwmark = mark >= 0;
   req->fwmark = (uint32_t)(mark >= 0 ? mark : 0);
@@ -106,9 +107,9 @@ static const char *read_rule(lua_State *L, const char *op, struct cnet_rule_req 
   req->fwmask = (uint32_t)(mask >= 0 ? mask : 0);
   req->iif = opt_ifname(L, "iif");
   req->oif = opt_ifname(L, "oif");
-  req->table = lcnet_opt_table(L, 1, "table");
+  req->table = lcnet_opt_table(L, 1, "table", 1);
   req->action = lcnet_opt_enum(L, 1, "action", cnet_rule_action_parse);
-  lua_Integer target = lcnet_opt_range(L, 1, "goto", 0, 0xffffffffLL, -1);
+  lua_Integer target = lcnet_field_int(&f, "goto", 0, 0xffffffffLL, -1);
   if (target >= 0) {
     if (req->action >= 0 && req->action != FR_ACT_GOTO)
       luaL_argerror(L, 1, "field 'goto': only with action 'goto'");
@@ -119,13 +120,13 @@ static const char *read_rule(lua_State *L, const char *op, struct cnet_rule_req 
   }
   if (req->table && req->action >= 0 && req->action != FR_ACT_TO_TBL)
     luaL_argerror(L, 1, "field 'table': only with action 'lookup'");
-  lua_Integer spl = lcnet_opt_range(L, 1, "suppress_prefixlength", 0, 128, -1);
+  lua_Integer spl = lcnet_field_int(&f, "suppress_prefixlength", 0, 128, -1);
   if (spl >= 0) {
     req->has_suppress_prefixlen = 1;
     req->suppress_prefixlen = (uint32_t)spl;
   }
   req->invert = lcnet_opt_bool(L, 1, "invert", 0);
-  req->tos = (int)lcnet_opt_range(L, 1, "tos", 0, 255, -1);
+  req->tos = (int)lcnet_field_int(&f, "tos", 0, 255, -1);
   req->protocol = lcnet_opt_enum(L, 1, "protocol", cnet_route_protocol_parse);
   (void)lcnet_opt_bool(L, 1, "unresolved", 0); /* a listing's fact, ignored */
   const char *from = lcnet_opt_string(L, 1, "from", NULL);

@@ -24,8 +24,9 @@ static const char *read_req(lua_State *L, struct cnet_netns *ns, const char *op,
   lua_getfield(L, 1, "vid");
   if (lua_isnil(L, -1)) luaL_argerror(L, 1, "field 'vid' required");
   lua_pop(L, 1);
-  req->vid = (uint16_t)lcnet_opt_range(L, 1, "vid", 1, 4094, 0);
-  lua_Integer end = lcnet_opt_range(L, 1, "vid_end", 1, 4094, 0);
+  lcnet_fields f = lcnet_fields_of(L, 1);
+  req->vid = (uint16_t)lcnet_field_int(&f, "vid", 1, 4094, 0);
+  lua_Integer end = lcnet_field_int(&f, "vid_end", 1, 4094, 0);
   if (end != 0 && end != req->vid) {
     if (end < req->vid) luaL_argerror(L, 1, "field 'vid_end': must not be below vid");
     req->vid_end = (uint16_t)end;

@@ -1,5 +1,6 @@
 /* Namespace handles (`cnet.netns` userdata) and the `cnet.netns` submodule. */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "common/lcnet.h"
@@ -25,12 +26,22 @@ static int netns_close_bound(lua_State *L) {
   return netns_release(L);
 }
 
-/* __index: the API table kept as user value 1, then the live fields. */
+/* __index: the live fields (closed, name, path), then the API table kept as user value 1. */
 static int netns_index(lua_State *L) {
   lnetns *h = checkhandle(L, 1);
-  const char *k = lua_tostring(L, 2);
+  const char *k = lcnet_try_text(L, 2, 8);
   if (k != NULL && strcmp(k, "closed") == 0) {
     lua_pushboolean(L, h->ns == NULL);
+    return 1;
+  }
+  /* read from the namespace, so that making a handle allocates nothing after the namespace
+   * is acquired (see lcnet_new_netns) */
+  if (k != NULL && (strcmp(k, "name") == 0 || strcmp(k, "path") == 0)) {
+    const char *v = h->ns == NULL ? NULL
+                    : *k == 'n'   ? cnet_netns_name(h->ns)
+                                  : cnet_netns_path(h->ns);
+    if (v != NULL) lua_pushstring(L, v);
+    else lua_pushnil(L);
     return 1;
   }
   lua_getiuservalue(L, 1, 1);
@@ -67,20 +78,12 @@ static int netns_eq(lua_State *L) {
   return 1;
 }
 
-void lcnet_push_netns(lua_State *L, struct cnet_netns *ns) {
+lnetns *lcnet_new_netns(lua_State *L) {
   lnetns *h = lua_newuserdatauv(L, sizeof *h, 1);
-  h->ns = ns;
+  h->ns = NULL;
   luaL_setmetatable(L, LCNET_NETNS);
   int ud = lua_gettop(L);
   lua_createtable(L, 0, 16); /* the API bound to this handle */
-  if (cnet_netns_name(ns) != NULL) {
-    lua_pushstring(L, cnet_netns_name(ns));
-    lua_setfield(L, -2, "name");
-  }
-  if (cnet_netns_path(ns) != NULL) {
-    lua_pushstring(L, cnet_netns_path(ns));
-    lua_setfield(L, -2, "path");
-  }
   lua_pushvalue(L, ud);
   lua_pushcclosure(L, netns_close_bound, 1);
   lua_setfield(L, -2, "close");
@@ -96,19 +99,27 @@ void lcnet_push_netns(lua_State *L, struct cnet_netns *ns) {
   lcnet_open_proc(L, ud);
   lcnet_open_nft(L, ud);
   lua_setiuservalue(L, ud, 1);
+  return h;
+}
+
+/* The argument at arg as a namespace name: text of at most NAME_MAX bytes (a file name in
+ * /run/netns; the core refuses "", "." , ".." and names with '/'). */
+static const char *name_text(lua_State *L, int arg) {
+  return lcnet_check_text(L, arg, NAME_MAX, "namespace name", NULL);
 }
 
 struct cnet_netns *lcnet_tons(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
   if (lua_type(L, idx) == LUA_TSTRING) {
-    const char *name = lua_tostring(L, idx);
-    struct cnet_netns *ns;
-    int rc = cnet_netns_open_name(name, &ns);
+    const char *name = lcnet_to_text(L, idx, idx, NAME_MAX, "namespace name", NULL);
+    lnetns *h = lcnet_new_netns(L);
+    int rc = cnet_netns_open_name(name, &h->ns);
     if (rc < 0) lcnet_raise(L, rc, "netns.open", name, NULL);
-    lcnet_push_netns(L, ns);
-    return ns;
+    return h->ns;
   }
   lnetns *h = luaL_testudata(L, idx, LCNET_NETNS);
-  if (h == NULL) luaL_typeerror(L, idx, "cnet.netns or namespace name");
+  if (h == NULL) lcnet_argerror(L, idx, NULL, "cnet.netns or namespace name expected, got %s",
+                                luaL_typename(L, idx));
   if (h->ns == NULL) luaL_argerror(L, idx, "cnet.netns is closed");
   lua_pushvalue(L, idx);
   return h->ns;
@@ -116,54 +127,47 @@ struct cnet_netns *lcnet_tons(lua_State *L, int idx) {
 
 /* cnet.netns.add(name) -> handle */
 static int netns_add(lua_State *L) {
-  const char *name = luaL_checkstring(L, 1);
-  struct cnet_netns *ns;
-  int rc = cnet_netns_add(name, &ns);
+  const char *name = name_text(L, 1);
+  lnetns *h = lcnet_new_netns(L); /* made first: nothing can fail once the namespace exists */
+  int rc = cnet_netns_add(name, &h->ns);
   if (rc < 0) return lcnet_raise(L, rc, "netns.add", name, NULL);
-  lcnet_push_netns(L, ns);
   return 1;
 }
 
 /* cnet.netns.open(name) or open{name=|path=|pid=} -> handle */
 static int netns_open(lua_State *L) {
-  struct cnet_netns *ns;
   int rc;
   const char *what;
+  lnetns *h;
   if (lua_type(L, 1) == LUA_TTABLE) {
     static const char *const known[] = {"name", "path", "pid", NULL};
+    lua_settop(L, 1);
     lcnet_check_options(L, 1, known);
-    int kinds = 0;
-    lua_getfield(L, 1, "name");
-    lua_getfield(L, 1, "path");
-    lua_getfield(L, 1, "pid");
-    for (int i = -3; i <= -1; i++) kinds += !lua_isnil(L, i);
-    luaL_argcheck(L, kinds == 1, 1, "give exactly one of name, path, pid");
-    if (!lua_isnil(L, -3)) {
-      what = luaL_checkstring(L, -3);
-      rc = cnet_netns_open_name(what, &ns);
-    } else if (!lua_isnil(L, -2)) {
-      what = luaL_checkstring(L, -2);
-      rc = cnet_netns_open_path(what, &ns);
-    } else {
-      lua_Integer pid = luaL_checkinteger(L, -1);
-      what = lua_pushfstring(L, "pid %I", pid);
-      rc = cnet_netns_open_pid((pid_t)pid, &ns);
-    }
+    lcnet_fields f = lcnet_fields_of(L, 1);
+    const char *name = lcnet_field_text(&f, "name", NAME_MAX, NULL, NULL);
+    const char *path = lcnet_field_text(&f, "path", PATH_MAX - 1, NULL, NULL);
+    lua_Integer pid = lcnet_field_int(&f, "pid", 1, INT_MAX, 0);
+    luaL_argcheck(L, (name != NULL) + (path != NULL) + (pid != 0) == 1, 1,
+                  "give exactly one of name, path, pid");
+    what = name ? name : path ? path : lua_pushfstring(L, "pid %I", pid);
+    h = lcnet_new_netns(L);
+    rc = name ? cnet_netns_open_name(name, &h->ns)
+         : path ? cnet_netns_open_path(path, &h->ns)
+                : cnet_netns_open_pid((pid_t)pid, &h->ns);
   } else {
-    what = luaL_checkstring(L, 1);
-    rc = cnet_netns_open_name(what, &ns);
+    what = name_text(L, 1);
+    h = lcnet_new_netns(L);
+    rc = cnet_netns_open_name(what, &h->ns);
   }
   if (rc < 0) return lcnet_raise(L, rc, "netns.open", what, NULL);
-  lcnet_push_netns(L, ns);
   return 1;
 }
 
 /* cnet.netns.current() -> handle of the namespace the calling thread is in */
 static int netns_current(lua_State *L) {
-  struct cnet_netns *ns;
-  int rc = cnet_netns_open_current(&ns);
+  lnetns *h = lcnet_new_netns(L);
+  int rc = cnet_netns_open_current(&h->ns);
   if (rc < 0) return lcnet_raise(L, rc, "netns.current", NULL, NULL);
-  lcnet_push_netns(L, ns);
   return 1;
 }
 
@@ -175,7 +179,10 @@ static const char *name_arg(lua_State *L, int idx) {
     luaL_argcheck(L, name != NULL, idx, "namespace has no name in " CNET_NETNS_DIR);
     return name;
   }
-  return luaL_checkstring(L, idx);
+  if (lua_type(L, idx) != LUA_TSTRING)
+    lcnet_argerror(L, idx, NULL, "cnet.netns or namespace name expected, got %s",
+                   luaL_typename(L, idx));
+  return name_text(L, idx);
 }
 
 /* cnet.netns.delete(name or handle): removes the name; the namespace itself goes away when
@@ -189,50 +196,67 @@ static int netns_delete(lua_State *L) {
 
 /* cnet.netns.attach(name, pid) -> handle: gives PID's namespace a name, like `ip netns attach` */
 static int netns_attach(lua_State *L) {
-  const char *name = luaL_checkstring(L, 1);
-  lua_Integer pid = luaL_checkinteger(L, 2);
-  int rc = cnet_netns_attach(name, (pid_t)pid);
+  const char *name = name_text(L, 1);
+  pid_t pid = (pid_t)lcnet_check_int(L, 2, 1, INT_MAX, "pid");
+  lnetns *h = lcnet_new_netns(L);
+  int rc = cnet_netns_attach(name, pid);
   if (rc < 0) return lcnet_raise(L, rc, "netns.attach", name, NULL);
-  struct cnet_netns *ns;
-  rc = cnet_netns_open_name(name, &ns);
+  rc = cnet_netns_open_name(name, &h->ns);
   if (rc < 0) {
     cnet_netns_delete(name); /* leave nothing half-made */
     return lcnet_raise(L, rc, "netns.attach", name, NULL);
   }
-  lcnet_push_netns(L, ns);
   return 1;
 }
 
 /* cnet.netns.detach(name): forgets the name, leaves the namespace to its processes */
 static int netns_detach(lua_State *L) {
-  const char *name = luaL_checkstring(L, 1);
+  const char *name = name_text(L, 1);
   int rc = cnet_netns_delete(name);
   if (rc < 0) return lcnet_raise(L, rc, "netns.detach", name, NULL);
   return 0;
 }
 
-static int push_listed(const char *name, void *data) {
-  lua_State *L = data;
+/* Appends {name=, path=} to the list at 1 (stack: list, name as light userdata). */
+static int push_row(lua_State *L) {
+  const char *name = lua_touserdata(L, 2);
+  lua_settop(L, 1);
   lua_createtable(L, 0, 2);
   lua_pushstring(L, name);
   lua_setfield(L, -2, "name");
   lua_pushfstring(L, CNET_NETNS_DIR "/%s", name);
   lua_setfield(L, -2, "path");
-  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  lua_rawseti(L, 1, (lua_Integer)lua_rawlen(L, 1) + 1);
   return 0;
+}
+
+/* Called by the core's listing, which holds the names it read: an error (out of memory)
+ * must not unwind through it, so each row is made protected and an error stops the list. */
+static int push_listed(const char *name, void *data) {
+  lua_State *L = data;
+  lua_pushcfunction(L, push_row);
+  lua_pushvalue(L, -2);
+  lua_pushlightuserdata(L, (void *)name);
+  if (lua_pcall(L, 2, 0, 0) == LUA_OK) return 0;
+  lua_insert(L, -2); /* error, list */
+  return -ECANCELED;
 }
 
 /* cnet.netns.list() -> { {name=, path=}, ... } sorted by name */
 static int netns_list(lua_State *L) {
   lua_newtable(L);
   int rc = cnet_netns_list(push_listed, L);
+  if (rc == -ECANCELED) {
+    lua_pop(L, 1);
+    return lua_error(L); /* the row's error, after the core freed what it held */
+  }
   if (rc < 0) return lcnet_raise(L, rc, "netns.list", NULL, NULL);
   return 1;
 }
 
 /* cnet.netns.exists(name) -> boolean */
 static int netns_exists(lua_State *L) {
-  const char *name = luaL_checkstring(L, 1);
+  const char *name = name_text(L, 1);
   struct cnet_netns *ns;
   int rc = cnet_netns_open_name(name, &ns);
   cnet_netns_close(ns);

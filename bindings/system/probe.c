@@ -12,42 +12,25 @@
 /* The option `key` of the table at idx as milliseconds (seconds > 0 in Lua), or def. */
 static int timeout_opt(lua_State *L, int idx, const char *key, int def) {
   if (lua_isnoneornil(L, idx)) return def;
-  int ms = def;
-  if (lua_getfield(L, idx, key) != LUA_TNIL) {
-    int isnum;
-    lua_Number s = lua_tonumberx(L, -1, &isnum);
-    if (!isnum || !(s > 0 && s <= 3600)) {
-      luaL_argerror(L, idx, lua_pushfstring(L, "option '%s' must be seconds in (0, 3600]", key));
-    }
-    ms = (int)ceil(s * 1000.0);
-  }
-  lua_pop(L, 1);
-  return ms;
+  lcnet_fields f = lcnet_fields_of(L, idx);
+  lua_Number s = lcnet_field_number(&f, key, 0, 3600, -1);
+  if (s < 0) return def;
+  if (s == 0) lcnet_field_fail(&f, key, "0 out of range (0, 3600] (seconds)");
+  return (int)ceil(s * 1000.0);
 }
 
 /* The integer option `key` in [lo, hi], or def. */
 static int int_opt(lua_State *L, int idx, const char *key, int lo, int hi, int def) {
   if (lua_isnoneornil(L, idx)) return def;
-  int v = def;
-  if (lua_getfield(L, idx, key) != LUA_TNIL) {
-    int isnum;
-    lua_Integer n = lua_tointegerx(L, -1, &isnum);
-    if (!isnum || n < lo || n > hi) {
-      luaL_argerror(L, idx, lua_pushfstring(L, "option '%s' must be an integer in [%d, %d]",
-                                            key, lo, hi));
-    }
-    v = (int)n;
-  }
-  lua_pop(L, 1);
-  return v;
+  lcnet_fields f = lcnet_fields_of(L, idx);
+  return (int)lcnet_field_int(&f, key, lo, hi, def);
 }
 
 static const char *addr_arg(lua_State *L, int idx, uint16_t port, struct sockaddr_storage *sa,
                             socklen_t *len) {
-  const char *text = luaL_checkstring(L, idx);
-  if (cnet_probe_addr(text, port, sa, len) < 0) {
-    luaL_argerror(L, idx, lua_pushfstring(L, "not an IP address: '%s'", text));
-  }
+  const char *text = lcnet_check_text(L, idx, 128, "address", NULL);
+  if (cnet_probe_addr(text, port, sa, len) < 0)
+    lcnet_argerror(L, idx, NULL, "not an IP address: %s", lcnet_quote_value(L, idx));
   return text;
 }
 
@@ -104,8 +87,7 @@ static int probe_ping(lua_State *L) {
 static int probe_tcp_connect(lua_State *L) {
   static const char *const known[] = {"timeout", "send", NULL};
   struct cnet_netns *ns = lcnet_ns(L);
-  lua_Integer port = luaL_checkinteger(L, 2);
-  luaL_argcheck(L, port > 0 && port < 65536, 2, "port must be in [1, 65535]");
+  lua_Integer port = lcnet_check_int(L, 2, 1, 65535, "port");
   struct sockaddr_storage dst;
   socklen_t len;
   const char *text = addr_arg(L, 1, (uint16_t)port, &dst, &len);
@@ -113,9 +95,9 @@ static int probe_tcp_connect(lua_State *L) {
   int timeout = timeout_opt(L, 3, "timeout", 1000);
   const char *send = NULL;
   size_t send_len = 0;
-  if (!lua_isnoneornil(L, 3) && lua_getfield(L, 3, "send") != LUA_TNIL) {
-    if (lua_type(L, -1) != LUA_TSTRING) luaL_argerror(L, 3, "option 'send' must be a string");
-    send = lua_tolstring(L, -1, &send_len); /* stays alive in the options table */
+  if (!lua_isnoneornil(L, 3)) {
+    lcnet_fields f = lcnet_fields_of(L, 3);
+    send = lcnet_field_bytes(&f, "send", (size_t)1 << 30, &send_len); /* alive in the table */
   }
   int reason;
   char *reply;

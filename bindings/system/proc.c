@@ -1,6 +1,7 @@
 /* Processes in a namespace: exec, spawn, wait, pids, kill (bound to a namespace handle). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <string.h>
@@ -13,29 +14,31 @@ extern char **environ;
 
 /* Seconds (a number >= 0) at idx -> milliseconds, rounded up; errors blame argument arg. */
 static int seconds_arg(lua_State *L, int idx, int arg, const char *what) {
-  int isnum;
-  lua_Number s = lua_tonumberx(L, idx, &isnum);
-  if (!isnum || !(s >= 0 && s <= 86400.0 * 365)) {
-    luaL_argerror(L, arg, lua_pushfstring(L, "%s must be a number of seconds >= 0", what));
-  }
+  lua_Number s = lcnet_to_number(L, idx, arg, 0, 86400.0 * 365, what);
   return (int)ceil(s * 1000.0);
 }
 
 /* The argv table at idx -> a NULL-terminated array (userdata, pushed); its strings are kept
  * in the anchor table at index anchor. */
 static const char **argv_arg(lua_State *L, int idx, int anchor) {
-  luaL_checktype(L, idx, LUA_TTABLE);
+  if (lua_type(L, idx) != LUA_TTABLE)
+    lcnet_argerror(L, idx, NULL, "command (a list of strings) expected, got %s",
+                   luaL_typename(L, idx));
   lua_Integer n = luaL_len(L, idx);
   luaL_argcheck(L, n > 0, idx, "empty command");
   luaL_argcheck(L, n < 65536, idx, "too many arguments");
   const char **v = lua_newuserdatauv(L, sizeof *v * (size_t)(n + 1), 0);
   for (lua_Integer i = 1; i <= n; i++) {
     lua_geti(L, idx, i);
-    if (!lua_isstring(L, -1)) {
+    if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER) {
       luaL_argerror(L, idx, lua_pushfstring(L, "command element %I is a %s, not a string", i,
                                             luaL_typename(L, -1)));
     }
-    const char *s = lua_tostring(L, -1);
+    /* MAX_ARG_STRLEN: the kernel takes no longer argument */
+    int elem = lua_gettop(L);
+    const char *what = i == 1 ? "program name" : lua_pushfstring(L, "command element %I", i);
+    const char *s = lcnet_to_textnum(L, elem, idx, 128 * 1024, what);
+    lua_settop(L, elem);
     if (i == 1 && *s == '\0') luaL_argerror(L, idx, "empty program name");
     v[i - 1] = s;
     lua_rawseti(L, anchor, (lua_Integer)lua_rawlen(L, anchor) + 1); /* keeps s alive */
@@ -67,19 +70,26 @@ static const char **env_arg(lua_State *L, int idx, int anchor, int arg) {
   }
   lua_pushnil(L);
   while (lua_next(L, idx) != 0) {
-    if (lua_type(L, -2) != LUA_TSTRING || strchr(lua_tostring(L, -2), '=') != NULL ||
-        *lua_tostring(L, -2) == '\0') {
-      luaL_argerror(L, arg, "option 'env' wants variable names as keys");
+    int val = lua_gettop(L), key = val - 1;
+    const char *name = lua_type(L, key) == LUA_TSTRING
+                           ? lcnet_to_text(L, key, arg, 128 * 1024, "field 'env': variable name", NULL)
+                           : NULL;
+    if (name == NULL || strchr(name, '=') != NULL || *name == '\0') {
+      lcnet_argerror(L, arg, "field 'env'", "variable names (without '=') as keys, got %s",
+                     lcnet_quote_value(L, key));
     }
-    if (lua_isboolean(L, -1) && !lua_toboolean(L, -1)) {
+    if (lua_type(L, val) == LUA_TBOOLEAN && !lua_toboolean(L, val)) { /* not user input: false */
       lua_pop(L, 1);
       continue;
     }
-    if (!lua_isstring(L, -1)) {
-      luaL_argerror(L, arg, lua_pushfstring(L, "option 'env': value of '%s' is a %s",
-                                            lua_tostring(L, -2), luaL_typename(L, -1)));
+    if (lua_type(L, val) != LUA_TSTRING && lua_type(L, val) != LUA_TNUMBER) {
+      lcnet_argerror(L, arg, "field 'env'", "value of %s is a %s (string, number or false)",
+                     lcnet_quote(L, name, strlen(name)), luaL_typename(L, val));
     }
-    const char *s = lua_pushfstring(L, "%s=%s", lua_tostring(L, -2), lua_tostring(L, -1));
+    const char *value = lcnet_to_textnum(L, val, arg, 128 * 1024,
+                                         lua_pushfstring(L, "field 'env.%s'", name));
+    lua_settop(L, val);
+    const char *s = lua_pushfstring(L, "%s=%s", name, value);
     v[k++] = s;
     lua_rawseti(L, anchor, (lua_Integer)lua_rawlen(L, anchor) + 1);
     lua_pop(L, 1);
@@ -96,13 +106,14 @@ typedef struct {
 static lsink sink_arg(lua_State *L, int opts, const char *key, int arg) {
   lsink s = {NULL};
   if (lua_isnoneornil(L, opts)) return s;
+  lcnet_fields f = lcnet_fields_of(L, opts);
   int t = lua_getfield(L, opts, key);
-  if (t == LUA_TBOOLEAN && !lua_toboolean(L, -1)) s.path = "/dev/null";
-  else if (t == LUA_TSTRING) s.path = lua_tostring(L, -1);
-  else if (t != LUA_TNIL) {
-    luaL_argerror(L, arg, lua_pushfstring(L, "option '%s' must be a file path or false", key));
-  }
-  lua_pop(L, 1); /* the string stays alive in the options table */
+  lua_pop(L, 1);
+  if (t == LUA_TBOOLEAN && !lcnet_field_bool(&f, key, 1)) s.path = "/dev/null";
+  else if (t == LUA_TSTRING) s.path = lcnet_field_text(&f, key, PATH_MAX - 1, NULL, NULL);
+  else if (t != LUA_TNIL) lcnet_field_fail(&f, key, "a file path or false expected, got %s",
+                                          t == LUA_TBOOLEAN ? "true" : lua_typename(L, t));
+  (void)arg;
   return s;
 }
 
@@ -142,10 +153,8 @@ static void spec_args(lua_State *L, struct cnet_proc_spec *spec) {
   spec->fd[0] = spec->fd[1] = spec->fd[2] = -1;
   if (lua_isnoneornil(L, 2)) return;
   if (lua_getfield(L, 2, "env") != LUA_TNIL) spec->envp = env_arg(L, lua_gettop(L), anchor, 2);
-  if (lua_getfield(L, 2, "cwd") != LUA_TNIL) {
-    if (lua_type(L, -1) != LUA_TSTRING) luaL_argerror(L, 2, "option 'cwd' must be a string");
-    spec->cwd = lua_tostring(L, -1);
-  }
+  lcnet_fields f = lcnet_fields_of(L, 2);
+  spec->cwd = lcnet_field_text(&f, "cwd", PATH_MAX - 1, NULL, NULL);
 }
 
 static int start_failed(lua_State *L, int rc, const char *op, const char *prog) {
@@ -176,14 +185,11 @@ static int proc_exec(lua_State *L) {
   lua_setmetatable(L, -2);
   lsink out = {NULL}, err = {NULL};
   if (!lua_isnoneornil(L, 2)) {
-    lua_getfield(L, 2, "capture");
-    io->capture = lua_toboolean(L, -1);
-    if (lua_getfield(L, 2, "stdin") != LUA_TNIL) {
-      if (lua_type(L, -1) != LUA_TSTRING) luaL_argerror(L, 2, "option 'stdin' must be a string");
-      io->in = lua_tolstring(L, -1, &io->in_len);
-    }
+    lcnet_fields f = lcnet_fields_of(L, 2);
+    io->capture = lcnet_field_bool(&f, "capture", 0);
+    io->in = lcnet_field_bytes(&f, "stdin", (size_t)1 << 30, &io->in_len);
     if (lua_getfield(L, 2, "timeout") != LUA_TNIL) {
-      io->timeout_ms = seconds_arg(L, lua_gettop(L), 2, "timeout");
+      io->timeout_ms = seconds_arg(L, lua_gettop(L), 2, "field 'timeout'");
     }
     out = sink_arg(L, 2, "stdout", 2);
     err = sink_arg(L, 2, "stderr", 2);
@@ -232,9 +238,8 @@ static int proc_spawn(lua_State *L) {
 
 /* wait(pid [, timeout]) -> code, or nil, "timeout" while it still runs */
 static int proc_wait(lua_State *L) {
-  lua_Integer pid = luaL_checkinteger(L, 1);
+  lua_Integer pid = lcnet_check_int(L, 1, 1, INT_MAX, "pid");
   int timeout = lua_isnoneornil(L, 2) ? -1 : seconds_arg(L, 2, 2, "timeout");
-  luaL_argcheck(L, pid > 0, 1, "pid must be positive");
   int code;
   int rc = cnet_proc_wait((pid_t)pid, timeout, &code);
   if (rc == -ETIMEDOUT) {
@@ -259,7 +264,7 @@ static int proc_pids(lua_State *L) {
   struct cnet_netns *ns = lcnet_ns(L);
   lua_newtable(L);
   int rc = cnet_proc_pids(ns, push_pid, L);
-  if (rc < 0) return lcnet_raise(L, rc, "netns.pids", cnet_netns_name(ns), NULL);
+  if (rc < 0) return lcnet_raise(L, rc, "netns.pids", lcnet_ns_label(ns), NULL);
   return 1;
 }
 
@@ -274,31 +279,31 @@ static int proc_kill(lua_State *L) {
   }
   int sig = SIGTERM;
   if (lua_type(L, 1) == LUA_TNUMBER) {
-    lua_Integer n = luaL_checkinteger(L, 1);
-    luaL_argcheck(L, n >= 0 && n <= 64, 1, lua_pushfstring(L, "unknown signal %I", n));
-    sig = (int)n;
+    sig = (int)lcnet_check_int(L, 1, 0, 64, "signal number");
   } else if (!lua_isnoneornil(L, 1)) {
-    const char *name = luaL_checkstring(L, 1);
-    sig = cnet_proc_signal(name);
-    if (sig < 0) luaL_argerror(L, 1, lua_pushfstring(L, "unknown signal '%s'", name));
+    size_t len;
+    if (lua_type(L, 1) != LUA_TSTRING)
+      lcnet_argerror(L, 1, NULL, "signal name or number expected, got %s", luaL_typename(L, 1));
+    const char *name = lcnet_check_bytes(L, 1, 64 * 1024 * 1024, "signal", &len);
+    sig = strlen(name) == len ? cnet_proc_signal(name) : -1;
+    if (sig < 0) lcnet_argerror(L, 1, NULL, "unknown signal %s", lcnet_quote(L, name, len));
   }
   lcnet_check_options(L, 2, known);
-  int wait = 0;
-  if (!lua_isnoneornil(L, 2) && lua_getfield(L, 2, "wait") != LUA_TNIL) {
-    wait = seconds_arg(L, lua_gettop(L), 2, "wait");
+  int wait = 0, force = 0;
+  if (!lua_isnoneornil(L, 2)) {
+    if (lua_getfield(L, 2, "wait") != LUA_TNIL) wait = seconds_arg(L, lua_gettop(L), 2, "field 'wait'");
+    lcnet_fields f = lcnet_fields_of(L, 2);
+    force = lcnet_field_bool(&f, "force", 0);
   }
-  int force = 0;
-  if (!lua_isnoneornil(L, 2)) force = lua_getfield(L, 2, "force") != LUA_TNIL && lua_toboolean(L, -1);
   /* cnet's own namespace holds cnet and, outside a sandbox, the whole machine: signalling
    * all of it is never what `kill` on a container's namespace meant. */
   if (!force && cnet_netns_is_current(ns) == 1)
-    return lcnet_raise(L, -EPERM, "netns.kill",
-                       cnet_netns_name(ns) ? cnet_netns_name(ns) : "(own namespace)",
+    return lcnet_raise(L, -EPERM, "netns.kill", lcnet_ns_label(ns),
                        "refusing to signal every process of cnet's own network namespace; "
                        "pass {force = true} to mean it");
   size_t count, left;
   int rc = cnet_proc_kill(ns, sig, wait, &count, &left);
-  if (rc < 0) return lcnet_raise(L, rc, "netns.kill", cnet_netns_name(ns), NULL);
+  if (rc < 0) return lcnet_raise(L, rc, "netns.kill", lcnet_ns_label(ns), NULL);
   lua_pushinteger(L, (lua_Integer)count);
   lua_pushinteger(L, (lua_Integer)left);
   return 2;

@@ -277,6 +277,16 @@ static int match(struct cc *c, const struct field *f, int ftok) {
   return 0;
 }
 
+/* Like nft, a statement (or match) after a terminal one is refused: it would never run. Checked
+ * once the statement at `tok` has parsed, so a syntax error in it is reported first, as nft
+ * parses the whole rule before it evaluates it. term: c->terminal before that statement. */
+static int after_terminal(struct cc *c, int tok, int term) {
+  if (term < 0) return 0;
+  char a[64], b[64];
+  return cc_fail(c, tok, -EINVAL, "%s after terminal statement %s has no effect",
+                 tq(c, tok, a, sizeof a), tq(c, term, b, sizeof b));
+}
+
 /* ---- statements (nftrule_stmt.c) ---- */
 int nftrule_statement(struct cc *c, int *handled);
 
@@ -293,7 +303,8 @@ static const char *const unsupported[] = {
 int cnet_nftrule_compile(const char *text, const struct cnet_nftrule_env *env,
                          struct nftnl_rule *r, struct cnet_nftrule_out *out,
                          struct cnet_nftrule_err *err) {
-  struct cc c = {.text = text, .env = env, .r = r, .out = out, .err = err, .l4 = -1};
+  struct cc c = {.text = text, .env = env, .r = r, .out = out, .err = err, .l4 = -1,
+                 .terminal = -1};
   c.family = env ? env->family : NFPROTO_INET;
   c.next_id = env && env->first_set_id ? env->first_set_id : 1;
   if (err) { err->column = 0; err->msg[0] = 0; }
@@ -318,6 +329,8 @@ int cnet_nftrule_compile(const char *text, const struct cnet_nftrule_env *env,
       rc = cc_fail(&c, tok, -EINVAL, "unexpected %s", tq(&c, tok, b, sizeof b));
       goto done;
     }
+    int term = c.terminal;
+    c.stmt = tok;
     /* fields: one word (iifname) or two (ip saddr) */
     const struct field *f = nftrule_field_by_name(c.text + k->pos, k->len, NULL, 0);
     int words = 1;
@@ -333,7 +346,7 @@ int cnet_nftrule_compile(const char *text, const struct cnet_nftrule_env *env,
     if (f != NULL && f->kind == FK_NFPROTO) f = NULL;   /* nft's own dependency, not offered */
     if (f != NULL && !(f->kind == FK_MARK && cc_is(&c, tok + words, "set"))) {
       c.i += words;
-      if ((rc = match(&c, f, tok)) < 0) goto done;
+      if ((rc = match(&c, f, tok)) < 0 || (rc = after_terminal(&c, tok, term)) < 0) goto done;
       continue;
     }
     if (cc_is(&c, tok, ".")) {
@@ -342,6 +355,8 @@ int cnet_nftrule_compile(const char *text, const struct cnet_nftrule_env *env,
     }
     int handled = 0;
     if ((rc = nftrule_statement(&c, &handled)) < 0) goto done;
+    if (handled && !cc_is(&c, tok, "comment") && (rc = after_terminal(&c, tok, term)) < 0)
+      goto done;
     if (handled) continue;
     for (int j = 0; unsupported[j]; j++)
       if (cc_is(&c, tok, unsupported[j])) {

@@ -19,6 +19,7 @@
 
 struct dstmt {
   char text[STMT_MAX];
+  char *big;                   /* instead of text when it may not fit (an anonymous set) */
   int dep_l3, dep_l4;          /* this is "meta nfproto X" / "meta l4proto X" (eq), or 0/-1 */
   uint32_t need_l3;            /* a field of this network header */
   int need_l4;                 /* a field of this transport header, or 0 */
@@ -293,13 +294,18 @@ static int dec_compare(struct dc *d, const struct field *f, uint32_t len) {
       return unsupported(d, "lookup (set of this type)");
     if (u32(e, NFTNL_EXPR_LOOKUP_SREG) != NFT_REG_1) return unsupported(d, "lookup (register)");
     s = new_stmt(d);
-    struct sbuf b = {s->text, sizeof s->text, 0, 0};
+    struct sbuf b = {NULL, 0, 0, 0, 1}; /* a set of any size is listed whole */
     sb_add(&b, "%s %s", f->name, neg ? "!= " : "");
-    if (strncmp(set, "__set", 5) == 0) {
-      if ((rc = print_set(d, f, set, &b)) < 0) { d->nst--; return rc; }
-    } else {
-      sb_add(&b, "@%s", set);
+    rc = 0;
+    if (strncmp(set, "__set", 5) == 0) rc = print_set(d, f, set, &b);
+    else sb_add(&b, "@%s", set);
+    if (rc == 0 && b.overflow) rc = -ENOMEM;
+    if (rc < 0) {
+      free(b.p);
+      d->nst--;
+      return rc;
     }
+    s->big = b.p;
     d->i += 2;
     goto meta;
   }
@@ -350,7 +356,7 @@ static const char *const ct_names[] = {"invalid", "established", "related", "new
 static const uint32_t ct_bits[] = {1, 2, 4, 8};
 
 static int ct_list(uint32_t bits, const char *sep, char *buf, size_t size) {
-  struct sbuf b = {buf, size, 0, 0};
+  struct sbuf b = {buf, size, 0, 0, 0};
   buf[0] = 0;
   int first = 1;
   for (int j = 0; ct_names[j]; j++)
@@ -622,11 +628,11 @@ int cnet_nftrule_decode(const struct nftnl_rule *r, const struct cnet_nftrule_de
   if (d.st == NULL) { free(d.ex); return -ENOMEM; }
   while (d.i < d.n && rc == 0) rc = dec_one(&d);
   hide_deps(&d);
-  struct sbuf b = {buf, size, 0, 0};
+  struct sbuf b = {buf, size, 0, 0, 0};
   int first = 1;
   for (int j = 0; j < d.nst; j++)
     if (!d.st[j].hidden) {
-      sb_add(&b, "%s%s", first ? "" : " ", d.st[j].text);
+      sb_add(&b, "%s%s", first ? "" : " ", d.st[j].big ? d.st[j].big : d.st[j].text);
       first = 0;
     }
   if (rc == 0 && nftnl_rule_is_set(r, NFTNL_RULE_USERDATA)) {
@@ -644,6 +650,7 @@ int cnet_nftrule_decode(const struct nftnl_rule *r, const struct cnet_nftrule_de
   if (rc < 0 && err)
     snprintf(err->msg, sizeof err->msg, "cannot decode expression %s: %s", d.bad,
              rc == -EOPNOTSUPP ? "outside cnet's rule subset" : strerror(-rc));
+  for (int j = 0; j < d.nst; j++) free(d.st[j].big);
   free(d.st);
   free(d.ex);
   if (rc < 0) return rc;

@@ -1,6 +1,6 @@
 /* Expression builders for the rule compiler, and anonymous sets. All loads go to register 1,
-#define _GNU_SOURCE
  * as nft does for these rules. */
+#define _GNU_SOURCE
 #include "nft/nftrule_int.h"
 
 #include <errno.h>
@@ -15,6 +15,13 @@
 
 int em_add(struct cc *c, struct nftnl_expr *e) {
   if (e == NULL) return -ENOMEM;
+  if (c->nexpr >= CC_MAXEXPRS) {
+    nftnl_expr_free(e);
+    return cc_fail(c, c->stmt, -EINVAL,
+                   "rule too long: more than %d expressions (the kernel's limit for one rule)",
+                   CC_MAXEXPRS);
+  }
+  c->nexpr++;
   nftnl_rule_add_expr(c->r, e);
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/netfilter/nf_tables.h>
 
@@ -153,6 +154,20 @@ void sb_add(struct sbuf *b, const char *fmt, ...) {
   int n = vsnprintf(room ? b->p + b->len : NULL, room, fmt, ap);
   va_end(ap);
   if (n < 0) return;
+  if ((size_t)n >= room && b->heap && !b->overflow) {
+    size_t size = b->size ? b->size : 256;
+    while (size - b->len <= (size_t)n) size *= 2;
+    char *p = realloc(b->p, size);
+    if (p != NULL) {
+      b->p = p;
+      b->size = size;
+      va_start(ap, fmt);
+      vsnprintf(b->p + b->len, size - b->len, fmt, ap);
+      va_end(ap);
+      b->len += (size_t)n;
+      return;
+    }
+  }
   if ((size_t)n >= room) b->overflow = 1;
-  b->len += (size_t)n;
+  if ((size_t)n < room || !b->heap) b->len += (size_t)n; /* a heap buffer keeps what fits */
 }

@@ -65,7 +65,15 @@ struct cc {
   uint32_t l3;                   /* network protocol known so far (L3_*), 0 unknown */
   int l4;                        /* transport protocol known so far, -1 unknown */
   uint32_t next_id;
+  unsigned nexpr;                /* expressions added so far (em_add) */
+  int stmt;                      /* token that starts the statement or match being compiled */
+  int terminal;                  /* token of the terminal statement seen (verdict, reject, NAT),
+                                  * -1 while none: nothing but a comment may follow it */
 };
+
+/* The kernel's limit on expressions in one rule (NFT_RULE_MAXEXPRS in nf_tables_api.c): it
+ * refuses a rule with more. em_add refuses the 129th with -EINVAL at the current token. */
+enum { CC_MAXEXPRS = 128 };
 
 /* One element of a match: a value, a range lo-hi or a prefix (stored as its range). */
 struct elem {
@@ -86,7 +94,8 @@ int cc_is(const struct cc *c, int tok, const char *word);
 int cc_elem(struct cc *c, const struct field *f, int tok, struct elem *e);
 int cc_number(const char *s, unsigned long long max, unsigned long long *out);
 
-/* nftrule_emit.c: expression builders; each returns 0 or -ENOMEM. */
+/* nftrule_emit.c: expression builders; each returns 0, -ENOMEM, or -EINVAL past CC_MAXEXPRS
+ * expressions (the error recorded). */
 int em_meta_load(struct cc *c, uint32_t key);
 int em_payload(struct cc *c, uint32_t base, uint32_t off, uint32_t len);
 int em_ct(struct cc *c, uint32_t key);
@@ -102,8 +111,11 @@ int em_add(struct cc *c, struct nftnl_expr *e);
 int em_anon_set(struct cc *c, const struct field *f, struct elem *elems, unsigned n, int tok,
                 uint32_t *id);
 
-/* ---- small string builder ---- */
-struct sbuf { char *p; size_t size, len; int overflow; };
+/* ---- small string builder ----
+ * Into a fixed buffer (p, size: what does not fit is cut, and overflow set), or, with heap
+ * set, into a malloc'd one that grows (p may start NULL; overflow set only when out of
+ * memory; the caller frees p). */
+struct sbuf { char *p; size_t size, len; int overflow, heap; };
 void sb_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -281,9 +281,16 @@ static int st_comment(struct cc *c) {
   return 0;
 }
 
+/* Statements after which nft allows nothing but a comment (its STMT_F_TERMINAL): every verdict
+ * but continue, reject, and NAT. Add new terminal statements here. */
+static const char *const terminal[] = {"accept", "drop", "return", "jump", "goto", "reject",
+                                       "masquerade", "redirect", "snat", "dnat", NULL};
+
 int nftrule_statement(struct cc *c, int *handled) {
   int tok = c->i;
   *handled = 1;
+  for (int j = 0; terminal[j]; j++)
+    if (cc_is(c, tok, terminal[j])) c->terminal = tok;
   if (cc_is(c, tok, "comment")) { c->i++; return st_comment(c); }
   if (cc_is(c, tok, "accept")) { c->i++; return em_verdict(c, NF_ACCEPT, NULL); }
   if (cc_is(c, tok, "drop")) { c->i++; return em_verdict(c, NF_DROP, NULL); }

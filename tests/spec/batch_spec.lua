@@ -169,6 +169,8 @@ describe("cnet.batch", function()
     assert.are.equal("link.add", err.failures[2].op)
     assert.truthy(err.failures[2].where:find(":" .. second .. ":", 1, true))
     assert.are.equal("route.add", err.op)
+    assert.are.equal(ns.name, err.failures[1].netns)   -- the namespace the call acted in
+    assert.is_nil(err.failures[2].netns)               -- the start namespace has no name
     cnet.netns.delete(ns.name)
     H.sh("ip link del " .. br)
   end)

@@ -123,7 +123,7 @@ describe("cnet.neigh.add", function()
     local a = veth()
     local before = #ipneigh("-4")
     local ok, err = pcall(cnet.neigh.add, {dst = "192.0.2.300", dev = a, lladdr = "02:00:00:00:00:01"})
-    assert.are.equal('neigh.add 192.0.2.300 dev ' .. a .. ': Invalid argument: invalid address "192.0.2.300"',
+    assert.are.equal('neigh.add 192.0.2.300 dev ' .. a .. ': Invalid argument: invalid address \'192.0.2.300\'',
       tostring(err))
     ok, err = pcall(cnet.neigh.add, {dst = "192.0.2.30", dev = a, lladdr = "02:zz"})
     assert.are.equal('neigh.add 192.0.2.30 dev ' .. a .. ': Invalid argument: invalid mac address "02:zz"',

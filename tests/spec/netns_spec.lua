@@ -44,18 +44,20 @@ describe("cnet.netns.add", function()
   end)
 
   it("rejects names that cannot be a file in /run/netns", function()
-    for _, bad in ipairs{"", "a/b", "..", ("x"):rep(300)} do
+    for _, bad in ipairs{"", "a/b", ".."} do
       local ok, err = pcall(cnet.netns.add, bad)
       assert.is_false(ok)
       assert.truthy(err.code == "EINVAL" or err.code == "ENAMETOOLONG", tostring(err))
       assert.are.equal("netns.add", err.op)
     end
+    assert.has_error(function() cnet.netns.add(("x"):rep(300)) end,
+      "bad argument #1 to 'add' (namespace name: too long (300 bytes, at most 255))")
     assert.are.same({}, ip_netns_names())
   end)
 
   it("raises a type error for a non-string name", function()
     assert.has_error(function() cnet.netns.add({}) end,
-      "bad argument #1 to 'add' (string expected, got table)")
+      "bad argument #1 to 'add' (namespace name: string expected, got table)")
   end)
 end)
 

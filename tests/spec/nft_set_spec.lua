@@ -101,7 +101,7 @@ describe("cnet.nft sets", function()
     nft.add_element("inet st nets", "10.0.0.0/8") -- usable again after the flush
     assert.are.same({"10.0.0.0/8"}, kernel_elems("inet st nets"))
     assert.has_error(function() nft.add_element("inet st nets", true) end,
-      "bad elements (a string or a list of strings expected, got boolean)")
+      "bad argument #2 to 'add_element' (elements: a string or a list of strings expected, got boolean)")
   end)
 
   it("adds many elements in one transaction, spread over several messages", function()
@@ -168,9 +168,12 @@ describe("cnet.nft sets", function()
     nft.add_set("inet st plain", {type = "ipv4_addr"})
     assert.is_nil(kernel_set("inet st plain").size)
     assert.is_nil(listed("inet st plain").size)
-    for _, bad in ipairs({0, -1, 1.5, "many", 2 ^ 40}) do
+    for bad, msg in pairs({[0] = "0 out of range [1, 4294967295]",
+                           [-1] = "-1 out of range [1, 4294967295]",
+                           [1.5] = "integer expected, got 1.5", many = "integer expected, got string",
+                           [2 ^ 40] = "1099511627776 out of range [1, 4294967295]"}) do
       assert.has_error(function() nft.add_set("inet st bad", {type = "ipv4_addr", size = bad}) end,
-        "bad option 'size' (a whole number of elements from 1 expected)")
+        "bad argument #2 to 'add_set' (field 'size': " .. msg .. ")")
     end
     assert.is_false((H.try("nft list set inet st bad"))) -- nothing made of the refused ones
   end)

@@ -90,9 +90,9 @@ describe("ns.ping", function()
     assert.has_error(function() cnet.ping("example.com") end,
       "bad argument #1 to 'ping' (not an IP address: 'example.com')")
     assert.has_error(function() cnet.ping("192.0.2.1", {timeout = 0}) end,
-      "bad argument #2 to 'ping' (option 'timeout' must be seconds in (0, 3600])")
+      "bad argument #2 to 'ping' (field 'timeout': 0 out of range (0, 3600] (seconds))")
     assert.has_error(function() cnet.ping("192.0.2.1", {count = 0}) end,
-      "bad argument #2 to 'ping' (option 'count' must be an integer in [1, 1000])")
+      "bad argument #2 to 'ping' (field 'count': 0 out of range [1, 1000])")
     assert.has_error(function() cnet.ping("192.0.2.1", {cuont = 1}) end,
       "bad argument #2 to 'ping' (unknown option 'cuont')")
   end)
@@ -133,13 +133,13 @@ describe("ns.tcp_connect", function()
 
   it("rejects bad ports and addresses", function()
     assert.has_error(function() cnet.tcp_connect("127.0.0.1", 0) end,
-      "bad argument #2 to 'tcp_connect' (port must be in [1, 65535])")
+      "bad argument #2 to 'tcp_connect' (port: 0 out of range [1, 65535])")
     assert.has_error(function() cnet.tcp_connect("127.0.0.1", 70000) end,
-      "bad argument #2 to 'tcp_connect' (port must be in [1, 65535])")
+      "bad argument #2 to 'tcp_connect' (port: 70000 out of range [1, 65535])")
     assert.has_error(function() cnet.tcp_connect("localhost", 80) end,
       "bad argument #1 to 'tcp_connect' (not an IP address: 'localhost')")
     assert.has_error(function() cnet.tcp_connect("127.0.0.1", 80, {send = 1}) end,
-      "bad argument #3 to 'tcp_connect' (option 'send' must be a string)")
+      "bad argument #3 to 'tcp_connect' (field 'send': string expected, got number)")
   end)
 end)
 
@@ -187,6 +187,6 @@ describe("ns.traceroute", function()
     assert.has_error(function() cnet.traceroute("not-an-ip") end,
       "bad argument #1 to 'traceroute' (not an IP address: 'not-an-ip')")
     assert.has_error(function() cnet.traceroute("192.0.2.1", {max_hops = 0}) end,
-      "bad argument #2 to 'traceroute' (option 'max_hops' must be an integer in [1, 255])")
+      "bad argument #2 to 'traceroute' (field 'max_hops': 0 out of range [1, 255])")
   end)
 end)

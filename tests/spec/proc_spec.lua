@@ -183,7 +183,7 @@ describe("ns.exec", function()
     local ns <close> = cnet.netns.add(name)
     assert.has_error(function() ns.exec({}) end, "bad argument #1 to 'exec' (empty command)")
     assert.has_error(function() ns.exec("ls") end,
-      "bad argument #1 to 'exec' (table expected, got string)")
+      "bad argument #1 to 'exec' (command (a list of strings) expected, got string)")
     assert.has_error(function() ns.exec({"ls", {}}) end,
       "bad argument #1 to 'exec' (command element 2 is a table, not a string)")
     assert.has_error(function() ns.exec({"ls"}, {captur = true}) end,
@@ -191,7 +191,7 @@ describe("ns.exec", function()
     assert.has_error(function() ns.exec({"ls"}, {capture = true, stdout = "/tmp/x"}) end,
       "bad argument #2 to 'exec' (options 'stdout'/'stderr' and 'capture' exclude each other)")
     assert.has_error(function() ns.exec({"ls"}, {timeout = -1}) end,
-      "bad argument #2 to 'exec' (timeout must be a number of seconds >= 0)")
+      "bad argument #2 to 'exec' (field 'timeout': -1 out of range [0, 31536000])")
     cnet.netns.delete(name)
   end)
 end)
@@ -313,7 +313,7 @@ describe("ns.kill", function()
     local ok, err = pcall(cnet.kill, 0)
     assert.is_false(ok)
     assert.are.equal("EPERM", err.code)
-    assert.truthy(tostring(err):find("^netns%.kill %(own namespace%): Operation not permitted: refusing"))
+    assert.truthy(tostring(err):find("^netns%.kill %(cnet's own namespace%): Operation not permitted: refusing"))
     -- signal 0 only checks: this process is in the module's namespace but not counted
     local before = #cnet.pids()
     local count = cnet.kill(0, {force = true})
@@ -325,7 +325,8 @@ describe("ns.kill", function()
     local name = H.name("klbad")
     local ns <close> = cnet.netns.add(name)
     assert.has_error(function() ns.kill("FOO") end, "bad argument #1 to 'kill' (unknown signal 'FOO')")
-    assert.has_error(function() ns.kill(99) end, "bad argument #1 to 'kill' (unknown signal 99)")
+    assert.has_error(function() ns.kill(99) end,
+      "bad argument #1 to 'kill' (signal number: 99 out of range [0, 64])")
     assert.has_error(function() ns.kill("TERM", {wiat = 1}) end,
       "bad argument #2 to 'kill' (unknown option 'wiat')")
     cnet.netns.delete(name)

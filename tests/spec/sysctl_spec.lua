@@ -53,11 +53,16 @@ describe("cnet.sysctl", function()
     end
     ok, err = pcall(cnet.sysctl.set, "net.ipv4.ip_forward", "abc")
     assert.are.equal("EINVAL", err.code)
-    assert.are.equal('sysctl.set net.ipv4.ip_forward: Invalid argument: value "abc"', tostring(err))
+    assert.are.equal("sysctl.set net.ipv4.ip_forward: Invalid argument: value 'abc' refused", tostring(err))
+    -- a bad key is blamed on the key, whatever the value
+    ok, err = pcall(cnet.sysctl.set, "net..ipv4", "1")
+    assert.are.equal("EINVAL", err.code)
+    assert.are.equal("sysctl.set net..ipv4: Invalid argument: invalid key (net.ipv4.ip_forward or net/ipv4/ip_forward)",
+      tostring(err))
     assert.has_error(function() cnet.sysctl.set("net.ipv4.ip_forward", {}) end,
       "bad argument #2 to 'set' (string, integer or boolean expected, got table)")
     assert.has_error(function() cnet.sysctl.set("net.ipv4.ip_forward", 1.5) end,
-      "bad argument #2 to 'set' (integer expected, got float)")
+      "bad argument #2 to 'set' (value: integer expected, got 1.5)")
   end)
 
   it("refuses to write keys outside net.*, which are machine-wide, and leaves them unchanged", function()

@@ -128,7 +128,7 @@ describe("cnet.vlan", function()
   it("rejects bad VLAN ids before sending anything", function()
     local br, a = bridge()
     assert.has_error(function() cnet.vlan.add{dev = a, vid = 4095} end,
-      "bad argument #1 to 'add' (field 'vid': 1..4094 expected)")
+      "bad argument #1 to 'add' (field 'vid': 4095 out of range [1, 4094])")
     assert.has_error(function() cnet.vlan.add{dev = a, vid = 20, vid_end = 10} end,
       "bad argument #1 to 'add' (field 'vid_end': must not be below vid)")
     assert.has_error(function() cnet.vlan.add{dev = a, vid = 20, vid_end = 22, pvid = true} end,
