@@ -99,11 +99,12 @@ int lcnet_opt_enum(lua_State *L, int idx, const char *key, int (*parse)(const ch
   return v;
 }
 
-void lcnet_push_ifname(lua_State *L, struct cnet_netns *ns, int names, int index) {
+void lcnet_push_ifname(lua_State *L, struct cnet_netns *ns, int names, int index, int full) {
   if (lua_rawgeti(L, names, index) != LUA_TNIL) return;
   lua_pop(L, 1);
   char name[CNET_IFNAMSIZ];
-  if (cnet_link_name_nowait(ns, index, name) < 0) snprintf(name, sizeof name, "if%d", index);
+  int rc = full ? cnet_link_name(ns, index, name) : cnet_link_name_nowait(ns, index, name);
+  if (rc < 0) snprintf(name, sizeof name, "if%d", index);
   lua_pushstring(L, name);
   lua_pushvalue(L, -1);
   lua_rawseti(L, names, index);
@@ -145,6 +146,13 @@ int lcnet_opt_family(lua_State *L, int idx, const char *key) {
 
 const char *lcnet_family_name(int family) {
   return family == AF_INET ? "inet" : family == AF_INET6 ? "inet6" : "unspec";
+}
+
+void lcnet_list_reset(void *list) {
+  struct lcnet_list *l = list;
+  lua_newtable(l->L);
+  lua_replace(l->L, l->list);
+  l->n = 0;
 }
 
 struct pdump {

@@ -35,9 +35,10 @@ uint32_t lcnet_opt_table(lua_State *L, int idx, const char *key, lua_Integer lo)
 int lcnet_opt_enum(lua_State *L, int idx, const char *key, int (*parse)(const char *));
 
 /* Pushes the name of device `index` for a listing, cached in the table at stack index
- * `names` (ifindex -> name). It asks only the kernel's ioctl (no netlink), so it is safe
- * inside a dump's reply callback; a device gone meanwhile is named "ifN". */
-void lcnet_push_ifname(lua_State *L, struct cnet_netns *ns, int names, int index);
+ * `names` (ifindex -> name); a device gone meanwhile is named "ifN". With full = 0 it asks
+ * only the kernel's ioctl (no netlink), so it is safe inside a dump's reply callback; with
+ * full = 1 it may also ask netlink (cnet_link_name), so only after the dump. */
+void lcnet_push_ifname(lua_State *L, struct cnet_netns *ns, int names, int index, int full);
 
 /* Parses an address (prefix = 0: bare; 1: "a/p" or bare) from the string at stack index v;
  * on failure raises `op object: Invalid argument: invalid address "TEXT"`. */
@@ -48,6 +49,17 @@ void lcnet_checkaddr(lua_State *L, int v, int prefix, int family, const char *op
  * AF_UNSPEC. Raises a bad-argument error otherwise. */
 int lcnet_opt_family(lua_State *L, int idx, const char *key);
 const char *lcnet_family_name(int family);
+
+/* A listing's result being built inside a dump: the list at stack index `list`, n entries so
+ * far. The first member of each binding's collect struct, so that one reset serves all. */
+struct lcnet_list {
+  lua_State *L;
+  int list, n;
+};
+/* Before a retried (interrupted) dump: a fresh empty list in the same stack slot. */
+void lcnet_list_reset(void *list);
+/* Appends the value on top of the stack (popped). */
+static inline void lcnet_list_add(struct lcnet_list *l) { lua_rawseti(l->L, l->list, ++l->n); }
 
 /* Runs body(L, ctx) under lua_pcall: body builds Lua values inside netlink reply callbacks,
  * where an error (out of memory) would otherwise unwind through the socket's flush and leave

@@ -114,8 +114,8 @@ static int addr_delete(lua_State *L) {
 }
 
 struct collect {
-  lua_State *L;
-  int list, names, n;
+  struct lcnet_list out;       /* first: lcnet_list_reset resets it */
+  int names;
   struct cnet_netns *ns;
 };
 
@@ -126,19 +126,12 @@ static void setstr(lua_State *L, const char *k, const char *v) {
 
 /* The device name of index (cached in the table at names; looked up on a miss). */
 static void push_devname(struct collect *c, int index) {
-  lua_State *L = c->L;
-  if (lua_rawgeti(L, c->names, index) != LUA_TNIL) return;
-  lua_pop(L, 1);
-  char name[CNET_IFNAMSIZ];
-  if (cnet_link_name(c->ns, index, name) < 0) snprintf(name, sizeof name, "if%d", index);
-  lua_pushstring(L, name);
-  lua_pushvalue(L, -1);
-  lua_rawseti(L, c->names, index);
+  lcnet_push_ifname(c->out.L, c->ns, c->names, index, 1);
 }
 
 static int collect_cb(const struct cnet_addr *a, void *data) {
   struct collect *c = data;
-  lua_State *L = c->L;
+  lua_State *L = c->out.L;
   char buf[CNET_IPADDR_STRLEN];
   lua_createtable(L, 0, 10);
   lua_pushinteger(L, a->index);
@@ -181,15 +174,8 @@ static int collect_cb(const struct cnet_addr *a, void *data) {
     lua_pushinteger(L, a->preferred);
     lua_setfield(L, -2, "preferred_lft");
   }
-  lua_rawseti(L, c->list, ++c->n);
+  lcnet_list_add(&c->out);
   return 0;
-}
-
-static void collect_reset(void *data) {
-  struct collect *c = data;
-  lua_newtable(c->L);
-  lua_replace(c->L, c->list);
-  c->n = 0;
 }
 
 /* Reads list/flush's filter: (dev) or (dev, {family=}) or ({dev=, family=}). */
@@ -230,12 +216,12 @@ static int list_body(lua_State *L, void *data, int *rc) {
   struct list_ctx *x = data;
   lua_newtable(L); /* 1: result */
   lua_newtable(L); /* 2: index -> name */
-  struct collect c = {L, 1, 2, 0, x->ns};
-  *rc = cnet_addr_list(x->ns, x->family, x->index, collect_cb, collect_reset, &c);
+  struct collect c = {{L, 1, 0}, 2, x->ns};
+  *rc = cnet_addr_list(x->ns, x->family, x->index, collect_cb, lcnet_list_reset, &c);
   if (*rc < 0) return 0;
   /* Device names after the dump: looking one up inside the dump would interleave requests. */
-  for (int i = 1; i <= c.n; i++) {
-    lua_rawgeti(L, c.list, i);
+  for (int i = 1; i <= c.out.n; i++) {
+    lua_rawgeti(L, c.out.list, i);
     lua_getfield(L, -1, "index");
     push_devname(&c, (int)lua_tointeger(L, -1)); /* not user input: the dump's index */
     lua_setfield(L, -3, "dev");

@@ -79,30 +79,19 @@ static const char *read_entry(lua_State *L, struct cnet_netns *ns, const char *o
   return object;
 }
 
-static int fdb_change(lua_State *L, const char *op, enum cnet_neigh_mode mode) {
-  struct cnet_netns *ns = lcnet_ns(L);
-  struct cnet_neigh_req req;
-  const char *object = read_entry(L, ns, op, 1, &req);
-  int rc = cnet_neigh_add(ns, &req, mode);
-  if (rc < 0) return lcnet_raise(L, rc, op, object, cnet_netns_errmsg(ns));
-  return 0;
-}
-
 /* cnet.fdb.add{mac=, dev=, ...}: -EEXIST when the entry exists. */
-static int fdb_add(lua_State *L) { return fdb_change(L, "fdb.add", CNET_NEIGH_ADD); }
+static int fdb_add(lua_State *L) { return lneigh_change(L, "fdb.add", read_entry, 0, CNET_NEIGH_ADD); }
 /* cnet.fdb.append{mac=, dev=, dst=, ...}: one more remote of a VXLAN entry. */
-static int fdb_append(lua_State *L) { return fdb_change(L, "fdb.append", CNET_NEIGH_APPEND); }
+static int fdb_append(lua_State *L) {
+  return lneigh_change(L, "fdb.append", read_entry, 0, CNET_NEIGH_APPEND);
+}
 /* cnet.fdb.replace{...}: adds or overwrites. */
-static int fdb_replace(lua_State *L) { return fdb_change(L, "fdb.replace", CNET_NEIGH_REPLACE); }
-
+static int fdb_replace(lua_State *L) {
+  return lneigh_change(L, "fdb.replace", read_entry, 0, CNET_NEIGH_REPLACE);
+}
 /* cnet.fdb.delete{mac=, dev= [, dst=, vlan=, master=, ...]} */
 static int fdb_delete(lua_State *L) {
-  struct cnet_netns *ns = lcnet_ns(L);
-  struct cnet_neigh_req req;
-  const char *object = read_entry(L, ns, "fdb.delete", 0, &req);
-  int rc = cnet_neigh_delete(ns, &req);
-  if (rc < 0) return lcnet_raise(L, rc, "fdb.delete", object, cnet_netns_errmsg(ns));
-  return 0;
+  return lneigh_change(L, "fdb.delete", read_entry, 1, CNET_NEIGH_ADD);
 }
 
 /* Reads list/flush's filter {dev=, br=, state=, vlan=}; returns the text of the device

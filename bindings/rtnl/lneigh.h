@@ -19,6 +19,15 @@ void lneigh_push_list(lua_State *L, struct cnet_netns *ns, const struct cnet_nei
 void lneigh_push_flush(lua_State *L, struct cnet_netns *ns, const struct cnet_neigh_filter *f,
                        const char *op, const char *object);
 
+/* Reads an entry (the table at 1) into req for op; add: with the state an add sends.
+ * Returns the text naming the entry in errors. */
+typedef const char *(*lneigh_reader)(lua_State *L, struct cnet_netns *ns, const char *op,
+                                     int add, struct cnet_neigh_req *req);
+/* One change: read the entry, then add it (del = 0, with mode) or delete it; raises on
+ * failure. Returns 0 values. */
+int lneigh_change(lua_State *L, const char *op, lneigh_reader read, int del,
+                  enum cnet_neigh_mode mode);
+
 /* The text naming an entry in errors ("192.0.2.5 dev eth0"), pushed, and given to the batch
  * as the call's object. Returns it. */
 const char *lneigh_object(lua_State *L, const char *what, const char *dev, const char *dst);

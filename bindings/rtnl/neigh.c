@@ -77,9 +77,9 @@ static const char *const key_names[NKEYS] = {
     "src_vni", "via",   "sticky",  "offload", "locked", "nhid",    "link_netnsid"};
 
 struct collect {
-  lua_State *L;
+  struct lcnet_list out;       /* first: lcnet_list_reset resets it */
   struct cnet_netns *ns;
-  int list, names, n;
+  int names;
   struct lcnet_strs *s;
 };
 
@@ -103,8 +103,8 @@ static void set_text(struct lcnet_strs *s, int k, const char *text, size_t len) 
 
 static void set_dev(struct collect *c, int k, int index) {
   lcnet_strs_key(c->s, k);
-  lcnet_push_ifname(c->L, c->ns, c->names, index);
-  lua_rawset(c->L, -3);
+  lcnet_push_ifname(c->out.L, c->ns, c->names, index, 0);
+  lua_rawset(c->out.L, -3);
 }
 
 static void set_state(struct lcnet_strs *s, int family, uint16_t state) {
@@ -132,11 +132,11 @@ static void push_ip(struct collect *c, const struct cnet_neigh *e) {
   struct lcnet_strs *s = c->s;
   int router = (e->flags & NTF_ROUTER) != 0, proxy = (e->flags & NTF_PROXY) != 0;
   int ext = (e->flags & NTF_EXT_LEARNED) != 0;
-  lua_createtable(c->L, 0, 2 + !proxy + (e->dst != NULL) + (e->index > 0) +
+  lua_createtable(c->out.L, 0, 2 + !proxy + (e->dst != NULL) + (e->index > 0) +
                                (e->lladdr != NULL) + router + proxy + ext);
   lcnet_strs_key(s, K_FAMILY);
   lcnet_strs_val_of(s, K_FAMILY, lcnet_family_name(e->family), 2);
-  lua_rawset(c->L, -3);
+  lua_rawset(c->out.L, -3);
   if (e->dst) set_dst(s, e);
   if (e->index > 0) set_dev(c, K_DEV, e->index);
   if (e->lladdr) set_lladdr(s, K_LLADDR, e);
@@ -153,7 +153,7 @@ static void push_fdb(struct collect *c, const struct cnet_neigh *e) {
   int self = (fl & NTF_SELF) != 0, sticky = (fl & NTF_STICKY) != 0;
   int ext = (fl & NTF_EXT_LEARNED) != 0, off = (fl & NTF_OFFLOADED) != 0;
   int router = (fl & NTF_ROUTER) != 0, locked = (e->ext_flags & NTF_EXT_LOCKED) != 0;
-  lua_createtable(c->L, 0, 1 + (e->lladdr != NULL) + (e->index > 0) + self + (e->master > 0) +
+  lua_createtable(c->out.L, 0, 1 + (e->lladdr != NULL) + (e->index > 0) + self + (e->master > 0) +
                                (e->vlan >= 0) + (e->dst != NULL) + (e->port >= 0) +
                                (e->vni >= 0) + (e->src_vni >= 0) + (e->via > 0) + sticky +
                                ext + off + router + locked + (e->nhid > 0) +
@@ -184,15 +184,8 @@ static int collect_cb(const struct cnet_neigh *e, void *data) {
   struct collect *c = data;
   if (e->family == AF_BRIDGE) push_fdb(c, e);
   else push_ip(c, e);
-  lua_rawseti(c->L, c->list, ++c->n);
+  lcnet_list_add(&c->out);
   return 0;
-}
-
-static void collect_reset(void *data) {
-  struct collect *c = data;
-  lua_newtable(c->L);
-  lua_replace(c->L, c->list);
-  c->n = 0;
 }
 
 struct list_ctx {
@@ -207,11 +200,21 @@ static int list_body(lua_State *L, void *data, int *rc) {
   lua_newtable(L); /* 2: ifindex -> name */
   struct lcnet_strs s;
   lcnet_strs_init(L, &s, key_names, NKEYS);
-  struct collect c = {L, x->ns, 1, 2, 0, &s};
-  *rc = cnet_neigh_list(x->ns, x->f, collect_cb, collect_reset, &c);
+  struct collect c = {{L, 1, 0}, x->ns, 2, &s};
+  *rc = cnet_neigh_list(x->ns, x->f, collect_cb, lcnet_list_reset, &c);
   if (*rc < 0) return 0;
   lua_settop(L, 1);
   return 1;
+}
+
+int lneigh_change(lua_State *L, const char *op, lneigh_reader read, int del,
+                  enum cnet_neigh_mode mode) {
+  struct cnet_netns *ns = lcnet_ns(L);
+  struct cnet_neigh_req req;
+  const char *object = read(L, ns, op, !del, &req);
+  int rc = del ? cnet_neigh_delete(ns, &req) : cnet_neigh_add(ns, &req, mode);
+  if (rc < 0) return lcnet_raise(L, rc, op, object, cnet_netns_errmsg(ns));
+  return 0;
 }
 
 void lneigh_push_list(lua_State *L, struct cnet_netns *ns, const struct cnet_neigh_filter *f,
@@ -275,28 +278,17 @@ static const char *read_entry(lua_State *L, struct cnet_netns *ns, const char *o
   return object;
 }
 
-static int neigh_change(lua_State *L, const char *op, enum cnet_neigh_mode mode) {
-  struct cnet_netns *ns = lcnet_ns(L);
-  struct cnet_neigh_req req;
-  const char *object = read_entry(L, ns, op, 1, &req);
-  int rc = cnet_neigh_add(ns, &req, mode);
-  if (rc < 0) return lcnet_raise(L, rc, op, object, cnet_netns_errmsg(ns));
-  return 0;
-}
-
 /* cnet.neigh.add{dst=, dev=, lladdr=, state="permanent", proxy=, router=, extern_learn=} */
-static int neigh_add(lua_State *L) { return neigh_change(L, "neigh.add", CNET_NEIGH_ADD); }
+static int neigh_add(lua_State *L) {
+  return lneigh_change(L, "neigh.add", read_entry, 0, CNET_NEIGH_ADD);
+}
 /* cnet.neigh.replace{...}: adds or overwrites. */
-static int neigh_replace(lua_State *L) { return neigh_change(L, "neigh.replace", CNET_NEIGH_REPLACE); }
-
+static int neigh_replace(lua_State *L) {
+  return lneigh_change(L, "neigh.replace", read_entry, 0, CNET_NEIGH_REPLACE);
+}
 /* cnet.neigh.delete{dst=, dev= [, proxy=true]} */
 static int neigh_delete(lua_State *L) {
-  struct cnet_netns *ns = lcnet_ns(L);
-  struct cnet_neigh_req req;
-  const char *object = read_entry(L, ns, "neigh.delete", 0, &req);
-  int rc = cnet_neigh_delete(ns, &req);
-  if (rc < 0) return lcnet_raise(L, rc, "neigh.delete", object, cnet_netns_errmsg(ns));
-  return 0;
+  return lneigh_change(L, "neigh.delete", read_entry, 1, CNET_NEIGH_ADD);
 }
 
 /* Reads list/flush's filter: (dev) or ({dev=, family=, state=, proxy=}); returns the device's

@@ -270,7 +270,7 @@ static void set_nexthops(lua_State *L, struct cnet_netns *ns, int names, const s
       lua_setfield(L, -2, "via");
     }
     if (nh.oif > 0) {
-      lcnet_push_ifname(L, ns, names, nh.oif);
+      lcnet_push_ifname(L, ns, names, nh.oif, 0);
       lua_setfield(L, -2, "dev");
     }
     lua_pushinteger(L, nh.weight);
@@ -298,17 +298,6 @@ static void collect_reset(void *data) {
   c->last_oif = 0; /* the names cached stay right */
 }
 
-/* Pushes the name of device oif, looked up once per call (cache at stack index names). */
-static void push_dev(lua_State *L, struct cnet_netns *ns, int names, int oif) {
-  if (lua_rawgeti(L, names, oif) != LUA_TNIL) return;
-  lua_pop(L, 1);
-  char name[CNET_IFNAMSIZ];
-  if (cnet_link_name(ns, oif, name) < 0) snprintf(name, sizeof name, "if%d", oif);
-  lua_pushstring(L, name);
-  lua_pushvalue(L, -1);
-  lua_rawseti(L, names, oif);
-}
-
 /* Sets field dev of the routes whose device the lookup during the dump missed, with the
  * full lookup (which may use netlink, so not inside the dump). */
 static void name_refs(lua_State *L, struct cnet_netns *ns, struct collect *c, int names) {
@@ -317,7 +306,7 @@ static void name_refs(lua_State *L, struct cnet_netns *ns, struct collect *c, in
     int oif = c->refs[i].oif;
     if (oif != last) {
       if (last) lua_pop(L, 1);
-      push_dev(L, ns, names, oif);
+      lcnet_push_ifname(L, ns, names, oif, 1);
       last = oif;
     }
     lua_rawgeti(L, c->list, c->refs[i].pos);
@@ -400,7 +389,7 @@ static int get_body(lua_State *L, void *data, int *rc) {
     int oif = (int)lua_tointeger(L, -1); /* not user input: the kernel's answer */
     lua_pop(L, 1);
     lua_pushvalue(L, s.base + K_DEV);
-    push_dev(L, x->ns, 1, oif);
+    lcnet_push_ifname(L, x->ns, 1, oif, 1);
     lua_rawset(L, -3);
   } else {
     lua_pop(L, 1);

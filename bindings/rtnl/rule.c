@@ -180,15 +180,10 @@ static void set_prefix(lua_State *L, const char *k, int family, const void *addr
   if (cnet_ipaddr_format_prefix(family, addr, len, buf, sizeof buf) == 0) set_str(L, k, buf);
 }
 
-struct collect {
-  lua_State *L;
-  int list, n;
-};
-
 /* Pushes {priority=, family=, from=, to=, fwmark=, ..., action=, table=} */
 static int collect_cb(const struct cnet_rule *r, void *data) {
-  struct collect *c = data;
-  lua_State *L = c->L;
+  struct lcnet_list *out = data;
+  lua_State *L = out->L;
   lua_createtable(L, 0, 8);
   set_int(L, "priority", r->priority); /* the kernel leaves out a priority of 0 */
   set_str(L, "family", lcnet_family_name(r->family));
@@ -222,15 +217,8 @@ static int collect_cb(const struct cnet_rule *r, void *data) {
     if (proto) set_str(L, "protocol", proto);
     else set_int(L, "protocol", r->protocol);
   }
-  lua_rawseti(L, c->list, ++c->n);
+  lcnet_list_add(out);
   return 0;
-}
-
-static void collect_reset(void *data) {
-  struct collect *c = data;
-  lua_newtable(c->L);
-  lua_replace(c->L, c->list);
-  c->n = 0;
 }
 
 struct list_ctx {
@@ -242,8 +230,8 @@ struct list_ctx {
 static int list_body(lua_State *L, void *data, int *rc) {
   struct list_ctx *x = data;
   lua_newtable(L);
-  struct collect c = {L, 1, 0};
-  *rc = cnet_rule_list(x->ns, x->family, collect_cb, collect_reset, &c);
+  struct lcnet_list out = {L, 1, 0};
+  *rc = cnet_rule_list(x->ns, x->family, collect_cb, lcnet_list_reset, &out);
   return *rc < 0 ? 0 : 1;
 }
 

@@ -67,9 +67,9 @@ static int vlan_delete(lua_State *L) {
 }
 
 struct collect {
-  lua_State *L;
+  struct lcnet_list out;       /* first: lcnet_list_reset resets it */
   struct cnet_netns *ns;
-  int list, names, n;
+  int names;
 };
 
 static void set_int(lua_State *L, const char *k, lua_Integer v) {
@@ -79,9 +79,9 @@ static void set_int(lua_State *L, const char *k, lua_Integer v) {
 
 static int collect_cb(const struct cnet_brvlan *v, void *data) {
   struct collect *c = data;
-  lua_State *L = c->L;
+  lua_State *L = c->out.L;
   lua_createtable(L, 0, 6);
-  lcnet_push_ifname(L, c->ns, c->names, v->index);
+  lcnet_push_ifname(L, c->ns, c->names, v->index, 0);
   lua_setfield(L, -2, "dev");
   set_int(L, "vid", v->vid);
   if (v->vid_end != v->vid) set_int(L, "vid_end", v->vid_end);
@@ -94,18 +94,11 @@ static int collect_cb(const struct cnet_brvlan *v, void *data) {
     lua_setfield(L, -2, "untagged");
   }
   if (v->master > 0) {
-    lcnet_push_ifname(L, c->ns, c->names, v->master);
+    lcnet_push_ifname(L, c->ns, c->names, v->master, 0);
     lua_setfield(L, -2, "master");
   }
-  lua_rawseti(L, c->list, ++c->n);
+  lcnet_list_add(&c->out);
   return 0;
-}
-
-static void collect_reset(void *data) {
-  struct collect *c = data;
-  lua_newtable(c->L);
-  lua_replace(c->L, c->list);
-  c->n = 0;
 }
 
 struct list_ctx {
@@ -118,8 +111,8 @@ static int list_body(lua_State *L, void *data, int *rc) {
   struct list_ctx *x = data;
   lua_newtable(L); /* 1: result */
   lua_newtable(L); /* 2: ifindex -> name */
-  struct collect c = {L, x->ns, 1, 2, 0};
-  *rc = cnet_brvlan_list(x->ns, x->index, collect_cb, collect_reset, &c);
+  struct collect c = {{L, 1, 0}, x->ns, 2};
+  *rc = cnet_brvlan_list(x->ns, x->index, collect_cb, lcnet_list_reset, &c);
   if (*rc < 0) return 0;
   lua_settop(L, 1);
   return 1;

@@ -1,5 +1,6 @@
 /* Interface addresses: see include/cnet/addr.h. */
 #include "cnet/addr.h"
+#include "cnet/names.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -7,6 +8,8 @@
 #include <sys/socket.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
+
+#include "rtnl/dump_int.h"
 
 void cnet_addr_req_init(struct cnet_addr_req *req) {
   memset(req, 0, sizeof *req);
@@ -104,17 +107,10 @@ int cnet_addr_delete(struct cnet_netns *ns, const struct cnet_addr_req *req) {
 }
 
 struct filter {
+  struct dump_caller caller;   /* first: see dump_int.h */
   int family, index;
   cnet_addr_fn fn;
-  void *data;
-  void (*reset)(void *data);
 };
-
-/* Before a retried dump: the caller's reset gets the caller's data. */
-static void filter_reset(void *data) {
-  struct filter *f = data;
-  if (f->reset) f->reset(f->data);
-}
 
 static int each_cb(const struct nlmsghdr *nlh, void *data) {
   struct filter *f = data;
@@ -122,9 +118,7 @@ static int each_cb(const struct nlmsghdr *nlh, void *data) {
   if (cnet_addr_parse(nlh, &a) < 0) return MNL_CB_OK;
   if ((f->family != AF_UNSPEC && a.family != f->family) || (f->index > 0 && a.index != f->index))
     return MNL_CB_OK;
-  int rc = f->fn(&a, f->data);
-  if (rc != 0) return rc < 0 ? rc : -ECANCELED;
-  return MNL_CB_OK;
+  return dump_caller_rc(f->fn(&a, f->caller.data));
 }
 
 static int build_dump(struct cnet_nl *nl, void *data) {
@@ -139,12 +133,12 @@ static int build_dump(struct cnet_nl *nl, void *data) {
 
 int cnet_addr_list(struct cnet_netns *ns, int family, int index, cnet_addr_fn fn,
                    void (*reset)(void *data), void *data) {
-  struct filter f = {family, index, fn, data, reset};
+  struct filter f = {{reset, data}, family, index, fn};
   char *err = cnet_netns_errbuf(ns);
   err[0] = '\0';
   struct cnet_nl *nl = cnet_netns_rtnl(ns);
   /* The kernel filters too (the callback checks again for kernels that do not). */
-  return cnet_nl_dump_filtered(nl, index > 0, build_dump, each_cb, filter_reset, &f, err);
+  return cnet_nl_dump_filtered(nl, index > 0, build_dump, each_cb, dump_caller_reset, &f, err);
 }
 
 /* Flushing: collect the addresses first (a dump cannot be interleaved with requests on the
@@ -190,10 +184,7 @@ int cnet_addr_flush(struct cnet_netns *ns, int family, int index, unsigned *coun
   return rc;
 }
 
-static const struct {
-  uint32_t bit;
-  const char *name;
-} addr_flags[] = {
+static const struct cnet_name addr_flags[] = {
   {IFA_F_SECONDARY, "secondary"},   {IFA_F_NODAD, "nodad"},
   {IFA_F_OPTIMISTIC, "optimistic"}, {IFA_F_DADFAILED, "dadfailed"},
   {IFA_F_HOMEADDRESS, "home"},      {IFA_F_DEPRECATED, "deprecated"},
@@ -205,33 +196,24 @@ static const struct {
 const char *cnet_addr_flag_name(int family, uint32_t bit) {
   /* One bit, two meanings: a secondary IPv4 address, a temporary (privacy) IPv6 one. */
   if (bit == IFA_F_SECONDARY && family == AF_INET6) return "temporary";
-  for (size_t i = 0; i < sizeof addr_flags / sizeof addr_flags[0]; i++)
-    if (addr_flags[i].bit == bit) return addr_flags[i].name;
-  return NULL;
+  return cnet_name_of(addr_flags, CNET_NAMES_LEN(addr_flags), bit);
 }
 
 long cnet_addr_flag_parse(const char *name) {
   if (strcmp(name, "temporary") == 0) return IFA_F_TEMPORARY;
-  for (size_t i = 0; i < sizeof addr_flags / sizeof addr_flags[0]; i++)
-    if (strcmp(addr_flags[i].name, name) == 0) return (long)addr_flags[i].bit;
-  return -EINVAL;
+  return cnet_name_value(addr_flags, CNET_NAMES_LEN(addr_flags), name);
 }
 
-static const struct {
-  uint8_t scope;
-  const char *name;
-} scopes[] = {{RT_SCOPE_UNIVERSE, "global"}, {RT_SCOPE_SITE, "site"}, {RT_SCOPE_LINK, "link"},
-              {RT_SCOPE_HOST, "host"}, {RT_SCOPE_NOWHERE, "nowhere"}};
+static const struct cnet_name scopes[] = {
+  {RT_SCOPE_UNIVERSE, "global"}, {RT_SCOPE_SITE, "site"}, {RT_SCOPE_LINK, "link"},
+  {RT_SCOPE_HOST, "host"}, {RT_SCOPE_NOWHERE, "nowhere"},
+};
 
 const char *cnet_scope_name(uint8_t scope) {
-  for (size_t i = 0; i < sizeof scopes / sizeof scopes[0]; i++)
-    if (scopes[i].scope == scope) return scopes[i].name;
-  return NULL;
+  return cnet_name_of(scopes, CNET_NAMES_LEN(scopes), scope);
 }
 
 int cnet_scope_parse(const char *name) {
   if (strcmp(name, "universe") == 0) return RT_SCOPE_UNIVERSE;
-  for (size_t i = 0; i < sizeof scopes / sizeof scopes[0]; i++)
-    if (strcmp(scopes[i].name, name) == 0) return scopes[i].scope;
-  return -EINVAL;
+  return (int)cnet_name_value(scopes, CNET_NAMES_LEN(scopes), name);
 }

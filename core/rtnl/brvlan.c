@@ -9,6 +9,7 @@
 #include <linux/rtnetlink.h>
 
 #include "netlink/nlattr_int.h"
+#include "rtnl/dump_int.h"
 
 int cnet_brvlan_build(struct nlmsghdr *nlh, size_t room, const struct cnet_brvlan_req *req) {
   int range = req->vid_end != 0;
@@ -87,20 +88,14 @@ int cnet_brvlan_parse(const struct nlmsghdr *nlh, cnet_brvlan_fn fn, void *data)
 }
 
 struct filter {
+  struct dump_caller caller;   /* first: see dump_int.h */
   int index;
   cnet_brvlan_fn fn;
-  void *data;
-  void (*reset)(void *data);
 };
-
-static void filter_reset(void *data) {
-  struct filter *f = data;
-  if (f->reset) f->reset(f->data);
-}
 
 static int each_vlan(const struct cnet_brvlan *v, void *data) {
   struct filter *f = data;
-  return f->fn(v, f->data);
+  return f->fn(v, f->caller.data);
 }
 
 static int each_cb(const struct nlmsghdr *nlh, void *data) {
@@ -110,9 +105,7 @@ static int each_cb(const struct nlmsghdr *nlh, void *data) {
   const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
   if (ifm->ifi_family != AF_BRIDGE || (f->index > 0 && ifm->ifi_index != f->index))
     return MNL_CB_OK;
-  int rc = cnet_brvlan_parse(nlh, each_vlan, f); /* now only fn's value can be non-zero */
-  if (rc != 0) return rc < 0 ? rc : -ECANCELED;
-  return MNL_CB_OK;
+  return dump_caller_rc(cnet_brvlan_parse(nlh, each_vlan, f)); /* only fn's value, now */
 }
 
 static int build_dump(struct cnet_nl *nl, void *data) {
@@ -129,8 +122,8 @@ static int build_dump(struct cnet_nl *nl, void *data) {
 
 int cnet_brvlan_list(struct cnet_netns *ns, int index, cnet_brvlan_fn fn,
                      void (*reset)(void *data), void *data) {
-  struct filter f = {index, fn, data, reset};
+  struct filter f = {{reset, data}, index, fn};
   char *err = cnet_netns_errbuf(ns);
   err[0] = '\0';
-  return cnet_nl_dump(cnet_netns_rtnl(ns), build_dump, each_cb, filter_reset, &f, err);
+  return cnet_nl_dump(cnet_netns_rtnl(ns), build_dump, each_cb, dump_caller_reset, &f, err);
 }

@@ -9,7 +9,9 @@
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 
+#include "cnet/names.h"
 #include "netlink/nlattr_int.h"
+#include "rtnl/dump_int.h"
 
 void cnet_neigh_req_init(struct cnet_neigh_req *req) {
   memset(req, 0, sizeof *req);
@@ -142,51 +144,44 @@ int cnet_neigh_delete(struct cnet_netns *ns, const struct cnet_neigh_req *req) {
 
 /* ---- states ---- */
 
-struct state_name {
-  uint32_t bit;
-  const char *name;
-};
-
 /* Strongest first: the order in which a state with several bits is named. */
-static const struct state_name ip_states[] = {
+static const struct cnet_name ip_states[] = {
   {NUD_PERMANENT, "permanent"}, {NUD_NOARP, "noarp"},   {NUD_REACHABLE, "reachable"},
   {NUD_STALE, "stale"},         {NUD_DELAY, "delay"},   {NUD_PROBE, "probe"},
   {NUD_FAILED, "failed"},       {NUD_INCOMPLETE, "incomplete"}, {CNET_NUD_NONE, "none"},
 };
-static const struct state_name fdb_states[] = {
+static const struct cnet_name fdb_states[] = {
   {NUD_PERMANENT, "permanent"}, {NUD_NOARP, "static"}, {NUD_STALE, "stale"},
   {NUD_REACHABLE, "dynamic"},
 };
 
-#define N(a) (sizeof a / sizeof a[0])
+/* The table of family's state names, and its length. */
+static const struct cnet_name *states_of(int family, size_t *n) {
+  *n = family == AF_BRIDGE ? CNET_NAMES_LEN(fdb_states) : CNET_NAMES_LEN(ip_states);
+  return family == AF_BRIDGE ? fdb_states : ip_states;
+}
 
 uint32_t cnet_neigh_state_bit(int family, uint16_t state) {
-  if (family == AF_BRIDGE) {
-    for (size_t i = 0; i + 1 < N(fdb_states); i++)
-      if (state & fdb_states[i].bit) return fdb_states[i].bit;
-    return NUD_REACHABLE;
-  }
-  for (size_t i = 0; i + 1 < N(ip_states); i++)
-    if (state & ip_states[i].bit) return ip_states[i].bit;
-  return CNET_NUD_NONE;
+  size_t n;
+  const struct cnet_name *t = states_of(family, &n);
+  /* every entry but the last, which stands for "no other bit" */
+  for (size_t i = 0; i + 1 < n; i++)
+    if (state & t[i].value) return t[i].value;
+  return t[n - 1].value;
 }
 
 const char *cnet_neigh_state_name(int family, uint16_t state) {
   uint32_t bit = cnet_neigh_state_bit(family, state);
   if (family != AF_BRIDGE && bit == CNET_NUD_NONE && state != 0) return NULL;
-  const struct state_name *t = family == AF_BRIDGE ? fdb_states : ip_states;
-  size_t n = family == AF_BRIDGE ? N(fdb_states) : N(ip_states);
-  for (size_t i = 0; i < n; i++)
-    if (t[i].bit == bit) return t[i].name;
-  return NULL;
+  size_t n;
+  const struct cnet_name *t = states_of(family, &n);
+  return cnet_name_of(t, n, bit);
 }
 
 long cnet_neigh_state_parse(int family, const char *name) {
-  const struct state_name *t = family == AF_BRIDGE ? fdb_states : ip_states;
-  size_t n = family == AF_BRIDGE ? N(fdb_states) : N(ip_states);
-  for (size_t i = 0; i < n; i++)
-    if (strcmp(t[i].name, name) == 0) return (long)t[i].bit;
-  return -EINVAL;
+  size_t n;
+  const struct cnet_name *t = states_of(family, &n);
+  return cnet_name_value(t, n, name);
 }
 
 long cnet_neigh_state_for_add(int family, const char *name) {
@@ -204,16 +199,10 @@ long cnet_neigh_state_for_add(int family, const char *name) {
 /* ---- listing ---- */
 
 struct filter {
+  struct dump_caller caller;   /* first: see dump_int.h */
   const struct cnet_neigh_filter *f;
   cnet_neigh_fn fn;
-  void *data;
-  void (*reset)(void *data);
 };
-
-static void filter_reset(void *data) {
-  struct filter *x = data;
-  if (x->reset) x->reset(x->data);
-}
 
 /* What the kernel may not have filtered (an old kernel ignores the dump's filters). */
 static int takes(const struct cnet_neigh_filter *f, const struct cnet_neigh *e) {
@@ -234,9 +223,7 @@ static int each_cb(const struct nlmsghdr *nlh, void *data) {
   struct filter *x = data;
   struct cnet_neigh e;
   if (cnet_neigh_parse(nlh, &e) < 0 || !takes(x->f, &e)) return MNL_CB_OK;
-  int rc = x->fn(&e, x->data);
-  if (rc != 0) return rc < 0 ? rc : -ECANCELED;
-  return MNL_CB_OK;
+  return dump_caller_rc(x->fn(&e, x->caller.data));
 }
 
 static int build_dump(struct cnet_nl *nl, void *data) {
@@ -261,11 +248,11 @@ static int build_dump(struct cnet_nl *nl, void *data) {
 
 int cnet_neigh_list(struct cnet_netns *ns, const struct cnet_neigh_filter *f, cnet_neigh_fn fn,
                     void (*reset)(void *data), void *data) {
-  struct filter x = {f, fn, data, reset};
+  struct filter x = {{reset, data}, f, fn};
   char *err = cnet_netns_errbuf(ns);
   err[0] = '\0';
   int strict = f->index > 0 || f->master > 0;
-  return cnet_nl_dump_filtered(cnet_netns_rtnl(ns), strict, build_dump, each_cb, filter_reset,
+  return cnet_nl_dump_filtered(cnet_netns_rtnl(ns), strict, build_dump, each_cb, dump_caller_reset,
                                &x, err);
 }
 

@@ -7,7 +7,9 @@
 #include <linux/rtnetlink.h>
 
 #include "cnet/addr.h"
+#include "cnet/names.h"
 #include "netlink/nlattr_int.h"
+#include "rtnl/dump_int.h"
 
 void cnet_route_req_init(struct cnet_route_req *req) {
   memset(req, 0, sizeof *req);
@@ -212,18 +214,11 @@ int cnet_route_delete(struct cnet_netns *ns, const struct cnet_route_req *req) {
 }
 
 struct filter {
+  struct dump_caller caller;   /* first: see dump_int.h */
   int family;
   uint32_t table;
   cnet_route_fn fn;
-  void *data;
-  void (*reset)(void *data);
 };
-
-/* Before a retried dump: the caller's reset gets the caller's data. */
-static void filter_reset(void *data) {
-  struct filter *f = data;
-  if (f->reset) f->reset(f->data);
-}
 
 static int each_cb(const struct nlmsghdr *nlh, void *data) {
   struct filter *f = data;
@@ -232,9 +227,7 @@ static int each_cb(const struct nlmsghdr *nlh, void *data) {
   if (r.flags & RTM_F_CLONED) return MNL_CB_OK;
   if ((f->family && r.family != f->family) || (f->table && r.table != f->table))
     return MNL_CB_OK;
-  int rc = f->fn(&r, f->data);
-  if (rc != 0) return rc < 0 ? rc : -ECANCELED;
-  return MNL_CB_OK;
+  return dump_caller_rc(f->fn(&r, f->caller.data));
 }
 
 static int build_dump(struct cnet_nl *nl, void *data) {
@@ -255,12 +248,12 @@ static int build_dump(struct cnet_nl *nl, void *data) {
 
 int cnet_route_list(struct cnet_netns *ns, int family, uint32_t table, cnet_route_fn fn,
                     void (*reset)(void *data), void *data) {
-  struct filter f = {family, table, fn, data, reset};
+  struct filter f = {{reset, data}, family, table, fn};
   struct cnet_nl *nl = cnet_netns_rtnl(ns);
   char *err = cnet_netns_errbuf(ns);
   err[0] = '\0';
   /* The kernel filters too (the callback checks again for kernels that do not). */
-  return cnet_nl_dump_filtered(nl, table != 0, build_dump, each_cb, filter_reset, &f, err);
+  return cnet_nl_dump_filtered(nl, table != 0, build_dump, each_cb, dump_caller_reset, &f, err);
 }
 
 struct one {
@@ -305,40 +298,26 @@ int cnet_route_get(struct cnet_netns *ns, const struct cnet_ipaddr *addr,
 
 /* ---- names ---- */
 
-struct name { unsigned v; const char *name; };
-
-static const struct name protocols[] = {
+static const struct cnet_name protocols[] = {
   {RTPROT_UNSPEC, "unspec"}, {RTPROT_REDIRECT, "redirect"}, {RTPROT_KERNEL, "kernel"},
   {RTPROT_BOOT, "boot"}, {RTPROT_STATIC, "static"}, {RTPROT_RA, "ra"}, {RTPROT_DHCP, "dhcp"},
   {RTPROT_BGP, "bgp"}, {RTPROT_OSPF, "ospf"}, {RTPROT_ZEBRA, "zebra"}, {RTPROT_BIRD, "bird"},
 };
-static const struct name types[] = {
+static const struct cnet_name types[] = {
   {RTN_UNSPEC, "unspec"}, {RTN_UNICAST, "unicast"}, {RTN_LOCAL, "local"},
   {RTN_BROADCAST, "broadcast"}, {RTN_ANYCAST, "anycast"}, {RTN_MULTICAST, "multicast"},
   {RTN_BLACKHOLE, "blackhole"}, {RTN_UNREACHABLE, "unreachable"}, {RTN_PROHIBIT, "prohibit"},
   {RTN_THROW, "throw"}, {RTN_NAT, "nat"},
 };
-static const struct name tables[] = {
+static const struct cnet_name tables[] = {
   {RT_TABLE_MAIN, "main"}, {RT_TABLE_LOCAL, "local"}, {RT_TABLE_DEFAULT, "default"},
 };
 
-#define N(a) (sizeof a / sizeof a[0])
+#define N CNET_NAMES_LEN
 
-static const char *lookup(const struct name *t, size_t n, unsigned v) {
-  for (size_t i = 0; i < n; i++)
-    if (t[i].v == v) return t[i].name;
-  return NULL;
-}
-
-static long parse(const struct name *t, size_t n, const char *s) {
-  for (size_t i = 0; i < n; i++)
-    if (strcmp(t[i].name, s) == 0) return (long)t[i].v;
-  return -EINVAL;
-}
-
-const char *cnet_route_protocol_name(uint8_t p) { return lookup(protocols, N(protocols), p); }
-int cnet_route_protocol_parse(const char *s) { return (int)parse(protocols, N(protocols), s); }
-const char *cnet_route_type_name(uint8_t t) { return lookup(types, N(types), t); }
-int cnet_route_type_parse(const char *s) { return (int)parse(types, N(types), s); }
-const char *cnet_route_table_name(uint32_t t) { return lookup(tables, N(tables), t); }
-long cnet_route_table_parse(const char *s) { return parse(tables, N(tables), s); }
+const char *cnet_route_protocol_name(uint8_t p) { return cnet_name_of(protocols, N(protocols), p); }
+int cnet_route_protocol_parse(const char *s) { return (int)cnet_name_value(protocols, N(protocols), s); }
+const char *cnet_route_type_name(uint8_t t) { return cnet_name_of(types, N(types), t); }
+int cnet_route_type_parse(const char *s) { return (int)cnet_name_value(types, N(types), s); }
+const char *cnet_route_table_name(uint32_t t) { return cnet_name_of(tables, N(tables), t); }
+long cnet_route_table_parse(const char *s) { return cnet_name_value(tables, N(tables), s); }

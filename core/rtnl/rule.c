@@ -1,5 +1,6 @@
 /* Policy routing rules: see include/cnet/rule.h. */
 #include "cnet/rule.h"
+#include "cnet/names.h"
 
 #include <errno.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <linux/rtnetlink.h>
 
 #include "netlink/nlattr_int.h"
+#include "rtnl/dump_int.h"
 
 void cnet_rule_req_init(struct cnet_rule_req *req) {
   memset(req, 0, sizeof *req);
@@ -126,25 +128,17 @@ int cnet_rule_delete(struct cnet_netns *ns, const struct cnet_rule_req *req) {
 }
 
 struct filter {
+  struct dump_caller caller;   /* first: see dump_int.h */
   int family;
   cnet_rule_fn fn;
-  void *data;
-  void (*reset)(void *data);
 };
-
-static void filter_reset(void *data) {
-  struct filter *f = data;
-  if (f->reset) f->reset(f->data);
-}
 
 static int each_cb(const struct nlmsghdr *nlh, void *data) {
   struct filter *f = data;
   struct cnet_rule r;
   /* A dump of every family also holds the multicast routing rules (families 128, 129). */
   if (cnet_rule_parse(nlh, &r) < 0 || (f->family && r.family != f->family)) return MNL_CB_OK;
-  int rc = f->fn(&r, f->data);
-  if (rc != 0) return rc < 0 ? rc : -ECANCELED;
-  return MNL_CB_OK;
+  return dump_caller_rc(f->fn(&r, f->caller.data));
 }
 
 static int build_dump(struct cnet_nl *nl, void *data) {
@@ -158,29 +152,22 @@ static int build_dump(struct cnet_nl *nl, void *data) {
 
 int cnet_rule_list(struct cnet_netns *ns, int family, cnet_rule_fn fn, void (*reset)(void *data),
                    void *data) {
-  struct filter f = {family, fn, data, reset};
+  struct filter f = {{reset, data}, family, fn};
   char *err = cnet_netns_errbuf(ns);
   err[0] = '\0';
-  return cnet_nl_dump(cnet_netns_rtnl(ns), build_dump, each_cb, filter_reset, &f, err);
+  return cnet_nl_dump(cnet_netns_rtnl(ns), build_dump, each_cb, dump_caller_reset, &f, err);
 }
 
-static const struct {
-  uint8_t action;
-  const char *name;
-} actions[] = {
+static const struct cnet_name actions[] = {
   {FR_ACT_TO_TBL, "lookup"},       {FR_ACT_GOTO, "goto"},
   {FR_ACT_NOP, "nop"},             {FR_ACT_BLACKHOLE, "blackhole"},
   {FR_ACT_UNREACHABLE, "unreachable"}, {FR_ACT_PROHIBIT, "prohibit"},
 };
 
 const char *cnet_rule_action_name(uint8_t action) {
-  for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
-    if (actions[i].action == action) return actions[i].name;
-  return NULL;
+  return cnet_name_of(actions, CNET_NAMES_LEN(actions), action);
 }
 
 int cnet_rule_action_parse(const char *name) {
-  for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
-    if (strcmp(actions[i].name, name) == 0) return actions[i].action;
-  return -EINVAL;
+  return (int)cnet_name_value(actions, CNET_NAMES_LEN(actions), name);
 }
