@@ -69,6 +69,9 @@ void lcnet_open_probe(lua_State *L, int ns);
 void lcnet_open_proc(lua_State *L, int ns);
 void lcnet_open_nft(lua_State *L, int ns);
 
+/* clock.c: cnet.now and cnet.sleep, into the module table at the top of the stack. */
+void lcnet_open_clock(lua_State *L);
+
 /* netns.c: pushes a new handle, closed, with its API table: the caller then acquires the
  * namespace into h->ns (closed by __gc/__close/close()). Everything is allocated before the
  * namespace exists, so an out-of-memory error cannot lose it. */

@@ -81,6 +81,7 @@ __attribute__((visibility("default"))) int luaopen_cnet(lua_State *L) {
   lua_pushliteral(L, CNET_VERSION);
   lua_setfield(L, -2, "version");
   lcnet_open_inspect(L);
+  lcnet_open_clock(L);
   name_submodules(L);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "self"); /* the handle of the start namespace */

@@ -1,0 +1,497 @@
+-- Carrying out a plan (`up`), undoing a failed one (rollback), and taking a topology down.
+local cnet = require "cnet"
+local model = require "cnet.topology.model"
+local state = require "cnet.topology.state"
+local livemod = require "cnet.topology.live"
+local util = require "cnet.topology.util"
+
+local M = {}
+local where = model.where
+
+local function copy(t)
+  local c = {}
+  for k, v in pairs(t or {}) do c[k] = v end
+  return c
+end
+
+-- Tolerates the errors that mean "already gone".
+local gone_codes = {ENOENT = true, ENODEV = true, ESRCH = true, EADDRNOTAVAIL = true}
+local function quietly(f, ...)
+  local ok, err = pcall(f, ...)
+  if ok or (type(err) == "table" and gone_codes[err.code]) then return true end
+  return false, err
+end
+
+-- Deletes a namespace name; an entry that is no namespace at all (a file left by a process
+-- killed between creating it and mounting the namespace on it) is removed too.
+function M.delete_netns(name)
+  local ok, err = quietly(cnet.netns.delete, name)
+  if ok then return true end
+  local path = "/run/netns/" .. name
+  if not pcall(cnet.netns.open, name) and os.remove(path) then return true end
+  return false, err
+end
+
+-- ---- running the actions ------------------------------------------------------------------
+
+local Run = {}
+Run.__index = Run
+
+local function new_run(plan, s)
+  return setmetatable({plan = plan, live = plan.live, state = s, tag = plan.tag,
+    handles = {}, made = {}, undo = {}, origins = {}, waiting = {}}, Run)
+end
+
+-- The API of a place; namespaces made in this run have their handle from netns.add.
+function Run:api(ns)
+  if ns == nil then return cnet end
+  return self.handles[ns] or self.live:api(ns)
+end
+
+-- Remembers which resource a queued call belongs to, so a batch failure names it.
+function Run:origin(op, object, ns, r)
+  local k = op .. "|" .. tostring(object) .. "|" .. (ns or "")
+  local list = self.origins[k]
+  if list == nil then list = {}; self.origins[k] = list end
+  list[#list + 1] = r
+end
+
+function Run:blame(err)
+  local k = tostring(err.op) .. "|" .. tostring(err.object) .. "|" .. (err.netns or "")
+  local list = self.origins[k]
+  return list and list[1]
+end
+
+local function tagged_place(run, ns)
+  return ns == nil or not run.plan.new_netns[ns] and not run.plan.owned_netns[ns]
+end
+
+function Run:create_netns(r)
+  local h = cnet.netns.add(r.name)
+  self.handles[r.name] = h
+  self.made[#self.made + 1] = r
+  local set = {up = true}
+  if self.plan.alias then set.alias = self.tag end
+  self:origin("link.set", "lo", r.name, r)
+  h.link.set("lo", set)
+end
+
+function Run:create_link(r)
+  local spec = copy(r.opts)
+  spec.name, spec.type, spec.master, spec.up, spec.mtu, spec.mac = r.name, r.type, r.master, r.up, r.mtu, r.mac
+  if r.peer then
+    local p = r.peer
+    spec.peer = {name = p.name, mtu = p.mtu, mac = p.mac}
+    if p.ns ~= r.ns then spec.peer.netns = p.ns == nil and cnet.self or self:api(p.ns) end
+  end
+  local api = self:api(r.ns)
+  local from = r.ns
+  if r.opts.link ~= nil and r.lower_ns ~= r.ns then
+    -- made from the lower device's namespace, straight into its own
+    from = r.lower_ns
+    spec.netns = r.ns == nil and cnet.self or api
+  end
+  self.made[#self.made + 1] = r
+  self:origin("link.add", r.name, from, r)
+  self:api(from).link.add(spec)
+  if self.plan.alias and tagged_place(self, r.ns) then
+    self:origin("link.set", r.name, r.ns, r)
+    api.link.set(r.name, {alias = self.tag})
+  end
+  if r.peer and (r.peer.up or r.peer.master) then
+    local pset = {up = r.peer.up or nil, master = r.peer.master}
+    if self.plan.alias and tagged_place(self, r.peer.ns) then pset.alias = self.tag end
+    self:origin("link.set", r.peer.name, r.peer.ns, r)
+    self:api(r.peer.ns).link.set(r.peer.name, pset)
+  end
+end
+
+function Run:delete_link(r)
+  self:origin("link.delete", r.name, r.ns, r)
+  quietly(self:api(r.ns).link.delete, r.name)
+end
+
+function Run:change_link(a)
+  local r = a.r
+  if a.set then
+    local l = self.live:link(r.ns, r.name)
+    self.undo[#self.undo + 1] = {kind = "link", ns = r.ns, name = r.name,
+      set = {master = l.master or false, up = l.up, mtu = l.mtu}}
+    self:origin("link.set", r.name, r.ns, r)
+    self:api(r.ns).link.set(r.name, a.set)
+  end
+  if a.peer_set then
+    self:origin("link.set", r.peer.name, r.peer.ns, r)
+    self:api(r.peer.ns).link.set(r.peer.name, a.peer_set)
+  end
+end
+
+function Run:addr(op, r)
+  local api = self:api(r.ns)
+  if op == "delete" then
+    self:origin("addr.delete", r.dev, r.ns, r)
+    return quietly(api.addr.delete, r.dev, r.addr)
+  end
+  self.made[#self.made + 1] = r
+  self:origin("addr.add", r.dev, r.ns, r)
+  api.addr.add(r.dev, r.addr, r.opts)
+end
+
+function Run:route(op, r)
+  local api = self:api(r.ns)
+  local spec = copy(r.spec)
+  if op == "delete" then
+    self:origin("route.delete", spec.dst, r.ns, r)
+    return quietly(api.route.delete, spec)
+  end
+  self.made[#self.made + 1] = r
+  self:origin(op == "create" and "route.add" or "route.replace", spec.dst, r.ns, r)
+  if op == "create" then api.route.add(spec) else api.route.replace(spec) end
+end
+
+function Run:sysctl(r, entry)
+  local api = self:api(r.ns)
+  if tagged_place(self, r.ns) and entry.original == nil then
+    local ok, v = pcall(api.sysctl.get, r.param)
+    if ok then entry.original = v end
+  end
+  self.made[#self.made + 1] = r
+  self:origin("sysctl.set", r.param, r.ns, r)
+  api.sysctl.set(r.param, r.value)
+end
+
+function Run:nft(r)
+  local chains = {}
+  for name, c in pairs(r.chains) do
+    local chain = {}
+    for k, v in pairs(c) do if k ~= "bridges_kept" then chain[k] = v end end
+    chains[name] = chain
+  end
+  self.made[#self.made + 1] = r
+  self:origin("nft.apply", r.table, r.ns, r)
+  self:api(r.ns).nft.apply{table = r.table, chains = chains, sets = r.sets}
+end
+
+function Run:other(r)
+  local noun = r.kind == "qdisc" and "tc" or r.kind
+  local spec = copy(r.spec)
+  spec.netns, spec.host = nil, nil
+  self.made[#self.made + 1] = r
+  self:origin(noun .. ".add", spec.dev or spec.name, r.ns, r)
+  self:api(r.ns)[noun].add(spec)
+end
+
+-- Removes what the state says a topology made, and that the description no longer has.
+function Run:remove(a)
+  local r, st = a.r, a.state
+  if r.kind == "netns" then
+    M.delete_netns(r.name)
+  elseif r.kind == "link" then
+    self:delete_link(r)
+  elseif r.kind == "addr" or r.kind == "route" then
+    self[r.kind](self, "delete", r)
+  elseif r.kind == "nft" then
+    quietly(self:api(r.ns).nft.delete_table, r.table)
+  elseif r.kind == "sysctl" then
+    if st and st.original ~= nil then quietly(self:api(r.ns).sysctl.set, r.param, st.original) end
+  else
+    local noun = r.kind == "qdisc" and "tc" or r.kind
+    local api = self:api(r.ns)
+    if api and api[noun] and api[noun].delete then
+      local spec = copy(r.spec)
+      spec.netns, spec.host = nil, nil
+      quietly(api[noun].delete, spec)
+    end
+  end
+end
+
+-- Runs every action of the plan, the changes batched. Raises on the first failure.
+function Run:execute()
+  local plan, s = self.plan, self.state
+  -- removals first: a name set free may be taken again by this very plan
+  local removing = {}
+  for _, a in ipairs(plan.actions) do
+    if a.op == "delete" and a.r.kind == "netns" then removing[#removing + 1] = a end
+  end
+  for _, a in ipairs(plan.actions) do
+    if a.op == "delete" and a.r.kind ~= "netns" then removing[#removing + 1] = a end
+  end
+  local nsgone, waiting = {}, {}
+  for _, a in ipairs(removing) do
+    local r = a.r
+    if r.kind == "link" and r.peer and nsgone[r.peer.ns or ""] then
+      waiting[#waiting + 1] = {ns = r.ns, name = r.name}   -- goes with its peer's namespace
+    elseif r.kind == "netns" or not nsgone[r.ns or ""] then -- what was inside a gone one went with it
+      self:remove(a)
+    end
+    if r.kind == "netns" then nsgone[r.name] = true end
+    state.remove(s, r.key)
+  end
+  M.settle(waiting)
+  cnet.batch(function()
+    for _, a in ipairs(plan.actions) do
+      if a.op == "create" and a.r.kind == "netns" then self:create_netns(a.r) end
+    end
+    for _, a in ipairs(plan.actions) do
+      local r, op = a.r, a.op
+      local entry = (op == "create" or op == "replace") and state.put(s, r, {created = true}) or nil
+      if r.kind == "netns" then
+        if op == "change" then self:api(r.name).link.set("lo", a.set) end
+      elseif r.kind == "link" then
+        if op == "create" then self:create_link(r)
+        elseif op == "replace" then self:delete_link(r); self:create_link(r)
+        elseif op == "change" then self:change_link(a) end
+      elseif r.kind == "addr" then
+        if op ~= "delete" then self:addr(op, r) end
+      elseif r.kind == "route" then
+        if op ~= "delete" then self:route(op, r) end
+      elseif r.kind == "sysctl" then
+        if op ~= "delete" then
+          local e = s.resources[r.key] or state.put(s, r, {created = false})
+          if a.old and e.original == nil and tagged_place(self, r.ns) then e.original = a.old end
+          self:sysctl(r, e)
+        end
+      elseif r.kind == "nft" then
+        if op ~= "delete" then
+          if entry == nil then entry = state.put(s, r, {created = true}) end
+          self:nft(r)
+        end
+      elseif op ~= "delete" then
+        self:other(r)
+      end
+    end
+  end)
+end
+
+-- Puts back what a failed run made or changed: its namespaces (with everything in them),
+-- links, addresses and routes elsewhere, nft tables, sysctls, and the old values of changed
+-- links. Returns a list of what could not be undone.
+function Run:rollback()
+  local left = {}
+  local function try(what, f, ...)
+    local ok, err = quietly(f, ...)
+    if not ok then left[#left + 1] = what .. ": " .. tostring(err) end
+  end
+  for _, h in pairs(self.handles) do h.close() end
+  local nsgone = {}
+  for i = #self.made, 1, -1 do
+    local r = self.made[i]
+    if r.kind == "netns" then
+      try("netns " .. r.name, M.delete_netns, r.name)
+      nsgone[r.name] = true
+    end
+  end
+  self.handles = {}
+  local live = livemod.new()
+  for i = #self.made, 1, -1 do
+    local r = self.made[i]
+    local ns = r.ns
+    if ns == nil or not nsgone[ns] then
+      local api = live:api(ns)
+      if api == nil then -- its namespace is gone
+      elseif r.kind == "link" then
+        if r.peer and r.peer.ns and nsgone[r.peer.ns] then
+          self.waiting[#self.waiting + 1] = {ns = ns, name = r.name}
+        elseif api.link.get and live:link(ns, r.name) then
+          try(model.describe(r), api.link.delete, r.name)
+        end
+        if r.peer and r.peer.ns == nil and nsgone[r.ns or ""] then
+          self.waiting[#self.waiting + 1] = {name = r.peer.name}
+        end
+      elseif r.kind == "addr" then
+        try(r.key, api.addr.delete, r.dev, r.addr)
+      elseif r.kind == "route" then
+        try(r.key, api.route.delete, r.spec)
+      elseif r.kind == "nft" then
+        try(r.key, api.nft.delete_table, r.table)
+      elseif r.kind == "sysctl" then
+        local e = self.state.resources[r.key]
+        if e and e.original ~= nil then try(r.key, api.sysctl.set, r.param, e.original) end
+      end
+    end
+  end
+  for i = #self.undo, 1, -1 do
+    local u = self.undo[i]
+    local api = live:api(u.ns)
+    if api then try("link " .. where(u.ns, u.name), api.link.set, u.name, u.set) end
+  end
+  live:close()
+  M.settle(self.waiting)
+  return left
+end
+
+-- Host ends of veths whose namespace was deleted vanish when the kernel has finished with
+-- that namespace, a moment later (all of them in one go, which is why namespaces go first).
+-- Waits for that, reading each namespace's links once per round; an end still there after
+-- the deadline (its namespace is held open by some process, so it lives on) is deleted
+-- explicitly: its name must be free before anything else wants it. Returns how many had to be
+-- deleted so.
+function M.settle(links, timeout)
+  if #links == 0 then return 0 end
+  local deadline = cnet.now() + (timeout or 2)
+  local pending = links
+  while true do
+    local live = livemod.new()
+    local still = {}
+    for _, l in ipairs(pending) do
+      if live:api(l.ns) and live:link(l.ns, l.name) then still[#still + 1] = l end
+    end
+    if #still == 0 or cnet.now() > deadline then
+      for _, l in ipairs(still) do
+        local api = live:api(l.ns)
+        if api then quietly(api.link.delete, l.name) end
+      end
+      live:close()
+      return #still
+    end
+    live:close()
+    pending = still
+    cnet.sleep(0.002)
+  end
+end
+
+-- ---- up and down --------------------------------------------------------------------------
+
+local function failure_message(name, r, err)
+  local what = r and model.describe(r) or nil
+  local msg = tostring(err)
+  if type(err) == "table" and err.netns and not msg:find(err.netns, 1, true) then
+    msg = msg .. " (in " .. err.netns .. ")"
+  end
+  return ("up %s: %s%s"):format(name, what and (what .. ": ") or "", msg)
+end
+
+-- Applies a plan made by plan.make. meta holds what the state file records about the
+-- description (file, args, host). Returns the new state; raises a string on failure, after
+-- the rollback.
+function M.up(plan, meta)
+  local name = plan.name
+  if (plan.counts.conflict or 0) > 0 then
+    local lines = {}
+    for _, a in ipairs(plan.actions) do
+      if a.op == "conflict" then lines[#lines + 1] = model.describe(a.r) .. ": " .. a.why end
+    end
+    error(("up %s: %s; nothing was changed"):format(name, table.concat(lines, "; ")), 0)
+  end
+  local old = plan.state
+  if plan.changes == 0 then return old, false end
+  local s = state.copy(old) or state.new(name)
+  for k, v in pairs(meta or {}) do s[k] = v end
+  s.tag = plan.tag
+  -- Before anything is made, the state says what may be made: a process killed midway leaves
+  -- a state that `down` can clean up after.
+  for _, a in ipairs(plan.actions) do
+    if a.op == "create" or a.op == "replace" then state.put(s, a.r, {created = true, pending = true}) end
+  end
+  state.save(s)
+  local run = new_run(plan, s)
+  local ok, err = pcall(run.execute, run)
+  if not ok then
+    local culprit = type(err) == "table" and run:blame(err) or nil
+    local msg = failure_message(name, culprit, err)
+    local left = run:rollback()
+    if old then state.save(old) else state.delete(name) end
+    if #left > 0 then msg = msg .. "; the rollback could not undo: " .. table.concat(left, "; ") end
+    local e = {message = msg, cause = err, resource = culprit}
+    error(setmetatable(e, {__tostring = function(x) return x.message end}), 0)
+  end
+  for _, h in pairs(run.handles) do h.close() end
+  M.settle(run.waiting)
+  -- what nft tables look like now, to tell drift later
+  local live = livemod.new()
+  for _, a in ipairs(plan.actions) do
+    local e = s.resources[a.r.key]
+    if e then e.pending = nil end
+    if a.r.kind == "nft" and e then
+      local t = live:nft_table(a.r.ns, a.r.table)
+      e.listing = t and util.nft_digest(t) or nil
+    end
+  end
+  live:close()
+  s.time = os.time()
+  state.save(s)
+  return s, true
+end
+
+-- Takes down what the state of topology `name` says it made: namespaces first (the kernel
+-- then frees every veth with an end inside them, in one go), then links, nft tables,
+-- addresses and routes elsewhere, and puts sysctls back. Leaves alone anything whose tag
+-- says it is no longer ours. Returns the number of objects removed and a list of notes.
+function M.down(name)
+  local s = state.load(name)
+  if s == nil then error(("down %s: no such topology (no state in %s)"):format(name, state.dir), 0) end
+  local tag = s.tag or ("cnet:" .. name)
+  local live = livemod.new()
+  local removed, notes, waiting = 0, {}, {}
+  local nsgone = {}
+  for i = #s.order, 1, -1 do
+    local e = s.resources[s.order[i]]
+    local r = e.r
+    if e.created and r.kind == "netns" and live:netns_exists(r.name) then
+      local okl, lo = pcall(live.link, live, r.name, "lo")
+      if not okl then lo = nil end -- not a namespace (yet): a stale entry
+      if lo and lo.alias and lo.alias ~= tag then
+        notes[#notes + 1] = "namespace " .. r.name .. " carries another tag (" .. lo.alias .. "): left alone"
+      else
+        live:close()
+        local ok, err = M.delete_netns(r.name)
+        if ok then removed = removed + 1; nsgone[r.name] = true
+        else notes[#notes + 1] = tostring(err) end
+      end
+    end
+  end
+  live:close()
+  live = livemod.new()
+  local errs = {}
+  cnet.batch(function()
+    for i = #s.order, 1, -1 do
+      local e = s.resources[s.order[i]]
+      local r = e.r
+      local ns = r.ns
+      local api = not nsgone[ns or ""] and live:api(ns) or nil
+      if api and r.kind == "link" and e.created then
+        local l = live:link(ns, r.name)
+        if r.peer and nsgone[r.peer.ns or ""] then
+          waiting[#waiting + 1] = {ns = ns, name = r.name}
+        elseif l and l.alias and l.alias ~= tag then
+          notes[#notes + 1] = "link " .. where(ns, r.name) .. " carries another tag (" .. l.alias .. "): left alone"
+        elseif l then
+          api.link.delete(r.name); removed = removed + 1
+        end
+      elseif api and r.kind == "nft" and e.created then
+        if live:nft_table(ns, r.table) then api.nft.delete_table(r.table); removed = removed + 1 end
+      end
+    end
+  end)
+  for i = #s.order, 1, -1 do
+    local e = s.resources[s.order[i]]
+    local r = e.r
+    local api = not nsgone[r.ns or ""] and live:api(r.ns) or nil
+    if api and e.created and (r.kind == "addr" or r.kind == "route") then
+      local ok, err
+      if r.kind == "addr" then ok, err = quietly(api.addr.delete, r.dev, r.addr)
+      else ok, err = quietly(api.route.delete, r.spec) end
+      if not ok then errs[#errs + 1] = tostring(err) else removed = removed + 1 end
+    elseif api and r.kind == "sysctl" and e.original ~= nil then
+      local ok, err = quietly(api.sysctl.set, r.param, e.original)
+      if not ok then errs[#errs + 1] = tostring(err) end
+    elseif api and e.created and (r.kind == "fdb" or r.kind == "neigh" or r.kind == "qdisc") then
+      local noun = r.kind == "qdisc" and "tc" or r.kind
+      if api[noun] and api[noun].delete then
+        local spec = copy(r.spec)
+        spec.netns, spec.host = nil, nil
+        quietly(api[noun].delete, spec)
+      end
+    end
+  end
+  live:close()
+  local held = M.settle(waiting)
+  if held > 0 then
+    notes[#notes + 1] = held .. " veth(s) outlived their namespace (held open by a process) and were deleted"
+  end
+  for _, e in ipairs(errs) do notes[#notes + 1] = e end
+  state.delete(name)
+  return removed, notes
+end
+
+return M

@@ -1,0 +1,140 @@
+-- What the kernel holds now, read once per namespace and only as far as a plan needs it.
+-- A place is a namespace name, or nil for the namespace cnet runs in.
+local cnet = require "cnet"
+
+local Live = {}
+Live.__index = Live
+
+local M = {}
+
+function M.new()
+  return setmetatable({handles = {}, places = {}, netns_names = nil}, Live)
+end
+
+-- Every named namespace, as a set.
+function Live:namespaces()
+  if self.netns_names == nil then
+    local set = {}
+    for _, n in ipairs(cnet.netns.list()) do set[n.name] = n end
+    self.netns_names = set
+  end
+  return self.netns_names
+end
+
+function Live:netns_exists(name) return self:namespaces()[name] ~= nil end
+
+-- The API of a place: the module itself, or a handle opened once (nil when the namespace
+-- does not exist).
+function Live:api(ns)
+  if ns == nil or ns == "" then return cnet end
+  local h = self.handles[ns]
+  if h == nil then
+    if not self:netns_exists(ns) then return nil end
+    local ok, got = pcall(cnet.netns.open, ns)
+    if not ok then
+      -- listed but not a namespace: an entry left by a process killed while making it
+      if type(got) == "table" and (got.code == "EINVAL" or got.code == "ENOENT") then return nil end
+      error(got, 0)
+    end
+    h = got
+    self.handles[ns] = h
+  end
+  return h
+end
+
+function Live:close()
+  for _, h in pairs(self.handles) do h.close() end
+  self.handles = {}
+end
+
+local function place(self, ns)
+  local key = ns or ""
+  local p = self.places[key]
+  if p == nil then
+    p = {}
+    self.places[key] = p
+  end
+  return p
+end
+
+-- name -> link table of a place (empty when the namespace is missing).
+function Live:links(ns)
+  local p = place(self, ns)
+  if p.links == nil then
+    local api, by = self:api(ns), {}
+    if api then
+      for _, l in ipairs(api.link.list()) do by[l.name] = l; by[l.index] = l end
+    end
+    p.links = by
+  end
+  return p.links
+end
+
+function Live:link(ns, name) return self:links(ns)[name] end
+
+-- dev -> { cidr -> addr } of a place.
+function Live:addrs(ns)
+  local p = place(self, ns)
+  if p.addrs == nil then
+    local api, by = self:api(ns), {}
+    if api then
+      for _, a in ipairs(api.addr.list()) do
+        local d = by[a.dev]
+        if d == nil then d = {}; by[a.dev] = d end
+        d[a.cidr] = a
+      end
+    end
+    p.addrs = by
+  end
+  return p.addrs
+end
+
+-- The routes of every table of a place.
+function Live:routes(ns)
+  local p = place(self, ns)
+  if p.routes == nil then
+    local api = self:api(ns)
+    p.routes = api and api.route.list{table = "all"} or {}
+  end
+  return p.routes
+end
+
+function Live:sysctl(ns, key)
+  local p = place(self, ns)
+  p.sysctl = p.sysctl or {}
+  local v = p.sysctl[key]
+  if v == nil then
+    local api = self:api(ns)
+    if api == nil then return nil end
+    local ok, got = pcall(api.sysctl.get, key)
+    v = ok and got or false
+    p.sysctl[key] = v
+  end
+  return v or nil
+end
+
+-- The listing of one nft table ("ip cnet-lab") of a place, or nil when it is missing.
+function Live:nft_table(ns, tab)
+  local p = place(self, ns)
+  p.nft = p.nft or {}
+  local v = p.nft[tab]
+  if v == nil then
+    local api = self:api(ns)
+    v = false
+    if api then
+      local ok, got = pcall(api.nft.list, tab)
+      if ok then
+        v = got[1] or false
+      elseif type(got) ~= "table" or got.code ~= "ENOENT" then
+        error(got, 0)
+      end
+    end
+    p.nft[tab] = v
+  end
+  return v or nil
+end
+
+-- Forgets what was read of a place (after changing it).
+function Live:forget(ns) self.places[ns or ""] = nil end
+
+return M

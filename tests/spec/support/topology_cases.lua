@@ -1,0 +1,259 @@
+-- Failure and life-cycle cases of the topology layer, each run inside `cnet --sandbox`:
+--   cnet --sandbox topology_cases.lua CASE
+-- Prints "ok: ..." lines; a failed check raises (exit status 1).
+local cnet = cnet or require "cnet"
+local json = require "cjson"
+local util = require "cnet.topology.util"
+local BIN = assert(os.getenv("CNET_BIN"), "CNET_BIN")
+local SRC = os.getenv("CNET_SOURCE_DIR") or "."
+local case = assert(arg[1], "case")
+
+local function sh(cmd)
+  local p = io.popen(cmd .. " 2>&1; echo \"::$?\"")
+  local out = p:read("a")
+  p:close()
+  return tonumber(out:match("::(%d+)%s*$")), (out:gsub("::%d+%s*$", ""))
+end
+local function must(cmd)
+  local code, out = sh(cmd)
+  if code ~= 0 then error(("%s: exit %d\n%s"):format(cmd, code, out), 0) end
+  return out
+end
+local function check(cond, fmt, ...)
+  if not cond then error(("check failed: " .. fmt):format(...), 0) end
+end
+local function ok(fmt, ...) print(("ok: " .. fmt):format(...)) end
+
+local function write(path, text)
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+end
+
+-- Every namespace's links, addresses, routes and ruleset (as topology_check.lua takes it).
+local function snapshot()
+  local names = {""}
+  for _, n in ipairs(cnet.netns.list()) do names[#names + 1] = n.name end
+  local out = {}
+  for _, n in ipairs(names) do
+    local pre = n == "" and "" or ("ip netns exec " .. n .. " ")
+    local links = json.decode(must(pre .. "ip -j -d link show"))
+    for _, l in ipairs(links) do
+      l.operstate, l.flags = nil, nil
+      l.linkinfo = l.linkinfo and {info_kind = l.linkinfo.info_kind} or nil
+    end
+    local addrs = json.decode(must(pre .. "ip -j addr show"))
+    for _, a in ipairs(addrs) do
+      a.operstate, a.flags = nil, nil
+      for _, ai in ipairs(a.addr_info or {}) do ai.tentative = nil end
+    end
+    local routes, kept = json.decode(must(pre .. "ip -j route show table all")), {}
+    for _, r in ipairs(routes) do
+      if not (r.dst:find("^fe80:") or r.dst == "ff00::/8") then kept[#kept + 1] = r end
+    end
+    out[#out + 1] = "netns " .. n
+    out[#out + 1] = util.serialize(links)
+    out[#out + 1] = util.serialize(addrs)
+    out[#out + 1] = util.serialize(kept)
+    out[#out + 1] = must(pre .. "nft -j list ruleset")
+    out[#out + 1] = must(pre .. "sysctl -n net.ipv4.ip_forward")
+  end
+  return table.concat(out, "\n")
+end
+
+-- Waits until host ends of veths of deleted namespaces are gone (the kernel frees them a
+-- moment after), so that snapshots compare what is, not what is on its way out.
+local function settle()
+  for _ = 1, 200 do
+    local busy = false
+    for _, l in ipairs(cnet.link.list()) do
+      if l.kind == "veth" and l.name ~= "uplink0" then busy = true end
+    end
+    if not busy then return end
+    cnet.sleep(0.01)
+  end
+end
+
+local cases = {}
+
+-- An object of the same name that the topology did not make: up refuses, names it, makes
+-- nothing, and the foreign object stays as it was.
+cases.conflict = function()
+  must("ip link add br-three type bridge")
+  local foreign = cnet.link.get("br-three")
+  local before = snapshot()
+  local code, out = sh(BIN .. " up " .. SRC .. "/scripts/topologies/02-three-containers.lua")
+  check(code == 1, "up fails (exit %s): %s", tostring(code), out)
+  check(out:find("link br-three", 1, true) and out:find("not made by topology three", 1, true),
+    "the reason names the foreign bridge: %s", out)
+  check(not out:find("\n.", 1), "one line: %s", out)
+  settle()
+  check(snapshot() == before, "the sandbox is as before")
+  local after = cnet.link.get("br-three")
+  check(after.index == foreign.index and after.alias == foreign.alias, "the foreign bridge is untouched")
+  check(not io.open("/run/cnet/topologies/three.json"), "no state was left")
+  local pcode, plan = sh(BIN .. " plan " .. SRC .. "/scripts/topologies/02-three-containers.lua")
+  check(pcode == 1 and plan:find("!", 1, true) and plan:find("1 conflicts", 1, true), "plan shows the conflict: %s", plan)
+  ok("conflict: up refused, named br-three, left everything as it was")
+end
+
+-- A refusal of the kernel midway (a gateway the second container cannot reach): up rolls
+-- back everything it made and names the object that failed.
+cases.refusal = function()
+  local file = os.tmpname() .. ".lua"
+  write(file, [[
+    local topology = require "cnet.topology"
+    local t = topology.new("broken")
+    t:bridge("br-x", {addr = "10.0.9.1/24"})
+    t:container("x1", {bridge = "br-x", addr = "10.0.9.11/24", gw = "10.0.9.1"})
+    t:container("x2", {bridge = "br-x", addr = "10.0.9.12/24", gw = "10.7.7.7"})
+    t:container("x3", {bridge = "br-x", addr = "10.0.9.13/24", gw = "10.0.9.1"})
+    t:nat{subnet = "10.0.9.0/24"}
+    return t
+  ]])
+  local before = snapshot()
+  local code, out = sh(BIN .. " up " .. file)
+  check(code == 1, "up fails (exit %s): %s", tostring(code), out)
+  check(out:find("route x2/default via 10.7.7.7", 1, true) and out:find("unreachable", 1, true),
+    "the reason names the route of x2 and the kernel's refusal: %s", out)
+  settle()
+  local after = snapshot()
+  check(after == before, "the rollback left the sandbox as before")
+  check(not io.open("/run/cnet/topologies/broken.json"), "no state was left")
+  check(#cnet.netns.list() == 1, "only the sandbox's internet namespace is left")
+  os.remove(file)
+  ok("refusal: up failed at x2's route, rolled back to the sandbox as before")
+end
+
+-- `down` from another process after the one running `up` was killed midway.
+cases.killed = function()
+  local before = snapshot()
+  local file = SRC .. "/scripts/topologies/09-scale.lua"
+  must(("(%s up %s 300 >/dev/null 2>&1 & echo $! > /tmp/up.pid)"):format(BIN, file))
+  local pid = io.open("/tmp/up.pid"):read("l")
+  local seen = 0
+  for _ = 1, 400 do    -- kill it once it has made some namespaces, long before it is done
+    seen = #cnet.netns.list() - 1
+    if seen >= 20 then break end
+    cnet.sleep(0.005)
+  end
+  must("kill -9 " .. pid)
+  cnet.sleep(0.05)
+  local made = #cnet.netns.list() - 1
+  check(made >= 20 and made < 300 or made > 0, "the killed up had made part of the topology (%d namespaces)", made)
+  local out = must(BIN .. " down scale")
+  check(out:find("down scale:", 1, true), "down reports: %s", out)
+  settle()
+  local after = snapshot()
+  check(after == before, "down from a second process left the sandbox as before")
+  ok("killed: up killed after %d namespaces; down in another process removed everything", made)
+end
+
+-- A description that changes: re-running up converges to it (removes what is no longer
+-- described, adds what is new, leaves the rest); drift is reported by status and undone by up.
+cases.converge = function()
+  local file = os.tmpname() .. ".lua"
+  local function describe(n, extra)
+    write(file, ([[
+      local topology = require "cnet.topology"
+      local t = topology.new("conv")
+      t:bridge("br-c", {addr = "10.0.8.1/24"})
+      for i = 1, %d do
+        t:container("k" .. i, {bridge = "br-c", addr = ("10.0.8.%%d/24"):format(10 + i), gw = "10.0.8.1"})
+      end
+      %s
+      return t
+    ]]):format(n, extra or ""))
+  end
+  describe(3)
+  must(BIN .. " up " .. file)
+  local k1 = cnet.netns.open("k1")
+  local eth0 = k1.link.get("eth0").index
+  describe(2, 't:addr{netns = "k1", dev = "eth0", addr = "10.0.8.99/24"}')
+  local _, plan = sh(BIN .. " plan " .. file)
+  check(plan:find("-   netns k3", 1, true) and plan:find("+   addr k1/eth0 10.0.8.99/24", 1, true),
+    "plan shows k3 going and the new address: %s", plan)
+  local out = must(BIN .. " up " .. file)
+  check(out:find("1 created", 1, true), "up adds one object: %s", out)
+  check(not cnet.netns.exists("k3"), "k3 is gone")
+  check(k1.link.get("eth0").index == eth0, "k1's eth0 was left alone (same ifindex)")
+  local has99 = false
+  for _, a in ipairs(k1.addr.list("eth0")) do if a.cidr == "10.0.8.99/24" then has99 = true end end
+  check(has99, "k1 has the new address")
+  -- drift made by hand, seen by status, undone by up
+  must("ip -n k1 addr del 10.0.8.11/24 dev eth0")
+  must("ip -n k2 route del default")
+  local code, st = sh(BIN .. " status conv")
+  check(code == 1 and st:find("missing: addr k1/eth0 10.0.8.11/24", 1, true)
+    and st:find("missing: route k2/default", 1, true), "status names the drift: %s", st)
+  must("ip -n k2 addr add 10.0.8.77/24 dev eth0")
+  _, st = sh(BIN .. " status conv")
+  check(st:find("extra: addr k2/eth0 10.0.8.77/24", 1, true), "status names the extra address: %s", st)
+  -- removing k1's primary address took its secondary (.99) and the default route with it,
+  -- as the kernel does: four objects to make again, one to remove
+  out = must(BIN .. " up " .. file)
+  check(out:find("4 created", 1, true) and out:find("1 removed", 1, true), "up undoes the drift: %s", out)
+  code = sh(BIN .. " status conv")
+  check(code == 0, "status is clean again")
+  k1.close()
+  must(BIN .. " down conv")
+  os.remove(file)
+  ok("converge: removed k3, added an address, undid drift, touched nothing else")
+end
+
+-- The br_netfilter trap: a forward chain that drops by default in a namespace with a bridge,
+-- and no rule that lets the bridge talk to itself, earns a warning from plan.
+cases.brnf = function()
+  local file = os.tmpname() .. ".lua"
+  write(file, [[
+    local topology = require "cnet.topology"
+    local t = topology.new("brnf")
+    t:bridge("br-n", {addr = "10.0.5.1/24"})
+    t:nft{chains = {forward = {type = "filter", hook = "forward", priority = "filter", policy = "drop",
+      "ct state established,related accept"}}}
+    return t
+  ]])
+  local _, plan = sh(BIN .. " plan " .. file)
+  check(plan:find("warning:", 1, true) and plan:find("br-n", 1, true) and plan:find("br_netfilter", 1, true),
+    "plan warns about br-n: %s", plan)
+  -- the firewall helper gets it right by construction
+  write(file, [[
+    local topology = require "cnet.topology"
+    local t = topology.new("brnf")
+    t:bridge("br-n", {addr = "10.0.5.1/24"})
+    t:container("n1", {bridge = "br-n", addr = "10.0.5.11/24", gw = "10.0.5.1"})
+    t:container("n2", {bridge = "br-n", addr = "10.0.5.12/24", gw = "10.0.5.1"})
+    t:firewall{policy = "drop"}
+    return t
+  ]])
+  local out = must(BIN .. " up " .. file)
+  check(not out:find("warning", 1, true), "no warning for the helper: %s", out)
+  check(must("sysctl -n net.bridge.bridge-nf-call-iptables"):find("1"), "br_netfilter is on here")
+  local n1 <close> = cnet.netns.open("n1")
+  check(n1.ping("10.0.5.12", {timeout = 3}), "n1 reaches n2 across the bridge despite the drop policy")
+  must(BIN .. " down brnf")
+  os.remove(file)
+  ok("brnf: plan warns about a bridge cut off from itself; the firewall helper keeps it talking")
+end
+
+-- Description errors are caught before anything is made.
+cases.invalid = function()
+  local file = os.tmpname() .. ".lua"
+  local bad = {
+    {'t:bridge("a-name-longer-than-15")', "longer than 15 bytes"},
+    {'t:container("c1", {addr = "10.0.0.1"})', "address/prefix"},
+    {'t:netns("x") t:netns("x")', "described twice"},
+    {'t:sysctl{key = "net.ipv4.ip_forward", value = 1} t:sysctl{key = "net.ipv4.ip_forward", value = 0}', "described as 1 and as 0"},
+    {'do return 42 end', "returns a topology"},
+  }
+  for _, b in ipairs(bad) do
+    write(file, 'local topology = require "cnet.topology"\nlocal t = topology.new("bad")\n' .. b[1] .. '\nreturn t\n')
+    local code, out = sh(BIN .. " up " .. file)
+    check(code == 1 and out:find(b[2], 1, true), "%s: %s", b[1], out)
+  end
+  check(#cnet.netns.list() == 1, "nothing was made")
+  os.remove(file)
+  ok("invalid: %d bad descriptions refused before anything was made", #bad)
+end
+
+assert(cases[case], "no case " .. case)()
