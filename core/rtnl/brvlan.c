@@ -25,7 +25,7 @@ int cnet_brvlan_build(struct nlmsghdr *nlh, size_t room, const struct cnet_brvla
   if (spec == NULL) return -EMSGSIZE;
   spec->nla_type = IFLA_AF_SPEC; /* without NLA_F_NESTED, as bridge sends it (both are taken) */
   int ok = 1;
-  if (req->bridge_flags) ok = mnl_attr_put_u16_check(nlh, limit, IFLA_BRIDGE_FLAGS, req->bridge_flags);
+  if (req->bridge_flags) ok = attr_put_u16(nlh, limit, IFLA_BRIDGE_FLAGS, req->bridge_flags);
   /* A range is two entries: its first VLAN marked RANGE_BEGIN, its last RANGE_END. */
   struct bridge_vlan_info vi = {.flags = req->flags, .vid = req->vid};
   if (range) vi.flags |= BRIDGE_VLAN_INFO_RANGE_BEGIN;

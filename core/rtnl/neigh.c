@@ -112,11 +112,9 @@ int cnet_neigh_build(struct nlmsghdr *nlh, size_t room, const struct cnet_neigh_
   int ok = 1;
   if (req->dst.family)
     ok = mnl_attr_put_check(nlh, limit, NDA_DST, cnet_ipaddr_len(req->dst.family), req->dst.bytes);
-  if (ok && req->lladdr_len)
-    ok = mnl_attr_put_check(nlh, limit, NDA_LLADDR, req->lladdr_len, req->lladdr);
-  if (ok && req->vlan >= 0) ok = mnl_attr_put_u16_check(nlh, limit, NDA_VLAN, (uint16_t)req->vlan);
-  if (ok && req->port >= 0)
-    ok = mnl_attr_put_u16_check(nlh, limit, NDA_PORT, htons((uint16_t)req->port));
+  if (ok && req->lladdr_len) ok = attr_put(nlh, limit, NDA_LLADDR, req->lladdr_len, req->lladdr);
+  if (ok && req->vlan >= 0) ok = attr_put_u16(nlh, limit, NDA_VLAN, (uint16_t)req->vlan);
+  if (ok && req->port >= 0) ok = attr_put_u16(nlh, limit, NDA_PORT, htons((uint16_t)req->port));
   if (ok && req->vni >= 0) ok = mnl_attr_put_u32_check(nlh, limit, NDA_VNI, (uint32_t)req->vni);
   if (ok && req->src_vni >= 0)
     ok = mnl_attr_put_u32_check(nlh, limit, NDA_SRC_VNI, (uint32_t)req->src_vni);

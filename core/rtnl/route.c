@@ -115,7 +115,7 @@ static int put_gateway(struct nlmsghdr *nlh, size_t limit, int fam, const struct
   struct rtvia *v = (void *)buf;
   v->rtvia_family = (unsigned short)via->family;
   memcpy(v->rtvia_addr, via->bytes, 16);
-  return mnl_attr_put_check(nlh, limit, RTA_VIA, sizeof *v + 16, buf);
+  return attr_put(nlh, limit, RTA_VIA, sizeof *v + 16, buf);
 }
 
 /* RTA_MULTIPATH: each next hop is a struct rtnexthop followed by its own attributes, its

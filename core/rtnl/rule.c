@@ -103,14 +103,14 @@ int cnet_rule_build(struct nlmsghdr *nlh, size_t room, const struct cnet_rule_re
   if (ok && req->has_priority) ok = mnl_attr_put_u32_check(nlh, limit, FRA_PRIORITY, req->priority);
   if (ok && req->has_fwmark) ok = mnl_attr_put_u32_check(nlh, limit, FRA_FWMARK, req->fwmark);
   if (ok && req->has_fwmask) ok = mnl_attr_put_u32_check(nlh, limit, FRA_FWMASK, req->fwmask);
-  if (ok && req->iif) ok = mnl_attr_put_strz_check(nlh, limit, FRA_IIFNAME, req->iif);
-  if (ok && req->oif) ok = mnl_attr_put_strz_check(nlh, limit, FRA_OIFNAME, req->oif);
+  if (ok && req->iif) ok = attr_put_strz(nlh, limit, FRA_IIFNAME, req->iif);
+  if (ok && req->oif) ok = attr_put_strz(nlh, limit, FRA_OIFNAME, req->oif);
   if (ok && table >= 256) ok = mnl_attr_put_u32_check(nlh, limit, FRA_TABLE, table);
   if (ok && req->has_suppress_prefixlen)
     ok = mnl_attr_put_u32_check(nlh, limit, FRA_SUPPRESS_PREFIXLEN, req->suppress_prefixlen);
   if (ok && frh->action == FR_ACT_GOTO)
     ok = mnl_attr_put_u32_check(nlh, limit, FRA_GOTO, req->goto_target);
-  if (ok && req->protocol >= 0) ok = mnl_attr_put_u8_check(nlh, limit, FRA_PROTOCOL, (uint8_t)req->protocol);
+  if (ok && req->protocol >= 0) ok = attr_put_u8(nlh, limit, FRA_PROTOCOL, (uint8_t)req->protocol);
   return ok ? 0 : -EMSGSIZE;
 }
 
