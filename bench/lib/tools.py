@@ -18,6 +18,8 @@ SIZES = {
     'dump-neigh': [10000],
     'dump-fdb': [10000],
     'startup': [0],
+    'topology-read': [100, 500],
+    'topology-small': [0],
 }
 QUICK_SIZES = {
     'containers': [10],
@@ -27,12 +29,15 @@ QUICK_SIZES = {
     'dump-neigh': [1000],
     'dump-fdb': [1000],
     'startup': [0],
+    'topology-read': [10],
+    'topology-small': [0],
 }
 GROUPS = {  # --only names to workloads
     'containers': ['containers'],
     'rules': ['rules', 'rules-set'],
     'dump': ['dump-links', 'dump-routes', 'dump-neigh', 'dump-fdb'],
     'startup': ['startup'],
+    'topology': ['topology-read', 'topology-small'],
 }
 
 
@@ -109,6 +114,23 @@ def need_cnet_without_nft():
     return 'cnet.nft exists: see the cnet row' if r.returncode == 0 else None
 
 
+def need_topology():
+    """cnet up/down/plan/status: the host binary and lua-cjson (the state file's JSON)."""
+    cmd = cnet_command()
+    if cmd is None:
+        return 'no cnet host binary (build/cnet or $CNET)'
+    r = subprocess.run(cmd + ['-e', 'require "cnet.topology" require "cjson"'], capture_output=True)
+    return None if r.returncode == 0 else 'cnet.topology or lua-cjson missing: ' + r.stderr.decode()[-200:]
+
+
+def topology_file(name):
+    return os.path.join(ROOT, 'scripts', 'topologies', name)
+
+
+def cnet_cmd(*args):
+    return (cnet_command() or ['false']) + [str(a) for a in args]
+
+
 def cnet_script(script, *args):
     cmd = cnet_command()
     if cmd is not None:
@@ -170,6 +192,13 @@ def containers_tools():
              containers_phases(lambda n: cnet_script('containers_batch.lua', 'setup', n),
                                lambda n: cnet_script('containers_batch.lua', 'teardown', n)),
              need_cnet_without_nft, env=lambda: dict(cnet_env(), BENCH_RULE_BY_NFT='1')),
+        # scripts/topologies/09-scale.lua is this very network, described as a topology:
+        # up plans against the kernel, tags, records its state, then makes it in one batch;
+        # down removes what the state says, namespaces first, and waits for the veths to go
+        Tool('cnet up (topology)',
+             containers_phases(lambda n: cnet_cmd('up', topology_file('09-scale.lua'), n, '-q'),
+                               lambda n: cnet_cmd('down', 'scale', '-q')),
+             need_topology),
         Tool('raw libmnl', containers_phases(lambda n: [mnl, 'setup', str(n)],
                                              lambda n: [mnl, 'teardown', str(n)]), need_cpeers),
         Tool('raw libmnl (one by one)', containers_phases(lambda n: [mnl, 'setup-serial', str(n)],
@@ -246,6 +275,24 @@ def startup_tools():
     ]
 
 
+def topology_read_tools():
+    """plan and status of example 9 while it is up: every namespace read and compared."""
+    f = topology_file('09-scale.lua')
+    return [Tool('cnet plan + status',
+                 lambda n: [{'name': 'plan', 'argv': cnet_cmd('plan', f, n)},
+                            {'name': 'status', 'argv': cnet_cmd('status', 'scale')}],
+                 need_topology, prep=lambda n: [cnet_cmd('up', f, n, '-q')])]
+
+
+def topology_small_tools():
+    """up and down of example 2 (three containers, NAT), process start included."""
+    f = topology_file('02-three-containers.lua')
+    return [Tool('cnet up/down (example 2)',
+                 lambda k: [{'name': 'up', 'argv': cnet_cmd('up', f, '-q')},
+                            {'name': 'down', 'argv': cnet_cmd('down', 'three', '-q'), 'wait_free': True}],
+                 need_topology)]
+
+
 def workloads():
     """workload name -> (size key, unit, tools)"""
     return {
@@ -257,4 +304,6 @@ def workloads():
         'dump-neigh': ('dump-neigh', 'K', dump_tools('neigh')),
         'dump-fdb': ('dump-fdb', 'K', dump_tools('fdb')),
         'startup': ('startup', '', startup_tools()),
+        'topology-read': ('topology-read', 'N', topology_read_tools()),
+        'topology-small': ('topology-small', '', topology_small_tools()),
     }

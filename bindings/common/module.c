@@ -1,5 +1,6 @@
 /* luaopen_cnet: the module is the API bound to the namespace the process started in. */
 #include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #include "common/embedded.h"
@@ -63,6 +64,28 @@ static void preload_embedded(lua_State *L) {
   lua_pop(L, 1);
 }
 
+/* __index of the module table: cnet.topology (and any other embedded module cnet.NAME) is
+ * required on first use, so `cnet.topology.new(...)` works at the REPL and in scripts
+ * without a require, and costs nothing to programs that never touch it. */
+static int lazy_index(lua_State *L) {
+  if (lua_type(L, 2) != LUA_TSTRING) return 0;
+  size_t len;
+  const char *key = lua_tolstring(L, 2, &len); /* not user input: a key, compared whole */
+  if (strlen(key) != len) return 0;           /* "topology\0x" is no module name */
+  const char *name = lua_pushfstring(L, "cnet.%s", key);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  int embedded = lua_getfield(L, -1, name) != LUA_TNIL;
+  lua_pop(L, 2);
+  if (!embedded) return 0;
+  lua_getglobal(L, "require");
+  lua_pushstring(L, name);
+  lua_call(L, 1, 1);
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 1);
+  return 1;
+}
+
 __attribute__((visibility("default"))) int luaopen_cnet(lua_State *L) {
   raise_fd_limit();
   preload_embedded(L);
@@ -87,5 +110,13 @@ __attribute__((visibility("default"))) int luaopen_cnet(lua_State *L) {
   lua_setfield(L, -2, "self"); /* the handle of the start namespace */
   lua_pushnil(L);
   lua_setfield(L, -2, "close"); /* the start namespace stays open as long as the module */
+  if (!lua_getmetatable(L, -1)) {
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, lazy_index);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+  } else {
+    lua_pop(L, 1);
+  }
   return 1;
 }

@@ -256,4 +256,26 @@ cases.invalid = function()
   ok("invalid: %d bad descriptions refused before anything was made", #bad)
 end
 
+-- The same from Lua (and the REPL): one call each, on cnet.topology without a require.
+cases.lua = function()
+  local t = cnet.topology.new("inlua")
+  t:bridge("br-l", {addr = "10.0.2.1/24"})
+  t:container("l1", {bridge = "br-l", addr = "10.0.2.11/24", gw = "10.0.2.1"})
+  local p = t:plan()
+  check(p.changes == 6 and tostring(p):find("6 to create", 1, true), "plan: %s", tostring(p))
+  local before = snapshot()
+  t:up()
+  check(cnet.netns.exists("l1") and cnet.link.get("ve-l1").master == "br-l", "up made it (link.get)")
+  check(must("ip -n l1 -br addr show eth0"):find("10.0.2.11/24", 1, true), "ip sees l1's address")
+  local st = t:status()
+  check(st.ok and tostring(st):find("all as described", 1, true), "status: %s", tostring(st))
+  local dot = t:graph()
+  check(dot:find('label="netns l1"', 1, true) and dot:find("br-l", 1, true), "graph: %s", dot)
+  check(t:up().changes == 0, "a second up changes nothing")
+  t:down()
+  settle()
+  check(snapshot() == before, "down left the sandbox as before")
+  ok("lua: plan, up, status, graph, down, one call each")
+end
+
 assert(cases[case], "no case " .. case)()

@@ -36,6 +36,10 @@ local function read_place(api)
   if ok then
     for _, t in ipairs(tables) do
       for _, c in ipairs(t.chains or {}) do
+        if c.hook == "forward" and c.policy == "drop" then
+          p.nat[#p.nat + 1] = ("%s %s: forward drops by default, %d rules let through"):format(t.family,
+            t.name, #(c.rules or {}))
+        end
         for _, r in ipairs(c.rules or {}) do
           local text = r.text or ""
           local what

@@ -62,7 +62,9 @@ function M.plan(t, opts)
     state = state.load(t.name), live = live})
   if not ok then live:close() error(p, 0) end
   p.close = function() live:close() end
-  return p
+  return setmetatable(p, {__tostring = function(x)
+    return ("plan for topology %s:\n%s"):format(x.name, planmod.format(x))
+  end})
 end
 
 -- Brings a topology up, or converges it: up(t [, {host=}]) -> plan (its `changes` is 0 when
@@ -73,7 +75,12 @@ function M.up(t, opts)
   local ok, err = pcall(apply.up, p, {file = absolute(t.file), args = t.args, host = opts.host})
   p.close()
   if not ok then error(err, 0) end
-  return p
+  return setmetatable(p, {__tostring = function(x)
+    if x.changes == 0 then return ("up %s: nothing to do, all is as described"):format(x.name) end
+    local c = x.counts
+    return ("up %s: %d created, %d changed, %d replaced, %d removed"):format(x.name, c.create or 0,
+      c.change or 0, c.replace or 0, c.delete or 0)
+  end})
 end
 
 -- Takes a topology down (a topology or its name): down(t | name) -> count, notes.
@@ -109,12 +116,23 @@ function M.status(t, opts)
     elseif a.op == "conflict" then lines[#lines + 1] = "conflict: " .. what .. ": " .. a.why
     else lines[#lines + 1] = "drifted: " .. what .. ": " .. (a.why or a.op) end
   end
-  return {name = name, up = s ~= nil, ok = s ~= nil and #p.actions == 0, plan = p, lines = lines,
-    state = s}
+  return setmetatable({name = name, up = s ~= nil, ok = s ~= nil and #p.actions == 0, plan = p,
+    lines = lines, state = s}, {__tostring = function(x)
+      if not x.up then return x.name .. ": not up" end
+      if x.ok then return ("%s: up, all as described (%d objects)"):format(x.name, #x.state.order) end
+      return ("%s: up, %d differences from the description\n  %s"):format(x.name, #x.lines,
+        table.concat(x.lines, "\n  "))
+    end})
 end
 
+-- The live network as DOT: graph([{topology = NAME, file = "x.svg"}]); with file, also
+-- written there (.dot, or .svg/.png/.pdf through Graphviz).
 function M.graph(opts)
-  return require("cnet.topology.graph").dot(opts)
+  opts = opts or {}
+  local g = require "cnet.topology.graph"
+  local text = g.dot(opts)
+  if opts.file then g.write(text, opts.file) end
+  return text
 end
 
 -- The same as methods of a topology: t:up(), t:down(), t:plan(), t:status(), t:graph().

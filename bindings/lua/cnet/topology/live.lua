@@ -89,14 +89,16 @@ function Live:addrs(ns)
   return p.addrs
 end
 
--- The routes of every table of a place.
-function Live:routes(ns)
+-- The routes of a place: table main, or every table when all is true (a description with
+-- routes in other tables; the main table alone is one short dump).
+function Live:routes(ns, all)
   local p = place(self, ns)
-  if p.routes == nil then
+  local key = all and "routes_all" or "routes"
+  if p[key] == nil then
     local api = self:api(ns)
-    p.routes = api and api.route.list{table = "all"} or {}
+    p[key] = api and api.route.list(all and {table = "all"} or nil) or {}
   end
-  return p.routes
+  return p[key]
 end
 
 function Live:sysctl(ns, key)

@@ -136,7 +136,7 @@ local function find_route(plan, r)
   local fam = route_family(spec) == "inet6" and "inet6" or "inet"
   local dst = spec.dst == "default" and "default" or util.canonical_cidr(spec.dst)
   local tab = spec.table and tostring(spec.table) or "main"
-  for _, l in ipairs(plan.live:routes(r.ns)) do
+  for _, l in ipairs(plan.live:routes(r.ns, spec.table ~= nil)) do
     if l.family == fam and l.dst == dst and tostring(l.table) == tab and
       (spec.metric == nil or spec.metric == l.metric) and l.type == (spec.type or "unicast") then
       return l
