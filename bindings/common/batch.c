@@ -110,21 +110,18 @@ void lcnet_batch_hook(lua_State *L, struct cnet_netns *ns) {
   lua_pop(L, 1);
 }
 
-void lcnet_batch_object(lua_State *L, const char *object) {
+void lcnet_batch_note(lua_State *L, const char *key) {
   if (lua_getfield(L, LUA_REGISTRYINDEX, BATCH_KEY) == LUA_TNIL) {
-    lua_pop(L, 1);
+    lua_pop(L, 2);
     return;
   }
   lbatch *lb = lua_touserdata(L, -1);
-  if (lb->b != NULL && lb->ntags > 0) {
-    lua_getiuservalue(L, -1, 1);
-    if (lua_rawgeti(L, -1, lb->ntags) == LUA_TTABLE) {
-      lua_pushstring(L, object);
-      lua_setfield(L, -2, "object");
-    }
-    lua_pop(L, 2);
+  lua_getiuservalue(L, -1, 1); /* value, ud, tags */
+  if (lb->b != NULL && lua_rawgeti(L, -1, lb->ntags) == LUA_TTABLE) {
+    lua_pushvalue(L, -4);
+    lua_setfield(L, -2, key);
   }
-  lua_pop(L, 1);
+  lua_pop(L, 4);
 }
 
 /* Pushes the error object of failure i, built like lcnet_raise's, from its tag. */
@@ -140,6 +137,15 @@ static void push_failure(lua_State *L, lbatch *lb, int ud, unsigned i) {
     lua_newtable(L);
   }
   int t = lua_gettop(L);
+  if (lua_getfield(L, t, "explain") == LUA_TFUNCTION) { /* the call's own reading of it */
+    lua_pushinteger(L, err);
+    lua_pushstring(L, extack);
+    lua_call(L, 2, 2);
+    err = (int)lua_tointeger(L, -2);                           /* not user input: a binding's */
+    extack = lua_tostring(L, -1) ? lua_tostring(L, -1) : "";  /* not user input; kept on the stack */
+  } else {
+    lua_pop(L, 1);
+  }
   lua_getfield(L, t, "op");
   lua_getfield(L, t, "object");
   lua_getfield(L, t, "where");

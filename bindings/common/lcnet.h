@@ -43,15 +43,20 @@ void lcnet_batch_init(lua_State *L);
 void lcnet_push_batch(lua_State *L);
 void lcnet_batch_hook(lua_State *L, struct cnet_netns *ns);
 void lcnet_note_op(lua_State *L, lua_CFunction f, const char *noun, const char *verb);
-/* Inside a batch: names what the running call acts on (the `object` of its error object,
- * "192.0.2.5 dev eth0"), where its first argument alone does not say. No-op outside. */
-void lcnet_batch_object(lua_State *L, const char *object);
+/* Inside a batch: pops the value on top into field `key` of the running call's record.
+ * "explain" (a function (err, extack) -> err, extack) rewrites the call's failure when the
+ * kernel's answer arrives after the call returned. Outside a batch: just pops. */
+void lcnet_batch_note(lua_State *L, const char *key);
 
 /* Sets each function of fns into the table at the top of the stack, as a closure whose
  * upvalue 1 is the value at stack index ns (a namespace handle). */
 void lcnet_bind(lua_State *L, const luaL_Reg *fns, int ns);
 /* Same, into a new table stored as field `name` of the table at the top of the stack. */
 void lcnet_bind_sub(lua_State *L, const char *name, const luaL_Reg *fns, int ns);
+/* The same, with the operation names ("noun.verb", used in batch failures) under `noun`
+ * rather than `name`: a table nested deeper ("qdisc" as "tc.qdisc"). */
+void lcnet_bind_named(lua_State *L, const char *name, const char *noun, const luaL_Reg *fns,
+                      int ns);
 
 
 /* Each noun adds its functions, bound to the handle at stack index ns, to the API table at
@@ -68,6 +73,23 @@ void lcnet_open_sysctl(lua_State *L, int ns);
 void lcnet_open_probe(lua_State *L, int ns);
 void lcnet_open_proc(lua_State *L, int ns);
 void lcnet_open_nft(lua_State *L, int ns);
+void lcnet_open_tc(lua_State *L, int ns);
+
+/* Rows of the listings, one at a time, for the events of monitor.c (each pushes a table):
+ * a link (link.c; master_index, no master name), an address and a route (addr.c, route.c;
+ * without dev), a qdisc or class (tc.c; without dev), an nft table/chain/rule/set
+ * (nft.c; kind 0..3 with the matching cnet_nft_*_info). */
+struct cnet_link;
+struct cnet_addr;
+struct cnet_route;
+struct cnet_tc_info;
+void lcnet_push_link(lua_State *L, const struct cnet_link *l);
+void lcnet_push_addr(lua_State *L, const struct cnet_addr *a);
+void lcnet_push_route(lua_State *L, const struct cnet_route *r);
+void lcnet_push_tc(lua_State *L, const struct cnet_tc_info *info);
+void lcnet_push_nft_row(lua_State *L, int kind, const void *info);
+/* monitor.c: cnet.monitor, bound to the handle at ns, and the cnet.monitor metatable. */
+void lcnet_open_monitor(lua_State *L, int ns);
 
 /* clock.c: cnet.now and cnet.sleep, into the module table at the top of the stack. */
 void lcnet_open_clock(lua_State *L);

@@ -25,12 +25,21 @@ static void raise_fd_limit(void) {
  * found there in its error messages, so an argument error raised under pcall says
  * 'cnet.link.add' rather than '?'. */
 static void name_submodules(lua_State *L) {
-  static const char *const nouns[] = {"link", "addr", "route",  "neigh", "fdb",   "vlan",
-                                      "rule", "sysctl", "nft", "netns", NULL};
+  static const char *const nouns[] = {"link",   "addr", "route", "neigh", "fdb",      "vlan",
+                                      "rule",   "sysctl", "nft", "netns", "tc", "tc.qdisc",
+                                      "tc.class", NULL};
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   for (const char *const *n = nouns; *n != NULL; n++) {
-    if (lua_getfield(L, -2, *n) == LUA_TTABLE) { /* module, loaded, sub */
-      char key[32];
+    /* walk "a.b" down from the module table */
+    char path[32];
+    snprintf(path, sizeof path, "%s", *n);
+    lua_pushvalue(L, -2);
+    for (char *part = strtok(path, "."); part != NULL && lua_istable(L, -1); part = strtok(NULL, ".")) {
+      lua_getfield(L, -1, part);
+      lua_remove(L, -2);
+    }
+    if (lua_istable(L, -1)) { /* module, loaded, sub */
+      char key[40];
       snprintf(key, sizeof key, "cnet.%s", *n);
       lua_setfield(L, -2, key);
     } else {

@@ -110,6 +110,17 @@ void lcnet_push_ifname(lua_State *L, struct cnet_netns *ns, int names, int index
   lua_rawseti(L, names, index);
 }
 
+int lcnet_dev_arg(lua_State *L, struct cnet_netns *ns, int idx, const char *op,
+                  const char **label) {
+  luaL_argexpected(L, lua_type(L, idx) == LUA_TSTRING || lua_type(L, idx) == LUA_TNUMBER, idx,
+                   "interface name or index");
+  int index = lcnet_ifindex(L, ns, idx, idx, op, NULL, "dev");
+  /* a name was checked by lcnet_ifindex; a number is formatted in a copy */
+  *label = lua_type(L, idx) == LUA_TSTRING ? lcnet_try_text(L, idx, CNET_IFNAMSIZ)
+                                           : lua_pushfstring(L, "%d", index);
+  return index;
+}
+
 void lcnet_checkaddr(lua_State *L, int v, int prefix, int family, const char *op,
                      const char *object, struct cnet_ipaddr *out) {
   const char *text = lcnet_try_text(L, v, 128);

@@ -40,6 +40,11 @@ int lcnet_opt_enum(lua_State *L, int idx, const char *key, int (*parse)(const ch
  * full = 1 it may also ask netlink (cnet_link_name), so only after the dump. */
 void lcnet_push_ifname(lua_State *L, struct cnet_netns *ns, int names, int index, int full);
 
+/* A device argument at idx that must be a name or an index, resolved as lcnet_ifindex does;
+ * *label is its text for messages (the name, or the index formatted in a pushed string). */
+int lcnet_dev_arg(lua_State *L, struct cnet_netns *ns, int idx, const char *op,
+                  const char **label);
+
 /* Parses an address (prefix = 0: bare; 1: "a/p" or bare) from the string at stack index v;
  * on failure raises `op object: Invalid argument: invalid address "TEXT"`. */
 void lcnet_checkaddr(lua_State *L, int v, int prefix, int family, const char *op,

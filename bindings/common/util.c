@@ -21,9 +21,14 @@ static void bind_all(lua_State *L, const luaL_Reg *fns, int ns, const char *noun
 void lcnet_bind(lua_State *L, const luaL_Reg *fns, int ns) { bind_all(L, fns, ns, NULL); }
 
 void lcnet_bind_sub(lua_State *L, const char *name, const luaL_Reg *fns, int ns) {
+  lcnet_bind_named(L, name, name, fns, ns);
+}
+
+void lcnet_bind_named(lua_State *L, const char *name, const char *noun, const luaL_Reg *fns,
+                      int ns) {
   ns = lua_absindex(L, ns);
   lua_newtable(L);
-  bind_all(L, fns, ns, name);
+  bind_all(L, fns, ns, noun);
   lua_setfield(L, -2, name);
 }
 

@@ -34,10 +34,11 @@ static void sorted_keys(lua_State *L, int idx, const char *what) {
   while (lua_next(L, idx) != 0) {
     lua_pop(L, 1);
     if (lua_type(L, -1) != LUA_TSTRING)
-      lcnet_argerror(L, 1, NULL, "%s names are string keys, got a %s key", what,
-                     luaL_typename(L, -1));
+      lcnet_argerror(L, 1, NULL, "field '%ss': %s names are string keys, got a %s key", what,
+                     what, luaL_typename(L, -1));
     int key = lua_gettop(L);
-    lcnet_to_text(L, key, 1, CNET_NFT_NAMELEN - 1, lua_pushfstring(L, "%s name", what), NULL);
+    lcnet_to_text(L, key, 1, CNET_NFT_NAMELEN - 1,
+                  lua_pushfstring(L, "field '%ss': %s name", what, what), NULL);
     lua_settop(L, key);
     /* insertion sort: descriptions are small */
     lua_Integer i = n++;
@@ -145,9 +146,10 @@ static int nft_apply(lua_State *L) {
   lcnet_check_options(L, 1, known);
   char table[CNET_NFT_NAMELEN];
   int family;
+  lcnet_fields f = lcnet_fields_of(L, 1);
+  if (lcnet_field_text(&f, "table", 3 * CNET_NFT_NAMELEN, NULL, NULL) == NULL)
+    luaL_argerror(L, 1, "field 'table' (\"[family] name\") required");
   lua_getfield(L, 1, "table"); /* 2 */
-  if (lua_type(L, 2) != LUA_TSTRING)
-    luaL_argerror(L, 1, "field 'table' (\"[family] name\") expected");
   lnft_ref(L, 2, "nft.apply", "table", 0, &family, table, NULL);
   lua_getfield(L, 1, "chains"); /* 3 */
   lua_getfield(L, 1, "sets");   /* 4 */
@@ -414,4 +416,17 @@ void lcnet_open_nft(lua_State *L, int ns) {
     lua_setfield(L, -2, lnft_ops[i].name);
   }
   lua_pop(L, 1);
+}
+
+/* One row of nft.list_* (kind: 0 table, 1 chain, 2 rule, 3 set), pushed, for events. */
+void lcnet_push_nft_row(lua_State *L, int kind, const void *info) {
+  lua_createtable(L, 1, 0);
+  switch (kind) {
+  case 0: table_row(info, L); break;
+  case 1: chain_row(info, L); break;
+  case 2: rule_row(info, L); break;
+  default: set_row(info, L); break;
+  }
+  lua_rawgeti(L, -1, 1);
+  lua_remove(L, -2);
 }

@@ -125,8 +125,8 @@ static void op_flush_table(lua_State *L, int txi, int base) {
 
 /* ---- chains ---- */
 
-/* A text option of a chain or set spec (a number is taken as its text: priority = 0); a
- * number's text stays on the stack until the command is queued. */
+/* A text option of a chain or set spec where a number is taken as its text (priority = 0);
+ * a number's text stays on the stack until the command is queued. */
 static const char *opt_string(const lcnet_fields *f, const char *key) {
   return lcnet_field_textnum(f, key, LCNET_TEXT_MAX, NULL);
 }
@@ -149,11 +149,11 @@ void lnft_add_chain(lua_State *L, int txi, int family, const char *table, const 
   if (spec != 0 && !lua_isnoneornil(L, spec)) {
     lcnet_fields f = spec_fields(L, spec, "chains", chain);
     luaL_checktype(L, f.idx, LUA_TTABLE);
-    cs.type = opt_string(&f, "type");
-    cs.hook = opt_string(&f, "hook");
-    cs.prio = opt_string(&f, "priority");
-    cs.policy = opt_string(&f, "policy");
-    cs.device = opt_string(&f, "device");
+    cs.type = lcnet_field_text(&f, "type", LCNET_TEXT_MAX, NULL, NULL);
+    cs.hook = lcnet_field_text(&f, "hook", LCNET_TEXT_MAX, NULL, NULL);
+    cs.prio = opt_string(&f, "priority"); /* a number or a name: 0, -10, "srcnat" */
+    cs.policy = lcnet_field_text(&f, "policy", LCNET_TEXT_MAX, NULL, NULL);
+    cs.device = lcnet_field_text(&f, "device", LCNET_TEXT_MAX, NULL, NULL);
     if (cs.type == NULL && (cs.hook || cs.prio || cs.policy || cs.device))
       cs.type = "filter"; /* a hook without a type: nft's default type */
   }
@@ -268,21 +268,21 @@ static void op_delete_rule(lua_State *L, int txi, int base) {
 /* elements: one string (or number) or an array of them; errors blame argument arg. Fills *v
  * with pointers to strings kept alive by what it leaves on the stack (the caller restores
  * the stack top after use). Returns the count. */
-static unsigned check_elems(lua_State *L, int idx, int arg, const char ***v) {
+static unsigned check_elems(lua_State *L, int idx, int arg, const char *what, const char ***v) {
   idx = lua_absindex(L, idx);
   if (lua_type(L, idx) == LUA_TSTRING || lua_type(L, idx) == LUA_TNUMBER) {
     const char **a = lua_newuserdatauv(L, sizeof *a, 0);
     lua_pushvalue(L, idx);
     /* a number converted in the copy, not in the caller's value */
-    a[0] = lcnet_to_textnum(L, -1, arg, LCNET_TEXT_MAX, "element");
+    a[0] = lcnet_to_textnum(L, -1, arg, LCNET_TEXT_MAX, what);
     *v = a;
     return 1;
   }
   if (!lua_istable(L, idx))
-    lcnet_argerror(L, arg, NULL, "elements: a string or a list of strings expected, got %s",
+    lcnet_argerror(L, arg, what, "a string or a list of strings expected, got %s",
                    luaL_typename(L, idx));
   lua_Integer n = luaL_len(L, idx);
-  if (n < 0 || n > 0x7fffffff) lcnet_argerror(L, arg, "elements", "%I is not a usable count", n);
+  if (n < 0 || n > 0x7fffffff) lcnet_argerror(L, arg, what, "%I is not a usable count", n);
   const char **a = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *a, 0);
   /* A string read from a plain table stays alive in it (nothing runs that could change the
    * table before the caller is done), so it needs no anchor; a number is converted in a copy,
@@ -295,7 +295,8 @@ static unsigned check_elems(lua_State *L, int idx, int arg, const char ***v) {
     int e = lua_gettop(L);
     a[i - 1] = t == LUA_TSTRING ? lcnet_try_text(L, e, LCNET_TEXT_MAX) : NULL;
     if (a[i - 1] == NULL) { /* a number, or a bad value: the full check names the element */
-      a[i - 1] = lcnet_to_textnum(L, e, arg, LCNET_TEXT_MAX, lua_pushfstring(L, "element #%I", i));
+      a[i - 1] = lcnet_to_textnum(L, e, arg, LCNET_TEXT_MAX,
+                                  lua_pushfstring(L, "%s, element #%I", what, i));
       lua_settop(L, e);
     }
     if (raw && t == LUA_TSTRING) {
@@ -314,10 +315,10 @@ static unsigned check_elems(lua_State *L, int idx, int arg, const char ***v) {
 }
 
 static void elems_cmd(lua_State *L, int txi, int family, const char *table, const char *set,
-                      int idx, int arg, int del) {
+                      int idx, int arg, const char *what, int del) {
   int top = lua_gettop(L);
   const char **v;
-  unsigned n = check_elems(L, idx, arg, &v);
+  unsigned n = check_elems(L, idx, arg, what, &v);
   lnfttx *t = lua_touserdata(L, txi);
   unsigned before = cnet_nft_tx_count(t->tx);
   int rc = cnet_nft_tx_elements(t->tx, family, table, set, v, n, del);
@@ -364,8 +365,9 @@ void lnft_add_set(lua_State *L, int txi, int family, const char *table, const ch
   done(L, txi, rc, before, "nft.add",
        lua_pushfstring(L, "set %s %s %s", cnet_nft_family_name(family), table, set));
   lua_pop(L, 1);
+  const char *what = f.path ? lua_pushfstring(L, "field '%s.elements'", f.path) : "field 'elements'";
   lua_getfield(L, spec, "elements");
-  if (!lua_isnil(L, -1)) elems_cmd(L, txi, family, table, set, -1, f.arg, 0);
+  if (!lua_isnil(L, -1)) elems_cmd(L, txi, family, table, set, -1, f.arg, what, 0);
   lua_settop(L, top);
 }
 
@@ -387,14 +389,14 @@ static void op_add_element(lua_State *L, int txi, int base) {
   NAMES;
   lnft_ref(L, base, "nft.add", "element", 1, &family, table, name);
   luaL_checkany(L, base + 1);
-  elems_cmd(L, txi, family, table, name, base + 1, base + 1, 0);
+  elems_cmd(L, txi, family, table, name, base + 1, base + 1, "elements", 0);
 }
 
 static void op_delete_element(lua_State *L, int txi, int base) {
   NAMES;
   lnft_ref(L, base, "nft.delete", "element", 1, &family, table, name);
   luaL_checkany(L, base + 1);
-  elems_cmd(L, txi, family, table, name, base + 1, base + 1, 1);
+  elems_cmd(L, txi, family, table, name, base + 1, base + 1, "elements", 1);
 }
 
 const struct lnft_opdef lnft_ops[] = {

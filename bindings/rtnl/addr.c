@@ -9,18 +9,6 @@
 #include "cnet/link.h"
 #include "common/netarg.h"
 
-/* The device argument at idx: its index, and its text for error messages. */
-static int dev_arg(lua_State *L, struct cnet_netns *ns, int idx, const char *op,
-                   const char **label) {
-  luaL_argexpected(L, lua_type(L, idx) == LUA_TSTRING || lua_type(L, idx) == LUA_TNUMBER, idx,
-                   "interface name or index");
-  int index = lcnet_ifindex(L, ns, idx, idx, op, NULL, "dev");
-  /* a name was checked by lcnet_ifindex; a number is formatted in a copy */
-  *label = lua_type(L, idx) == LUA_TSTRING ? lcnet_try_text(L, idx, CNET_IFNAMSIZ)
-                                           : lua_pushfstring(L, "%d", index);
-  return index;
-}
-
 #define FOREVER 0xffffffffLL
 
 /* A lifetime option: seconds (0..4294967295, the last meaning forever) or "forever"; -1
@@ -52,7 +40,7 @@ static void read_req(lua_State *L, struct cnet_netns *ns, const char *op, int wi
                                         "home", "mngtmpaddr", "autojoin", "optimistic", NULL};
     lcnet_check_options(L, 3, known);
   }
-  req->index = dev_arg(L, ns, 1, op, dev);
+  req->index = lcnet_dev_arg(L, ns, 1, op, dev);
   lcnet_checkaddr(L, 2, 1, AF_UNSPEC, op, *dev, &req->addr);
   if (!with_options || lua_isnoneornil(L, 3)) return;
   const char *brd = lcnet_opt_string(L, 3, "broadcast", NULL);
@@ -129,9 +117,8 @@ static void push_devname(struct collect *c, int index) {
   lcnet_push_ifname(c->out.L, c->ns, c->names, index, 1);
 }
 
-static int collect_cb(const struct cnet_addr *a, void *data) {
-  struct collect *c = data;
-  lua_State *L = c->out.L;
+/* One address table as addr.list gives it, without dev. */
+void lcnet_push_addr(lua_State *L, const struct cnet_addr *a) {
   char buf[CNET_IPADDR_STRLEN];
   lua_createtable(L, 0, 10);
   lua_pushinteger(L, a->index);
@@ -174,6 +161,11 @@ static int collect_cb(const struct cnet_addr *a, void *data) {
     lua_pushinteger(L, a->preferred);
     lua_setfield(L, -2, "preferred_lft");
   }
+}
+
+static int collect_cb(const struct cnet_addr *a, void *data) {
+  struct collect *c = data;
+  lcnet_push_addr(c->out.L, a);
   lcnet_list_add(&c->out);
   return 0;
 }
@@ -188,7 +180,7 @@ static int read_filter(lua_State *L, struct cnet_netns *ns, const char *op, int 
   if (lua_istable(L, 1)) {
     opts = 1;
   } else if (!lua_isnoneornil(L, 1)) {
-    *index = dev_arg(L, ns, 1, op, dev);
+    *index = lcnet_dev_arg(L, ns, 1, op, dev);
     opts = lua_isnoneornil(L, 2) ? 0 : 2;
   }
   if (opts == 0) return AF_UNSPEC;

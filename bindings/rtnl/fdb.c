@@ -24,10 +24,11 @@ static int dev_field(lua_State *L, const char *key) {
 
 static const char *const entry_keys[] = {
     "mac", "dev", "dst", "port", "vni", "src_vni", "via", "vlan", "master", "self", "state",
-    "sticky", "extern_learn", "router", NULL};
+    "sticky", "extern_learn", "router", "append", NULL};
 
 /* Reads an entry {mac=, dev=, dst=, port=, vni=, src_vni=, via=, vlan=, master=, self=,
- * state=, sticky=, extern_learn=, router=} at 1; returns the text naming it. */
+ * state=, sticky=, extern_learn=, router=, append=} at 1; returns the text naming it.
+ * (append is read by fdb.add; elsewhere it is accepted and means nothing.) */
 static const char *read_entry(lua_State *L, struct cnet_netns *ns, const char *op, int add,
                               struct cnet_neigh_req *req) {
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -56,9 +57,17 @@ static const char *read_entry(lua_State *L, struct cnet_netns *ns, const char *o
   int t = lua_getfield(L, 1, "master");
   lua_pop(L, 1);
   int master = 0;
-  if (t == LUA_TSTRING) master = lcnet_field_text(&f, "master", CNET_IFNAMSIZ - 1, NULL, NULL) != NULL;
-  else if (t == LUA_TBOOLEAN) master = lcnet_field_bool(&f, "master", 0);
-  else if (t != LUA_TNIL) lcnet_field_fail(&f, "master", "boolean or bridge name expected");
+  if (t == LUA_TSTRING) {
+    const char *br = lcnet_field_text(&f, "master", CNET_IFNAMSIZ - 1, NULL, NULL);
+    if (cnet_link_check_name(br) < 0)
+      lcnet_field_fail(&f, "master", "invalid bridge name %s", lcnet_quote(L, br, strlen(br)));
+    master = 1;
+  } else if (t == LUA_TBOOLEAN) {
+    master = lcnet_field_bool(&f, "master", 0);
+  } else if (t != LUA_TNIL) {
+    lcnet_field_fail(&f, "master", "boolean or bridge name expected, got %s", lua_typename(L, t));
+  }
+  (void)lcnet_field_bool(&f, "append", 0);
   if (master) req->flags |= NTF_MASTER;
   if (lcnet_opt_bool(L, 1, "self", 0)) req->flags |= NTF_SELF;
   if (!(req->flags & (NTF_SELF | NTF_MASTER))) req->flags |= NTF_SELF; /* as bridge fdb */
@@ -79,8 +88,12 @@ static const char *read_entry(lua_State *L, struct cnet_netns *ns, const char *o
   return object;
 }
 
-/* cnet.fdb.add{mac=, dev=, ...}: -EEXIST when the entry exists. */
-static int fdb_add(lua_State *L) { return lneigh_change(L, "fdb.add", read_entry, 0, CNET_NEIGH_ADD); }
+/* cnet.fdb.add{mac=, dev=, ... [, append=true]}: -EEXIST when the entry exists; with
+ * append, as fdb.append (for callers that build one spec table per entry). */
+static int fdb_add(lua_State *L) {
+  int append = lua_type(L, 1) == LUA_TTABLE && lcnet_opt_bool(L, 1, "append", 0);
+  return lneigh_change(L, "fdb.add", read_entry, 0, append ? CNET_NEIGH_APPEND : CNET_NEIGH_ADD);
+}
 /* cnet.fdb.append{mac=, dev=, dst=, ...}: one more remote of a VXLAN entry. */
 static int fdb_append(lua_State *L) {
   return lneigh_change(L, "fdb.append", read_entry, 0, CNET_NEIGH_APPEND);

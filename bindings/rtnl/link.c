@@ -166,7 +166,10 @@ static int link_list(lua_State *L) {
   const char *kind = NULL;
   if (lua_istable(L, 1)) {
     kind = lcnet_opt_string(L, 1, "kind", NULL);
-    if (kind == NULL) kind = lcnet_opt_string(L, 1, "type", NULL);
+    const char *type = lcnet_opt_string(L, 1, "type", NULL); /* the same, by another name */
+    if (kind != NULL && type != NULL && strcmp(kind, type) != 0)
+      luaL_argerror(L, 1, "fields 'kind' and 'type' differ (they are one filter)");
+    if (kind == NULL) kind = type;
     int t = lua_getfield(L, 1, "master");
     if (t == LUA_TSTRING || t == LUA_TNUMBER)
       master = lcnet_ifindex(L, ns, -1, 1, "link.list", "", "master");
@@ -343,7 +346,10 @@ static int link_add(lua_State *L) {
   const char *name = lcnet_opt_string(L, 1, "name", NULL);
   if (name == NULL) luaL_argerror(L, 1, "field 'name' required");
   const char *type = lcnet_opt_string(L, 1, "type", NULL);
-  if (type == NULL) type = lcnet_opt_string(L, 1, "kind", NULL);
+  const char *kind = lcnet_opt_string(L, 1, "kind", NULL); /* the same, by another name */
+  if (type != NULL && kind != NULL && strcmp(type, kind) != 0)
+    luaL_argerror(L, 1, "fields 'type' and 'kind' differ (give one)");
+  if (type == NULL) type = kind;
   if (type == NULL) luaL_argerror(L, 1, "field 'type' required");
   int known_type = 0;
   for (int i = 0; link_types[i] && !known_type; i++) known_type = strcmp(type, link_types[i]) == 0;
@@ -479,4 +485,14 @@ void lcnet_open_link(lua_State *L, int ns) {
                                  {"add", link_add},       {"set", link_set},
                                  {"delete", link_delete}, {NULL, NULL}};
   lcnet_bind_sub(L, "link", fns, ns);
+}
+
+/* One link table as link.list gives it (master as master_index only), for events. */
+void lcnet_push_link(lua_State *L, const struct cnet_link *l) {
+  int top = lua_gettop(L);
+  struct lcnet_strs s;
+  lcnet_strs_init(L, &s, key_names, NKEYS);
+  push_link(&s, l, 0);
+  lua_replace(L, top + 1);
+  lua_settop(L, top + 1);
 }

@@ -32,7 +32,8 @@ const char *lneigh_object(lua_State *L, const char *what, const char *dev, const
   }
   luaL_pushresult(&b);
   const char *object = lua_tostring(L, -1); /* not user input: the text just built */
-  lcnet_batch_object(L, object);
+  lua_pushvalue(L, -1); /* the object, for the batch: popped */
+  lcnet_batch_note(L, "object");
   return object;
 }
 

@@ -84,12 +84,18 @@ static void read_route(lua_State *L, struct cnet_netns *ns, const char *op,
     if (req->dst.prefix == 0) req->dst.family = 0; /* 0.0.0.0/0 is the default route */
     else if (req->family == 0) req->family = req->dst.family;
   }
+  const char *via_key = "via";
+  int has_gw = lua_getfield(L, 1, "gateway") != LUA_TNIL;
+  lua_pop(L, 1);
   if (lua_getfield(L, 1, "via") == LUA_TNIL) {
     lua_pop(L, 1);
     lua_getfield(L, 1, "gateway");
+    via_key = "gateway";
+  } else if (has_gw) {
+    luaL_argerror(L, 1, "fields 'via' and 'gateway' are one (give one)");
   }
   if (!lua_isnil(L, -1)) {
-    if (lua_type(L, -1) != LUA_TSTRING) lcnet_field_error(L, 1, "via", "string");
+    if (lua_type(L, -1) != LUA_TSTRING) lcnet_field_error(L, 1, via_key, "string");
     lcnet_checkaddr(L, -1, 0, AF_UNSPEC, op, dst, &req->via);
   }
   lua_pop(L, 1);
@@ -109,7 +115,10 @@ static void read_route(lua_State *L, struct cnet_netns *ns, const char *op,
   req->table = lcnet_opt_table(L, 1, "table", 1);
   req->scope = lcnet_opt_enum(L, 1, "scope", cnet_scope_parse);
   req->protocol = lcnet_opt_enum(L, 1, "proto", cnet_route_protocol_parse);
-  if (req->protocol < 0) req->protocol = lcnet_opt_enum(L, 1, "protocol", cnet_route_protocol_parse);
+  int protocol = lcnet_opt_enum(L, 1, "protocol", cnet_route_protocol_parse); /* another name */
+  if (req->protocol >= 0 && protocol >= 0)
+    luaL_argerror(L, 1, "fields 'proto' and 'protocol' are one (give one)");
+  if (req->protocol < 0) req->protocol = protocol;
   req->type = lcnet_opt_enum(L, 1, "type", cnet_route_type_parse);
   read_nexthops(L, ns, op, dst, req);
   if (req->family == 0) req->family = req->src.family ? req->src.family : req->via.family;
@@ -426,4 +435,14 @@ void lcnet_open_route(lua_State *L, int ns) {
                                  {"delete", route_delete}, {"list", route_list},
                                  {"get", route_get},   {NULL, NULL}};
   lcnet_bind_sub(L, "route", fns, ns);
+}
+
+/* One route table as route.list gives it (dev left to the caller, oif kept), for events. */
+void lcnet_push_route(lua_State *L, const struct cnet_route *r) {
+  int top = lua_gettop(L);
+  struct lcnet_strs s;
+  lcnet_strs_init(L, &s, key_names, NKEYS);
+  push_route(&s, r);
+  lua_replace(L, top + 1);
+  lua_settop(L, top + 1);
 }

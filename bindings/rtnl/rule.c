@@ -81,7 +81,8 @@ static const char *describe(lua_State *L, const struct cnet_rule_req *req, const
   }
   luaL_pushresult(&b);
   const char *text = lua_tostring(L, -1); /* not user input: the text just built */
-  lcnet_batch_object(L, text);
+  lua_pushvalue(L, -1); /* the object, for the batch: popped */
+  lcnet_batch_note(L, "object");
   return text;
 }
 
@@ -90,6 +91,16 @@ static const char *read_rule(lua_State *L, const char *op, struct cnet_rule_req 
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
   lcnet_check_options(L, 1, rule_keys);
+  /* As ip rule: a rule of nothing is refused. An add would make a catch-all rule, a delete
+   * would take the first rule of all (the main table's). */
+  int fields = 0;
+  lua_pushnil(L);
+  while (lua_next(L, 1) != 0) {
+    lua_pop(L, 1);
+    const char *k = lua_tostring(L, -1); /* not user input: a key check_options accepted */
+    fields += strcmp(k, "family") != 0 && strcmp(k, "unresolved") != 0;
+  }
+  if (fields == 0) luaL_argerror(L, 1, "a rule needs a selector or an action (priority, from, ...)");
   cnet_rule_req_init(req);
   req->family = lcnet_opt_family(L, 1, "family");
   lcnet_fields f = lcnet_fields_of(L, 1);

@@ -41,7 +41,8 @@ static const char *read_req(lua_State *L, struct cnet_netns *ns, const char *op,
   const char *object = req->vid_end
       ? lua_pushfstring(L, "vid %d-%d dev %s", (int)req->vid, (int)req->vid_end, lcnet_dev_text(L, devv))
       : lua_pushfstring(L, "vid %d dev %s", (int)req->vid, lcnet_dev_text(L, devv));
-  lcnet_batch_object(L, object);
+  lua_pushvalue(L, -1); /* the object, for the batch: popped */
+  lcnet_batch_note(L, "object");
   req->index = lcnet_ifindex(L, ns, devv, 1, op, object, "dev");
   return object;
 }
@@ -130,10 +131,9 @@ static int vlan_list(lua_State *L) {
   } else if (!lua_isnil(L, 1)) {
     devv = 1;
   }
-  if (devv && lua_type(L, devv) != LUA_TSTRING && lua_type(L, devv) != LUA_TNUMBER)
-    luaL_argerror(L, 1, "interface name or index expected");
-  const char *dev = devv ? lcnet_dev_text(L, devv) : NULL;
+  /* lcnet_ifindex checks the type, naming field 'dev' when it is one */
   int index = devv ? lcnet_ifindex(L, ns, devv, 1, "vlan.list", NULL, "dev") : 0;
+  const char *dev = devv ? lcnet_dev_text(L, devv) : NULL;
   struct list_ctx ctx = {ns, index};
   int rc = lcnet_pdump(L, ns, list_body, &ctx);
   if (rc < 0) return lcnet_raise(L, rc, "vlan.list", dev, cnet_netns_errmsg(ns));

@@ -98,6 +98,8 @@ lnetns *lcnet_new_netns(lua_State *L) {
   lcnet_open_probe(L, ud);
   lcnet_open_proc(L, ud);
   lcnet_open_nft(L, ud);
+  lcnet_open_tc(L, ud);
+  lcnet_open_monitor(L, ud);
   lua_setiuservalue(L, ud, 1);
   return h;
 }

@@ -274,6 +274,7 @@ static int proc_kill(lua_State *L) {
   struct cnet_netns *ns = lcnet_ns(L);
   if (lua_type(L, 1) == LUA_TTABLE) { /* kill{wait = 1}: the default signal */
     lua_settop(L, 1);
+    lcnet_check_options(L, 1, known); /* checked where the caller put it, so errors say #1 */
     lua_pushnil(L);
     lua_insert(L, 1);
   }

@@ -10,6 +10,9 @@
 #include "cnet/nl.h"
 
 struct nftnl_set;
+struct nftnl_table;
+struct nftnl_chain;
+struct nftnl_rule;
 
 /* Starts an nf_tables request of `type` (NFT_MSG_*) for `family` in nl's send queue:
  * netlink header plus nfgenmsg. NULL on ENOMEM. */
@@ -43,5 +46,14 @@ size_t cnet_nft_elem_put(unsigned char *buf, const struct cnet_nft_elem *e, uint
  * malloc'd strings (free with cnet_nft_elems_free). Returns the count or -ENOMEM. */
 int cnet_nft_elems_format(const struct nftnl_set *s, char ***out);
 void cnet_nft_elems_free(char **elems, unsigned n);
+
+/* nft_list.c: the listings' view of one parsed object (strings point into it), shared with
+ * the event decoder (nft_event.c). A rule's info has its counters but no text. */
+void cnet_nft_table_info_of(const struct nftnl_table *t, struct cnet_nft_table_info *info);
+void cnet_nft_chain_info_of(const struct nftnl_chain *c, struct cnet_nft_chain_info *info);
+void cnet_nft_rule_info_of(const struct nftnl_rule *r, struct cnet_nft_rule_info *info);
+/* A set without its elements; tname holds the type's text when nft has no name for it. */
+void cnet_nft_set_info_of(const struct nftnl_set *s, struct cnet_nft_set_info *info,
+                          char tname[24]);
 
 #endif

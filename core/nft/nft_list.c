@@ -123,13 +123,8 @@ int cnet_nft_list_tables(struct cnet_netns *ns, int family, const char *table,
   struct objs o = {K_TABLE, family, NULL, NULL, NULL, 0, 0};
   int rc = dump(ns, &o);
   for (unsigned i = 0; rc == 0 && i < o.n; i++) {
-    struct nftnl_table *t = o.v[i];
-    struct cnet_nft_table_info info = {
-      .family = (int)nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY),
-      .name = nftnl_table_get_str(t, NFTNL_TABLE_NAME),
-      .handle = nftnl_table_get_u64(t, NFTNL_TABLE_HANDLE),
-      .flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS),
-      .use = nftnl_table_get_u32(t, NFTNL_TABLE_USE)};
+    struct cnet_nft_table_info info;
+    cnet_nft_table_info_of(o.v[i], &info);
     if (match(table, info.name)) rc = fn(&info, data);
   }
   objs_free(&o);
@@ -142,23 +137,9 @@ int cnet_nft_list_chains(struct cnet_netns *ns, int family, const char *table,
   struct objs o = {K_CHAIN, family, NULL, NULL, NULL, 0, 0};
   int rc = dump(ns, &o);
   for (unsigned i = 0; rc == 0 && i < o.n; i++) {
-    struct nftnl_chain *c = o.v[i];
-    struct cnet_nft_chain_info info = {
-      .family = (int)nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY),
-      .table = nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
-      .name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME),
-      .handle = nftnl_chain_get_u64(c, NFTNL_CHAIN_HANDLE),
-      .use = nftnl_chain_get_u32(c, NFTNL_CHAIN_USE)};
+    struct cnet_nft_chain_info info;
+    cnet_nft_chain_info_of(o.v[i], &info);
     if (!match(table, info.table) || !match(chain, info.name)) continue;
-    if (nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM)) {
-      info.base = 1;
-      info.type = nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE);
-      info.hook = cnet_nft_hook_name(info.family, nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM));
-      info.prio = nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO);
-      info.policy = nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == 0 ? "drop" : "accept";
-      if (nftnl_chain_is_set(c, NFTNL_CHAIN_DEV))
-        info.device = nftnl_chain_get_str(c, NFTNL_CHAIN_DEV);
-    }
     rc = fn(&info, data);
   }
   objs_free(&o);
@@ -280,8 +261,65 @@ static int ifname_of(void *ud, uint32_t index, char *name, size_t size) {
   return rc;
 }
 
-static void counters(struct nftnl_rule *r, struct cnet_nft_rule_info *info) {
-  struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+/* ---- one object's listing view: shared with events (nft_event.c) ---- */
+
+void cnet_nft_table_info_of(const struct nftnl_table *t, struct cnet_nft_table_info *info) {
+  *info = (struct cnet_nft_table_info){
+      .family = (int)nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY),
+      .name = nftnl_table_get_str(t, NFTNL_TABLE_NAME),
+      .handle = nftnl_table_get_u64(t, NFTNL_TABLE_HANDLE),
+      .flags = nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS),
+      .use = nftnl_table_get_u32(t, NFTNL_TABLE_USE)};
+}
+
+void cnet_nft_chain_info_of(const struct nftnl_chain *c, struct cnet_nft_chain_info *info) {
+  *info = (struct cnet_nft_chain_info){
+      .family = (int)nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY),
+      .table = nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
+      .name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME),
+      .handle = nftnl_chain_get_u64(c, NFTNL_CHAIN_HANDLE),
+      .use = nftnl_chain_get_u32(c, NFTNL_CHAIN_USE)};
+  if (nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM)) {
+    info->base = 1;
+    info->type = nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE);
+    info->hook = cnet_nft_hook_name(info->family, nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM));
+    info->prio = nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO);
+    info->policy = nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == 0 ? "drop" : "accept";
+    if (nftnl_chain_is_set(c, NFTNL_CHAIN_DEV))
+      info->device = nftnl_chain_get_str(c, NFTNL_CHAIN_DEV);
+  }
+}
+
+void cnet_nft_set_info_of(const struct nftnl_set *s, struct cnet_nft_set_info *info,
+                          char tname[24]) {
+  uint32_t type = nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE);
+  const struct cnet_nft_settype *t = cnet_nft_settype_bynum(type);
+  snprintf(tname, 24, "type %u", type);
+  *info = (struct cnet_nft_set_info){
+      .family = (int)nftnl_set_get_u32(s, NFTNL_SET_FAMILY),
+      .table = nftnl_set_get_str(s, NFTNL_SET_TABLE),
+      .name = nftnl_set_get_str(s, NFTNL_SET_NAME),
+      .handle = nftnl_set_get_u64(s, NFTNL_SET_HANDLE),
+      .type = t ? t->name : tname,
+      .key_len = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN),
+      .flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS),
+      .size = nftnl_set_is_set(s, NFTNL_SET_DESC_SIZE) ? nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE)
+                                                       : 0};
+}
+
+static void counters(const struct nftnl_rule *r, struct cnet_nft_rule_info *info);
+
+void cnet_nft_rule_info_of(const struct nftnl_rule *r, struct cnet_nft_rule_info *info) {
+  *info = (struct cnet_nft_rule_info){
+      .family = (int)nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY),
+      .table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE),
+      .chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN),
+      .handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE)};
+  counters(r, info);
+}
+
+static void counters(const struct nftnl_rule *r, struct cnet_nft_rule_info *info) {
+  struct nftnl_expr_iter *it = nftnl_expr_iter_create((struct nftnl_rule *)r);
   if (it == NULL) return;
   for (struct nftnl_expr *e = nftnl_expr_iter_next(it); e; e = nftnl_expr_iter_next(it)) {
     if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter") == 0) {
@@ -304,11 +342,8 @@ int cnet_nft_list_rules(struct cnet_netns *ns, int family, const char *table, co
   if (rc == 0 && text == NULL) rc = -ENOMEM;
   for (unsigned i = 0; rc == 0 && i < o.n; i++) {
     struct nftnl_rule *r = o.v[i];
-    struct cnet_nft_rule_info info = {
-      .family = (int)nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY),
-      .table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE),
-      .chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN),
-      .handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE)};
+    struct cnet_nft_rule_info info;
+    cnet_nft_rule_info_of(r, &info);
     if (!match(table, info.table) || !match(chain, info.chain)) continue;
     if (cache.table == NULL || cache.family != info.family ||
         strcmp(cache.table, info.table) != 0) {
@@ -322,7 +357,6 @@ int cnet_nft_list_rules(struct cnet_netns *ns, int family, const char *table, co
     int drc = cnet_nftrule_decode(r, &denv, text, TEXTMAX, &err);
     info.text = text;
     if (drc < 0) info.text_error = err.msg[0] ? err.msg : strerror(-drc);
-    counters(r, &info);
     rc = fn(&info, data);
   }
   setcache_reset(&cache);
@@ -348,22 +382,11 @@ int cnet_nft_list_sets(struct cnet_netns *ns, int family, const char *table, con
     char **elems = NULL;
     int ne = cnet_nft_elems_format(s, &elems);
     if (ne < 0) { rc = ne; break; }
-    uint32_t type = nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE);
-    const struct cnet_nft_settype *t = cnet_nft_settype_bynum(type);
     char tname[24];
-    snprintf(tname, sizeof tname, "type %u", type);
-    struct cnet_nft_set_info info = {
-      .family = (int)nftnl_set_get_u32(s, NFTNL_SET_FAMILY),
-      .table = nftnl_set_get_str(s, NFTNL_SET_TABLE),
-      .name = nftnl_set_get_str(s, NFTNL_SET_NAME),
-      .handle = nftnl_set_get_u64(s, NFTNL_SET_HANDLE),
-      .type = t ? t->name : tname,
-      .key_len = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN),
-      .flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS),
-      .size = nftnl_set_is_set(s, NFTNL_SET_DESC_SIZE) ? nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE)
-                                                       : 0,
-      .elems = (const char *const *)elems,
-      .nelems = (unsigned)ne};
+    struct cnet_nft_set_info info;
+    cnet_nft_set_info_of(s, &info, tname);
+    info.elems = (const char *const *)elems;
+    info.nelems = (unsigned)ne;
     rc = fn(&info, data);
     cnet_nft_elems_free(elems, (unsigned)ne);
   }

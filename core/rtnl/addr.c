@@ -19,7 +19,7 @@ void cnet_addr_req_init(struct cnet_addr_req *req) {
 int cnet_addr_parse(const struct nlmsghdr *nlh, struct cnet_addr *out) {
   memset(out, 0, sizeof *out);
   out->valid = out->preferred = 0xffffffffu;
-  if (nlh->nlmsg_type != RTM_NEWADDR || nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(struct ifaddrmsg))
+  if ((nlh->nlmsg_type != RTM_NEWADDR && nlh->nlmsg_type != RTM_DELADDR) || nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(struct ifaddrmsg))
     return -EINVAL;
   const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
   out->family = ifa->ifa_family;

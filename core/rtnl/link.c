@@ -48,7 +48,7 @@ static void parse_linkinfo(const struct nlattr *info, struct cnet_link *out) {
 int cnet_link_parse(const struct nlmsghdr *nlh, struct cnet_link *out) {
   memset(out, 0, sizeof *out);
   out->link_netnsid = -1;
-  if (nlh->nlmsg_type != RTM_NEWLINK || nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(struct ifinfomsg))
+  if ((nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK) || nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(struct ifinfomsg))
     return -EINVAL;
   const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
   out->index = ifi->ifi_index;

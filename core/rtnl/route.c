@@ -18,7 +18,7 @@ void cnet_route_req_init(struct cnet_route_req *req) {
 
 int cnet_route_parse(const struct nlmsghdr *nlh, struct cnet_route *out) {
   memset(out, 0, sizeof *out);
-  if (nlh->nlmsg_type != RTM_NEWROUTE || nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(struct rtmsg))
+  if ((nlh->nlmsg_type != RTM_NEWROUTE && nlh->nlmsg_type != RTM_DELROUTE) || nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(struct rtmsg))
     return -EINVAL;
   const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
   out->family = rtm->rtm_family;

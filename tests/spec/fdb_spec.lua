@@ -114,7 +114,7 @@ describe("cnet.fdb.add", function()
     local zero = "00:00:00:00:00:00"
     cnet.fdb.append{mac = zero, dev = vx, dst = "192.0.2.2"}
     cnet.fdb.append{mac = zero, dev = vx, dst = "192.0.2.3"}
-    cnet.fdb.append{mac = zero, dev = vx, dst = "192.0.2.4", vni = 7, port = 8472}
+    cnet.fdb.add{mac = zero, dev = vx, dst = "192.0.2.4", vni = 7, port = 8472, append = true}
     cnet.fdb.add{mac = "02:00:00:00:02:01", dev = vx, dst = "192.0.2.2"}
     local function dsts(mac)
       local out = {}

@@ -123,6 +123,11 @@ describe("cnet.rule", function()
       "bad argument #1 to 'add' (field 'fwmask': only with fwmark)")
     assert.has_error(function() cnet.rule.add{iif = "a/b", table = 5} end,
       "bad argument #1 to 'add' (field 'iif': invalid interface name 'a/b')")
+    -- a rule of nothing: ip refuses it too (a delete would take the main table's rule)
+    assert.has_error(function() cnet.rule.delete{} end,
+      "bad argument #1 to 'delete' (a rule needs a selector or an action (priority, from, ...))")
+    assert.has_error(function() cnet.rule.add{family = "inet6"} end,
+      "bad argument #1 to 'add' (a rule needs a selector or an action (priority, from, ...))")
     assert.has_error(function() cnet.rule.add{priority = -1, table = 5} end,
       "bad argument #1 to 'add' (field 'priority': -1 out of range [0, 4294967295])")
     assert.are.equal(4, #iprules())

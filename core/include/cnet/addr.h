@@ -22,7 +22,8 @@ struct cnet_addr {
   uint32_t valid, preferred; /* lifetimes in seconds (0xffffffff: forever) */
 };
 
-/* Decodes an RTM_NEWADDR message: 0, or -EINVAL when it is not one / lacks an address. */
+/* Decodes an RTM_NEWADDR (or RTM_DELADDR) message: 0, or -EINVAL when it is not one / lacks an
+ * address. */
 int cnet_addr_parse(const struct nlmsghdr *nlh, struct cnet_addr *out);
 
 /* What to add or delete. */

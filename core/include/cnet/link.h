@@ -27,7 +27,7 @@ struct cnet_link {
   uint32_t min_mtu, max_mtu; /* IFLA_MIN_MTU / IFLA_MAX_MTU, 0 when not reported */
 };
 
-/* Decodes an RTM_NEWLINK message. Returns 0 or -EINVAL (not a link message). */
+/* Decodes an RTM_NEWLINK (or RTM_DELLINK) message. Returns 0 or -EINVAL (not a link message). */
 int cnet_link_parse(const struct nlmsghdr *nlh, struct cnet_link *out);
 
 /* What to create or change. Zero the struct (cnet_link_req_init), then fill what applies;

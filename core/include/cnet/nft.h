@@ -19,6 +19,7 @@
 #define CNET_NFT_H
 
 #include <stdint.h>
+#include <libmnl/libmnl.h>
 
 #include "cnet/netns.h"
 
@@ -184,5 +185,41 @@ int cnet_nft_list_rules(struct cnet_netns *ns, int family, const char *table, co
 /* Anonymous sets (the ones rules carry) are skipped. */
 int cnet_nft_list_sets(struct cnet_netns *ns, int family, const char *table, const char *set,
                        int (*fn)(const struct cnet_nft_set_info *, void *), void *data);
+
+/* ---- events ----
+ * Decoding nf_tables notifications (cnet/monitor.h delivers them) into the listings' shapes.
+ * A rule's text needs its anonymous sets, which the kernel announces (with their elements)
+ * just before the rule: the decoder keeps each one until the kernel says it is deleted,
+ * after its rule. (The rule of an anonymous set made before the decoder started has no
+ * text: its error says so.) */
+
+struct cnet_nft_events;
+int cnet_nft_events_new(struct cnet_nft_events **out); /* 0 or -ENOMEM */
+void cnet_nft_events_free(struct cnet_nft_events *e); /* NULL is fine */
+
+enum cnet_nft_evkind { CNET_NFT_EV_TABLE, CNET_NFT_EV_CHAIN, CNET_NFT_EV_RULE, CNET_NFT_EV_SET,
+                       CNET_NFT_EV_ELEMENTS };
+
+/* One change. Only the member of `kind` is set; strings live until fn returns. ELEMENTS:
+ * set.family/table/name identify the set, set.elems/nelems are the elements added or
+ * removed, in nft notation (empty when the set's type could not be learned). */
+struct cnet_nft_event {
+  enum cnet_nft_evkind kind;
+  int del;                       /* 1: deleted */
+  struct cnet_nft_table_info table;
+  struct cnet_nft_chain_info chain;
+  struct cnet_nft_rule_info rule;
+  struct cnet_nft_set_info set;
+};
+
+/* Decodes one NFNLGRP_NFTABLES message and calls fn for the change it describes. Messages
+ * that describe none by themselves (anonymous sets and their elements, the end of a
+ * transaction, objects cnet does not list) call nothing. ns (may be NULL: then nothing is
+ * asked) is where the message came from: asked for a named set's key type the first time its
+ * elements change, and for interface names in rules. Returns 0, fn's non-zero value, or
+ * -ENOMEM / -EPROTO (a message libnftnl cannot parse). */
+int cnet_nft_event_decode(struct cnet_nft_events *e, struct cnet_netns *ns,
+                          const struct nlmsghdr *nlh,
+                          int (*fn)(const struct cnet_nft_event *ev, void *data), void *data);
 
 #endif

@@ -38,7 +38,7 @@ struct cnet_nexthop {
  * more, 0 at the end (or at a malformed one). */
 int cnet_route_nexthop(const struct cnet_route *r, size_t *pos, struct cnet_nexthop *out);
 
-/* Decodes an RTM_NEWROUTE message: 0 or -EINVAL. */
+/* Decodes an RTM_NEWROUTE (or RTM_DELROUTE) message: 0 or -EINVAL. */
 int cnet_route_parse(const struct nlmsghdr *nlh, struct cnet_route *out);
 
 /* A next hop of a multipath route to add. */
