@@ -8,7 +8,8 @@ import subprocess
 
 import tools as T
 
-PHASE_ORDER = ['setup', 'teardown', 'teardown+free', 'load', 'list', 'start']
+PHASE_ORDER = ['setup', 'teardown', 'teardown+free', 'load', 'list', 'start', 'add', 'del',
+               'storm-add', 'storm-del']
 PLOTS = [('containers', 'setup'), ('containers', 'teardown'), ('containers', 'teardown+free'),
          ('rules', 'load'), ('rules-set', 'load')]
 

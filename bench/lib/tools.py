@@ -20,6 +20,8 @@ SIZES = {
     'startup': [0],
     'topology-read': [100, 500],
     'topology-small': [0],
+    'cni': [20],
+    'cni-storm': [100],
 }
 QUICK_SIZES = {
     'containers': [10],
@@ -31,6 +33,8 @@ QUICK_SIZES = {
     'startup': [0],
     'topology-read': [10],
     'topology-small': [0],
+    'cni': [5],
+    'cni-storm': [16],
 }
 GROUPS = {  # --only names to workloads
     'containers': ['containers'],
@@ -38,6 +42,7 @@ GROUPS = {  # --only names to workloads
     'dump': ['dump-links', 'dump-routes', 'dump-neigh', 'dump-fdb'],
     'startup': ['startup'],
     'topology': ['topology-read', 'topology-small'],
+    'cni': ['cni', 'cni-storm'],
 }
 
 
@@ -275,6 +280,49 @@ def startup_tools():
     ]
 
 
+def need_cnet_plugin():
+    cmd = cnet_command()
+    if cmd is None:
+        return 'no cnet host binary (build/cnet or $CNET): the plugin is that binary'
+    if not os.path.exists(os.path.join(os.path.dirname(cmd[0]), 'cni', 'cnet')):
+        return 'no cni/cnet link next to %s (built by cmake)' % cmd[0]
+    return None
+
+
+def need_cnet_plugin_hl():
+    return need_cnet_plugin() or need_cni()
+
+
+def cni_tools(storm):
+    """The CNI plugins, one process per container and command (bench/cni/plugin.sh): cnet's
+    bridge recipe with its built-in allocator and with host-local, and the reference bridge
+    plugin with host-local, all on the same configuration."""
+    add, dele = ('storm-add', 'storm-del') if storm else ('add', 'del')
+
+    def phases(tool):
+        def ph(n):
+            script = b('cni', 'plugin.sh')
+            return [
+                {'name': add, 'argv': ['bash', script, tool, add, str(n)],
+                 'check': ['bash', script, tool, 'check-add', str(n)]},
+                {'name': dele, 'argv': ['bash', script, tool, dele, str(n)],
+                 'check': ['bash', script, tool, 'check-del', str(n)]},
+            ]
+        return ph
+
+    def prep(tool):
+        return lambda n: [['bash', b('cni', 'plugin.sh'), tool, 'prep', str(n)]]
+
+    def env():
+        cmd = cnet_command()
+        return {'CNET': cmd[0]} if cmd else {}
+    return [
+        Tool('cnet', phases('cnet'), need_cnet_plugin, prep=prep('cnet'), env=env),
+        Tool('cnet plugin + host-local', phases('cnet-hl'), need_cnet_plugin_hl, prep=prep('cnet-hl'), env=env),
+        Tool('CNI bridge + host-local', phases('ref'), need_cni, prep=prep('ref')),
+    ]
+
+
 def topology_read_tools():
     """plan and status of example 9 while it is up: every namespace read and compared."""
     f = topology_file('09-scale.lua')
@@ -306,4 +354,6 @@ def workloads():
         'startup': ('startup', '', startup_tools()),
         'topology-read': ('topology-read', 'N', topology_read_tools()),
         'topology-small': ('topology-small', '', topology_small_tools()),
+        'cni': ('cni', 'N', cni_tools(False)),
+        'cni-storm': ('cni-storm', 'N', cni_tools(True)),
     }

@@ -38,7 +38,8 @@ static const char usage_text[] =
     "  -h, --help     print this help and exit\n"
     "With no script and no -e, " HOST_NAME
     " starts the REPL when standard input is a terminal and\n"
-    "runs standard input as a script otherwise.\n"
+    "runs standard input as a script otherwise. With no arguments and CNI_COMMAND set in the\n"
+    "environment, it is the CNI plugin (the way a container runtime calls it; docs/cni.md).\n"
     "Exit status: 0 on success, 1 when the script fails, 2 on a usage error.\n"
     "A COMMAND word runs that command instead of a script (`" HOST_NAME " COMMAND --help` for\n"
     "its own help; a script of the same name runs as ./NAME). Commands:\n";
@@ -49,6 +50,7 @@ struct options {
   int script; /* argv index of the script, 0 when none */
   int stdin_script;
   int command; /* argv index of a COMMAND word (up, down, ...), 0 when none */
+  int cni_plugin; /* run as a CNI plugin: no arguments, CNI_COMMAND set */
 };
 
 /* The subcommands are the embedded Lua modules cnet.cmd.NAME (bindings/lua/cnet/cmd/). */
@@ -72,6 +74,10 @@ static void print_usage(FILE *f) {
 /* Checks the options; returns 0, or prints the problem and returns -1 (a usage error). */
 static int parse_options(int argc, char **argv, struct options *o) {
   memset(o, 0, sizeof *o);
+  if (argc == 1 && getenv("CNI_COMMAND") != NULL) {
+    o->cni_plugin = 1; /* a runtime's call: the request is in the environment and on stdin */
+    return 0;
+  }
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--sandbox") == 0) {
@@ -281,6 +287,19 @@ static int run_command(lua_State *L, int argc, char **argv, int at) {
   return code;
 }
 
+/* The CNI plugin: require("cnet.cni").main() answers the runtime on stdout and returns the
+ * exit status. */
+static int run_cni_plugin(lua_State *L) {
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "cnet.cni");
+  if (host_report(L, host_docall(L, 1, 1)) != LUA_OK) return 1;
+  lua_getfield(L, -1, "main");
+  if (host_report(L, host_docall(L, 0, 1)) != LUA_OK) return 1;
+  int code = (int)lua_tointeger(L, -1);
+  lua_pop(L, 2);
+  return code;
+}
+
 /* Everything that runs with Lua: called in protected mode, returns the exit status. */
 static int pmain(lua_State *L) {
   int argc = (int)lua_tointeger(L, 1);
@@ -305,6 +324,7 @@ static int pmain(lua_State *L) {
     if (host_report(L, host_sandbox_build(L)) != LUA_OK) return finish(L, 1);
   }
   if (o->command) return finish(L, run_command(L, argc, argv, o->command));
+  if (o->cni_plugin) return finish(L, run_cni_plugin(L));
   int last = o->script ? o->script : argc;
   if (run_options(L, argv, last) != LUA_OK) return finish(L, 1);
   if (o->script && run_script(L, argc, argv, o) != LUA_OK) return finish(L, 1);

@@ -48,6 +48,16 @@ void lcnet_note_op(lua_State *L, lua_CFunction f, const char *noun, const char *
  * kernel's answer arrives after the call returned. Outside a batch: just pops. */
 void lcnet_batch_note(lua_State *L, const char *key);
 
+/* For a row callback that the core calls while it holds memory or descriptors (a listing):
+ * runs fn under lua_pcall with the value on top of the stack (the result list) at 1 and ud
+ * (a light userdata) at 2, so that an error (out of memory) cannot unwind through the core.
+ * Returns 0, or -ECANCELED with the error moved below the list: the callback returns that
+ * to the core, which stops and frees what it holds; then lcnet_rows_done raises it. */
+int lcnet_row(lua_State *L, lua_CFunction fn, void *ud);
+/* After the core's listing returned rc with the list on top: raises a row's error
+ * (-ECANCELED), else returns rc. */
+int lcnet_rows_done(lua_State *L, int rc);
+
 /* Sets each function of fns into the table at the top of the stack, as a closure whose
  * upvalue 1 is the value at stack index ns (a namespace handle). */
 void lcnet_bind(lua_State *L, const luaL_Reg *fns, int ns);
@@ -91,6 +101,9 @@ void lcnet_push_nft_row(lua_State *L, int kind, const void *info);
 /* monitor.c: cnet.monitor, bound to the handle at ns, and the cnet.monitor metatable. */
 void lcnet_open_monitor(lua_State *L, int ns);
 
+/* lock.c: sets `lock` (cnet.lock, a file lock between processes) in the table at the top of
+ * the stack. */
+void lcnet_open_lock(lua_State *L);
 /* clock.c: cnet.now and cnet.sleep, into the module table at the top of the stack. */
 void lcnet_open_clock(lua_State *L);
 

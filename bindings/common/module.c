@@ -52,7 +52,8 @@ static void name_submodules(lua_State *L) {
 /* package.preload loader of an embedded module (upvalue 1: its lcnet_lua_source). */
 static int embedded_loader(lua_State *L) {
   const struct lcnet_lua_source *s = lua_touserdata(L, lua_upvalueindex(1));
-  if (luaL_loadbufferx(L, s->text, s->len, s->chunkname, "t") != LUA_OK) return lua_error(L);
+  /* "bt": built as bytecode by luac5.4 when the build had it (bindings/lua/embed.cmake) */
+  if (luaL_loadbufferx(L, s->text, s->len, s->chunkname, "bt") != LUA_OK) return lua_error(L);
   lua_pushvalue(L, 1); /* the module name, as require passes it */
   lua_call(L, 1, 1);
   return 1;
@@ -110,6 +111,7 @@ __attribute__((visibility("default"))) int luaopen_cnet(lua_State *L) {
   lua_setfield(L, -2, "netns");
   lcnet_push_batch(L);
   lua_setfield(L, -2, "batch");
+  lcnet_open_lock(L);
   lua_pushliteral(L, CNET_VERSION);
   lua_setfield(L, -2, "version");
   lcnet_open_inspect(L);

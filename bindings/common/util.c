@@ -1,4 +1,6 @@
-/* Helpers shared by the binding files: binding closures to a namespace. */
+/* Helpers shared by the binding files: binding closures to a namespace, protected rows. */
+#include <errno.h>
+
 #include "common/lcnet.h"
 
 struct cnet_netns *lcnet_ns(lua_State *L) {
@@ -37,4 +39,19 @@ const char *lcnet_ns_label(struct cnet_netns *ns) {
   if (cnet_netns_name(ns) != NULL) return cnet_netns_name(ns);
   if (cnet_netns_path(ns) != NULL) return cnet_netns_path(ns);
   return cnet_netns_is_current(ns) == 1 ? "(cnet's own namespace)" : "(unnamed namespace)";
+}
+
+int lcnet_row(lua_State *L, lua_CFunction fn, void *ud) {
+  lua_pushcfunction(L, fn);
+  lua_pushvalue(L, -2);
+  lua_pushlightuserdata(L, ud);
+  if (lua_pcall(L, 2, 0, 0) == LUA_OK) return 0;
+  lua_insert(L, -2); /* error, list */
+  return -ECANCELED;
+}
+
+int lcnet_rows_done(lua_State *L, int rc) {
+  if (rc != -ECANCELED) return rc;
+  lua_pop(L, 1);     /* the list */
+  return lua_error(L); /* the row's error, now that the core has freed what it held */
 }

@@ -194,8 +194,11 @@ static void append(lua_State *L) {
   lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
 }
 
-static int table_row(const struct cnet_nft_table_info *t, void *data) {
-  lua_State *L = data;
+/* The rows below run under lcnet_row (the core holds the dump meanwhile): list at 1, the
+ * object's info at 2. */
+static int table_row_p(lua_State *L) {
+  const struct cnet_nft_table_info *t = lua_touserdata(L, 2);
+  lua_settop(L, 1);
   lua_createtable(L, 0, 4);
   set_str(L, "family", cnet_nft_family_name(t->family));
   set_str(L, "name", t->name);
@@ -204,8 +207,9 @@ static int table_row(const struct cnet_nft_table_info *t, void *data) {
   return 0;
 }
 
-static int chain_row(const struct cnet_nft_chain_info *c, void *data) {
-  lua_State *L = data;
+static int chain_row_p(lua_State *L) {
+  const struct cnet_nft_chain_info *c = lua_touserdata(L, 2);
+  lua_settop(L, 1);
   lua_createtable(L, 0, 9);
   set_str(L, "family", cnet_nft_family_name(c->family));
   set_str(L, "table", c->table);
@@ -222,8 +226,9 @@ static int chain_row(const struct cnet_nft_chain_info *c, void *data) {
   return 0;
 }
 
-static int rule_row(const struct cnet_nft_rule_info *r, void *data) {
-  lua_State *L = data;
+static int rule_row_p(lua_State *L) {
+  const struct cnet_nft_rule_info *r = lua_touserdata(L, 2);
+  lua_settop(L, 1);
   lua_createtable(L, 0, 8);
   set_str(L, "family", cnet_nft_family_name(r->family));
   set_str(L, "table", r->table);
@@ -241,8 +246,9 @@ static int rule_row(const struct cnet_nft_rule_info *r, void *data) {
   return 0;
 }
 
-static int set_row(const struct cnet_nft_set_info *s, void *data) {
-  lua_State *L = data;
+static int set_row_p(lua_State *L) {
+  const struct cnet_nft_set_info *s = lua_touserdata(L, 2);
+  lua_settop(L, 1);
   lua_createtable(L, 0, 8);
   set_str(L, "family", cnet_nft_family_name(s->family));
   set_str(L, "table", s->table);
@@ -270,6 +276,19 @@ static int set_row(const struct cnet_nft_set_info *s, void *data) {
   return 0;
 }
 
+static int table_row(const struct cnet_nft_table_info *t, void *data) {
+  return lcnet_row(data, table_row_p, (void *)t);
+}
+static int chain_row(const struct cnet_nft_chain_info *c, void *data) {
+  return lcnet_row(data, chain_row_p, (void *)c);
+}
+static int rule_row(const struct cnet_nft_rule_info *r, void *data) {
+  return lcnet_row(data, rule_row_p, (void *)r);
+}
+static int set_row(const struct cnet_nft_set_info *s, void *data) {
+  return lcnet_row(data, set_row_p, (void *)s);
+}
+
 /* Optional reference at idx: family (and table, and name) to filter on. */
 static void opt_ref(lua_State *L, int idx, const char *op, int *family, char *table,
                     char *name, const char **tp, const char **np) {
@@ -285,6 +304,7 @@ static void opt_ref(lua_State *L, int idx, const char *op, int *family, char *ta
 }
 
 static int listed(lua_State *L, int rc, const char *op) {
+  rc = lcnet_rows_done(L, rc);
   if (rc < 0) {
     struct cnet_netns *ns = lcnet_ns(L);
     return lcnet_raise(L, rc, op, lcnet_try_text(L, 1, 3 * CNET_NFT_NAMELEN), cnet_netns_errmsg(ns));

@@ -219,7 +219,7 @@ static int netns_detach(lua_State *L) {
   return 0;
 }
 
-/* Appends {name=, path=} to the list at 1 (stack: list, name as light userdata). */
+/* Appends {name=, path=} to the list at 1 (the name is the light userdata at 2). */
 static int push_row(lua_State *L) {
   const char *name = lua_touserdata(L, 2);
   lua_settop(L, 1);
@@ -232,26 +232,14 @@ static int push_row(lua_State *L) {
   return 0;
 }
 
-/* Called by the core's listing, which holds the names it read: an error (out of memory)
- * must not unwind through it, so each row is made protected and an error stops the list. */
 static int push_listed(const char *name, void *data) {
-  lua_State *L = data;
-  lua_pushcfunction(L, push_row);
-  lua_pushvalue(L, -2);
-  lua_pushlightuserdata(L, (void *)name);
-  if (lua_pcall(L, 2, 0, 0) == LUA_OK) return 0;
-  lua_insert(L, -2); /* error, list */
-  return -ECANCELED;
+  return lcnet_row(data, push_row, (void *)name);
 }
 
 /* cnet.netns.list() -> { {name=, path=}, ... } sorted by name */
 static int netns_list(lua_State *L) {
   lua_newtable(L);
-  int rc = cnet_netns_list(push_listed, L);
-  if (rc == -ECANCELED) {
-    lua_pop(L, 1);
-    return lua_error(L); /* the row's error, after the core freed what it held */
-  }
+  int rc = lcnet_rows_done(L, cnet_netns_list(push_listed, L));
   if (rc < 0) return lcnet_raise(L, rc, "netns.list", NULL, NULL);
   return 1;
 }

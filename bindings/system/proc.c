@@ -252,18 +252,23 @@ static int proc_wait(lua_State *L) {
   return 1;
 }
 
-static int push_pid(pid_t pid, void *data) {
-  lua_State *L = data;
-  lua_pushinteger(L, pid);
-  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+/* Appends the pid (light userdata at 2) to the list at 1. */
+static int pid_row(lua_State *L) {
+  pid_t *pid = lua_touserdata(L, 2);
+  lua_pushinteger(L, *pid);
+  lua_rawseti(L, 1, (lua_Integer)lua_rawlen(L, 1) + 1);
   return 0;
+}
+
+static int push_pid(pid_t pid, void *data) {
+  return lcnet_row(data, pid_row, &pid); /* the core holds /proc open meanwhile */
 }
 
 /* pids() -> { pid, ... } of every process whose network namespace is this one */
 static int proc_pids(lua_State *L) {
   struct cnet_netns *ns = lcnet_ns(L);
   lua_newtable(L);
-  int rc = cnet_proc_pids(ns, push_pid, L);
+  int rc = lcnet_rows_done(L, cnet_proc_pids(ns, push_pid, L));
   if (rc < 0) return lcnet_raise(L, rc, "netns.pids", lcnet_ns_label(ns), NULL);
   return 1;
 }

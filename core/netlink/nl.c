@@ -25,7 +25,7 @@ int cnet_nl_open(int protocol, struct cnet_nl **out) {
   if (nl == NULL) return -ENOMEM;
   nl->sock = mnl_socket_open2(protocol, SOCK_CLOEXEC);
   if (nl->sock == NULL) {
-    int rc = -errno;
+    int rc = errno ? -errno : -ENOMEM; /* never 0: the caller would take a NULL socket */
     free(nl);
     return rc;
   }

@@ -89,14 +89,21 @@ static int objs_build(struct cnet_nl *nl, void *data) {
   if (o->kind == K_RULE && o->table != NULL) {
     struct nftnl_rule *r = nftnl_rule_alloc();
     if (r == NULL) return -ENOMEM;
-    nftnl_rule_set_str(r, NFTNL_RULE_TABLE, o->table);
-    if (o->name != NULL) nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, o->name);
+    /* a failed copy would turn the filtered dump into a dump of everything */
+    if (nftnl_rule_set_str(r, NFTNL_RULE_TABLE, o->table) < 0 ||
+        (o->name != NULL && nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, o->name) < 0)) {
+      nftnl_rule_free(r);
+      return -ENOMEM;
+    }
     nftnl_rule_nlmsg_build_payload(nlh, r);
     nftnl_rule_free(r);
   } else if (o->kind == K_SET && o->table != NULL) {
     struct nftnl_set *s = nftnl_set_alloc();
     if (s == NULL) return -ENOMEM;
-    nftnl_set_set_str(s, NFTNL_SET_TABLE, o->table);
+    if (nftnl_set_set_str(s, NFTNL_SET_TABLE, o->table) < 0) {
+      nftnl_set_free(s);
+      return -ENOMEM;
+    }
     nftnl_set_nlmsg_build_payload(nlh, s);
     nftnl_set_free(s);
   }
@@ -192,8 +199,11 @@ static void elems_reset(void *data) {
   for (size_t i = 0; i < sizeof u32s / sizeof u32s[0]; i++)
     if (nftnl_set_is_set(*d->s, u32s[i]))
       nftnl_set_set_u32(s, u32s[i], nftnl_set_get_u32(*d->s, u32s[i]));
-  nftnl_set_set_str(s, NFTNL_SET_TABLE, d->table);
-  nftnl_set_set_str(s, NFTNL_SET_NAME, d->name);
+  if (nftnl_set_set_str(s, NFTNL_SET_TABLE, d->table) < 0 ||
+      nftnl_set_set_str(s, NFTNL_SET_NAME, d->name) < 0) {
+    nftnl_set_free(s); /* out of memory: the old set stays (reset cannot fail) */
+    return;
+  }
   nftnl_set_free(*d->s);
   *d->s = s;
 }

@@ -75,11 +75,13 @@ int cnet_nft_tx_new(struct cnet_netns *ns, struct cnet_nft_tx **out) {
 }
 
 static void cmd_free(struct cmd *c) {
-  switch (c->kind) {
-  case K_TABLE: nftnl_table_free(c->obj); break;
-  case K_CHAIN: nftnl_chain_free(c->obj); break;
-  case K_RULE: if (c->obj != NULL) nftnl_rule_free(c->obj); break;
-  case K_SET: case K_ELEMS: nftnl_set_free(c->obj); break;
+  if (c->obj != NULL) { /* NULL when its allocation failed; libnftnl's frees refuse NULL */
+    switch (c->kind) {
+    case K_TABLE: nftnl_table_free(c->obj); break;
+    case K_CHAIN: nftnl_chain_free(c->obj); break;
+    case K_RULE: nftnl_rule_free(c->obj); break;
+    case K_SET: case K_ELEMS: nftnl_set_free(c->obj); break;
+    }
   }
   cnet_nftrule_out_free(&c->anon);
   free(c->label);
@@ -204,7 +206,10 @@ static struct nftnl_table *table_obj(int family, const char *table) {
   struct nftnl_table *t = nftnl_table_alloc();
   if (t == NULL) return NULL;
   nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, (uint32_t)family);
-  nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
+  if (nftnl_table_set_str(t, NFTNL_TABLE_NAME, table) < 0) { /* its copy failed */
+    nftnl_table_free(t);
+    return NULL;
+  }
   return t;
 }
 
@@ -231,8 +236,11 @@ static struct nftnl_rule *rule_obj(int family, const char *table, const char *ch
   struct nftnl_rule *r = nftnl_rule_alloc();
   if (r == NULL) return NULL;
   nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, (uint32_t)family);
-  nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
-  if (chain != NULL) nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+  if (nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table) < 0 ||
+      (chain != NULL && nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain) < 0)) {
+    nftnl_rule_free(r);
+    return NULL;
+  }
   return r;
 }
 
@@ -260,8 +268,11 @@ static struct nftnl_chain *chain_obj(int family, const char *table, const char *
   struct nftnl_chain *c = nftnl_chain_alloc();
   if (c == NULL) return NULL;
   nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, (uint32_t)family);
-  nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
-  nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
+  if (nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table) < 0 ||
+      nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain) < 0) {
+    nftnl_chain_free(c);
+    return NULL;
+  }
   return c;
 }
 
@@ -292,11 +303,15 @@ int cnet_nft_tx_add_chain(struct cnet_nft_tx *tx, int family, const char *table,
   }
   struct nftnl_chain *c = chain_obj(family, table, chain);
   if (c != NULL && spec != NULL && spec->type != NULL) {
-    nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, spec->type);
+    int bad = nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, spec->type) < 0;
     nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
     nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
     if (spec->policy != NULL) nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, policy);
-    if (spec->device != NULL) nftnl_chain_set_str(c, NFTNL_CHAIN_DEV, spec->device);
+    if (spec->device != NULL) bad |= nftnl_chain_set_str(c, NFTNL_CHAIN_DEV, spec->device) < 0;
+    if (bad) {
+      nftnl_chain_free(c);
+      c = NULL; /* push reports the failed allocation */
+    }
   }
   return push(tx, K_CHAIN, NFT_MSG_NEWCHAIN, NLM_F_CREATE, family, c, NULL,
               "add chain %s %s %s", fam, table, chain);
@@ -407,9 +422,11 @@ static int find_set(struct cnet_nft_tx *tx, int family, const char *table, const
   if (rc == 0) rc = remember_gen(tx, nl);
   if (rc < 0) return rc;
   struct nftnl_set *q = nftnl_set_alloc(), *r = nftnl_set_alloc();
-  if (q == NULL || r == NULL) { rc = -ENOMEM; goto out; }
-  nftnl_set_set_str(q, NFTNL_SET_TABLE, table);
-  nftnl_set_set_str(q, NFTNL_SET_NAME, name);
+  if (q == NULL || r == NULL || nftnl_set_set_str(q, NFTNL_SET_TABLE, table) < 0 ||
+      nftnl_set_set_str(q, NFTNL_SET_NAME, name) < 0) {
+    rc = -ENOMEM;
+    goto out;
+  }
   struct nlmsghdr *nlh = cnet_nft_msg(nl, NFT_MSG_GETSET, family, NLM_F_ACK);
   if (nlh == NULL) { rc = -ENOMEM; goto out; }
   nftnl_set_nlmsg_build_payload(nlh, q);
@@ -420,9 +437,9 @@ static int find_set(struct cnet_nft_tx *tx, int family, const char *table, const
     *flags = nftnl_set_get_u32(r, NFTNL_SET_FLAGS);
     *id = 0;
   }
-out:
-  nftnl_set_free(q);
-  nftnl_set_free(r);
+out: /* libnftnl's free functions do not take NULL */
+  if (q != NULL) nftnl_set_free(q);
+  if (r != NULL) nftnl_set_free(r);
   return rc;
 }
 
@@ -592,8 +609,11 @@ static struct nftnl_set *set_obj(int family, const char *table, const char *name
   struct nftnl_set *s = nftnl_set_alloc();
   if (s == NULL) return NULL;
   nftnl_set_set_u32(s, NFTNL_SET_FAMILY, (uint32_t)family);
-  nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
-  nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+  if (nftnl_set_set_str(s, NFTNL_SET_TABLE, table) < 0 ||
+      nftnl_set_set_str(s, NFTNL_SET_NAME, name) < 0) {
+    nftnl_set_free(s);
+    return NULL;
+  }
   return s;
 }
 

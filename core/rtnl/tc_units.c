@@ -80,6 +80,10 @@ static int parse_num(const char *text, const struct unit *units, double bare,
   char *end;
   double v = strtod(text, &end);
   if (end == text || !isfinite(v) || v < 0) return -EINVAL;
+  for (const char *p = text; p < end; p++) /* decimal only: strtod also reads "0x10" */
+    if (!isdigit((unsigned char)*p) && *p != '.' && *p != 'e' && *p != 'E' && *p != '+' &&
+        *p != '-')
+      return -EINVAL;
   if (*end == '\0') {
     if (bare == 0) return -EINVAL;
     *out = (struct cnet_tc_num){v, bare};

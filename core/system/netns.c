@@ -222,9 +222,14 @@ int cnet_netns_add(const char *name, struct cnet_netns **out) {
     unlink(path);
     return rc;
   }
-  rc = wrap(fd, name, path, rtnl, out);
-  if (rc == 0) (*out)->next_index = 2; /* a new namespace holds only lo, index 1 */
-  return rc;
+  rc = wrap(fd, name, path, rtnl, out); /* on failure it closed fd and rtnl */
+  if (rc < 0) { /* nothing left behind: the name goes with the namespace */
+    umount2(path, MNT_DETACH);
+    unlink(path);
+    return rc;
+  }
+  (*out)->next_index = 2; /* a new namespace holds only lo, index 1 */
+  return 0;
 }
 
 int cnet_netns_claim_index(struct cnet_netns *ns) {

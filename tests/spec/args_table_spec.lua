@@ -181,6 +181,8 @@ variant("netns.exists", {"targs"}, {S({1}, K.query(255, true))})
 variant("batch", {function() end}, {S({1}, K.fn)})
 variant("now", {}, {})
 variant("sleep", {0.001}, {S({1}, K.num(0, 86400 * 365))})
+variant("lock", {"/run/targs.lock", {timeout = 1}},
+        {S({1}, K.text(4096)), S({2}, K.opts, O), S({2, "timeout"}, K.num(0, 86400), O)})
 variant("inspect", {{a = 1}, {depth = 2, width = 40}},
         {S({1}, K.any), S({2}, K.opts, O), S({2, "depth"}, K.int(1, 100), O),
          S({2, "width"}, K.int(10, 1000000), O)})

@@ -273,8 +273,8 @@ describe("cnet.batch", function()
       assert.is_nil(ns_links(n4)[p])
       for _, h in ipairs{c2, c3, c4} do h.close() end
       for _, n in ipairs{n2, n3, n4} do cnet.netns.delete(n) end
-      -- y and v go with the namespaces (a veth end takes its peer along), asynchronously:
-      -- whatever is left is removed
+      -- y and v go with n2's veth ends once the kernel frees n2, which it does on its own
+      -- schedule (sooner when other namespaces are being freed at the same moment)
       H.try("ip link del " .. y .. "; ip link del " .. v)
     end)
 

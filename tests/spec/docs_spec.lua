@@ -1,6 +1,7 @@
 -- Every Lua example in the docs at least compiles: a reader copying one into the REPL
 -- should never meet a syntax error. (README's example is also run, in readme_spec.)
-local docs = {"README.md", "docs/api.md", "docs/tutorial.md", "docs/recipes.md", "docs/design.md"}
+local docs = {"README.md", "docs/api.md", "docs/tutorial.md", "docs/recipes.md", "docs/design.md",
+              "docs/cni.md"}
 
 describe("the Lua examples in the docs", function()
   for _, doc in ipairs(docs) do

@@ -128,11 +128,11 @@ function H.ip_batch(lines)
 end
 
 -- Runs tests/spec/support/oomhost (built in dir) on dir/oom.lua with the module at `module`
--- and returns its output. The ASan run's module needs its runtime preloaded, which H.sh
--- leaves out for other programs.
-function H.oomhost(dir, module)
+-- and returns its output; env (optional) is put before the command ("NAME=value ..."). The
+-- ASan run's module needs its runtime preloaded, which H.sh leaves out for other programs.
+function H.oomhost(dir, module, env)
   local preload = os.getenv("LD_PRELOAD")
-  local env = preload and ("LD_PRELOAD=" .. preload .. " ") or ""
+  env = (env or "") .. (preload and (" LD_PRELOAD=" .. preload .. " ") or " ")
   return H.sh(("%s%s/oomhost %s %s/oom.lua"):format(env, dir, module, dir))
 end
 

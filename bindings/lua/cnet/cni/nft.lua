@@ -1,0 +1,259 @@
+-- cnet.cni.nft: a network's masquerade and port mappings, in one nftables table of its own.
+--
+-- The table is `inet cnet-NETWORK`; nothing else is ever touched, so it lives beside
+-- firewalld's, Docker's or kube-proxy's tables. Every change of an ADD or a DEL is one
+-- transaction: the kernel applies all of it or none.
+--
+--   table inet cnet-NETWORK {
+--     set masq4 { type ipv4_addr }                 -- containers whose traffic is masqueraded
+--     set nets4 { type ipv4_addr; flags interval } -- the network's own subnets (not masqueraded)
+--     set masq6, nets6                             -- the same for IPv6
+--     chain postrouting { type nat hook postrouting priority srcnat
+--       ip saddr @masq4 ip daddr != @nets4 ip daddr != 224.0.0.0/4 masquerade
+--       ip6 saddr @masq6 ip6 daddr != @nets6 ip6 daddr != ff00::/8 masquerade }
+--     set local4 { type ipv4_addr }                -- this host's own addresses
+--     set local6 { type ipv6_addr }
+--     chain prerouting { type nat hook prerouting priority dstnat; jump hostports }
+--     chain output { type nat hook output priority dstnat; jump hostports }
+--     chain hostports {                            -- one rule per mapping, commented with
+--       ip daddr @local4 tcp dport 8080 dnat ip to 10.88.0.5:80 comment "CID/IFNAME"
+--       ip daddr 192.0.2.1 tcp dport 8081 dnat ip to 10.88.0.6:80 comment "..." }  -- hostIP
+--   }
+--
+-- A port mapping answers on the host's own addresses only, never on traffic the host
+-- forwards. nft says that with `fib daddr type local`, which cnet's rule compiler does not
+-- know yet; until it does, the sets local4/local6 hold the host's addresses (loopback and
+-- IPv6 link-local ones left out), filled again whenever a mapping is added or removed and by
+-- GC; CHECK reports an address the host gained since.
+--
+-- What the table should hold is a function of the network's state (its attachments), so it
+-- can always be rebuilt from it (`M.rebuild`), and DEL finds a container's entries by the
+-- state's record (its addresses) and by the comment of its port rules, whether or not the
+-- container's namespace still exists.
+local cnet = require "cnet"
+local ipnet = require "cnet.cni.ipnet"
+
+local M = {}
+
+function M.table(network) return "inet cnet-" .. network end
+
+-- The entries one attachment adds: {masq4 = {...}, masq6 = {...}, nets4 = {...},
+-- nets6 = {...}, ports = {rule text, ...}}. a = the attachment record: a.ips (CIDR
+-- strings), a.masq (boolean), a.ports (port mappings), key = "CID/IFNAME".
+function M.entries(a, key)
+  local e = {masq4 = {}, masq6 = {}, nets4 = {}, nets6 = {}, ports = {}}
+  local first = {}
+  for _, cidr in ipairs(a.ips or {}) do
+    local c = ipnet.cidr(cidr)
+    if c then
+      local fam = c.family == 4 and "4" or "6"
+      local addr = ipnet.tostring(c.addr)
+      first[fam] = first[fam] or addr
+      if a.masq then
+        table.insert(e["masq" .. fam], addr)
+        table.insert(e["nets" .. fam], ipnet.tostring(ipnet.network(c.addr, c.prefix)) .. "/" .. c.prefix)
+      end
+    end
+  end
+  for _, p in ipairs(a.ports or {}) do
+    local fam = p.family
+    local target = first[fam]
+    if target then
+      local parts = {}
+      local l3 = fam == "4" and "ip" or "ip6"
+      parts[#parts + 1] = l3 .. " daddr " .. (p.hostIP or ("@local" .. fam))
+      parts[#parts + 1] = ("%s dport %d"):format(p.protocol, p.hostPort)
+      parts[#parts + 1] = fam == "4" and ("dnat ip to %s:%d"):format(target, p.containerPort)
+                                      or ("dnat ip6 to [%s]:%d"):format(target, p.containerPort)
+      parts[#parts + 1] = ("comment %q"):format(key)
+      e.ports[#e.ports + 1] = table.concat(parts, " ")
+    end
+  end
+  return e
+end
+
+-- The host's own addresses, for the local4/local6 sets: {["4"] = {...}, ["6"] = {...}}.
+function M.host_addresses()
+  local out = {["4"] = {}, ["6"] = {}}
+  for _, a in ipairs(cnet.addr.list()) do
+    local b = ipnet.parse(a.address)
+    if b and a.scope ~= "host" and not (#b == 16 and b:byte(1) == 0xfe and b:byte(2) & 0xc0 == 0x80) then
+      table.insert(out[#b == 4 and "4" or "6"], a.address)
+    end
+  end
+  return out
+end
+
+local chains = {
+  postrouting = {type = "nat", hook = "postrouting", priority = "srcnat",
+    "ip saddr @masq4 ip daddr != @nets4 ip daddr != 224.0.0.0/4 masquerade",
+    "ip6 saddr @masq6 ip6 daddr != @nets6 ip6 daddr != ff00::/8 masquerade"},
+  prerouting = {type = "nat", hook = "prerouting", priority = "dstnat", "jump hostports"},
+  output = {type = "nat", hook = "output", priority = "dstnat", "jump hostports"},
+}
+
+local function description(network, all)
+  local sets = {
+    masq4 = {type = "ipv4_addr", elements = {}}, masq6 = {type = "ipv6_addr", elements = {}},
+    nets4 = {type = "ipv4_addr", flags = "interval", elements = {}},
+    nets6 = {type = "ipv6_addr", flags = "interval", elements = {}},
+    local4 = {type = "ipv4_addr", elements = {}}, local6 = {type = "ipv6_addr", elements = {}},
+  }
+  local hostports = {}
+  local seen = {}
+  for _, e in ipairs(all) do
+    for _, s in ipairs{"masq4", "masq6", "nets4", "nets6"} do
+      for _, v in ipairs(e[s]) do
+        if not seen[s .. v] then
+          seen[s .. v] = true
+          table.insert(sets[s].elements, v)
+        end
+      end
+    end
+    for _, r in ipairs(e.ports) do hostports[#hostports + 1] = r end
+  end
+  if #hostports > 0 then
+    local own = M.host_addresses()
+    sets.local4.elements, sets.local6.elements = own["4"], own["6"]
+  end
+  for _, set in pairs(sets) do
+    if #set.elements == 0 then set.elements = nil end
+  end
+  local ch = {hostports = hostports}
+  for k, v in pairs(chains) do ch[k] = v end
+  return {table = M.table(network), sets = sets, chains = ch}
+end
+
+-- Makes the table exactly what the attachments say (attachments: {[key] = record}), in one
+-- atomic batch; with no attachment that needs it, deletes the table (if present).
+function M.rebuild(network, attachments)
+  local all, any = {}, false
+  for key, a in pairs(attachments) do
+    local e = M.entries(a, key)
+    if #e.masq4 + #e.masq6 + #e.ports > 0 then any = true end
+    all[#all + 1] = e
+  end
+  if not any then
+    local ok, err = pcall(cnet.nft.delete_table, M.table(network))
+    if not ok and err.code ~= "ENOENT" then error(err, 0) end
+    return false
+  end
+  cnet.nft.apply(description(network, all))
+  return true
+end
+
+-- Queues the local4/local6 sets' new contents (emptied and filled in the same transaction,
+-- so no packet sees them empty).
+local function refresh_local(tx, T)
+  local own = M.host_addresses()
+  for fam, list in pairs(own) do
+    tx.flush_set(T .. " local" .. fam)
+    if #list > 0 then tx.add_element(T .. " local" .. fam, list) end
+  end
+end
+
+-- Adds one attachment's entries in one transaction. `made` is whether the table exists
+-- already (the state's word); returns true. When the table or a set is missing after all,
+-- the caller rebuilds (M.rebuild) instead.
+function M.add(network, key, a, made)
+  local e = M.entries(a, key)
+  if #e.masq4 + #e.masq6 + #e.ports == 0 then return made end
+  if not made then return nil end
+  local T = M.table(network)
+  local tx <close> = cnet.nft.transaction()
+  for _, s in ipairs{"masq4", "masq6", "nets4", "nets6"} do
+    if #e[s] > 0 then tx.add_element(T .. " " .. s, e[s]) end
+  end
+  for _, r in ipairs(e.ports) do tx.add_rule(T .. " hostports", r) end
+  if #e.ports > 0 then refresh_local(tx, T) end
+  tx.commit()
+  return true
+end
+
+-- Removes one attachment's entries in one transaction: its masquerade addresses (not the
+-- subnets, which other containers share) and its port rules, found by their comment.
+-- Raises (ENOENT) when something is already missing: the caller then rebuilds.
+function M.del(network, key, a)
+  local e = M.entries(a, key)
+  if #e.masq4 + #e.masq6 + #e.ports == 0 then return end
+  local T = M.table(network)
+  local tx <close> = cnet.nft.transaction()
+  for _, s in ipairs{"masq4", "masq6"} do
+    if #e[s] > 0 then tx.delete_element(T .. " " .. s, e[s]) end
+  end
+  if #e.ports > 0 then
+    local comment = ("comment %q"):format(key)
+    for _, r in ipairs(cnet.nft.list_rules(T .. " hostports")) do
+      if r.text:sub(-#comment) == comment then tx.delete_rule(T .. " hostports", r.handle) end
+    end
+    refresh_local(tx, T)
+  end
+  tx.commit()
+end
+
+-- What is missing from the table for one attachment: a list of findings.
+function M.check(network, key, a)
+  local e = M.entries(a, key)
+  local findings = {}
+  if #e.masq4 + #e.masq6 + #e.ports == 0 then return findings end
+  local T = M.table(network)
+  local ok, sets = pcall(cnet.nft.list_sets, T)
+  if not ok then
+    findings[1] = ("nftables table %s is missing"):format(T)
+    return findings
+  end
+  local have = {}
+  for _, s in ipairs(sets) do
+    have[s.name] = {}
+    for _, v in ipairs(s.elements) do have[s.name][v] = true end
+  end
+  for _, s in ipairs{"masq4", "masq6"} do
+    for _, v in ipairs(e[s]) do
+      if not (have[s] and have[s][v]) then
+        findings[#findings + 1] = ("%s is missing from set %s %s (no masquerade)"):format(v, T, s)
+      end
+    end
+  end
+  for _, s in ipairs{"nets4", "nets6"} do
+    for _, v in ipairs(e[s]) do
+      local found = false
+      for el in pairs(have[s] or {}) do
+        local c, n = ipnet.cidr(el), ipnet.cidr(v)
+        if c and n and c.prefix <= n.prefix and ipnet.contains(c.addr, c.prefix, n.addr) then found = true end
+      end
+      if not found then findings[#findings + 1] = ("%s is missing from set %s %s"):format(v, T, s) end
+    end
+  end
+  local rules = {}
+  for _, r in ipairs(cnet.nft.list_rules(T)) do rules[r.chain .. "\0" .. r.text] = true end
+  for name, c in pairs(chains) do
+    for _, text in ipairs(c) do
+      local canon = text
+      if not rules[name .. "\0" .. canon] then
+        findings[#findings + 1] = ("rule %q is missing from chain %s %s"):format(canon, T, name)
+      end
+    end
+  end
+  local want = #e.ports
+  local comment = ("comment %q"):format(key)
+  local n = 0
+  for k in pairs(rules) do
+    if k:sub(1, 10) == "hostports\0" and k:sub(-#comment) == comment then n = n + 1 end
+  end
+  if n < want then
+    findings[#findings + 1] = ("%d of %d port mappings are missing from chain %s hostports"):format(want - n, want, T)
+  end
+  if want > 0 then
+    for fam, list in pairs(M.host_addresses()) do
+      for _, addr in ipairs(list) do
+        if not (have["local" .. fam] and have["local" .. fam][addr]) then
+          findings[#findings + 1] = ("host address %s is missing from set %s local%s (port mappings do not answer on it)")
+            :format(addr, T, fam)
+        end
+      end
+    end
+  end
+  return findings
+end
+
+return M
