@@ -156,22 +156,27 @@ static int nft_apply(lua_State *L) {
   if (!lua_isnil(L, 3)) luaL_argexpected(L, lua_istable(L, 3), 1, "table in field 'chains'");
   if (!lua_isnil(L, 4)) luaL_argexpected(L, lua_istable(L, 4), 1, "table in field 'sets'");
   /* Is there a table to replace? Asking costs one round trip and spares the kernel the
-   * deferred free of a table deleted in the batch; the read pins the ruleset generation, so a
-   * table made meanwhile makes the kernel refuse the batch (-ERESTART), and then the
-   * description goes again in the replacing form. */
-  for (int replace = 0;; replace = 1) {
+   * deferred free of a table deleted in the batch. The adding form is right only while the
+   * table is missing, so that transaction keeps what it read and is pinned to the ruleset's
+   * generation: commit sends it again while the table is still missing, and when the table
+   * appeared meanwhile (-ERESTART) the description goes in the replacing form. That form is
+   * right whatever the ruleset holds, so it is built in a transaction that read nothing (no
+   * generation pins it, no change elsewhere can make the kernel refuse it). */
+  int replace = 0;
+  {
     lnfttx *t = lnft_tx_push(L, lua_upvalueindex(1)); /* 5 */
     t->one_call = 1;
-    int txi = 5;
+    replace = cnet_nft_tx_table_exists(t->tx, family, table) != 0; /* present, or unknown */
     if (!replace) {
-      int rc = cnet_nft_tx_table_exists(t->tx, family, table);
-      replace = rc != 0; /* present, or unknown: replace */
-      t->soft_restart = !replace;
+      t->soft_restart = 1;
+      apply_queue(L, 5, family, table, 0);
+      if (lnft_tx_commit(L, 5) == 0) return 0;
     }
-    apply_queue(L, txi, family, table, replace);
-    if (lnft_tx_commit(L, txi) == 0) break;
     lua_settop(L, 4);
   }
+  lnft_tx_push(L, lua_upvalueindex(1))->one_call = 1; /* 5 */
+  apply_queue(L, 5, family, table, 1);
+  lnft_tx_commit(L, 5);
   return 0;
 }
 
@@ -312,15 +317,20 @@ static int listed(lua_State *L, int rc, const char *op) {
   return 1;
 }
 
-/* nft.list_tables([family]) -> {{family=, name=, handle=}, ...} */
+/* nft.list_tables([family]) -> {{family=, name=, handle=}, ...}. Like `nft list tables
+ * [family]`, it takes a family only: anything else raises instead of listing nothing. */
 static int nft_list_tables(lua_State *L) {
   struct cnet_netns *ns = lcnet_ns(L);
-  char table[CNET_NFT_NAMELEN];
-  int family;
-  const char *tp, *np;
-  opt_ref(L, 1, "nft.list_tables", &family, table, NULL, &tp, &np);
+  int family = 0;
+  if (!lua_isnoneornil(L, 1)) {
+    const char *f = lcnet_check_text(L, 1, 3 * CNET_NFT_NAMELEN, NULL, NULL);
+    if ((family = cnet_nft_family(f)) < 0)
+      lcnet_raise(L, family, "nft.list_tables", lcnet_clip(L, f),
+                  lua_pushfstring(L, "expected a family (ip, ip6, inet, arp, bridge, netdev), "
+                                  "got %s", lcnet_quote(L, f, strlen(f))));
+  }
   lua_newtable(L);
-  return listed(L, cnet_nft_list_tables(ns, family, tp, table_row, L), "nft.list_tables");
+  return listed(L, cnet_nft_list_tables(ns, family, NULL, table_row, L), "nft.list_tables");
 }
 
 /* The listings below differ only in what they list: each reads "[family] table [name]",

@@ -23,9 +23,13 @@ void lnft_ref(lua_State *L, int idx, const char *op, const char *kind, int want_
   } else if (rc == -ENAMETOOLONG) {
     lua_pushliteral(L, "name too long");
   } else {
-    lua_pushstring(L, want_name == 1 ? "expected \"[family] table name\""
-                      : want_name == 0 ? "expected \"[family] table\""
-                                       : "expected \"[family] table [name]\"");
+    const char *expected = want_name == 1 ? "expected \"[family] table name\""
+                           : want_name == 0 ? "expected \"[family] table\""
+                                            : "expected \"[family] table [name]\"";
+    if (cnet_nft_family(ref) >= 0) /* "ip" alone: nft refuses it too */
+      lua_pushfstring(L, "%s: \"%s\" is a family, not a table", expected, ref);
+    else
+      lua_pushstring(L, expected);
   }
   const char *msg = lua_tostring(L, -1); /* not user input: the message just made */
   lcnet_raise(L, rc, op, kind ? lua_pushfstring(L, "%s %s", kind, ref) : ref, msg);
@@ -54,11 +58,20 @@ static int raise_where(lua_State *L, int rc, const char *op, const char *object,
   return lua_error(L);
 }
 
+/* The transaction at idx, open and on an open namespace handle (its user value 1): the core
+ * transaction acts through that handle's sockets, which ns.close() frees. Raises otherwise.
+ * The ops call it again right before each core call, since reading their arguments can run
+ * Lua code (an __index metamethod) that closes either one. */
 static lnfttx *checktx(lua_State *L, int idx) {
   lnfttx *t = luaL_checkudata(L, idx, LNFT_TX);
   if (t->tx == NULL)
     luaL_error(L, t->committed ? "cnet.nft.transaction was already committed"
                                : "cnet.nft.transaction is closed");
+  lua_getiuservalue(L, idx, 1);
+  lnetns *h = luaL_testudata(L, -1, LCNET_NETNS);
+  if (h == NULL || h->ns == NULL)
+    luaL_error(L, "cnet.nft.transaction: its namespace handle (cnet.netns) is closed");
+  lua_pop(L, 1);
   return t;
 }
 
@@ -84,7 +97,7 @@ static void done(lua_State *L, int txi, int rc, unsigned before, const char *op,
 /* ---- tables ---- */
 
 void lnft_add_table(lua_State *L, int txi, int family, const char *table) {
-  lnfttx *t = lua_touserdata(L, txi);
+  lnfttx *t = checktx(L, txi);
   unsigned before = cnet_nft_tx_count(t->tx);
   int rc = cnet_nft_tx_add_table(t->tx, family, table);
   done(L, txi, rc, before, "nft.add",
@@ -93,7 +106,7 @@ void lnft_add_table(lua_State *L, int txi, int family, const char *table) {
 }
 
 void lnft_delete_table(lua_State *L, int txi, int family, const char *table) {
-  lnfttx *t = lua_touserdata(L, txi);
+  lnfttx *t = checktx(L, txi);
   unsigned before = cnet_nft_tx_count(t->tx);
   int rc = cnet_nft_tx_delete_table(t->tx, family, table);
   done(L, txi, rc, before, "nft.delete",
@@ -116,7 +129,7 @@ static void op_delete_table(lua_State *L, int txi, int base) {
 static void op_flush_table(lua_State *L, int txi, int base) {
   NAMES;
   lnft_ref(L, base, "nft.flush", "table", 0, &family, table, NULL);
-  lnfttx *t = lua_touserdata(L, txi);
+  lnfttx *t = checktx(L, txi);
   unsigned before = cnet_nft_tx_count(t->tx);
   int rc = cnet_nft_tx_flush_table(t->tx, family, table);
   done(L, txi, rc, before, "nft.flush",
@@ -157,7 +170,7 @@ void lnft_add_chain(lua_State *L, int txi, int family, const char *table, const 
     if (cs.type == NULL && (cs.hook || cs.prio || cs.policy || cs.device))
       cs.type = "filter"; /* a hook without a type: nft's default type */
   }
-  lnfttx *t = lua_touserdata(L, txi);
+  lnfttx *t = checktx(L, txi);
   unsigned before = cnet_nft_tx_count(t->tx);
   int rc = cnet_nft_tx_add_chain(t->tx, family, table, chain, &cs);
   done(L, txi, rc, before, "nft.add",
@@ -179,7 +192,7 @@ static void named_cmd(lua_State *L, int txi, int base, const char *noun, const c
   NAMES;
   const char *op = lua_pushfstring(L, "nft.%s", verb);
   lnft_ref(L, base, op, noun, 1, &family, table, name);
-  lnfttx *t = lua_touserdata(L, txi);
+  lnfttx *t = checktx(L, txi);
   unsigned before = cnet_nft_tx_count(t->tx);
   int rc = fn(t->tx, family, table, name);
   done(L, txi, rc, before, op,
@@ -198,7 +211,7 @@ static void op_flush_chain(lua_State *L, int txi, int base) {
 static void rule_cmd(lua_State *L, int txi, int family, const char *table, const char *chain,
                      const char *text, enum cnet_nft_where where, uint64_t handle,
                      const char *verb) {
-  lnfttx *t = lua_touserdata(L, txi);
+  lnfttx *t = checktx(L, txi);
   unsigned before = cnet_nft_tx_count(t->tx);
   int rc = cnet_nft_tx_add_rule(t->tx, family, table, chain, text, where, handle);
   if (rc >= 0) { /* the common case: no strings made for an error that did not happen */
@@ -255,7 +268,7 @@ static void op_delete_rule(lua_State *L, int txi, int base) {
   NAMES;
   lnft_ref(L, base, "nft.delete", "rule", 1, &family, table, name);
   uint64_t handle = check_handle(L, base + 1, base + 1, "rule handle");
-  lnfttx *t = lua_touserdata(L, txi);
+  lnfttx *t = checktx(L, txi);
   unsigned before = cnet_nft_tx_count(t->tx);
   int rc = cnet_nft_tx_delete_rule(t->tx, family, table, name, handle);
   done(L, txi, rc, before, "nft.delete",
@@ -319,7 +332,7 @@ static void elems_cmd(lua_State *L, int txi, int family, const char *table, cons
   int top = lua_gettop(L);
   const char **v;
   unsigned n = check_elems(L, idx, arg, what, &v);
-  lnfttx *t = lua_touserdata(L, txi);
+  lnfttx *t = checktx(L, txi);
   unsigned before = cnet_nft_tx_count(t->tx);
   int rc = cnet_nft_tx_elements(t->tx, family, table, set, v, n, del);
   done(L, txi, rc, before, del ? "nft.delete" : "nft.add",
@@ -359,7 +372,7 @@ void lnft_add_set(lua_State *L, int txi, int family, const char *table, const ch
   }
   lua_pop(L, 1);
   ss.size = (uint32_t)lcnet_field_int(&f, "size", 1, 0xffffffffLL, 0);
-  lnfttx *t = lua_touserdata(L, txi);
+  lnfttx *t = checktx(L, txi);
   unsigned before = cnet_nft_tx_count(t->tx);
   int rc = cnet_nft_tx_add_set(t->tx, family, table, set, &ss);
   done(L, txi, rc, before, "nft.add",

@@ -214,6 +214,16 @@ int nl_receive(struct cnet_nl *nl, unsigned expected, int drain) {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+      if (errno == ENOBUFS) {
+        /* The kernel dropped replies that did not fit the receive buffer (an nfnetlink batch
+         * of thousands of refused commands answers each one). The socket reports that first,
+         * but what did fit is still queued, in order, the first errors with it: read it all,
+         * without waiting for replies that may be gone (see cnet_nl_flush). */
+        nl->overrun = 1;
+        expected = 0;
+        drain = 1;
+        continue;
+      }
       return -errno;
     }
     if (n == 0) return 0;
@@ -248,6 +258,7 @@ int cnet_nl_flush(struct cnet_nl *nl, int one_send) {
   size_t off = 0;
   unsigned i = 0;
   int rc = 0;
+  nl->overrun = 0;
   while (i < nl->nreq && rc == 0) {
     size_t start = off;
     unsigned first = i, expected = 0;
@@ -273,9 +284,14 @@ int cnet_nl_flush(struct cnet_nl *nl, int one_send) {
   }
   for (unsigned j = 0; j < nl->nreq; j++) {
     struct req *r = &nl->reqs[j];
-    if (r->expect && !r->done && r->err == 0) r->err = -ENOMSG;
+    if (r->expect && !r->done && r->err == 0) r->err = nl->overrun ? -ENOBUFS : -ENOMSG;
     if (r->dump && r->intr && r->err == 0) r->err = -EINTR;
   }
+  /* Replies were lost, yet none of those kept is an error: one of the requests that asked for
+   * no answer was refused, and which is unknown. The first of them carries the loss (for an
+   * nfnetlink batch: its BEGIN, the batch as a whole), so it is never taken for a success. */
+  for (unsigned j = 0; nl->overrun && cnet_nl_first_error(nl) < 0 && j < nl->nreq; j++)
+    if (!nl->reqs[j].expect) nl->reqs[j].err = -ENOBUFS;
   nl->flushed = 1;
   int first = cnet_nl_first_error(nl);
   return first < 0 ? 0 : nl->reqs[first].err;

@@ -79,6 +79,7 @@ struct cnet_nl {
   unsigned nreq, reqcap;
   int flushed;                    /* results of the last flush are still readable */
   char *rbuf;
+  int overrun;                    /* the last flush lost replies (ENOBUFS) */
   size_t sndbuf;
   uint64_t nskey;                 /* identity of the socket's namespace (nsfs inode), 0: unknown */
   /* batch state */

@@ -145,6 +145,7 @@ int cnet_nft_parse_ref(const char *ref, int want_name, int *family, char *table,
   int f = cnet_nft_family(words[0]);
   int fam_word = n == 3 || (n == 2 && (f >= 0 || want_name == 0));
   if (fam_word && f < 0) return f;
+  if (n == 1 && f >= 0) return -EINVAL; /* a family alone names no table (nft refuses it too) */
   *family = fam_word ? f : NFPROTO_IPV4;
   int rest = n - fam_word;
   if (rest < 1 || (rest == 1 && want_name == 1) || (rest == 2 && want_name == 0)) return -EINVAL;

@@ -121,6 +121,40 @@ static int dump(struct cnet_netns *ns, struct objs *o) {
   return rc;
 }
 
+static int ignore_reply(const struct nlmsghdr *nlh, void *data) {
+  (void)nlh;
+  (void)data;
+  return MNL_CB_OK;
+}
+
+/* Like nft, a listing of a table, chain or set that does not exist fails (-ENOENT) instead of
+ * coming back empty: family/table, and name (a chain for kind K_CHAIN or K_RULE, a set for
+ * K_SET) when given, are asked for first. 0 or -errno. */
+static int exists(struct cnet_netns *ns, enum kind kind, int family, const char *table,
+                  const char *name) {
+  if (table == NULL || family == 0) return 0;
+  struct cnet_nl *nl;
+  char *errbuf = cnet_netns_errbuf(ns);
+  int rc = cnet_netns_nfnl(ns, &nl);
+  for (int pass = 0; rc == 0 && pass < (name != NULL ? 2 : 1); pass++) {
+    int chain = pass == 1 && kind != K_SET;
+    uint16_t type = pass == 0 ? NFT_MSG_GETTABLE : chain ? NFT_MSG_GETCHAIN : NFT_MSG_GETSET;
+    struct nlmsghdr *nlh = cnet_nft_msg(nl, type, family, NLM_F_ACK);
+    if (nlh == NULL) return -ENOMEM;
+    if (pass == 0) {
+      mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, table);
+    } else if (chain) {
+      mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, table);
+      mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, name);
+    } else {
+      mnl_attr_put_strz(nlh, NFTA_SET_TABLE, table);
+      mnl_attr_put_strz(nlh, NFTA_SET_NAME, name);
+    }
+    rc = cnet_nl_talk(nl, ignore_reply, NULL, errbuf); /* a callback: never deferred */
+  }
+  return rc;
+}
+
 static int match(const char *want, const char *have) {
   return want == NULL || (have != NULL && strcmp(want, have) == 0);
 }
@@ -128,7 +162,8 @@ static int match(const char *want, const char *have) {
 int cnet_nft_list_tables(struct cnet_netns *ns, int family, const char *table,
                          int (*fn)(const struct cnet_nft_table_info *, void *), void *data) {
   struct objs o = {K_TABLE, family, NULL, NULL, NULL, 0, 0};
-  int rc = dump(ns, &o);
+  int rc = exists(ns, K_TABLE, family, table, NULL);
+  if (rc == 0) rc = dump(ns, &o);
   for (unsigned i = 0; rc == 0 && i < o.n; i++) {
     struct cnet_nft_table_info info;
     cnet_nft_table_info_of(o.v[i], &info);
@@ -142,7 +177,8 @@ int cnet_nft_list_chains(struct cnet_netns *ns, int family, const char *table,
                          const char *chain,
                          int (*fn)(const struct cnet_nft_chain_info *, void *), void *data) {
   struct objs o = {K_CHAIN, family, NULL, NULL, NULL, 0, 0};
-  int rc = dump(ns, &o);
+  int rc = exists(ns, K_CHAIN, family, table, chain);
+  if (rc == 0) rc = dump(ns, &o);
   for (unsigned i = 0; rc == 0 && i < o.n; i++) {
     struct cnet_nft_chain_info info;
     cnet_nft_chain_info_of(o.v[i], &info);
@@ -345,10 +381,11 @@ int cnet_nft_list_rules(struct cnet_netns *ns, int family, const char *table, co
                         int (*fn)(const struct cnet_nft_rule_info *, void *), void *data) {
   /* the kernel filters by table and chain only when the family is given */
   struct objs o = {K_RULE, family, family ? table : NULL, family ? chain : NULL, NULL, 0, 0};
-  int rc = dump(ns, &o);
+  int rc = exists(ns, K_RULE, family, table, chain);
+  if (rc == 0) rc = dump(ns, &o);
   struct setcache cache = {ns, 0, NULL, {K_SET, 0, NULL, NULL, NULL, 0, 0}, 0, NULL, 0, 0};
-  enum { TEXTMAX = 4096 };
-  char *text = malloc(TEXTMAX);
+  size_t textmax = 4096; /* grows for a rule whose text is longer (a big anonymous set) */
+  char *text = malloc(textmax);
   if (rc == 0 && text == NULL) rc = -ENOMEM;
   for (unsigned i = 0; rc == 0 && i < o.n; i++) {
     struct nftnl_rule *r = o.v[i];
@@ -364,7 +401,14 @@ int cnet_nft_list_rules(struct cnet_netns *ns, int family, const char *table, co
     struct cnet_nftrule_denv denv = {.family = info.family, .ud = &cache,
                                      .find_set = find_set, .ifname = ifname_of};
     struct cnet_nftrule_err err = {0, ""};
-    int drc = cnet_nftrule_decode(r, &denv, text, TEXTMAX, &err);
+    int drc;
+    while ((drc = cnet_nftrule_decode(r, &denv, text, textmax, &err)) == -ENOSPC) {
+      char *more = realloc(text, textmax * 2);
+      if (more == NULL) break;
+      text = more;
+      textmax *= 2;
+    }
+    if (drc == -ENOSPC) { rc = -ENOMEM; break; }
     info.text = text;
     if (drc < 0) info.text_error = err.msg[0] ? err.msg : strerror(-drc);
     rc = fn(&info, data);
@@ -379,7 +423,8 @@ int cnet_nft_list_rules(struct cnet_netns *ns, int family, const char *table, co
 int cnet_nft_list_sets(struct cnet_netns *ns, int family, const char *table, const char *set,
                        int (*fn)(const struct cnet_nft_set_info *, void *), void *data) {
   struct objs o = {K_SET, family, family ? table : NULL, NULL, NULL, 0, 0};
-  int rc = dump(ns, &o);
+  int rc = exists(ns, K_SET, family, table, set);
+  if (rc == 0) rc = dump(ns, &o);
   for (unsigned i = 0; rc == 0 && i < o.n; i++) {
     uint32_t flags = nftnl_set_get_u32(o.v[i], NFTNL_SET_FLAGS);
     if (flags & NFT_SET_ANONYMOUS) continue;

@@ -50,6 +50,15 @@ struct cmd {
   uint64_t handle;              /* serialized rule: its position or handle (label only) */
 };
 
+/* Something the transaction read from the kernel: whether a table exists (name NULL), or a
+ * set's key type, length and flags. */
+struct fact {
+  int family;
+  char *table, *name;
+  int present;
+  uint32_t type, len, flags;
+};
+
 struct cnet_nft_tx {
   struct cnet_netns *ns;
   struct cmd *cmds;
@@ -58,14 +67,22 @@ struct cnet_nft_tx {
   int spent;                    /* committed (or tried to): no more commands */
   int have_gen;                 /* the transaction read the ruleset: gen is its generation */
   uint32_t gen;
+  struct fact *facts;           /* what it read (commit checks them again after -ERESTART) */
+  unsigned nfacts, capfacts;
   char *arena;                  /* serialized rules' and elements' attributes, back to back */
   size_t alen, acap;
-  char *scratch;                /* one message being serialized (SCRATCH bytes) */
   struct nftnl_rule *rule;      /* reused for every rule of the same family/table/chain */
   char errmsg[CNET_NFTRULE_ERRMAX];
 };
 
-enum { SCRATCH = 64 * 1024 }; /* what the send queue guarantees to one message */
+/* libnftnl writes a message's attributes without checking the room it writes into, so cnet
+ * calls it only where there is room for the largest it can write: */
+enum { PIECE_ROOM = 16 * 1024,  /* a rule's own attributes (names under 256 bytes, a comment),
+                                 * one expression (names, data of 64 bytes at most), a table,
+                                 * chain or set (names), one set element */
+       RULE_MAX = 60 * 1024 };  /* the most a rule's attributes may take: fits the send queue's
+                                 * 64 KiB per message and, for its expressions, the 16-bit
+                                 * length of the attribute that nests them */
 
 int cnet_nft_tx_new(struct cnet_netns *ns, struct cnet_nft_tx **out) {
   *out = calloc(1, sizeof **out);
@@ -96,9 +113,13 @@ static void drop_all(struct cnet_nft_tx *tx) {
 void cnet_nft_tx_free(struct cnet_nft_tx *tx) {
   if (tx == NULL) return;
   drop_all(tx);
+  for (unsigned i = 0; i < tx->nfacts; i++) {
+    free(tx->facts[i].table);
+    free(tx->facts[i].name);
+  }
+  free(tx->facts);
   free(tx->cmds);
   free(tx->arena);
-  free(tx->scratch);
   if (tx->rule != NULL) nftnl_rule_free(tx->rule);
   free(tx);
 }
@@ -300,6 +321,10 @@ int cnet_nft_tx_add_chain(struct cnet_nft_tx *tx, int family, const char *table,
     }
     if (spec->device != NULL && strlen(spec->device) >= IFNAMSIZ)
       return fail(tx, -EINVAL, "device name \"%s\" too long", spec->device);
+    /* as nft ("Missing `device' in this chain definition"): such a hook is per device */
+    if (spec->device == NULL &&
+        (family == NFPROTO_NETDEV || (family == NFPROTO_INET && strcmp(spec->hook, "ingress") == 0)))
+      return fail(tx, -EINVAL, "a base chain on the %s %s hook needs a device", fam, spec->hook);
   }
   struct nftnl_chain *c = chain_obj(family, table, chain);
   if (c != NULL && spec != NULL && spec->type != NULL) {
@@ -383,15 +408,41 @@ static int ignore_reply(const struct nlmsghdr *nlh, void *data) {
   return MNL_CB_OK;
 }
 
-int cnet_nft_tx_table_exists(struct cnet_nft_tx *tx, int family, const char *table) {
-  tx->errmsg[0] = '\0';
-  int rc;
-  if ((rc = check_family(tx, family)) < 0 || (rc = check_name(tx, "table", table)) < 0)
-    return rc;
-  struct cnet_nl *nl;
-  rc = cnet_netns_nfnl(tx->ns, &nl);
-  if (rc == 0) rc = remember_gen(tx, nl);
-  if (rc < 0) return rc;
+/* The fact about family/table[/name] the transaction read, or NULL. */
+static struct fact *fact_of(struct cnet_nft_tx *tx, int family, const char *table,
+                            const char *name) {
+  for (unsigned i = 0; i < tx->nfacts; i++) {
+    struct fact *f = &tx->facts[i];
+    if (f->family == family && strcmp(f->table, table) == 0 &&
+        (name == NULL ? f->name == NULL : f->name != NULL && strcmp(f->name, name) == 0))
+      return f;
+  }
+  return NULL;
+}
+
+static int add_fact(struct cnet_nft_tx *tx, const struct fact *f) {
+  if (tx->nfacts == tx->capfacts) {
+    unsigned cap = tx->capfacts ? tx->capfacts * 2 : 4;
+    struct fact *v = realloc(tx->facts, cap * sizeof *v);
+    if (v == NULL) return -ENOMEM;
+    tx->facts = v;
+    tx->capfacts = cap;
+  }
+  struct fact *n = &tx->facts[tx->nfacts];
+  *n = *f;
+  n->table = strdup(f->table);
+  n->name = f->name ? strdup(f->name) : NULL;
+  if (n->table == NULL || (f->name && n->name == NULL)) {
+    free(n->table);
+    free(n->name);
+    return -ENOMEM;
+  }
+  tx->nfacts++;
+  return 0;
+}
+
+/* Whether family/table exists: 1, 0, or -errno. */
+static int read_table(struct cnet_nl *nl, int family, const char *table) {
   struct nftnl_table *t = table_obj(family, table);
   if (t == NULL) return -ENOMEM;
   struct nlmsghdr *nlh = cnet_nft_msg(nl, NFT_MSG_GETTABLE, family, NLM_F_ACK);
@@ -401,26 +452,14 @@ int cnet_nft_tx_table_exists(struct cnet_nft_tx *tx, int family, const char *tab
   }
   nftnl_table_nlmsg_build_payload(nlh, t);
   nftnl_table_free(t);
-  rc = cnet_nl_talk(nl, ignore_reply, NULL, NULL); /* a callback: never deferred by a batch */
+  int rc = cnet_nl_talk(nl, ignore_reply, NULL, NULL); /* a callback: never deferred by a batch */
   return rc == 0 ? 1 : rc == -ENOENT ? 0 : rc;
 }
 
-/* The set's key type, length, flags and (when made in this transaction) id.
- * Returns 0, -ENOENT, or another -errno from the kernel. */
-static int find_set(struct cnet_nft_tx *tx, int family, const char *table, const char *name,
-                    uint32_t *type, uint32_t *len, uint32_t *flags, uint32_t *id) {
-  struct nftnl_set *s = tx_set(tx, family, table, name);
-  if (s != NULL) {
-    *type = nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE);
-    *len = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN);
-    *flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
-    *id = nftnl_set_get_u32(s, NFTNL_SET_ID);
-    return 0;
-  }
-  struct cnet_nl *nl;
-  int rc = cnet_netns_nfnl(tx->ns, &nl);
-  if (rc == 0) rc = remember_gen(tx, nl);
-  if (rc < 0) return rc;
+/* A set's key type, length and flags from the kernel: 0, -ENOENT, or another -errno. */
+static int read_set(struct cnet_nl *nl, int family, const char *table, const char *name,
+                    uint32_t *type, uint32_t *len, uint32_t *flags) {
+  int rc;
   struct nftnl_set *q = nftnl_set_alloc(), *r = nftnl_set_alloc();
   if (q == NULL || r == NULL || nftnl_set_set_str(q, NFTNL_SET_TABLE, table) < 0 ||
       nftnl_set_set_str(q, NFTNL_SET_NAME, name) < 0) {
@@ -435,11 +474,60 @@ static int find_set(struct cnet_nft_tx *tx, int family, const char *table, const
     *type = nftnl_set_get_u32(r, NFTNL_SET_KEY_TYPE);
     *len = nftnl_set_get_u32(r, NFTNL_SET_KEY_LEN);
     *flags = nftnl_set_get_u32(r, NFTNL_SET_FLAGS);
-    *id = 0;
   }
 out: /* libnftnl's free functions do not take NULL */
   if (q != NULL) nftnl_set_free(q);
   if (r != NULL) nftnl_set_free(r);
+  return rc;
+}
+
+int cnet_nft_tx_table_exists(struct cnet_nft_tx *tx, int family, const char *table) {
+  tx->errmsg[0] = '\0';
+  int rc;
+  if ((rc = check_family(tx, family)) < 0 || (rc = check_name(tx, "table", table)) < 0)
+    return rc;
+  struct fact *known = fact_of(tx, family, table, NULL);
+  if (known != NULL) return known->present;
+  struct cnet_nl *nl;
+  rc = cnet_netns_nfnl(tx->ns, &nl);
+  if (rc == 0) rc = remember_gen(tx, nl);
+  if (rc == 0) rc = read_table(nl, family, table);
+  if (rc >= 0) {
+    struct fact f = {family, (char *)table, NULL, rc, 0, 0, 0};
+    if (add_fact(tx, &f) < 0) return -ENOMEM;
+  }
+  return rc;
+}
+
+/* The set's key type, length, flags and (when made in this transaction) id: from the
+ * transaction, or read from the kernel once (a fact, pinned by the generation).
+ * Returns 0, -ENOENT, or another -errno from the kernel. */
+static int find_set(struct cnet_nft_tx *tx, int family, const char *table, const char *name,
+                    uint32_t *type, uint32_t *len, uint32_t *flags, uint32_t *id) {
+  struct nftnl_set *s = tx_set(tx, family, table, name);
+  *id = 0;
+  if (s != NULL) {
+    *type = nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE);
+    *len = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN);
+    *flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
+    *id = nftnl_set_get_u32(s, NFTNL_SET_ID);
+    return 0;
+  }
+  struct fact *known = fact_of(tx, family, table, name);
+  if (known != NULL) {
+    *type = known->type;
+    *len = known->len;
+    *flags = known->flags;
+    return 0;
+  }
+  struct cnet_nl *nl;
+  int rc = cnet_netns_nfnl(tx->ns, &nl);
+  if (rc == 0) rc = remember_gen(tx, nl);
+  if (rc == 0) rc = read_set(nl, family, table, name, type, len, flags);
+  if (rc == 0) {
+    struct fact f = {family, (char *)table, (char *)name, 1, *type, *len, *flags};
+    rc = add_fact(tx, &f);
+  }
   return rc;
 }
 
@@ -508,20 +596,67 @@ static int arena_reserve(struct cnet_nft_tx *tx, size_t n) {
   return 0;
 }
 
-/* Appends the netlink attributes of r to the arena; *off receives where they start. */
+struct exprs { struct nftnl_expr **v; unsigned n, cap; int nomem; };
+
+static int take_expr(struct nftnl_expr *e, void *data) {
+  struct exprs *x = data;
+  if (x->n == x->cap) {
+    unsigned cap = x->cap ? x->cap * 2 : 32;
+    struct nftnl_expr **v = realloc(x->v, cap * sizeof *v);
+    if (v == NULL) { x->nomem = 1; return 0; } /* left in the rule, freed with the others */
+    x->v = v;
+    x->cap = cap;
+  }
+  nftnl_rule_del_expr(e);
+  x->v[x->n++] = e;
+  return 0;
+}
+
+/* Appends the netlink attributes of r to the arena (*off: where they start, *len: how many
+ * bytes) and frees r's expressions. They are written piece by piece behind a temporary
+ * message header in the arena, with PIECE_ROOM free before each piece: the rule's own
+ * attributes (its expressions taken out), then each expression in the nest that holds them.
+ * Returns 0, -ENOMEM, or -EMSGSIZE past RULE_MAX (error text set). */
 static int serialize_rule(struct cnet_nft_tx *tx, struct nftnl_rule *r, size_t *off,
                           size_t *len) {
-  if (tx->scratch == NULL && (tx->scratch = malloc(SCRATCH)) == NULL) return -ENOMEM;
-  struct nlmsghdr *nlh = mnl_nlmsg_put_header(tx->scratch);
-  mnl_nlmsg_put_extra_header(nlh, sizeof(struct nfgenmsg));
-  size_t start = nlh->nlmsg_len;
-  nftnl_rule_nlmsg_build_payload(nlh, r);
-  size_t n = nlh->nlmsg_len - start;
-  if (arena_reserve(tx, n) < 0) return -ENOMEM;
-  memcpy(tx->arena + tx->alen, tx->scratch + start, n);
-  *off = tx->alen;
+  struct exprs x = {NULL, 0, 0, 0};
+  nftnl_expr_foreach(r, take_expr, &x);
+  size_t start = tx->alen, hdr = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg));
+  int rc = x.nomem ? -ENOMEM : arena_reserve(tx, PIECE_ROOM);
+  struct nlmsghdr *nlh = NULL;
+  size_t nest = 0;
+  if (rc == 0) {
+    nlh = mnl_nlmsg_put_header(tx->arena + start);
+    mnl_nlmsg_put_extra_header(nlh, sizeof(struct nfgenmsg));
+    nftnl_rule_nlmsg_build_payload(nlh, r);
+    if (x.n > 0) {
+      nest = nlh->nlmsg_len;
+      mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
+    }
+  }
+  for (unsigned i = 0; rc == 0 && i < x.n; i++) {
+    tx->alen = start + nlh->nlmsg_len;
+    if ((rc = arena_reserve(tx, PIECE_ROOM)) < 0) break;
+    nlh = (struct nlmsghdr *)(void *)(tx->arena + start); /* the arena may have moved */
+    struct nlattr *elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+    nftnl_expr_build_payload(nlh, x.v[i]);
+    mnl_attr_nest_end(nlh, elem);
+    if (nlh->nlmsg_len - hdr > RULE_MAX || nlh->nlmsg_len - nest > UINT16_MAX)
+      rc = fail(tx, -EMSGSIZE, "rule too long: its expressions take more than %d bytes of "
+                "the netlink message", RULE_MAX);
+  }
+  if (rc == 0 && x.n > 0)
+    mnl_attr_nest_end(nlh, (struct nlattr *)(void *)((char *)nlh + nest));
+  for (unsigned i = 0; i < x.n; i++) nftnl_expr_free(x.v[i]);
+  free(x.v);
+  tx->alen = start;
+  if (rc < 0) return rc == -ENOMEM ? fail(tx, rc, "out of memory") : rc;
+  /* the attributes go where the header was: commit writes a fresh header for them */
+  size_t n = nlh->nlmsg_len - hdr;
+  memmove(tx->arena + start, tx->arena + start + hdr, n);
+  *off = start;
   *len = n;
-  tx->alen += n;
+  tx->alen = start + n;
   return 0;
 }
 
@@ -580,11 +715,11 @@ int cnet_nft_tx_add_rule(struct cnet_nft_tx *tx, int family, const char *table,
   }
   size_t off = 0, len = 0;
   rc = serialize_rule(tx, r, &off, &len);
-  nftnl_expr_foreach(r, drop_expr, NULL);
+  nftnl_expr_foreach(r, drop_expr, NULL); /* any it could not take out */
   if (rc < 0) {
     cnet_nftrule_out_free(&anon);
     tx->set_id = saved_id;
-    return fail(tx, rc, "out of memory");
+    return rc;
   }
   return push_rule(tx, flags, family, off, len, &anon, rule_names(table, chain, text), verb,
                    handle);
@@ -734,57 +869,155 @@ static int put_batch_marker(struct cnet_nl *nl, uint16_t type, const struct cnet
   return cnet_nl_queue(nl, NULL, NULL);
 }
 
-static void build_payload(struct nlmsghdr *nlh, const struct cmd *c) {
+/* Which command each queued message belongs to (by queue index; -1: the batch itself). */
+struct owners { int *v; unsigned cap; };
+
+static int own(struct owners *o, int idx, int cmd) {
+  if ((unsigned)idx >= o->cap) {
+    unsigned cap = o->cap ? o->cap : 64;
+    while (cap <= (unsigned)idx) cap *= 2;
+    int *v = realloc(o->v, cap * sizeof *v);
+    if (v == NULL) return -ENOMEM;
+    for (unsigned i = o->cap; i < cap; i++) v[i] = -1;
+    o->v = v;
+    o->cap = cap;
+  }
+  o->v[idx] = cmd;
+  return 0;
+}
+
+static int owner_of(const struct owners *o, int idx) {
+  return idx >= 0 && (unsigned)idx < o->cap ? o->v[idx] : -1;
+}
+
+/* Queues the message being built for command `cmd`. No NLM_F_ACK: nfnetlink handles the
+ * batch inside sendmsg and answers only the messages it refuses (each error carries that
+ * message's sequence number), so a batch of any size needs room for its errors only. */
+static int queue_for(struct cnet_nl *nl, int cmd, struct owners *o) {
+  int idx = cnet_nl_queue(nl, NULL, NULL);
+  return idx < 0 ? idx : own(o, idx, cmd);
+}
+
+/* Starts a message, with `need` bytes of room for its body (-EMSGSIZE if the queue cannot
+ * give them: libnftnl would write past the end). */
+static struct nlmsghdr *start(struct cnet_nl *nl, uint16_t type, int family, uint16_t flags,
+                              size_t need, int *rc) {
+  struct nlmsghdr *nlh = cnet_nft_msg(nl, type, family, flags);
+  *rc = nlh == NULL ? -ENOMEM : cnet_nl_room(nl) < need ? -EMSGSIZE : 0;
+  if (*rc == -EMSGSIZE) cnet_nl_cancel(nl);
+  return *rc == 0 ? nlh : NULL;
+}
+
+/* A command whose libnftnl object holds everything: table, chain, set, rule flush/delete. */
+static int put_obj(struct cnet_nl *nl, const struct cmd *c, int cmd, struct owners *o) {
+  int rc;
+  struct nlmsghdr *nlh = start(nl, c->type, c->family, c->flags, PIECE_ROOM, &rc);
+  if (nlh == NULL) return rc;
   switch (c->kind) {
   case K_TABLE: nftnl_table_nlmsg_build_payload(nlh, c->obj); break;
   case K_CHAIN: nftnl_chain_nlmsg_build_payload(nlh, c->obj); break;
   case K_RULE: nftnl_rule_nlmsg_build_payload(nlh, c->obj); break;
-  case K_SET:
-    nftnl_set_nlmsg_build_payload(nlh, c->obj);
-    break;
-  case K_ELEMS: break; /* see build_elem_list */
+  case K_SET: nftnl_set_nlmsg_build_payload(nlh, c->obj); break;
+  case K_ELEMS: break;
   }
+  return queue_for(nl, cmd, o);
 }
 
-/* Queues one message for command `cmd`; owner[index] = cmd (owner is sized for the batch). */
-static int put(struct cnet_nl *nl, uint16_t type, int family, uint16_t flags,
-               void (*build)(struct nlmsghdr *, const void *), const void *obj, int cmd,
-               int *owner, unsigned cap) {
-  /* No NLM_F_ACK: nfnetlink handles the batch inside sendmsg and answers only the messages
-   * it refuses (each error carries that message's sequence number), so a batch of any size
-   * needs room for its errors only, not for an ACK per message. */
-  struct nlmsghdr *nlh = cnet_nft_msg(nl, type, family, flags);
-  if (nlh == NULL) return -ENOMEM;
-  build(nlh, obj);
-  int idx = cnet_nl_queue(nl, NULL, NULL);
-  if (idx < 0) return idx;
-  if ((unsigned)idx < cap) owner[idx] = cmd;
-  return 0;
+/* A serialized rule, or a K_ELEMS command: for elements, the set's names first (its object
+ * holds no elements, so libnftnl writes just those), then the serialized elements nested as
+ * the element list. The bytes were bounded when they were made (RULE_MAX, ELEM_BYTES). */
+static int put_bytes(struct cnet_nl *nl, const struct cmd *c, const char *bytes, int cmd,
+                     struct owners *o) {
+  int rc;
+  struct nlmsghdr *nlh = start(nl, c->type, c->family, c->flags, c->len + PIECE_ROOM, &rc);
+  if (nlh == NULL) return rc;
+  struct nlattr *nest = NULL;
+  if (c->kind == K_ELEMS) {
+    nftnl_set_elems_nlmsg_build_payload(nlh, c->obj);
+    if (c->len > 0) nest = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+  }
+  if (c->len > 0) memcpy((char *)nlh + nlh->nlmsg_len, bytes, c->len);
+  nlh->nlmsg_len += (uint32_t)c->len;
+  if (nest != NULL) mnl_attr_nest_end(nlh, nest);
+  return queue_for(nl, cmd, o);
 }
 
-static void build_cmd(struct nlmsghdr *nlh, const void *c) { build_payload(nlh, c); }
-static void build_bytes(struct nlmsghdr *nlh, const void *bytes) { /* see put_serialized */
-  const struct iovec *v = bytes;
-  memcpy((char *)nlh + nlh->nlmsg_len, v->iov_base, v->iov_len);
-  nlh->nlmsg_len += (uint32_t)v->iov_len;
+/* An anonymous set of a rule: NEWSET, then its elements, ELEM_BYTES of them per NEWSETELEM
+ * message (the element list is one attribute, whose length is 16 bits: a big set needs
+ * several messages, as nft sends it). */
+static int put_anon_set(struct cnet_nl *nl, const struct cmd *c, struct nftnl_set *s, int cmd,
+                        struct owners *o) {
+  int rc;
+  struct nlmsghdr *nlh = start(nl, NFT_MSG_NEWSET, c->family, NLM_F_CREATE, PIECE_ROOM, &rc);
+  if (nlh == NULL) return rc;
+  nftnl_set_nlmsg_build_payload(nlh, s);
+  if ((rc = queue_for(nl, cmd, o)) < 0) return rc;
+  /* the names of the set without its elements, for each message's head */
+  struct nftnl_set *names = nftnl_set_alloc();
+  struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
+  if (names == NULL || it == NULL) rc = -ENOMEM;
+  static const uint16_t strs[] = {NFTNL_SET_TABLE, NFTNL_SET_NAME};
+  for (size_t i = 0; rc == 0 && i < sizeof strs / sizeof strs[0]; i++)
+    if (nftnl_set_is_set(s, strs[i]) &&
+        nftnl_set_set_str(names, strs[i], nftnl_set_get_str(s, strs[i])) < 0)
+      rc = -ENOMEM;
+  if (rc == 0 && nftnl_set_is_set(s, NFTNL_SET_ID))
+    nftnl_set_set_u32(names, NFTNL_SET_ID, nftnl_set_get_u32(s, NFTNL_SET_ID));
+  struct nftnl_set_elem *e = rc == 0 ? nftnl_set_elems_iter_next(it) : NULL;
+  while (rc == 0 && e != NULL) {
+    nlh = start(nl, NFT_MSG_NEWSETELEM, c->family, NLM_F_CREATE, ELEM_BYTES + 2 * PIECE_ROOM,
+                &rc);
+    if (nlh == NULL) break;
+    nftnl_set_elems_nlmsg_build_payload(nlh, names);
+    struct nlattr *nest = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+    do {
+      nftnl_set_elem_nlmsg_build(nlh, e, NFTA_LIST_ELEM);
+      e = nftnl_set_elems_iter_next(it);
+    } while (e != NULL && mnl_nlmsg_get_payload_tail(nlh) - (void *)nest < ELEM_BYTES);
+    mnl_attr_nest_end(nlh, nest);
+    rc = queue_for(nl, cmd, o);
+  }
+  if (it != NULL) nftnl_set_elems_iter_destroy(it);
+  if (names != NULL) nftnl_set_free(names);
+  return rc;
 }
-static void build_set(struct nlmsghdr *nlh, const void *s) {
-  nftnl_set_nlmsg_build_payload(nlh, (struct nftnl_set *)s);
+
+/* Queues the whole batch: BEGIN, each command (a rule's anonymous sets before it), END. */
+static int put_batch(struct cnet_nft_tx *tx, struct cnet_nl *nl, struct owners *o) {
+  int rc = put_batch_marker(nl, NFNL_MSG_BATCH_BEGIN, tx);
+  for (unsigned i = 0; i < tx->n && rc >= 0; i++) {
+    struct cmd *c = &tx->cmds[i];
+    for (unsigned k = 0; k < c->anon.nsets && rc >= 0; k++)
+      rc = put_anon_set(nl, c, c->anon.sets[k], (int)i, o);
+    if (rc < 0) break;
+    if (c->obj == NULL || c->kind == K_ELEMS)
+      rc = put_bytes(nl, c, c->len ? tx->arena + c->off : NULL, (int)i, o);
+    else rc = put_obj(nl, c, (int)i, o);
+  }
+  if (rc >= 0) rc = put_batch_marker(nl, NFNL_MSG_BATCH_END, NULL);
+  return rc < 0 ? rc : 0;
 }
-static void build_elems(struct nlmsghdr *nlh, const void *s) {
-  nftnl_set_elems_nlmsg_build_payload(nlh, (struct nftnl_set *)s);
-}
-/* A K_ELEMS command: the set's names (its object holds no elements, so libnftnl writes just
- * those), then the serialized elements, if any, nested as the element list. */
-static void build_elem_list(struct nlmsghdr *nlh, const void *cmd_and_arena) {
-  const struct iovec *v = cmd_and_arena; /* [0]: the command, [1]: its elements */
-  const struct cmd *c = v[0].iov_base;
-  nftnl_set_elems_nlmsg_build_payload(nlh, c->obj);
-  if (v[1].iov_len == 0) return;
-  struct nlattr *nest = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
-  memcpy((char *)nlh + nlh->nlmsg_len, v[1].iov_base, v[1].iov_len);
-  nlh->nlmsg_len += (uint32_t)v[1].iov_len;
-  mnl_attr_nest_end(nlh, nest);
+
+/* After the kernel refused a batch with -ERESTART for its generation, nothing of it was
+ * applied. The batch still holds if what the transaction read is still true: read the
+ * generation again, then each fact; 1 when all hold (the batch may go again, pinned to the
+ * new generation), 0 when one changed, or -errno. */
+static int facts_hold(struct cnet_nft_tx *tx, struct cnet_nl *nl) {
+  tx->have_gen = 0;
+  int rc = remember_gen(tx, nl);
+  for (unsigned i = 0; rc == 0 && i < tx->nfacts; i++) {
+    struct fact *f = &tx->facts[i];
+    if (f->name == NULL) {
+      rc = read_table(nl, f->family, f->table);
+      if (rc >= 0) rc = rc == f->present ? 0 : 1;
+    } else {
+      uint32_t type, len, flags;
+      rc = read_set(nl, f->family, f->table, f->name, &type, &len, &flags);
+      if (rc == 0) rc = type == f->type && len == f->len && flags == f->flags ? 0 : 1;
+      else if (rc == -ENOENT) rc = 1;
+    }
+  }
+  return rc < 0 ? rc : rc == 0;
 }
 
 int cnet_nft_tx_commit(struct cnet_nft_tx *tx, int *failed) {
@@ -795,57 +1028,49 @@ int cnet_nft_tx_commit(struct cnet_nft_tx *tx, int *failed) {
   if (tx->n == 0) return 0;
   struct cnet_nl *nl;
   int rc = cnet_netns_nfnl(tx->ns, &nl);
-  unsigned cap = 2;
-  for (unsigned i = 0; i < tx->n; i++) cap += 1 + 2 * tx->cmds[i].anon.nsets;
-  int *owner = rc < 0 ? NULL : malloc(cap * sizeof *owner);
-  if (rc < 0 || owner == NULL) {
-    free(owner);
-    return fail(tx, rc < 0 ? rc : -ENOMEM, "cannot open nfnetlink");
-  }
-  for (unsigned i = 0; i < cap; i++) owner[i] = -1; /* BEGIN, END: the batch itself */
-  rc = put_batch_marker(nl, NFNL_MSG_BATCH_BEGIN, tx);
-  for (unsigned i = 0; i < tx->n && rc >= 0; i++) {
-    struct cmd *c = &tx->cmds[i];
-    for (unsigned k = 0; k < c->anon.nsets && rc >= 0; k++) {
-      rc = put(nl, NFT_MSG_NEWSET, c->family, NLM_F_CREATE, build_set, c->anon.sets[k], (int)i,
-               owner, cap);
-      if (rc >= 0)
-        rc = put(nl, NFT_MSG_NEWSETELEM, c->family, NLM_F_CREATE, build_elems,
-                 c->anon.sets[k], (int)i, owner, cap);
+  if (rc < 0) return fail(tx, rc, "cannot open nfnetlink");
+  struct owners o = {NULL, 0};
+  for (int tries = 1;; tries++) {
+    rc = put_batch(tx, nl, &o);
+    if (rc < 0) {
+      /* Midway. The queue must be emptied: what is in it goes out without its END, and the
+       * kernel aborts a batch that does not end, applying none of it. */
+      if (cnet_nl_pending(nl) > 0) (void)cnet_nl_flush(nl, 1);
+      free(o.v);
+      return rc == -EMSGSIZE ? fail(tx, rc, "cannot build the batch: a message too long")
+                             : fail(tx, -ENOMEM, "cannot build the batch: %s", strerror(ENOMEM));
     }
-    if (rc >= 0 && c->obj == NULL) { /* a serialized rule (no larger than SCRATCH) */
-      struct iovec v = {tx->arena + c->off, c->len};
-      rc = put(nl, c->type, c->family, c->flags, build_bytes, &v, (int)i, owner, cap);
-    } else if (rc >= 0 && c->kind == K_ELEMS) {
-      struct iovec v[2] = {{c, 0}, {tx->arena + c->off, c->len}};
-      rc = put(nl, c->type, c->family, c->flags, build_elem_list, v, (int)i, owner, cap);
-    } else if (rc >= 0) {
-      rc = put(nl, c->type, c->family, c->flags, build_cmd, c, (int)i, owner, cap);
+    cnet_netns_sync(tx->ns); /* the kernel checks devices (netdev chains) against what came before */
+    rc = cnet_nl_flush(nl, 1);
+    /* -ERESTART on BEGIN: the generation the reads saw is gone, and the kernel applied
+     * nothing. Send again, a bounded number of times, while what was read still holds. */
+    if (rc != -ERESTART || cnet_nl_first_error(nl) != 0 || !tx->have_gen ||
+        tries >= CNET_NFT_RESTART_TRIES)
+      break;
+    int hold = facts_hold(tx, nl);
+    if (hold <= 0) {
+      free(o.v);
+      return hold < 0 ? fail(tx, hold, "cannot read the ruleset again")
+                      : fail(tx, -ERESTART, "the ruleset changed after this transaction read "
+                             "it: build it again");
     }
   }
-  if (rc >= 0) rc = put_batch_marker(nl, NFNL_MSG_BATCH_END, NULL);
-  if (rc < 0) {
-    /* Out of memory midway. The queue must be emptied: what is in it goes out without its
-     * END, and the kernel aborts a batch that does not end, applying none of it. */
-    if (cnet_nl_pending(nl) > 0) (void)cnet_nl_flush(nl, 1);
-    free(owner);
-    return fail(tx, -ENOMEM, "cannot build the batch: %s", strerror(ENOMEM));
-  }
-  cnet_netns_sync(tx->ns); /* the kernel checks devices (netdev chains) against what came before */
-  rc = cnet_nl_flush(nl, 1);
   if (rc < 0) {
     int first = cnet_nl_first_error(nl);
     const char *msg = "";
     if (first >= 0) {
       cnet_nl_result(nl, (unsigned)first, &msg);
-      if ((unsigned)first < cap) *failed = owner[first];
+      *failed = owner_of(&o, first);
     }
     if (rc == -ERESTART && *failed < 0 && !msg[0])
-      msg = "the ruleset changed after this transaction read it: build it again";
+      msg = "the ruleset kept changing after this transaction read it: build it again";
     if (rc == -ENFILE && *failed >= 0 && tx->cmds[*failed].kind == K_ELEMS && !msg[0])
       msg = "the set is full (it holds no more elements than its size)";
+    if (rc == -ENOBUFS && *failed < 0 && !msg[0])
+      msg = "the kernel's answers overflowed the receive buffer: the batch was refused, its "
+            "errors lost";
     fail(tx, rc, "%s", msg);
   }
-  free(owner);
+  free(o.v);
   return rc;
 }

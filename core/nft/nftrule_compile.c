@@ -12,19 +12,27 @@
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 
+/* Bytes of the rule, and of one token, a message quotes: a message about a long rule stays
+ * short whole, the column and the reason included (the bindings cut longer ones). */
+enum { RULE_QUOTE = 48, TOKEN_QUOTE = 40 };
+
 int cc_fail(struct cc *c, int tok, int rc, const char *fmt, ...) {
   if (c->err == NULL) return rc;
-  char what[256];
+  char what[256], rule[RULE_QUOTE + 48];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
+  size_t n = strlen(c->text);
+  if (n > RULE_QUOTE)
+    snprintf(rule, sizeof rule, "rule \"%.*s...\" (%zu bytes)", RULE_QUOTE, c->text, n);
+  else
+    snprintf(rule, sizeof rule, "rule \"%s\"", c->text);
   c->err->column = tok >= 0 && tok < c->nt ? (int)c->t[tok].pos + 1 : 0;
   if (c->err->column > 0)
-    snprintf(c->err->msg, sizeof c->err->msg, "rule \"%.220s\": column %d: %s", c->text,
-             c->err->column, what);
+    snprintf(c->err->msg, sizeof c->err->msg, "%s: column %d: %s", rule, c->err->column, what);
   else
-    snprintf(c->err->msg, sizeof c->err->msg, "rule \"%.220s\": %s", c->text, what);
+    snprintf(c->err->msg, sizeof c->err->msg, "%s: %s", rule, what);
   return rc;
 }
 
@@ -49,7 +57,10 @@ int cc_is(const struct cc *c, int tok, const char *word) {
 static const char *tq(const struct cc *c, int tok, char *buf, size_t size) {
   const struct tok *k = &c->t[tok];
   if (k->kind == TK_END) return "end of rule";
-  snprintf(buf, size, "\"%.*s\"", (int)k->len, c->text + k->pos);
+  if (k->len > TOKEN_QUOTE)
+    snprintf(buf, size, "\"%.*s...\"", TOKEN_QUOTE, c->text + k->pos);
+  else
+    snprintf(buf, size, "\"%.*s\"", (int)k->len, c->text + k->pos);
   return buf;
 }
 
@@ -272,8 +283,9 @@ static int match(struct cc *c, const struct field *f, int ftok) {
     return cc_fail(c, c->i, -EOPNOTSUPP, "range of %s", f->name);
   c->i++;
   if ((rc = match_elem(c, f, &e, neg)) < 0) return rc;
-  /* an equality on the transport protocol tells later matches which header follows */
-  if (!neg && !e.range && f->kind == FK_PROTO && c->l4 < 0) c->l4 = e.lo[0];
+  /* an equality on the transport protocol tells later matches which header follows; like
+   * nft, the latest one counts ("icmp type 8 ip protocol udp icmp type 8" conflicts) */
+  if (!neg && !e.range && f->kind == FK_PROTO) c->l4 = e.lo[0];
   return 0;
 }
 

@@ -1,6 +1,7 @@
 /* Transactions against the kernel (run in a sandbox by ctest): the lean rule path (rules
  * serialized as they are added, labels written on demand) and cnet_nft_tx_table_exists, whose
- * read pins the ruleset generation so a change made after it gets the batch refused.
+ * read pins the ruleset generation: a change made after it gets the batch refused, and sent
+ * again when what was read still holds.
  * Independent view: the `nft` command. Nothing here reaches outside the sandbox. */
 #include <errno.h>
 #include <stdio.h>
@@ -31,13 +32,30 @@ static void test_table_exists(struct cnet_netns *ns) {
   CHECK(cnet_nft_tx_table_exists(tx, NFPROTO_IPV4, "") == -EINVAL, "empty name refused");
   CHECK(cnet_nft_tx_table_exists(tx, 99, "te") == -EAFNOSUPPORT, "bad family refused");
   CHECK(cnet_nft_tx_add_table(tx, NFPROTO_IPV4, "te") == 0, "add_table");
-  /* someone else changes the ruleset after the read: the batch must be refused whole */
+  CHECK(cnet_nft_tx_add_chain(tx, NFPROTO_IPV4, "te", "mine", NULL) == 0, "add_chain");
+  /* someone else changes the ruleset after the read, elsewhere: the kernel refuses the batch
+   * for its generation, what was read still holds, so commit sends it again */
   sh("nft add table ip other");
   int failed = 0;
+  CHECK(cnet_nft_tx_commit(tx, &failed) == 0, "still true read: sent again (%s)",
+        cnet_nft_tx_errmsg(tx));
+  cnet_nft_tx_free(tx);
+  CHECK(strstr(sh("nft list table ip te"), "chain mine") != NULL, "applied");
+  sh("nft delete table ip te");
+
+  /* ... but what it read changed (the table it saw missing appeared): refused whole */
+  CHECK(cnet_nft_tx_new(ns, &tx) == 0, "tx_new");
+  CHECK(cnet_nft_tx_table_exists(tx, NFPROTO_IPV4, "te") == 0, "absent table reads as 0");
+  CHECK(cnet_nft_tx_add_table(tx, NFPROTO_IPV4, "te") == 0, "add_table");
+  CHECK(cnet_nft_tx_add_chain(tx, NFPROTO_IPV4, "te", "mine", NULL) == 0, "add_chain");
+  sh("nft add table ip te");
   CHECK(cnet_nft_tx_commit(tx, &failed) == -ERESTART, "stale read refused");
   CHECK(failed == -1, "failed = %d (the batch as a whole)", failed);
+  CHECK(strstr(cnet_nft_tx_errmsg(tx), "changed after this transaction read it") != NULL,
+        "message: %s", cnet_nft_tx_errmsg(tx));
   cnet_nft_tx_free(tx);
-  CHECK(strstr(sh("nft list tables"), "table ip te") == NULL, "nothing applied");
+  CHECK(strstr(sh("nft list table ip te"), "chain mine") == NULL, "nothing applied");
+  sh("nft delete table ip te");
 
   CHECK(cnet_nft_tx_new(ns, &tx) == 0, "tx_new");
   CHECK(cnet_nft_tx_table_exists(tx, NFPROTO_IPV4, "other") == 1, "present table reads as 1");

@@ -137,6 +137,12 @@ int main(void) {
   refused(INET, "goto x drop", -EINVAL, 8, "after terminal statement \"goto\"");
   /* a syntax error in what follows is reported as such, as nft parses before it evaluates */
   refused(IP, "accept please", -EINVAL, 8, "unknown keyword \"please\"");
+  /* found by tests/unit/nft_fuzz_sandbox_test.c: it compiled, and listed as "icmp type
+   * echo-request udp sport 2048/8 reject"; nft: "conflicting protocols specified" */
+  refused(IP, "icmp type echo-request ip protocol udp icmp type echo-request reject", -EINVAL,
+          40, "conflicting transport protocols");
+  good(IP, "icmp type echo-request ip protocol udp");
+  good(IP, "tcp dport 22 ip protocol tcp");
   good(IP, "accept comment \"kept\"");
   good(IP, "log counter accept");
   good(IP, "counter meta mark set 0x1 accept");

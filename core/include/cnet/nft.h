@@ -31,7 +31,8 @@ int cnet_nft_family(const char *name);
 const char *cnet_nft_family_name(int family); /* "ip"...; "unknown" */
 
 /* An object reference as nft writes it: "[FAMILY] TABLE [NAME]". The family is optional
- * (default ip, as in nft); a first word that names a family is one. `want_name`: 0 = no NAME,
+ * (default ip, as in nft); a first word that names a family is one, and a family alone
+ * ("ip") is no reference (-EINVAL), as in nft. `want_name`: 0 = no NAME,
  * 1 = NAME required, 2 = NAME optional (name[0] == '\0' when absent).
  * Returns 0, -EAFNOSUPPORT (unknown family), -EINVAL (wrong number of words),
  * -ENAMETOOLONG. table/name: CNET_NFT_NAMELEN bytes each (name may be NULL if want_name 0). */
@@ -64,7 +65,7 @@ const char *cnet_nft_tx_errmsg(const struct cnet_nft_tx *tx);
 /* A base chain. Leave type NULL for a regular chain (then the rest is ignored).
  * type: "filter", "nat", "route"; hook: see cnet_nft_hook; prio: a number or name (see
  * cnet_nft_priority; NULL = 0); policy: "accept", "drop" or NULL (kernel default: accept);
- * device: for netdev (and inet ingress) chains. */
+ * device: required by netdev chains and inet ingress chains (-EINVAL without one, as nft). */
 struct cnet_nft_chain_spec {
   const char *type, *hook, *prio, *policy, *device;
 };
@@ -117,17 +118,21 @@ int cnet_nft_tx_elements(struct cnet_nft_tx *tx, int family, const char *table, 
 
 /* Whether family/table exists in the kernel now: 1, 0, or -errno. Like a set lookup it is a
  * read: commit then sends the ruleset generation it saw, and the kernel refuses the batch
- * with -ERESTART if the ruleset changed in between (build the transaction again). */
+ * with -ERESTART if the ruleset changed in between (see cnet_nft_tx_commit). */
 int cnet_nft_tx_table_exists(struct cnet_nft_tx *tx, int family, const char *table);
 
 /* Sends every command as one batch and waits for the kernel's verdict. Returns 0 when the
  * kernel applied the whole batch, otherwise the error of the first refused command (the
- * kernel then applied nothing): *failed receives its index (-1 when the batch as a whole
- * failed, e.g. the socket, or -ERESTART: the ruleset changed after the transaction read a
- * set's type from the kernel, so it was built on a stale view) and cnet_nft_tx_errmsg the
- * kernel's text. Either way the
+ * kernel then applied nothing), whatever the batch's size: *failed receives its index (-1
+ * when the batch as a whole failed, e.g. the socket) and cnet_nft_tx_errmsg the kernel's text.
+ * A transaction that read the ruleset (a set's type, whether a table exists) is pinned to the
+ * generation it read; when the kernel refuses the batch for a newer generation (-ERESTART,
+ * nothing applied), commit reads the generation and what the transaction read again and, if
+ * that still holds, sends the batch again, up to CNET_NFT_RESTART_TRIES times in all. It
+ * returns -ERESTART when what was read changed, or the ruleset kept changing. Either way the
  * transaction is spent: labels stay readable, but further commands and commits fail with
  * -EINVAL. An empty transaction commits as 0. */
+#define CNET_NFT_RESTART_TRIES 32
 int cnet_nft_tx_commit(struct cnet_nft_tx *tx, int *failed);
 
 /* ---- listings ----
