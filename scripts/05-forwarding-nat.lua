@@ -25,6 +25,17 @@ if not pcall(cnet.netns.open, "internet") then
   error("run this recipe in the sandbox: cnet --sandbox scripts/05-forwarding-nat.lua", 0)
 end
 
+-- The recipes change net.ipv4.ip_forward; scripts/cleanup.lua puts back the value it had
+-- before the first of them did, noted once in /run (which lasts until reboot, like the sysctl).
+local function note_ip_forward()
+  local path = "/run/cnet-recipes.ip_forward"
+  local f = io.open(path)
+  if f then return f:close() end
+  f = assert(io.open(path, "w"))
+  f:write(cnet.sysctl.get("net.ipv4.ip_forward"), "\n")
+  f:close()
+end
+
 local function step(n, text) print(("\n== %d. %s"):format(n, text)) end
 
 local function show_trace(hops)
@@ -50,6 +61,7 @@ cnet.addr.flush(BR, {family = "inet"})
 cnet.addr.add(BR, BR_ADDR, {broadcast = "+"})
 ns.route.replace{dst = "default", via = GW}
 -- A new namespace may inherit forwarding from the host; start from the tutorial's state.
+note_ip_forward()
 cnet.sysctl.set("net.ipv4.ip_forward", 0)
 print(("%s has %s and a default route via %s (the bridge)"):format(NS, VETH_ADDR, GW))
 

@@ -5,8 +5,9 @@
 --   ip netns pids cool | xargs kill; ip netns del cool
 --
 -- plus what scripts/01-namespaces-in-the-wild.lua makes, should it have been stopped half-way
--- (cnet-veth-box, cnet-docker0, the cnet-box name). Whatever is already gone is skipped, so
--- running it twice is harmless.
+-- (cnet-veth-box, cnet-docker0, the cnet-box name), the nftables table of tldr.lua and
+-- 05-forwarding-nat.lua, and net.ipv4.ip_forward as it was before they changed it. Whatever
+-- is already gone is skipped, so running it twice is harmless.
 --
 -- Run it:   cnet --sandbox scripts/cleanup.lua   (or after the other recipes, with the same
 --           cnet, in the namespace they ran in)
@@ -66,3 +67,20 @@ local function delete_nft_table(family, name)
   print(("nft table %s %s: not there"):format(family, name))
 end
 delete_nft_table("ip", "cnet")
+-- tldr.lua and 05-forwarding-nat.lua noted ip_forward before changing it (/run/cnet-recipes.*)
+local function restore_ip_forward()
+  local path = "/run/cnet-recipes.ip_forward"
+  local f = io.open(path)
+  if not f then
+    print("net.ipv4.ip_forward: no recipe changed it (left at " ..
+          cnet.sysctl.get("net.ipv4.ip_forward") .. ")")
+    return
+  end
+  local before = f:read("l")
+  f:close()
+  assert(before and before:match("^%d+$"), path .. ": not a noted ip_forward value")
+  cnet.sysctl.set("net.ipv4.ip_forward", before)
+  assert(os.remove(path))
+  print("net.ipv4.ip_forward: back to " .. before)
+end
+restore_ip_forward()

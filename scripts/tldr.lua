@@ -10,7 +10,7 @@
 --
 -- It checks what the tutorial checks: the ping succeeds, the traceroute's first hop is the
 -- bridge, and the upstream sees the uplink's address as the source (masquerade).
--- Undo everything with scripts/cleanup.lua (it deletes TABLE too).
+-- Undo everything with scripts/cleanup.lua (it deletes TABLE too, and puts ip_forward back).
 
 local NS = "cool"
 local VETH = "veth0"
@@ -25,6 +25,17 @@ local TABLE = "ip cnet"          -- cnet's own nftables table (what cleanup.lua 
 local TARGET = "198.51.100.1"    -- the sandbox's internet host (the tutorial pings 8.8.8.8)
 
 local cnet = cnet or require "cnet"
+
+-- The recipes change net.ipv4.ip_forward; scripts/cleanup.lua puts back the value it had
+-- before the first of them did, noted once in /run (which lasts until reboot, like the sysctl).
+local function note_ip_forward()
+  local path = "/run/cnet-recipes.ip_forward"
+  local f = io.open(path)
+  if f then return f:close() end
+  f = assert(io.open(path, "w"))
+  f:write(cnet.sysctl.get("net.ipv4.ip_forward"), "\n")
+  f:close()
+end
 
 -- sudo ip netns add $NS; sudo ip netns exec $NS ip link set up dev lo
 local ns = cnet.netns.add(NS)
@@ -52,6 +63,7 @@ cnet.addr.add(BR, BR_ADDR, {broadcast = "+"})
 ns.route.add{dst = "default", via = GW}
 
 -- sudo sysctl -w net.ipv4.ip_forward=1
+note_ip_forward()
 cnet.sysctl.set("net.ipv4.ip_forward", 1)
 
 -- iptables -P FORWARD DROP; -t nat -A POSTROUTING -s SUBNET -j MASQUERADE;

@@ -13,6 +13,7 @@
 #include <lualib.h>
 
 #include "cli/host.h"
+#include "cnet/intr.h"
 #include "common/embedded.h"
 #include "common/inspect.h"
 #include "common/lcnet.h"
@@ -120,6 +121,9 @@ static int parse_options(int argc, char **argv, struct options *o) {
 
 static lua_State *running_state; /* for the SIGINT handler */
 static volatile sig_atomic_t interrupts;
+static int in_repl; /* Ctrl-C never ends the process */
+
+void host_repl_mode(int on) { in_repl = on; }
 
 static void stop_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
@@ -128,13 +132,23 @@ static void stop_hook(lua_State *L, lua_Debug *ar) {
   luaL_error(L, "interrupted!");
 }
 
-/* First Ctrl-C: stop the Lua code at its next instruction (lua_sethook is safe in a signal
- * handler). A second one before that happens: give up at once. Leaving the action in place
- * (never SIG_DFL) matters in the sandbox, where the process is PID 1 and ignores signals it
- * has no handler for. */
+/* Ctrl-C: stop the Lua code at its next instruction (lua_sethook is safe in a signal
+ * handler; a count hook fires on Lua instructions only, so it never fires inside the message
+ * handler of an error already on its way) and make the core's waits give up
+ * (cnet/intr.h), so a probe, a process wait or a batch's sends end within a fraction of a
+ * second with an "interrupted" error. In a script, a second Ctrl-C before that happens
+ * gives up at once; the REPL never ends that way (in a sandbox that would end every
+ * process in it): Ctrl-\ quits. Leaving the action in place (never SIG_DFL) matters in the
+ * sandbox, where the process is PID 1 and ignores signals it has no handler for. */
 static void on_sigint(int sig) {
-  if (interrupts++ > 0) _exit(128 + sig);
-  lua_sethook(running_state, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+  cnet_interrupt_raise();
+  if (interrupts++ > 0 && !in_repl) _exit(128 + sig);
+  if (interrupts == 3) {
+    static const char hint[] = "\n(still running C code that cannot be interrupted; Ctrl-\\ quits)\n";
+    ssize_t n = write(STDERR_FILENO, hint, sizeof hint - 1);
+    (void)n;
+  }
+  lua_sethook(running_state, stop_hook, LUA_MASKCOUNT, 1);
 }
 
 /* Turns an error value into "message\ntraceback". A cnet error object (a table with a
@@ -168,11 +182,13 @@ int host_docall(lua_State *L, int narg, int nres) {
   sa.sa_flags = SA_RESTART;
   running_state = L;
   interrupts = 0;
+  cnet_interrupt_clear();
   sigaction(SIGINT, &sa, &old);
   int status = lua_pcall(L, narg, nres, base);
   sigaction(SIGINT, &old, NULL);
   lua_sethook(L, NULL, 0, 0);
   interrupts = 0;
+  cnet_interrupt_clear();
   lua_remove(L, base);
   return status;
 }

@@ -3,6 +3,7 @@
  * (tables through cnet.inspect), multi-line input for incomplete statements, errors reported
  * without leaving. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #define HISTORY_MAX 1000
 #define CHUNKNAME "=stdin"
 #define PROMPT1 "cnet> "
+#define PROMPT1_SANDBOX "cnet[sandbox]> "
 #define PROMPT2 "...> "
 
 static lua_State *repl_state; /* for the completion callbacks */
@@ -43,6 +45,21 @@ static void on_line(char *line) {
 
 enum read_result { READ_LINE, READ_EOF, READ_INTERRUPTED };
 
+/* Prints what background processes wrote above the prompt, then draws the prompt and the
+ * line being typed again below it. */
+static void print_relayed(void) {
+  size_t len;
+  char *text = host_relay_take(&len);
+  if (text == NULL) return;
+  rl_clear_visible_line();
+  fwrite(text, 1, len, rl_outstream);
+  if (text[len - 1] != '\n') fputc('\n', rl_outstream);
+  fflush(rl_outstream);
+  free(text);
+  rl_on_new_line();
+  rl_redisplay();
+}
+
 /* Reads one line with prompt; *out is malloc'ed (free it) when READ_LINE. */
 static enum read_result read_line(const char *prompt, char **out) {
   struct sigaction sa, old;
@@ -55,19 +72,27 @@ static enum read_result read_line(const char *prompt, char **out) {
   line_read = NULL;
   enum read_result res = READ_LINE;
   rl_callback_handler_install(prompt, on_line);
+  host_relay_prompt(1);
+  print_relayed(); /* what arrived between the last prompt and this one */
   while (!line_done) {
-    int fd = fileno(rl_instream);
+    int fd = fileno(rl_instream), relay = host_relay_notify_fd();
     fd_set fds;
     FD_ZERO(&fds);
     FD_SET(fd, &fds);
-    int r = select(fd + 1, &fds, NULL, NULL, NULL);
+    if (relay >= 0) FD_SET(relay, &fds);
+    int r = select((fd > relay ? fd : relay) + 1, &fds, NULL, NULL, NULL);
     if (prompt_interrupted) {
+      /* Drop the line: show ^C after it, as a shell does, and start a fresh prompt. The
+       * ^C goes out before the handler is removed: leaving the terminal mode ends with a
+       * carriage return (bracketed paste off) that would put it over the prompt. */
+      rl_point = rl_end;
+      rl_redisplay();
+      fputs("^C\n", rl_outstream);
+      fflush(rl_outstream);
       rl_free_line_state();
       rl_callback_sigcleanup();
       rl_replace_line("", 0);
       rl_callback_handler_remove();
-      fputs("^C\n", rl_outstream);
-      fflush(rl_outstream);
       res = READ_INTERRUPTED;
       break;
     }
@@ -77,8 +102,10 @@ static enum read_result read_line(const char *prompt, char **out) {
       res = READ_EOF;
       break;
     }
-    rl_callback_read_char();
+    if (relay >= 0 && FD_ISSET(relay, &fds)) print_relayed();
+    if (FD_ISSET(fd, &fds)) rl_callback_read_char();
   }
+  host_relay_prompt(0);
   sigaction(SIGINT, &old, NULL);
   if (res == READ_LINE && line_read == NULL) res = READ_EOF;
   *out = line_read;
@@ -126,8 +153,10 @@ static void history_add_entry(const char *entry) {
   if (last != NULL && strcmp(last->line, entry) == 0) return;
   add_history(entry);
   if (history_path[0] == '\0') return;
-  FILE *f = fopen(history_path, "a"); /* append_history needs the file to exist */
-  if (f != NULL) fclose(f);
+  /* append_history needs the file to exist. Only its owner may read it: it holds whatever
+   * was typed, addresses and secrets included. */
+  int fd = open(history_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd >= 0) close(fd);
   append_history(1, history_path);
 }
 
@@ -284,11 +313,20 @@ static char **complete(const char *text, int start, int end) {
 
 /* ---- evaluating --------------------------------------------------------------------- */
 
+/* In a sandbox (cnet --sandbox, or anything started inside one) the prompt says so: what is
+ * typed there changes a throwaway network, not the machine's. */
+static int sandboxed(void) {
+  const char *s = getenv("CNET_SANDBOX");
+  return s != NULL && strcmp(s, "1") == 0;
+}
+
 static const char *prompt(lua_State *L, int first) {
   const char *p = NULL;
   if (lua_getglobal(L, first ? "_PROMPT" : "_PROMPT2") == LUA_TSTRING) p = lua_tostring(L, -1);
   lua_pop(L, 1); /* the string stays alive in the global */
-  return p != NULL ? p : first ? PROMPT1 : PROMPT2;
+  if (p != NULL) return p;
+  if (first) return sandboxed() ? PROMPT1_SANDBOX : PROMPT1;
+  return PROMPT2;
 }
 
 static int incomplete(lua_State *L, int status) {
@@ -390,10 +428,22 @@ void host_repl(lua_State *L) {
   rl_basic_word_break_characters = " \t\n\"\\'`@$><=;|&{(,+-*/%^~#[]";
   rl_catch_signals = 0; /* read_line handles Ctrl-C itself */
   history_open();
+  host_repl_mode(1);
   if (isatty(STDIN_FILENO)) {
     printf(HOST_NAME " %s (%s): the cnet module is loaded as `cnet`; Ctrl-D leaves\n",
            CNET_VERSION, LUA_RELEASE);
+    if (sandboxed())
+      printf("In a sandbox: new namespaces with a simulated internet (198.51.100.1); "
+             "everything vanishes when you leave.\n");
     fflush(stdout);
+  }
+  /* On a terminal, what processes spawned from here write is relayed above the prompt. */
+  if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+    int fd = host_relay_start();
+    if (fd >= 0) {
+      lua_pushinteger(L, fd);
+      lua_setfield(L, LUA_REGISTRYINDEX, LCNET_SPAWN_OUTPUT);
+    }
   }
   for (;;) {
     int base = lua_gettop(L);
@@ -415,6 +465,9 @@ void host_repl(lua_State *L) {
     }
     lua_settop(L, base);
   }
+  lua_pushnil(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, LCNET_SPAWN_OUTPUT);
+  host_repl_mode(0);
   history_close();
   free_candidates();
   if (isatty(STDIN_FILENO)) fputs("\n", stdout);

@@ -52,7 +52,9 @@ int lcnet_raise(lua_State *L, int rc, const char *op, const char *object, const 
     luaL_addstring(&b, object);
   }
   luaL_addstring(&b, ": ");
-  luaL_addstring(&b, strerror(err));
+  /* EINTR reaches Lua when the user stopped the call (Ctrl-C) or a dump kept being
+   * interrupted by changes: "Interrupted system call" says neither. */
+  luaL_addstring(&b, err == EINTR ? "interrupted" : strerror(err));
   if (errmsg != NULL && *errmsg) {
     luaL_addstring(&b, ": ");
     luaL_addstring(&b, errmsg);

@@ -10,6 +10,11 @@
 
 #define LCNET_NETNS "cnet.netns"
 #define LCNET_ERROR "cnet.error"
+#define LCNET_API "cnet.api" /* metatable marking the API tables of a handle */
+/* Registry field a host may set to a file descriptor (an integer): the stdout and stderr of
+ * processes spawned without a stdout/stderr option (the REPL's pipe to print them above its
+ * prompt). Unset: they inherit the caller's. */
+#define LCNET_SPAWN_OUTPUT "cnet.spawn.output"
 
 /* The userdata behind a namespace handle; ns == NULL once closed. Its user value 1 is the
  * table of API functions bound to it (what `ns.link`, `ns.ping`, ... return). */
@@ -17,8 +22,17 @@ typedef struct {
   struct cnet_netns *ns;
 } lnetns;
 
-/* The namespace the running API closure is bound to (upvalue 1); raises if it was closed. */
+/* The namespace the running API closure is bound to (upvalue 1); raises if it was closed.
+ * First drops a leading argument that is that very handle or one of its API tables, which
+ * is what a method call passes (ns:ping(...), ns.link:list()): the handle is already bound,
+ * so both call forms work. Call it before reading the arguments. */
 struct cnet_netns *lcnet_ns(lua_State *L);
+/* That drop alone, for bound functions that need no namespace (wait). */
+void lcnet_self_arg(lua_State *L);
+/* Gives the table at the top of the stack the metatable that marks a handle's API tables
+ * (the handle's own and ns.link, ns.addr, ...), which lcnet_self_arg recognises by its
+ * __name LCNET_API (the module table has a metatable of its own with that name). */
+void lcnet_mark_api(lua_State *L);
 
 /* How errors name a namespace: its name, else its path, else "(cnet's own namespace)" or
  * "(unnamed namespace)". */

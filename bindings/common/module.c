@@ -121,13 +121,13 @@ __attribute__((visibility("default"))) int luaopen_cnet(lua_State *L) {
   lua_setfield(L, -2, "self"); /* the handle of the start namespace */
   lua_pushnil(L);
   lua_setfield(L, -2, "close"); /* the start namespace stays open as long as the module */
-  if (!lua_getmetatable(L, -1)) {
-    lua_createtable(L, 0, 1);
-    lua_pushcfunction(L, lazy_index);
-    lua_setfield(L, -2, "__index");
-    lua_setmetatable(L, -2);
-  } else {
-    lua_pop(L, 1);
-  }
+  /* A metatable of its own (the handles' API tables share one): still marked as an API
+   * table (cnet:ping(...) works), plus the lazy loading of embedded modules. */
+  lua_createtable(L, 0, 2);
+  lua_pushliteral(L, LCNET_API);
+  lua_setfield(L, -2, "__name");
+  lua_pushcfunction(L, lazy_index);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
   return 1;
 }

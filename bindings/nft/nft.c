@@ -57,7 +57,9 @@ static void sorted_keys(lua_State *L, int idx, const char *what) {
 /* A chain description: known options plus an array of rules; anything else is refused. */
 static void check_chain_desc(lua_State *L, int idx, const char *name) {
   static const char *const known[] = {"type", "hook", "priority", "policy", "device", NULL};
-  luaL_argexpected(L, lua_istable(L, idx), 1, lua_pushfstring(L, "table for chain %s", name));
+  if (!lua_istable(L, idx))
+    lcnet_argerror(L, 1, NULL, "field 'chains.%s': the chain's options and rules (a table) "
+                               "expected, got %s", name, luaL_typename(L, idx));
   lua_Integer n = luaL_len(L, idx);
   lua_pushnil(L);
   while (lua_next(L, idx) != 0) {
@@ -153,8 +155,12 @@ static int nft_apply(lua_State *L) {
   lnft_ref(L, 2, "nft.apply", "table", 0, &family, table, NULL);
   lua_getfield(L, 1, "chains"); /* 3 */
   lua_getfield(L, 1, "sets");   /* 4 */
-  if (!lua_isnil(L, 3)) luaL_argexpected(L, lua_istable(L, 3), 1, "table in field 'chains'");
-  if (!lua_isnil(L, 4)) luaL_argexpected(L, lua_istable(L, 4), 1, "table in field 'sets'");
+  if (!lua_isnil(L, 3) && !lua_istable(L, 3))
+    lcnet_field_fail(&f, "chains", "a table of NAME = {options and rules} expected, got %s",
+                     luaL_typename(L, 3));
+  if (!lua_isnil(L, 4) && !lua_istable(L, 4))
+    lcnet_field_fail(&f, "sets", "a table of NAME = {type=, ...} expected, got %s",
+                     luaL_typename(L, 4));
   /* Is there a table to replace? Asking costs one round trip and spares the kernel the
    * deferred free of a table deleted in the batch. The adding form is right only while the
    * table is missing, so that transaction keeps what it read and is pinned to the ruleset's

@@ -21,7 +21,7 @@ void lnft_ref(lua_State *L, int idx, const char *op, const char *kind, int want_
     sscanf(ref, "%31s", word);
     lua_pushfstring(L, "unknown family \"%s\" %s", word, families_hint);
   } else if (rc == -ENAMETOOLONG) {
-    lua_pushliteral(L, "name too long");
+    lua_pushfstring(L, "a name is longer than %d bytes", CNET_NFT_NAMELEN - 1);
   } else {
     const char *expected = want_name == 1 ? "expected \"[family] table name\""
                            : want_name == 0 ? "expected \"[family] table\""

@@ -125,8 +125,27 @@ static void read_route(lua_State *L, struct cnet_netns *ns, const char *op,
   if (req->family == 0 && req->nhops > 0) req->family = req->hops[0].via.family;
   if (req->family == 0) req->family = AF_INET; /* "default" alone: IPv4, as ip does */
   if ((req->dst.family && req->dst.family != req->family) ||
-      (req->via.family == AF_INET && req->family == AF_INET6))
-    lcnet_raise(L, -EINVAL, op, dst, "address families do not match");
+      (req->via.family == AF_INET && req->family == AF_INET6)) {
+    /* say which: "address families differ (dst inet6, via inet, family inet)" */
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, "address families differ (");
+    if (req->dst.family) {
+      luaL_addstring(&b, "dst ");
+      luaL_addstring(&b, lcnet_family_name(req->dst.family));
+      luaL_addstring(&b, ", ");
+    }
+    if (req->via.family) {
+      luaL_addstring(&b, "via ");
+      luaL_addstring(&b, lcnet_family_name(req->via.family));
+      luaL_addstring(&b, ", ");
+    }
+    luaL_addstring(&b, "family ");
+    luaL_addstring(&b, lcnet_family_name(req->family));
+    luaL_addchar(&b, ')');
+    luaL_pushresult(&b);
+    lcnet_raise(L, -EINVAL, op, dst, lua_tostring(L, -1)); /* not user input: made here */
+  }
 }
 
 static int route_change(lua_State *L, const char *op, int replace) {

@@ -84,6 +84,7 @@ lnetns *lcnet_new_netns(lua_State *L) {
   luaL_setmetatable(L, LCNET_NETNS);
   int ud = lua_gettop(L);
   lua_createtable(L, 0, 16); /* the API bound to this handle */
+  lcnet_mark_api(L);
   lua_pushvalue(L, ud);
   lua_pushcclosure(L, netns_close_bound, 1);
   lua_setfield(L, -2, "close");
@@ -219,7 +220,7 @@ static int netns_detach(lua_State *L) {
   return 0;
 }
 
-/* Appends {name=, path=} to the list at 1 (the name is the light userdata at 2). */
+/* Appends {name=, path=, stale=} to the list at 1 (the name is the light userdata at 2). */
 static int push_row(lua_State *L) {
   const char *name = lua_touserdata(L, 2);
   lua_settop(L, 1);
@@ -228,6 +229,10 @@ static int push_row(lua_State *L) {
   lua_setfield(L, -2, "name");
   lua_pushfstring(L, CNET_NETNS_DIR "/%s", name);
   lua_setfield(L, -2, "path");
+  if (cnet_netns_stale(name) == 1) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "stale");
+  }
   lua_rawseti(L, 1, (lua_Integer)lua_rawlen(L, 1) + 1);
   return 0;
 }
@@ -236,7 +241,8 @@ static int push_listed(const char *name, void *data) {
   return lcnet_row(data, push_row, (void *)name);
 }
 
-/* cnet.netns.list() -> { {name=, path=}, ... } sorted by name */
+/* cnet.netns.list() -> { {name=, path=, stale=}, ... } sorted by name; stale = true for an
+ * empty entry nothing is mounted on */
 static int netns_list(lua_State *L) {
   lua_newtable(L);
   int rc = lcnet_rows_done(L, cnet_netns_list(push_listed, L));

@@ -50,7 +50,9 @@ static const char **argv_arg(lua_State *L, int idx, int anchor) {
 /* The env option at idx (a table: NAME = value, or false to remove) merged over the caller's
  * environment -> a NULL-terminated array (userdata, pushed). */
 static const char **env_arg(lua_State *L, int idx, int anchor, int arg) {
-  if (lua_type(L, idx) != LUA_TTABLE) luaL_argerror(L, arg, "option 'env' must be a table");
+  if (lua_type(L, idx) != LUA_TTABLE)
+    lcnet_argerror(L, arg, "field 'env'", "a table of NAME = value (or false) expected, got %s",
+                   luaL_typename(L, idx));
   size_t n = 0, extra = 0;
   for (char **e = environ; e != NULL && *e != NULL; e++) n++;
   lua_pushnil(L);
@@ -151,6 +153,7 @@ static void spec_args(lua_State *L, struct cnet_proc_spec *spec) {
   spec->envp = NULL;
   spec->cwd = NULL;
   spec->fd[0] = spec->fd[1] = spec->fd[2] = -1;
+  spec->own_group = 0;
   if (lua_isnoneornil(L, 2)) return;
   if (lua_getfield(L, 2, "env") != LUA_TNIL) spec->envp = env_arg(L, lua_gettop(L), anchor, 2);
   lcnet_fields f = lcnet_fields_of(L, 2);
@@ -227,6 +230,18 @@ static int proc_spawn(lua_State *L) {
       failed = "/dev/null";
     }
   }
+  /* An output left to inherit goes where the host asked background output to go (the REPL
+   * prints it above its prompt), else to the caller's own. */
+  for (int i = 1; i <= 2 && rc == 0; i++) {
+    if (spec.fd[i] >= 0) continue;
+    if (lua_getfield(L, LUA_REGISTRYINDEX, LCNET_SPAWN_OUTPUT) == LUA_TNUMBER) {
+      int fd = (int)lua_tointeger(L, -1); /* not user input: set by the host */
+      spec.fd[i] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+      if (spec.fd[i] < 0) rc = -errno, failed = "the REPL's output pipe";
+    }
+    lua_pop(L, 1);
+  }
+  spec.own_group = 1;
   pid_t pid = -1;
   if (rc == 0) rc = cnet_proc_spawn(ns, &spec, &pid);
   close_fds(spec.fd);
@@ -238,6 +253,7 @@ static int proc_spawn(lua_State *L) {
 
 /* wait(pid [, timeout]) -> code, or nil, "timeout" while it still runs */
 static int proc_wait(lua_State *L) {
+  lcnet_self_arg(L); /* ns:wait(pid) */
   lua_Integer pid = lcnet_check_int(L, 1, 1, INT_MAX, "pid");
   int timeout = lua_isnoneornil(L, 2) ? -1 : seconds_arg(L, 2, 2, "timeout");
   int code;

@@ -1,5 +1,6 @@
 /* The netlink request queue: see include/cnet/nl.h. */
 #include "netlink/nl_int.h"
+#include "cnet/intr.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -260,6 +261,11 @@ int cnet_nl_flush(struct cnet_nl *nl, int one_send) {
   int rc = 0;
   nl->overrun = 0;
   while (i < nl->nreq && rc == 0) {
+    /* Stopped by the user (cnet/intr.h): what is sent is finished, the rest is not sent. */
+    if (cnet_interrupt_pending()) {
+      for (unsigned j = i; j < nl->nreq; j++) nl->reqs[j].err = -EINTR;
+      break;
+    }
     size_t start = off;
     unsigned first = i, expected = 0;
     int drain = 0;

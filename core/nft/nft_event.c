@@ -160,15 +160,21 @@ static int on_rule(struct cnet_nft_events *e, const struct nlmsghdr *nlh, int de
   }
   struct cnet_nft_event ev = {.kind = CNET_NFT_EV_RULE, .del = del};
   cnet_nft_rule_info_of(r, &ev.rule);
-  char text[4096];
+  size_t size = 4096; /* grows for a rule whose text is longer (a big anonymous set) */
+  char *text = malloc(size);
+  if (text == NULL) {
+    nftnl_rule_free(r);
+    return -ENOMEM;
+  }
   struct rulectx ctx = {e, ev.rule.family, ev.rule.table};
   struct cnet_nftrule_denv denv = {.family = ev.rule.family, .ud = &ctx, .find_set = rule_set,
                                    .ifname = rule_ifname};
   struct cnet_nftrule_err err = {0, ""};
-  int drc = cnet_nftrule_decode(r, &denv, text, sizeof text, &err);
+  int drc = cnet_nft_rule_text(r, &denv, &text, &size, &err);
   ev.rule.text = text;
   if (drc < 0) ev.rule.text_error = err.msg[0] ? err.msg : strerror(-drc);
-  int rc = fn(&ev, data);
+  int rc = drc == -ENOSPC ? -ENOMEM : fn(&ev, data);
+  free(text);
   nftnl_rule_free(r);
   return rc;
 }

@@ -52,6 +52,13 @@ void cnet_nft_elems_free(char **elems, unsigned n);
 void cnet_nft_table_info_of(const struct nftnl_table *t, struct cnet_nft_table_info *info);
 void cnet_nft_chain_info_of(const struct nftnl_chain *c, struct cnet_nft_chain_info *info);
 void cnet_nft_rule_info_of(const struct nftnl_rule *r, struct cnet_nft_rule_info *info);
+/* The rule's canonical text (cnet_nftrule_decode) into *text: malloc'd, *size bytes, grown
+ * until the whole text fits, however long (a big anonymous set). Returns the decoder's
+ * result, or -ENOSPC when it could not grow (out of memory; the text is cut). */
+struct cnet_nftrule_denv;
+struct cnet_nftrule_err;
+int cnet_nft_rule_text(const struct nftnl_rule *r, const struct cnet_nftrule_denv *denv,
+                       char **text, size_t *size, struct cnet_nftrule_err *err);
 /* A set without its elements; tname holds the type's text when nft has no name for it. */
 void cnet_nft_set_info_of(const struct nftnl_set *s, struct cnet_nft_set_info *info,
                           char tname[24]);

@@ -377,6 +377,18 @@ static void counters(const struct nftnl_rule *r, struct cnet_nft_rule_info *info
   nftnl_expr_iter_destroy(it);
 }
 
+int cnet_nft_rule_text(const struct nftnl_rule *r, const struct cnet_nftrule_denv *denv,
+                       char **text, size_t *size, struct cnet_nftrule_err *err) {
+  int rc;
+  while ((rc = cnet_nftrule_decode(r, denv, *text, *size, err)) == -ENOSPC) {
+    char *more = realloc(*text, *size * 2);
+    if (more == NULL) break;
+    *text = more;
+    *size *= 2;
+  }
+  return rc;
+}
+
 int cnet_nft_list_rules(struct cnet_netns *ns, int family, const char *table, const char *chain,
                         int (*fn)(const struct cnet_nft_rule_info *, void *), void *data) {
   /* the kernel filters by table and chain only when the family is given */
@@ -401,13 +413,7 @@ int cnet_nft_list_rules(struct cnet_netns *ns, int family, const char *table, co
     struct cnet_nftrule_denv denv = {.family = info.family, .ud = &cache,
                                      .find_set = find_set, .ifname = ifname_of};
     struct cnet_nftrule_err err = {0, ""};
-    int drc;
-    while ((drc = cnet_nftrule_decode(r, &denv, text, textmax, &err)) == -ENOSPC) {
-      char *more = realloc(text, textmax * 2);
-      if (more == NULL) break;
-      text = more;
-      textmax *= 2;
-    }
+    int drc = cnet_nft_rule_text(r, &denv, &text, &textmax, &err);
     if (drc == -ENOSPC) { rc = -ENOMEM; break; }
     info.text = text;
     if (drc < 0) info.text_error = err.msg[0] ? err.msg : strerror(-drc);

@@ -92,6 +92,7 @@ static int need_l3(struct cc *c, int tok, uint32_t l3, int l4) {
 }
 
 static int need_l4(struct cc *c, int tok, int proto) {
+  if (c->l4_mixed) return cc_fail(c, tok, -EINVAL, "conflicting transport protocols");
   if (c->l4 == proto) return 0;
   if (c->l4 >= 0) return cc_fail(c, tok, -EINVAL, "conflicting transport protocols");
   if (c->family != NFPROTO_IPV4 && c->family != NFPROTO_IPV6 && c->family != NFPROTO_INET)
@@ -283,9 +284,13 @@ static int match(struct cc *c, const struct field *f, int ftok) {
     return cc_fail(c, c->i, -EOPNOTSUPP, "range of %s", f->name);
   c->i++;
   if ((rc = match_elem(c, f, &e, neg)) < 0) return rc;
-  /* an equality on the transport protocol tells later matches which header follows; like
-   * nft, the latest one counts ("icmp type 8 ip protocol udp icmp type 8" conflicts) */
-  if (!neg && !e.range && f->kind == FK_PROTO) c->l4 = e.lo[0];
+  /* an equality on the transport protocol tells later matches which header follows. Like
+   * nft, one that contradicts what the rule knew already is taken, but no transport header
+   * may follow it ("icmp type 8 ip protocol udp" is fine, "... icmp type 8" conflicts) */
+  if (!neg && !e.range && f->kind == FK_PROTO) {
+    if (c->l4 < 0) c->l4 = e.lo[0];
+    else if (c->l4 != e.lo[0]) c->l4_mixed = 1;
+  }
   return 0;
 }
 

@@ -64,6 +64,7 @@ struct cc {
   struct cnet_nftrule_err *err;
   uint32_t l3;                   /* network protocol known so far (L3_*), 0 unknown */
   int l4;                        /* transport protocol known so far, -1 unknown */
+  int l4_mixed;                  /* a protocol match contradicted l4: no header may follow */
   uint32_t next_id;
   unsigned nexpr;                /* expressions added so far (em_add) */
   int stmt;                      /* token that starts the statement or match being compiled */

@@ -429,15 +429,58 @@ static int add_batched(struct cnet_netns *ns, struct cnet_nl *nl, const struct c
   return 0;
 }
 
+static int peer_link_cb(const struct cnet_link *l, void *data) {
+  *(int *)data = l->link;
+  return 0;
+}
+
+/* The kernel opens a veth peer asked to be up while it makes the pair, before the other end
+ * exists, and refuses (ENOTCONN). So a peer that should be up is brought up by a second
+ * request right after the pair is made, sent to the peer's namespace; inside a batch it is
+ * queued there and waits for the pair like any later change of that namespace. It names the
+ * peer (the kernel finds a link by name when the index is 0); a peer without a name is found
+ * through the new device's link index, which means reading the device. */
+static int peer_up_after(struct cnet_netns *ns, const struct cnet_link_req *req) {
+  struct cnet_netns *home = req->netns_fd >= 0 && req->netns ? req->netns : ns;
+  struct cnet_netns *peer_home = req->peer_netns_fd >= 0 ? req->peer_netns : ns;
+  if (peer_home == NULL) return -EINVAL;
+  struct cnet_link_req up;
+  cnet_link_req_init(&up);
+  up.up = 1;
+  up.name = req->peer_name;
+  int index = 0, rc;
+  if (up.name == NULL) {
+    if ((rc = cnet_link_get(home, 0, req->name, peer_link_cb, &index)) < 0) return rc;
+    if (index <= 0) return -ENODEV;
+  }
+  struct cnet_nl *nl = cnet_netns_rtnl(peer_home);
+  struct nlmsghdr *nlh = cnet_nl_msg(nl, RTM_NEWLINK, NLM_F_ACK);
+  if (nlh == NULL) return -ENOMEM;
+  if ((rc = cnet_link_build(nlh, cnet_nl_room(nl), index, &up)) < 0) {
+    cnet_nl_cancel(nl);
+    return rc;
+  }
+  rc = cnet_nl_talk(nl, NULL, NULL, cnet_netns_errbuf(ns));
+  if (rc < 0 && cnet_netns_errbuf(ns)[0] == '\0')
+    snprintf(cnet_netns_errbuf(ns), CNET_ERRMSG_MAX, "bringing the peer up");
+  return rc;
+}
+
 int cnet_link_add(struct cnet_netns *ns, const struct cnet_link_req *req) {
   struct cnet_nl *nl = cnet_netns_rtnl(ns);
   char *err = cnet_netns_errbuf(ns);
   err[0] = '\0';
   if (req->kind == NULL || req->name == NULL) return -EINVAL;
-  if (cnet_nl_batched(nl)) return add_batched(ns, nl, req, err);
+  struct cnet_link_req r = *req;
+  int peer_up = strcmp(req->kind, "veth") == 0 && req->peer_up == 1;
+  if (peer_up) r.peer_up = -1; /* brought up right after: see peer_up_after */
+  if (cnet_nl_batched(nl)) {
+    int rc = add_batched(ns, nl, &r, err);
+    return rc == 0 && peer_up ? peer_up_after(ns, &r) : rc;
+  }
   struct nlmsghdr *nlh = cnet_nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
   if (nlh == NULL) return -ENOMEM;
-  int rc = cnet_link_build(nlh, cnet_nl_room(nl), 0, req);
+  int rc = cnet_link_build(nlh, cnet_nl_room(nl), 0, &r);
   if (rc < 0) {
     cnet_nl_cancel(nl);
     return rc;
@@ -446,7 +489,16 @@ int cnet_link_add(struct cnet_netns *ns, const struct cnet_link_req *req) {
   cnet_netns_unfresh(ns);
   if (req->netns_fd >= 0 && req->netns) cnet_netns_unfresh(req->netns);
   if (req->peer_netns_fd >= 0 && req->peer_netns) cnet_netns_unfresh(req->peer_netns);
-  return talk_fds(nl, req, err);
+  rc = talk_fds(nl, &r, err);
+  if (rc == 0 && peer_up && (rc = peer_up_after(ns, &r)) < 0) {
+    /* all or nothing, as for the one request: the pair goes again */
+    struct cnet_netns *home = req->netns_fd >= 0 && req->netns ? req->netns : ns;
+    char keep[CNET_ERRMSG_MAX];
+    memcpy(keep, err, sizeof keep);
+    (void)cnet_link_delete(home, 0, req->name);
+    memcpy(err, keep, sizeof keep);
+  }
+  return rc;
 }
 
 /* ---- set: all or nothing ---- */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -181,25 +182,55 @@ static int prepare_dir(void) {
   return mount("", CNET_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) < 0 ? -errno : 0;
 }
 
-/* Creates the empty file a namespace is bound onto; -EEXIST if the name is taken. */
-static int make_mount_file(const char *path) {
+int cnet_netns_stale(const char *name) {
+  char path[PATH_MAX];
+  int rc = name_path(name, path, sizeof path);
+  if (rc < 0) return rc;
+  struct stat st;
+  struct statfs sfs;
+  if (lstat(path, &st) < 0 || statfs(path, &sfs) < 0) return -errno;
+  return S_ISREG(st.st_mode) && st.st_size == 0 && (unsigned long)sfs.f_type != NSFS_MAGIC;
+}
+
+/* Creates the empty file a namespace is bound onto, or takes over a stale one (left by a
+ * process that died between creating and mounting, as cnet and iproute2 both do in two
+ * steps); -EEXIST if the name is taken. On success *lock holds /run/netns locked (flock):
+ * two cnet processes cannot both take the same stale entry; close it once the mount is
+ * made. */
+static int make_mount_file(const char *name, const char *path, int *lock) {
   int rc = prepare_dir();
   if (rc < 0) return rc;
+  *lock = open(CNET_NETNS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (*lock < 0) return -errno;
+  while (flock(*lock, LOCK_EX) < 0) {
+    if (errno != EINTR) {
+      rc = -errno;
+      close(*lock);
+      return rc;
+    }
+  }
   int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-  if (fd < 0) return -errno;
-  close(fd);
-  return 0;
+  if (fd >= 0) {
+    close(fd);
+    return 0;
+  }
+  rc = -errno;
+  if (rc == -EEXIST && cnet_netns_stale(name) == 1) return 0;
+  close(*lock);
+  return rc;
 }
 
 int cnet_netns_add(const char *name, struct cnet_netns **out) {
   char path[PATH_MAX];
   *out = NULL;
+  int lock = -1;
   int rc = name_path(name, path, sizeof path);
-  if (rc < 0 || (rc = make_mount_file(path)) < 0) return rc;
+  if (rc < 0 || (rc = make_mount_file(name, path, &lock)) < 0) return rc;
   int saved = open(SELF_NS, O_RDONLY | O_CLOEXEC);
   if (saved < 0) {
     rc = -errno;
     unlink(path);
+    close(lock);
     return rc;
   }
   struct cnet_nl *rtnl = NULL;
@@ -218,16 +249,15 @@ int cnet_netns_add(const char *name, struct cnet_netns **out) {
   if (rc < 0) {
     if (fd >= 0) close(fd);
     cnet_nl_close(rtnl);
-    umount2(path, MNT_DETACH);
-    unlink(path);
-    return rc;
+  } else {
+    rc = wrap(fd, name, path, rtnl, out); /* on failure it closed fd and rtnl */
   }
-  rc = wrap(fd, name, path, rtnl, out); /* on failure it closed fd and rtnl */
   if (rc < 0) { /* nothing left behind: the name goes with the namespace */
-    umount2(path, MNT_DETACH);
+    umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW);
     unlink(path);
-    return rc;
   }
+  close(lock);
+  if (rc < 0) return rc;
   (*out)->next_index = 2; /* a new namespace holds only lo, index 1 */
   return 0;
 }
@@ -252,7 +282,10 @@ int cnet_netns_delete(const char *name) {
   char path[PATH_MAX];
   int rc = name_path(name, path, sizeof path);
   if (rc < 0) return rc;
-  if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL) return -errno;
+  /* NOFOLLOW: a symlink planted in /run/netns must not lead the unmount to a mount
+   * elsewhere; it is removed like any other name. EINVAL: nothing mounted there (a stale
+   * entry, a symlink), so only the name goes. */
+  if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL) return -errno;
   return unlink(path) < 0 ? -errno : 0;
 }
 
@@ -263,13 +296,14 @@ int cnet_netns_attach(const char *name, pid_t pid) {
   if (pid <= 0) return -ESRCH;
   snprintf(src, sizeof src, "/proc/%d/ns/net", (int)pid);
   if (access(src, F_OK) < 0) return errno == ENOENT ? -ESRCH : -errno;
-  if ((rc = make_mount_file(path)) < 0) return rc;
+  int lock;
+  if ((rc = make_mount_file(name, path, &lock)) < 0) return rc;
   if (mount(src, path, "none", MS_BIND, NULL) < 0) {
     rc = errno == ENOENT ? -ESRCH : -errno;
     unlink(path);
-    return rc;
   }
-  return 0;
+  close(lock);
+  return rc;
 }
 
 static int by_name(const void *a, const void *b) {

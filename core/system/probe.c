@@ -1,7 +1,9 @@
 /* Probes: sockets made inside a namespace, ICMP echo, traceroute, TCP connect; see
- * cnet/probe.h. Every wait goes through poll with a deadline. */
+ * cnet/probe.h. Every wait goes through cnet_poll with a deadline, so an interrupt request
+ * (cnet/intr.h) ends it. */
 #define _GNU_SOURCE
 #include "cnet/probe.h"
+#include "cnet/intr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -212,8 +214,8 @@ int cnet_pinger_probe(struct cnet_pinger *p, const struct sockaddr *dst, socklen
     }
     double wake = next < deadline && nsent < MAX_ECHOES ? next : deadline;
     struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
-    int k = poll(&pfd, 1, left_ms(wake));
-    if (k < 0 && errno != EINTR) return -errno;
+    int k = cnet_poll(&pfd, 1, left_ms(wake));
+    if (k < 0) return k;
     if (k > 0) {
       struct sockaddr_storage from;
       socklen_t from_len = sizeof from;
@@ -274,9 +276,9 @@ int cnet_probe_traceroute(const struct cnet_netns *ns, const struct sockaddr *ds
 static int wait_fd(int fd, short events, double deadline) {
   for (;;) {
     struct pollfd pfd = {.fd = fd, .events = events};
-    int k = poll(&pfd, 1, left_ms(deadline));
+    int k = cnet_poll(&pfd, 1, left_ms(deadline));
     if (k > 0) return 1;
-    if (k < 0 && errno != EINTR) return -errno;
+    if (k < 0) return k;
     if (k == 0 && now_s() >= deadline) return 0;
   }
 }
@@ -321,28 +323,52 @@ static int exchange(int fd, const char *data, size_t len, double deadline, int *
   }
 }
 
-int cnet_probe_tcp(const struct cnet_netns *ns, const struct sockaddr *dst, socklen_t dst_len,
-                   int timeout_ms, const char *send_data, size_t send_len, int *reason,
-                   char **reply, size_t *reply_len, double *rtt) {
-  *reason = CNET_PROBE_OK;
-  *reply = NULL;
-  *reply_len = 0;
-  *rtt = 0;
-  if (timeout_ms < 0) return -EINVAL;
+/* One connection attempt: CNET_PROBE_OK with *fd connected, another reason (fd closed), or
+ * -errno. */
+static int connect_once(const struct cnet_netns *ns, const struct sockaddr *dst,
+                        socklen_t dst_len, int timeout_ms, int *fd_out) {
   int fd = cnet_probe_socket(ns, dst->sa_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
   if (fd < 0) return fd;
-  double t0 = now_s(), deadline = t0 + timeout_ms / 1000.0;
-  int rc = 0;
+  int rc;
   if (connect(fd, dst, dst_len) < 0 && errno != EINPROGRESS) {
     rc = path_reason(errno);
   } else {
-    int k = wait_fd(fd, POLLOUT, deadline);
+    int k = wait_fd(fd, POLLOUT, now_s() + timeout_ms / 1000.0);
     int err = 0;
     socklen_t el = sizeof err;
     if (k < 0) rc = k;
     else if (k == 0) rc = CNET_PROBE_TIMEOUT;
     else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0) rc = -errno;
     else rc = err ? path_reason(err) : CNET_PROBE_OK;
+  }
+  if (rc == CNET_PROBE_OK) *fd_out = fd;
+  else close(fd);
+  return rc;
+}
+
+/* Pause between attempts while waiting for a server to listen: short, since a server
+ * usually binds within milliseconds of starting. */
+enum { RETRY_GAP_MS = 20 };
+
+int cnet_probe_tcp(const struct cnet_netns *ns, const struct sockaddr *dst, socklen_t dst_len,
+                   int timeout_ms, int retry_ms, const char *send_data, size_t send_len,
+                   int *reason, char **reply, size_t *reply_len, double *rtt) {
+  *reason = CNET_PROBE_OK;
+  *reply = NULL;
+  *reply_len = 0;
+  *rtt = 0;
+  if (timeout_ms < 0 || retry_ms < 0) return -EINVAL;
+  double retry_until = now_s() + retry_ms / 1000.0, t0;
+  int fd = -1, rc;
+  for (;;) {
+    t0 = now_s();
+    rc = connect_once(ns, dst, dst_len, timeout_ms, &fd);
+    if (rc <= 0 || now_s() + RETRY_GAP_MS / 1000.0 > retry_until) break;
+    int k = cnet_poll(NULL, 0, RETRY_GAP_MS); /* an interruptible pause */
+    if (k < 0) {
+      rc = k;
+      break;
+    }
   }
   if (rc == CNET_PROBE_OK) {
     *rtt = now_s() - t0;
@@ -352,11 +378,11 @@ int cnet_probe_tcp(const struct cnet_netns *ns, const struct sockaddr *dst, sock
                           : exchange(fd, send_data, send_len, now_s() + timeout_ms / 1000.0,
                                      reason, reply, reply_len);
     }
+    close(fd);
   } else if (rc > 0) {
     *reason = rc;
     rc = 0;
   }
-  close(fd);
   if (rc < 0) {
     free(*reply);
     *reply = NULL;

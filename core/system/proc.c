@@ -1,6 +1,7 @@
 /* Processes inside a network namespace; see include/cnet/proc.h. */
 #define _GNU_SOURCE
 #include "cnet/proc.h"
+#include "cnet/intr.h"
 #include "cnet/nl.h"
 
 #include <ctype.h>
@@ -102,6 +103,9 @@ static __attribute__((noreturn)) void child_main(const struct cnet_netns *ns, in
   sigprocmask(SIG_SETMASK, &none, NULL);
   signal(SIGPIPE, SIG_DFL);
   errno = 0;
+  /* A background program leads a process group of its own: the terminal's Ctrl-C, meant
+   * for the caller, does not reach it (as for `cmd &` in a shell). */
+  if (spec->own_group) (void)setpgid(0, 0);
   if (!same) {
     if (setns(cnet_netns_fd(ns), CLONE_NEWNET) < 0) child_fail(rep, STEP_SETNS);
     int step = remount_sys();
@@ -226,25 +230,16 @@ static int try_reap(pid_t pid, int *st) {
 int cnet_proc_wait(pid_t pid, int timeout_ms, int *code) {
   int st, rc;
   if (pid <= 0) return -ECHILD;
-  if (timeout_ms < 0) {
-    pid_t r;
-    do r = waitpid(pid, &st, 0);
-    while (r < 0 && errno == EINTR);
-    if (r < 0) return -errno;
-    *code = exit_code(st);
-    return 0;
-  }
-  long long deadline = now_ms() + timeout_ms;
+  long long deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
   int pfd = pidfd_of(pid);
+  /* The pidfd becomes readable when the child ends; without one, look every 10 ms. */
   while ((rc = try_reap(pid, &st)) == 0) {
-    int wait = left_ms(deadline, pfd >= 0 ? -1 : 10);
-    if (now_ms() >= deadline) break;
-    if (pfd >= 0) {
-      struct pollfd p = {.fd = pfd, .events = POLLIN};
-      (void)poll(&p, 1, wait);
-    } else {
-      struct timespec ts = {0, (long)wait * 1000000L};
-      nanosleep(&ts, NULL);
+    if (deadline >= 0 && now_ms() >= deadline) break;
+    struct pollfd p = {.fd = pfd, .events = POLLIN};
+    int k = cnet_poll(&p, pfd >= 0 ? 1 : 0, left_ms(deadline, pfd >= 0 ? -1 : 10));
+    if (k == -EINTR) {
+      rc = k;
+      break;
     }
   }
   if (pfd >= 0) close(pfd);
@@ -312,8 +307,8 @@ static int pump(pid_t pid, int in_w, int out_r, int err_r, struct cnet_proc_io *
     if (out_r >= 0) { io_ = n; p[n++] = (struct pollfd){.fd = out_r, .events = POLLIN}; }
     if (err_r >= 0) { ie = n; p[n++] = (struct pollfd){.fd = err_r, .events = POLLIN}; }
     if (pfd >= 0) p[n++] = (struct pollfd){.fd = pfd, .events = POLLIN};
-    int r = poll(p, (nfds_t)n, left_ms(deadline, pfd >= 0 ? -1 : 10));
-    if (r < 0 && errno != EINTR) { rc = -errno; break; }
+    int r = cnet_poll(p, (nfds_t)n, left_ms(deadline, pfd >= 0 ? -1 : 10));
+    if (r < 0) { rc = r; break; } /* interrupted, or a failure: the child is killed below */
     if (r > 0 && iw >= 0 && p[iw].revents) {
       ssize_t w = write(in_w, io->in + off, io->in_len - off);
       if (w > 0) off += (size_t)w;
@@ -341,7 +336,7 @@ static int pump(pid_t pid, int in_w, int out_r, int err_r, struct cnet_proc_io *
       reaped = 1;
     }
   }
-  if (!reaped) { /* an internal failure: do not leave the child behind */
+  if (!reaped) { /* interrupted, or an internal failure: do not leave the child behind */
     kill(pid, SIGKILL);
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
   }
@@ -502,8 +497,8 @@ int cnet_proc_kill(const struct cnet_netns *ns, int sig, int wait_ms, size_t *co
     rc = count_left(ns, left);
     long long t = now_ms();
     if (rc < 0 || ((*left == 0 || t >= deadline) && (ours == 0 || t >= reap_deadline))) break;
-    struct timespec ts = {0, 5 * 1000000L};
-    nanosleep(&ts, NULL);
+    rc = cnet_poll(NULL, 0, 5); /* an interruptible pause */
+    if (rc < 0) break;
   }
   free(pv.v);
   return rc;

@@ -114,6 +114,22 @@ describe("messages", function()
     assert.is_nil(tostring(err):find("value", 1, true))
   end)
 
+  it("say which address families differ in a route", function()
+    local ok, err = pcall(cnet.route.add, {dst = "2001:db8::/32", via = "192.0.2.1"})
+    assert.is_false(ok)
+    assert.are.equal("route.add 2001:db8::/32: Invalid argument: address families differ " ..
+                     "(dst inet6, via inet, family inet6)", tostring(err))
+  end)
+
+  it("say what the description of an nft.apply must hold, and what it got", function()
+    assert.has_error(function() cnet.nft.apply{table = "ip ap", chains = 5} end,
+      "bad argument #1 to 'apply' (field 'chains': a table of NAME = {options and rules} " ..
+      "expected, got number)")
+    assert.has_error(function() cnet.nft.apply{table = "ip ap", chains = {c = "x"}} end,
+      "bad argument #1 to 'apply' (field 'chains.c': the chain's options and rules (a table) " ..
+      "expected, got string)")
+  end)
+
   it("say what a veth peer must be", function()
     assert.has_error(function() cnet.link.add{name = "pe0", type = "veth", peer = 5} end,
       "bad argument #1 to 'add' (field 'peer': the peer's name or a table " ..

@@ -243,7 +243,7 @@ describe("cnet.batch", function()
     local seen = false
     for _, a in ipairs(H.json(out)[1].addr_info) do seen = seen or a["local"] == "10.80.0.1" end
     assert.is_true(seen, out)
-    assert.is_number(rtt, tostring(why))
+    assert.is_number(rtt and rtt.s, tostring(why))
     cnet.netns.delete(name)
   end)
 

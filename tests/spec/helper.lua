@@ -143,6 +143,16 @@ function H.name(prefix)
   return ("%s%d"):format(prefix or "t", counter)
 end
 
+-- pcall(fn, ...) must fail and leave the nftables ruleset exactly as it was (nft's view);
+-- returns the error.
+function H.nft_refused(fn, ...)
+  local before = H.sh("nft -j list ruleset")
+  local ok, err = pcall(fn, ...)
+  assert(not ok, "expected an error")
+  assert(before == H.sh("nft -j list ruleset"), "the ruleset changed")
+  return err
+end
+
 -- Every spec file runs inside tests/sandbox.sh; refuse to touch a real host by mistake.
 function H.assert_sandboxed()
   local f = assert(io.open("/proc/self/mountinfo"))

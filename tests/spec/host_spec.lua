@@ -193,7 +193,7 @@ describe("cnet --sandbox", function()
         "echo INTERNET; ip -n internet -j route show")]]))
     assert.are.equal(0, code, err)
     local rtt, ok, reply, addrs, routes, inet =
-      out:match("^(%S+)\n(%S+)\t(.-)\nADDRS\n(.-)\nROUTES\n(.-)\nINTERNET\n(.-)\n$")
+      out:match("^(%S+) ms\n(%S+)\t(.-)\nADDRS\n(.-)\nROUTES\n(.-)\nINTERNET\n(.-)\n$")
     assert.truthy(tonumber(rtt), out)
     assert.are.equal("true", ok)
     assert.truthy(reply:find("hello! the time right now is", 1, true), reply)

@@ -242,6 +242,23 @@ describe("cnet.link.add", function()
     H.sh("ip link del " .. host .. " && ip link del " .. br)
   end)
 
+  it("brings a veth peer up with peer = {up = true}, in its namespace, named or not", function()
+    local nsname, host = H.name("pup"), H.name("ph")
+    local ns <close> = cnet.netns.add(nsname)
+    cnet.link.add{name = host, type = "veth", peer = {name = "eth0", netns = ns, up = true}}
+    assert.is_true(has(H.iplink("eth0", nsname).flags, "UP"))
+    assert.is_false(has(H.iplink(host).flags, "UP")) -- only the peer was asked
+    -- a peer without a name (the kernel calls it vethN), next to its device
+    local other = H.name("ph")
+    cnet.link.add{name = other, type = "veth", peer = {up = true}, up = true}
+    local peer = H.ipj("link show", nil)
+    local index = H.iplink(other).link_index
+    for _, l in ipairs(peer) do
+      if l.ifindex == index then assert.is_true(has(l.flags, "UP"), l.ifname) end
+    end
+    H.sh("ip link del " .. host .. " && ip link del " .. other)
+  end)
+
   it("creates a link directly in another namespace (netns option, ns.link.add)", function()
     local nsname = H.name("dns")
     local ns <close> = cnet.netns.add(nsname)
@@ -361,6 +378,26 @@ describe("cnet.link.add inside cnet.batch", function()
     end)
     for i = 1, 3 do
       assert.is_not_nil(H.iplink("eth0", names[i]), "peer inside " .. names[i])
+      cnet.netns.delete(names[i])
+    end
+  end)
+
+  it("brings peers up (peer = {up = true}) once the pairs exist, then uses them", function()
+    local names = {}
+    cnet.batch(function()
+      for i = 1, 3 do
+        names[i] = H.name("bup")
+        local ns <close> = cnet.netns.add(names[i])
+        cnet.link.add{name = names[i] .. "h", type = "veth", up = true,
+                      peer = {name = "eth0", netns = ns, up = true}}
+        ns.addr.add("eth0", ("10.81.0.%d/24"):format(i))
+      end
+    end)
+    for i = 1, 3 do
+      local eth0 = H.iplink("eth0", names[i])
+      assert.is_true(has(eth0.flags, "UP"), names[i])
+      assert.are.equal(("10.81.0.%d"):format(i), H.ipj("addr show dev eth0", names[i])[1].addr_info[1]["local"])
+      H.sh("ip link del " .. names[i] .. "h")
       cnet.netns.delete(names[i])
     end
   end)

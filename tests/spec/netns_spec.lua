@@ -77,6 +77,79 @@ describe("cnet.netns.delete", function()
   end)
 end)
 
+describe("cnet.netns.delete and what it may touch", function()
+  local function mounted(dir)
+    return H.read("/proc/self/mountinfo"):find(" " .. dir .. " ", 1, true) ~= nil
+  end
+
+  it("never follows a symlink: a mount it points at stays, the symlink goes", function()
+    local dir = H.sh("mktemp -d /tmp/cnet-nofollow.XXXXXX")
+    H.sh("mount -t tmpfs cnet-victim " .. dir .. " && touch " .. dir .. "/keep")
+    H.sh("mkdir -p /run/netns && ln -s " .. dir .. " /run/netns/evil")
+    cnet.netns.delete("evil")
+    assert.is_true(mounted(dir), "the mount the symlink pointed at was unmounted")
+    assert.is_true(H.try("test -e " .. dir .. "/keep"))
+    assert.is_false(H.try("test -L /run/netns/evil"), "the symlink is still there")
+    H.sh("umount " .. dir .. " && rmdir " .. dir)
+  end)
+
+  it("also for a symlink to a namespace mounted outside /run/netns", function()
+    local name = H.name("nsfar")
+    H.sh("touch /tmp/" .. name .. " && mount --bind /proc/self/ns/net /tmp/" .. name)
+    H.sh("ln -s /tmp/" .. name .. " /run/netns/" .. name)
+    cnet.netns.delete(name)
+    assert.are.equal("nsfs", H.sh("stat -f -c %T /tmp/" .. name))
+    H.sh("umount /tmp/" .. name .. " && rm /tmp/" .. name)
+  end)
+end)
+
+describe("a stale entry in /run/netns (its maker died between creating and mounting it)", function()
+  -- What a process killed at that moment leaves: the empty mode-0 file, nothing mounted on it.
+  local function make_stale(name)
+    H.sh(("mkdir -p /run/netns && touch /run/netns/%s && chmod 0 /run/netns/%s"):format(name, name))
+  end
+
+  it("is marked stale by netns.list, and namespaces are not", function()
+    local stale, live = H.name("stale"), H.name("live")
+    make_stale(stale)
+    local ns <close> = cnet.netns.add(live)
+    local seen = {}
+    for _, e in ipairs(cnet.netns.list()) do seen[e.name] = e end
+    assert.is_true(seen[stale].stale)
+    assert.is_nil(seen[live].stale)
+    assert.is_false(cnet.netns.exists(stale))
+    cnet.netns.delete(stale)
+    cnet.netns.delete(live)
+  end)
+
+  it("is reused by netns.add of the same name", function()
+    local name = H.name("stale")
+    make_stale(name)
+    local ns <close> = cnet.netns.add(name)
+    assert.are.equal("nsfs", H.sh("stat -f -c %T /run/netns/" .. name))
+    local links = H.ipj("link show", name)
+    assert.are.equal("lo", links[1].ifname)
+    for _, e in ipairs(cnet.netns.list()) do assert.is_nil(e.stale, e.name) end
+    cnet.netns.delete(name)
+  end)
+
+  it("is removed by netns.delete", function()
+    local name = H.name("stale")
+    make_stale(name)
+    cnet.netns.delete(name)
+    assert.is_false(H.try("test -e /run/netns/" .. name))
+  end)
+
+  it("does not make a name with a namespace mounted look free", function()
+    local name = H.name("taken")
+    H.sh("ip netns add " .. name)
+    local ok, err = pcall(cnet.netns.add, name)
+    assert.is_false(ok)
+    assert.are.equal("EEXIST", err.code)
+    H.sh("ip netns del " .. name)
+  end)
+end)
+
 describe("cnet.netns.list", function()
   it("lists what ip netns created and what cnet created, sorted", function()
     local a, b = H.name("lista"), H.name("listb")
@@ -170,5 +243,70 @@ describe("a cnet.netns handle", function()
     package.loaded.cnet = nil
     require "cnet"
     for k in pairs(_G) do assert.is_true(before[k], "new global " .. k) end
+  end)
+end)
+
+describe("a handle's functions called as methods", function()
+  -- Every function bound to a handle, with the table it lives in: ns.ping with ns,
+  -- ns.link.add with ns.link, ... (close is left out: it would close the handle).
+  local function each_function(t, where, out, seen)
+    seen = seen or {}
+    if seen[t] then return out end
+    seen[t] = true
+    local keys = {}
+    for k in pairs(t) do keys[#keys + 1] = k end
+    table.sort(keys)
+    for _, k in ipairs(keys) do
+      local v = t[k]
+      if type(v) == "function" and k ~= "close" then
+        out[#out + 1] = {name = where .. "." .. k, fn = v, self = t}
+      elseif type(v) == "table" and getmetatable(v) and getmetatable(v).__name == "cnet.api" then
+        each_function(v, where .. "." .. k, out, seen)
+      end
+    end
+    return out
+  end
+
+  -- The outcome of a call, comparable across the two forms (the function's name in an
+  -- argument error depends on how it was reached).
+  local function outcome(ok, ...)
+    if ok then return "ok " .. select("#", ...) end
+    return "error " .. tostring((...)):gsub("to '[^']*'", "to 'f'")
+  end
+
+  it("behave as with a dot: the handle or the table they come from is dropped", function()
+    local name = H.name("meth")
+    local ns <close> = cnet.netns.add(name)
+    local fns = each_function(debug.getuservalue(ns, 1), "ns", {}) -- the handle's API table
+    -- the handle's own functions (ns.ping, ...) are reached through the handle itself
+    local n = 0
+    for _, f in ipairs(fns) do
+      local self = f.self
+      if f.name:match("^ns%.[%w_]+$") then self = ns end
+      local dot = outcome(pcall(f.fn))
+      local method = outcome(pcall(f.fn, self))
+      assert.are.equal(dot, method, f.name)
+      n = n + 1
+    end
+    assert.is_true(n > 30, "found only " .. n .. " functions")
+    -- and for real, with arguments
+    ns.link:set("lo", {up = true})
+    assert.are.equal("lo", ns.link:get("lo").name)
+    assert.truthy(tostring(ns:ping("127.0.0.1")):find(" ms$"))
+    assert.are.same({}, ns:pids())
+    cnet.netns.delete(name)
+  end)
+
+  it("refuse another handle's function table with a message saying to use a dot", function()
+    local a <close> = cnet.netns.add(H.name("ma"))
+    local b <close> = cnet.netns.add(H.name("mb"))
+    local ok, err = pcall(a.link.list, b.link)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("call a handle's functions with '.'", 1, true), tostring(err))
+    ok, err = pcall(a.ping, cnet, "127.0.0.1")
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("call a handle's functions with '.'", 1, true), tostring(err))
+    cnet.netns.delete(a)
+    cnet.netns.delete(b)
   end)
 end)

@@ -28,6 +28,15 @@ local function serve(ns, addr, port)
   error("test server did not start")
 end
 
+-- A round-trip time as ping and traceroute give it: a cnet.rtt (seconds, printed in ms).
+local function assert_rtt(v)
+  assert.are.equal("userdata", type(v), tostring(v))
+  assert.are.equal("cnet.rtt", getmetatable(v).__name)
+  assert.is_number(v.s)
+  assert.is_true(v.s >= 0 and v.s < 60)
+  assert.truthy(tostring(v):match("^%d+%.?%d* ms$"), tostring(v))
+end
+
 -- a <-> r <-> b: a (192.0.2.2) routes via r (192.0.2.1 / 198.51.100.254) to b (198.51.100.1).
 local function chain()
   local n = {a = H.name("pa"), r = H.name("pr"), b = H.name("pb")}
@@ -59,7 +68,7 @@ describe("ns.ping", function()
     assert.are.same({nil, "unreachable"}, {ns.ping("::1", {timeout = 0.5})})
     H.sh("ip -n " .. name .. " link set lo up")
     local rtt = ns.ping("127.0.0.1", {timeout = 1})
-    assert.is_number(rtt)
+    assert_rtt(rtt)
     assert.is_true(rtt > 0 and rtt < 1)
     assert.is_true(ns.ping("::1", {timeout = 1}) > 0)
     assert.are.equal(1, select("#", ns.ping("127.0.0.1", {count = 3})))
@@ -71,7 +80,7 @@ describe("ns.ping", function()
   it("reports a router's net-unreachable and a neighbour that never answers", function()
     local n = chain()
     local a <close> = cnet.netns.open(n.a)
-    assert.is_number((a.ping("198.51.100.1")))
+    assert_rtt((a.ping("198.51.100.1")))
     -- r has no route to 203.0.113.0/24: it answers with ICMP net unreachable
     assert.are.same({nil, "unreachable", "192.0.2.1"}, {a.ping("203.0.113.1", {timeout = 1})})
     -- nobody owns 192.0.2.99 on a's link: ARP fails, the kernel reports host unreachable
@@ -95,6 +104,37 @@ describe("ns.ping", function()
       "bad argument #2 to 'ping' (field 'count': 0 out of range [1, 1000])")
     assert.has_error(function() cnet.ping("192.0.2.1", {cuont = 1}) end,
       "bad argument #2 to 'ping' (unknown option 'cuont')")
+  end)
+end)
+
+describe("a round-trip time (cnet.rtt)", function()
+  local ns
+  setup(function()
+    ns = cnet.netns.add(H.name("rt"))
+    ns.link.set("lo", {up = true})
+  end)
+  teardown(function() cnet.netns.delete(ns); ns.close() end)
+
+  it("prints in milliseconds, as ping(8) does, and counts as its seconds", function()
+    local rtt = ns.ping("127.0.0.1")
+    assert_rtt(rtt)
+    assert.are.equal(rtt.s * 1000, rtt.ms)
+    -- three significant digits, as ping(8) prints
+    assert.are.equal(("%.3f ms"):format(rtt.ms), tostring(rtt)) -- loopback: well under 1 ms
+    assert.are.equal("rtt " .. tostring(rtt), "rtt " .. rtt)
+    -- arithmetic and comparisons work on the seconds and give plain numbers
+    assert.are.equal(rtt.s * 1000, rtt * 1000)
+    assert.are.equal(rtt.s + 1, 1 + rtt)
+    assert.are.equal(-rtt.s, -rtt)
+    assert.is_true(rtt < 1 and rtt > 0 and 0 <= rtt and rtt >= 0)
+    assert.is_true(rtt <= rtt and rtt == rtt)
+    assert.is_number(rtt.s)
+    assert.is_nil(rtt.other)
+    assert.has_error(function() return rtt + {} end,
+      "attempt to perform arithmetic on a table value")
+    -- the REPL's printer shows it the same way inside tables
+    local hops = ns.traceroute("127.0.0.1", {max_hops = 2})
+    assert.truthy(cnet.inspect(hops):find("rtt = %d+%.%d+ ms"), cnet.inspect(hops))
   end)
 end)
 
@@ -125,10 +165,32 @@ describe("ns.tcp_connect", function()
     assert.are.same({nil, "timeout"}, {a.tcp_connect("192.0.2.99", 80, {timeout = 0.3})})
     assert.is_true(os.time() - t0 < 3)
     -- fresh veths may drop the first packets until their carrier is up: wait for the path
-    assert.is_number(a.ping("198.51.100.1", {timeout = 3}))
+    assert_rtt(a.ping("198.51.100.1", {timeout = 3}))
     assert.are.same({nil, "refused"}, {a.tcp_connect("198.51.100.1", 80)})
     a.close()
     n.cleanup()
+  end)
+
+  it("waits for a server that is still starting with retry = seconds", function()
+    local name = H.name("tw")
+    local ns <close> = cnet.netns.add(name)
+    ns.link.set("lo", {up = true})
+    -- the server listens only 0.5 s after it was started
+    ns.spawn{"sh", "-c", ("sleep 0.5; exec %s -c '%s' 127.0.0.1 8082"):format(PY, SERVER)}
+    assert.are.same({nil, "refused"}, {ns.tcp_connect("127.0.0.1", 8082)})
+    local t0 = os.clock()
+    local ok, reply = ns.tcp_connect("127.0.0.1", 8082, {retry = 10, send = "ping\r\n"})
+    assert.is_true(ok, tostring(reply))
+    assert.are.equal("hello ping\n", reply)
+    -- nobody at all: it gives up after the retry time with the last reason
+    local start = os.time()
+    assert.are.same({nil, "refused"}, {ns.tcp_connect("127.0.0.1", 8083, {retry = 0.3})})
+    assert.is_true(os.time() - start <= 2)
+    assert.is_true(os.clock() - t0 < 1, "retrying must not spin")
+    assert.has_error(function() ns.tcp_connect("127.0.0.1", 8083, {retry = 0}) end,
+      "bad argument #3 to 'tcp_connect' (field 'retry': 0 out of range (0, 3600] (seconds))")
+    ns.kill("TERM", {wait = 5})
+    cnet.netns.delete(name)
   end)
 
   it("rejects bad ports and addresses", function()
@@ -152,7 +214,7 @@ describe("ns.traceroute", function()
     assert.are.equal(2, #hops)
     assert.are.equal(1, hops[1].ttl)
     assert.are.equal("192.0.2.1", hops[1].addr)
-    assert.is_number(hops[1].rtt)
+    assert_rtt(hops[1].rtt)
     assert.are.equal(2, hops[2].ttl)
     assert.are.equal("198.51.100.1", hops[2].addr)
     -- beyond r nothing routes: the path ends at r's net-unreachable

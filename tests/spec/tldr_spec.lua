@@ -128,6 +128,43 @@ describe("scripts/05-forwarding-nat.lua", function()
   end)
 end)
 
+describe("scripts/cleanup.lua and net.ipv4.ip_forward", function()
+  -- A driver in a sandbox: sets the starting value, runs the recipes, then cleanup twice,
+  -- and reads the sysctl from /proc after each.
+  local function run(start, recipes)
+    local lines = {("cnet.sysctl.set('net.ipv4.ip_forward', %d)"):format(start),
+      "local function fwd() local f = io.open('/proc/sys/net/ipv4/ip_forward'); " ..
+      "local v = f:read('l'); f:close(); return v end"}
+    for _, r in ipairs(recipes) do
+      lines[#lines + 1] = ("dofile(%q)"):format(H.source .. "/scripts/" .. r)
+    end
+    lines[#lines + 1] = "print('RECIPES ' .. fwd())"
+    lines[#lines + 1] = ("dofile(%q)"):format(H.source .. "/scripts/cleanup.lua")
+    lines[#lines + 1] = "print('CLEANUP ' .. fwd() .. ' ' .. tostring(io.open('/run/cnet-recipes.ip_forward') == nil))"
+    lines[#lines + 1] = ("dofile(%q)"):format(H.source .. "/scripts/cleanup.lua")
+    lines[#lines + 1] = "print('AGAIN ' .. fwd())"
+    local code, out, err = sandboxed(write(tmpdir .. "/fwd.lua", table.concat(lines, "\n") .. "\n"))
+    assert.are.equal(0, code, out .. err)
+    return out
+  end
+
+  it("puts back 0 after tldr.lua turned it on, and forgets the note", function()
+    local out = run(0, {"tldr.lua"})
+    assert.truthy(out:find("\nRECIPES 1\n", 1, true), out)
+    assert.truthy(out:find("net.ipv4.ip_forward: back to 0\n", 1, true), out)
+    assert.truthy(out:find("\nCLEANUP 0 true\n", 1, true), out)
+    -- run again, cleanup has nothing noted and leaves the value alone
+    assert.truthy(out:find("net.ipv4.ip_forward: no recipe changed it (left at 0)", 1, true), out)
+    assert.truthy(out:find("\nAGAIN 0\n", 1, true), out)
+  end)
+
+  it("notes the value before the first change: 1 stays 1 after 05 turned it off and on", function()
+    local out = run(1, {"05-forwarding-nat.lua"})
+    assert.truthy(out:find("net.ipv4.ip_forward: back to 1\n", 1, true), out)
+    assert.truthy(out:find("\nCLEANUP 1 true\n", 1, true), out)
+  end)
+end)
+
 describe("scripts/cleanup.lua and the recipes' nftables table", function()
   it("deletes table ip cnet and leaves every other table alone", function()
     H.sh("nft add table ip cnet; nft add chain ip cnet forward '{ type filter hook forward priority 0; policy drop; }'")

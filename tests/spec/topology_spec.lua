@@ -45,7 +45,7 @@ describe("topology examples, up to down", function()
 end)
 
 describe("topology failures and life cycle", function()
-  for _, case in ipairs{"conflict", "refusal", "killed", "converge", "brnf", "invalid", "lua"} do
+  for _, case in ipairs{"conflict", "refusal", "killed", "converge", "rechange", "brnf", "invalid", "lua"} do
     it(case, function()
       local code, out = run("topology_cases.lua", case)
       assert(code == 0, out)

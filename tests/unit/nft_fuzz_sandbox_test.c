@@ -35,6 +35,8 @@
 #include "cnet/nft.h"
 #include "cnet/nftrule.h"
 
+#include "fresh_netns.h"
+
 static struct cnet_netns *ns;
 static long tried, compiled, committed, kernel_refused, listed;
 static int failures;
@@ -207,16 +209,6 @@ static void fuzz_one(int fam, const char *in) {
   free(a);
   free(b);
   free(c);
-}
-
-/* A sandbox has lo only: tables made here reach nothing outside it. */
-static int in_fresh_netns(void) {
-  struct if_nameindex *ifs = if_nameindex();
-  int ok = ifs != NULL;
-  for (struct if_nameindex *i = ifs; ok && i->if_index; i++)
-    if (strcmp(i->if_name, "lo") != 0) ok = 0;
-  if (ifs) if_freenameindex(ifs);
-  return ok;
 }
 
 static int setup(void) {

@@ -140,9 +140,16 @@ int main(void) {
   /* found by tests/unit/nft_fuzz_sandbox_test.c: it compiled, and listed as "icmp type
    * echo-request udp sport 2048/8 reject"; nft: "conflicting protocols specified" */
   refused(IP, "icmp type echo-request ip protocol udp icmp type echo-request reject", -EINVAL,
-          40, "conflicting transport protocols");
+          40, "conflicting");
+  refused(IP, "icmp type { 0, 8, 11 } ip protocol udp udp dport 53861 counter", -EINVAL, 40,
+          "conflicting");
+  refused(IP, "udp dport @sp meta l4proto tcp tcp sport 33179", -EINVAL, 32, "conflicting");
+  refused(IP, "meta l4proto udp meta l4proto tcp tcp sport 1", -EINVAL, 35, "conflicting");
+  refused(IP, "ip protocol udp tcp dport 22", -EINVAL, 17, "conflicting");
   good(IP, "icmp type echo-request ip protocol udp");
-  good(IP, "tcp dport 22 ip protocol tcp");
+  good(IP, "tcp dport 22 meta l4proto udp");
+  good(IP, "tcp dport 22 ip protocol tcp tcp sport 1");
+  good(IP, "meta l4proto tcp tcp dport 22");
   good(IP, "accept comment \"kept\"");
   good(IP, "log counter accept");
   good(IP, "counter meta mark set 0x1 accept");

@@ -20,6 +20,8 @@
 #include "cnet/nl.h"
 #include "cnet/nftrule.h"
 
+#include "fresh_netns.h"
+
 
 static int failures;
 
@@ -239,15 +241,6 @@ static int dump_decode(struct cnet_nl *nl, int fam, const char *chain, char *buf
   if (d.rule) nftnl_rule_free(d.rule);
   for (int i = 0; i < d.nsets; i++) nftnl_set_free(d.sets[i]);
   return rc < 0 ? rc : 0;
-}
-
-static int in_fresh_netns(void) {
-  struct if_nameindex *ifs = if_nameindex();
-  int ok = ifs != NULL;
-  for (struct if_nameindex *i = ifs; ok && i->if_index; i++)
-    if (strcmp(i->if_name, "lo") != 0) ok = 0;
-  if (ifs) if_freenameindex(ifs);
-  return ok;
 }
 
 int main(int argc, char **argv) {

@@ -104,8 +104,11 @@ int cnet_link_name_nowait(struct cnet_netns *ns, int index, char *name);
 
 /* Creates a link (req->kind required; req->master must be an index in the namespace the
  * link is created in). Everything given (mtu, mac, master, up, peer) goes in the one
- * RTM_NEWLINK, so the kernel either makes the whole link or nothing. -EEXIST when the name
- * is taken, -EOPNOTSUPP for a kind the kernel does not know. */
+ * RTM_NEWLINK, so the kernel either makes the whole link or nothing, except a veth peer's up
+ * (the kernel cannot open the peer before the pair exists): that is a second request, right
+ * after, to the peer's namespace; if it fails the pair is deleted again (inside a batch it
+ * is queued, and its failure reported with the batch's). -EEXIST when the name is taken,
+ * -EOPNOTSUPP for a kind the kernel does not know. */
 int cnet_link_add(struct cnet_netns *ns, const struct cnet_link_req *req);
 /* Changes the link `index` (or, when index is 0, the link named `name`) in one request:
  * rename, mtu, mac, master/nomaster, up/down, namespace. All or nothing: the kernel applies

@@ -20,11 +20,17 @@ void cnet_netns_close(struct cnet_netns *ns);                   /* NULL is fine 
 
 /* Named namespaces, iproute2-compatible (`ip netns list/exec` see them and cnet sees theirs).
  * add: creates a new namespace bound at /run/netns/NAME and opens it (-EEXIST if the name is
- * taken; nothing is left behind on failure). delete: unbinds and removes the name (-ENOENT).
- * attach: binds PID's namespace under NAME (like `ip netns attach`); detach = delete. */
+ * taken; nothing is left behind on failure). delete: unbinds and removes the name (-ENOENT);
+ * it never follows a symlink, so it unmounts nothing outside /run/netns.
+ * attach: binds PID's namespace under NAME (like `ip netns attach`); detach = delete.
+ * A stale entry (see cnet_netns_stale) does not count as taken: add and attach reuse it. */
 int cnet_netns_add(const char *name, struct cnet_netns **out);
 int cnet_netns_delete(const char *name);
 int cnet_netns_attach(const char *name, pid_t pid);
+/* 1 when /run/netns/NAME is stale: the empty file a namespace is mounted on, with nothing
+ * mounted (its maker died between the two steps); 0 when it is something else (a
+ * namespace), -errno (-ENOENT: no such name). */
+int cnet_netns_stale(const char *name);
 /* Calls fn for each name in /run/netns, sorted; stops and returns fn's value if non-zero. */
 int cnet_netns_list(int (*fn)(const char *name, void *data), void *data);
 /* 0 when the name is usable as a file name in /run/netns, else -EINVAL or -ENAMETOOLONG. */

@@ -43,7 +43,9 @@ unsigned cnet_nl_pending(const struct cnet_nl *nl);
 /* Sends every queued request (as few sendmsg calls as the socket allows; `one_send` forces a
  * single sendmsg, required for an nfnetlink batch) and collects every reply.
  * Returns 0 when all requests succeeded, otherwise the (negative) error of the first failed
- * request; per-request results stay readable with cnet_nl_result until the next cnet_nl_msg. */
+ * request; per-request results stay readable with cnet_nl_result until the next cnet_nl_msg.
+ * While an interrupt is pending (cnet/intr.h) nothing more is sent: a queue sent in several
+ * sendmsg calls stops between two of them, and the requests not sent fail with -EINTR. */
 int cnet_nl_flush(struct cnet_nl *nl, int one_send);
 
 /* After a flush: the result of request `index` (0 or -errno, -ENOMSG if the kernel never

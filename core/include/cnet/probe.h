@@ -1,6 +1,7 @@
 /* Probes of a namespace's reachability: ICMP echo (ping), TCP connect, traceroute.
  * Sockets are made inside the namespace (enter, socket(), leave), so they stay bound to it;
- * every wait is bounded by poll. A failed probe is an observation, given as a reason code;
+ * every wait is bounded by poll and ends early with -EINTR on an interrupt request
+ * (cnet/intr.h). A failed probe is an observation, given as a reason code;
  * only a system failure (no raw socket allowed, bad arguments) returns -errno. */
 #ifndef CNET_PROBE_H
 #define CNET_PROBE_H
@@ -74,20 +75,25 @@ struct cnet_trace_hop {
 /* Sends echo requests to dst with hop limits 1, 2, ... max_hops (tries probes times per hop
  * while nothing answers, each waiting up to timeout_ms) until the target answers or an
  * error other than "time exceeded" ends the path. hops must hold max_hops entries; *n
- * receives how many were filled, *reached whether the target answered. 0 or -errno. */
+ * receives how many were filled, *reached whether the target answered. 0 or -errno (-EINTR
+ * when interrupted, with the hops so far in hops and *n). */
 int cnet_probe_traceroute(const struct cnet_netns *ns, const struct sockaddr *dst,
                           socklen_t dst_len, int max_hops, int probes, int timeout_ms,
                           struct cnet_trace_hop *hops, int *n, int *reached);
 
 /* ---- TCP connect ---- */
 
-/* Connects to dst inside ns within timeout_ms. When send is non-NULL, writes it and reads
- * the answer until the peer closes or timeout_ms passes again; *reply receives it (malloc'd,
- * NUL-terminated, caller frees; NULL when send is NULL). Returns 0 with *reason set or
- * -errno. */
+/* Connects to dst inside ns within timeout_ms. With retry_ms > 0, a failed attempt (refused:
+ * the server is not listening yet; unreachable; timed out) is repeated every 20 ms until
+ * one succeeds or retry_ms have passed since the first, so a caller can wait for a server it
+ * just started; *reason is then the last attempt's. When send is non-NULL, writes it and
+ * reads the answer until the peer closes or timeout_ms passes again; *reply receives it
+ * (malloc'd, NUL-terminated, caller frees; NULL when send is NULL). *rtt: the successful
+ * attempt's connect time. Returns 0 with *reason set, -EINTR when interrupted
+ * (cnet/intr.h), or -errno. */
 int cnet_probe_tcp(const struct cnet_netns *ns, const struct sockaddr *dst, socklen_t dst_len,
-                   int timeout_ms, const char *send, size_t send_len, int *reason, char **reply,
-                   size_t *reply_len, double *rtt);
+                   int timeout_ms, int retry_ms, const char *send, size_t send_len,
+                   int *reason, char **reply, size_t *reply_len, double *rtt);
 
 /* ---- ICMP packets (pure functions, exposed for the unit tests) ---- */
 

@@ -19,6 +19,8 @@ struct cnet_proc_spec {
   const char *const *envp;
   const char *cwd;
   int fd[3];
+  int own_group; /* nonzero: the child leads a new process group (setpgid), so signals for the
+                  * caller's group, such as the terminal's Ctrl-C, do not reach it */
 };
 
 /* Starts spec inside ns. The child switches into the namespace (setns), takes a mount
@@ -50,7 +52,8 @@ struct cnet_proc_io {
 };
 
 /* Returns 0 when the program ran (whatever its exit status) or -errno: the same start
- * failures as cnet_proc_spawn, or a failure while waiting. Output collected so far is kept in
+ * failures as cnet_proc_spawn, or a failure while waiting; -EINTR when interrupted
+ * (cnet/intr.h): the program was then killed (SIGKILL) and reaped. Output collected so far is kept in
  * io even on failure; always call cnet_proc_io_free. */
 int cnet_proc_run(struct cnet_netns *ns, const struct cnet_proc_spec *spec,
                   struct cnet_proc_io *io);
@@ -58,7 +61,8 @@ void cnet_proc_io_free(struct cnet_proc_io *io);
 
 /* Waits for the child pid to end, up to timeout_ms (< 0: forever; 0: just checks).
  * Returns 0 with *code = exit status or 128 + signal, -ETIMEDOUT while it still runs, -ECHILD
- * when pid is not an unreaped child of the caller. */
+ * when pid is not an unreaped child of the caller, -EINTR when interrupted (cnet/intr.h;
+ * the child runs on). */
 int cnet_proc_wait(pid_t pid, int timeout_ms, int *code);
 
 /* Calls fn(pid, data) for each process whose network namespace is ns (the same kernel
@@ -70,7 +74,8 @@ int cnet_proc_pids(const struct cnet_netns *ns, int (*fn)(pid_t pid, void *data)
 /* Sends sig to every process in ns except the caller itself, then reaps those that are the
  * caller's children. With wait_ms > 0 it waits up to that long until none of them is left
  * in the namespace. *count receives how many processes were signalled, *left how many are
- * still in the namespace at return (0 when all are gone). Returns 0 or -errno. */
+ * still in the namespace at return (0 when all are gone). Returns 0 or -errno (-EINTR: the
+ * wait was interrupted, the signals were sent). */
 int cnet_proc_kill(const struct cnet_netns *ns, int sig, int wait_ms, size_t *count,
                    size_t *left);
 

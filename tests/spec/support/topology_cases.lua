@@ -30,8 +30,12 @@ local function write(path, text)
   f:close()
 end
 
+local baseline = {} -- this namespace's link names at the first snapshot (see settle)
+
 -- Every namespace's links, addresses, routes and ruleset (as topology_check.lua takes it).
+local linknames
 local function snapshot()
+  baseline.links = baseline.links or linknames()
   local names = {""}
   for _, n in ipairs(cnet.netns.list()) do names[#names + 1] = n.name end
   local out = {}
@@ -55,21 +59,26 @@ local function snapshot()
     out[#out + 1] = util.serialize(links)
     out[#out + 1] = util.serialize(addrs)
     out[#out + 1] = util.serialize(kept)
-    out[#out + 1] = must(pre .. "nft -j list ruleset")
+    -- handles are the kernel's numbering: a table put back by a rollback is the same table
+    -- under new handles
+    out[#out + 1] = (must(pre .. "nft -j list ruleset"):gsub('"handle": %d+', '"handle": _'))
     out[#out + 1] = must(pre .. "sysctl -n net.ipv4.ip_forward")
   end
   return table.concat(out, "\n")
 end
 
--- Waits until host ends of veths of deleted namespaces are gone (the kernel frees them a
--- moment after), so that snapshots compare what is, not what is on its way out.
+-- Waits until this namespace's links are those the last snapshot saw (host ends of veths of
+-- deleted namespaces go a moment after them), so that snapshots compare what is, not what is
+-- on its way out.
+function linknames()
+  local names = {}
+  for _, l in ipairs(cnet.link.list()) do names[#names + 1] = l.name end
+  table.sort(names)
+  return table.concat(names, " ")
+end
 local function settle()
   for _ = 1, 200 do
-    local busy = false
-    for _, l in ipairs(cnet.link.list()) do
-      if l.kind == "veth" and l.name ~= "uplink0" then busy = true end
-    end
-    if not busy then return end
+    if linknames() == baseline.links then return end
     cnet.sleep(0.01)
   end
 end
@@ -254,6 +263,82 @@ cases.invalid = function()
   check(#cnet.netns.list() == 1, "nothing was made")
   os.remove(file)
   ok("invalid: %d bad descriptions refused before anything was made", #bad)
+end
+
+-- A re-up that fails midway puts back what it had changed (the nft table's rules, a route
+-- replaced) rather than deleting it: the topology is left as it was before that run.
+cases.rechange = function()
+  local file = os.tmpname() .. ".lua"
+  local function describe(net, gw, extra)
+    write(file, ([[
+      local topology = require "cnet.topology"
+      local t = topology.new("rech")
+      t:bridge("br-r", {addr = "10.0.7.1/24"})
+      t:container("r1", {bridge = "br-r", addr = "10.0.7.11/24", gw = "%s"})
+      t:nat{subnet = "%s"}
+      %s
+      return t
+    ]]):format(gw, net, extra or ""))
+  end
+  describe("10.0.7.0/24", "10.0.7.1")
+  must(BIN .. " up " .. file)
+  local before = snapshot()
+  -- the masquerade rule changes, the route is replaced, and a second container's route fails
+  describe("10.0.0.0/16", "10.0.7.2", 't:container("r2", {bridge = "br-r", addr = "10.0.7.12/24", gw = "10.9.9.9"})')
+  local code, out = sh(BIN .. " up " .. file)
+  check(code == 1 and out:find("route r2/default via 10.9.9.9", 1, true), "the second up fails at r2: %s", out)
+  settle()
+  local after = snapshot()
+  local d
+  if after ~= before then
+    local a, b = {}, {}
+    for l in before:gmatch("[^\n]+") do a[#a + 1] = l end
+    for l in after:gmatch("[^\n]+") do b[#b + 1] = l end
+    for i = 1, math.max(#a, #b) do if a[i] ~= b[i] then d = (a[i] or ""):sub(1, 300) .. "\n" .. (b[i] or ""):sub(1, 300) break end end
+  end
+  check(after == before, "the topology is as it was before the failed run: %s", tostring(d))
+  describe("10.0.7.0/24", "10.0.7.1")
+  code = sh(BIN .. " status rech")
+  check(code == 0, "status against the first description is clean")
+  must(BIN .. " down rech")
+  os.remove(file)
+  ok("rechange: a failed re-up put the nft table and the replaced route back")
+end
+
+-- One file, three real machines: each brings up only its own host's part with --host, as
+-- on a real cluster. The "machines" are namespaces m1..m3 whose eth0 (192.0.2.11-13) share
+-- one bridge; each keeps its own state directory, as each machine has its own /run.
+cases.hosts = function()
+  local file = SRC .. "/scripts/topologies/05-overlay.lua"
+  must("ip link add ul type bridge && ip link set ul up")
+  for i = 1, 3 do
+    must(("ip netns add m%d && ip link add m%d-ul type veth peer name eth0 netns m%d"):format(i, i, i))
+    must(("ip link set m%d-ul master ul up && ip -n m%d addr add 192.0.2.%d/24 dev eth0 && "
+      .. "ip -n m%d link set eth0 up && ip -n m%d link set lo up"):format(i, i, 10 + i, i, i))
+  end
+  local before = snapshot()
+  local function on(i, cmd)
+    return ("ip netns exec m%d env CNET_STATE_DIR=/run/cnet-m%d %s %s"):format(i, i, BIN, cmd)
+  end
+  for i = 1, 3 do
+    local out = must(on(i, "up " .. file .. " --host h" .. i))
+    check(out:find("up overlay:", 1, true), "m%d: %s", i, out)
+  end
+  check(not cnet.netns.exists("h1") and cnet.netns.exists("h2-c1"), "no host is simulated; containers exist")
+  local m1 <close> = cnet.netns.open("m1")
+  check(m1.link.get("vx42").master == "br0", "m1 has its own br0 and vx42")
+  local c <close> = cnet.netns.open("h1-c1")
+  for _, target in ipairs{"10.10.0.22", "10.10.0.31"} do
+    check(c.ping(target, {timeout = 3}), "h1-c1 on m1 reaches %s on another machine", target)
+  end
+  for i = 1, 3 do
+    local code = sh(on(i, "status overlay --host h" .. i))
+    check(code == 0, "m%d: status is clean", i)
+  end
+  for i = 1, 3 do must(on(i, "down overlay")) end
+  settle()
+  check(snapshot() == before, "down on each machine left them as before")
+  ok("hosts: one file brought up on three machines with --host, containers reach across, down on each")
 end
 
 -- The same from Lua (and the REPL): one call each, on cnet.topology without a require.

@@ -137,48 +137,99 @@ function Run:addr(op, r)
   api.addr.add(r.dev, r.addr, r.opts)
 end
 
-function Run:route(op, r)
+-- What a change of an existing object needs to be put back, run by the rollback.
+function Run:on_undo(what, f, ...)
+  local args = table.pack(...)
+  self.undo[#self.undo + 1] = {what = what, f = function() return f(table.unpack(args, 1, args.n)) end}
+end
+
+function Run:route(a)
+  local r, op = a.r, a.op
   local api = self:api(r.ns)
   local spec = copy(r.spec)
   if op == "delete" then
     self:origin("route.delete", spec.dst, r.ns, r)
     return quietly(api.route.delete, spec)
   end
-  self.made[#self.made + 1] = r
+  if op == "create" then
+    self.made[#self.made + 1] = r
+  elseif a.old then
+    local l = a.old
+    self:on_undo(r.key, api.route.replace, {dst = l.dst, via = l.via, dev = l.dev, metric = l.metric,
+      table = l.table, family = l.family, src = l.src})
+  end
   self:origin(op == "create" and "route.add" or "route.replace", spec.dst, r.ns, r)
   if op == "create" then api.route.add(spec) else api.route.replace(spec) end
 end
 
-function Run:sysctl(r, entry)
+function Run:sysctl(r, entry, old)
   local api = self:api(r.ns)
   if tagged_place(self, r.ns) and entry.original == nil then
     local ok, v = pcall(api.sysctl.get, r.param)
     if ok then entry.original = v end
   end
-  self.made[#self.made + 1] = r
+  if old ~= nil then
+    self:on_undo(r.key, api.sysctl.set, r.param, old)
+  else
+    self.made[#self.made + 1] = r
+  end
   self:origin("sysctl.set", r.param, r.ns, r)
   api.sysctl.set(r.param, r.value)
 end
 
-function Run:nft(r)
+-- The cnet.nft.apply description of a listed table, to put a changed table back as it was.
+local function apply_spec_of(t)
+  local chains, sets = {}, {}
+  for _, c in ipairs(t.chains or {}) do
+    local chain = {type = c.type, hook = c.hook, priority = c.priority, policy = c.policy,
+      device = c.device}
+    for _, rule in ipairs(c.rules or {}) do chain[#chain + 1] = rule.text end
+    chains[c.name] = chain
+  end
+  for _, st in ipairs(t.sets or {}) do
+    sets[st.name] = {type = st.type, flags = st.flags, elements = st.elements}
+  end
+  return {table = t.family .. " " .. t.name, chains = chains, sets = sets}
+end
+
+function Run:nft(r, old)
   local chains = {}
   for name, c in pairs(r.chains) do
     local chain = {}
     for k, v in pairs(c) do if k ~= "bridges_kept" then chain[k] = v end end
     chains[name] = chain
   end
-  self.made[#self.made + 1] = r
+  if old then
+    self:on_undo(r.key, self:api(r.ns).nft.apply, apply_spec_of(old))
+  else
+    self.made[#self.made + 1] = r
+  end
   self:origin("nft.apply", r.table, r.ns, r)
   self:api(r.ns).nft.apply{table = r.table, chains = chains, sets = r.sets}
+end
+
+function Run:shape(r, a)
+  local api = self:api(r.ns)
+  if a.op == "change" then
+    if a.old then self:on_undo(r.key, api.tc.shape, r.dev, a.old)
+    else self:on_undo(r.key, api.tc.unshape, r.dev) end
+  else
+    self.made[#self.made + 1] = r
+  end
+  self:origin("tc.shape", r.dev, r.ns, r)
+  api.tc.shape(r.dev, r.opts)
 end
 
 function Run:other(r)
   local noun = r.kind == "qdisc" and "tc" or r.kind
   local spec = copy(r.spec)
   spec.netns, spec.host = nil, nil
+  local verb = "add"
+  if r.kind == "fdb" and spec.append then verb, spec.append = "append", nil end -- one more remote
   self.made[#self.made + 1] = r
-  self:origin(noun .. ".add", spec.dev or spec.name, r.ns, r)
-  self:api(r.ns)[noun].add(spec)
+  -- cnet.batch names a call by its spec's name, or else its dst
+  self:origin(noun .. "." .. verb, spec.name or spec.dst, r.ns, r)
+  self:api(r.ns)[noun][verb](spec)
 end
 
 -- Removes what the state says a topology made, and that the description no longer has.
@@ -188,18 +239,22 @@ function Run:remove(a)
     M.delete_netns(r.name)
   elseif r.kind == "link" then
     self:delete_link(r)
-  elseif r.kind == "addr" or r.kind == "route" then
-    self[r.kind](self, "delete", r)
+  elseif r.kind == "addr" then
+    self:addr("delete", r)
+  elseif r.kind == "route" then
+    self:route({op = "delete", r = r})
   elseif r.kind == "nft" then
     quietly(self:api(r.ns).nft.delete_table, r.table)
   elseif r.kind == "sysctl" then
     if st and st.original ~= nil then quietly(self:api(r.ns).sysctl.set, r.param, st.original) end
+  elseif r.kind == "shape" then
+    quietly(self:api(r.ns).tc.unshape, r.dev)
   else
     local noun = r.kind == "qdisc" and "tc" or r.kind
     local api = self:api(r.ns)
     if api and api[noun] and api[noun].delete then
       local spec = copy(r.spec)
-      spec.netns, spec.host = nil, nil
+      spec.netns, spec.host, spec.append = nil, nil, nil
       quietly(api[noun].delete, spec)
     end
   end
@@ -244,18 +299,20 @@ function Run:execute()
       elseif r.kind == "addr" then
         if op ~= "delete" then self:addr(op, r) end
       elseif r.kind == "route" then
-        if op ~= "delete" then self:route(op, r) end
+        if op ~= "delete" then self:route(a) end
       elseif r.kind == "sysctl" then
         if op ~= "delete" then
           local e = s.resources[r.key] or state.put(s, r, {created = false})
           if a.old and e.original == nil and tagged_place(self, r.ns) then e.original = a.old end
-          self:sysctl(r, e)
+          self:sysctl(r, e, op == "change" and a.old or nil)
         end
       elseif r.kind == "nft" then
         if op ~= "delete" then
           if entry == nil then entry = state.put(s, r, {created = true}) end
-          self:nft(r)
+          self:nft(r, op == "change" and a.old or nil)
         end
+      elseif r.kind == "shape" then
+        if op ~= "delete" then self:shape(r, a) end
       elseif op ~= "delete" then
         self:other(r)
       end
@@ -304,6 +361,8 @@ function Run:rollback()
         try(r.key, api.route.delete, r.spec)
       elseif r.kind == "nft" then
         try(r.key, api.nft.delete_table, r.table)
+      elseif r.kind == "shape" then
+        if live:link(ns, r.dev) then try(r.key, api.tc.unshape, r.dev) end
       elseif r.kind == "sysctl" then
         local e = self.state.resources[r.key]
         if e and e.original ~= nil then try(r.key, api.sysctl.set, r.param, e.original) end
@@ -312,8 +371,12 @@ function Run:rollback()
   end
   for i = #self.undo, 1, -1 do
     local u = self.undo[i]
-    local api = live:api(u.ns)
-    if api then try("link " .. where(u.ns, u.name), api.link.set, u.name, u.set) end
+    if u.f then
+      try(u.what, u.f)
+    else
+      local api = live:api(u.ns)
+      if api then try("link " .. where(u.ns, u.name), api.link.set, u.name, u.set) end
+    end
   end
   live:close()
   M.settle(self.waiting)
@@ -475,11 +538,13 @@ function M.down(name)
     elseif api and r.kind == "sysctl" and e.original ~= nil then
       local ok, err = quietly(api.sysctl.set, r.param, e.original)
       if not ok then errs[#errs + 1] = tostring(err) end
+    elseif api and e.created and r.kind == "shape" then
+      if live:link(r.ns, r.dev) then quietly(api.tc.unshape, r.dev) end
     elseif api and e.created and (r.kind == "fdb" or r.kind == "neigh" or r.kind == "qdisc") then
       local noun = r.kind == "qdisc" and "tc" or r.kind
       if api[noun] and api[noun].delete then
         local spec = copy(r.spec)
-        spec.netns, spec.host = nil, nil
+        spec.netns, spec.host, spec.append = nil, nil, nil
         quietly(api[noun].delete, spec)
       end
     end

@@ -152,17 +152,19 @@ function M.dot(opts)
           local p = f.byindex[l.peer_index]
           if p then peer = node_id(pl.name, p.name) end
         else
-          -- the peer is elsewhere: the veth of another place whose index and peer index
-          -- answer this one's
-          for _, y in ipairs(facts) do
-            if y ~= x then
-              local p = y.f.byindex[l.peer_index]
-              if p and p.kind == "veth" and p.peer_index == l.index and p.peer_netnsid ~= nil
-                and (l.peer_netns == nil or l.peer_netns == y.place.name) then
-                peer = node_id(y.place.name, p.name)
-                break
-              end
-            end
+          -- the peer is elsewhere. Indexes are per namespace (every container's eth0 is 2),
+          -- so only a named namespace (peer_netns) or, without one, this machine's own
+          -- namespace is trusted, and only when the two ends name each other.
+          local y
+          if l.peer_netns then
+            for _, z in ipairs(facts) do if z.place.name == l.peer_netns then y = z end end
+          elseif x ~= facts[1] and facts[1].place.name == nil then
+            y = facts[1]
+          end
+          local p = y and y.f.byindex[l.peer_index]
+          if p and p.kind == "veth" and p.peer_index == l.index and p.peer_netnsid ~= nil
+            and (y.place.name ~= nil or p.peer_netns == x.place.name) then
+            peer = node_id(y.place.name, p.name)
           end
         end
         if peer and drawn[peer] then

@@ -135,12 +135,13 @@ function Topology:firewall(opts)
   end
 end
 
--- A shaped link: {netns=, dev=, rate = "10mbit", delay = "50ms", ...}, through cnet.tc.
+-- A shaped link: {netns=, dev=, rate = "10mbit", delay = "50ms", ...}: the device's root
+-- qdisc, made by cnet.tc.shape (tbf for a rate alone, netem with delay or loss).
 function Topology:shape(opts)
   if type(opts) ~= "table" or type(opts.dev) ~= "string" then fail(self, "shape: dev required") end
   local spec = {}
-  for k, v in pairs(opts) do spec[k] = v end
-  return self:qdisc(spec)
+  for k, v in pairs(opts) do if k ~= "netns" and k ~= "dev" and k ~= "host" then spec[k] = v end end
+  return model.add(self, {kind = "shape", ns = opts.netns, dev = opts.dev, opts = spec, host = opts.host})
 end
 
 -- A VXLAN overlay across every host: on each, a VXLAN device with the given VNI, a port of

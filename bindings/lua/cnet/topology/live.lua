@@ -63,7 +63,7 @@ function Live:links(ns)
   if p.links == nil then
     local api, by = self:api(ns), {}
     if api then
-      for _, l in ipairs(api.link.list()) do by[l.name] = l; by[l.index] = l end
+      for _, l in ipairs(api.link.list()) do by[l.name] = l end
     end
     p.links = by
   end
@@ -87,6 +87,26 @@ function Live:addrs(ns)
     p.addrs = by
   end
   return p.addrs
+end
+
+-- { cidr -> addr } of one device of a place. In this machine's namespace, which may hold
+-- many devices that are none of ours, only that device is asked for; elsewhere one dump of
+-- the namespace serves all its devices.
+function Live:dev_addrs(ns, dev)
+  local p = place(self, ns)
+  -- a few devices of the host: one short request each; more: one dump of them all
+  if ns ~= nil and ns ~= "" or p.addrs or (p.ndev or 0) >= 8 then return self:addrs(ns)[dev] or {} end
+  p.dev_addrs = p.dev_addrs or {}
+  local v = p.dev_addrs[dev]
+  if v == nil then
+    p.ndev = (p.ndev or 0) + 1
+    v = {}
+    if self:link(ns, dev) then
+      for _, a in ipairs(cnet.addr.list(dev)) do v[a.cidr] = a end
+    end
+    p.dev_addrs[dev] = v
+  end
+  return v
 end
 
 -- The routes of a place: table main, or every table when all is true (a description with
@@ -134,6 +154,40 @@ function Live:nft_table(ns, tab)
     p.nft[tab] = v
   end
   return v or nil
+end
+
+-- The root qdisc of a device of a place, or nil (the kernel's default counts as none).
+function Live:root_qdisc(ns, dev)
+  local p = place(self, ns)
+  p.qdiscs = p.qdiscs or {}
+  local v = p.qdiscs[dev]
+  if v == nil then
+    local api = self:api(ns)
+    v = false
+    if api and api.tc then
+      local ok, list = pcall(api.tc.qdisc.list, dev)
+      for _, q in ipairs(ok and list or {}) do
+        if q.parent == "root" and q.handle ~= "0:" then v = q end
+      end
+    end
+    p.qdiscs[dev] = v
+  end
+  return v or nil
+end
+
+-- The FDB entries of a device of a place (empty without cnet.fdb or the device).
+function Live:fdb(ns, dev)
+  local p = place(self, ns)
+  p.fdb = p.fdb or {}
+  local v = p.fdb[dev]
+  if v == nil then
+    local api = self:api(ns)
+    local ok, list = false, nil
+    if api and api.fdb then ok, list = pcall(api.fdb.list, {dev = dev}) end
+    v = ok and list or {}
+    p.fdb[dev] = v
+  end
+  return v
 end
 
 -- Forgets what was read of a place (after changing it).

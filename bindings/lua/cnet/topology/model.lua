@@ -66,6 +66,7 @@ local function add(t, obj)
   t.objects[#t.objects + 1] = obj
   return obj
 end
+M.add = add
 
 local function checkname(t, what, name, max)
   if type(name) ~= "string" or name == "" then fail(t, "%s: a name expected, got %s", what, type(name)) end
@@ -302,9 +303,11 @@ function M.expand(t, mode)
     local keep = true
     if mode.host ~= nil and o.host ~= mode.host then keep = false end
     if keep then
-      local r = copy(o)
-      r.host = nil
+      -- an object placed as it was described is its own resource; one moved onto a
+      -- simulated host is a copy
+      local r = o
       if simulate and o.host ~= nil then
+        r = copy(o)
         if r.ns == nil and r.kind ~= "netns" then r.ns = o.host end
         if r.peer then
           r.peer = copy(r.peer)
@@ -337,7 +340,12 @@ function M.key(r)
   end
   if k == "sysctl" then return "sysctl " .. M.where(r.ns, r.param) end
   if k == "nft" then return "nft " .. M.where(r.ns, r.table) end
+  if k == "shape" then return "shape " .. M.where(r.ns, r.dev) end
   local s = r.spec
+  if k == "fdb" then
+    return "fdb " .. M.where(r.ns, tostring(s.dev)) .. " " .. tostring(s.mac) ..
+      (s.dst and (" dst " .. s.dst) or "") .. (s.vlan and (" vlan " .. s.vlan) or "")
+  end
   return k .. " " .. M.where(r.ns, tostring(s.dev or s.name or "")) .. " " ..
     tostring(s.mac or s.dst or s.addr or s.kind or s.type or "")
 end
@@ -357,6 +365,12 @@ function M.describe(r)
     return s
   elseif k == "sysctl" then
     return "sysctl " .. M.where(r.ns, r.param) .. " = " .. r.value
+  elseif k == "shape" then
+    local parts = {}
+    for _, f in ipairs{"rate", "delay", "jitter", "loss"} do
+      if r.opts[f] ~= nil then parts[#parts + 1] = f .. " " .. tostring(r.opts[f]) end
+    end
+    return "shape " .. M.where(r.ns, r.dev) .. " (" .. table.concat(parts, ", ") .. ")"
   end
   return r.key
 end

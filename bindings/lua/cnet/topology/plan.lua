@@ -115,13 +115,20 @@ end
 
 -- The links this plan makes anew (created or replaced), so their addresses need no reading.
 local function link_is_new(plan, ns, dev)
-  return (ns ~= nil and plan.new_netns[ns]) or plan.new_links[where(ns, dev)]
+  if ns ~= nil and plan.new_netns[ns] then return true end
+  local t = plan.new_links[ns or ""]
+  return t ~= nil and t[dev] == true
+end
+
+local function mark_new_link(plan, ns, dev)
+  local t = plan.new_links[ns or ""]
+  if t == nil then t = {}; plan.new_links[ns or ""] = t end
+  t[dev] = true
 end
 
 local function plan_addr(plan, r)
   if link_is_new(plan, r.ns, r.dev) then return action(plan, "create", r) end
-  local have = plan.live:addrs(r.ns)[r.dev]
-  if have and have[util.canonical_cidr(r.addr)] then return end
+  if plan.live:dev_addrs(r.ns, r.dev)[util.canonical_cidr(r.addr)] then return end
   return action(plan, "create", r)
 end
 
@@ -152,7 +159,7 @@ local function plan_route(plan, r)
   local via = spec.via or spec.gateway
   if via and util.canonical_addr(via) ~= l.via then words[#words + 1] = ("via %s -> %s"):format(l.via or "none", via) end
   if spec.dev and spec.dev ~= l.dev then words[#words + 1] = ("dev %s -> %s"):format(l.dev or "none", spec.dev) end
-  if #words > 0 then return action(plan, "change", r, table.concat(words, ", ")) end
+  if #words > 0 then return action(plan, "change", r, table.concat(words, ", "), {old = l}) end
 end
 
 local function plan_sysctl(plan, r)
@@ -176,11 +183,27 @@ local function plan_nft(plan, r)
   if st == nil or not st.created then
     return action(plan, "conflict", r, "table " .. r.table .. " exists and was not made by topology " .. plan.name)
   end
-  if st.r.digest ~= r.digest then return action(plan, "change", r, "rules differ from the description") end
-  if st.listing ~= util.nft_digest(t) then return action(plan, "change", r, "rules changed since up") end
+  if st.r.digest ~= r.digest then return action(plan, "change", r, "rules differ from the description", {old = t}) end
+  if st.listing ~= util.nft_digest(t) then return action(plan, "change", r, "rules changed since up", {old = t}) end
 end
 
--- fdb entries, neighbours and qdiscs go through NOUN.add of the namespace's API; without
+-- An FDB entry (a VXLAN's flooding remote, a static MAC): there when the device's table
+-- holds that address with that destination.
+local function plan_fdb(plan, r)
+  if cnet.fdb == nil then return action(plan, "conflict", r, "cnet.fdb is not available in this build") end
+  local s = r.spec
+  if (r.ns ~= nil and plan.new_netns[r.ns]) or link_is_new(plan, r.ns, s.dev) then
+    return action(plan, "create", r)
+  end
+  for _, e in ipairs(plan.live:fdb(r.ns, s.dev)) do
+    if e.mac == s.mac:lower() and (s.dst == nil or e.dst == s.dst) and (s.vlan == nil or e.vlan == s.vlan) then
+      return
+    end
+  end
+  return action(plan, "create", r)
+end
+
+-- neighbours and qdiscs go through NOUN.add of the namespace's API; without
 -- a way to read them back here, they are added when their device or namespace is new.
 local function plan_other(plan, r)
   local noun = r.kind == "qdisc" and "tc" or r.kind
@@ -195,29 +218,56 @@ local function plan_other(plan, r)
   if st == nil then return action(plan, "create", r) end
 end
 
-local planners = {netns = plan_netns, link = plan_link, addr = plan_addr, route = plan_route,
-  sysctl = plan_sysctl, nft = plan_nft, fdb = plan_other, neigh = plan_other, qdisc = plan_other}
+-- A shaped device: its root qdisc must be the kind tc.shape makes, at the rate described.
+local netem_opts = {"delay", "jitter", "loss", "duplicate", "corrupt", "reorder"}
+local function plan_shape(plan, r)
+  if cnet.tc == nil or cnet.tc.shape == nil then
+    return action(plan, "conflict", r, "cnet.tc is not available in this build")
+  end
+  if link_is_new(plan, r.ns, r.dev) then return action(plan, "create", r) end
+  local q = plan.live:root_qdisc(r.ns, r.dev)
+  if q == nil then return action(plan, "create", r) end
+  local kind = "tbf"
+  for _, k in ipairs(netem_opts) do if r.opts[k] ~= nil then kind = "netem" end end
+  local st = plan.state and plan.state.resources[r.key]
+  local old = {old = st and st.r.opts or false}
+  if q.kind ~= kind then return action(plan, "change", r, ("qdisc %s -> %s"):format(q.kind, kind), old) end
+  local want = util.rate_bits(r.opts.rate)
+  if r.opts.rate ~= nil and (want == nil or q.rate == nil or math.abs(q.rate - want) > want * 0.001) then
+    return action(plan, "change", r, ("rate %s -> %s"):format(tostring(q.rate), tostring(r.opts.rate)), old)
+  end
+end
+
+local planners = {netns = plan_netns, shape = plan_shape, link = plan_link, addr = plan_addr, route = plan_route,
+  sysctl = plan_sysctl, nft = plan_nft, fdb = plan_fdb, neigh = plan_other, qdisc = plan_other}
 
 -- Extra addresses on links of ours and extra routes in namespaces of ours: drift to undo.
 local function plan_extras(plan, resources)
-  local want_addr, want_route = {}, {}
+  local want_addr, want_route = {}, {} -- want_addr[ns][dev][cidr]
   for _, r in ipairs(resources) do
-    if r.kind == "addr" then want_addr[where(r.ns, r.dev) .. " " .. util.canonical_cidr(r.addr)] = true end
+    if r.kind == "addr" then
+      local byns = want_addr[r.ns or ""]
+      if byns == nil then byns = {}; want_addr[r.ns or ""] = byns end
+      local bydev = byns[r.dev]
+      if bydev == nil then bydev = {}; byns[r.dev] = bydev end
+      bydev[util.canonical_cidr(r.addr)] = true
+    end
+  end
+  local function check_end(ns, name)
+    if link_is_new(plan, ns, name) or not plan.live:link(ns, name) then return end
+    local want = want_addr[ns or ""]
+    want = want and want[name]
+    for cidr, a in pairs(plan.live:dev_addrs(ns, name)) do
+      if a.scope ~= "link" and a.scope ~= "host" and not (want and want[cidr]) then
+        action(plan, "delete", {kind = "addr", ns = ns, dev = name, addr = cidr,
+          key = "addr " .. where(ns, name) .. " " .. cidr}, "not in the description")
+      end
+    end
   end
   for _, r in ipairs(resources) do
     if r.kind == "link" then
-      local ends = {{ns = r.ns, name = r.name}}
-      if r.peer then ends[2] = {ns = r.peer.ns, name = r.peer.name} end
-      for _, e in ipairs(ends) do
-        if not link_is_new(plan, e.ns, e.name) and plan.live:link(e.ns, e.name) then
-          for cidr, a in pairs(plan.live:addrs(e.ns)[e.name] or {}) do
-            if a.scope ~= "link" and a.scope ~= "host" and not want_addr[where(e.ns, e.name) .. " " .. cidr] then
-              action(plan, "delete", {kind = "addr", ns = e.ns, dev = e.name, addr = cidr,
-                key = "addr " .. where(e.ns, e.name) .. " " .. cidr}, "not in the description")
-            end
-          end
-        end
-      end
+      check_end(r.ns, r.name)
+      if r.peer then check_end(r.peer.ns, r.peer.name) end
     elseif r.kind == "route" then
       want_route[r.ns or ""] = want_route[r.ns or ""] or {}
       local l = find_route(plan, r)
@@ -292,8 +342,8 @@ function M.make(opts)
     planners[r.kind](plan, r)
     local a = plan.actions[#plan.actions]
     if #plan.actions > before and r.kind == "link" and (a.op == "create" or a.op == "replace") then
-      plan.new_links[where(r.ns, r.name)] = true
-      if r.peer then plan.new_links[where(r.peer.ns, r.peer.name)] = true end
+      mark_new_link(plan, r.ns, r.name)
+      if r.peer then mark_new_link(plan, r.peer.ns, r.peer.name) end
     end
   end
   plan_extras(plan, opts.resources)

@@ -23,8 +23,17 @@ end
 
 -- The kernel's spelling of an IPv6 address (RFC 5952: lowercase, no leading zeros, the
 -- longest run of zero groups as "::"); IPv4 and anything unparsable come back as given.
+local canonical_cache = {}
 function M.canonical_addr(a)
-  if type(a) ~= "string" or not a:find(":") then return a end
+  if type(a) ~= "string" or not a:find(":", 1, true) then return a end
+  local c = canonical_cache[a]
+  if c then return c end
+  c = M.canonical_addr6(a)
+  canonical_cache[a] = c
+  return c
+end
+
+function M.canonical_addr6(a)
   local head, tail = a:match("^(.-)::(.*)$")
   local groups = {}
   local function split(s, into)
@@ -61,7 +70,24 @@ function M.canonical_addr(a)
   return table.concat(parts, ":", 1, best - 1) .. "::" .. table.concat(parts, ":", best + bestlen, 8)
 end
 
+-- A rate as tc writes it ("10mbit", "1.5mbps", "800kbit", or a number of bits per second)
+-- in bits per second; nil when it is not one.
+local rate_units = {bit = 1, kbit = 1e3, mbit = 1e6, gbit = 1e9, tbit = 1e12,
+  kibit = 1024, mibit = 1024 ^ 2, gibit = 1024 ^ 3, tibit = 1024 ^ 4,
+  bps = 8, kbps = 8e3, mbps = 8e6, gbps = 8e9, tbps = 8e12,
+  kibps = 8 * 1024, mibps = 8 * 1024 ^ 2, gibps = 8 * 1024 ^ 3, tibps = 8 * 1024 ^ 4}
+function M.rate_bits(v)
+  if type(v) == "number" then return v end
+  if type(v) ~= "string" then return nil end
+  local n, unit = v:lower():match("^%s*([%d.]+)%s*(%a*)%s*$")
+  n = tonumber(n)
+  if n == nil then return nil end
+  local f = unit == "" and 1 or rate_units[unit]
+  return f and math.floor(n * f + 0.5) or nil
+end
+
 function M.canonical_cidr(c)
+  if not c:find(":", 1, true) then return c end -- IPv4 is written one way only
   local a, p = c:match("^(.*)/(%d+)$")
   if not a then return M.canonical_addr(c) end
   return M.canonical_addr(a) .. "/" .. p
