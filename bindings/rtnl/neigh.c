@@ -56,9 +56,10 @@ uint32_t lneigh_opt_states(lua_State *L, int idx, const char *key, int family) {
   } else if (t == LUA_TTABLE) {
     lua_Integer n = (lua_Integer)lua_rawlen(L, v);
     for (lua_Integer i = 1; i <= n; i++) {
-      if (lua_rawgeti(L, v, i) != LUA_TSTRING) lcnet_field_error(L, idx, key, "list of state names");
-      states |= one_state(L, idx, key, family, lua_gettop(L));
-      lua_pop(L, 1);
+      lua_rawgeti(L, v, i);
+      const char *elem = lua_pushfstring(L, "%s[%I]", key, i); /* errors name the element */
+      states |= one_state(L, idx, elem, family, lua_gettop(L) - 1);
+      lua_pop(L, 2);
     }
     if (n == 0) luaL_argerror(L, idx, lua_pushfstring(L, "field '%s': empty list of states", key));
   } else if (t != LUA_TNIL) {
