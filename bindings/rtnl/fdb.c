@@ -90,21 +90,18 @@ static const char *read_entry(lua_State *L, struct cnet_netns *ns, const char *o
 
 /* cnet.fdb.add{mac=, dev=, ... [, append=true]}: -EEXIST when the entry exists; with
  * append, as fdb.append (for callers that build one spec table per entry). */
-static int fdb_add(lua_State *L) {
-  int append = lua_type(L, 1) == LUA_TTABLE && lcnet_opt_bool(L, 1, "append", 0);
-  return lneigh_change(L, "fdb.add", read_entry, 0, append ? CNET_NEIGH_APPEND : CNET_NEIGH_ADD);
-}
+static int fdb_add(lua_State *L) { return lneigh_change(L, "fdb.add", read_entry, LNEIGH_ADD_OR_APPEND); }
 /* cnet.fdb.append{mac=, dev=, dst=, ...}: one more remote of a VXLAN entry. */
 static int fdb_append(lua_State *L) {
-  return lneigh_change(L, "fdb.append", read_entry, 0, CNET_NEIGH_APPEND);
+  return lneigh_change(L, "fdb.append", read_entry, LNEIGH_APPEND);
 }
 /* cnet.fdb.replace{...}: adds or overwrites. */
 static int fdb_replace(lua_State *L) {
-  return lneigh_change(L, "fdb.replace", read_entry, 0, CNET_NEIGH_REPLACE);
+  return lneigh_change(L, "fdb.replace", read_entry, LNEIGH_REPLACE);
 }
 /* cnet.fdb.delete{mac=, dev= [, dst=, vlan=, master=, ...]} */
 static int fdb_delete(lua_State *L) {
-  return lneigh_change(L, "fdb.delete", read_entry, 1, CNET_NEIGH_ADD);
+  return lneigh_change(L, "fdb.delete", read_entry, LNEIGH_DELETE);
 }
 
 /* Reads list/flush's filter {dev=, br=, state=, vlan=}; returns the text of the device

@@ -23,10 +23,11 @@ void lneigh_push_flush(lua_State *L, struct cnet_netns *ns, const struct cnet_ne
  * Returns the text naming the entry in errors. */
 typedef const char *(*lneigh_reader)(lua_State *L, struct cnet_netns *ns, const char *op,
                                      int add, struct cnet_neigh_req *req);
-/* One change: read the entry, then add it (del = 0, with mode) or delete it; raises on
- * failure. Returns 0 values. */
-int lneigh_change(lua_State *L, const char *op, lneigh_reader read, int del,
-                  enum cnet_neigh_mode mode);
+/* The change a call makes: add (with a mode), add or append as the entry's `append` field
+ * says (fdb.add), or delete. */
+enum lneigh_verb { LNEIGH_ADD, LNEIGH_REPLACE, LNEIGH_APPEND, LNEIGH_ADD_OR_APPEND, LNEIGH_DELETE };
+/* One change: read the entry, then make it; raises on failure. Returns 0 values. */
+int lneigh_change(lua_State *L, const char *op, lneigh_reader read, enum lneigh_verb verb);
 
 /* The text naming an entry in errors ("192.0.2.5 dev eth0"), pushed, and given to the batch
  * as the call's object. Returns it. */

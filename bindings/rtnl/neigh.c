@@ -209,9 +209,15 @@ static int list_body(lua_State *L, void *data, int *rc) {
   return 1;
 }
 
-int lneigh_change(lua_State *L, const char *op, lneigh_reader read, int del,
-                  enum cnet_neigh_mode mode) {
-  struct cnet_netns *ns = lcnet_ns(L);
+int lneigh_change(lua_State *L, const char *op, lneigh_reader read, enum lneigh_verb verb) {
+  struct cnet_netns *ns = lcnet_ns(L); /* first: it drops a method call's self */
+  int del = verb == LNEIGH_DELETE;
+  enum cnet_neigh_mode mode = verb == LNEIGH_REPLACE  ? CNET_NEIGH_REPLACE
+                              : verb == LNEIGH_APPEND ? CNET_NEIGH_APPEND
+                                                      : CNET_NEIGH_ADD;
+  if (verb == LNEIGH_ADD_OR_APPEND && lua_type(L, 1) == LUA_TTABLE &&
+      lcnet_opt_bool(L, 1, "append", 0))
+    mode = CNET_NEIGH_APPEND;
   struct cnet_neigh_req req;
   const char *object = read(L, ns, op, !del, &req);
   int rc = del ? cnet_neigh_delete(ns, &req) : cnet_neigh_add(ns, &req, mode);
@@ -282,15 +288,15 @@ static const char *read_entry(lua_State *L, struct cnet_netns *ns, const char *o
 
 /* cnet.neigh.add{dst=, dev=, lladdr=, state="permanent", proxy=, router=, extern_learn=} */
 static int neigh_add(lua_State *L) {
-  return lneigh_change(L, "neigh.add", read_entry, 0, CNET_NEIGH_ADD);
+  return lneigh_change(L, "neigh.add", read_entry, LNEIGH_ADD);
 }
 /* cnet.neigh.replace{...}: adds or overwrites. */
 static int neigh_replace(lua_State *L) {
-  return lneigh_change(L, "neigh.replace", read_entry, 0, CNET_NEIGH_REPLACE);
+  return lneigh_change(L, "neigh.replace", read_entry, LNEIGH_REPLACE);
 }
 /* cnet.neigh.delete{dst=, dev= [, proxy=true]} */
 static int neigh_delete(lua_State *L) {
-  return lneigh_change(L, "neigh.delete", read_entry, 1, CNET_NEIGH_ADD);
+  return lneigh_change(L, "neigh.delete", read_entry, LNEIGH_DELETE);
 }
 
 /* Reads list/flush's filter: (dev) or ({dev=, family=, state=, proxy=}); returns the device's

@@ -285,7 +285,7 @@ describe("a VXLAN overlay on cnet.fdb", function()
     for i = 1, 3 do
       for j = 1, 3 do
         if i ~= j then
-          assert.is_number(ctrs[i].ping("10.42.0." .. j, {timeout = 2}), ("c%d -> c%d"):format(i, j))
+          assert.is_number(ctrs[i].ping("10.42.0." .. j, {timeout = 2}).s, ("c%d -> c%d"):format(i, j))
         end
       end
     end
@@ -296,10 +296,10 @@ describe("a VXLAN overlay on cnet.fdb", function()
     ctrs[1].neigh.replace{dst = "10.42.0.3", dev = "eth0", lladdr = cmac(3)}
     for i = 2, 3 do ctrs[i].neigh.replace{dst = "10.42.0.1", dev = "eth0", lladdr = cmac(1)} end
     hosts[1].fdb.delete{mac = "00:00:00:00:00:00", dev = "vx0"}
-    assert.is_number(ctrs[1].ping("10.42.0.2", {timeout = 2}))
+    assert.is_number(ctrs[1].ping("10.42.0.2", {timeout = 2}).s)
     hosts[1].fdb.delete{mac = cmac(2), dev = "vx0"}
     assert.is_nil((ctrs[1].ping("10.42.0.2", {timeout = 0.3})))
-    assert.is_number(ctrs[1].ping("10.42.0.3", {timeout = 2}))
+    assert.is_number(ctrs[1].ping("10.42.0.3", {timeout = 2}).s)
     for i = 1, 3 do
       cnet.netns.delete(ctrs[i])
       cnet.netns.delete(hosts[i])
