@@ -6,6 +6,8 @@
 #   cnet      cnet's bridge recipe with its built-in allocator (ipam type cnet)
 #   cnet-hl   cnet's bridge recipe delegating to host-local (the reference IPAM plugin)
 #   ref       the reference bridge plugin with host-local (Debian's containernetworking-plugins)
+#   floor     no plugin: the same kernel changes for all N containers from one cnet process
+#             (bench/cni/floor.lua), the bound on what any plugin can reach
 # Phases:
 #   prep N        make namespaces c1..cN (untimed)
 #   add N         ADD c1..cN, one after another       del N   DEL them, one after another
@@ -22,6 +24,7 @@ case $tool in
 cnet) plugin=$(dirname "$cnet_bin")/cni/cnet type=cnet ipam=cnet ;;
 cnet-hl) plugin=$(dirname "$cnet_bin")/cni/cnet type=cnet ipam=host-local ;;
 ref) plugin=$CNI_PATH/bridge type=bridge ipam=host-local ;;
+floor) plugin=none type=cnet ipam=cnet ;;
 *) echo "plugin.sh: unknown tool $tool" >&2; exit 2 ;;
 esac
 conf=$dir/$tool.json
@@ -42,6 +45,9 @@ case $phase in
 prep)
 	for ((i = 1; i <= n; i++)); do echo "netns add c$i"; done | ip -batch -
 	;;
+add | del | storm-add | storm-del) ;;&
+add | storm-add) [ "$tool" = floor ] && exec "$cnet_bin" "$(dirname "$0")/floor.lua" add "$n" ;;&
+del | storm-del) [ "$tool" = floor ] && exec "$cnet_bin" "$(dirname "$0")/floor.lua" del "$n" ;;&
 add) for ((i = 1; i <= n; i++)); do one ADD $i; done ;;
 del) for ((i = 1; i <= n; i++)); do one DEL $i; done ;;
 storm-add | storm-del)

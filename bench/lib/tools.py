@@ -320,6 +320,7 @@ def cni_tools(storm):
         Tool('cnet', phases('cnet'), need_cnet_plugin, prep=prep('cnet'), env=env),
         Tool('cnet plugin + host-local', phases('cnet-hl'), need_cnet_plugin_hl, prep=prep('cnet-hl'), env=env),
         Tool('CNI bridge + host-local', phases('ref'), need_cni, prep=prep('ref')),
+        Tool('kernel floor (one process)', phases('floor'), need_cnet_plugin, prep=prep('floor'), env=env),
     ]
 
 

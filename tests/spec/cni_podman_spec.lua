@@ -63,16 +63,7 @@ graphroot = "%s/storage"
 runroot = "%s/runroot"
 ]]):format(T, T))
   env = ("CONTAINERS_CONF=%s/containers.conf CONTAINERS_STORAGE_CONF=%s/storage.conf "):format(T, T)
-  -- the simulated internet, as in the reference comparison
-  H.ip_batch{
-    "netns add inet",
-    "link add up0 type veth peer name up1 netns inet",
-    "addr add 203.0.113.2/24 dev up0",
-    "link set up0 up",
-    "route add default via 203.0.113.1",
-  }
-  H.sh("ip -n inet link set lo up && ip -n inet addr add 198.51.100.1/32 dev lo && " ..
-       "ip -n inet addr add 203.0.113.1/24 dev up1 && ip -n inet link set up1 up")
+  D.internet()
   network("cnet1", "10.130.0.0/24")
   network("cnet2", "10.131.0.0/24")
   network("cnet3", "10.132.0.0/24", {capabilities = {portMappings = true}})

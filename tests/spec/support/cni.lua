@@ -130,6 +130,21 @@ function D.nft(name)
   return t
 end
 
+-- The simulated internet: namespace `inet` behind the uplink up0 (this host at
+-- 203.0.113.2/24, default route via 203.0.113.1), holding 198.51.100.1, with no route back to
+-- any container subnet: a reply can only come back to a masqueraded source.
+function D.internet()
+  H.ip_batch{
+    "netns add inet",
+    "link add up0 type veth peer name up1 netns inet",
+    "addr add 203.0.113.2/24 dev up0",
+    "link set up0 up",
+    "route add default via 203.0.113.1",
+  }
+  H.sh("ip -n inet link set lo up && ip -n inet addr add 198.51.100.1/32 dev lo && " ..
+       "ip -n inet addr add 203.0.113.1/24 dev up1 && ip -n inet link set up1 up")
+end
+
 -- The network's state document, or nil.
 function D.state(name)
   local text = H.read(D.tmp .. "/state/" .. name .. "/state.json")

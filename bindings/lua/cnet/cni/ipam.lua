@@ -146,10 +146,17 @@ end
 -- released address is not handed out again at once); nil when the range is full.
 local function pick(st, rg)
   local leases = st.data.leases
-  local used = used_in(leases, rg)
   local gw_inside = rg.gateway >= rg.start and rg.gateway <= rg.stop
-  local size = ipnet.count(rg.start, rg.stop, used + 3)
-  if size - (gw_inside and 1 or 0) <= used then return nil end
+  -- A range with room for every lease of the network plus one surely has a free address:
+  -- then the leases need not be read one by one (a /16 with 100 leases, every ADD).
+  local total = 0
+  for _ in pairs(leases) do total = total + 1 end
+  local used = total
+  local size = ipnet.count(rg.start, rg.stop, total + 3)
+  if size - (gw_inside and 1 or 0) <= total then
+    used = used_in(leases, rg)
+    if size - (gw_inside and 1 or 0) <= used then return nil end
+  end
   local cur = st.data.next[rg.key] and ipnet.parse(st.data.next[rg.key])
   if not cur or #cur ~= #rg.start or cur < rg.start or cur > rg.stop then cur = rg.start end
   for _ = 1, used + 2 do

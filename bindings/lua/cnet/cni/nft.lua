@@ -124,6 +124,18 @@ local function description(network, all)
   return {table = M.table(network), sets = sets, chains = ch}
 end
 
+-- Runs fn (which builds and commits one transaction) again while the kernel refuses it with
+-- ERESTART: a transaction that read the ruleset (a set's type) is refused when another
+-- process changed the ruleset in between, as parallel ADDs and DELs of a network do.
+local function retried(fn, ...)
+  for _ = 1, 50 do
+    local ok, err = pcall(fn, ...)
+    if ok then return err end
+    if type(err) ~= "table" or err.code ~= "ERESTART" then error(err, 0) end
+  end
+  return fn(...)
+end
+
 -- Makes the table exactly what the attachments say (attachments: {[key] = record}), in one
 -- atomic batch; with no attachment that needs it, deletes the table (if present).
 function M.rebuild(network, attachments)
@@ -138,7 +150,7 @@ function M.rebuild(network, attachments)
     if not ok and err.code ~= "ENOENT" then error(err, 0) end
     return false
   end
-  cnet.nft.apply(description(network, all))
+  retried(cnet.nft.apply, description(network, all))
   return true
 end
 
@@ -155,7 +167,7 @@ end
 -- Adds one attachment's entries in one transaction. `made` is whether the table exists
 -- already (the state's word); returns true. When the table or a set is missing after all,
 -- the caller rebuilds (M.rebuild) instead.
-function M.add(network, key, a, made)
+local function add(network, key, a, made)
   local e = M.entries(a, key)
   if #e.masq4 + #e.masq6 + #e.ports == 0 then return made end
   if not made then return nil end
@@ -173,7 +185,7 @@ end
 -- Removes one attachment's entries in one transaction: its masquerade addresses (not the
 -- subnets, which other containers share) and its port rules, found by their comment.
 -- Raises (ENOENT) when something is already missing: the caller then rebuilds.
-function M.del(network, key, a)
+local function del(network, key, a)
   local e = M.entries(a, key)
   if #e.masq4 + #e.masq6 + #e.ports == 0 then return end
   local T = M.table(network)
@@ -190,6 +202,9 @@ function M.del(network, key, a)
   end
   tx.commit()
 end
+
+function M.add(network, key, a, made) return retried(add, network, key, a, made) end
+function M.del(network, key, a) return retried(del, network, key, a) end
 
 -- What is missing from the table for one attachment: a list of findings.
 function M.check(network, key, a)

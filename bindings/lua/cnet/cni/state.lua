@@ -8,11 +8,13 @@
 --               (written to a temporary file, then renamed over the old one).
 -- The document:
 --   {version = 1,
---    attachments = {["CID/IFNAME"] = {id=, ifname=, netns=, boot=, phase = "adding"|"up",
---                                     host = "vethXXXXXXXX", ips = {"10.88.0.5/16"}, ...}},
+--    attachments = {["CID/IFNAME"] = {id=, ifname=, netns=, boot=, host = "vethXXXXXXXX",
+--                                     ips = {"10.88.0.5/16"}, masq=, ports=, ...}},
 --    leases = {["10.88.0.5"] = "CID/IFNAME"},   -- the built-in allocator's
 --    next = {["10.88.0.0/16"] = "10.88.0.6"},    -- where its next search starts, per range
---    nft = {...}}                                 -- what the network's nft table holds
+--    nft = {made =, gen =},                      -- whether its nft table exists; how many
+--                                                 -- times it was rebuilt whole
+--    bridge_made =, bridge = {name =, mac =}}     -- the bridge it made, and what it knows of it
 local cnet = require "cnet"
 local json = require "cnet.cni.json"
 
@@ -38,14 +40,9 @@ end
 -- The key of an attachment: the spec's (container id, interface) pair.
 function M.key(id, ifname) return id .. "/" .. ifname end
 
--- Opens the network's state under its lock (waiting for other holders). `dir` is the
--- data directory, `network` the validated network name. Returns a State; :close() (or a
--- <close> variable) releases the lock without saving.
-function M.open(dir, network, opts)
-  local path = (dir or M.default_dir) .. "/" .. network
-  local lock = cnet.lock(path .. "/lock", opts and opts.timeout and {timeout = opts.timeout})
-  local st = setmetatable({dir = path, file = path .. "/state.json", lock = lock}, State)
-  local f = io.open(st.file)
+-- The document of file `path`, with every part present; raises when it is unreadable.
+local function load(path)
+  local f = io.open(path)
   local data
   if f then
     local text = f:read("a")
@@ -53,9 +50,8 @@ function M.open(dir, network, opts)
     local err
     data, err = json.decode(text)
     if type(data) ~= "table" then
-      lock:close()
       error(("state %s: unreadable (%s); move it away to start the network afresh")
-        :format(st.file, err or "not an object"), 0)
+        :format(path, err or "not an object"), 0)
     end
   end
   data = data or {}
@@ -64,8 +60,30 @@ function M.open(dir, network, opts)
   data.leases = data.leases or {}
   data.next = data.next or {}
   data.nft = data.nft or {}
+  return data
+end
+
+-- Opens the network's state under its lock (waiting for other holders). `dir` is the
+-- data directory, `network` the validated network name. Returns a State; :close() (or a
+-- <close> variable) releases the lock without saving.
+function M.open(dir, network, opts)
+  local path = (dir or M.default_dir) .. "/" .. network
+  local lock = cnet.lock(path .. "/lock", opts and opts.timeout and {timeout = opts.timeout})
+  local st = setmetatable({dir = path, file = path .. "/state.json", lock = lock}, State)
+  local ok, data = pcall(load, st.file)
+  if not ok then
+    lock:close()
+    error(data, 0)
+  end
   st.data = data
   return st
+end
+
+-- The document as it is now, without the lock: since it is only ever replaced whole (a
+-- rename), this is always one consistent version, if possibly not the latest by the time
+-- the caller acts on it.
+function M.snapshot(dir, network)
+  return load((dir or M.default_dir) .. "/" .. network .. "/state.json")
 end
 
 -- Writes the document (atomically: a crash leaves the old or the new one, never half).

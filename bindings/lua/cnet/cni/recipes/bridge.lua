@@ -116,19 +116,34 @@ local function open_netns(ctx, code)
     ("%s: %s"):format(ctx.netns, type(ns) == "table" and ns.code and ns.extack or tostring(ns)))
 end
 
-local function ensure_bridge(s, st)
+-- A random locally administered unicast MAC address. Setting the veth ends' addresses (and
+-- the bridge's, which otherwise follows its lowest port) means the result needs no read of
+-- the devices afterwards.
+local function random_mac()
+  local f = assert(io.open("/dev/urandom", "rb"))
+  local b = {f:read(6):byte(1, 6)}
+  f:close()
+  b[1] = (b[1] & 0xfc) | 0x02
+  return ("%02x:%02x:%02x:%02x:%02x:%02x"):format(table.unpack(b))
+end
+
+-- Makes the bridge when missing (up, with the mtu and a fixed mac). Returns the bridge's mac
+-- and whether this call made it; raises when the name is taken by another kind of device.
+local function ensure_bridge(s)
   local br = link_or_nil(cnet, s.bridge)
   if br == nil then
-    local ok, err = pcall(cnet.link.add, {name = s.bridge, type = "bridge", mtu = s.mtu, up = true})
-    if not ok and err.code ~= "EEXIST" then error(err, 0) end -- another network made it meanwhile
-    if ok then st.data.bridge_made = s.bridge end
+    local mac = random_mac()
+    local ok, err = pcall(cnet.link.add, {name = s.bridge, type = "bridge", mtu = s.mtu, mac = mac,
+                                          up = true})
+    if ok then return mac, true end
+    if err.code ~= "EEXIST" then error(err, 0) end -- another ADD made it meanwhile
     br = cnet.link.get(s.bridge)
   end
   if br.kind ~= "bridge" then
     bad("bridge " .. s.bridge .. " is not a bridge", ("%s exists and is a %s device"):format(s.bridge, br.kind or "plain"))
   end
   if not br.up then cnet.link.set(s.bridge, {up = true}) end
-  return br
+  return br.mac, false
 end
 
 -- Sets a device flag cnet.link.set does not take yet (a bridge port's hairpin mode, a
@@ -146,9 +161,11 @@ end
 
 -- The gateway address on the bridge: added when missing; another address of the same subnet
 -- there is an error unless forceAddress, which replaces it (as the reference plugin does).
-local function ensure_gateway(s, gw, prefix)
+-- Once a network has checked its bridge (`checked`), later ADDs only add the address again
+-- (EEXIST when it is there, as it should be) without listing the bridge's addresses.
+local function ensure_gateway(s, gw, prefix, checked)
   local want = ipnet.tostring(gw)
-  for _, a in ipairs(cnet.addr.list(s.bridge)) do
+  for _, a in ipairs(checked and {} or cnet.addr.list(s.bridge)) do
     local b = ipnet.parse(a.address)
     if b and #b == #gw and a.prefix == prefix and ipnet.contains(gw, prefix, b) then
       if b == gw then return end
@@ -159,7 +176,7 @@ local function ensure_gateway(s, gw, prefix)
       cnet.addr.delete(s.bridge, a.cidr)
     end
   end
-  if #gw == 16 then
+  if #gw == 16 and not checked then
     -- The gateway is answerable at once, not after duplicate address detection's second:
     -- the allocator already keeps it unique (as the container's own addresses, below).
     cnet.sysctl.set("net/ipv6/conf/" .. s.bridge .. "/accept_dad", 0)
@@ -186,9 +203,21 @@ local function addresses(ips)
   return out
 end
 
--- Removes the host side of an attachment (its veth, if it still exists: deleting either end
--- removes the pair) and its nftables entries. Never raises for what is already gone.
-local function remove_host_side(ctx, st, key, a)
+-- Removes an attachment's nftables entries. Never raises: what it cannot remove (already
+-- gone behind cnet's back) is fixed by rebuilding the table from the state afterwards.
+-- Called before any device is deleted, for speed: the kernel frees a commit's old objects
+-- after an RCU grace period and a process closing its nftables socket waits for that;
+-- deleting a veth waits for grace periods too, so the two waits overlap instead of adding up.
+local function remove_nft(ctx, st, key, a)
+  if (a.masq or (a.ports and #a.ports > 0)) and st.data.nft.made then
+    local ok = pcall(nft.del, ctx.network, key, a)
+    if not ok then st.data.nft.dirty = true end -- rebuilt from the state below
+  end
+end
+
+-- Removes the host veth of an attachment if it still exists (deleting either end removes
+-- the pair; it is gone already when the container's namespace went).
+local function remove_veth(a)
   if a.host then
     local l = link_or_nil(cnet, a.host)
     if l and l.kind == "veth" then
@@ -196,21 +225,32 @@ local function remove_host_side(ctx, st, key, a)
       if not ok and err.code ~= "ENODEV" then error(err, 0) end
     end
   end
-  if (a.masq or (a.ports and #a.ports > 0)) and st.data.nft.made then
-    local ok = pcall(nft.del, ctx.network, key, a)
-    if not ok then st.data.nft.dirty = true end -- rebuilt from the state below
-  end
+end
+
+local function remove_host_side(ctx, st, key, a)
+  remove_nft(ctx, st, key, a)
+  remove_veth(a)
+end
+
+-- Makes the network's table again from its state, counting the rebuilds (a DEL that removed
+-- entries while a rebuild ran checks the count to remove them again).
+local function rebuild(ctx, st)
+  st.data.nft.made = nft.rebuild(ctx.network, st.data.attachments)
+  st.data.nft.gen = (st.data.nft.gen or 0) + 1
 end
 
 -- What the network made for itself goes with its last attachment: its nftables table, and
 -- the bridge when this network created it and no port is left on it.
 local function finish_network(ctx, st)
   if st.data.nft.dirty then
-    st.data.nft.made = nft.rebuild(ctx.network, st.data.attachments)
+    rebuild(ctx, st)
     st.data.nft.dirty = nil
   end
   if next(st.data.attachments) ~= nil then return end
-  if st.data.nft.made then st.data.nft.made = nft.rebuild(ctx.network, {}) end
+  if st.data.nft.made then
+    st.data.nft.made = nft.rebuild(ctx.network, {})
+    st.data.nft.gen = (st.data.nft.gen or 0) + 1
+  end
   local br = st.data.bridge_made
   if br then
     local l = link_or_nil(cnet, br)
@@ -220,6 +260,7 @@ local function finish_network(ctx, st)
     end
     st.data.bridge_made = nil
   end
+  st.data.bridge = nil
 end
 
 -- Forgets an attachment completely (host side, nft entries, leases).
@@ -232,28 +273,45 @@ end
 
 -- The kernel side of ADD; returns the result. Everything it made is recorded in `made` so a
 -- failure can be undone.
-local function build(ctx, st, s, a, r, made)
+local function build(ctx, s, a, r, made)
   local ns <close> = open_netns(ctx)
-  ensure_bridge(s, st)
+  -- The firewall entries first: the kernel frees the commit's old objects after an RCU grace
+  -- period, which then passes while the devices below are made, instead of at exit (a
+  -- process closing its nftables socket waits for it). When the table was just made with
+  -- them (made.nft), or cannot take them (gone behind cnet's back: made.nft_rebuild, done
+  -- under the lock afterwards), there is nothing to add here.
+  if (a.masq or #a.ports > 0) and not made.nft then
+    local ok = pcall(nft.add, ctx.network, state.key(ctx.id, ctx.ifname), a, true)
+    if ok then made.nft = true else made.nft_rebuild = true end
+  end
   -- The veth pair in one request: the host end on the bridge and up, the container end
   -- created inside the namespace under its final name (it never exists on the host). The
   -- container end goes up with its addresses below: the kernel cannot open a veth end
-  -- before the pair is complete (ENOTCONN), so not in this request.
-  local spec = {name = a.host, type = "veth", mtu = s.mtu, master = s.bridge, up = true,
-                peer = {name = ctx.ifname, netns = ns, mtu = s.mtu}}
-  for attempt = 1, 4 do
+  -- before the pair is complete (ENOTCONN), so not in this request. The bridge is looked at
+  -- only when the network has not seen it yet (made.bridge_known) or the veth cannot be put
+  -- on it.
+  local host_mac, cont_mac = random_mac(), random_mac()
+  local spec = {name = a.host, type = "veth", mtu = s.mtu, mac = host_mac, master = s.bridge,
+                up = true, peer = {name = ctx.ifname, netns = ns, mtu = s.mtu, mac = cont_mac}}
+  local bridge_mac = made.bridge_mac
+  if not bridge_mac then bridge_mac, made.bridge = ensure_bridge(s) end
+  for attempt = 1, 5 do
     local ok, err = pcall(cnet.link.add, spec)
     if ok then break end
-    if err.code ~= "EEXIST" then error(err, 0) end
-    if link_or_nil(ns, ctx.ifname) then
+    if err.code == "ENODEV" and err.extack and err.extack:find("master", 1, true) and attempt == 1 then
+      bridge_mac, made.bridge = ensure_bridge(s) -- gone since the network last saw it
+    elseif err.code ~= "EEXIST" or attempt == 5 then
+      error(err, 0)
+    elseif link_or_nil(ns, ctx.ifname) then
       E.raise(E.KERNEL, "link.add " .. ctx.ifname .. ": File exists",
         ("the container already has an interface %s"):format(ctx.ifname))
+    else
+      -- The host name is taken (a leftover of a crash, or a clash of the name hash): another.
+      a.host = host_name(ctx, "\0" .. attempt)
+      spec.name = a.host
     end
-    if attempt == 4 then error(err, 0) end
-    -- The host name is taken (a leftover of a crash, or a clash of the name hash): another.
-    a.host = host_name(ctx, "\0" .. attempt)
-    spec.name = a.host
   end
+  made.bridge_mac = bridge_mac
   made.veth = a.host
   if s.hairpin then set_flag(a.host, "hairpin", {"bridge", "link", "set", "dev", a.host, "hairpin", "on"}) end
   if s.promisc then set_flag(s.bridge, "promisc", {"ip", "link", "set", "dev", s.bridge, "promisc", "on"}) end
@@ -293,26 +351,17 @@ local function build(ctx, st, s, a, r, made)
   if s.isGateway then
     for _, x in ipairs(addrs) do
       if x.gw then
-        ensure_gateway(s, x.gw, x.prefix)
+        ensure_gateway(s, x.gw, x.prefix, made.gateway_checked and not made.bridge)
         ensure_forwarding(x.family)
       end
     end
   end
-  if a.masq or #a.ports > 0 then
-    local key = state.key(ctx.id, ctx.ifname)
-    local ok, done = pcall(nft.add, ctx.network, key, a, st.data.nft.made)
-    if not ok or not done then st.data.nft.made = nft.rebuild(ctx.network, st.data.attachments) end
-    made.nft = true
-  end
-
-  local br = cnet.link.get(s.bridge)
-  local hv = cnet.link.get(a.host)
-  local cv = ns.link.get(ctx.ifname)
+  local mtu = s.mtu or 1500 -- a veth's own default
   local ours = {
     interfaces = {
-      {name = s.bridge, mac = br.mac},
-      {name = a.host, mac = hv.mac, mtu = hv.mtu},
-      {name = ctx.ifname, mac = cv.mac, mtu = cv.mtu, sandbox = ctx.netns},
+      {name = s.bridge, mac = bridge_mac},
+      {name = a.host, mac = host_mac, mtu = mtu},
+      {name = ctx.ifname, mac = cont_mac, mtu = mtu, sandbox = ctx.netns},
     },
     ips = {}, routes = routes, dns = r.dns,
   }
@@ -323,62 +372,108 @@ local function build(ctx, st, s, a, r, made)
   return result.merge(ctx.prev, ours)
 end
 
+-- ADD and DEL hold the network's lock only to read and write its state (leases, records,
+-- the table's first making), not while the kernel makes or removes devices: parallel calls
+-- for different containers then do their kernel work side by side. Every record is written
+-- before its devices are made and removed only after they are gone, so a network's last
+-- attachment (whose DEL removes the table and the bridge) is never taken for the last while
+-- another ADD is under way.
 function R.add(ctx)
   local s = settings(ctx)
   ipam.validate(ctx)
   local ports = port_mappings(ctx)
-  local st <close> = require("cnet.cni").open_state(ctx)
+  local cni = require "cnet.cni"
   local key = state.key(ctx.id, ctx.ifname)
-  if st.data.attachments[key] then
-    -- ADD again without a DEL in between: what the old record holds is stale (a failed
-    -- runtime, a reused id); a live interface of that name is refused below.
-    drop(ctx, st, key)
-  end
-  local a = {id = ctx.id, ifname = ctx.ifname, netns = ctx.netns, boot = state.boot_id(),
-             phase = "adding", host = host_name(ctx), bridge = s.bridge, masq = s.ipMasq,
-             ports = ports, ips = {}}
-  st.data.attachments[key] = a
-  local function reclaim()
-    local n = 0
-    for _, k in ipairs(ipam.stale(st, function(name) return link_or_nil(cnet, name) ~= nil end)) do
-      if k ~= key then
-        drop(ctx, st, k)
-        n = n + 1
-      end
-    end
-    return n
-  end
-  local ok, r = pcall(ipam.add, ctx, st, reclaim)
-  if not ok then
-    st.data.attachments[key] = nil
-    st:save()
-    error(r, 0)
-  end
-  for _, ip in ipairs(r.ips) do a.ips[#a.ips + 1] = ip.address end
-  -- Recorded before the kernel is touched: if this process dies half-way, DEL and GC still
-  -- know the veth's name and the addresses.
-  st:save()
+  local a, r
   local made = {}
-  local ok2, out = pcall(build, ctx, st, s, a, r, made)
-  if not ok2 then
+  do
+    local st <close> = cni.open_state(ctx)
+    if st.data.attachments[key] then
+      -- ADD again without a DEL in between: what the old record holds is stale (a failed
+      -- runtime, a reused id); a live interface of that name is refused below.
+      drop(ctx, st, key)
+    end
+    a = {id = ctx.id, ifname = ctx.ifname, netns = ctx.netns, boot = state.boot_id(),
+         host = host_name(ctx), bridge = s.bridge, masq = s.ipMasq, ports = ports, ips = {}}
+    st.data.attachments[key] = a
+    local function reclaim()
+      local n = 0
+      for _, k in ipairs(ipam.stale(st, function(name) return link_or_nil(cnet, name) ~= nil end)) do
+        if k ~= key then
+          drop(ctx, st, k)
+          n = n + 1
+        end
+      end
+      return n
+    end
+    local ok, res = pcall(ipam.add, ctx, st, reclaim)
+    if not ok then
+      st.data.attachments[key] = nil
+      pcall(finish_network, ctx, st)
+      st:save()
+      error(res, 0)
+    end
+    r = res
+    for _, ip in ipairs(r.ips) do a.ips[#a.ips + 1] = ip.address end
+    -- The network's table is made under the lock, whole, this attachment's entries included.
+    if (a.masq or #a.ports > 0) and not st.data.nft.made then
+      local ok2, err = pcall(rebuild, ctx, st)
+      if not ok2 then
+        st.data.attachments[key] = nil
+        if ipam.kind(ctx.conf) == "delegate" then pcall(ipam.del, ctx, st) else ipam.release(st, key) end
+        st:save()
+        error(err, 0)
+      end
+      made.nft = true
+    end
+    -- What the network learnt about its bridge before: no need to look again.
+    local seen = st.data.bridge and st.data.bridge.name == s.bridge and st.data.bridge
+    if seen then made.bridge_mac, made.gateway_checked = seen.mac, seen.checked end
+    made.bridge_unrecorded = st.data.bridge_made == s.bridge and not seen
+    -- Recorded before the kernel is touched: if this process dies half-way, DEL and GC still
+    -- know the veth's name and the addresses.
+    st:save()
+  end
+  local default_host = a.host
+  local ok, out = pcall(build, ctx, s, a, r, made)
+  -- Usually nothing is left to record; the lock is taken again only when something is.
+  if ok and not made.bridge and a.host == default_host and not made.nft_rebuild
+     and not made.bridge_unrecorded then
+    return out
+  end
+  local st <close> = cni.open_state(ctx)
+  if made.bridge then st.data.bridge_made = s.bridge end
+  local rec = st.data.attachments[key] or a
+  rec.host = a.host
+  if not ok then
     -- Undo: nothing of a failed ADD stays behind (the runtime's DEL then finds nothing).
-    pcall(remove_host_side, ctx, st, key, a)
+    if made.nft then pcall(remove_nft, ctx, st, key, rec) end
+    pcall(remove_veth, rec)
     st.data.attachments[key] = nil
     if ipam.kind(ctx.conf) == "delegate" then pcall(ipam.del, ctx, st) else ipam.release(st, key) end
     pcall(finish_network, ctx, st)
     st:save()
     error(out, 0)
   end
-  a.phase = "up"
+  st.data.attachments[key] = rec
+  -- A bridge this network made keeps the mac cnet gave it; another one's mac may change as
+  -- ports come and go, so only a bridge of our own is remembered.
+  if st.data.bridge_made == s.bridge then
+    st.data.bridge = {name = s.bridge, mac = made.bridge_mac, checked = true}
+  end
+  if made.nft_rebuild then rebuild(ctx, st) end
   st:save()
   return out
 end
 
 function R.del(ctx)
   local s = settings(ctx)
-  local st <close> = require("cnet.cni").open_state(ctx)
+  local cni = require "cnet.cni"
   local key = state.key(ctx.id, ctx.ifname)
-  local a = st.data.attachments[key]
+  -- What to remove comes from the state as it is now, read without the lock (it is replaced
+  -- whole, never seen half-written); the lock is taken once, at the end, to forget it all.
+  local snap = state.snapshot(ctx.datadir, ctx.network)
+  local a, nft_made, gen = snap.attachments[key], snap.nft.made, snap.nft.gen
   if a == nil and ctx.prev then
     -- No record (state lost or never written): what prevResult says is all there is to go by.
     a = {ips = {}, masq = s.ipMasq, ports = port_mappings(ctx)}
@@ -387,19 +482,35 @@ function R.del(ctx)
       if i.name == host_name(ctx) then a.host = i.name end
     end
   end
+  local entries = a and (a.masq or (a.ports and #a.ports > 0))
+  local dirty = false
+  if entries and nft_made then
+    dirty = not pcall(nft.del, ctx.network, key, a) -- fixed by a rebuild below
+  end
+  -- The container's end: with a record it is the veth this network made, deleted at once;
+  -- without one, only a veth of that name is deleted. Either end takes the pair along, so
+  -- the host end needs a look only when the container's was not there to delete.
+  local pair_gone = false
   if ctx.netns then
     local ok, ns = pcall(cnet.netns.open, {path = ctx.netns})
     if ok then
-      local l = link_or_nil(ns, ctx.ifname)
+      local l = (a and a.id) and {kind = "veth"} or link_or_nil(ns, ctx.ifname)
       if l and l.kind == "veth" then
         local ok2, err = pcall(ns.link.delete, ctx.ifname)
         if not ok2 and err.code ~= "ENODEV" then error(err, 0) end
+        pair_gone = ok2
       end
       ns:close()
     end
   end
-  if a then remove_host_side(ctx, st, key, a) end
+  if a and not pair_gone then remove_veth(a) end
+  local st <close> = cni.open_state(ctx)
+  if entries and st.data.nft.made and (st.data.nft.gen ~= gen or not nft_made) then
+    -- the table was made again meanwhile, from a state that still had this attachment
+    dirty = not pcall(nft.del, ctx.network, key, a) or dirty
+  end
   st.data.attachments[key] = nil
+  if dirty then st.data.nft.dirty = true end
   ipam.del(ctx, st)
   finish_network(ctx, st)
   st:save()
