@@ -7,18 +7,22 @@
 
 #include "cnet/link.h"
 #include "cnet/lladdr.h"
+#include "cnet/nsid.h"
 #include "common/netarg.h"
 #include "common/strs.h"
+#include "rtnl/llink.h"
 
 /* ---- results ---- */
 
 /* Field names of a link table, interned once per call (strs.h). */
 enum { K_INDEX, K_NAME, K_KIND, K_MTU, K_MAC, K_FLAGS, K_UP, K_OPERSTATE, K_MASTER_INDEX,
-       K_LINK_INDEX, K_PEER_INDEX, K_PEER_NETNSID, K_MASTER, NKEYS };
+       K_LINK_INDEX, K_PEER_INDEX, K_PEER_NETNSID, K_MASTER, K_ALIAS, K_PEER, K_PEER_NETNS,
+       NKEYS };
 static const char *const key_names[NKEYS] = {
     "index",        "name",       "kind",       "mtu",          "mac",
     "flags",        "up",         "operstate",  "master_index", "link_index",
-    "peer_index",   "peer_netnsid", "master"};
+    "peer_index",   "peer_netnsid", "master",   "alias",        "peer",
+    "peer_netns"};
 
 /* The table being built is on top: sets its field k to the value on top (popped). */
 static void set_top(struct lcnet_strs *s, int k) {
@@ -32,18 +36,21 @@ static void set_int(struct lcnet_strs *s, int k, lua_Integer v) {
   lua_rawset(s->L, -3);
 }
 
-static void push_mac(lua_State *L, const unsigned char *mac, unsigned len) {
+void llink_push_mac(lua_State *L, const unsigned char *mac, unsigned len) {
   char buf[CNET_LLADDR_STRLEN];
   lua_pushlstring(L, buf, cnet_lladdr_format(mac, len, buf));
 }
 
-/* Pushes the table describing one link (master left as master_index only). With names > 0,
- * also sets names[index] = name (a table at that stack index). */
-static void push_link(struct lcnet_strs *s, const struct cnet_link *l, int names) {
+/* Pushes the table describing one link (master and veth peer left as indexes only: see
+ * name_links). With names > 0, also sets names[index] = name (a table at that stack index).
+ * Device indexes in the kind's details are named through ns. */
+static void push_link(struct lcnet_strs *s, struct cnet_netns *ns, const struct cnet_link *l,
+                      int names) {
   lua_State *L = s->L;
   int veth = l->kind && strcmp(l->kind, "veth") == 0;
   int fields = 6 + (l->kind != NULL) + (l->mac && l->mac_len > 0) + 2 * (l->master > 0) +
-               (l->link > 0) * (1 + veth) + (l->link_netnsid >= 0);
+               (l->link > 0) * (1 + 3 * veth) + (l->link_netnsid >= 0) + (l->alias != NULL) +
+               (l->info_data != NULL) + 2 * (l->port_kind != NULL);
   lua_createtable(L, 0, fields); /* exactly: no spare hash slots in a big dump */
   set_int(s, K_INDEX, l->index);
   lcnet_strs_key(s, K_NAME);
@@ -60,7 +67,7 @@ static void push_link(struct lcnet_strs *s, const struct cnet_link *l, int names
   }
   set_int(s, K_MTU, l->mtu);
   if (l->mac && l->mac_len > 0) {
-    push_mac(L, l->mac, l->mac_len);
+    llink_push_mac(L, l->mac, l->mac_len);
     set_top(s, K_MAC);
   }
   const char *flag_names[32];
@@ -84,10 +91,17 @@ static void push_link(struct lcnet_strs *s, const struct cnet_link *l, int names
     if (veth) set_int(s, K_PEER_INDEX, l->link);
   }
   if (l->link_netnsid >= 0) set_int(s, K_PEER_NETNSID, l->link_netnsid);
+  if (l->alias) {
+    lcnet_strs_key(s, K_ALIAS);
+    lua_pushstring(L, l->alias);
+    lua_rawset(L, -3);
+  }
+  llink_push_details(L, ns, l);
 }
 
 struct collect {
   lua_State *L;
+  struct cnet_netns *ns;
   int list;   /* stack index of the result array */
   int names;  /* stack index of index -> name */
   int n;
@@ -96,7 +110,7 @@ struct collect {
 
 static int collect_cb(const struct cnet_link *l, void *data) {
   struct collect *c = data;
-  push_link(c->s, l, c->names);
+  push_link(c->s, c->ns, l, c->names);
   lua_rawseti(c->L, c->list, ++c->n);
   return 0;
 }
@@ -125,6 +139,79 @@ static void name_masters(struct lcnet_strs *s, int list, int names, int n) {
   }
 }
 
+/* Names the veth peers among the n links in the table at `list`: from `names` (index ->
+ * name, or 0) or the kernel when the peer is here, else through the namespace id the link
+ * gives: the peer's name there (`peer`) and the namespace's name under /run/netns
+ * (`peer_netns`), each when found. All the remote ones are asked in one send. */
+static void name_peers(struct lcnet_strs *s, struct cnet_netns *ns, int list, int n, int names) {
+  lua_State *L = s->L;
+  int remote = 0;
+  for (int i = 1; i <= n; i++) {
+    lua_rawgeti(L, list, i);
+    lcnet_strs_key(s, K_PEER_INDEX);
+    if (lua_rawget(L, -2) == LUA_TNUMBER) {
+      int peer = (int)lua_tointeger(L, -1); /* not user input: the dump's peer_index */
+      lcnet_strs_key(s, K_PEER_NETNSID);
+      int elsewhere = lua_rawget(L, -3) != LUA_TNIL;
+      lua_pop(L, 1);
+      remote += elsewhere;
+      if (!elsewhere) { /* stack: link, peer index */
+        char name[CNET_IFNAMSIZ];
+        lcnet_strs_key(s, K_PEER);
+        if (names <= 0 || lua_rawgeti(L, names, peer) != LUA_TSTRING) {
+          if (names > 0) lua_pop(L, 1);
+          if (cnet_link_name(ns, peer, name) == 0) lua_pushstring(L, name);
+          else lua_pushnil(L);
+        }
+        lua_rawset(L, -4);
+      }
+    }
+    lua_pop(L, 2);
+  }
+  if (remote == 0) return;
+  struct peer {
+    int nsid, index, at; /* at: its position in the list */
+  };
+  struct peer *p = lua_newuserdatauv(L, (size_t)remote * sizeof *p, 0); /* freed by Lua */
+  int *nsid = lua_newuserdatauv(L, (size_t)remote * 2 * sizeof(int), 0);
+  char(*pnames)[CNET_IFNAMSIZ] = lua_newuserdatauv(L, (size_t)remote * CNET_IFNAMSIZ, 0);
+  char(*nsnames)[CNET_NSID_NAMESZ] = lua_newuserdatauv(L, (size_t)remote * CNET_NSID_NAMESZ, 0);
+  int k = 0;
+  for (int i = 1; i <= n && k < remote; i++) {
+    lua_rawgeti(L, list, i);
+    lcnet_strs_key(s, K_PEER_NETNSID);
+    int has = lua_rawget(L, -2) == LUA_TNUMBER;
+    lcnet_strs_key(s, K_PEER_INDEX);
+    if (lua_rawget(L, -3) == LUA_TNUMBER && has) {
+      p[k].at = i;
+      p[k].nsid = nsid[k] = (int)lua_tointeger(L, -2);          /* not user input: the dump's */
+      p[k].index = nsid[remote + k] = (int)lua_tointeger(L, -1); /* not user input: the dump's */
+      k++;
+    }
+    lua_pop(L, 3);
+  }
+  if (cnet_nsid_link_names(ns, (unsigned)k, nsid, nsid + remote, pnames) < 0 ||
+      cnet_nsid_names(ns, (unsigned)k, nsid, nsnames) < 0) {
+    lua_pop(L, 4);
+    return;
+  }
+  for (int j = 0; j < k; j++) {
+    lua_rawgeti(L, list, p[j].at);
+    if (pnames[j][0]) {
+      lcnet_strs_key(s, K_PEER);
+      lua_pushstring(L, pnames[j]);
+      lua_rawset(L, -3);
+    }
+    if (nsnames[j][0]) {
+      lcnet_strs_key(s, K_PEER_NETNS);
+      lua_pushstring(L, nsnames[j]);
+      lua_rawset(L, -3);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 4);
+}
+
 struct list_ctx {
   struct cnet_netns *ns;
   int master;
@@ -138,10 +225,11 @@ static int list_body(lua_State *L, void *data, int *rc) {
   lua_newtable(L); /* 2: index -> name */
   struct lcnet_strs s;
   lcnet_strs_init(L, &s, key_names, NKEYS); /* 3...: the shared strings */
-  struct collect c = {L, 1, 2, 0, &s};
+  struct collect c = {L, x->ns, 1, 2, 0, &s};
   *rc = cnet_link_list_filtered(x->ns, x->master, x->kind, collect_cb, collect_reset, &c);
   if (*rc < 0) return 0;
   name_masters(&s, 1, 2, c.n);
+  name_peers(&s, x->ns, 1, c.n, x->master || x->kind ? 0 : 2);
   if (x->master > 0) { /* the master itself is not in a filtered list: name it once */
     char name[CNET_IFNAMSIZ];
     if (cnet_link_name(x->ns, x->master, name) == 0) {
@@ -183,24 +271,32 @@ static int link_list(lua_State *L) {
   return 1;
 }
 
-static int one_cb(const struct cnet_link *l, void *data) {
-  push_link(data, l, 0);
-  return 0;
-}
-
 struct get_ctx {
   struct cnet_netns *ns;
   int index;
   const char *name;
+  struct lcnet_strs *s;
 };
+
+static int one_cb(const struct cnet_link *l, void *data) {
+  struct get_ctx *x = data;
+  push_link(x->s, x->ns, l, 0);
+  return 0;
+}
 
 /* Runs protected (lcnet_pdump): the get, then the master's name. */
 static int get_body(lua_State *L, void *data, int *rc) {
   struct get_ctx *x = data;
   struct lcnet_strs s;
   lcnet_strs_init(L, &s, key_names, NKEYS);
-  *rc = cnet_link_get(x->ns, x->index, x->name, one_cb, &s);
+  x->s = &s;
+  *rc = cnet_link_get(x->ns, x->index, x->name, one_cb, x);
   if (*rc < 0) return 0;
+  lua_createtable(L, 1, 0); /* the link as a list of one, for name_peers */
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, 1);
+  name_peers(&s, x->ns, lua_gettop(L), 1, 0);
+  lua_pop(L, 1);
   if (lua_getfield(L, -1, "master_index") == LUA_TNUMBER) {
     char master[CNET_IFNAMSIZ];
     int index = (int)lua_tointeger(L, -1); /* not user input: the dump's master_index */
@@ -225,7 +321,7 @@ static void push_one(lua_State *L, struct cnet_netns *ns, int idx, const char *o
   } else {
     name = lcnet_check_text(L, idx, CNET_IFNAMSIZ - 1, "interface name", NULL);
   }
-  struct get_ctx ctx = {ns, index, index ? NULL : name};
+  struct get_ctx ctx = {ns, index, index ? NULL : name, NULL};
   int rc = lcnet_pdump(L, ns, get_body, &ctx);
   if (rc < 0) lcnet_raise(L, rc, op, name, cnet_netns_errmsg(ns));
 }
@@ -311,67 +407,77 @@ static struct cnet_netns *opt_netns(lua_State *L, int idx, const char *key, int 
   return target;
 }
 
-static const char *const link_types[] = {"veth", "bridge", "macvlan", "macvtap", "vxlan",
-                                         "dummy", "ipvlan", NULL};
+/* The types link.add makes. "tap" is kind "tun" with type tap. */
+static const char *const link_types[] = {"veth", "bridge", "macvlan", "macvtap", "vxlan", "ipvlan",
+                                         "dummy", "ifb", "tun", "tap", NULL};
 
-static uint32_t macvlan_mode(lua_State *L, int idx) {
-  static const char *const modes[] = {"private", "vepa", "bridge", "passthru", "source", NULL};
-  static const uint32_t values[] = {MACVLAN_MODE_PRIVATE, MACVLAN_MODE_VEPA, MACVLAN_MODE_BRIDGE,
-                                    MACVLAN_MODE_PASSTHRU, MACVLAN_MODE_SOURCE};
-  lcnet_fields f = lcnet_fields_of(L, idx);
-  int i = lcnet_field_enum(&f, "mode", NULL, modes);
-  return i < 0 ? 0 : values[i];
+/* Types whose device sits on a lower one (IFLA_LINK: option `link`, required). */
+static int has_lower(const char *type) {
+  return strcmp(type, "macvlan") == 0 || strcmp(type, "macvtap") == 0 ||
+         strcmp(type, "ipvlan") == 0;
 }
 
-static void only_for(lua_State *L, int idx, const char *type, const char *want,
-                     const char *const keys[]) {
-  if (strcmp(type, want) == 0 || (strcmp(want, "macvlan") == 0 && strcmp(type, "macvtap") == 0))
-    return;
-  for (int i = 0; keys[i]; i++) {
-    if (lua_getfield(L, idx, keys[i]) != LUA_TNIL)
-      luaL_argerror(L, idx, lua_pushfstring(L, "option '%s' is for type %s only", keys[i], want));
-    lua_pop(L, 1);
-  }
+/* alias = "text" of the table at idx (IFALIASZ - 1 bytes at most); "" removes it (set). */
+static const char *opt_alias(lua_State *L, int idx, const char *op, const char *object) {
+  const char *alias = lcnet_opt_string(L, idx, "alias", NULL);
+  if (alias && strlen(alias) > 255) lcnet_raise(L, -EINVAL, op, object, "alias longer than 255 bytes");
+  return alias;
+}
+
+/* Adds one option of field `name` of kind to opts (a value link.add implies). */
+static void imply(struct llink_opts *opts, const char *kind, const char *name, uint64_t v) {
+  const struct cnet_link_field *f = cnet_link_field_find(kind, 0, name);
+  if (f == NULL || opts->n == CNET_LINK_MAX_OPTS) return;
+  memset(&opts->o[opts->n], 0, sizeof opts->o[0]);
+  opts->o[opts->n].field = f;
+  opts->o[opts->n++].value.u = v;
 }
 
 /* cnet.link.add{name=, type=, ...}: creates the link in one request. */
 static int link_add(lua_State *L) {
   struct cnet_netns *ns = lcnet_ns(L);
-  static const char *const known[] = {"name", "type", "kind", "mtu", "mac", "master", "up",
-                                      "netns", "peer", "link", "mode", "id", "remote", "local",
-                                      "dstport", "dev", NULL};
+  static const char *const base[] = {"name", "type", "kind", "mtu", "mac", "master", "up",
+                                     "netns", "peer", "alias", "link", NULL};
+  /* the last, `link` (the lower device), is a field of its own for some kinds (vxlan) */
+  static const char *const base_nolink[] = {"name", "type", "kind", "mtu", "mac", "master",
+                                            "up", "netns", "peer", "alias", NULL};
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
-  lcnet_check_options(L, 1, known);
   const char *name = lcnet_opt_string(L, 1, "name", NULL);
-  if (name == NULL) luaL_argerror(L, 1, "field 'name' required");
   const char *type = lcnet_opt_string(L, 1, "type", NULL);
-  const char *kind = lcnet_opt_string(L, 1, "kind", NULL); /* the same, by another name */
-  if (type != NULL && kind != NULL && strcmp(type, kind) != 0)
+  const char *alt = lcnet_opt_string(L, 1, "kind", NULL); /* the same, by another name */
+  if (type != NULL && alt != NULL && strcmp(type, alt) != 0)
     luaL_argerror(L, 1, "fields 'type' and 'kind' differ (give one)");
-  if (type == NULL) type = kind;
-  if (type == NULL) luaL_argerror(L, 1, "field 'type' required");
+  if (type == NULL) type = alt;
   int known_type = 0;
-  for (int i = 0; link_types[i] && !known_type; i++) known_type = strcmp(type, link_types[i]) == 0;
-  if (!known_type)
+  for (int i = 0; type && link_types[i] && !known_type; i++) known_type = !strcmp(type, link_types[i]);
+  if (type && !known_type)
     lcnet_argerror(L, 1, NULL, "unknown link type %s", lcnet_quote(L, type, strlen(type)));
-  static const char *const veth_keys[] = {"peer", NULL};
-  static const char *const macvlan_keys[] = {"mode", NULL};
-  static const char *const vxlan_keys[] = {"id", "remote", "local", "dstport", "dev", NULL};
-  only_for(L, 1, type, "veth", veth_keys);
-  only_for(L, 1, type, "macvlan", macvlan_keys);
-  only_for(L, 1, type, "vxlan", vxlan_keys);
+  const char *kind = type && strcmp(type, "tap") == 0 ? "tun" : type;
+  /* every key is checked before anything is resolved or sent */
+  if (type == NULL) luaL_argerror(L, 1, "field 'type' required");
+  struct llink_opts opts;
+  int own_link = cnet_link_field_find(kind, 0, "link") != NULL;
+  llink_read_opts(L, 1, 1, NULL, kind, 0, own_link ? base_nolink : base, ns,
+                  "link.add", name ? name : "", &opts); /* pushes its anchor (2) */
+  if (name == NULL) luaL_argerror(L, 1, "field 'name' required");
+  if (strcmp(type, "veth") != 0 && lua_getfield(L, 1, "peer") != LUA_TNIL)
+    luaL_argerror(L, 1, "option 'peer' is for type veth only");
+  if (!has_lower(type) && !own_link && lua_getfield(L, 1, "link") != LUA_TNIL)
+    luaL_argerror(L, 1, lua_pushfstring(L, "option 'link' is not for type %s", type));
+  lua_settop(L, 2);
   check_name(L, name, "link.add", name);
 
   struct cnet_link_req req;
   cnet_link_req_init(&req);
   req.name = name;
-  req.kind = type;
+  req.kind = kind;
   unsigned char mac[32], peer_mac[32];
   lcnet_fields f = lcnet_fields_of(L, 1);
   req.mtu = opt_mtu(&f, "mtu");
   opt_mac(&f, "mac", "link.add", name, mac, &req.mac, &req.mac_len);
   req.up = lcnet_opt_bool(L, 1, "up", -1);
+  req.alias = opt_alias(L, 1, "link.add", name);
   struct cnet_netns *target = opt_netns(L, 1, "netns", 1, "netns"); /* handle pushed if given */
   if (target) req.netns_fd = cnet_netns_fd(target), req.netns = target;
   req.master = opt_master(L, 1, target ? target : ns, "link.add", name, target != NULL);
@@ -398,42 +504,69 @@ static int link_add(lua_State *L) {
     }
     if (req.peer_name) check_name(L, req.peer_name, "link.add", name);
   }
-  if (strcmp(type, "macvlan") == 0 || strcmp(type, "macvtap") == 0 || strcmp(type, "ipvlan") == 0) {
+  if (has_lower(type)) {
     if (lua_getfield(L, 1, "link") == LUA_TNIL)
       luaL_argerror(L, 1, lua_pushfstring(L, "field 'link' required for type %s", type));
     req.link = lcnet_ifindex(L, ns, -1, 1, "link.add", name, "link");
-    req.macvlan_mode = strcmp(type, "ipvlan") ? macvlan_mode(L, 1) : 0;
-  } else if (lua_getfield(L, 1, "link") != LUA_TNIL) {
-    luaL_argerror(L, 1, lua_pushfstring(L, "option 'link' is not for type %s", type));
   }
   if (strcmp(type, "vxlan") == 0) {
-    lua_Integer id = lcnet_field_int(&f, "id", 0, 0xffffff, -1);
-    if (id < 0) luaL_argerror(L, 1, "field 'id' (the VNI, 0..16777215) required for type vxlan");
-    req.has_vni = 1;
-    req.vni = (uint32_t)id;
-    if (lua_getfield(L, 1, "remote") != LUA_TNIL)
-      lcnet_checkaddr(L, -1, 0, AF_UNSPEC, "link.add", name, &req.remote);
-    if (lua_getfield(L, 1, "local") != LUA_TNIL)
-      lcnet_checkaddr(L, -1, 0, AF_UNSPEC, "link.add", name, &req.local);
-    lua_Integer port = lcnet_field_int(&f, "dstport", 0, 65535, 0);
-    req.dstport = (uint16_t)port;
-    if (lua_getfield(L, 1, "dev") != LUA_TNIL)
-      req.link = lcnet_ifindex(L, ns, -1, 1, "link.add", name, "dev");
+    /* a VNI is needed unless the device takes it from each packet's metadata */
+    const struct cnet_link_opt *ext = NULL;
+    for (unsigned i = 0; i < opts.n; i++)
+      if (strcmp(opts.o[i].field->name, "external") == 0 && opts.o[i].value.u) ext = &opts.o[i];
+    int has_id = 0, has_port = 0;
+    for (unsigned i = 0; i < opts.n; i++) {
+      has_id |= strcmp(opts.o[i].field->name, "id") == 0;
+      has_port |= strcmp(opts.o[i].field->name, "port") == 0;
+    }
+    if (!has_id && !ext) luaL_argerror(L, 1, "field 'id': VNI 0..16777215 required");
+    /* The kernel's own default port is the pre-IANA 8472; cnet defaults to 4789. */
+    if (!has_port) imply(&opts, "vxlan", "port", 4789);
   }
+  if (strcmp(kind, "tun") == 0) imply(&opts, "tun", "type", strcmp(type, "tap") ? 1 : 2);
+  req.info = opts.o;
+  req.ninfo = opts.n;
   int rc = cnet_link_add(ns, &req);
   if (rc < 0) return lcnet_raise(L, rc, "link.add", name, cnet_netns_errmsg(ns));
   return 0;
 }
 
-/* cnet.link.set(dev, {up=, master=, mtu=, name=, mac=, netns=}) */
+struct kinds {
+  char kind[32], port_kind[32];
+};
+
+static int kinds_cb(const struct cnet_link *l, void *data) {
+  struct kinds *k = data;
+  snprintf(k->kind, sizeof k->kind, "%s", l->kind ? l->kind : "");
+  snprintf(k->port_kind, sizeof k->port_kind, "%s", l->port_kind ? l->port_kind : "");
+  return 0;
+}
+
+/* 1 when the table at idx has a key outside `known`. */
+static int other_keys(lua_State *L, int idx, const char *const known[]) {
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    lua_pop(L, 1);
+    int ok = 0;
+    const char *key = lcnet_try_text(L, -1, 64);
+    for (int i = 0; key && known[i] && !ok; i++) ok = strcmp(known[i], key) == 0;
+    if (!ok) {
+      lua_pop(L, 1);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* cnet.link.set(dev, {up=, master=, mtu=, name=, mac=, netns=, alias=, port={...}, <kind options>}) */
 static int link_set(lua_State *L) {
   struct cnet_netns *ns = lcnet_ns(L);
-  static const char *const known[] = {"name", "mtu", "mac", "master", "up", "netns", NULL};
+  static const char *const base[] = {"name", "mtu", "mac", "master", "up", "netns", "alias",
+                                     "port", NULL};
   luaL_argexpected(L, lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER, 1,
                    "interface name or index");
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
-  lcnet_check_options(L, 2, known);
   int index = 0;
   const char *dev;
   if (lua_type(L, 1) == LUA_TNUMBER) {
@@ -441,6 +574,45 @@ static int link_set(lua_State *L) {
     dev = lua_pushfstring(L, "%d", index);
   } else {
     dev = lcnet_check_text(L, 1, CNET_IFNAMSIZ - 1, "interface name", NULL);
+    lua_pushvalue(L, 1);
+  }
+  /* 3: dev. Kind options need the device's kind, which only the kernel knows: read it. */
+  struct kinds k = {"", ""};
+  struct llink_opts opts, popts;
+  opts.n = popts.n = 0;
+  int flat = 0;
+  if (other_keys(L, 2, base)) {
+    int rc = cnet_link_get(ns, index, index ? NULL : dev, kinds_cb, &k);
+    if (rc < 0) return lcnet_raise(L, rc, "link.set", dev, cnet_netns_errmsg(ns));
+    if (strcmp(k.kind, "tun") == 0)
+      luaL_argerror(L, 2, "tun/tap options are fixed when the device is made");
+    /* A key that is no field of the kind but one of a port of its master is a port option
+     * given flat: {hairpin = true} stands for {port = {hairpin = true}}. */
+    lua_newtable(L); /* 4: the kind's options */
+    lua_newtable(L); /* 5: port options given flat */
+    lua_pushnil(L);
+    while (lua_next(L, 2) != 0) {
+      const char *key = lcnet_try_text(L, -2, 64);
+      int to = 4;
+      if (key && cnet_link_field_find(k.kind, 0, key) == NULL && k.port_kind[0] &&
+          cnet_link_field_find(k.port_kind, 1, key) != NULL)
+        to = 5, flat = 1;
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, to); /* the key stays for lua_next */
+    }
+    llink_read_opts(L, 4, 2, NULL, k.kind, 0, base, ns, "link.set", dev, &opts); /* 6 */
+    if (flat) llink_read_opts(L, 5, 2, NULL, k.port_kind, 1, NULL, ns, "link.set", dev, &popts);
+    else lua_pushnil(L); /* 7 */
+  } else {
+    lua_settop(L, 7);
+  }
+  if (lua_getfield(L, 2, "port") != LUA_TNIL) {
+    if (flat) luaL_argerror(L, 2, "port options given both flat and in 'port'");
+    if (!lua_istable(L, -1)) lcnet_field_error(L, 2, "port", "table");
+    llink_read_opts(L, -1, 2, "port", "bridge", 1, NULL, ns, "link.set", dev, &popts);
+  } else {
+    lua_pushnil(L);
   }
   struct cnet_link_req req;
   cnet_link_req_init(&req);
@@ -451,12 +623,15 @@ static int link_set(lua_State *L) {
   req.mtu = opt_mtu(&f, "mtu");
   opt_mac(&f, "mac", "link.set", dev, mac, &req.mac, &req.mac_len);
   req.up = lcnet_opt_bool(L, 2, "up", -1);
+  req.alias = opt_alias(L, 2, "link.set", dev);
   struct cnet_netns *target = opt_netns(L, 2, "netns", 2, "netns");
   if (target) {
     req.netns_fd = cnet_netns_fd(target);
     req.netns = target; /* lets the core check the move first and undo it on failure */
   }
   req.master = opt_master(L, 2, target ? target : ns, "link.set", dev, target != NULL);
+  if (opts.n) req.kind = k.kind, req.info = opts.o, req.ninfo = opts.n;
+  if (popts.n) req.port_kind = flat ? k.port_kind : "bridge", req.port = popts.o, req.nport = popts.n;
   int rc = cnet_link_set(ns, index, index ? NULL : dev, &req);
   if (rc < 0) return lcnet_raise(L, rc, "link.set", dev, cnet_netns_errmsg(ns));
   return 0;
@@ -483,7 +658,8 @@ static int link_delete(lua_State *L) {
 void lcnet_open_link(lua_State *L, int ns) {
   static const luaL_Reg fns[] = {{"list", link_list},     {"get", link_get},
                                  {"add", link_add},       {"set", link_set},
-                                 {"delete", link_delete}, {NULL, NULL}};
+                                 {"delete", link_delete}, {"stats", llink_stats},
+                                 {"fields", llink_fields}, {NULL, NULL}};
   lcnet_bind_sub(L, "link", fns, ns);
 }
 
@@ -492,7 +668,7 @@ void lcnet_push_link(lua_State *L, const struct cnet_link *l) {
   int top = lua_gettop(L);
   struct lcnet_strs s;
   lcnet_strs_init(L, &s, key_names, NKEYS);
-  push_link(&s, l, 0);
+  push_link(&s, NULL, l, 0); /* devices inside the details stay indexes */
   lua_replace(L, top + 1);
   lua_settop(L, top + 1);
 }

@@ -15,6 +15,8 @@
 #include <linux/veth.h>
 
 #include "netlink/nlattr_int.h"
+#include "rtnl/link_int.h"
+#include "rtnl/linkinfo_int.h"
 
 void cnet_link_req_init(struct cnet_link_req *req) {
   memset(req, 0, sizeof *req);
@@ -38,11 +40,15 @@ int cnet_link_check_name(const char *name) {
 static void parse_linkinfo(const struct nlattr *info, struct cnet_link *out) {
   struct attrs it = attrs_nested(info);
   const struct nlattr *a;
-  while ((a = next_attr(&it)) != NULL)
-    if (attr_type(a) == IFLA_INFO_KIND) {
-      const char *kind = attr_str(a);
-      if (kind) out->kind = kind;
+  while ((a = next_attr(&it)) != NULL) {
+    switch (attr_type(a)) {
+    case IFLA_INFO_KIND: out->kind = attr_str(a); break;
+    case IFLA_INFO_SLAVE_KIND: out->port_kind = attr_str(a); break;
+    case IFLA_INFO_DATA: out->info_data = a; break;
+    case IFLA_INFO_SLAVE_DATA: out->port_data = a; break;
+    default: break;
     }
+  }
 }
 
 int cnet_link_parse(const struct nlmsghdr *nlh, struct cnet_link *out) {
@@ -78,6 +84,12 @@ int cnet_link_parse(const struct nlmsghdr *nlh, struct cnet_link *out) {
     case IFLA_LINKINFO: parse_linkinfo(a, out); break;
     case IFLA_MIN_MTU: out->min_mtu = attr_u32(a, 0); break;
     case IFLA_MAX_MTU: out->max_mtu = attr_u32(a, 0); break;
+    case IFLA_IFALIAS: {
+      const char *alias = attr_str(a);
+      if (alias && *alias) out->alias = alias;
+      break;
+    }
+    case IFLA_STATS64: out->stats64 = a; break;
     default: break;
     }
   }
@@ -137,16 +149,15 @@ static void put_veth(struct room *r, const struct cnet_link_req *req) {
   nest_end(r, peer);
 }
 
-static void put_vxlan(struct room *r, const struct cnet_link_req *req) {
-  if (req->has_vni) put_u32(r, IFLA_VXLAN_ID, req->vni);
-  if (req->remote.family == AF_INET) put(r, IFLA_VXLAN_GROUP, 4, req->remote.bytes);
-  if (req->remote.family == AF_INET6) put(r, IFLA_VXLAN_GROUP6, 16, req->remote.bytes);
-  if (req->local.family == AF_INET) put(r, IFLA_VXLAN_LOCAL, 4, req->local.bytes);
-  if (req->local.family == AF_INET6) put(r, IFLA_VXLAN_LOCAL6, 16, req->local.bytes);
-  if (req->link > 0) put_u32(r, IFLA_VXLAN_LINK, (uint32_t)req->link);
-  /* The kernel's own default port is the pre-IANA 8472; cnet defaults to 4789. */
-  uint16_t port = htons(req->dstport ? req->dstport : 4789);
-  put(r, IFLA_VXLAN_PORT, sizeof port, &port);
+/* The kind's or the port's options, as IFLA_INFO_DATA or IFLA_INFO_SLAVE_DATA. */
+static void put_opts(struct room *r, uint16_t type, const struct cnet_link_opt *opts, unsigned n,
+                     const struct nlattr *base, int *rc) {
+  struct nlattr *data = nest(r, type);
+  if (r->full) return;
+  int e = cnet_linkinfo_put(r->nlh, r->limit, opts, n, base);
+  if (e == -EMSGSIZE) r->full = 1;
+  else if (e < 0) *rc = e;
+  nest_end(r, data);
 }
 
 int cnet_link_build(struct nlmsghdr *nlh, size_t room, int index, const struct cnet_link_req *req) {
@@ -166,22 +177,29 @@ int cnet_link_build(struct nlmsghdr *nlh, size_t room, int index, const struct c
   if (req->netns_fd >= 0) put_u32(&r, IFLA_NET_NS_FD, (uint32_t)req->netns_fd);
   if (req->netns_fd >= 0 && req->new_index > 0)
     put_u32(&r, IFLA_NEW_IFINDEX, (uint32_t)req->new_index);
-  int vxlan = req->kind && strcmp(req->kind, "vxlan") == 0;
-  if (req->link > 0 && !vxlan) put_u32(&r, IFLA_LINK, (uint32_t)req->link);
-  if (req->kind) {
+  if (req->link > 0) put_u32(&r, IFLA_LINK, (uint32_t)req->link);
+  /* without the NUL, as ip sends it: the kernel keeps the bytes given, and an empty one
+   * removes the alias */
+  if (req->alias) put(&r, IFLA_IFALIAS, strlen(req->alias), req->alias);
+  int bad = 0;
+  if (req->kind || (req->port_kind && req->nport)) {
     struct nlattr *info = nest(&r, IFLA_LINKINFO);
-    put_str(&r, IFLA_INFO_KIND, req->kind);
-    int veth = strcmp(req->kind, "veth") == 0;
-    int macvlan = strcmp(req->kind, "macvlan") == 0 || strcmp(req->kind, "macvtap") == 0;
-    if (veth || vxlan || (macvlan && req->macvlan_mode)) {
+    if (req->kind) put_str(&r, IFLA_INFO_KIND, req->kind);
+    int veth = req->kind && strcmp(req->kind, "veth") == 0;
+    if (veth) {
       struct nlattr *data = nest(&r, IFLA_INFO_DATA);
-      if (veth) put_veth(&r, req);
-      if (vxlan) put_vxlan(&r, req);
-      if (macvlan) put_u32(&r, IFLA_MACVLAN_MODE, req->macvlan_mode);
+      put_veth(&r, req);
       nest_end(&r, data);
+    } else if (req->kind && req->ninfo) {
+      put_opts(&r, IFLA_INFO_DATA, req->info, req->ninfo, req->info_base, &bad);
+    }
+    if (req->port_kind && req->nport) {
+      put_str(&r, IFLA_INFO_SLAVE_KIND, req->port_kind);
+      put_opts(&r, IFLA_INFO_SLAVE_DATA, req->port, req->nport, NULL, &bad);
     }
     nest_end(&r, info);
   }
+  if (bad) return bad;
   return r.full ? -EMSGSIZE : 0;
 }
 
@@ -194,6 +212,7 @@ struct each {
   int master;        /* filters of a list: 0 / NULL for none */
   const char *kind;
   void (*reset)(void *data);
+  int stats;         /* ask for the counters too */
 };
 
 /* Before a retried dump: the caller's reset gets the caller's data. */
@@ -239,17 +258,27 @@ static int build_dump(struct cnet_nl *nl, void *data) {
       return -EMSGSIZE;
     mnl_attr_nest_end(nlh, info);
   }
-  return put_skip_stats(nl, nlh);
+  return e->stats ? 0 : put_skip_stats(nl, nlh);
 }
 
-int cnet_link_list_filtered(struct cnet_netns *ns, int master, const char *kind,
-                            cnet_link_fn fn, void (*reset)(void *data), void *data) {
-  struct each e = {fn, data, 0, master, kind, reset};
+static int list(struct cnet_netns *ns, int master, const char *kind, int stats, cnet_link_fn fn,
+                void (*reset)(void *data), void *data) {
+  struct each e = {fn, data, 0, master, kind, reset, stats};
   struct cnet_nl *nl = cnet_netns_rtnl(ns);
   char *err = cnet_netns_errbuf(ns);
   err[0] = '\0';
   /* The kernel filters too (the callback checks again for kernels that do not). */
   return cnet_nl_dump_filtered(nl, master || kind, build_dump, each_cb, each_reset, &e, err);
+}
+
+int cnet_link_list_filtered(struct cnet_netns *ns, int master, const char *kind,
+                            cnet_link_fn fn, void (*reset)(void *data), void *data) {
+  return list(ns, master, kind, 0, fn, reset, data);
+}
+
+int cnet_link_list_stats(struct cnet_netns *ns, cnet_link_fn fn, void (*reset)(void *data),
+                         void *data) {
+  return list(ns, 0, NULL, 1, fn, reset, data);
 }
 
 int cnet_link_list(struct cnet_netns *ns, cnet_link_fn fn, void (*reset)(void *data),
@@ -258,7 +287,7 @@ int cnet_link_list(struct cnet_netns *ns, cnet_link_fn fn, void (*reset)(void *d
 }
 
 /* Starts an RTM_GETLINK/NEWLINK/DELLINK naming the link by index or by name. */
-static struct nlmsghdr *start_named(struct cnet_nl *nl, uint16_t type, uint16_t flags,
+struct nlmsghdr *link_start_named(struct cnet_nl *nl, uint16_t type, uint16_t flags,
                                     int index, const char *name, int *rc) {
   *rc = 0;
   if (index <= 0) {
@@ -275,26 +304,36 @@ static struct nlmsghdr *start_named(struct cnet_nl *nl, uint16_t type, uint16_t 
   return nlh;
 }
 
-int cnet_link_get(struct cnet_netns *ns, int index, const char *name, cnet_link_fn fn,
-                  void *data) {
+static int get(struct cnet_netns *ns, int index, const char *name, int stats, cnet_link_fn fn,
+               void *data) {
   struct cnet_nl *nl = cnet_netns_rtnl(ns);
   char *err = cnet_netns_errbuf(ns);
   err[0] = '\0';
   int rc;
-  struct nlmsghdr *nlh = start_named(nl, RTM_GETLINK, 0, index, name, &rc);
+  struct nlmsghdr *nlh = link_start_named(nl, RTM_GETLINK, 0, index, name, &rc);
   if (nlh == NULL) return rc;
   struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
   ifi->ifi_family = AF_UNSPEC;
   ifi->ifi_index = index > 0 ? index : 0;
   if (index <= 0) mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-  if ((rc = put_skip_stats(nl, nlh)) < 0) {
+  if (!stats && (rc = put_skip_stats(nl, nlh)) < 0) {
     cnet_nl_cancel(nl);
     return rc;
   }
-  struct each e = {fn, data, 0, 0, NULL, NULL};
+  struct each e = {fn, data, 0, 0, NULL, NULL, stats};
   rc = cnet_nl_talk(nl, each_cb, &e, err);
   if (rc == 0 && e.found == 0) rc = -ENODEV;
   return rc;
+}
+
+int cnet_link_get(struct cnet_netns *ns, int index, const char *name, cnet_link_fn fn,
+                  void *data) {
+  return get(ns, index, name, 0, fn, data);
+}
+
+int cnet_link_get_stats(struct cnet_netns *ns, int index, const char *name, cnet_link_fn fn,
+                        void *data) {
+  return get(ns, index, name, 1, fn, data);
 }
 
 static int index_cb(const struct cnet_link *l, void *data) {
@@ -372,7 +411,7 @@ int cnet_link_name(struct cnet_netns *ns, int index, char *name) {
 
 /* Sends the request built on nl. Outside a batch one that names a namespace by descriptor
  * is answered before the call returns, like every other. */
-static int talk_fds(struct cnet_nl *nl, const struct cnet_link_req *req, char *err) {
+int link_talk_fds(struct cnet_nl *nl, const struct cnet_link_req *req, char *err) {
   int rc = cnet_nl_talk(nl, NULL, NULL, err);
   if (rc == 0 && (req->netns_fd >= 0 || req->peer_netns_fd >= 0)) cnet_nl_sync(nl);
   return rc;
@@ -466,21 +505,53 @@ static int peer_up_after(struct cnet_netns *ns, const struct cnet_link_req *req)
   return rc;
 }
 
+int link_add_rest(struct cnet_netns *ns, struct cnet_netns *home, const struct cnet_link_req *req,
+                  int all) {
+  struct cnet_link_req rest;
+  cnet_link_req_init(&rest);
+  rest.alias = req->alias;
+  if (all) {
+    rest.mtu = req->mtu;
+    rest.mac = req->mac, rest.mac_len = req->mac_len;
+    rest.master = req->master;
+    rest.up = req->up;
+  }
+  if (!rest.alias && !rest.mtu && !rest.mac && !rest.master && rest.up < 0) return 0;
+  int rc = cnet_link_set(home, 0, req->name, &rest);
+  if (rc == 0 || cnet_nl_batched(cnet_netns_rtnl(home))) return rc;
+  char saved[CNET_ERRMSG_MAX];
+  memcpy(saved, cnet_netns_errbuf(home), CNET_ERRMSG_MAX);
+  (void)cnet_link_delete(home, 0, req->name);
+  memcpy(cnet_netns_errbuf(ns), saved, CNET_ERRMSG_MAX);
+  return rc;
+}
+
+/* The kernel's answer to a kind it has no driver for, said plainly. */
+static int unknown_kind(int rc, const struct cnet_link_req *req, char *err) {
+  if (rc == -EOPNOTSUPP && strcmp(err, "Unknown device type") == 0)
+    snprintf(err, CNET_ERRMSG_MAX, "link kind %s is not available in this kernel", req->kind);
+  return rc;
+}
+
 int cnet_link_add(struct cnet_netns *ns, const struct cnet_link_req *req) {
   struct cnet_nl *nl = cnet_netns_rtnl(ns);
   char *err = cnet_netns_errbuf(ns);
   err[0] = '\0';
   if (req->kind == NULL || req->name == NULL) return -EINVAL;
+  if (strcmp(req->kind, "tun") == 0) return link_add_tuntap(ns, req);
+  struct cnet_netns *home = req->netns_fd >= 0 && req->netns ? req->netns : ns;
   struct cnet_link_req r = *req;
   int peer_up = strcmp(req->kind, "veth") == 0 && req->peer_up == 1;
   if (peer_up) r.peer_up = -1; /* brought up right after: see peer_up_after */
+  int rc;
   if (cnet_nl_batched(nl)) {
-    int rc = add_batched(ns, nl, &r, err);
-    return rc == 0 && peer_up ? peer_up_after(ns, &r) : rc;
+    if ((rc = add_batched(ns, nl, &r, err)) < 0) return rc;
+    if (peer_up && (rc = peer_up_after(ns, &r)) < 0) return rc;
+    return link_add_rest(ns, home, req, 0); /* the kernel takes no alias with a new device */
   }
   struct nlmsghdr *nlh = cnet_nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
   if (nlh == NULL) return -ENOMEM;
-  int rc = cnet_link_build(nlh, cnet_nl_room(nl), 0, &r);
+  rc = cnet_link_build(nlh, cnet_nl_room(nl), 0, &r);
   if (rc < 0) {
     cnet_nl_cancel(nl);
     return rc;
@@ -489,248 +560,16 @@ int cnet_link_add(struct cnet_netns *ns, const struct cnet_link_req *req) {
   cnet_netns_unfresh(ns);
   if (req->netns_fd >= 0 && req->netns) cnet_netns_unfresh(req->netns);
   if (req->peer_netns_fd >= 0 && req->peer_netns) cnet_netns_unfresh(req->peer_netns);
-  rc = talk_fds(nl, &r, err);
-  if (rc == 0 && peer_up && (rc = peer_up_after(ns, &r)) < 0) {
+  if ((rc = link_talk_fds(nl, &r, err)) < 0) return unknown_kind(rc, req, err);
+  if (peer_up && (rc = peer_up_after(ns, &r)) < 0) {
     /* all or nothing, as for the one request: the pair goes again */
-    struct cnet_netns *home = req->netns_fd >= 0 && req->netns ? req->netns : ns;
     char keep[CNET_ERRMSG_MAX];
     memcpy(keep, err, sizeof keep);
     (void)cnet_link_delete(home, 0, req->name);
     memcpy(err, keep, sizeof keep);
-  }
-  return rc;
-}
-
-/* ---- set: all or nothing ---- */
-
-/* The fields of a link that cnet_link_set can change, copied out of a reply. */
-struct state {
-  int index;
-  char name[CNET_IFNAMSIZ];
-  char kind[32];
-  uint32_t mtu, min_mtu, max_mtu;
-  unsigned char mac[32];
-  unsigned mac_len;
-  int master;
-  int up;
-};
-
-static int state_cb(const struct cnet_link *l, void *data) {
-  struct state *s = data;
-  memset(s, 0, sizeof *s);
-  s->index = l->index;
-  strncpy(s->name, l->name, CNET_IFNAMSIZ - 1);
-  if (l->kind) strncpy(s->kind, l->kind, sizeof s->kind - 1);
-  s->mtu = l->mtu;
-  s->min_mtu = l->min_mtu;
-  s->max_mtu = l->max_mtu;
-  s->mac_len = l->mac && l->mac_len <= sizeof s->mac ? l->mac_len : 0;
-  if (s->mac_len) memcpy(s->mac, l->mac, s->mac_len);
-  s->master = l->master;
-  s->up = (l->flags & IFF_UP) != 0;
-  return 0;
-}
-
-static int read_state(struct cnet_netns *ns, int index, const char *name, struct state *s) {
-  return cnet_link_get(ns, index, index > 0 ? NULL : name, state_cb, s);
-}
-
-static int ack_cb(const struct nlmsghdr *nlh, void *data) {
-  (void)nlh;
-  (void)data;
-  return MNL_CB_OK;
-}
-
-/* Sends a change of link `index` in ns and waits for the answer, inside a batch too (a
- * request with a reply callback is never deferred). */
-static int send_set(struct cnet_netns *ns, int index, const struct cnet_link_req *req) {
-  struct cnet_nl *nl = cnet_netns_rtnl(ns);
-  struct nlmsghdr *nlh = cnet_nl_msg(nl, RTM_NEWLINK, NLM_F_ACK);
-  if (nlh == NULL) return -ENOMEM;
-  int rc = cnet_link_build(nlh, cnet_nl_room(nl), index, req);
-  if (rc < 0) {
-    cnet_nl_cancel(nl);
     return rc;
   }
-  return cnet_nl_talk(nl, ack_cb, NULL, cnet_netns_errbuf(ns));
-}
-
-static int same_ns(const struct cnet_netns *a, const struct cnet_netns *b) {
-  dev_t da, db;
-  ino_t ia, ib;
-  cnet_netns_ident(a, &da, &ia);
-  cnet_netns_ident(b, &db, &ib);
-  return da == db && ia == ib;
-}
-
-/* Kinds whose driver can enslave another device (ndo_add_slave). */
-static int takes_ports(const char *kind) {
-  static const char *const kinds[] = {"bridge", "bond", "team", "vrf", "openvswitch", "batadv",
-                                      NULL};
-  for (int i = 0; kinds[i]; i++)
-    if (strcmp(kind, kinds[i]) == 0) return 1;
-  return 0;
-}
-
-static int refuse(struct cnet_netns *ns, int rc, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cnet_netns_errbuf(ns), CNET_ERRMSG_MAX, fmt, ap);
-  va_end(ap);
-  return rc;
-}
-
-/* Refuses beforehand what the kernel would refuse only after applying other parts. `to` is
- * where the link ends up (ns unless it moves). */
-static int precheck(struct cnet_netns *ns, struct cnet_netns *to, int moving,
-                    const struct state *old, const struct cnet_link_req *req) {
-  const char *final = req->name ? req->name : old->name;
-  if (moving || strcmp(final, old->name) != 0) {
-    int ix;
-    if (cnet_link_index(to, final, &ix) == 0 && (moving || ix != old->index))
-      return refuse(ns, -EEXIST, "interface name \"%s\" is taken%s", final,
-                    moving ? " in the target namespace" : "");
-  }
-  if (req->master > 0) {
-    struct state m;
-    if (read_state(to, req->master, NULL, &m) == 0 && !takes_ports(m.kind))
-      return refuse(ns, -EOPNOTSUPP, "master %s (%s) cannot take ports", m.name,
-                    m.kind[0] ? m.kind : "no kind");
-  }
-  if (req->mtu && old->min_mtu && req->mtu < old->min_mtu)
-    return refuse(ns, -EINVAL, "mtu less than device minimum (%u)", (unsigned)old->min_mtu);
-  if (req->mtu && old->max_mtu && req->mtu > old->max_mtu)
-    return refuse(ns, -EINVAL, "mtu greater than device maximum (%u)", (unsigned)old->max_mtu);
-  if (req->mac && old->mac_len && req->mac_len != old->mac_len)
-    return refuse(ns, -EINVAL, "mac address of %u bytes for a device whose addresses have %u",
-                  req->mac_len, old->mac_len);
-  cnet_netns_errbuf(ns)[0] = '\0';
-  return 0;
-}
-
-/* Where the link is after a refused request: in ns under its old index, or moved to `to`
- * under the name it was to have there (checked free beforehand) or its old one. */
-static struct cnet_netns *locate(struct cnet_netns *ns, struct cnet_netns *to, int moving,
-                                 const struct state *old, const struct cnet_link_req *req,
-                                 struct state *now) {
-  if (read_state(ns, old->index, NULL, now) == 0) return ns;
-  if (!moving) return NULL;
-  if (req->name && read_state(to, 0, req->name, now) == 0) return to;
-  if (read_state(to, 0, old->name, now) == 0) return to;
-  return NULL;
-}
-
-/* Sends the old values of whatever differs between old and now (the link is `now` in
- * `where`); field by field if the kernel refuses them together. Best effort. */
-static void restore(struct cnet_netns *ns, const struct state *old, struct cnet_netns *where,
-                    const struct state *now) {
-  int back = where != ns;
-  struct cnet_link_req all;
-  cnet_link_req_init(&all);
-  if (back) {
-    all.netns_fd = cnet_netns_fd(ns);
-    if (now->index != old->index) all.new_index = old->index; /* 6.5+ honours it */
-  }
-  if (strcmp(now->name, old->name) != 0) all.name = old->name;
-  if (now->mtu != old->mtu) all.mtu = old->mtu;
-  if (old->mac_len && (now->mac_len != old->mac_len || memcmp(now->mac, old->mac, old->mac_len)))
-    all.mac = old->mac, all.mac_len = old->mac_len;
-  /* a move takes the link out of its master and down */
-  int master = back ? 0 : now->master, up = back ? 0 : now->up;
-  if (master != old->master) all.master = old->master ? old->master : -1;
-  if (up != old->up) all.up = old->up;
-  if (!back && !all.name && !all.mtu && !all.mac && !all.master && all.up < 0) return;
-  if (send_set(where, now->index, &all) == 0) return;
-
-  int index = now->index;
-  if (back) {
-    struct cnet_link_req move;
-    cnet_link_req_init(&move);
-    move.netns_fd = all.netns_fd;
-    move.new_index = all.new_index;
-    if (send_set(where, index, &move) < 0) return;
-    struct state moved;
-    if (read_state(ns, 0, now->name, &moved) < 0) return;
-    index = moved.index;
-  }
-  struct cnet_link_req one;
-  cnet_link_req_init(&one);
-  one.name = all.name;
-  (void)send_set(ns, index, &one);
-  cnet_link_req_init(&one);
-  one.mac = all.mac, one.mac_len = all.mac_len;
-  if (one.mac) (void)send_set(ns, index, &one);
-  cnet_link_req_init(&one);
-  one.mtu = all.mtu;
-  if (one.mtu) (void)send_set(ns, index, &one);
-  cnet_link_req_init(&one);
-  one.master = all.master;
-  if (one.master) (void)send_set(ns, index, &one);
-  cnet_link_req_init(&one);
-  one.up = all.up;
-  if (one.up >= 0) (void)send_set(ns, index, &one);
-}
-
-/* One change alone is applied whole or not at all by the kernel: no read needed. A master
- * is not (the kernel leaves the old master before joining the new one), nor is a mac (the
- * kernel takes a longer one than the device's and keeps its first bytes). */
-static int atomic_alone(const struct cnet_link_req *req) {
-  int n = (req->name != NULL) + (req->mtu != 0) + (req->mac != NULL) + (req->master != 0) +
-          (req->up >= 0) + (req->netns_fd >= 0);
-  return n <= 1 && req->master <= 0 && req->mac == NULL;
-}
-
-/* Inside a batch nothing is read first: a change of up, master and mtu is one request, which
- * the kernel may apply in part when it refuses a later field (the batch reports the failure;
- * nothing is undone). Renames, moves and macs still take the checked way. */
-static int batch_alone(const struct cnet_nl *nl, const struct cnet_link_req *req) {
-  return cnet_nl_batched(nl) && req->name == NULL && req->netns_fd < 0 && req->mac == NULL;
-}
-
-int cnet_link_set(struct cnet_netns *ns, int index, const char *name,
-                  const struct cnet_link_req *req) {
-  struct cnet_nl *nl = cnet_netns_rtnl(ns);
-  char *err = cnet_netns_errbuf(ns);
-  err[0] = '\0';
-  int rc;
-  if (req->kind != NULL) return -EINVAL;
-  if (req->name != NULL || req->netns_fd >= 0) cnet_nl_forget_names(nl); /* names change */
-  if (req->netns_fd >= 0 && req->netns != NULL) cnet_netns_unfresh(req->netns);
-  if (atomic_alone(req) || batch_alone(nl, req)) {
-    /* A rename puts the new name in IFLA_IFNAME, so the link must be named by index. */
-    if (index <= 0 && req->name != NULL) {
-      if ((rc = cnet_link_index(ns, name, &index)) < 0) return rc;
-    }
-    struct nlmsghdr *nlh = start_named(nl, RTM_NEWLINK, NLM_F_ACK, index, name, &rc);
-    if (nlh == NULL) return rc;
-    if (index <= 0) {
-      struct cnet_link_req byname = *req;
-      byname.name = name;
-      rc = cnet_link_build(nlh, cnet_nl_room(nl), 0, &byname);
-    } else {
-      rc = cnet_link_build(nlh, cnet_nl_room(nl), index, req);
-    }
-    if (rc < 0) {
-      cnet_nl_cancel(nl);
-      return rc;
-    }
-    return talk_fds(nl, req, err);
-  }
-
-  struct state old;
-  if ((rc = read_state(ns, index, name, &old)) < 0) return rc;
-  struct cnet_netns *to = req->netns_fd >= 0 && req->netns != NULL ? req->netns : ns;
-  int moving = to != ns && !same_ns(to, ns);
-  if ((rc = precheck(ns, to, moving, &old, req)) < 0) return rc;
-  rc = send_set(ns, old.index, req);
-  if (rc == 0) return 0;
-  char saved[CNET_ERRMSG_MAX];
-  memcpy(saved, err, CNET_ERRMSG_MAX);
-  struct state now;
-  struct cnet_netns *where = locate(ns, to, moving, &old, req, &now);
-  if (where != NULL) restore(ns, &old, where, &now);
-  memcpy(err, saved, CNET_ERRMSG_MAX);
-  return rc;
+  return link_add_rest(ns, home, req, 0);
 }
 
 int cnet_link_delete(struct cnet_netns *ns, int index, const char *name) {
@@ -743,7 +582,7 @@ int cnet_link_delete(struct cnet_netns *ns, int index, const char *name) {
    * queued before it, and every remembered name is forgotten. */
   cnet_nl_forget_names(nl);
   cnet_nl_sync(nl);
-  struct nlmsghdr *nlh = start_named(nl, RTM_DELLINK, NLM_F_ACK, index, name, &rc);
+  struct nlmsghdr *nlh = link_start_named(nl, RTM_DELLINK, NLM_F_ACK, index, name, &rc);
   if (nlh == NULL) return rc;
   struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
   ifi->ifi_family = AF_UNSPEC;

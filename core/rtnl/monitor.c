@@ -183,17 +183,21 @@ int cnet_monitor_neigh(const struct nlmsghdr *nlh, struct cnet_mon_neigh *out) {
       nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(struct ndmsg))
     return -EINVAL;
   const struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
-  static const struct { uint16_t bit; const char *name; } states[] = {
-      {NUD_INCOMPLETE, "incomplete"}, {NUD_REACHABLE, "reachable"}, {NUD_STALE, "stale"},
-      {NUD_DELAY, "delay"}, {NUD_PROBE, "probe"}, {NUD_FAILED, "failed"}, {NUD_NOARP, "noarp"},
-      {NUD_PERMANENT, "permanent"}};
+  /* named as the neighbour listing names them: the strongest bit first; FDB entries in
+   * bridge's words (static, dynamic) */
+  static const struct { uint16_t bit; const char *name; } ip[] = {
+      {NUD_PERMANENT, "permanent"}, {NUD_NOARP, "noarp"}, {NUD_REACHABLE, "reachable"},
+      {NUD_STALE, "stale"}, {NUD_DELAY, "delay"}, {NUD_PROBE, "probe"}, {NUD_FAILED, "failed"},
+      {NUD_INCOMPLETE, "incomplete"}, {0, "none"}},
+    fdb[] = {{NUD_PERMANENT, "permanent"}, {NUD_NOARP, "static"}, {NUD_STALE, "stale"},
+             {0, "dynamic"}};
   out->family = nd->ndm_family;
   out->index = nd->ndm_ifindex;
   out->router = (nd->ndm_flags & NTF_ROUTER) != 0;
   out->proxy = (nd->ndm_flags & NTF_PROXY) != 0;
-  for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
-    if (nd->ndm_state == states[i].bit) out->state = states[i].name;
-  if (nd->ndm_state == NUD_NONE) out->state = "none";
+  const typeof(ip[0]) *t = nd->ndm_family == AF_BRIDGE ? fdb : ip;
+  while (t->bit != 0 && !(nd->ndm_state & t->bit)) t++;
+  out->state = t->name;
   const struct nlattr *a;
   mnl_attr_for_each(a, nlh, sizeof *nd) {
     uint16_t len = mnl_attr_get_payload_len(a);

@@ -232,9 +232,8 @@ end)
 describe("a VXLAN overlay on cnet.fdb", function()
   it("connects containers on three hosts through flooding and per-MAC entries", function()
     -- The underlay: three hosts on one bridge (192.0.2.1-3). On each host a VXLAN device
-    -- without learning (made with ip: cnet.link.add does not take `learning` yet) in a
-    -- bridge with one container (10.42.0.1-3). Nothing tells a host where the others are
-    -- but the FDB entries cnet adds.
+    -- without learning in a bridge with one container (10.42.0.1-3). Nothing tells a host
+    -- where the others are but the FDB entries cnet adds.
     local ul = H.name("ul")
     cnet.link.add{name = ul, type = "bridge", up = true}
     local hosts, ctrs, names = {}, {}, {}
@@ -249,8 +248,8 @@ describe("a VXLAN overlay on cnet.fdb", function()
       h.link.set("lo", {up = true})
       h.link.set("eth0", {up = true})
       h.addr.add("eth0", "192.0.2." .. i .. "/24")
-      H.sh(("ip -n %s link add vx0 type vxlan id 42 dstport 4789 local 192.0.2.%d dev eth0 nolearning")
-        :format(names[i], i))
+      h.link.add{name = "vx0", type = "vxlan", id = 42, dstport = 4789, ["local"] = "192.0.2." .. i,
+                 dev = "eth0", learning = false}
       h.link.add{name = "br0", type = "bridge", up = true}
       h.link.set("vx0", {master = "br0", up = true})
       h.link.add{name = "c0", type = "veth", master = "br0", up = true,

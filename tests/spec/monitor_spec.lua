@@ -63,6 +63,14 @@ describe("cnet.monitor", function()
     assert.are.equal(a, ev.dev)
     H.sh("ip addr del 192.0.2.1/24 dev " .. a)
     assert.is_truthy(mon:wait({object = "addr", event = "del", cidr = "192.0.2.1/24"}, 1))
+    -- a bridge FDB entry, in bridge's words
+    local br = H.name("mbr")
+    H.sh(("ip link add %s type bridge && ip link set %s master %s && "
+      .. "bridge fdb add 02:00:00:00:00:08 dev %s master static"):format(br, a, br, a))
+    ev = mon:wait({object = "fdb", mac = "02:00:00:00:00:08", event = "new"}, 1)
+    assert.are.equal("static", ev.state)
+    assert.are.equal(a, ev.dev)
+    assert.are.equal("bridge", ev.family)
   end)
 
   it("delivers qdiscs and classes made by tc as tc.qdisc.list's rows", function()

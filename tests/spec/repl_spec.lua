@@ -167,6 +167,14 @@ describe("the REPL", function()
     cnet.netns.delete("c1")
   end)
 
+  it("completes the link functions of issue 11 (link.stats, link.fields)", function()
+    local _, out = session{"type(cnet.link.sta\t('lo').rx_bytes)\n", "#cnet.link.fie\t('vxlan') > 0\n"}
+    assert.truthy(out:find("type(cnet.link.stats('lo').rx_bytes)", 1, true), out)
+    assert.truthy(has_line(out, "number"), out)
+    assert.truthy(out:find("#cnet.link.fields('vxlan') > 0", 1, true), out)
+    assert.truthy(has_line(out, "true"), out)
+  end)
+
   it("saves the history to ~/.cnet_history and reads it back in the next session", function()
     session{"x = 40 + 2\n", "print('saved ' .. x)\n"}
     local f = assert(io.open(history))

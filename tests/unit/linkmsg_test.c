@@ -110,16 +110,29 @@ static void test_veth(void) {
   CHECK(pfd == 42, "peer netns fd %u", pfd);
 }
 
+/* One option of field `name` of kind. */
+static struct cnet_link_opt opt(const char *kind, const char *name) {
+  struct cnet_link_opt o;
+  memset(&o, 0, sizeof o);
+  o.field = cnet_link_field_find(kind, 0, name);
+  CHECK(o.field != NULL, "field %s of %s", name, kind);
+  return o;
+}
+
 static void test_vxlan_macvlan(void) {
   struct cnet_link_req req;
   cnet_link_req_init(&req);
   req.name = "vx0";
   req.kind = "vxlan";
-  req.has_vni = 1;
-  req.vni = 42;
-  req.link = 3;
-  cnet_ipaddr_parse("192.0.2.1", AF_UNSPEC, &req.remote);
-  cnet_ipaddr_parse("2001:db8::1", AF_UNSPEC, &req.local);
+  struct cnet_link_opt o[5] = {opt("vxlan", "id"), opt("vxlan", "dev"), opt("vxlan", "remote"),
+                               opt("vxlan", "local"), opt("vxlan", "port")};
+  o[0].value.u = 42;
+  o[1].value.u = 3;
+  cnet_ipaddr_parse("192.0.2.1", AF_UNSPEC, &o[2].value.addr);
+  cnet_ipaddr_parse("2001:db8::1", AF_UNSPEC, &o[3].value.addr);
+  o[4].value.u = 4789;
+  req.info = o;
+  req.ninfo = 5;
   struct nlmsghdr *nlh = start(RTM_NEWLINK);
   CHECK(cnet_link_build(nlh, room(nlh), 0, &req) == 0, "build");
   size_t h = sizeof(struct ifinfomsg);
@@ -127,17 +140,26 @@ static void test_vxlan_macvlan(void) {
   const struct nlattr *data = child(top(nlh, h, IFLA_LINKINFO), IFLA_INFO_DATA);
   CHECK(mnl_attr_get_u32(child(data, IFLA_VXLAN_ID)) == 42, "vni");
   CHECK(mnl_attr_get_u32(child(data, IFLA_VXLAN_LINK)) == 3, "dev");
-  CHECK(memcmp(mnl_attr_get_payload(child(data, IFLA_VXLAN_GROUP)), req.remote.bytes, 4) == 0,
+  CHECK(memcmp(mnl_attr_get_payload(child(data, IFLA_VXLAN_GROUP)), o[2].value.addr.bytes, 4) == 0,
         "remote");
-  CHECK(child(data, IFLA_VXLAN_LOCAL6) != NULL, "local6");
+  CHECK(child(data, IFLA_VXLAN_LOCAL6) != NULL && child(data, IFLA_VXLAN_LOCAL) == NULL,
+        "an IPv6 local goes in LOCAL6");
   const unsigned char *port = mnl_attr_get_payload(child(data, IFLA_VXLAN_PORT));
-  CHECK(port[0] == 0x12 && port[1] == 0xb5, "default port 4789 in network order");
+  CHECK(port[0] == 0x12 && port[1] == 0xb5, "port 4789 in network order");
+  /* a VNI of more than 24 bits is refused before anything is sent */
+  o[0].value.u = 1u << 24;
+  nlh = start(RTM_NEWLINK);
+  CHECK(cnet_link_build(nlh, room(nlh), 0, &req) == -EINVAL, "VNI over 24 bits");
 
   cnet_link_req_init(&req);
   req.name = "mv0";
   req.kind = "macvlan";
   req.link = 5;
-  req.macvlan_mode = MACVLAN_MODE_BRIDGE;
+  struct cnet_link_opt m = opt("macvlan", "mode");
+  CHECK(cnet_link_field_enum(m.field, "bridge", &m.value.u) == 0, "bridge is a mode");
+  CHECK(cnet_link_field_enum(m.field, "bridges", &m.value.u) == -EINVAL, "bridges is not");
+  req.info = &m;
+  req.ninfo = 1;
   nlh = start(RTM_NEWLINK);
   CHECK(cnet_link_build(nlh, room(nlh), 0, &req) == 0, "build");
   CHECK(mnl_attr_get_u32(top(nlh, h, IFLA_LINK)) == 5, "lower device");

@@ -6,9 +6,11 @@
 #include <libmnl/libmnl.h>
 
 #include "cnet/ipaddr.h"
+#include "cnet/linkinfo.h"
 #include "cnet/netns.h"
 
 #define CNET_IFNAMSIZ 16 /* IFNAMSIZ: names are at most 15 bytes */
+#define CNET_LINK_MAX_OPTS 64 /* kind (or port) options in one request, at most */
 
 /* One link as the kernel describes it. Pointers point into the netlink message given to
  * cnet_link_parse and live only as long as it. */
@@ -25,6 +27,12 @@ struct cnet_link {
   int link;                  /* IFLA_LINK (veth peer, lower device), 0 for none */
   int link_netnsid;          /* IFLA_LINK_NETNSID: the peer's namespace id, -1 for none */
   uint32_t min_mtu, max_mtu; /* IFLA_MIN_MTU / IFLA_MAX_MTU, 0 when not reported */
+  const char *alias;         /* IFLA_IFALIAS, NULL when it has none */
+  const char *port_kind;     /* IFLA_INFO_SLAVE_KIND: its master's kind ("bridge"), or NULL */
+  const struct nlattr *info_data; /* IFLA_INFO_DATA, the kind's own data, or NULL; and */
+  const struct nlattr *port_data; /* IFLA_INFO_SLAVE_DATA, its data as a port, or NULL: both
+                                   * read through cnet_link_details (cnet/linkinfo.h) */
+  const struct nlattr *stats64;   /* IFLA_STATS64, or NULL: read through cnet_link_stats */
 };
 
 /* Decodes an RTM_NEWLINK (or RTM_DELLINK) message. Returns 0 or -EINVAL (not a link message). */
@@ -55,13 +63,18 @@ struct cnet_link_req {
   unsigned peer_mac_len;
   uint32_t peer_mtu;
   int peer_up;               /* -1 / 0 / 1 */
-  /* macvlan: MACVLAN_MODE_*, 0 unset */
-  uint32_t macvlan_mode;
-  /* vxlan */
-  int has_vni;
-  uint32_t vni;
-  struct cnet_ipaddr remote, local; /* family 0: unset */
-  uint16_t dstport;          /* host order; 0: unset (the kernel's default) */
+  /* The kind's own options (IFLA_INFO_DATA): fields of cnet_link_fields(kind, 0). In a set,
+   * `kind` must then name the device's kind (the kernel refuses another). */
+  const struct cnet_link_opt *info;
+  unsigned ninfo;
+  /* Options of the device as a port of its master (IFLA_INFO_SLAVE_DATA), set only: fields
+   * of cnet_link_fields(port_kind, 1). */
+  const char *port_kind;
+  const struct cnet_link_opt *port;
+  unsigned nport;
+  const struct nlattr *info_base; /* set: the device's IFLA_INFO_DATA, from which flag bits
+                                   * not given keep their value (NULL: they start from 0) */
+  const char *alias;         /* IFLA_IFALIAS; NULL: unset; "": remove the alias */
 };
 void cnet_link_req_init(struct cnet_link_req *req);
 
@@ -91,6 +104,22 @@ int cnet_link_list_filtered(struct cnet_netns *ns, int master, const char *kind,
 /* One link, by index (when > 0) or by name. -ENODEV when missing. */
 int cnet_link_get(struct cnet_netns *ns, int index, const char *name, cnet_link_fn fn,
                   void *data);
+/* The same as cnet_link_get and cnet_link_list, with the counters in each link's stats64
+ * (the plain calls ask the kernel to leave them out, which it then does not compute). */
+int cnet_link_get_stats(struct cnet_netns *ns, int index, const char *name, cnet_link_fn fn,
+                        void *data);
+int cnet_link_list_stats(struct cnet_netns *ns, cnet_link_fn fn, void (*reset)(void *data),
+                         void *data);
+
+/* Counters (IFLA_STATS64): CNET_LINK_NSTATS of them, named as the fields of struct
+ * rtnl_link_stats64, which are also the file names under /sys/class/net/DEV/statistics
+ * ("rx_bytes", "tx_packets", ..., "rx_nohandler", "rx_otherhost_dropped"). */
+#define CNET_LINK_NSTATS 25
+const char *cnet_link_stat_name(unsigned i); /* NULL past the last */
+/* Copies l's counters (from a reply with them) into values; returns how many the kernel gave
+ * (an older kernel sends fewer: the rest are 0), 0 when l carries none. */
+unsigned cnet_link_stats(const struct cnet_link *l, uint64_t values[CNET_LINK_NSTATS]);
+
 /* Name to index, and index to name (name: CNET_IFNAMSIZ bytes). -ENODEV when missing. */
 int cnet_link_index(struct cnet_netns *ns, const char *name, int *index);
 /* The same, always asking the kernel (after sending what a batch queued): for an index that

@@ -137,6 +137,21 @@ variant("link.add", {{name = "tx0", type = "vxlan", id = 42, remote = "192.0.2.1
          S({1, "dstport"}, K.int(0, 65535), O), S({1, "dev"}, K.dev, O)})
 variant("link.add", {{name = "tm0", type = "macvlan", link = "ta0", mode = "bridge"}},
         {S({1, "link"}, K.dev), S({1, "mode"}, K.text(4096), O)})
+variant("link.add", {{name = "tx1", type = "vxlan", id = 43, learning = false, ttl = 8,
+                      port_range = {low = 1000, high = 2000}, group = "239.1.1.1",
+                      alias = "a vxlan"}},
+        {S({1, "learning"}, K.bool, O), S({1, "ttl"}, K.int(0, 255), O),
+         S({1, "port_range"}, K.table, O), S({1, "port_range", "low"}, K.int(0, 1000), O),
+         S({1, "group"}, K.addr, O), S({1, "alias"}, K.query(255, true), O)})
+variant("link.add", {{name = "tt0", type = "tap", user = 0, multi_queue = true}},
+        {S({1, "user"}, K.int(0, 0xfffffffe), O), S({1, "multi_queue"}, K.bool, O)})
+variant("link.set", {"ta1", {alias = "x", port = {learning = false, cost = 5}}},
+        {S({2, "alias"}, K.query(255, true), O), S({2, "port"}, K.opts, O),
+         S({2, "port", "learning"}, K.bool, O), S({2, "port", "cost"}, K.int(0, U32), O)})
+variant("link.set", {"tbr", {stp_state = 1, priority = 100}},
+        {S({2, "stp_state"}, K.int(0, U32), O), S({2, "priority"}, K.int(0, 65535), O)})
+variant("link.stats", {"ta0"}, {S({1}, K.dev, O)})
+variant("link.fields", {"vxlan", "port"}, {S({1}, K.query(64, true)), S({2}, K.text(8), O)})
 variant("link.set", {"ta1", {name = "ta9", mtu = 1300, mac = "02:00:00:00:00:09", up = true,
                              master = "tbr"}},
         {S({1}, K.dev), S({2}, K.opts), S({2, "name"}, K.dev, O), S({2, "mtu"}, K.kint, O),
