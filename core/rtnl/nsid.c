@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
 
@@ -52,9 +53,81 @@ static int queue_getnsid(struct cnet_nl *nl, int fd, int *id) {
   return rc < 0 ? rc : 0;
 }
 
+/* The name under /run/netns of the process's own namespace ("" for none), found by comparing
+ * inodes and remembered while /run/netns and that namespace stay the same: the common case
+ * (a container's veth whose peer is in the host) then costs no walk over every namespace. */
+static struct {
+  int valid;
+  dev_t dev;
+  ino_t ino;
+  struct timespec mtime;
+  char name[CNET_NSID_NAMESZ];
+} self_cache;
+
+struct self_find {
+  dev_t dev;
+  ino_t ino;
+  char *out;
+};
+
+static int match_self(const char *name, void *data) {
+  struct self_find *f = data;
+  char path[sizeof CNET_NETNS_DIR + CNET_NSID_NAMESZ];
+  struct stat st;
+  snprintf(path, sizeof path, "%s/%s", CNET_NETNS_DIR, name);
+  if (stat(path, &st) == 0 && st.st_dev == f->dev && st.st_ino == f->ino) {
+    snprintf(f->out, CNET_NSID_NAMESZ, "%s", name);
+    return 1; /* the first by name, as the walk below picks */
+  }
+  return 0;
+}
+
+static int self_name(int selffd, char *out) {
+  struct stat self, dir;
+  out[0] = '\0';
+  if (fstat(selffd, &self) < 0) return -errno;
+  if (stat(CNET_NETNS_DIR, &dir) < 0) return 0; /* no named namespaces at all */
+  if (self_cache.valid && self_cache.dev == self.st_dev && self_cache.ino == self.st_ino &&
+      self_cache.mtime.tv_sec == dir.st_mtim.tv_sec &&
+      self_cache.mtime.tv_nsec == dir.st_mtim.tv_nsec) {
+    snprintf(out, CNET_NSID_NAMESZ, "%s", self_cache.name);
+    return 0;
+  }
+  struct self_find f = {self.st_dev, self.st_ino, out};
+  int rc = cnet_netns_list(match_self, &f);
+  if (rc < 0) return rc;
+  self_cache.valid = 1;
+  self_cache.dev = self.st_dev, self_cache.ino = self.st_ino;
+  self_cache.mtime = dir.st_mtim;
+  snprintf(self_cache.name, sizeof self_cache.name, "%s", out);
+  return 0;
+}
+
+/* When every id stands for the process's own namespace, fills names with its name and
+ * returns 1; 0 when some id is another namespace (or the question could not be asked). */
+static int all_self(struct cnet_netns *ns, unsigned n, const int *nsid,
+                    char (*names)[CNET_NSID_NAMESZ]) {
+  int fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  struct cnet_nl *nl = cnet_netns_rtnl(ns);
+  int id = -1, all = 0;
+  cnet_nl_sync(nl);
+  if (queue_getnsid(nl, fd, &id) == 0) (void)cnet_nl_flush(nl, 0); /* a refusal leaves id -1 */
+  if (id >= 0) {
+    all = 1;
+    for (unsigned i = 0; i < n; i++) all &= nsid[i] == id;
+  }
+  char name[CNET_NSID_NAMESZ];
+  if (all && self_name(fd, name) < 0) all = 0;
+  close(fd);
+  for (unsigned i = 0; all && i < n; i++) snprintf(names[i], CNET_NSID_NAMESZ, "%s", name);
+  return all;
+}
+
 int cnet_nsid_names(struct cnet_netns *ns, unsigned n, const int *nsid,
                     char (*names)[CNET_NSID_NAMESZ]) {
   for (unsigned i = 0; i < n; i++) names[i][0] = '\0';
+  if (n == 0 || all_self(ns, n, nsid, names)) return 0;
   struct names list = {NULL, 0, 0};
   int rc = cnet_netns_list(keep_name, &list);
   int *ids = rc == 0 && list.n ? calloc(list.n, sizeof *ids) : NULL;

@@ -336,6 +336,27 @@ do
   end
   tx.close()
 end
+-- a transaction whose namespace handle was closed (and collected) before it was used
+do
+  local variants = {}
+  for _, op in ipairs{"add_table", "add_chain", "add_rule", "add_set", "add_element"} do
+    for _, v in ipairs(T["nft." .. op] or {}) do
+      local slots = {}
+      for i, slot in ipairs(v.slots) do
+        slots[i] = {path = {slot.path[1] + 1, table.unpack(slot.path, 2)}, kind = slot.kind}
+      end
+      variants[#variants + 1] = {args = {op, table.unpack(v.args)}, slots = slots}
+    end
+  end
+  add("tx of a closed handle", function(op, ...)
+    local h = cnet.netns.open("targs")
+    local tx <close> = h.nft.transaction()
+    h.close()
+    collectgarbage()
+    tx[op](...)
+    tx.commit()
+  end, variants)
+end
 local mon = cnet.monitor and cnet.monitor{links = true}
 for name, fn in pairs(mon and getmetatable(mon).methods or {}) do
   if name ~= "close" then

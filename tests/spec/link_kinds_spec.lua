@@ -244,6 +244,13 @@ describe("veth peers", function()
     for _, l in ipairs(cnet.link.list()) do seen[l.name] = l end
     assert.are.same({"eth0", nsname}, {seen[h].peer, seen[h].peer_netns})
     assert.are.equal(l2, seen[l1].peer)
+    -- once the start namespace gets a name too, the inside view names it (the name of the
+    -- process's own namespace is remembered only while /run/netns is unchanged)
+    local selfname = H.name("pself")
+    H.sh("ip netns attach " .. selfname .. " " .. H.sh("echo $PPID"))
+    assert.are.same({h, selfname}, {ns.link.get("eth0").peer, ns.link.get("eth0").peer_netns})
+    H.sh("ip netns delete " .. selfname)
+    assert.is_nil(ns.link.get("eth0").peer_netns)
     H.sh("ip link del " .. h .. "; ip link del " .. l1)
   end)
 end)

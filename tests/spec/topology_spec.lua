@@ -39,13 +39,19 @@ describe("topology examples, up to down", function()
   it("6: macvlan containers", function()
     assert.truthy(example("06-macvlan.lua"):find("ok: macvlan: three containers on one parent", 1, true))
   end)
+  it("8: a shaped link between two sites", function()
+    local out = example("08-shaped-link.lua")
+    assert.truthy(out:find("ok: wan: site-a reaches site-b through wan0", 1, true))
+    local skip = out:match("skip: [^\n]*")
+    if skip then print("\n" .. skip) end   -- visible in the test's output
+  end)
   it("9: N containers (N = 30)", function()
     assert.truthy(example("09-scale.lua", "30"):find("ok: scale: 30 containers up", 1, true))
   end)
 end)
 
 describe("topology failures and life cycle", function()
-  for _, case in ipairs{"conflict", "refusal", "killed", "converge", "rechange", "brnf", "invalid", "lua"} do
+  for _, case in ipairs{"conflict", "refusal", "killed", "converge", "rechange", "kinds", "brnf", "invalid", "lua"} do
     it(case, function()
       local code, out = run("topology_cases.lua", case)
       assert(code == 0, out)

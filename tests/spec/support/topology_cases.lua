@@ -341,6 +341,31 @@ cases.hosts = function()
   ok("hosts: one file brought up on three machines with --host, containers reach across, down on each")
 end
 
+-- A kind's own options converge too: a bridge option is changed in place, a VXLAN's VNI
+-- (which the kernel cannot change) makes the device be replaced, and nothing else is touched.
+cases.kinds = function()
+  local function desc(stp, id)
+    local t = cnet.topology.new("kinds")
+    t:bridge("brk", {stp_state = stp})
+    t:link{name = "vxk", type = "vxlan", id = id, ["local"] = "203.0.113.2", dev = "uplink0",
+           dstport = 4789, master = "brk"}
+    return t
+  end
+  desc(0, 42):up()
+  local br0 = cnet.link.get("brk").index
+  local p = desc(1, 43):plan()
+  check(tostring(p):find("~   link brk (bridge): stp_state 0 -> 1", 1, true)
+    and tostring(p):find("-/+ link vxk (vxlan, master brk): id 42 -> 43", 1, true), "plan: %s", tostring(p))
+  desc(1, 43):up()
+  local br = json.decode(must("ip -d -j link show brk"))[1]
+  local vx = json.decode(must("ip -d -j link show vxk"))[1]
+  check(br.linkinfo.info_data.stp_state == 1 and br.ifindex == br0, "brk changed in place (ip -d -j)")
+  check(vx.linkinfo.info_data.id == 43 and vx.master == "brk", "vxk is VNI 43, still a port of brk (ip -d -j)")
+  check(desc(1, 43):plan().changes == 0, "then nothing differs")
+  cnet.topology.down("kinds")
+  ok("kinds: bridge option changed in place, VXLAN replaced for a new VNI")
+end
+
 -- The same from Lua (and the REPL): one call each, on cnet.topology without a require.
 cases.lua = function()
   local t = cnet.topology.new("inlua")

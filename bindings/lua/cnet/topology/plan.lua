@@ -76,6 +76,30 @@ local function link_changes(plan, want, l, tagged)
   return set, table.concat(words, ", ")
 end
 
+-- The kind's own options (a vxlan's VNI and remote, a bridge's stp_state, a macvlan's mode):
+-- what the description gives against what the kernel lists in the device's `info`. Options
+-- the kernel cannot change in place make the device be replaced.
+local kind_alias = {vxlan = {dstport = "port", dev = "link"}}
+local fixed = {vxlan = {id = true, port = true, link = true, external = true}}
+local function kind_changes(r, l)
+  local info = l.info
+  if type(info) ~= "table" then return nil end
+  local alias, set, words, replace = kind_alias[r.type] or {}, {}, {}, false
+  for k, v in pairs(r.opts) do
+    local name = alias[k] or k
+    local have = info[name]
+    if have ~= nil and type(v) ~= "table" and type(have) ~= "table" then
+      local want = type(v) == "string" and util.canonical_addr(v) or v
+      if tostring(have) ~= tostring(want) then
+        words[#words + 1] = ("%s %s -> %s"):format(name, tostring(have), tostring(want))
+        if (fixed[r.type] or {})[name] then replace = true else set[k] = v end
+      end
+    end
+  end
+  if #words == 0 then return nil end
+  return set, table.concat(words, ", "), replace
+end
+
 local function plan_netns(plan, r)
   if not plan.live:netns_exists(r.name) then
     plan.new_netns[r.name] = true
@@ -109,7 +133,14 @@ local function plan_link(plan, r)
     local pset, pwords = link_changes(plan, r.peer, p, false)
     if pset then action(plan, "change", r, "peer: " .. pwords, {peer_set = pset}) end
   end
+  local kset, kwords, replace = kind_changes(r, l)
+  if replace then return action(plan, "replace", r, kwords) end
   local set, words = link_changes(plan, r, l, r.ns == nil or not owns_netns(plan, r.ns))
+  if kset then
+    set = set or {}
+    for k, v in pairs(kset) do set[k] = v end
+    words = words and (words .. ", " .. kwords) or kwords
+  end
   if set then action(plan, "change", r, words, {set = set}) end
 end
 
