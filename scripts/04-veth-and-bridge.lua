@@ -133,6 +133,16 @@ rtt, why = ns.ping("192.168.1.11")
 show(rtt, why)
 assert(rtt, "the namespace pings its own address")
 
+-- The pair's carrier comes up a moment after both ends are up: the kernel's link watch sets
+-- it on its own schedule (at once on an idle machine, seconds later on a busy one), and the
+-- bridge forwards through its port only from then on. Someone typing the commands never
+-- notices; a script waits for it.
+local deadline = os.time() + 30
+while cnet.link.get(PVETH).operstate ~= "up" or ns.link.get(VETH).operstate ~= "up" do
+  assert(os.time() < deadline, "the veth pair's carrier did not come up")
+  cnet.sleep(0.02)
+end
+
 step("ip netns exec " .. NS .. " ping " .. GW .. "   (across the veth pair and the bridge)")
 rtt, why = ns.ping(GW, {timeout = 2})
 show(rtt, why)

@@ -27,8 +27,9 @@ if phase == "add" then
     local ns <close> = cnet.netns.open("c" .. i)
     cnet.nft.add_element(T .. " masq4", addr(i, true))
     cnet.link.add{name = "veth" .. i, type = "veth", master = "cni0", up = true,
-                  mac = ("02:00:00:01:%02x:%02x"):format(i >> 8, i & 255),
-                  peer = {name = "eth0", netns = ns, mac = ("02:00:00:02:%02x:%02x"):format(i >> 8, i & 255)}}
+                  mac = ("02:00:00:01:%02x:%02x"):format(i >> 8, i & 255), txqueues = 1, rxqueues = 1,
+                  peer = {name = "eth0", netns = ns, mac = ("02:00:00:02:%02x:%02x"):format(i >> 8, i & 255),
+                          txqueues = 1, rxqueues = 1}}
     ns.link.set("eth0", {up = true})
     ns.addr.add("eth0", addr(i), {broadcast = "+"})
     ns.route.add{dst = "0.0.0.0/0", via = "10.200.0.1", dev = "eth0"}

@@ -62,9 +62,16 @@ static void print_relayed(void) {
 
 /* Reads one line with prompt; *out is malloc'ed (free it) when READ_LINE. */
 static enum read_result read_line(const char *prompt, char **out) {
+  /* SIGINT waits, blocked, for pselect, which takes it only while it waits: a Ctrl-C that
+   * came between a look at the flag and a plain select (the prompt just drawn, a key
+   * being handled) was left unseen until the next key. */
+  sigset_t intr, unblocked;
+  sigemptyset(&intr);
+  sigaddset(&intr, SIGINT);
+  sigprocmask(SIG_BLOCK, &intr, &unblocked);
   struct sigaction sa, old;
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_prompt_sigint; /* no SA_RESTART: select must return EINTR */
+  sa.sa_handler = on_prompt_sigint; /* no SA_RESTART: pselect must return EINTR */
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, &old);
   prompt_interrupted = 0;
@@ -80,7 +87,7 @@ static enum read_result read_line(const char *prompt, char **out) {
     FD_ZERO(&fds);
     FD_SET(fd, &fds);
     if (relay >= 0) FD_SET(relay, &fds);
-    int r = select((fd > relay ? fd : relay) + 1, &fds, NULL, NULL, NULL);
+    int r = pselect((fd > relay ? fd : relay) + 1, &fds, NULL, NULL, NULL, &unblocked);
     if (prompt_interrupted) {
       /* Drop the line: show ^C after it, as a shell does, and start a fresh prompt. The
        * ^C goes out before the handler is removed: leaving the terminal mode ends with a
@@ -106,6 +113,7 @@ static enum read_result read_line(const char *prompt, char **out) {
     if (FD_ISSET(fd, &fds)) rl_callback_read_char();
   }
   host_relay_prompt(0);
+  sigprocmask(SIG_SETMASK, &unblocked, NULL); /* one that came meanwhile is taken here */
   sigaction(SIGINT, &old, NULL);
   if (res == READ_LINE && line_read == NULL) res = READ_EOF;
   *out = line_read;

@@ -408,13 +408,21 @@ static struct cnet_netns *opt_netns(lua_State *L, int idx, const char *key, int 
 }
 
 /* The types link.add makes. "tap" is kind "tun" with type tap. */
-static const char *const link_types[] = {"veth", "bridge", "macvlan", "macvtap", "vxlan", "ipvlan",
-                                         "dummy", "ifb", "tun", "tap", NULL};
+static const char *const link_types[] = {"veth",  "bridge", "macvlan", "macvtap", "vxlan",
+                                         "ipvlan", "dummy",  "ifb",     "tun",     "tap",
+                                         "vlan",  "vrf",    "bond",    "wireguard", NULL};
 
 /* Types whose device sits on a lower one (IFLA_LINK: option `link`, required). */
 static int has_lower(const char *type) {
   return strcmp(type, "macvlan") == 0 || strcmp(type, "macvtap") == 0 ||
-         strcmp(type, "ipvlan") == 0;
+         strcmp(type, "ipvlan") == 0 || strcmp(type, "vlan") == 0;
+}
+
+/* 1 when opts has the field called name. */
+static int has_opt(const struct llink_opts *opts, const char *name) {
+  for (unsigned i = 0; i < opts->n; i++)
+    if (strcmp(opts->o[i].field->name, name) == 0) return 1;
+  return 0;
 }
 
 /* alias = "text" of the table at idx (IFALIASZ - 1 bytes at most); "" removes it (set). */
@@ -422,6 +430,16 @@ static const char *opt_alias(lua_State *L, int idx, const char *op, const char *
   const char *alias = lcnet_opt_string(L, idx, "alias", NULL);
   if (alias && strlen(alias) > 255) lcnet_raise(L, -EINVAL, op, object, "alias longer than 255 bytes");
   return alias;
+}
+
+/* txqueues = n, rxqueues = n of fields f (1..4096, the kernel's bound): the device's queue
+ * counts, fixed when it is made; tun/tap devices get theirs another way (multi_queue). */
+static void opt_queues(lua_State *L, lcnet_fields *f, const char *kind, uint32_t *tx,
+                       uint32_t *rx) {
+  *tx = (uint32_t)lcnet_field_int(f, "txqueues", 1, 4096, 0);
+  *rx = (uint32_t)lcnet_field_int(f, "rxqueues", 1, 4096, 0);
+  if ((*tx || *rx) && strcmp(kind, "tun") == 0)
+    luaL_argerror(L, 1, "options 'txqueues' and 'rxqueues' are not for tun/tap devices");
 }
 
 /* Adds one option of field `name` of kind to opts (a value link.add implies). */
@@ -433,14 +451,30 @@ static void imply(struct llink_opts *opts, const char *kind, const char *name, u
   opts->o[opts->n++].value.u = v;
 }
 
+/* A batched link.add's failure comes back later, through this: the same explanation as at
+ * once (upvalue 1: the kind). */
+static int explain_later(lua_State *L) {
+  int err = (int)lua_tointeger(L, 1);                      /* not user input: the batch's */
+  const char *extack = lua_tostring(L, 2);                 /* not user input: the kernel's */
+  const char *kind = lua_tostring(L, lua_upvalueindex(1)); /* not user input: ours */
+  char buf[CNET_ERRMSG_MAX];
+  (void)cnet_link_explain(err < 0 ? err : -err, extack ? extack : "", kind, buf);
+  lua_pushinteger(L, err);
+  lua_pushstring(L, buf);
+  return 2;
+}
+
 /* cnet.link.add{name=, type=, ...}: creates the link in one request. */
 static int link_add(lua_State *L) {
   struct cnet_netns *ns = lcnet_ns(L);
-  static const char *const base[] = {"name", "type", "kind", "mtu", "mac", "master", "up",
-                                     "netns", "peer", "alias", "link", NULL};
+  static const char *const base[] = {"name",  "type", "kind",    "mtu",      "mac",
+                                     "master", "up",  "promisc", "txqueues", "rxqueues",
+                                     "netns", "peer", "alias",   "link",     NULL};
   /* the last, `link` (the lower device), is a field of its own for some kinds (vxlan) */
-  static const char *const base_nolink[] = {"name", "type", "kind", "mtu", "mac", "master",
-                                            "up", "netns", "peer", "alias", NULL};
+  static const char *const base_nolink[] = {"name",    "type",     "kind",     "mtu",
+                                            "mac",     "master",   "up",       "promisc",
+                                            "txqueues", "rxqueues", "netns",    "peer",
+                                            "alias",   NULL};
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
   const char *name = lcnet_opt_string(L, 1, "name", NULL);
@@ -477,7 +511,9 @@ static int link_add(lua_State *L) {
   req.mtu = opt_mtu(&f, "mtu");
   opt_mac(&f, "mac", "link.add", name, mac, &req.mac, &req.mac_len);
   req.up = lcnet_opt_bool(L, 1, "up", -1);
+  req.promisc = lcnet_opt_bool(L, 1, "promisc", -1);
   req.alias = opt_alias(L, 1, "link.add", name);
+  opt_queues(L, &f, kind, &req.txqueues, &req.rxqueues);
   struct cnet_netns *target = opt_netns(L, 1, "netns", 1, "netns"); /* handle pushed if given */
   if (target) req.netns_fd = cnet_netns_fd(target), req.netns = target;
   req.master = opt_master(L, 1, target ? target : ns, "link.add", name, target != NULL);
@@ -488,7 +524,8 @@ static int link_add(lua_State *L) {
     if (lua_type(L, p) == LUA_TSTRING) {
       req.peer_name = lcnet_field_text(&f, "peer", LCNET_TEXT_MAX, NULL, NULL);
     } else if (lua_istable(L, p)) {
-      static const char *const peer_known[] = {"name", "netns", "mac", "mtu", "up", NULL};
+      static const char *const peer_known[] = {"name", "netns",    "mac",      "mtu",
+                                               "up",   "txqueues", "rxqueues", NULL};
       lcnet_fields pf = lcnet_fields_in(&f, p, "peer");
       lcnet_field_check_keys(&pf, peer_known);
       req.peer_name = lcnet_field_text(&pf, "name", LCNET_TEXT_MAX, NULL, NULL);
@@ -497,9 +534,11 @@ static int link_add(lua_State *L) {
       opt_mac(&pf, "mac", "link.add", name, peer_mac, &req.peer_mac, &req.peer_mac_len);
       req.peer_mtu = opt_mtu(&pf, "mtu");
       req.peer_up = lcnet_field_bool(&pf, "up", -1);
+      opt_queues(L, &pf, kind, &req.peer_txqueues, &req.peer_rxqueues);
     } else {
       lcnet_field_fail(&f, "peer",
-                       "the peer's name or a table {name=, netns=, mac=, mtu=, up=} expected, "
+                       "the peer's name or a table {name=, netns=, mac=, mtu=, up=, txqueues=, "
+                       "rxqueues=} expected, "
                        "got %s", luaL_typename(L, p));
     }
     if (req.peer_name) check_name(L, req.peer_name, "link.add", name);
@@ -511,21 +550,25 @@ static int link_add(lua_State *L) {
   }
   if (strcmp(type, "vxlan") == 0) {
     /* a VNI is needed unless the device takes it from each packet's metadata */
-    const struct cnet_link_opt *ext = NULL;
+    int ext = 0;
     for (unsigned i = 0; i < opts.n; i++)
-      if (strcmp(opts.o[i].field->name, "external") == 0 && opts.o[i].value.u) ext = &opts.o[i];
-    int has_id = 0, has_port = 0;
-    for (unsigned i = 0; i < opts.n; i++) {
-      has_id |= strcmp(opts.o[i].field->name, "id") == 0;
-      has_port |= strcmp(opts.o[i].field->name, "port") == 0;
-    }
-    if (!has_id && !ext) luaL_argerror(L, 1, "field 'id': VNI 0..16777215 required");
+      if (strcmp(opts.o[i].field->name, "external") == 0 && opts.o[i].value.u) ext = 1;
+    if (!has_opt(&opts, "id") && !ext) luaL_argerror(L, 1, "field 'id': VNI 0..16777215 required");
     /* The kernel's own default port is the pre-IANA 8472; cnet defaults to 4789. */
-    if (!has_port) imply(&opts, "vxlan", "port", 4789);
+    if (!has_opt(&opts, "port")) imply(&opts, "vxlan", "port", 4789);
   }
+  if (strcmp(type, "vlan") == 0 && !has_opt(&opts, "id"))
+    luaL_argerror(L, 1, "field 'id' (the VLAN id, 0..4094) required for type vlan");
+  /* ip always says how ipvlan siblings reach each other; the same request says the same */
+  if (strcmp(type, "ipvlan") == 0 && !has_opt(&opts, "flags")) imply(&opts, "ipvlan", "flags", 0);
   if (strcmp(kind, "tun") == 0) imply(&opts, "tun", "type", strcmp(type, "tap") ? 1 : 2);
   req.info = opts.o;
   req.ninfo = opts.n;
+  lua_pushstring(L, name); /* a batch names the failure as the call would */
+  lcnet_batch_note(L, "object");
+  lua_pushstring(L, kind);
+  lua_pushcclosure(L, explain_later, 1);
+  lcnet_batch_note(L, "explain");
   int rc = cnet_link_add(ns, &req);
   if (rc < 0) return lcnet_raise(L, rc, "link.add", name, cnet_netns_errmsg(ns));
   return 0;
@@ -561,8 +604,8 @@ static int other_keys(lua_State *L, int idx, const char *const known[]) {
 /* cnet.link.set(dev, {up=, master=, mtu=, name=, mac=, netns=, alias=, port={...}, <kind options>}) */
 static int link_set(lua_State *L) {
   struct cnet_netns *ns = lcnet_ns(L);
-  static const char *const base[] = {"name", "mtu", "mac", "master", "up", "netns", "alias",
-                                     "port", NULL};
+  static const char *const base[] = {"name", "mtu",   "mac",   "master", "up",
+                                     "promisc", "netns", "alias", "port", NULL};
   luaL_argexpected(L, lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER, 1,
                    "interface name or index");
   luaL_checktype(L, 2, LUA_TTABLE);
@@ -623,6 +666,7 @@ static int link_set(lua_State *L) {
   req.mtu = opt_mtu(&f, "mtu");
   opt_mac(&f, "mac", "link.set", dev, mac, &req.mac, &req.mac_len);
   req.up = lcnet_opt_bool(L, 2, "up", -1);
+  req.promisc = lcnet_opt_bool(L, 2, "promisc", -1);
   req.alias = opt_alias(L, 2, "link.set", dev);
   struct cnet_netns *target = opt_netns(L, 2, "netns", 2, "netns");
   if (target) {

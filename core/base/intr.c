@@ -28,6 +28,12 @@ int cnet_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms) {
       if (left < slice) slice = (int)left;
     }
     int k = poll(fds, nfds, slice);
+    /* The signal that raised the request can end the wait together with a descriptor: a
+     * foreground child killed by the same Ctrl-C has made its pidfd readable by the time a
+     * busy machine runs us again, so poll counts it and the handler runs on the way out.
+     * The request wins; otherwise whether the call is interrupted or returns the child's
+     * 130 would be up to the scheduler. */
+    if (requested) return -EINTR;
     if (k > 0) return k;
     if (k < 0 && errno != EINTR) return -errno;
     if (deadline >= 0 && now_ms() >= deadline) return requested ? -EINTR : 0;

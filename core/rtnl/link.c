@@ -21,6 +21,7 @@
 void cnet_link_req_init(struct cnet_link_req *req) {
   memset(req, 0, sizeof *req);
   req->up = -1;
+  req->promisc = -1;
   req->peer_up = -1;
   req->netns_fd = -1;
   req->peer_netns_fd = -1;
@@ -123,7 +124,7 @@ static void nest_end(struct room *r, struct nlattr *n) {
   if (!r->full && n != NULL) mnl_attr_nest_end(r->nlh, n);
 }
 
-static void put_ifinfo(struct room *r, int index, int up) {
+static void put_ifinfo(struct room *r, int index, int up, int promisc) {
   if (r->full || r->nlh->nlmsg_len + MNL_ALIGN(sizeof(struct ifinfomsg)) > r->limit) {
     r->full = 1;
     return;
@@ -134,15 +135,28 @@ static void put_ifinfo(struct room *r, int index, int up) {
   ifi->ifi_family = AF_UNSPEC;
   ifi->ifi_index = index;
   if (up >= 0) {
-    ifi->ifi_change = IFF_UP;
-    ifi->ifi_flags = up ? IFF_UP : 0;
+    ifi->ifi_change |= IFF_UP;
+    ifi->ifi_flags |= up ? IFF_UP : 0;
   }
+  if (promisc >= 0) {
+    ifi->ifi_change |= IFF_PROMISC;
+    ifi->ifi_flags |= promisc ? IFF_PROMISC : 0;
+  }
+}
+
+/* A device's queue counts. Given, they also spare the kernel a change after registering it:
+ * a veth made with the driver's default (one queue per possible CPU) is cut down to one
+ * real queue at once, which waits for an RCU grace period while holding the routing lock. */
+static void put_queues(struct room *r, uint32_t tx, uint32_t rx) {
+  if (tx) put_u32(r, IFLA_NUM_TX_QUEUES, tx);
+  if (rx) put_u32(r, IFLA_NUM_RX_QUEUES, rx);
 }
 
 static void put_veth(struct room *r, const struct cnet_link_req *req) {
   struct nlattr *peer = nest(r, VETH_INFO_PEER);
-  put_ifinfo(r, req->peer_index, req->peer_up);
+  put_ifinfo(r, req->peer_index, req->peer_up, -1);
   if (req->peer_name) put_str(r, IFLA_IFNAME, req->peer_name);
+  put_queues(r, req->peer_txqueues, req->peer_rxqueues);
   if (req->peer_netns_fd >= 0) put_u32(r, IFLA_NET_NS_FD, (uint32_t)req->peer_netns_fd);
   if (req->peer_mtu) put_u32(r, IFLA_MTU, req->peer_mtu);
   if (req->peer_mac) put(r, IFLA_ADDRESS, req->peer_mac_len, req->peer_mac);
@@ -169,8 +183,9 @@ int cnet_link_build(struct nlmsghdr *nlh, size_t room, int index, const struct c
       (req->peer_mac && (req->peer_mac_len == 0 || req->peer_mac_len > 32)))
     return -EINVAL;
   struct room r = {nlh, nlh->nlmsg_len + room, 0};
-  put_ifinfo(&r, index, req->up);
+  put_ifinfo(&r, index, req->up, req->promisc);
   if (req->name) put_str(&r, IFLA_IFNAME, req->name);
+  put_queues(&r, req->txqueues, req->rxqueues);
   if (req->mtu) put_u32(&r, IFLA_MTU, req->mtu);
   if (req->mac) put(&r, IFLA_ADDRESS, req->mac_len, req->mac);
   if (req->master) put_u32(&r, IFLA_MASTER, req->master < 0 ? 0 : (uint32_t)req->master);
@@ -515,8 +530,10 @@ int link_add_rest(struct cnet_netns *ns, struct cnet_netns *home, const struct c
     rest.mac = req->mac, rest.mac_len = req->mac_len;
     rest.master = req->master;
     rest.up = req->up;
+    rest.promisc = req->promisc;
   }
-  if (!rest.alias && !rest.mtu && !rest.mac && !rest.master && rest.up < 0) return 0;
+  if (!rest.alias && !rest.mtu && !rest.mac && !rest.master && rest.up < 0 && rest.promisc < 0)
+    return 0;
   int rc = cnet_link_set(home, 0, req->name, &rest);
   if (rc == 0 || cnet_nl_batched(cnet_netns_rtnl(home))) return rc;
   char saved[CNET_ERRMSG_MAX];
@@ -526,11 +543,16 @@ int link_add_rest(struct cnet_netns *ns, struct cnet_netns *home, const struct c
   return rc;
 }
 
-/* The kernel's answer to a kind it has no driver for, said plainly. */
-static int unknown_kind(int rc, const struct cnet_link_req *req, char *err) {
-  if (rc == -EOPNOTSUPP && strcmp(err, "Unknown device type") == 0)
-    snprintf(err, CNET_ERRMSG_MAX, "link kind %s is not available in this kernel", req->kind);
+int cnet_link_explain(int rc, const char *extack, const char *kind, char *buf) {
+  if (rc == -EOPNOTSUPP && strcmp(extack, "Unknown device type") == 0)
+    snprintf(buf, CNET_ERRMSG_MAX, "link kind %s is not available in this kernel", kind);
+  else if (buf != extack)
+    snprintf(buf, CNET_ERRMSG_MAX, "%s", extack);
   return rc;
+}
+
+static int unknown_kind(int rc, const struct cnet_link_req *req, char *err) {
+  return cnet_link_explain(rc, err, req->kind, err);
 }
 
 int cnet_link_add(struct cnet_netns *ns, const struct cnet_link_req *req) {

@@ -28,6 +28,7 @@ struct state {
   unsigned mac_len;
   int master;
   int up;
+  int promisc;
   char alias[256];                 /* IFALIASZ */
   uint32_t info[STATE_DATA / 4];   /* IFLA_INFO_DATA, aligned as an attribute */
   uint32_t port[STATE_DATA / 4];   /* IFLA_INFO_SLAVE_DATA */
@@ -61,6 +62,7 @@ static int state_cb(const struct cnet_link *l, void *data) {
   if (s->mac_len) memcpy(s->mac, l->mac, s->mac_len);
   s->master = l->master;
   s->up = (l->flags & IFF_UP) != 0;
+  s->promisc = (l->flags & IFF_PROMISC) != 0; /* as set by users: the kernel reports that */
   snprintf(s->alias, sizeof s->alias, "%s", l->alias ? l->alias : "");
   s->has_info = keep_attr(s->info, l->info_data);
   s->has_port = keep_attr(s->port, l->port_data);
@@ -192,12 +194,13 @@ static void restore(struct cnet_netns *ns, const struct state *old, struct cnet_
   int master = back ? 0 : now->master, up = back ? 0 : now->up;
   if (master != old->master) all.master = old->master ? old->master : -1;
   if (up != old->up) all.up = old->up;
+  if (now->promisc != old->promisc) all.promisc = old->promisc;
   if (strcmp(now->alias, old->alias) != 0) all.alias = old->alias;
   if (u.ninfo) all.kind = old->kind, all.info = u.info, all.ninfo = u.ninfo;
   all.info_base = state_info(now);
   if (u.nport) all.port_kind = old->port_kind, all.port = u.port, all.nport = u.nport;
-  if (!back && !all.name && !all.mtu && !all.mac && !all.master && all.up < 0 && !all.alias &&
-      !u.ninfo && !u.nport)
+  if (!back && !all.name && !all.mtu && !all.mac && !all.master && all.up < 0 &&
+      all.promisc < 0 && !all.alias && !u.ninfo && !u.nport)
     return;
   if (send_set(where, now->index, &all) == 0) return;
 
@@ -239,6 +242,9 @@ static void restore(struct cnet_netns *ns, const struct state *old, struct cnet_
     (void)send_set(ns, index, &one);
   }
   cnet_link_req_init(&one);
+  one.promisc = all.promisc;
+  if (one.promisc >= 0) (void)send_set(ns, index, &one);
+  cnet_link_req_init(&one);
   one.up = all.up;
   if (one.up >= 0) (void)send_set(ns, index, &one);
 }
@@ -254,8 +260,8 @@ static int has_bits(const struct cnet_link_req *req) {
  * kernel takes a longer one than the device's and keeps its first bytes). */
 static int atomic_alone(const struct cnet_link_req *req) {
   int n = (req->name != NULL) + (req->mtu != 0) + (req->mac != NULL) + (req->master != 0) +
-          (req->up >= 0) + (req->netns_fd >= 0) + (req->alias != NULL) + (req->ninfo > 0) +
-          (req->nport > 0);
+          (req->up >= 0) + (req->promisc >= 0) + (req->netns_fd >= 0) + (req->alias != NULL) +
+          (req->ninfo > 0) + (req->nport > 0);
   /* one kind or port option is one step of the driver; several may stop half-way (a
    * bridge applies its options one after the other), and flag bits need the old flags */
   return n <= 1 && req->master <= 0 && req->mac == NULL && req->ninfo <= 1 && req->nport <= 1 &&

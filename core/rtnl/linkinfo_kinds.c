@@ -196,6 +196,66 @@ static const struct cnet_link_field tun[] = {
     TYPED("group", IFLA_TUN_GROUP, CNET_LF_ID, 0),
 };
 
+/* ---- kinds this machine's kernel lacks (no driver): their requests are checked byte for
+ * byte against ip's (tests/spec/link_request_spec.lua), their listings against the names
+ * ip 6.1 prints. ---- */
+
+/* 802.1Q/802.1ad (net/8021q) */
+static const struct cnet_link_field vlan[] = {
+    UMAX("id", IFLA_VLAN_ID, 2, 4094),
+    ENUM("protocol", IFLA_VLAN_PROTOCOL, 2, 1, vlan_protocols, 0),
+};
+
+/* ipvlan (drivers/net/ipvlan): the mode, and how slaves of one device reach each other
+ * (ip's `bridge`, `private`, `vepa`) */
+static const struct cnet_lf_name ipvlan_modes[] = {
+    {IPVLAN_MODE_L2, "l2"}, {IPVLAN_MODE_L3, "l3"}, {IPVLAN_MODE_L3S, "l3s"}, {0, NULL}};
+static const struct cnet_lf_name ipvlan_flags[] = {
+    {0, "bridge"}, {IPVLAN_F_PRIVATE, "private"}, {IPVLAN_F_VEPA, "vepa"}, {0, NULL}};
+
+static const struct cnet_link_field ipvlan[] = {
+    ENUM("mode", IFLA_IPVLAN_MODE, 2, 0, ipvlan_modes, 0),
+    ENUM("flags", IFLA_IPVLAN_FLAGS, 2, 0, ipvlan_flags, 0),
+};
+
+/* vrf (drivers/net/vrf.c) */
+static const struct cnet_link_field vrf[] = {
+    UINT("table", IFLA_VRF_TABLE, 4, 0),
+};
+
+/* bond (drivers/net/bonding): the common settings, named as ip prints them */
+static const struct cnet_lf_name bond_modes[] = {
+    {0, "balance-rr"}, {1, "active-backup"}, {2, "balance-xor"}, {3, "broadcast"},
+    {4, "802.3ad"},    {5, "balance-tlb"},   {6, "balance-alb"}, {0, NULL}};
+static const struct cnet_lf_name bond_hash[] = {
+    {0, "layer2"},   {1, "layer3+4"}, {2, "layer2+3"}, {3, "encap2+3"},
+    {4, "encap3+4"}, {5, "vlan+srcmac"}, {0, NULL}};
+static const struct cnet_lf_name bond_lacp_rate[] = {{0, "slow"}, {1, "fast"}, {0, NULL}};
+static const struct cnet_lf_name bond_ad_select[] = {
+    {0, "stable"}, {1, "bandwidth"}, {2, "count"}, {0, NULL}};
+
+static const struct cnet_link_field bond[] = {
+    ENUM("mode", IFLA_BOND_MODE, 1, 0, bond_modes, 0),
+    TYPED("active_slave", IFLA_BOND_ACTIVE_SLAVE, CNET_LF_IFINDEX, OMIT),
+    UINT("miimon", IFLA_BOND_MIIMON, 4, 0),
+    UINT("updelay", IFLA_BOND_UPDELAY, 4, 0),
+    UINT("downdelay", IFLA_BOND_DOWNDELAY, 4, 0),
+    UINT("peer_notify_delay", IFLA_BOND_PEER_NOTIF_DELAY, 4, 0),
+    UINT("use_carrier", IFLA_BOND_USE_CARRIER, 1, 0),
+    UINT("arp_interval", IFLA_BOND_ARP_INTERVAL, 4, 0),
+    TYPED("primary", IFLA_BOND_PRIMARY, CNET_LF_IFINDEX, OMIT),
+    ENUM("xmit_hash_policy", IFLA_BOND_XMIT_HASH_POLICY, 1, 0, bond_hash, 0),
+    UINT("resend_igmp", IFLA_BOND_RESEND_IGMP, 4, 0),
+    UINT("all_slaves_active", IFLA_BOND_ALL_SLAVES_ACTIVE, 1, 0),
+    UINT("min_links", IFLA_BOND_MIN_LINKS, 4, 0),
+    UINT("lp_interval", IFLA_BOND_LP_INTERVAL, 4, 0),
+    UINT("packets_per_slave", IFLA_BOND_PACKETS_PER_SLAVE, 4, 0),
+    ENUM("ad_lacp_rate", IFLA_BOND_AD_LACP_RATE, 1, 0, bond_lacp_rate, 0),
+    ENUM("lacp_rate", IFLA_BOND_AD_LACP_RATE, 1, 0, bond_lacp_rate, ALIAS),
+    ENUM("ad_select", IFLA_BOND_AD_SELECT, 1, 0, bond_ad_select, 0),
+    UINT("tlb_dynamic_lb", IFLA_BOND_TLB_DYNAMIC_LB, 1, 0),
+};
+
 #define TABLE(t) t, sizeof t / sizeof t[0]
 
 static const struct kind {
@@ -207,6 +267,8 @@ static const struct kind {
     {"vxlan", 0, TABLE(vxlan)},     {"macvlan", 0, TABLE(macvlan)},
     {"macvtap", 0, TABLE(macvlan)}, {"bridge", 0, TABLE(bridge)},
     {"bridge", 1, TABLE(bridge_port)}, {"tun", 0, TABLE(tun)},
+    {"vlan", 0, TABLE(vlan)},       {"ipvlan", 0, TABLE(ipvlan)},
+    {"vrf", 0, TABLE(vrf)},         {"bond", 0, TABLE(bond)},
 };
 
 const struct cnet_link_field *cnet_link_fields(const char *kind, int port, unsigned *n) {

@@ -166,33 +166,7 @@ end
 
 -- ---- arguments: a template with random parts ----
 
-local function copy(v, seen)
-  if type(v) ~= "table" then return v end
-  seen = seen or {}
-  if seen[v] then return seen[v] end
-  local out = {}
-  seen[v] = out
-  for k, x in pairs(v) do out[k] = copy(x, seen) end
-  return out
-end
-
-local function put(args, path, value)
-  local t = args
-  for i = 1, #path - 1 do
-    if type(t[path[i]]) ~= "table" then return end
-    t = t[path[i]]
-  end
-  t[path[#path]] = value
-end
-
-local function get(args, path)
-  local t = args
-  for i = 1, #path - 1 do
-    if type(t[path[i]]) ~= "table" then return nil end
-    t = t[path[i]]
-  end
-  return t[path[#path]]
-end
+local copy, put, get = A.copy, A.put, A.get
 
 -- A long value grown from a valid one, to reach what only long valid-looking input reaches:
 -- "accept" repeated, a set written with thousands of elements, a list copied many times.

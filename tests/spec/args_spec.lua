@@ -133,7 +133,7 @@ describe("messages", function()
   it("say what a veth peer must be", function()
     assert.has_error(function() cnet.link.add{name = "pe0", type = "veth", peer = 5} end,
       "bad argument #1 to 'add' (field 'peer': the peer's name or a table " ..
-      "{name=, netns=, mac=, mtu=, up=} expected, got number)")
+      "{name=, netns=, mac=, mtu=, up=, txqueues=, rxqueues=} expected, got number)")
     assert.has_error(function() cnet.link.add{name = "pe0", type = "veth", peer = {mtu = "x"}} end,
       "bad argument #1 to 'add' (field 'peer.mtu': integer expected, got string)")
     assert.has_error(function() cnet.link.add{name = "pe0", type = "veth", peer = {colour = 1}} end,

@@ -87,31 +87,7 @@ end
 
 -- ---- driving ----
 
-local function copy(v, seen)
-  if type(v) ~= "table" then return v end
-  seen = seen or {}
-  if seen[v] then return seen[v] end
-  local out = {}
-  seen[v] = out
-  for k, x in pairs(v) do out[k] = copy(x, seen) end
-  return out
-end
-
--- Sets the value at path in args (a copy); returns false when the path's parent is missing.
-local function put(args, path, value)
-  local t = args
-  for i = 1, #path - 1 do
-    if type(t[path[i]]) ~= "table" then return false end
-    t = t[path[i]]
-  end
-  t[path[#path]] = value
-  return true
-end
-local function get(args, path)
-  local t = args
-  for i = 1, #path - 1 do t = t[path[i]] end
-  return t[path[#path]]
-end
+local copy, put, get = A.copy, A.put, A.get
 
 -- The name Lua's messages give a value's type ("FILE*", "cnet.netns", "no value").
 local type_names = {["nil"] = true, ["no value"] = true, boolean = true, number = true,

@@ -62,6 +62,9 @@ describe("cnet CNI plugin ADD and DEL", function()
     local host = r.interfaces[2].name
     assert.truthy(host:match("^veth%x%x%x%x%x%x%x%x$"))
     assert.are.equal("br-add1", H.iplink(host).master)
+    -- one queue each way on both ends (made so, not cut down afterwards)
+    local hd, cd = H.ipj("-d link show " .. host)[1], H.ipj("-d link show eth0", "a1")[1]
+    assert.are.same({1, 1, 1, 1}, {hd.num_tx_queues, hd.num_rx_queues, cd.num_tx_queues, cd.num_rx_queues})
     assert.are.same({{cidr = "10.90.0.1/24", brd = "10.90.0.255"}}, inet_addrs("br-add1"))
     assert.are.equal("1", H.sh("cat /proc/sys/net/ipv4/ip_forward"))
     -- the container reaches its gateway

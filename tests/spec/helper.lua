@@ -30,6 +30,25 @@ function H.try(cmd)
   return ok == true, out
 end
 
+-- Calls fn until it returns a true value, and returns that value; raises, naming `what`, when
+-- `seconds` (default 30) pass first. For what the kernel or another process does on its own
+-- schedule (a deleted namespace's devices going, a server starting): a test waits for the
+-- condition, never for a fixed time, and a generous deadline costs nothing when it is met
+-- early. Tries every 20 ms at first, backing off to every 200 ms.
+function H.wait_until(fn, what, seconds)
+  local deadline = os.time() + (seconds or 30) + 1   -- os.time counts whole seconds
+  local pause = 0.02
+  while true do
+    local v = fn()
+    if v then return v end
+    if os.time() >= deadline then
+      error(("gave up after %d s waiting for %s"):format(seconds or 30, what), 2)
+    end
+    os.execute(shell(("sleep %.2f"):format(pause)))
+    pause = math.min(pause * 2, 0.2)
+  end
+end
+
 -- A file's whole text, or "" when it cannot be opened.
 function H.read(path)
   local f = io.open(path)
@@ -125,6 +144,17 @@ function H.ip_batch(lines)
   local ok, out = H.try("ip -batch " .. path)
   os.remove(path)
   assert(ok, out)
+end
+
+-- Builds tests/spec/support/oomhost (its allocators exported, so that every library's calls
+-- reach them) into a new temporary directory and returns it, or nil without a C compiler.
+function H.oomhost_build()
+  local cc = os.getenv("CC") or "cc"
+  if not H.try(cc .. " --version") then return nil end
+  local dir = H.sh("mktemp -d")
+  H.sh(("%s -rdynamic -o %s/oomhost %s/tests/spec/support/oomhost.c $(pkg-config --cflags --libs lua5.4) -ldl")
+    :format(cc, dir, H.source))
+  return dir
 end
 
 -- Runs tests/spec/support/oomhost (built in dir) on dir/oom.lua with the module at `module`

@@ -119,8 +119,11 @@ describe("a round-trip time (cnet.rtt)", function()
     local rtt = ns.ping("127.0.0.1")
     assert_rtt(rtt)
     assert.are.equal(rtt.s * 1000, rtt.ms)
-    -- three significant digits, as ping(8) prints
-    assert.are.equal(("%.3f ms"):format(rtt.ms), tostring(rtt)) -- loopback: well under 1 ms
+    -- three significant digits, as ping(8) prints: 0.045 ms, 5.84 ms, 12.3 ms, 123 ms (even
+    -- on loopback a loaded machine can take milliseconds to answer)
+    local ms = rtt.ms
+    local decimals = ms < 1 and 3 or ms < 10 and 2 or ms < 100 and 1 or 0
+    assert.are.equal(("%." .. decimals .. "f ms"):format(ms), tostring(rtt))
     assert.are.equal("rtt " .. tostring(rtt), "rtt " .. rtt)
     -- arithmetic and comparisons work on the seconds and give plain numbers
     assert.are.equal(rtt.s * 1000, rtt * 1000)
@@ -134,7 +137,7 @@ describe("a round-trip time (cnet.rtt)", function()
       "attempt to perform arithmetic on a table value")
     -- the REPL's printer shows it the same way inside tables
     local hops = ns.traceroute("127.0.0.1", {max_hops = 2})
-    assert.truthy(cnet.inspect(hops):find("rtt = %d+%.%d+ ms"), cnet.inspect(hops))
+    assert.truthy(cnet.inspect(hops):find("rtt = %d+%.?%d* ms"), cnet.inspect(hops))
   end)
 end)
 

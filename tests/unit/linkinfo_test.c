@@ -20,7 +20,8 @@ static unsigned char buf[16384] __attribute__((aligned(8)));
 static const struct {
   const char *kind;
   int port;
-} kinds[] = {{"vxlan", 0}, {"macvlan", 0}, {"macvtap", 0}, {"bridge", 0}, {"bridge", 1}, {"tun", 0}};
+} kinds[] = {{"vxlan", 0}, {"macvlan", 0}, {"macvtap", 0}, {"bridge", 0}, {"bridge", 1}, {"tun", 0},
+             {"vlan", 0},  {"ipvlan", 0},  {"vrf", 0},     {"bond", 0}};
 
 static const unsigned char macs[12] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2};
 

@@ -20,8 +20,9 @@ int cnet_interrupt_pending(void);
 
 /* poll(2) that gives up when an interrupt is pending: waits up to timeout_ms (< 0: forever)
  * in slices of CNET_INTERRUPT_SLICE_MS. Returns poll's count of ready descriptors, 0 when
- * the time is up, -EINTR when interrupted, or -errno. A signal that interrupts poll without
- * an interrupt request just resumes the wait. nfds may be 0 (an interruptible sleep). */
+ * the time is up, -EINTR when interrupted (also when a descriptor became ready in the same
+ * moment), or -errno. A signal that interrupts poll without an interrupt request just
+ * resumes the wait. nfds may be 0 (an interruptible sleep). */
 int cnet_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms);
 
 #endif

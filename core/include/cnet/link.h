@@ -48,6 +48,9 @@ struct cnet_link_req {
   unsigned mac_len;
   int master;                /* ifindex; 0: unset; -1: no master (set only) */
   int up;                    /* -1: unset, 0: down, 1: up */
+  int promisc;               /* -1: unset, 0: off, 1: promiscuous mode (IFF_PROMISC) */
+  uint32_t txqueues, rxqueues; /* add only: the device's number of transmit and receive
+                              * queues (IFLA_NUM_TX_QUEUES / _RX_); 0: the driver's default */
   int netns_fd;              /* -1: unset; else create in / move to that namespace */
   struct cnet_netns *netns;  /* set: the namespace netns_fd names, as a handle (borrowed);
                               * lets cnet_link_set check the move first and undo it */
@@ -63,6 +66,7 @@ struct cnet_link_req {
   unsigned peer_mac_len;
   uint32_t peer_mtu;
   int peer_up;               /* -1 / 0 / 1 */
+  uint32_t peer_txqueues, peer_rxqueues; /* as txqueues, rxqueues, for the peer; 0: default */
   /* The kind's own options (IFLA_INFO_DATA): fields of cnet_link_fields(kind, 0). In a set,
    * `kind` must then name the device's kind (the kernel refuses another). */
   const struct cnet_link_opt *info;
@@ -139,6 +143,11 @@ int cnet_link_name_nowait(struct cnet_netns *ns, int index, char *name);
  * is queued, and its failure reported with the batch's). -EEXIST when the name is taken,
  * -EOPNOTSUPP for a kind the kernel does not know. */
 int cnet_link_add(struct cnet_netns *ns, const struct cnet_link_req *req);
+/* The kernel's answer to a request for a kind it has no driver for ("Unknown device type"),
+ * said plainly in buf (CNET_ERRMSG_MAX bytes; may be extack itself): "link kind vlan is not
+ * available in this kernel". Any other answer is copied as it is. Returns rc. For a batch,
+ * whose answers come after the call returned. */
+int cnet_link_explain(int rc, const char *extack, const char *kind, char *buf);
 /* Changes the link `index` (or, when index is 0, the link named `name`) in one request:
  * rename, mtu, mac, master/nomaster, up/down, namespace. All or nothing: the kernel applies
  * the attributes of one request in its own order and keeps what it applied before a later

@@ -5,7 +5,8 @@
 -- lines here (see docs/design.md, "Argument checks").
 --
 -- Used as: local A = dofile(".../api_templates.lua")(cnet, {pid = PID, sh = function(cmd) end})
--- giving A.T (name -> variants), A.K (kinds), A.S, A.O (for extra variants), A.fixtures(ns).
+-- giving A.T (name -> variants), A.K (kinds), A.S, A.O (for extra variants), A.fixtures(ns),
+-- and A.copy, A.put, A.get for the drivers.
 return function(cnet, env)
 local self_pid, sh = env.pid, env.sh
 
@@ -123,14 +124,17 @@ variant("link.list", {{master = "tbr", kind = "veth"}},
          S({1, "type"}, K.query(4096, true), O)})
 variant("link.get", {"ta0"}, {S({1}, K.dev)})
 variant("link.add", {{name = "tv0", type = "veth", mtu = 1400, mac = "02:00:00:00:00:01",
-                      up = true, master = "tbr", peer = {name = "tv1", mtu = 1400,
-                      mac = "02:00:00:00:00:02", up = false}}},
+                      up = true, master = "tbr", promisc = true, txqueues = 1, rxqueues = 2,
+                      peer = {name = "tv1", mtu = 1400, mac = "02:00:00:00:00:02", up = false,
+                              txqueues = 3, rxqueues = 1}}},
         {S({1}, K.table), S({1, "name"}, K.dev), S({1, "type"}, K.text(4096)),
          S({1, "mtu"}, K.kint, O), S({1, "mac"}, K.text(4096), O), S({1, "up"}, K.bool, O),
          S({1, "master"}, K.devfalse, O), S({1, "peer"}, K.opts, O), S({1, "peer", "name"}, K.dev, O),
          S({1, "peer", "mtu"}, K.kint, O), S({1, "peer", "mac"}, K.text(4096), O),
          S({1, "peer", "up"}, K.bool, O), S({1, "peer", "netns"}, K.name, O),
-         S({1, "netns"}, K.name, O)})
+         S({1, "netns"}, K.name, O), S({1, "promisc"}, K.bool, O),
+         S({1, "txqueues"}, K.int(1, 4096), O), S({1, "rxqueues"}, K.int(1, 4096), O),
+         S({1, "peer", "txqueues"}, K.int(1, 4096), O), S({1, "peer", "rxqueues"}, K.int(1, 4096), O)})
 variant("link.add", {{name = "tx0", type = "vxlan", id = 42, remote = "192.0.2.1",
                       ["local"] = "10.9.0.1", dstport = 4789, dev = "ta0"}},
         {S({1, "id"}, K.int(0, 0xffffff)), S({1, "remote"}, K.addr, O), S({1, "local"}, K.addr, O),
@@ -153,10 +157,10 @@ variant("link.set", {"tbr", {stp_state = 1, priority = 100}},
 variant("link.stats", {"ta0"}, {S({1}, K.dev, O)})
 variant("link.fields", {"vxlan", "port"}, {S({1}, K.query(64, true)), S({2}, K.text(8), O)})
 variant("link.set", {"ta1", {name = "ta9", mtu = 1300, mac = "02:00:00:00:00:09", up = true,
-                             master = "tbr"}},
+                             master = "tbr", promisc = true}},
         {S({1}, K.dev), S({2}, K.opts), S({2, "name"}, K.dev, O), S({2, "mtu"}, K.kint, O),
          S({2, "mac"}, K.text(4096), O), S({2, "up"}, K.bool, O), S({2, "master"}, K.devfalse, O),
-         S({2, "netns"}, K.name, O)})
+         S({2, "netns"}, K.name, O), S({2, "promisc"}, K.bool, O)})
 variant("link.delete", {"ta1"}, {S({1}, K.dev)})
 variant("addr.add", {"ta0", "10.9.1.1/24", {broadcast = "+", label = "ta0:x", scope = "global",
                                             valid_lft = 100, preferred_lft = 50, replace = true}},
@@ -376,5 +380,39 @@ variant("tx.commit", {}, {})
 variant("tx.close", {}, {})
 variant("tx.count", {}, {})
 
-return {T = T, K = K, S = S, O = O, fixtures = fixtures, INT_MAX = INT_MAX, U32 = U32}
+-- ---- helpers for the drivers: copy a template's arguments, read and write a slot ----
+
+local function copy(v, seen)
+  if type(v) ~= "table" then return v end
+  seen = seen or {}
+  if seen[v] then return seen[v] end
+  local out = {}
+  seen[v] = out
+  for k, x in pairs(v) do out[k] = copy(x, seen) end
+  return out
+end
+
+-- Sets the value at path in args (a copy); returns false when the path's parent is missing.
+local function put(args, path, value)
+  local t = args
+  for i = 1, #path - 1 do
+    if type(t[path[i]]) ~= "table" then return false end
+    t = t[path[i]]
+  end
+  t[path[#path]] = value
+  return true
+end
+
+-- The value at path in args, or nil when the path's parent is missing.
+local function get(args, path)
+  local t = args
+  for i = 1, #path - 1 do
+    if type(t[path[i]]) ~= "table" then return nil end
+    t = t[path[i]]
+  end
+  return t[path[#path]]
+end
+
+return {T = T, K = K, S = S, O = O, fixtures = fixtures, INT_MAX = INT_MAX, U32 = U32,
+        copy = copy, put = put, get = get}
 end

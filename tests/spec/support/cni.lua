@@ -14,7 +14,8 @@ H.sh("mount -t tmpfs cnet-cni-spec /var/lib")
 D.plugin = (H.bin:match("^(.*)/[^/]*$") or ".") .. "/cni/cnet"
 D.refdir = "/usr/lib/cni"
 
-D.tmp = H.sh("mktemp -d /tmp/cnet-cni-spec.XXXXXX")
+-- The spec's scratch directory, inside that tmpfs too: it goes with the sandbox.
+D.tmp = H.sh("mktemp -d /var/lib/cnet-cni-spec.XXXXXX")
 
 -- Single-quotes a string for the shell.
 function D.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end

@@ -14,19 +14,21 @@ local M = {}
 
 local null = cjson.null
 
+-- Fixes a decoded table in place (cjson made it, nobody else holds it): a copy would double
+-- the work of reading a network's state, which every ADD and DEL does under its lock.
 local function normalize(v, depth)
   if depth > 64 then error("nested more than 64 levels", 0) end
-  local t = type(v)
-  if t == "number" then
-    return math.tointeger(v) or v
-  elseif t == "table" then
-    local out = {}
-    for k, x in pairs(v) do
-      if x ~= null then out[k] = normalize(x, depth + 1) end
+  for k, x in pairs(v) do
+    local t = type(x)
+    if t == "number" then
+      local i = math.tointeger(x)
+      if i then v[k] = i end
+    elseif t == "table" then
+      normalize(x, depth + 1)
+    elseif x == null then
+      v[k] = nil -- allowed while traversing: the field exists
     end
-    return out
   end
-  return v
 end
 
 -- Decodes text; returns the value, or nil and a message (never raises).
@@ -34,9 +36,11 @@ function M.decode(text)
   local ok, v = pcall(cjson.decode, text)
   if not ok then return nil, (tostring(v):gsub("^Expected", "expected")) end
   if v == null then return nil, "the document is null" end
-  local ok2, n = pcall(normalize, v, 0)
-  if not ok2 then return nil, n end
-  return n
+  if type(v) == "number" then return math.tointeger(v) or v end
+  if type(v) ~= "table" then return v end
+  local ok2, err = pcall(normalize, v, 0)
+  if not ok2 then return nil, err end
+  return v
 end
 
 -- Encodes a value (tables from cnet.cni.result, or plain data) as compact JSON text.

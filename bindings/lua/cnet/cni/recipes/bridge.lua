@@ -146,19 +146,6 @@ local function ensure_bridge(s)
   return br.mac, false
 end
 
--- Sets a device flag cnet.link.set does not take yet (a bridge port's hairpin mode, a
--- device's promiscuous mode): through cnet.link.set once it does, through iproute2 until
--- then (a process per ADD, only for configurations that ask for it).
-local function set_flag(dev, option, argv)
-  local ok, err = pcall(cnet.link.set, dev, {[option] = true})
-  if ok then return end
-  if type(err) ~= "string" or not err:find("unknown option", 1, true) then error(err, 0) end
-  local code, _, msg = cnet.exec(argv, {capture = true})
-  if code ~= 0 then
-    E.raise(E.KERNEL, table.concat(argv, " ") .. " failed", (msg:gsub("%s+$", "")))
-  end
-end
-
 -- The gateway address on the bridge: added when missing; another address of the same subnet
 -- there is an error unless forceAddress, which replaces it (as the reference plugin does).
 -- Once a network has checked its bridge (`checked`), later ADDs only add the address again
@@ -291,8 +278,14 @@ local function build(ctx, s, a, r, made)
   -- only when the network has not seen it yet (made.bridge_known) or the veth cannot be put
   -- on it.
   local host_mac, cont_mac = random_mac(), random_mac()
+  -- One queue each way on both ends, the one a veth uses anyway: with the driver's default
+  -- (a queue per possible CPU) the kernel cuts the new pair down to one right after making
+  -- it, waiting for an RCU grace period per end while it holds the routing lock that every
+  -- other ADD on the machine needs (docs/performance.md, "CNI plugins").
   local spec = {name = a.host, type = "veth", mtu = s.mtu, mac = host_mac, master = s.bridge,
-                up = true, peer = {name = ctx.ifname, netns = ns, mtu = s.mtu, mac = cont_mac}}
+                up = true, txqueues = 1, rxqueues = 1,
+                peer = {name = ctx.ifname, netns = ns, mtu = s.mtu, mac = cont_mac,
+                        txqueues = 1, rxqueues = 1}}
   local bridge_mac = made.bridge_mac
   if not bridge_mac then bridge_mac, made.bridge = ensure_bridge(s) end
   for attempt = 1, 5 do
@@ -313,8 +306,8 @@ local function build(ctx, s, a, r, made)
   end
   made.bridge_mac = bridge_mac
   made.veth = a.host
-  if s.hairpin then set_flag(a.host, "hairpin", {"bridge", "link", "set", "dev", a.host, "hairpin", "on"}) end
-  if s.promisc then set_flag(s.bridge, "promisc", {"ip", "link", "set", "dev", s.bridge, "promisc", "on"}) end
+  if s.hairpin then cnet.link.set(a.host, {port = {hairpin = true}}) end
+  if s.promisc then cnet.link.set(s.bridge, {promisc = true}) end
 
   local addrs = addresses(r.ips)
   local gws = {}
