@@ -61,6 +61,9 @@ void lcnet_note_op(lua_State *L, lua_CFunction f, const char *noun, const char *
  * "explain" (a function (err, extack) -> err, extack) rewrites the call's failure when the
  * kernel's answer arrives after the call returned. Outside a batch: just pops. */
 void lcnet_batch_note(lua_State *L, const char *key);
+/* The string on top of the stack (left there) names the running call's object in errors:
+ * noted as the batch's "object" (lcnet_batch_note) and returned. */
+const char *lcnet_batch_object(lua_State *L);
 
 /* For a row callback that the core calls while it holds memory or descriptors (a listing):
  * runs fn under lua_pcall with the value on top of the stack (the result list) at 1 and ud

@@ -31,10 +31,7 @@ const char *lneigh_object(lua_State *L, const char *what, const char *dev, const
     luaL_addstring(&b, dst);
   }
   luaL_pushresult(&b);
-  const char *object = lua_tostring(L, -1); /* not user input: the text just built */
-  lua_pushvalue(L, -1); /* the object, for the batch: popped */
-  lcnet_batch_note(L, "object");
-  return object;
+  return lcnet_batch_object(L);
 }
 
 static uint32_t one_state(lua_State *L, int idx, const char *key, int family, int v) {

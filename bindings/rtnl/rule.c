@@ -80,10 +80,7 @@ static const char *describe(lua_State *L, const struct cnet_rule_req *req, const
     luaL_addstring(&b, num);
   }
   luaL_pushresult(&b);
-  const char *text = lua_tostring(L, -1); /* not user input: the text just built */
-  lua_pushvalue(L, -1); /* the object, for the batch: popped */
-  lcnet_batch_note(L, "object");
-  return text;
+  return lcnet_batch_object(L);
 }
 
 /* Reads a rule spec at 1 (add: the defaults of ip rule add). Returns its description. */

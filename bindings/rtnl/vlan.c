@@ -38,11 +38,11 @@ static const char *read_req(lua_State *L, struct cnet_netns *ns, const char *op,
   if (lcnet_opt_bool(L, 1, "untagged", 0)) req->flags |= BRIDGE_VLAN_INFO_UNTAGGED;
   if (lcnet_opt_bool(L, 1, "self", 0)) req->bridge_flags |= BRIDGE_FLAGS_SELF;
   if (lcnet_opt_bool(L, 1, "master", 0)) req->bridge_flags |= BRIDGE_FLAGS_MASTER;
-  const char *object = req->vid_end
-      ? lua_pushfstring(L, "vid %d-%d dev %s", (int)req->vid, (int)req->vid_end, lcnet_dev_text(L, devv))
-      : lua_pushfstring(L, "vid %d dev %s", (int)req->vid, lcnet_dev_text(L, devv));
-  lua_pushvalue(L, -1); /* the object, for the batch: popped */
-  lcnet_batch_note(L, "object");
+  if (req->vid_end)
+    lua_pushfstring(L, "vid %d-%d dev %s", (int)req->vid, (int)req->vid_end, lcnet_dev_text(L, devv));
+  else
+    lua_pushfstring(L, "vid %d dev %s", (int)req->vid, lcnet_dev_text(L, devv));
+  const char *object = lcnet_batch_object(L);
   req->index = lcnet_ifindex(L, ns, devv, 1, op, object, "dev");
   return object;
 }

@@ -20,38 +20,14 @@ local function filtering()
   return ok
 end
 
--- The netlink messages of type RTM_SETLINK (19) or RTM_DELLINK (17) a command sent, from
--- strace's hex dump of every sendmsg, with the sequence number and port id zeroed.
+-- The netlink messages of type RTM_SETLINK (19) or RTM_DELLINK (17) a command sent, with the
+-- sequence number and port id zeroed.
 local function sent(cmd)
-  local log = os.tmpname()
-  H.try(("strace -qq -f -e trace=sendmsg,sendto -e write=all -o %s %s"):format(log, cmd))
-  local bufs, cur = {}, nil
-  for line in io.lines(log) do
-    if line:find("^ | %x+  ") then -- " | OFFSET  16 bytes in hex, 8 and 8  ascii |"
-      if cur == nil then
-        cur = {}
-        bufs[#bufs + 1] = cur
-      end
-      for byte in line:sub(11, 59):gmatch("%x%x") do cur[#cur + 1] = tonumber(byte, 16) end
-    else -- a system call, or " * N bytes in buffer K" before each buffer of a sendmsg
-      cur = nil
-    end
-  end
-  os.remove(log)
   local msgs = {}
-  for _, b in ipairs(bufs) do
-    local at = 1
-    while at + 15 <= #b do
-      local len = b[at] | b[at + 1] << 8 | b[at + 2] << 16 | b[at + 3] << 24
-      local kind = b[at + 4] | b[at + 5] << 8
-      if len < 16 or at + len - 1 > #b then break end
-      if kind == 19 or kind == 17 then
-        local m = {}
-        for i = at, at + len - 1 do m[#m + 1] = b[i] end
-        for i = 9, 16 do m[i] = 0 end -- nlmsg_seq, nlmsg_pid
-        msgs[#msgs + 1] = table.concat(m, " ")
-      end
-      at = at + ((len + 3) & ~3)
+  for _, m in ipairs(H.netlink_sent(cmd)) do
+    if m.type == 19 or m.type == 17 then
+      for i = 9, 16 do m.bytes[i] = 0 end -- nlmsg_seq, nlmsg_pid
+      msgs[#msgs + 1] = table.concat(m.bytes, " ")
     end
   end
   return msgs
