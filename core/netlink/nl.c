@@ -150,7 +150,7 @@ static struct req *find(struct cnet_nl *nl, uint32_t seq) {
 
 static void keep_errmsg(struct req *r, const struct nlmsghdr *nlh) {
   const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-  if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || r->errmsg != NULL) return;
+  if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || r->errmsg != NULL || r->has_off) return;
   /* The TLVs follow the echoed request: only its header when the ACK is capped. */
   size_t off = sizeof *e;
   if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) off += e->msg.nlmsg_len - sizeof e->msg;
@@ -159,9 +159,12 @@ static void keep_errmsg(struct req *r, const struct nlmsghdr *nlh) {
   const struct nlattr *attr;
   mnl_attr_for_each_payload((const void *)((const char *)e + off), nlh->nlmsg_len - MNL_NLMSG_HDRLEN - off) {
     if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-        mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0) {
+        mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0 && r->errmsg == NULL)
       r->errmsg = strdup(mnl_attr_get_str(attr));
-      return;
+    if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_OFFS &&
+        mnl_attr_validate(attr, MNL_TYPE_U32) == 0) {
+      r->erroff = mnl_attr_get_u32(attr);
+      r->has_off = 1;
     }
   }
 }
@@ -308,6 +311,12 @@ int cnet_nl_result(const struct cnet_nl *nl, unsigned index, const char **errmsg
   if (!nl->flushed || index >= nl->nreq) return -EINVAL;
   if (errmsg && nl->reqs[index].errmsg) *errmsg = nl->reqs[index].errmsg;
   return nl->reqs[index].err;
+}
+
+int cnet_nl_result_offset(const struct cnet_nl *nl, unsigned index, uint32_t *off) {
+  if (!nl->flushed || index >= nl->nreq || !nl->reqs[index].has_off) return -ENOENT;
+  *off = nl->reqs[index].erroff;
+  return 0;
 }
 
 int cnet_nl_first_error(const struct cnet_nl *nl) {

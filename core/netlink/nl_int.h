@@ -31,6 +31,8 @@ struct req {
   cnet_nl_cb cb;
   void *data;
   char *errmsg;                   /* extended ACK text, allocated only when the kernel sends one */
+  uint32_t erroff;                /* extended ACK: offset of the attribute the kernel blamed */
+  unsigned char has_off;
 };
 
 struct failure {

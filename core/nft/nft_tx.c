@@ -56,7 +56,7 @@ struct fact {
   int family;
   char *table, *name;
   int present;
-  uint32_t type, len, flags;
+  struct cnet_nftrule_setinfo set;  /* a set's types, lengths, flags (set_id unused) */
 };
 
 struct cnet_nft_tx {
@@ -456,9 +456,21 @@ static int read_table(struct cnet_nl *nl, int family, const char *table) {
   return rc == 0 ? 1 : rc == -ENOENT ? 0 : rc;
 }
 
-/* A set's key type, length and flags from the kernel: 0, -ENOENT, or another -errno. */
+/* What the rule compiler needs of a set: key and data types and lengths, flags, object
+ * type (set_id left 0). */
+static void set_info(const struct nftnl_set *s, struct cnet_nftrule_setinfo *info) {
+  static const uint16_t attr[] = {NFTNL_SET_KEY_TYPE, NFTNL_SET_KEY_LEN, NFTNL_SET_FLAGS,
+                                  NFTNL_SET_DATA_TYPE, NFTNL_SET_DATA_LEN, NFTNL_SET_OBJ_TYPE};
+  uint32_t *dst[] = {&info->key_type, &info->key_len, &info->flags, &info->data_type,
+                     &info->data_len, &info->obj_type};
+  memset(info, 0, sizeof *info);
+  for (size_t i = 0; i < sizeof attr / sizeof attr[0]; i++)
+    *dst[i] = nftnl_set_is_set(s, attr[i]) ? nftnl_set_get_u32(s, attr[i]) : 0;
+}
+
+/* A set as the kernel has it: 0, -ENOENT, or another -errno. */
 static int read_set(struct cnet_nl *nl, int family, const char *table, const char *name,
-                    uint32_t *type, uint32_t *len, uint32_t *flags) {
+                    struct cnet_nftrule_setinfo *info) {
   int rc;
   struct nftnl_set *q = nftnl_set_alloc(), *r = nftnl_set_alloc();
   if (q == NULL || r == NULL || nftnl_set_set_str(q, NFTNL_SET_TABLE, table) < 0 ||
@@ -470,11 +482,7 @@ static int read_set(struct cnet_nl *nl, int family, const char *table, const cha
   if (nlh == NULL) { rc = -ENOMEM; goto out; }
   nftnl_set_nlmsg_build_payload(nlh, q);
   rc = cnet_nl_talk(nl, set_reply, r, NULL);
-  if (rc == 0) {
-    *type = nftnl_set_get_u32(r, NFTNL_SET_KEY_TYPE);
-    *len = nftnl_set_get_u32(r, NFTNL_SET_KEY_LEN);
-    *flags = nftnl_set_get_u32(r, NFTNL_SET_FLAGS);
-  }
+  if (rc == 0) set_info(r, info);
 out: /* libnftnl's free functions do not take NULL */
   if (q != NULL) nftnl_set_free(q);
   if (r != NULL) nftnl_set_free(r);
@@ -493,39 +501,34 @@ int cnet_nft_tx_table_exists(struct cnet_nft_tx *tx, int family, const char *tab
   if (rc == 0) rc = remember_gen(tx, nl);
   if (rc == 0) rc = read_table(nl, family, table);
   if (rc >= 0) {
-    struct fact f = {family, (char *)table, NULL, rc, 0, 0, 0};
+    struct fact f = {family, (char *)table, NULL, rc, {0}};
     if (add_fact(tx, &f) < 0) return -ENOMEM;
   }
   return rc;
 }
 
-/* The set's key type, length, flags and (when made in this transaction) id: from the
+/* The set's types, lengths, flags and (when made in this transaction) id: from the
  * transaction, or read from the kernel once (a fact, pinned by the generation).
  * Returns 0, -ENOENT, or another -errno from the kernel. */
 static int find_set(struct cnet_nft_tx *tx, int family, const char *table, const char *name,
-                    uint32_t *type, uint32_t *len, uint32_t *flags, uint32_t *id) {
+                    struct cnet_nftrule_setinfo *info) {
   struct nftnl_set *s = tx_set(tx, family, table, name);
-  *id = 0;
   if (s != NULL) {
-    *type = nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE);
-    *len = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN);
-    *flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
-    *id = nftnl_set_get_u32(s, NFTNL_SET_ID);
+    set_info(s, info);
+    info->set_id = nftnl_set_get_u32(s, NFTNL_SET_ID);
     return 0;
   }
   struct fact *known = fact_of(tx, family, table, name);
   if (known != NULL) {
-    *type = known->type;
-    *len = known->len;
-    *flags = known->flags;
+    *info = known->set;
     return 0;
   }
   struct cnet_nl *nl;
   int rc = cnet_netns_nfnl(tx->ns, &nl);
   if (rc == 0) rc = remember_gen(tx, nl);
-  if (rc == 0) rc = read_set(nl, family, table, name, type, len, flags);
+  if (rc == 0) rc = read_set(nl, family, table, name, info);
   if (rc == 0) {
-    struct fact f = {family, (char *)table, (char *)name, 1, *type, *len, *flags};
+    struct fact f = {family, (char *)table, (char *)name, 1, *info};
     rc = add_fact(tx, &f);
   }
   return rc;
@@ -539,10 +542,9 @@ struct rule_ctx {
 
 static uint32_t next_set_id(void *ud) { return ++((struct rule_ctx *)ud)->tx->set_id; }
 
-static int lookup_set(void *ud, const char *name, uint32_t *key_type, uint32_t *key_len,
-                      uint32_t *flags, uint32_t *set_id) {
+static int lookup_set(void *ud, const char *name, struct cnet_nftrule_setinfo *info) {
   struct rule_ctx *c = ud;
-  return find_set(c->tx, c->family, c->table, name, key_type, key_len, flags, set_id);
+  return find_set(c->tx, c->family, c->table, name, info);
 }
 
 static int ifindex(void *ud, const char *ifname, uint32_t *index) {
@@ -806,8 +808,9 @@ int cnet_nft_tx_elements(struct cnet_nft_tx *tx, int family, const char *table, 
   int rc = check_chain(tx, family, table, set);
   if (rc < 0) return rc;
   if (tx->spent) return fail(tx, -EINVAL, "transaction already committed");
-  uint32_t type, len, flags, id;
-  rc = find_set(tx, family, table, set, &type, &len, &flags, &id);
+  struct cnet_nftrule_setinfo si;
+  rc = find_set(tx, family, table, set, &si);
+  uint32_t type = si.key_type, len = si.key_len, flags = si.flags, id = si.set_id;
   if (rc < 0)
     return fail(tx, rc, rc == -ENOENT ? "no set %s %s %s" : "cannot read set %s %s %s",
                 cnet_nft_family_name(family), table, set);
@@ -982,6 +985,28 @@ static int put_anon_set(struct cnet_nl *nl, const struct cmd *c, struct nftnl_se
   return rc;
 }
 
+/* The expression of serialized rule c that starts the attribute at byte `off` of its
+ * message (where the kernel's extended ACK points): its name, or NULL. */
+static const char *blamed_expr(const struct cnet_nft_tx *tx, const struct cmd *c, uint32_t off) {
+  /* the message: netlink header, nfgenmsg, then the rule's attributes as serialized */
+  size_t base = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg));
+  if (c->obj != NULL || off < base || off - base >= c->len) return NULL;
+  const char *attrs = tx->arena + c->off;
+  const struct nlattr *attr, *e, *x;
+  mnl_attr_for_each_payload((const void *)attrs, c->len) {
+    if (mnl_attr_get_type(attr) != NFTA_RULE_EXPRESSIONS) continue;
+    mnl_attr_for_each_nested(e, attr) {
+      size_t at = base + (size_t)((const char *)e - attrs);
+      if (off < at || off >= at + mnl_attr_get_payload_len(e) + MNL_ATTR_HDRLEN) continue;
+      mnl_attr_for_each_nested(x, e)
+        if (mnl_attr_get_type(x) == NFTA_EXPR_NAME &&
+            mnl_attr_validate(x, MNL_TYPE_NUL_STRING) == 0)
+          return mnl_attr_get_str(x);
+    }
+  }
+  return NULL;
+}
+
 /* Queues the whole batch: BEGIN, each command (a rule's anonymous sets before it), END. */
 static int put_batch(struct cnet_nft_tx *tx, struct cnet_nl *nl, struct owners *o) {
   int rc = put_batch_marker(nl, NFNL_MSG_BATCH_BEGIN, tx);
@@ -1011,9 +1036,9 @@ static int facts_hold(struct cnet_nft_tx *tx, struct cnet_nl *nl) {
       rc = read_table(nl, f->family, f->table);
       if (rc >= 0) rc = rc == f->present ? 0 : 1;
     } else {
-      uint32_t type, len, flags;
-      rc = read_set(nl, f->family, f->table, f->name, &type, &len, &flags);
-      if (rc == 0) rc = type == f->type && len == f->len && flags == f->flags ? 0 : 1;
+      struct cnet_nftrule_setinfo now;
+      rc = read_set(nl, f->family, f->table, f->name, &now);
+      if (rc == 0) rc = memcmp(&now, &f->set, sizeof now) == 0 ? 0 : 1;
       else if (rc == -ENOENT) rc = 1;
     }
   }
@@ -1069,7 +1094,22 @@ int cnet_nft_tx_commit(struct cnet_nft_tx *tx, int *failed) {
     if (rc == -ENOBUFS && *failed < 0 && !msg[0])
       msg = "the kernel's answers overflowed the receive buffer: the batch was refused, its "
             "errors lost";
-    fail(tx, rc, "%s", msg);
+    /* a rule the kernel refuses at one of its expressions, without a word: say which, and
+     * what the code means there (its own message: the rule's anonymous sets go before it) */
+    uint32_t off;
+    const char *expr = NULL;
+    if (!msg[0] && *failed >= 0 && tx->cmds[*failed].kind == K_RULE &&
+        owner_of(&o, first + 1) != *failed && (rc == -ENOENT || rc == -EOPNOTSUPP) &&
+        cnet_nl_result_offset(nl, (unsigned)first, &off) == 0)
+      expr = blamed_expr(tx, &tx->cmds[*failed], off);
+    if (expr != NULL && rc == -ENOENT)
+      fail(tx, rc, "at its %s expression: this kernel has none, or what it names does not "
+           "exist", expr);
+    else if (expr != NULL)
+      fail(tx, rc, "at its %s expression: not available in this kernel here (table family, "
+           "hook or options)", expr);
+    else
+      fail(tx, rc, "%s", msg);
   }
   free(o.v);
   return rc;

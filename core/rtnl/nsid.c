@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
 
@@ -86,6 +87,12 @@ static int self_name(int selffd, char *out) {
   struct stat self, dir;
   out[0] = '\0';
   if (fstat(selffd, &self) < 0) return -errno;
+  /* A directory's mtime moves in clock ticks (a few ms): a name added and removed within
+   * the tick of the last look leaves it as it was. So a look is remembered only when the
+   * directory's last change is from an earlier tick than the look: every later change then
+   * gets a later mtime. */
+  struct timespec now;
+  if (clock_gettime(CLOCK_REALTIME_COARSE, &now) < 0) now.tv_sec = 0, now.tv_nsec = 0;
   if (stat(CNET_NETNS_DIR, &dir) < 0) return 0; /* no named namespaces at all */
   if (self_cache.valid && self_cache.dev == self.st_dev && self_cache.ino == self.st_ino &&
       self_cache.mtime.tv_sec == dir.st_mtim.tv_sec &&
@@ -96,7 +103,8 @@ static int self_name(int selffd, char *out) {
   struct self_find f = {self.st_dev, self.st_ino, out};
   int rc = cnet_netns_list(match_self, &f);
   if (rc < 0) return rc;
-  self_cache.valid = 1;
+  self_cache.valid = dir.st_mtim.tv_sec < now.tv_sec ||
+                     (dir.st_mtim.tv_sec == now.tv_sec && dir.st_mtim.tv_nsec < now.tv_nsec);
   self_cache.dev = self.st_dev, self_cache.ino = self.st_ino;
   self_cache.mtime = dir.st_mtim;
   snprintf(self_cache.name, sizeof self_cache.name, "%s", out);

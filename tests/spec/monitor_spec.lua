@@ -183,13 +183,14 @@ describe("cnet monitor", function()
   it("prints a change made by ip, like ip monitor", function()
     local a = veth()
     local out = os.tmpname()
-    -- the monitor starts in the background; the mtu changes until it has printed one
+    -- the monitor starts in the background; the mtu changes until it has printed one (on a
+    -- loaded machine the monitor can take seconds to start listening)
     local script = ([[
-      %s monitor --timeout 3 --count 1 links > %s &
+      %s monitor --timeout 30 --count 1 links > %s &
       pid=$!
       i=0
-      while [ $i -lt 30 ] && ! [ -s %s ]; do
-        ip link set %s mtu $((1400 + i)); i=$((i + 1)); sleep 0.1
+      while [ $i -lt 300 ] && ! [ -s %s ]; do
+        ip link set %s mtu $((1400 + i %% 100)); i=$((i + 1)); sleep 0.1
       done
       wait $pid
     ]]):format(H.bin, out, out, a)
@@ -206,10 +207,10 @@ describe("cnet monitor", function()
     H.sh("ip netns add " .. name .. " && ip -n " .. name .. " link set lo up")
     local out = os.tmpname()
     H.sh(([[
-      %s monitor --netns %s --count 1 --timeout 3 addrs > %s &
+      %s monitor --netns %s --count 1 --timeout 30 addrs > %s &
       pid=$!
       i=1
-      while [ $i -lt 30 ] && ! [ -s %s ]; do
+      while [ $i -lt 250 ] && ! [ -s %s ]; do
         ip -n %s addr add 192.0.2.$i/32 dev lo; i=$((i + 1)); sleep 0.1
       done
       wait $pid

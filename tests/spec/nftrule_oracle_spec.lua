@@ -1,17 +1,17 @@
--- The nft oracle through the public API: every rule of tests/nft-corpus.txt goes through
+-- The nft oracle through the public API: every rule of tests/nftrule-oracle.txt goes through
 -- cnet.nft both ways, and the real nft is the judge.
 --  * cnet.nft.add_rule(chain, RULE): `nft list chain` prints exactly the corpus's canonical text;
 --  * `nft add rule ... RULE`: cnet.nft.list_rules gives exactly the text nft prints;
 --  * "!" rules (valid nft outside cnet's subset): add_rule raises EOPNOTSUPP naming the column,
 --    and listing the rule nft added reports an error instead of a guessed text.
--- (tests/unit/nftrule_oracle_sandbox_test.c does the same below the Lua layer.)
+-- (tests/nft-corpus-check does the same for the whole grammar below the Lua layer.)
 local cnet = require "cnet"
 local nft = cnet.nft
 
 local function read_corpus()
   local rules = {}
   local n = 0
-  for line in io.lines(H.source .. "/tests/nft-corpus.txt") do
+  for line in io.lines(H.source .. "/tests/nftrule-oracle.txt") do
     n = n + 1
     if line ~= "" and not line:match("^#") then
       local refuse = line:sub(1, 1) == "!"

@@ -9,15 +9,8 @@
 #include <libnftnl/set.h>
 #include "cnet/nftrule.h"
 
-struct ctx { struct cnet_nftrule_out *out; unsigned next; };
+#include "nftrule_sets.h"
 
-/* Anonymous sets are all called "__set%d" before the kernel names them: hand them out in the
- * order the rule refers to them, which is the order they were made. */
-static const struct nftnl_set *find_set(void *ud, const char *name) {
-  struct ctx *c = ud;
-  (void)name;
-  return c->next < c->out->nsets ? c->out->sets[c->next++] : NULL;
-}
 static int ifindex(void *ud, const char *name, uint32_t *idx) {
   (void)ud;
   if (strcmp(name, "lo") == 0) { *idx = 1; return 0; }
@@ -30,15 +23,12 @@ static int ifname(void *ud, uint32_t idx, char *name, size_t size) {
   snprintf(name, size, "%s", idx == 1 ? "lo" : "eth0");
   return 0;
 }
-static int lookup_set(void *ud, const char *name, uint32_t *type, uint32_t *len,
-                      uint32_t *flags, uint32_t *id) {
+static int lookup_set(void *ud, const char *name, struct cnet_nftrule_setinfo *info) {
   (void)ud;
-  *flags = 0;
-  *id = 0;
-  if (strcmp(name, "s4") == 0) { *type = 7; *len = 4; return 0; }
-  if (strcmp(name, "s6") == 0) { *type = 8; *len = 16; return 0; }
-  if (strcmp(name, "sm") == 0) { *type = 19; *len = 4; return 0; }
-  if (strcmp(name, "sp") == 0) { *type = 13; *len = 2; return 0; }
+  if (strcmp(name, "s4") == 0) { info->key_type = 7; info->key_len = 4; return 0; }
+  if (strcmp(name, "s6") == 0) { info->key_type = 8; info->key_len = 16; return 0; }
+  if (strcmp(name, "sm") == 0) { info->key_type = 19; info->key_len = 4; return 0; }
+  if (strcmp(name, "sp") == 0) { info->key_type = 13; info->key_len = 2; return 0; }
   return -ENOENT;
 }
 

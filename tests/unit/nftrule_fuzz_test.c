@@ -73,7 +73,7 @@ int main(void) {
   slash = strrchr(path, '/');
   if (slash) *slash = 0;
   else snprintf(path, sizeof path, "..");
-  strncat(path, "/nft-corpus.txt", sizeof path - strlen(path) - 1);
+  strncat(path, "/nftrule-oracle.txt", sizeof path - strlen(path) - 1);
   FILE *f = fopen(path, "r");
   if (f == NULL) { perror(path); return 1; }
   static const char subst[] = " {},\"!-/:.@*|x0[]";

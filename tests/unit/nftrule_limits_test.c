@@ -182,7 +182,7 @@ int main(void) {
   size_t n = strlen(t);
   s = malloc(n + 16);
   snprintf(s, n + 16, "tcp dport %s", t);
-  refused(IP, s, -EINVAL, 13, "expected port");
+  refused(IP, s, -EINVAL, 13, "expected a value");
   free(s);
   free(t);
 

@@ -1,5 +1,6 @@
 /* Rule text -> libnftnl expressions -> canonical text, without a kernel; and the errors. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,63 +81,115 @@ static void exprs(int family, const char *text, const char *want) {
   nftnl_rule_free(r);
 }
 
-/* Every rule of the oracle corpus, offline: its canonical text compiles and decodes back to
- * itself (canonical text is a fixed point), and "!" lines are refused with EOPNOTSUPP. */
+/* text compiled and decoded; returns the decoder's rc */
+static int listed(int family, const char *text, char *out, size_t size) {
+  struct nftnl_rule *r = nftnl_rule_alloc();
+  struct cnet_nftrule_out o;
+  struct cnet_nftrule_err err;
+  struct cnet_nftrule_env env = {.family = family, .table = "t", .ifindex = ifindex,
+                                 .lookup_set = lookup_set};
+  int rc = cnet_nftrule_compile(text, &env, r, &o, &err);
+  out[0] = 0;
+  if (rc == 0) {
+    struct ctx c = {&o, 0};
+    struct cnet_nftrule_denv denv = {.family = family, .ud = &c, .find_set = find_set,
+                                     .ifname = ifname};
+    rc = cnet_nftrule_decode(r, &denv, out, size, &err);
+    cnet_nftrule_out_free(&o);
+  } else {
+    rc = 1;  /* refused: not this test's business (tests/nft-corpus-check judges refusals) */
+  }
+  nftnl_rule_free(r);
+  return rc;
+}
+
+/* Every rule of the grammar corpus (tests/nft-corpus/), offline, in each of its families:
+ * what cnet accepts lists as text that compiles to the same bytecode and lists the same again
+ * (the listing is a fixed point). */
 static void corpus(void) {
-  char path[4096], line[2048];
-  snprintf(path, sizeof path, "%s", __FILE__);
-  char *slash = strrchr(path, '/');
-  if (slash) *slash = 0;
-  slash = strrchr(path, '/');
-  if (slash) *slash = 0;
-  else snprintf(path, sizeof path, "..");
-  strncat(path, "/nft-corpus.txt", sizeof path - strlen(path) - 1);
-  FILE *f = fopen(path, "r");
-  if (f == NULL) {
-    printf("FAIL cannot open %s\n", path);
-    failures++;
-    return;
+  static const struct { const char *name; int fams[5]; } alias[] = {
+    {"ip", {NFPROTO_IPV4}}, {"ip6", {NFPROTO_IPV6}}, {"inet", {NFPROTO_INET}},
+    {"bridge", {NFPROTO_BRIDGE}}, {"netdev", {NFPROTO_NETDEV}},
+    {"l3", {NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_INET}}, {"v4", {NFPROTO_IPV4, NFPROTO_INET}},
+    {"v6", {NFPROTO_IPV6, NFPROTO_INET}},
+    {"v4l2", {NFPROTO_IPV4, NFPROTO_INET, NFPROTO_BRIDGE, NFPROTO_NETDEV}},
+    {"v6l2", {NFPROTO_IPV6, NFPROTO_INET, NFPROTO_BRIDGE, NFPROTO_NETDEV}},
+    {"l2", {NFPROTO_BRIDGE, NFPROTO_NETDEV}},
+    {"all", {NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_INET, NFPROTO_BRIDGE, NFPROTO_NETDEV}}};
+  char dir[4096], path[4200], line[4096], a[8192], b[8192];
+  snprintf(dir, sizeof dir, "%s", __FILE__);
+  for (int up = 0; up < 2; up++) {
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
   }
-  int n = 0;
-  while (fgets(line, sizeof line, f)) {
-    line[strcspn(line, "\n")] = 0;
-    if (line[0] == 0 || line[0] == '#') continue;
-    int refuse = line[0] == '!', off = 0;
-    char fs[8], chain[32];
-    if (sscanf(line + refuse, "%7s %31s %n", fs, chain, &off) != 2) continue;
-    int fam = strcmp(fs, "ip") == 0 ? NFPROTO_IPV4 : strcmp(fs, "ip6") == 0 ? NFPROTO_IPV6
-                                                                          : NFPROTO_INET;
-    const char *text = line + refuse + off, *arrow = strstr(text, " => ");
-    const char *canon = arrow ? arrow + 4 : text;
-    n++;
-    if (refuse) {
-      struct nftnl_rule *r = nftnl_rule_alloc();
-      struct cnet_nftrule_out out;
-      struct cnet_nftrule_err err;
-      struct cnet_nftrule_env env = {.family = fam, .table = "t", .ifindex = ifindex,
-                                     .lookup_set = lookup_set};
-      int rc = cnet_nftrule_compile(text, &env, r, &out, &err);
-      if (rc != -EOPNOTSUPP || err.column <= 0) {
-        printf("FAIL corpus refuse %s: %d %s\n", text, rc, err.msg);
-        failures++;
-      }
-      nftnl_rule_free(r);
-      continue;
+  int n = 0, files = 0;
+  for (int num = 0; num < 100; num++) {
+    /* the category files are numbered: 00-basic.txt, 01-maps.txt... */
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "%02d-", num);
+    DIR *dh = opendir((snprintf(path, sizeof path, "%s/nft-corpus", dir), path));
+    if (dh == NULL) break;
+    struct dirent *de;
+    char name[256] = "";
+    while ((de = readdir(dh)) != NULL)
+      if (strncmp(de->d_name, pattern, 3) == 0) snprintf(name, sizeof name, "%s", de->d_name);
+    closedir(dh);
+    if (name[0] == 0) continue;
+    if (strstr(name, "-quirks")) continue;  /* nft's listings there are no fixed points */
+    snprintf(path, sizeof path, "%s/nft-corpus/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) continue;
+    files++;
+    while (fgets(line, sizeof line, f)) {
+      line[strcspn(line, "\n")] = 0;
+      char fams[64], chain[32];
+      int off = 0;
+      if (line[0] == 0 || line[0] == '#') continue;
+      if (sscanf(line, "%63s %31s %n", fams, chain, &off) != 2 || off == 0) continue;
+      const char *text = line + off;
+      for (char *tok = strtok(fams, ","); tok; tok = strtok(NULL, ","))
+        for (size_t k = 0; k < sizeof alias / sizeof alias[0]; k++) {
+          if (strcmp(tok, alias[k].name) != 0) continue;
+          for (int j = 0; j < 5 && alias[k].fams[j]; j++) {
+            int fam = alias[k].fams[j];
+            int rc = listed(fam, text, a, sizeof a);
+            if (rc == 1) continue;
+            n++;
+            if (rc < 0) {
+              printf("FAIL corpus %s [%d] %s: cnet cannot list its own rule: %s\n", name, fam,
+                     text, a);
+              failures++;
+              continue;
+            }
+            /* nft lists a set left with one element as "{ x }", which compiles (in nft as
+             * in cnet) to the plain match "x": the one place the listing moves */
+            char want[8192];
+            const char *open = strstr(a, "{ "), *close = open ? strstr(open, " }") : NULL;
+            if (open && open >= a + 2) {  /* "add @s { key }" is no set of values */
+              const char *w = open - 1;
+              while (w > a && w[-1] != ' ') w--;
+              if (*w == '@') open = NULL;
+            }
+            if (open && close && memchr(open, ',', (size_t)(close - open)) == NULL &&
+                memchr(open, ':', (size_t)(close - open)) == NULL &&
+                !memmem(open, (size_t)(close - open), " . ", 3))
+              snprintf(want, sizeof want, "%.*s%.*s%s", (int)(open - a), a,
+                       (int)(close - open - 2), open + 2, close + 2);
+            else
+              snprintf(want, sizeof want, "%s", a);
+            rc = listed(fam, a, b, sizeof b);
+            if (rc != (int)strlen(b) || strcmp(want, b) != 0) {
+              printf("FAIL corpus %s [%d] %s\n  lists   %s\n  then    %s (%d)\n", name, fam,
+                     text, a, b, rc);
+              failures++;
+            }
+          }
+        }
     }
-    /* nft lists a set left with one element (after merging) as "{ x }", but compiles that
-     * text, as cnet does, into the plain match "x": the one place canonical text moves. */
-    char want[2048];
-    const char *open = strstr(canon, "{ "), *close = open ? strstr(open, " }") : NULL;
-    if (open && close && memchr(open, ',', (size_t)(close - open)) == NULL)
-      snprintf(want, sizeof want, "%.*s%.*s%s", (int)(open - canon), canon,
-               (int)(close - open - 2), open + 2, close + 2);
-    else
-      snprintf(want, sizeof want, "%s", canon);
-    ok(fam, canon, want);
+    fclose(f);
   }
-  fclose(f);
-  if (n < 80) {
-    printf("FAIL corpus has only %d rules\n", n);
+  if (files < 20 || n < 3000) {
+    printf("FAIL corpus: %d files, only %d rules accepted\n", files, n);
     failures++;
   }
 }
@@ -176,7 +229,7 @@ int main(void) {
   ok(IP, "tcp dport != 1-5", NULL);
   ok(IP, "udp sport { 53, 67 }", NULL);
   ok(IP, "tcp dport { 22, 80, 1000-2000 } accept", NULL);
-  ok(IP, "tcp dport 22 tcp sport 80", NULL);
+  ok(IP, "tcp dport 22 tcp sport 80", "tcp sport 80 tcp dport 22");  /* nft merges the loads */
   ok(IP, "meta l4proto tcp counter tcp dport 22", "meta l4proto tcp counter packets 0 bytes 0 tcp dport 22");
   ok(IP, "ct state established,related accept", NULL);
   ok(IP, "ct state related,established accept", "ct state established,related accept");
@@ -240,42 +293,39 @@ int main(void) {
       "rule \"tcp dport 99999\": column 11: bad port \"99999\"");
   bad(IP, "accept please", -EINVAL, 8,
       "rule \"accept please\": column 8: unknown keyword \"please\"");
-  bad(IP, "ether saddr 00:11:22:33:44:55 drop", -EOPNOTSUPP, 1,
-      "rule \"ether saddr 00:11:22:33:44:55 drop\": column 1: \"ether saddr\" is not supported by cnet");
-  bad(IP, "ip ttl 1 drop", -EOPNOTSUPP, 1,
-      "rule \"ip ttl 1 drop\": column 1: \"ip ttl\" is not supported by cnet");
-  bad(IP, "tcp flags syn", -EOPNOTSUPP, 1,
-      "rule \"tcp flags syn\": column 1: \"tcp flags\" is not supported by cnet");
+  /* valid nft that cnet does not write yet: EOPNOTSUPP where it starts */
+  bad(IP, "flow table m { ip saddr counter }", -EOPNOTSUPP, 1,
+      "rule \"flow table m { ip saddr counter }\": column 1: \"flow table\", nft's old name "
+      "for a meter, is not supported by cnet");
+  bad(IP, "tcp dport set 80", -EOPNOTSUPP, 1,
+      "rule \"tcp dport set 80\": column 1: setting a header field is not supported by cnet");
   bad(IP, "ip6 saddr ::1", -EINVAL, 1,
-      "rule \"ip6 saddr ::1\": column 1: conflicting protocols: ip6 match in an ip table");
+      "rule \"ip6 saddr ::1\": column 1: conflicting protocols specified: ip vs. ip6");
   bad(IP, "dnat to 10.0.0.2:80", -EINVAL, 9,
       "rule \"dnat to 10.0.0.2:80\": column 9: transport protocol mapping is only valid after transport protocol match");
   bad(IP, "ip saddr @nope", -ENOENT, 10, "rule \"ip saddr @nope\": column 10: no set @nope in this table");
   bad(IP, "tcp dport 2000-1000", -EINVAL, 11,
-      "rule \"tcp dport 2000-1000\": column 11: range start is above its end");
+      "rule \"tcp dport 2000-1000\": column 11: range has zero or negative size");
   bad(IP, "log prefix \"oops", -EINVAL, 12, "rule \"log prefix \"oops\": column 12: unterminated string");
   bad(IP, "limit rate 10/fortnight", -EINVAL, 12,
-      "rule \"limit rate 10/fortnight\": column 12: bad rate unit \"fortnight\" (second, minute, hour, day)");
-  bad(IP, "limit rate over 10/second", -EOPNOTSUPP, 12,
-      "rule \"limit rate over 10/second\": column 12: limit rate over is not supported by cnet");
+      "rule \"limit rate 10/fortnight\": column 12: bad rate \"10/fortnight\" (N/second, minute, hour, day, week)");
   bad(IP, "ct state bogus", -EINVAL, 10,
-      "rule \"ct state bogus\": column 10: bad ct state \"bogus\" (new, established, related, invalid, untracked)");
-  bad(IP, "iif lo", -EOPNOTSUPP, 5, "rule \"iif lo\": column 5: iif needs the namespace's interfaces");
-  bad(IP, "reject with tcp reset", -EOPNOTSUPP, 8,
-      "rule \"reject with tcp reset\": column 8: reject with ... is not supported by cnet");
+      "rule \"ct state bogus\": column 10: unknown ct_state \"bogus\"");
+  bad(IP, "iif lo", -EOPNOTSUPP, 5,
+      "rule \"iif lo\": column 5: an interface by name (\"lo\") needs the namespace's interfaces");
   bad(IP, "tcp dport { 22 ", -EINVAL, 16,
-      "rule \"tcp dport { 22 \": column 16: expected \",\" or \"}\" in set, got end of rule");
-  bad(IP, "ip saddr", -EINVAL, 9, "rule \"ip saddr\": column 9: missing value after ip saddr");
-  bad(INET, "snat to 1.2.3.4", -EINVAL, 9,
-      "rule \"snat to 1.2.3.4\": column 9: ip or ip6 must be specified with address for inet tables");
+      "rule \"tcp dport { 22 \": column 16: expected \",\" or \"}\" in a set, got end of rule");
+  bad(IP, "ip saddr", -EINVAL, 9, "rule \"ip saddr\": column 9: missing value to compare with");
+  bad(INET, "snat to 1.2.3.4", -EINVAL, 1,
+      "rule \"snat to 1.2.3.4\": column 1: ip or ip6 must be specified with address for inet tables");
   bad(IP, "tcp dport 22 comment \"x\" accept", -EINVAL, 26,
       "rule \"tcp dport 22 comment \"x\" accept\": column 26: comment must come last in the rule");
   bad(IP, "comment \"x\"", -EINVAL, 1,
       "rule \"comment \"x\"\": column 1: a rule cannot be only a comment");
   bad(IP, "", -EINVAL, 0, "rule \"\": empty rule");
-  bad(IP, "jump", -EINVAL, 5, "rule \"jump\": column 5: expected a chain name");
-  bad(IP, "tcp dport ssh", -EOPNOTSUPP, 11,
-      "rule \"tcp dport ssh\": column 11: service name \"ssh\": write the port number");
+  bad(IP, "jump", -EINVAL, 5, "rule \"jump\": column 5: expected a chain name, got end of rule");
+  bad(IP, "tcp dport nosuchservice", -EINVAL, 11,
+      "rule \"tcp dport nosuchservice\": column 11: bad port \"nosuchservice\"");
 
   exprs(IP, "ip saddr 192.168.1.0/24", "payload cmp");
   exprs(IP, "ip saddr 10.16.0.0/12", "payload bitwise cmp");

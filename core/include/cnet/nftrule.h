@@ -31,9 +31,17 @@ struct cnet_nftrule_err {
   char msg[CNET_NFTRULE_ERRMAX];
 };
 
+/* A named set or map as the compiler needs to know it: key_type/data_type are nft datatype
+ * numbers (concatenations: 6 bits per part; data_type NFT_DATA_VERDICT for verdict maps),
+ * key_len/data_len in bytes, flags NFT_SET_*, obj_type NFT_OBJECT_* for object maps. set_id:
+ * nonzero when the set is made in the same batch (a rule then also names it by this id). */
+struct cnet_nftrule_setinfo {
+  uint32_t key_type, key_len, flags, data_type, data_len, obj_type, set_id;
+};
+
 /* What the compiler needs from the outside world. Every callback may be NULL. */
 struct cnet_nftrule_env {
-  int family;          /* NFPROTO_IPV4/IPV6/INET (bridge/netdev: only meta/ct/verdict rules) */
+  int family;          /* the table's NFPROTO_* (ip, ip6, inet, bridge, netdev) */
   const char *table;   /* the rule's table: copied into the anonymous sets made for it */
   void *ud;            /* passed to every callback */
 
@@ -43,13 +51,10 @@ struct cnet_nftrule_env {
   uint32_t (*next_set_id)(void *ud);
   uint32_t first_set_id;
 
-  /* Named set "@name": fill its key type (nft datatype number, e.g. 7 ipv4_addr, 13
-   * inet_service), key length in bytes and flags (NFT_SET_INTERVAL...). *set_id: nonzero when
-   * the set is created in the same batch (then the lookup also carries that id), else 0.
-   * Return 0, or -ENOENT when there is no such set (the rule is refused at its column).
-   * NULL: every named set is accepted untyped (the kernel checks the key length). */
-  int (*lookup_set)(void *ud, const char *name, uint32_t *key_type, uint32_t *key_len,
-                    uint32_t *flags, uint32_t *set_id);
+  /* Named set or map "@name": fill *info (zeroed first). Return 0, or -ENOENT when there is
+   * no such set (the rule is refused at its column). NULL: rules naming sets are refused
+   * (-EOPNOTSUPP). */
+  int (*lookup_set)(void *ud, const char *name, struct cnet_nftrule_setinfo *info);
 
   /* "iif NAME"/"oif NAME": the interface index of NAME in the target namespace.
    * Return 0 or -ENODEV. NULL: iif/oif by name are refused (-EOPNOTSUPP). */

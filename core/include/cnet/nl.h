@@ -51,6 +51,10 @@ int cnet_nl_flush(struct cnet_nl *nl, int one_send);
 /* After a flush: the result of request `index` (0 or -errno, -ENOMSG if the kernel never
  * answered one that expected an answer) and its extended-ACK text ("" when none). */
 int cnet_nl_result(const struct cnet_nl *nl, unsigned index, const char **errmsg);
+/* After a flush: where in request `index` (bytes from its netlink header) the attribute the
+ * kernel blamed for its error starts (the extended ACK's NLMSGERR_ATTR_OFFS). Returns 0, or
+ * -ENOENT when the kernel named none. */
+int cnet_nl_result_offset(const struct cnet_nl *nl, unsigned index, uint32_t *off);
 /* After a flush: index of the first failed request, or -1. */
 int cnet_nl_first_error(const struct cnet_nl *nl);
 /* After a flush: how many requests the last flush carried. */

@@ -1,6 +1,7 @@
-/* The rule lexer: words, "strings", braces, commas, "!=" and "|". */
-#define _GNU_SOURCE
-#include "nft/nftrule_int.h"
+/* The rule lexer: words, "strings", braces, parentheses, commas and the bitwise signs
+ * | & ^. Everything else (numbers, addresses, ranges, prefixes, "10/second") is a word that
+ * the parser reads against the type it must have. "#" starts a comment, as in nft. */
+#include "nftrule/nr_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -8,11 +9,12 @@
 
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 static int is_special(char c) {
-  return c == '{' || c == '}' || c == ',' || c == '"' || c == '|' || is_space(c);
+  return c == '{' || c == '}' || c == ',' || c == '"' || c == '|' || c == '(' || c == ')' ||
+         c == '&' || c == '^' || c == '#' || is_space(c);
 }
 
-int nftrule_lex(const char *text, struct tok **out) {
-  size_t n = strlen(text), cap = 16, cnt = 0, i = 0;
+int nr_lex(const char *text, struct tok **out) {
+  size_t n = strlen(text), cap = 32, cnt = 0, i = 0;
   struct tok *t = malloc(cap * sizeof *t);
   if (t == NULL) return -ENOMEM;
   for (;;) {
@@ -26,14 +28,18 @@ int nftrule_lex(const char *text, struct tok **out) {
     struct tok *k = &t[cnt++];
     k->pos = (unsigned)i;
     k->len = 1;
-    if (i >= n) { k->kind = TK_END; k->len = 0; break; }
+    if (i >= n || text[i] == '#') { k->kind = TK_END; k->len = 0; break; }
     char c = text[i];
-    if (c == '{') k->kind = TK_LBRACE;
-    else if (c == '}') k->kind = TK_RBRACE;
-    else if (c == ',') k->kind = TK_COMMA;
-    else if (c == '|') k->kind = TK_PIPE;
-    else if (c == '!' && i + 1 < n && text[i + 1] == '=') { k->kind = TK_NEQ; k->len = 2; }
-    else if (c == '"') {
+    switch (c) {
+    case '{': k->kind = TK_LBRACE; break;
+    case '}': k->kind = TK_RBRACE; break;
+    case ',': k->kind = TK_COMMA; break;
+    case '(': k->kind = TK_LPAREN; break;
+    case ')': k->kind = TK_RPAREN; break;
+    case '|': k->kind = TK_PIPE; break;
+    case '&': k->kind = TK_AMP; break;
+    case '^': k->kind = TK_CARET; break;
+    case '"': {
       size_t j = i + 1;
       while (j < n && text[j] != '"') j++;
       if (j >= n) {  /* unterminated: the rest of the text */
@@ -43,11 +49,14 @@ int nftrule_lex(const char *text, struct tok **out) {
         k->kind = TK_STRING;
         k->len = (unsigned)(j + 1 - i);
       }
-    } else {
+      break;
+    }
+    default: {
       size_t j = i;
       while (j < n && !is_special(text[j])) j++;
       k->kind = TK_WORD;
       k->len = (unsigned)(j - i);
+    }
     }
     i += k->len;
   }
