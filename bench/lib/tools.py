@@ -15,6 +15,8 @@ SIZES = {
     'rules': [1000, 10000],
     'dump-links': [1000],
     'dump-routes': [10000],
+    'dump-neigh': [10000],
+    'dump-fdb': [10000],
     'startup': [0],
     'topology-read': [100, 500],
     'topology-small': [0],
@@ -26,6 +28,8 @@ QUICK_SIZES = {
     'rules': [1000],
     'dump-links': [100],
     'dump-routes': [1000],
+    'dump-neigh': [1000],
+    'dump-fdb': [1000],
     'startup': [0],
     'topology-read': [10],
     'topology-small': [0],
@@ -35,7 +39,7 @@ QUICK_SIZES = {
 GROUPS = {  # --only names to workloads
     'containers': ['containers'],
     'rules': ['rules', 'rules-set'],
-    'dump': ['dump-links', 'dump-routes'],
+    'dump': ['dump-links', 'dump-routes', 'dump-neigh', 'dump-fdb'],
     'startup': ['startup'],
     'topology': ['topology-read', 'topology-small'],
     'cni': ['cni', 'cni-storm'],
@@ -255,10 +259,12 @@ def rules_tools(form):
 def dump_tools(what):
     prep = lambda k: [[b('lib', 'dump-prep.sh'), what, str(k)]]  # noqa: E731
     one = lambda argv: (lambda k: [{'name': 'list', 'argv': argv}])  # noqa: E731
-    ipobj = 'link' if what == 'links' else 'route'
+    # the iproute2 command that lists the same objects as JSON
+    ipcmd = {'links': ['ip', '-j', 'link', 'show'], 'routes': ['ip', '-j', 'route', 'show'],
+             'neigh': ['ip', '-j', 'neigh', 'show'], 'fdb': ['bridge', '-j', 'fdb', 'show']}[what]
     return [
         Tool('cnet', one(cnet_script('dump.lua', what)), need_cnet, prep=prep, env=cnet_env),
-        Tool('ip -j', one(['ip', '-j', ipobj, 'show']), need_cmds('ip'), prep=prep),
+        Tool(' '.join(ipcmd[:2]), one(ipcmd), need_cmds(ipcmd[0]), prep=prep),
         Tool('pyroute2', one([PY, b('pyroute2', 'dump.py'), what]), need_pyroute2, prep=prep),
     ]
 
@@ -344,6 +350,8 @@ def workloads():
         'rules-set': ('rules', 'M', rules_tools('set')),
         'dump-links': ('dump-links', 'K', dump_tools('links')),
         'dump-routes': ('dump-routes', 'K', dump_tools('routes')),
+        'dump-neigh': ('dump-neigh', 'K', dump_tools('neigh')),
+        'dump-fdb': ('dump-fdb', 'K', dump_tools('fdb')),
         'startup': ('startup', '', startup_tools()),
         'topology-read': ('topology-read', 'N', topology_read_tools()),
         'topology-small': ('topology-small', '', topology_small_tools()),

@@ -124,6 +124,13 @@ void lcnet_batch_note(lua_State *L, const char *key) {
   lua_pop(L, 4);
 }
 
+const char *lcnet_batch_object(lua_State *L) {
+  const char *text = lua_tostring(L, -1); /* not user input: the caller's own text */
+  lua_pushvalue(L, -1); /* popped by the note */
+  lcnet_batch_note(L, "object");
+  return text;
+}
+
 /* Pushes the error object of failure i, built like lcnet_raise's, from its tag. */
 static void push_failure(lua_State *L, lbatch *lb, int ud, unsigned i) {
   int tag = 0;

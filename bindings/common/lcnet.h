@@ -61,6 +61,9 @@ void lcnet_note_op(lua_State *L, lua_CFunction f, const char *noun, const char *
  * "explain" (a function (err, extack) -> err, extack) rewrites the call's failure when the
  * kernel's answer arrives after the call returned. Outside a batch: just pops. */
 void lcnet_batch_note(lua_State *L, const char *key);
+/* The string on top of the stack (left there) names the running call's object in errors:
+ * noted as the batch's "object" (lcnet_batch_note) and returned. */
+const char *lcnet_batch_object(lua_State *L);
 
 /* For a row callback that the core calls while it holds memory or descriptors (a listing):
  * runs fn under lua_pcall with the value on top of the stack (the result list) at 1 and ud
@@ -84,11 +87,15 @@ void lcnet_bind_named(lua_State *L, const char *name, const char *noun, const lu
 
 
 /* Each noun adds its functions, bound to the handle at stack index ns, to the API table at
- * the top of the stack. One per file: link.c, addr.c, route.c, sysctl.c, probe.c, proc.c,
- * nft.c. */
+ * the top of the stack. One per file: link.c, addr.c, route.c, neigh.c, fdb.c, vlan.c,
+ * rule.c, sysctl.c, probe.c, proc.c, nft.c. */
 void lcnet_open_link(lua_State *L, int ns);
 void lcnet_open_addr(lua_State *L, int ns);
 void lcnet_open_route(lua_State *L, int ns);
+void lcnet_open_neigh(lua_State *L, int ns);
+void lcnet_open_fdb(lua_State *L, int ns);
+void lcnet_open_vlan(lua_State *L, int ns);
+void lcnet_open_rule(lua_State *L, int ns);
 void lcnet_open_sysctl(lua_State *L, int ns);
 void lcnet_open_probe(lua_State *L, int ns);
 void lcnet_open_proc(lua_State *L, int ns);

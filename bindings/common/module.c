@@ -25,8 +25,9 @@ static void raise_fd_limit(void) {
  * found there in its error messages, so an argument error raised under pcall says
  * 'cnet.link.add' rather than '?'. */
 static void name_submodules(lua_State *L) {
-  static const char *const nouns[] = {"link", "addr", "route", "sysctl", "nft", "netns", "tc",
-                                     "tc.qdisc", "tc.class", NULL};
+  static const char *const nouns[] = {"link",   "addr", "route", "neigh", "fdb",      "vlan",
+                                      "rule",   "sysctl", "nft", "netns", "tc", "tc.qdisc",
+                                      "tc.class", NULL};
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   for (const char *const *n = nouns; *n != NULL; n++) {
     /* walk "a.b" down from the module table */

@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 
 #include "cnet/link.h"
+#include "cnet/lladdr.h"
+#include "cnet/route.h"
 #include "common/netarg.h"
 
 static int ifindex(lua_State *L, struct cnet_netns *ns, int v, int arg, const char *op,
@@ -40,6 +42,72 @@ int lcnet_ifindex(lua_State *L, struct cnet_netns *ns, int v, int arg, const cha
 int lcnet_ifindex_now(lua_State *L, struct cnet_netns *ns, int v, int arg, const char *op,
                       const char *object, const char *what) {
   return ifindex(L, ns, v, arg, op, object, what, 1);
+}
+
+const char *lcnet_dev_text(lua_State *L, int v) {
+  if (lua_type(L, v) == LUA_TNUMBER && lua_isinteger(L, v))
+    return lua_pushfstring(L, "%I", lua_tointeger(L, v)); /* not user input: checked integer */
+  const char *s = lcnet_try_text(L, v, CNET_IFNAMSIZ - 1);
+  return s ? s : "?";
+}
+
+unsigned lcnet_field_lladdr(const lcnet_fields *f, const char *key, const char *op,
+                            const char *object, unsigned char *out) {
+  const char *text = lcnet_field_text(f, key, 200, NULL, NULL);
+  unsigned len = 0;
+  if (text != NULL && cnet_lladdr_parse(text, out, &len) < 0) {
+    char detail[96];
+    snprintf(detail, sizeof detail, "invalid mac address \"%.40s\"", text);
+    lcnet_raise(f->L, -EINVAL, op, object, detail);
+  }
+  return len;
+}
+
+uint32_t lcnet_opt_table(lua_State *L, int idx, const char *key, lua_Integer lo) {
+  lcnet_fields f = lcnet_fields_of(L, idx);
+  int t = lua_getfield(L, idx, key);
+  lua_pop(L, 1);
+  long v = 0;
+  if (t == LUA_TNUMBER) {
+    v = (long)lcnet_field_int(&f, key, lo, 0xffffffffLL, 0);
+  } else if (t == LUA_TSTRING) {
+    const char *name = lcnet_field_text(&f, key, LCNET_TEXT_MAX, NULL, NULL);
+    v = cnet_route_table_parse(name);
+    if (v < 0)
+      lcnet_field_fail(&f, key, "unknown table %s (main, local, default or a number)",
+                       lcnet_quote(L, name, strlen(name)));
+  } else if (t != LUA_TNIL) {
+    lcnet_field_error(L, idx, key, "table number or name");
+  }
+  return (uint32_t)v;
+}
+
+int lcnet_opt_enum(lua_State *L, int idx, const char *key, int (*parse)(const char *)) {
+  lcnet_fields f = lcnet_fields_of(L, idx);
+  int t = lua_getfield(L, idx, key);
+  lua_pop(L, 1);
+  int v = -1;
+  if (t == LUA_TNUMBER) {
+    v = (int)lcnet_field_int(&f, key, 0, 255, -1);
+  } else if (t == LUA_TSTRING) {
+    const char *name = lcnet_field_text(&f, key, LCNET_TEXT_MAX, NULL, NULL);
+    v = parse(name);
+    if (v < 0) lcnet_field_fail(&f, key, "unknown value %s", lcnet_quote(L, name, strlen(name)));
+  } else if (t != LUA_TNIL) {
+    lcnet_field_error(L, idx, key, "name or number");
+  }
+  return v;
+}
+
+void lcnet_push_ifname(lua_State *L, struct cnet_netns *ns, int names, int index, int full) {
+  if (lua_rawgeti(L, names, index) != LUA_TNIL) return;
+  lua_pop(L, 1);
+  char name[CNET_IFNAMSIZ];
+  int rc = full ? cnet_link_name(ns, index, name) : cnet_link_name_nowait(ns, index, name);
+  if (rc < 0) snprintf(name, sizeof name, "if%d", index);
+  lua_pushstring(L, name);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, names, index);
 }
 
 int lcnet_dev_arg(lua_State *L, struct cnet_netns *ns, int idx, const char *op,
@@ -89,6 +157,13 @@ int lcnet_opt_family(lua_State *L, int idx, const char *key) {
 
 const char *lcnet_family_name(int family) {
   return family == AF_INET ? "inet" : family == AF_INET6 ? "inet6" : "unspec";
+}
+
+void lcnet_list_reset(void *list) {
+  struct lcnet_list *l = list;
+  lua_newtable(l->L);
+  lua_replace(l->L, l->list);
+  l->n = 0;
 }
 
 struct pdump {

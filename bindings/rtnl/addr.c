@@ -3,10 +3,31 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/if_addr.h>
 
 #include "cnet/addr.h"
 #include "cnet/link.h"
 #include "common/netarg.h"
+
+#define FOREVER 0xffffffffLL
+
+/* A lifetime option: seconds (0..4294967295, the last meaning forever) or "forever"; -1
+ * when absent. */
+static lua_Integer opt_lifetime(const lcnet_fields *f, const char *key) {
+  lua_State *L = f->L;
+  int t = lua_getfield(L, f->idx, key);
+  lua_pop(L, 1);
+  if (t == LUA_TSTRING) {
+    const char *v = lcnet_field_text(f, key, 16, NULL, NULL);
+    if (strcmp(v, "forever") != 0) lcnet_field_fail(f, key, "seconds or \"forever\" expected");
+    return FOREVER;
+  }
+  return lcnet_field_int(f, key, 0, FOREVER, -1);
+}
+
+/* The flags addr.add takes as boolean options (the others only the kernel sets). */
+static const char *const settable_flags[] = {"nodad", "noprefixroute", "home", "mngtmpaddr",
+                                             "autojoin", "optimistic", NULL};
 
 /* Reads addr.add/delete's arguments: dev, "a/p", options. */
 static void read_req(lua_State *L, struct cnet_netns *ns, const char *op, int with_options,
@@ -15,7 +36,8 @@ static void read_req(lua_State *L, struct cnet_netns *ns, const char *op, int wi
   lcnet_check_text(L, 2, 128, "address", NULL);
   if (with_options) {
     static const char *const known[] = {"broadcast", "label", "scope", "valid_lft",
-                                        "preferred_lft", "replace", NULL};
+                                        "preferred_lft", "replace", "nodad", "noprefixroute",
+                                        "home", "mngtmpaddr", "autojoin", "optimistic", NULL};
     lcnet_check_options(L, 3, known);
   }
   req->index = lcnet_dev_arg(L, ns, 1, op, dev);
@@ -41,17 +63,19 @@ static void read_req(lua_State *L, struct cnet_netns *ns, const char *op, int wi
   if (scope && (req->scope = cnet_scope_parse(scope)) < 0)
     lcnet_field_fail(&f, "scope", "unknown scope %s (global, site, link, host or 0..255)",
                      lcnet_quote(L, scope, strlen(scope)));
-  lua_Integer valid = lcnet_field_int(&f, "valid_lft", 0, 0xffffffffLL, -1);
-  lua_Integer preferred = lcnet_field_int(&f, "preferred_lft", 0, 0xffffffffLL, -1);
+  lua_Integer valid = opt_lifetime(&f, "valid_lft");
+  lua_Integer preferred = opt_lifetime(&f, "preferred_lft");
   if (valid >= 0 || preferred >= 0) {
-    if (valid < 0) valid = 0xffffffffLL;
+    if (valid < 0) valid = FOREVER;
     if (preferred < 0) preferred = valid;
     if (preferred > valid)
-      luaL_argerror(L, 3, "lifetimes: 0 <= preferred_lft <= valid_lft <= 4294967295");
+      luaL_argerror(L, 3, "lifetimes: preferred_lft must not exceed valid_lft");
     req->has_lifetime = 1;
     req->valid = (uint32_t)valid;
     req->preferred = (uint32_t)preferred;
   }
+  for (const char *const *flag = settable_flags; *flag != NULL; flag++)
+    if (lcnet_field_bool(&f, *flag, 0)) req->flags |= (uint32_t)cnet_addr_flag_parse(*flag);
 }
 
 /* cnet.addr.add(dev, "a/p" [, {broadcast=, label=, scope=, valid_lft=, preferred_lft=, replace=}]) */
@@ -78,8 +102,8 @@ static int addr_delete(lua_State *L) {
 }
 
 struct collect {
-  lua_State *L;
-  int list, names, n;
+  struct lcnet_list out;       /* first: lcnet_list_reset resets it */
+  int names;
   struct cnet_netns *ns;
 };
 
@@ -90,14 +114,7 @@ static void setstr(lua_State *L, const char *k, const char *v) {
 
 /* The device name of index (cached in the table at names; looked up on a miss). */
 static void push_devname(struct collect *c, int index) {
-  lua_State *L = c->L;
-  if (lua_rawgeti(L, c->names, index) != LUA_TNIL) return;
-  lua_pop(L, 1);
-  char name[CNET_IFNAMSIZ];
-  if (cnet_link_name(c->ns, index, name) < 0) snprintf(name, sizeof name, "if%d", index);
-  lua_pushstring(L, name);
-  lua_pushvalue(L, -1);
-  lua_rawseti(L, c->names, index);
+  lcnet_push_ifname(c->out.L, c->ns, c->names, index, 1);
 }
 
 /* One address table as addr.list gives it, without dev. */
@@ -124,6 +141,20 @@ void lcnet_push_addr(lua_State *L, const struct cnet_addr *a) {
     lua_setfield(L, -2, "scope");
   }
   if (a->label) setstr(L, "label", a->label);
+  /* Flags as ip -j shows them: a true field per flag, and "dynamic" for an address that
+   * expires (the kernel marks the others permanent). */
+  for (uint32_t bit = 1; bit != 0 && bit <= a->flags; bit <<= 1) {
+    const char *name = (a->flags & bit) && bit != IFA_F_PERMANENT
+                           ? cnet_addr_flag_name(a->family, bit) : NULL;
+    if (name) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, name);
+    }
+  }
+  if (!(a->flags & IFA_F_PERMANENT)) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "dynamic");
+  }
   if (a->valid != 0xffffffffu) {
     lua_pushinteger(L, a->valid);
     lua_setfield(L, -2, "valid_lft");
@@ -134,16 +165,9 @@ void lcnet_push_addr(lua_State *L, const struct cnet_addr *a) {
 
 static int collect_cb(const struct cnet_addr *a, void *data) {
   struct collect *c = data;
-  lcnet_push_addr(c->L, a);
-  lua_rawseti(c->L, c->list, ++c->n);
+  lcnet_push_addr(c->out.L, a);
+  lcnet_list_add(&c->out);
   return 0;
-}
-
-static void collect_reset(void *data) {
-  struct collect *c = data;
-  lua_newtable(c->L);
-  lua_replace(c->L, c->list);
-  c->n = 0;
 }
 
 /* Reads list/flush's filter: (dev) or (dev, {family=}) or ({dev=, family=}). */
@@ -184,12 +208,12 @@ static int list_body(lua_State *L, void *data, int *rc) {
   struct list_ctx *x = data;
   lua_newtable(L); /* 1: result */
   lua_newtable(L); /* 2: index -> name */
-  struct collect c = {L, 1, 2, 0, x->ns};
-  *rc = cnet_addr_list(x->ns, x->family, x->index, collect_cb, collect_reset, &c);
+  struct collect c = {{L, 1, 0}, 2, x->ns};
+  *rc = cnet_addr_list(x->ns, x->family, x->index, collect_cb, lcnet_list_reset, &c);
   if (*rc < 0) return 0;
   /* Device names after the dump: looking one up inside the dump would interleave requests. */
-  for (int i = 1; i <= c.n; i++) {
-    lua_rawgeti(L, c.list, i);
+  for (int i = 1; i <= c.out.n; i++) {
+    lua_rawgeti(L, c.out.list, i);
     lua_getfield(L, -1, "index");
     push_devname(&c, (int)lua_tointeger(L, -1)); /* not user input: the dump's index */
     lua_setfield(L, -3, "dev");

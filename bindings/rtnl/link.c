@@ -6,6 +6,7 @@
 #include <linux/if_link.h>
 
 #include "cnet/link.h"
+#include "cnet/lladdr.h"
 #include "cnet/nsid.h"
 #include "common/netarg.h"
 #include "common/strs.h"
@@ -36,16 +37,8 @@ static void set_int(struct lcnet_strs *s, int k, lua_Integer v) {
 }
 
 void llink_push_mac(lua_State *L, const unsigned char *mac, unsigned len) {
-  static const char hex[] = "0123456789abcdef";
-  char buf[32 * 3];
-  if (len > 32) len = 32;
-  char *p = buf;
-  for (unsigned i = 0; i < len; i++) { /* by hand: snprintf per byte shows in big dumps */
-    if (i) *p++ = ':';
-    *p++ = hex[mac[i] >> 4];
-    *p++ = hex[mac[i] & 15];
-  }
-  lua_pushlstring(L, buf, (size_t)(p - buf));
+  char buf[CNET_LLADDR_STRLEN];
+  lua_pushlstring(L, buf, cnet_lladdr_format(mac, len, buf));
 }
 
 /* Pushes the table describing one link (master and veth peer left as indexes only: see
@@ -344,29 +337,6 @@ static int link_get(lua_State *L) {
 
 /* ---- requests ---- */
 
-int llink_parse_mac(const char *text, unsigned char *mac, unsigned *len) {
-  unsigned n = 0;
-  const char *p = text;
-  while (*p && n < 32) {
-    int hi, lo;
-    char c1 = p[0], c2 = p[1];
-    hi = (c1 >= '0' && c1 <= '9') ? c1 - '0' : (c1 | 32) >= 'a' && (c1 | 32) <= 'f' ? (c1 | 32) - 'a' + 10 : -1;
-    lo = (c2 >= '0' && c2 <= '9') ? c2 - '0' : (c2 | 32) >= 'a' && (c2 | 32) <= 'f' ? (c2 | 32) - 'a' + 10 : -1;
-    if (hi < 0 || lo < 0) return -EINVAL;
-    mac[n++] = (unsigned char)(hi << 4 | lo);
-    p += 2;
-    if (*p == ':') {
-      p++;
-      if (*p == '\0') return -EINVAL;
-    } else if (*p != '\0') {
-      return -EINVAL;
-    }
-  }
-  if (*p != '\0' || n == 0) return -EINVAL;
-  *len = n;
-  return 0;
-}
-
 static void check_name(lua_State *L, const char *name, const char *op, const char *object) {
   int rc = cnet_link_check_name(name);
   if (rc == -ENAMETOOLONG) {
@@ -381,14 +351,9 @@ static void check_name(lua_State *L, const char *name, const char *op, const cha
 /* mac = "aa:bb:.." option of the table at idx into buf. */
 static void opt_mac(const lcnet_fields *f, const char *key, const char *op, const char *object,
                     unsigned char *buf, const unsigned char **mac, unsigned *len) {
-  lua_State *L = f->L;
-  const char *text = lcnet_field_text(f, key, 200, NULL, NULL);
-  if (text == NULL) return;
-  if (llink_parse_mac(text, buf, len) < 0) {
-    char detail[96];
-    snprintf(detail, sizeof detail, "invalid mac address \"%.40s\"", text);
-    lcnet_raise(L, -EINVAL, op, object, detail);
-  }
+  unsigned n = lcnet_field_lladdr(f, key, op, object, buf);
+  if (n == 0) return;
+  *len = n;
   *mac = buf;
 }
 

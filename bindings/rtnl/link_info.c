@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
+#include "cnet/lladdr.h"
 #include "cnet/linkinfo.h"
 #include "common/args.h"
 #include "common/netarg.h"
@@ -162,7 +163,7 @@ static uint64_t read_enum(const struct reader *r, const char *key, int type,
 }
 
 static void read_mac(const struct reader *r, const char *text, unsigned char *buf, unsigned *len) {
-  if (llink_parse_mac(text, buf, len) < 0) {
+  if (cnet_lladdr_parse(text, buf, len) < 0) {
     char detail[96];
     snprintf(detail, sizeof detail, "invalid mac address \"%.40s\"", text);
     lcnet_raise(r->L, -EINVAL, r->op, r->object, detail);

@@ -34,10 +34,8 @@ void llink_read_opts(lua_State *L, int idx, int arg, const char *path, const cha
 /* 1 when some kind cnet knows has a field called name (for "not for type X" messages). */
 int llink_known_field(const char *name);
 
-/* link.c: a link-layer address as "aa:bb:..." (lowercase), pushed; and parsed from that form
- * (1 to 32 bytes of two hex digits, ':' between): 0 or -EINVAL. */
+/* link.c: a link-layer address as "aa:bb:..." (lowercase), pushed (cnet_lladdr_format). */
 void llink_push_mac(lua_State *L, const unsigned char *mac, unsigned len);
-int llink_parse_mac(const char *text, unsigned char *mac, unsigned *len);
 
 /* cnet.link.fields (link_info.c). */
 int llink_fields(lua_State *L);

@@ -11,42 +11,54 @@
 #include "common/netarg.h"
 #include "common/strs.h"
 
-/* table = number | "main" | "local" | "default" at field key of idx; 0 when absent. */
-static uint32_t opt_table(lua_State *L, int idx, const char *key, lua_Integer lo) {
-  lcnet_fields f = lcnet_fields_of(L, idx);
-  int t = lua_getfield(L, idx, key);
-  lua_pop(L, 1);
-  long v = 0;
-  if (t == LUA_TNUMBER) {
-    v = (long)lcnet_field_int(&f, key, lo, 0xffffffffLL, 0);
-  } else if (t == LUA_TSTRING) {
-    const char *name = lcnet_field_text(&f, key, LCNET_TEXT_MAX, NULL, NULL);
-    v = cnet_route_table_parse(name);
-    if (v < 0)
-      lcnet_field_fail(&f, key, "unknown table %s (main, local, default or a number)",
-                       lcnet_quote(L, name, strlen(name)));
-  } else if (t != LUA_TNIL) {
-    lcnet_field_error(L, idx, key, "table number or name");
-  }
-  return (uint32_t)v;
-}
+enum { MAX_HOPS = 256 };
 
-/* An enumeration field given by name or number (0..255); -1 when absent. */
-static int opt_enum(lua_State *L, int idx, const char *key, int (*parse)(const char *)) {
-  lcnet_fields f = lcnet_fields_of(L, idx);
-  int t = lua_getfield(L, idx, key);
-  lua_pop(L, 1);
-  int v = -1;
-  if (t == LUA_TNUMBER) {
-    v = (int)lcnet_field_int(&f, key, 0, 255, -1);
-  } else if (t == LUA_TSTRING) {
-    const char *name = lcnet_field_text(&f, key, LCNET_TEXT_MAX, NULL, NULL);
-    v = parse(name);
-    if (v < 0) lcnet_field_fail(&f, key, "unknown value %s", lcnet_quote(L, name, strlen(name)));
-  } else if (t != LUA_TNIL) {
-    lcnet_field_error(L, idx, key, "name or number");
+/* nexthops = {{via=, dev=, weight=}, ...} of the spec at 1, into a userdata left on the
+ * stack (so an error raised later frees it). */
+static void read_nexthops(lua_State *L, struct cnet_netns *ns, const char *op, const char *dst,
+                          struct cnet_route_req *req) {
+  static const char *const known[] = {"via", "gateway", "dev", "weight", NULL};
+  lcnet_fields f = lcnet_fields_of(L, 1);
+  int t = lua_getfield(L, 1, "nexthops");
+  if (t == LUA_TNIL) {
+    lua_pop(L, 1);
+    return;
   }
-  return v;
+  if (t != LUA_TTABLE) lcnet_field_fail(&f, "nexthops", "list of next hops expected, got %s",
+                                        luaL_typename(L, -1));
+  int list = lua_gettop(L);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, list);
+  if (n < 1 || n > MAX_HOPS) lcnet_field_fail(&f, "nexthops", "1 to 256 next hops expected");
+  if (req->via.family || req->oif > 0)
+    lcnet_field_fail(&f, "nexthops", "not with 'via' or 'dev' (give them per next hop)");
+  struct cnet_nexthop_req *hops = lua_newuserdatauv(L, (size_t)n * sizeof *hops, 0);
+  memset(hops, 0, (size_t)n * sizeof *hops);
+  for (lua_Integer i = 1; i <= n; i++) {
+    char path[32];
+    snprintf(path, sizeof path, "nexthops[%d]", (int)i);
+    if (lua_rawgeti(L, list, i) != LUA_TTABLE)
+      lcnet_field_fail(&f, "nexthops", "next hop %I is not a table", i);
+    int h = lua_gettop(L);
+    lcnet_fields hf = lcnet_fields_in(&f, h, path);
+    lcnet_field_check_keys(&hf, known);
+    struct cnet_nexthop_req *hop = &hops[i - 1];
+    const char *key = lua_getfield(L, h, "via") == LUA_TNIL ? "gateway" : "via";
+    lua_pop(L, 1);
+    const char *via = lcnet_field_text(&hf, key, 128, NULL, NULL);
+    if (via) {
+      lua_getfield(L, h, key);
+      lcnet_checkaddr(L, -1, 0, AF_UNSPEC, op, dst, &hop->via);
+      lua_pop(L, 1);
+    }
+    if (lua_getfield(L, h, "dev") != LUA_TNIL) hop->oif = lcnet_ifindex(L, ns, -1, 1, op, dst, "dev");
+    lua_pop(L, 1);
+    hop->weight = (int)lcnet_field_int(&hf, "weight", 1, 256, 1);
+    if (!hop->via.family && !hop->oif) lcnet_field_fail(&hf, "via", "via or dev required");
+    lua_settop(L, h - 1);
+  }
+  lua_replace(L, list); /* the userdata stays where the list was */
+  req->hops = hops;
+  req->nhops = (unsigned)n;
 }
 
 /* Reads a route spec {dst=, via=, dev=, src=, metric=, table=, scope=, proto=, type=,
@@ -54,7 +66,8 @@ static int opt_enum(lua_State *L, int idx, const char *key, int (*parse)(const c
 static void read_route(lua_State *L, struct cnet_netns *ns, const char *op,
                        struct cnet_route_req *req, const char **what) {
   static const char *const known[] = {"dst", "via", "gateway", "dev", "src", "metric", "table",
-                                      "scope", "proto", "protocol", "type", "family", NULL};
+                                      "scope", "proto", "protocol", "type", "family",
+                                      "nexthops", NULL};
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
   lcnet_check_options(L, 1, known);
@@ -99,15 +112,17 @@ static void read_route(lua_State *L, struct cnet_netns *ns, const char *op,
     req->has_metric = 1;
     req->metric = (uint32_t)metric;
   }
-  req->table = opt_table(L, 1, "table", 1);
-  req->scope = opt_enum(L, 1, "scope", cnet_scope_parse);
-  req->protocol = opt_enum(L, 1, "proto", cnet_route_protocol_parse);
-  int protocol = opt_enum(L, 1, "protocol", cnet_route_protocol_parse); /* another name */
+  req->table = lcnet_opt_table(L, 1, "table", 1);
+  req->scope = lcnet_opt_enum(L, 1, "scope", cnet_scope_parse);
+  req->protocol = lcnet_opt_enum(L, 1, "proto", cnet_route_protocol_parse);
+  int protocol = lcnet_opt_enum(L, 1, "protocol", cnet_route_protocol_parse); /* another name */
   if (req->protocol >= 0 && protocol >= 0)
     luaL_argerror(L, 1, "fields 'proto' and 'protocol' are one (give one)");
   if (req->protocol < 0) req->protocol = protocol;
-  req->type = opt_enum(L, 1, "type", cnet_route_type_parse);
+  req->type = lcnet_opt_enum(L, 1, "type", cnet_route_type_parse);
+  read_nexthops(L, ns, op, dst, req);
   if (req->family == 0) req->family = req->src.family ? req->src.family : req->via.family;
+  if (req->family == 0 && req->nhops > 0) req->family = req->hops[0].via.family;
   if (req->family == 0) req->family = AF_INET; /* "default" alone: IPv4, as ip does */
   if ((req->dst.family && req->dst.family != req->family) ||
       (req->via.family == AF_INET && req->family == AF_INET6)) {
@@ -270,10 +285,34 @@ static void set_dev(struct collect *c, int oif) {
   lua_rawset(L, -3);
 }
 
+/* Sets field nexthops = {{via=, dev=, weight=}, ...} of the route table on top. */
+static void set_nexthops(lua_State *L, struct cnet_netns *ns, int names, const struct cnet_route *r) {
+  lua_newtable(L);
+  size_t pos = 0;
+  struct cnet_nexthop nh;
+  char buf[CNET_IPADDR_STRLEN];
+  for (int i = 1; cnet_route_nexthop(r, &pos, &nh); i++) {
+    lua_createtable(L, 0, 3);
+    if (nh.gateway && cnet_ipaddr_format(nh.via_family, nh.gateway, buf, sizeof buf) == 0) {
+      lua_pushstring(L, buf);
+      lua_setfield(L, -2, "via");
+    }
+    if (nh.oif > 0) {
+      lcnet_push_ifname(L, ns, names, nh.oif, 0);
+      lua_setfield(L, -2, "dev");
+    }
+    lua_pushinteger(L, nh.weight);
+    lua_setfield(L, -2, "weight");
+    lua_rawseti(L, -2, i);
+  }
+  lua_setfield(L, -2, "nexthops");
+}
+
 static int collect_cb(const struct cnet_route *r, void *data) {
   struct collect *c = data;
   push_route(c->s, r);
   if (r->oif > 0) set_dev(c, r->oif);
+  if (r->multipath) set_nexthops(c->L, c->ns, c->names, r);
   lua_rawseti(c->L, c->list, ++c->n);
   return 0;
 }
@@ -287,17 +326,6 @@ static void collect_reset(void *data) {
   c->last_oif = 0; /* the names cached stay right */
 }
 
-/* Pushes the name of device oif, looked up once per call (cache at stack index names). */
-static void push_dev(lua_State *L, struct cnet_netns *ns, int names, int oif) {
-  if (lua_rawgeti(L, names, oif) != LUA_TNIL) return;
-  lua_pop(L, 1);
-  char name[CNET_IFNAMSIZ];
-  if (cnet_link_name(ns, oif, name) < 0) snprintf(name, sizeof name, "if%d", oif);
-  lua_pushstring(L, name);
-  lua_pushvalue(L, -1);
-  lua_rawseti(L, names, oif);
-}
-
 /* Sets field dev of the routes whose device the lookup during the dump missed, with the
  * full lookup (which may use netlink, so not inside the dump). */
 static void name_refs(lua_State *L, struct cnet_netns *ns, struct collect *c, int names) {
@@ -306,7 +334,7 @@ static void name_refs(lua_State *L, struct cnet_netns *ns, struct collect *c, in
     int oif = c->refs[i].oif;
     if (oif != last) {
       if (last) lua_pop(L, 1);
-      push_dev(L, ns, names, oif);
+      lcnet_push_ifname(L, ns, names, oif, 1);
       last = oif;
     }
     lua_rawgeti(L, c->list, c->refs[i].pos);
@@ -357,7 +385,7 @@ static int route_list(lua_State *L) {
     int given = !lua_isnil(L, -1);
     lua_pop(L, 1);
     if (all) table = 0;
-    else if (given) table = opt_table(L, 1, "table", 0); /* 0 also means all */
+    else if (given) table = lcnet_opt_table(L, 1, "table", 0); /* 0 also means all */
   }
   struct list_ctx ctx = {ns, family, table};
   int rc = lcnet_pdump(L, ns, list_body, &ctx);
@@ -389,7 +417,7 @@ static int get_body(lua_State *L, void *data, int *rc) {
     int oif = (int)lua_tointeger(L, -1); /* not user input: the kernel's answer */
     lua_pop(L, 1);
     lua_pushvalue(L, s.base + K_DEV);
-    push_dev(L, x->ns, 1, oif);
+    lcnet_push_ifname(L, x->ns, 1, oif, 1);
     lua_rawset(L, -3);
   } else {
     lua_pop(L, 1);

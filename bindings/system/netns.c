@@ -91,6 +91,10 @@ lnetns *lcnet_new_netns(lua_State *L) {
   lcnet_open_link(L, ud);
   lcnet_open_addr(L, ud);
   lcnet_open_route(L, ud);
+  lcnet_open_neigh(L, ud);
+  lcnet_open_fdb(L, ud);
+  lcnet_open_vlan(L, ud);
+  lcnet_open_rule(L, ud);
   lcnet_open_sysctl(L, ud);
   lcnet_open_probe(L, ud);
   lcnet_open_proc(L, ud);

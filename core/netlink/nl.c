@@ -364,6 +364,46 @@ int cnet_nl_change(struct cnet_nl *nl, uint16_t type, uint16_t flags, cnet_nl_fi
   return cnet_nl_talk(nl, NULL, NULL, errmsg);
 }
 
+int cnet_nl_change_all(struct cnet_nl *nl, uint16_t type, uint16_t flags, cnet_nl_fill fill,
+                       const void *reqs, size_t size, unsigned n, int ignore, unsigned *done,
+                       char *errmsg) {
+  if (errmsg) errmsg[0] = '\0';
+  if (done) *done = 0;
+  if (n == 0) return 0;
+  if (nl->batch != NULL) cnet_batch_flush(nl->batch);
+  if (cnet_nl_pending(nl) > 0) (void)cnet_nl_flush(nl, 0); /* not ours to report */
+  int rc = 0;
+  unsigned queued = 0;
+  for (const char *p = reqs; queued < n; queued++, p += size) {
+    struct nlmsghdr *nlh = cnet_nl_msg(nl, type, flags | NLM_F_ACK);
+    if (nlh == NULL) { rc = -ENOMEM; break; }
+    rc = fill(nlh, cnet_nl_room(nl), p);
+    if (rc < 0) {
+      cnet_nl_cancel(nl);
+      break;
+    }
+    int q = queue(nl, NULL, NULL, 0);
+    if (q < 0) { rc = q; break; }
+  }
+  if (queued == 0) return rc;
+  (void)cnet_nl_flush(nl, 0); /* what was queued goes out even after a failure to build */
+  unsigned ok = 0;
+  for (unsigned i = 0; i < queued; i++) {
+    const char *m;
+    int r = cnet_nl_result(nl, i, &m);
+    if (r == 0) ok++;
+    else if (r != ignore && rc == 0) {
+      rc = r;
+      if (errmsg) {
+        strncpy(errmsg, m, CNET_ERRMSG_MAX - 1);
+        errmsg[CNET_ERRMSG_MAX - 1] = '\0';
+      }
+    }
+  }
+  if (done) *done = ok;
+  return rc;
+}
+
 int cnet_nl_dump(struct cnet_nl *nl, cnet_nl_build build, cnet_nl_cb cb,
                  void (*reset)(void *data), void *data, char *errmsg) {
   if (errmsg) errmsg[0] = '\0';

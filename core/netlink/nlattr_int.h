@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <linux/netlink.h>
+#include <libmnl/libmnl.h>
 
 struct attrs {
   const char *p, *end;
@@ -56,6 +57,27 @@ static inline uint32_t attr_u32(const struct nlattr *a, uint32_t dflt) {
   if (attr_len(a) < 4) return dflt;
   memcpy(&v, attr_data(a), sizeof v);
   return v;
+}
+
+/* Writing: mnl_attr_put_check, then the attribute's padding zeroed. libmnl 1.0.4 leaves the
+ * padding as the buffer had it (a previous request's bytes, or bytes never written), so a
+ * request would not be the same bytes twice, nor the bytes iproute2 sends. Returns 0 when
+ * it does not fit within limit. */
+static inline int attr_put(struct nlmsghdr *nlh, size_t limit, uint16_t type, size_t len,
+                           const void *data) {
+  if (!mnl_attr_put_check(nlh, limit, type, len, data)) return 0;
+  size_t pad = MNL_ALIGN(len) - len;
+  if (pad) memset((char *)nlh + nlh->nlmsg_len - pad, 0, pad);
+  return 1;
+}
+static inline int attr_put_u8(struct nlmsghdr *nlh, size_t limit, uint16_t type, uint8_t v) {
+  return attr_put(nlh, limit, type, sizeof v, &v);
+}
+static inline int attr_put_u16(struct nlmsghdr *nlh, size_t limit, uint16_t type, uint16_t v) {
+  return attr_put(nlh, limit, type, sizeof v, &v);
+}
+static inline int attr_put_strz(struct nlmsghdr *nlh, size_t limit, uint16_t type, const char *s) {
+  return attr_put(nlh, limit, type, strlen(s) + 1, s);
 }
 
 #endif

@@ -1,5 +1,6 @@
 /* Interface addresses: see include/cnet/addr.h. */
 #include "cnet/addr.h"
+#include "cnet/names.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -7,6 +8,8 @@
 #include <sys/socket.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
+
+#include "rtnl/dump_int.h"
 
 void cnet_addr_req_init(struct cnet_addr_req *req) {
   memset(req, 0, sizeof *req);
@@ -67,6 +70,9 @@ int cnet_addr_build(struct nlmsghdr *nlh, size_t room, const struct cnet_addr_re
   ifa->ifa_prefixlen = req->addr.prefix;
   ifa->ifa_index = (uint32_t)req->index;
   ifa->ifa_scope = req->scope >= 0 ? (uint8_t)req->scope : 0;
+  /* The header holds 8 flag bits; newer ones (noprefixroute, ...) need IFA_FLAGS, which the
+   * kernel then reads instead of the header's. */
+  ifa->ifa_flags = (uint8_t)req->flags;
   int ok = mnl_attr_put_check(nlh, limit, IFA_LOCAL, alen, req->addr.bytes) &&
            mnl_attr_put_check(nlh, limit, IFA_ADDRESS, alen, req->addr.bytes);
   if (ok && req->broadcast) {
@@ -75,6 +81,7 @@ int cnet_addr_build(struct nlmsghdr *nlh, size_t room, const struct cnet_addr_re
     ok = mnl_attr_put_check(nlh, limit, IFA_BROADCAST, alen, brd.bytes);
   }
   if (ok && req->label) ok = mnl_attr_put_strz_check(nlh, limit, IFA_LABEL, req->label);
+  if (ok && req->flags > 0xff) ok = mnl_attr_put_u32_check(nlh, limit, IFA_FLAGS, req->flags);
   if (ok && req->has_lifetime) {
     struct ifa_cacheinfo ci = {.ifa_prefered = req->preferred, .ifa_valid = req->valid};
     ok = mnl_attr_put_check(nlh, limit, IFA_CACHEINFO, sizeof ci, &ci);
@@ -100,17 +107,10 @@ int cnet_addr_delete(struct cnet_netns *ns, const struct cnet_addr_req *req) {
 }
 
 struct filter {
+  struct dump_caller caller;   /* first: see dump_int.h */
   int family, index;
   cnet_addr_fn fn;
-  void *data;
-  void (*reset)(void *data);
 };
-
-/* Before a retried dump: the caller's reset gets the caller's data. */
-static void filter_reset(void *data) {
-  struct filter *f = data;
-  if (f->reset) f->reset(f->data);
-}
 
 static int each_cb(const struct nlmsghdr *nlh, void *data) {
   struct filter *f = data;
@@ -118,9 +118,7 @@ static int each_cb(const struct nlmsghdr *nlh, void *data) {
   if (cnet_addr_parse(nlh, &a) < 0) return MNL_CB_OK;
   if ((f->family != AF_UNSPEC && a.family != f->family) || (f->index > 0 && a.index != f->index))
     return MNL_CB_OK;
-  int rc = f->fn(&a, f->data);
-  if (rc != 0) return rc < 0 ? rc : -ECANCELED;
-  return MNL_CB_OK;
+  return dump_caller_rc(f->fn(&a, f->caller.data));
 }
 
 static int build_dump(struct cnet_nl *nl, void *data) {
@@ -135,12 +133,12 @@ static int build_dump(struct cnet_nl *nl, void *data) {
 
 int cnet_addr_list(struct cnet_netns *ns, int family, int index, cnet_addr_fn fn,
                    void (*reset)(void *data), void *data) {
-  struct filter f = {family, index, fn, data, reset};
+  struct filter f = {{reset, data}, family, index, fn};
   char *err = cnet_netns_errbuf(ns);
   err[0] = '\0';
   struct cnet_nl *nl = cnet_netns_rtnl(ns);
   /* The kernel filters too (the callback checks again for kernels that do not). */
-  return cnet_nl_dump_filtered(nl, index > 0, build_dump, each_cb, filter_reset, &f, err);
+  return cnet_nl_dump_filtered(nl, index > 0, build_dump, each_cb, dump_caller_reset, &f, err);
 }
 
 /* Flushing: collect the addresses first (a dump cannot be interleaved with requests on the
@@ -148,7 +146,6 @@ int cnet_addr_list(struct cnet_netns *ns, int family, int index, cnet_addr_fn fn
 struct collected {
   struct cnet_addr_req *v;
   unsigned n, cap;
-  int oom;
 };
 
 static int collect(const struct cnet_addr *a, void *data) {
@@ -176,56 +173,47 @@ int cnet_addr_flush(struct cnet_netns *ns, int family, int index, unsigned *coun
   if (index <= 0) return -EINVAL;
   struct collected c = {0};
   int rc = cnet_addr_list(ns, family, index, collect, collect_reset, &c);
-  struct cnet_nl *nl = cnet_netns_rtnl(ns);
-  char *err = cnet_netns_errbuf(ns);
-  for (unsigned i = 0; rc == 0 && i < c.n; i++) {
-    struct nlmsghdr *nlh = cnet_nl_msg(nl, RTM_DELADDR, NLM_F_ACK);
-    if (nlh == NULL) { rc = -ENOMEM; break; }
-    rc = cnet_addr_build(nlh, cnet_nl_room(nl), &c.v[i]);
-    if (rc < 0) { cnet_nl_cancel(nl); break; }
-    int q = cnet_nl_queue(nl, NULL, NULL);
-    if (q < 0) rc = q;
-  }
-  if (rc == 0 && c.n > 0) {
-    rc = cnet_nl_flush(nl, 0);
-    unsigned removed = 0;
-    for (unsigned i = 0; i < c.n; i++) {
-      const char *m;
-      int r = cnet_nl_result(nl, i, &m);
-      /* Deleting an IPv4 primary also removes its secondaries: those answer EADDRNOTAVAIL. */
-      if (r == 0) removed++;
-      else if (r == -EADDRNOTAVAIL) continue;
-      else if (rc == 0 || rc == -EADDRNOTAVAIL) {
-        rc = r;
-        strncpy(err, m, CNET_ERRMSG_MAX - 1);
-        err[CNET_ERRMSG_MAX - 1] = '\0';
-      }
-    }
-    if (rc == -EADDRNOTAVAIL) rc = 0;
-    /* Deleting an IPv4 primary takes its secondaries along: count what is gone. */
-    if (count) *count = rc == 0 ? c.n : removed;
-  } else if (rc < 0 && cnet_nl_pending(nl) > 0) {
-    (void)cnet_nl_flush(nl, 0); /* empty the queue: the next caller must not inherit it */
-  }
+  unsigned removed = 0;
+  /* Deleting an IPv4 primary also removes its secondaries: those answer EADDRNOTAVAIL. */
+  if (rc == 0)
+    rc = cnet_nl_change_all(cnet_netns_rtnl(ns), RTM_DELADDR, 0, fill, c.v, sizeof *c.v, c.n,
+                            -EADDRNOTAVAIL, &removed, cnet_netns_errbuf(ns));
+  /* ...so when nothing failed, every address listed is gone. */
+  if (count) *count = rc == 0 ? c.n : removed;
   free(c.v);
   return rc;
 }
 
-static const struct {
-  uint8_t scope;
-  const char *name;
-} scopes[] = {{RT_SCOPE_UNIVERSE, "global"}, {RT_SCOPE_SITE, "site"}, {RT_SCOPE_LINK, "link"},
-              {RT_SCOPE_HOST, "host"}, {RT_SCOPE_NOWHERE, "nowhere"}};
+static const struct cnet_name addr_flags[] = {
+  {IFA_F_SECONDARY, "secondary"},   {IFA_F_NODAD, "nodad"},
+  {IFA_F_OPTIMISTIC, "optimistic"}, {IFA_F_DADFAILED, "dadfailed"},
+  {IFA_F_HOMEADDRESS, "home"},      {IFA_F_DEPRECATED, "deprecated"},
+  {IFA_F_TENTATIVE, "tentative"},   {IFA_F_PERMANENT, "permanent"},
+  {IFA_F_MANAGETEMPADDR, "mngtmpaddr"}, {IFA_F_NOPREFIXROUTE, "noprefixroute"},
+  {IFA_F_MCAUTOJOIN, "autojoin"},   {IFA_F_STABLE_PRIVACY, "stable_privacy"},
+};
+
+const char *cnet_addr_flag_name(int family, uint32_t bit) {
+  /* One bit, two meanings: a secondary IPv4 address, a temporary (privacy) IPv6 one. */
+  if (bit == IFA_F_SECONDARY && family == AF_INET6) return "temporary";
+  return cnet_name_of(addr_flags, CNET_NAMES_LEN(addr_flags), bit);
+}
+
+long cnet_addr_flag_parse(const char *name) {
+  if (strcmp(name, "temporary") == 0) return IFA_F_TEMPORARY;
+  return cnet_name_value(addr_flags, CNET_NAMES_LEN(addr_flags), name);
+}
+
+static const struct cnet_name scopes[] = {
+  {RT_SCOPE_UNIVERSE, "global"}, {RT_SCOPE_SITE, "site"}, {RT_SCOPE_LINK, "link"},
+  {RT_SCOPE_HOST, "host"}, {RT_SCOPE_NOWHERE, "nowhere"},
+};
 
 const char *cnet_scope_name(uint8_t scope) {
-  for (size_t i = 0; i < sizeof scopes / sizeof scopes[0]; i++)
-    if (scopes[i].scope == scope) return scopes[i].name;
-  return NULL;
+  return cnet_name_of(scopes, CNET_NAMES_LEN(scopes), scope);
 }
 
 int cnet_scope_parse(const char *name) {
   if (strcmp(name, "universe") == 0) return RT_SCOPE_UNIVERSE;
-  for (size_t i = 0; i < sizeof scopes / sizeof scopes[0]; i++)
-    if (strcmp(scopes[i].name, name) == 0) return scopes[i].scope;
-  return -EINVAL;
+  return (int)cnet_name_value(scopes, CNET_NAMES_LEN(scopes), name);
 }

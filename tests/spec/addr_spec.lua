@@ -172,3 +172,81 @@ describe("cnet.addr.flush", function()
     H.sh("ip link del " .. br)
   end)
 end)
+
+describe("cnet.addr flags and lifetimes", function()
+  -- The flag fields ip -j shows, and cnet's listing of the same address.
+  local flag_names = {"secondary", "temporary", "nodad", "optimistic", "dadfailed", "home",
+                      "deprecated", "tentative", "mngtmpaddr", "noprefixroute", "autojoin",
+                      "stable_privacy", "dynamic"}
+  local function flags(a)
+    local out = {}
+    for _, f in ipairs(flag_names) do
+      if a[f] or a[f:gsub("_", "-")] then out[#out + 1] = f end
+    end
+    return table.concat(out, " ")
+  end
+
+  it("adds nodad, noprefixroute and home addresses with lifetimes, as ip shows them", function()
+    local br = bridge()
+    cnet.addr.add(br, "2001:db8:f::1/64", {nodad = true, noprefixroute = true, home = true,
+                                            valid_lft = 600, preferred_lft = 300})
+    cnet.addr.add(br, "2001:db8:e::1/64")              -- on an up device: tentative while DAD runs
+    cnet.addr.add(br, "192.168.20.1/24", {noprefixroute = true, valid_lft = "forever"})
+    local list = ipaddrs(br)
+    local a = find(list, "2001:db8:f::1")
+    assert.are.equal("nodad home noprefixroute dynamic", flags(a))
+    assert.is_true(a.valid_life_time <= 600 and a.valid_life_time > 500)
+    assert.is_true(a.preferred_life_time <= 300 and a.preferred_life_time > 200)
+    assert.are.equal("tentative", flags(find(list, "2001:db8:e::1")))
+    local v4 = find(list, "192.168.20.1")
+    assert.are.equal("noprefixroute", flags(v4))
+    assert.are.equal(4294967295, v4.valid_life_time)
+    -- noprefixroute: the kernel added no connected route for either
+    assert.are.same({}, H.ipj("-6 route show 2001:db8:f::/64 dev " .. br))
+    assert.are.same({}, H.ipj("route show 192.168.20.0/24"))
+    assert.are.equal(1, #H.ipj("-6 route show 2001:db8:e::/64 dev " .. br))
+    -- cnet lists the same flags and lifetimes
+    local mine = {}
+    for _, m in ipairs(cnet.addr.list(br)) do mine[m.address] = m end
+    assert.are.equal("nodad home noprefixroute dynamic", flags(mine["2001:db8:f::1"]))
+    assert.is_true(mine["2001:db8:f::1"].valid_lft <= 600 and mine["2001:db8:f::1"].preferred_lft <= 300)
+    assert.are.equal("noprefixroute", flags(mine["192.168.20.1"]))
+    assert.is_nil(mine["192.168.20.1"].valid_lft) -- forever: not listed
+    H.sh("ip link del " .. br)
+  end)
+
+  it("lists every flag of addresses ip made exactly as ip -j does", function()
+    local br = bridge()
+    H.ip_batch({
+      "addr add 192.168.21.1/24 dev " .. br,
+      "addr add 192.168.21.2/24 dev " .. br .. " valid_lft 100 preferred_lft 0",
+      "addr add 2001:db8:21::1/64 dev " .. br .. " nodad mngtmpaddr",
+      "addr add 2001:db8:22::1/64 dev " .. br .. " optimistic noprefixroute",
+      "addr add 2001:db8:23::1/64 dev " .. br .. " nodad home valid_lft 300 preferred_lft 100",
+    })
+    local theirs, mine = {}, {}
+    for _, a in ipairs(ipaddrs(br)) do theirs[a["local"]] = flags(a) end
+    for _, a in ipairs(cnet.addr.list(br)) do mine[a.address] = flags(a) end
+    -- preferred_lft 0 makes it deprecated; the second IPv4 address of a subnet is secondary
+    assert.are.equal("secondary deprecated dynamic", mine["192.168.21.2"])
+    assert.are.equal("nodad mngtmpaddr", mine["2001:db8:21::1"])
+    assert.are.same(theirs, mine)
+    H.sh("ip link del " .. br)
+  end)
+
+  it("rejects bad lifetimes and flags", function()
+    local br = bridge()
+    assert.has_error(function() cnet.addr.add(br, "10.9.0.1/24", {valid_lft = 10, preferred_lft = 20}) end,
+      "bad argument #3 to 'add' (lifetimes: preferred_lft must not exceed valid_lft)")
+    assert.has_error(function() cnet.addr.add(br, "10.9.0.1/24", {valid_lft = "never"}) end,
+      "bad argument #3 to 'add' (field 'valid_lft': seconds or \"forever\" expected)")
+    assert.has_error(function() cnet.addr.add(br, "10.9.0.1/24", {valid_lft = -5}) end,
+      "bad argument #3 to 'add' (field 'valid_lft': -5 out of range [0, 4294967295])")
+    assert.has_error(function() cnet.addr.add(br, "10.9.0.1/24", {nodad = "yes"}) end,
+      "bad argument #3 to 'add' (field 'nodad': boolean expected, got string)")
+    assert.has_error(function() cnet.addr.add(br, "10.9.0.1/24", {tentative = true}) end,
+      "bad argument #3 to 'add' (unknown option 'tentative')")
+    for _, a in ipairs(ipaddrs(br)) do assert.are.equal("inet6", a.family) end
+    H.sh("ip link del " .. br)
+  end)
+end)

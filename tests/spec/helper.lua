@@ -146,6 +146,38 @@ function H.ip_batch(lines)
   assert(ok, out)
 end
 
+-- The netlink messages `cmd` sent, as strace sees them leave (every byte of each sendmsg and
+-- sendto): a list of {type =, flags =, bytes = {b1, b2, ...}} in order, bytes being the
+-- whole message with its header; and cmd's own output. For comparing cnet's requests with
+-- iproute2's where the kernel here cannot take them.
+function H.netlink_sent(cmd)
+  local log = os.tmpname()
+  local _, out = H.try(("strace -f -qq -e trace=sendmsg,sendto -e write=all -o %s %s"):format(log, cmd))
+  local bufs, cur = {}, nil
+  for line in io.lines(log) do
+    -- a buffer's dump follows a sendto, or a sendmsg's "* N bytes in buffer I" (one per iov)
+    if line:find("bytes in buffer", 1, true) or line:find("sendto(", 1, true) then
+      cur = {}
+      bufs[#bufs + 1] = cur
+    elseif cur and line:match("^ | %x%x%x%x%x  ") then -- " | OFFSET  16 bytes in hex  ascii |"
+      for h in line:sub(11, 59):gmatch("%x%x") do cur[#cur + 1] = tonumber(h, 16) end
+    end
+  end
+  os.remove(log)
+  local msgs = {}
+  for _, b in ipairs(bufs) do
+    local i = 1
+    while i + 15 <= #b do
+      local len = b[i] | b[i + 1] << 8 | b[i + 2] << 16 | b[i + 3] << 24
+      if len < 16 or i + len - 1 > #b then break end
+      msgs[#msgs + 1] = {type = b[i + 4] | b[i + 5] << 8, flags = b[i + 6] | b[i + 7] << 8,
+                         bytes = table.move(b, i, i + len - 1, 1, {})}
+      i = i + ((len + 3) & ~3)
+    end
+  end
+  return msgs, out
+end
+
 -- Builds tests/spec/support/oomhost (its allocators exported, so that every library's calls
 -- reach them) into a new temporary directory and returns it, or nil without a C compiler.
 function H.oomhost_build()

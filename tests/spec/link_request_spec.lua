@@ -14,7 +14,6 @@ local NESTED = {top = {[18] = "linkinfo"}, linkinfo = {[2] = "data"}, data = {}}
 local STRINGS = {top = {[3] = true}, linkinfo = {[1] = true}, data = {}}
 
 local function u16(b, i) return b[i] | b[i + 1] << 8 end
-local function u32(b, i) return u16(b, i) | u16(b, i + 2) << 16 end
 
 -- The attributes in bytes b[from..to] as one canonical string: sorted by type, nested ones
 -- expanded, strings without trailing NULs.
@@ -40,35 +39,17 @@ local function canon(b, from, to, level)
   return table.concat(parts, " ")
 end
 
--- The link-creating requests among what `cmd` sent (strace's dump of every sendmsg), each as
+-- The link-creating requests among what `cmd` sent (H.netlink_sent), each as
 -- "flags ifinfomsg attributes"; and cmd's own output.
 local function requests(cmd)
-  local log = os.tmpname()
-  local _, out = H.try(("strace -f -qq -e trace=sendmsg,sendto -e write=all -o %s %s"):format(log, cmd))
-  local bufs, cur = {}, nil
-  for line in io.lines(log) do
-    -- a buffer's dump follows a sendto, or a sendmsg's "* N bytes in buffer I" (one per iov)
-    if line:find("bytes in buffer", 1, true) or line:find("sendto(", 1, true) then
-      cur = {}
-      bufs[#bufs + 1] = cur
-    elseif cur and line:match("^ | %x%x%x%x%x  ") then
-      for h in line:sub(11, 59):gmatch("%x%x") do cur[#cur + 1] = tonumber(h, 16) end
-    end
-  end
-  os.remove(log)
+  local msgs, out = H.netlink_sent(cmd)
   local found = {}
-  for _, b in ipairs(bufs) do
-    local i = 1
-    while i + 15 <= #b do
-      local len, typ, flags = u32(b, i), u16(b, i + 4), u16(b, i + 6)
-      if len < 16 then break end
-      if typ == RTM_NEWLINK and flags & NLM_F_CREATE ~= 0 then
-        local ifi = {}
-        for k = i + 16, i + 31 do ifi[#ifi + 1] = ("%02x"):format(b[k]) end
-        found[#found + 1] = ("flags=%x ifi=%s %s"):format(flags, table.concat(ifi),
-          canon(b, i + 32, i + len - 1, "top"))
-      end
-      i = i + ((len + 3) & ~3)
+  for _, m in ipairs(msgs) do
+    if m.type == RTM_NEWLINK and m.flags & NLM_F_CREATE ~= 0 then
+      local b, ifi = m.bytes, {}
+      for k = 17, 32 do ifi[#ifi + 1] = ("%02x"):format(b[k]) end
+      found[#found + 1] = ("flags=%x ifi=%s %s"):format(m.flags, table.concat(ifi),
+        canon(b, 33, #b, "top"))
     end
   end
   return found, out

@@ -168,9 +168,15 @@ describe("the REPL", function()
   end)
 
   it("completes cnet's names with TAB, walking tables and namespace handles", function()
-    local _, out = session{"cnet.ne\t.li\t()\n"}
+    local _, out = session{"cnet.net\t.li\t()\n"}
     assert.truthy(out:find("cnet> cnet.netns.list()", 1, true), out)
     assert.truthy(has_line(out, "{}"), out)
+    -- the routing objects' nouns (issue 11) are there too
+    _, out = session{"#cnet.nei\t.li\t{state = 'permanent'}\n", "#cnet.ru\t.li\t()\n", "type(cnet.fd\t.app\t)\n"}
+    assert.truthy(out:find("#cnet.neigh.list{state = 'permanent'}", 1, true), out)
+    assert.truthy(out:find("#cnet.rule.list()", 1, true), out)
+    assert.truthy(out:find("type(cnet.fdb.append)", 1, true), out)
+    assert.truthy(has_line(out, "function"), out)
     _, out = session{"type(cnet.li\t)\n"}
     assert.truthy(out:find("type(cnet.link)", 1, true), out)
     assert.truthy(has_line(out, "table"), out)

@@ -311,3 +311,84 @@ describe("cnet.route.get", function()
     H.sh("ip link del " .. br)
   end)
 end)
+
+describe("cnet.route with nexthops (multipath)", function()
+  -- Two veths up with an IPv4 and an IPv6 address each: two paths.
+  local function paths()
+    local a, b = H.name("mpa"), H.name("mpb")
+    H.ip_batch({
+      "link add " .. a .. " type veth peer name " .. a .. "p", "link add " .. b .. " type veth peer name " .. b .. "p",
+      "link set " .. a .. " up", "link set " .. b .. " up", "link set " .. a .. "p up", "link set " .. b .. "p up",
+      "addr add 192.168.61.1/24 dev " .. a, "addr add 192.168.62.1/24 dev " .. b,
+      "addr add 2001:db8:61::1/64 dev " .. a .. " nodad", "addr add 2001:db8:62::1/64 dev " .. b .. " nodad",
+    })
+    return a, b
+  end
+
+  -- The next hops of either tool as "via dev weight" strings.
+  local function hops(r)
+    local out = {}
+    for _, h in ipairs(r and r.nexthops or {}) do
+      out[#out + 1] = ("%s %s %d"):format(h.gateway or h.via or "-", h.dev or "-", h.weight)
+    end
+    return out
+  end
+
+  it("adds IPv4 and IPv6 routes over weighted next hops that ip reads back identically", function()
+    local a, b = paths()
+    cnet.route.add{dst = "10.61.0.0/16", nexthops = {{via = "192.168.61.2", weight = 3},
+                                                    {via = "192.168.62.2", dev = b}}}
+    cnet.route.add{dst = "10.62.0.0/16", nexthops = {{dev = a}, {dev = b, weight = 2}}}
+    cnet.route.add{dst = "2001:db8:99::/48", nexthops = {{via = "2001:db8:61::2", dev = a},
+                                                        {via = "2001:db8:62::2", dev = b, weight = 5}}}
+    local v4 = find(iproutes(), "10.61.0.0/16")
+    assert.are.same({"192.168.61.2 " .. a .. " 3", "192.168.62.2 " .. b .. " 1"}, hops(v4))
+    assert.are.same({"- " .. a .. " 1", "- " .. b .. " 2"}, hops(find(iproutes(), "10.62.0.0/16")))
+    local v6 = find(H.ipj("-6 route show"), "2001:db8:99::/48")
+    assert.are.same({"2001:db8:61::2 " .. a .. " 1", "2001:db8:62::2 " .. b .. " 5"}, hops(v6))
+    local mine = cnet.route.list()
+    assert.are.same(hops(v4), hops(find(mine, "10.61.0.0/16")))
+    assert.are.same(hops(v6), hops(find(mine, "2001:db8:99::/48")))
+    assert.is_nil(find(mine, "10.61.0.0/16").via)
+    cnet.route.delete{dst = "10.61.0.0/16"}
+    assert.is_nil(find(iproutes(), "10.61.0.0/16"))
+    H.sh("ip link del " .. a .. " && ip link del " .. b)
+  end)
+
+  it("reads back multipath routes ip made, and replaces them", function()
+    local a, b = paths()
+    H.sh(("ip route add 10.63.0.0/16 nexthop via 192.168.61.7 weight 10 nexthop via 192.168.62.7 weight 20 && " ..
+          "ip route add 10.64.0.0/16 table 64 nexthop dev %s nexthop via 192.168.62.8"):format(a))
+    local mine = cnet.route.list{table = "all", family = "inet"}
+    assert.are.same(hops(find(iproutes(), "10.63.0.0/16")), hops(find(mine, "10.63.0.0/16")))
+    assert.are.same(hops(find(iproutes("table 64"), "10.64.0.0/16")), hops(find(mine, "10.64.0.0/16")))
+    assert.are.same({"192.168.61.7 " .. a .. " 10", "192.168.62.7 " .. b .. " 20"},
+      hops(find(mine, "10.63.0.0/16")))
+    cnet.route.replace{dst = "10.63.0.0/16", nexthops = {{via = "192.168.61.9"}, {via = "192.168.62.9"}}}
+    assert.are.same({"192.168.61.9 " .. a .. " 1", "192.168.62.9 " .. b .. " 1"},
+      hops(find(iproutes(), "10.63.0.0/16")))
+    H.sh("ip link del " .. a .. " && ip link del " .. b)
+  end)
+
+  it("rejects malformed next hops before sending anything", function()
+    local a, b = paths()
+    assert.has_error(function() cnet.route.add{dst = "10.65.0.0/16", via = "192.168.61.2", nexthops = {{dev = a}}} end,
+      "bad argument #1 to 'add' (field 'nexthops': not with 'via' or 'dev' (give them per next hop))")
+    assert.has_error(function() cnet.route.add{dst = "10.65.0.0/16", nexthops = {}} end,
+      "bad argument #1 to 'add' (field 'nexthops': 1 to 256 next hops expected)")
+    assert.has_error(function() cnet.route.add{dst = "10.65.0.0/16", nexthops = {{dev = a, weight = 0}}} end,
+      "bad argument #1 to 'add' (field 'nexthops[1].weight': 0 out of range [1, 256])")
+    assert.has_error(function() cnet.route.add{dst = "10.65.0.0/16", nexthops = {{dev = a}, {weight = 2}}} end,
+      "bad argument #1 to 'add' (field 'nexthops[2].via': via or dev required)")
+    assert.has_error(function() cnet.route.add{dst = "10.65.0.0/16", nexthops = {{dev = a, gw = "1.2.3.4"}}} end,
+      "bad argument #1 to 'add' (field 'nexthops[1]': unknown option 'gw')")
+    local ok, err = pcall(cnet.route.add, {dst = "10.65.0.0/16", nexthops = {{dev = a}, {dev = "nosuch0"}}})
+    assert.are.equal("route.add 10.65.0.0/16: No such device: dev nosuch0", tostring(err))
+    ok, err = pcall(cnet.route.add, {dst = "10.65.0.0/16", nexthops = {{via = "192.168.61.300"}}})
+    assert.are.equal("EINVAL", err.code)
+    ok, err = pcall(cnet.route.add, {dst = "10.65.0.0/16", nexthops = {{via = "10.99.0.1"}, {dev = b}}})
+    assert.are.equal("ENETUNREACH", err.code) -- the kernel: gateway not reachable
+    assert.is_nil(find(iproutes(), "10.65.0.0/16"))
+    H.sh("ip link del " .. a .. " && ip link del " .. b)
+  end)
+end)

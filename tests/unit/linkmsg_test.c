@@ -16,18 +16,7 @@
 #include "cnet/route.h"
 
 #include "check.h"
-
-static unsigned char buf[8192] __attribute__((aligned(8)));
-
-static struct nlmsghdr *start(uint16_t type) {
-  memset(buf, 0, sizeof buf);
-  struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-  nlh->nlmsg_type = type;
-  nlh->nlmsg_flags = NLM_F_REQUEST;
-  return nlh;
-}
-
-static size_t room(const struct nlmsghdr *nlh) { return sizeof buf - nlh->nlmsg_len; }
+#include "msgbuf.h"
 
 /* The nested attribute of type `type` inside `parent`, or NULL. */
 static const struct nlattr *child(const struct nlattr *parent, uint16_t type) {

@@ -36,6 +36,7 @@ struct cnet_addr_req {
   int scope;                 /* -1: the kernel's choice (global, host for 127/8) */
   int has_lifetime;
   uint32_t valid, preferred; /* seconds; 0xffffffff forever */
+  uint32_t flags;            /* IFA_F_* to set (nodad, noprefixroute, home, ...); 0: none */
 };
 void cnet_addr_req_init(struct cnet_addr_req *req);
 
@@ -56,6 +57,13 @@ int cnet_addr_list(struct cnet_netns *ns, int family, int index, cnet_addr_fn fn
 /* Deletes every address of `family` on device index (must be > 0), in one batch of requests.
  * *count (may be NULL) receives how many were removed. */
 int cnet_addr_flush(struct cnet_netns *ns, int family, int index, unsigned *count);
+
+/* Names of the IFA_F_* flags an address can carry, as `ip -j addr` spells them (with '_'
+ * for '-'): "secondary" (IPv4; "temporary" for IPv6), "nodad", "optimistic", "dadfailed",
+ * "home", "deprecated", "tentative", "permanent", "mngtmpaddr", "noprefixroute", "autojoin",
+ * "stable_privacy". name returns NULL for an unnamed bit; parse returns the bit or -EINVAL. */
+const char *cnet_addr_flag_name(int family, uint32_t bit);
+long cnet_addr_flag_parse(const char *name);
 
 const char *cnet_scope_name(uint8_t scope); /* "global", "link", "host", "site", "nowhere" or NULL */
 int cnet_scope_parse(const char *name);     /* -EINVAL when unknown */

@@ -71,6 +71,16 @@ typedef int (*cnet_nl_fill)(struct nlmsghdr *nlh, size_t room, const void *req);
 int cnet_nl_change(struct cnet_nl *nl, uint16_t type, uint16_t flags, cnet_nl_fill fill,
                    const void *req, char *errmsg);
 
+/* Many independent changes sent together, at once even inside a batch (which is sent
+ * first): request i has `type` (NLM_F_ACK added) and the body fill writes from
+ * (const char *)reqs + i * size. *done (may be NULL) counts those that succeeded. A failure
+ * whose code is `ignore` (a negative errno, or 0 for none) is neither counted nor an error.
+ * Returns 0 or the first other failure (the kernel's text in errmsg); the others are still
+ * sent. */
+int cnet_nl_change_all(struct cnet_nl *nl, uint16_t type, uint16_t flags, cnet_nl_fill fill,
+                       const void *reqs, size_t size, unsigned n, int ignore, unsigned *done,
+                       char *errmsg);
+
 /* A dump: `build` fills the request (called again for each retry), `cb` takes each part,
  * `reset` (may be NULL) forgets what `cb` collected before a retry. Retries up to 8 times when
  * the kernel marks the dump interrupted (NLM_F_DUMP_INTR); then fails with -EINTR.

@@ -22,10 +22,31 @@ struct cnet_route {
   int oif;                       /* 0 for none */
   int has_priority;
   uint32_t priority;             /* the metric */
+  const void *multipath;         /* RTA_MULTIPATH's payload (see cnet_route_nexthop), or NULL */
+  uint16_t multipath_len;
 };
+
+/* One next hop of a multipath route; gateway points into the message. */
+struct cnet_nexthop {
+  int oif;                       /* 0 for none */
+  int weight;                    /* 1..256 */
+  uint8_t flags;                 /* RTNH_F_* (dead, onlink, linkdown, ...) */
+  const void *gateway;           /* RTA_GATEWAY or RTA_VIA's address, NULL for none */
+  int via_family;
+};
+/* Walks the next hops of r: *pos starts at 0; returns 1 with *out filled while there is one
+ * more, 0 at the end (or at a malformed one). */
+int cnet_route_nexthop(const struct cnet_route *r, size_t *pos, struct cnet_nexthop *out);
 
 /* Decodes an RTM_NEWROUTE (or RTM_DELROUTE) message: 0 or -EINVAL. */
 int cnet_route_parse(const struct nlmsghdr *nlh, struct cnet_route *out);
+
+/* A next hop of a multipath route to add. */
+struct cnet_nexthop_req {
+  struct cnet_ipaddr via;        /* family 0: none (a device route) */
+  int oif;                       /* 0: none */
+  int weight;                    /* 1..256; 0: 1 */
+};
 
 struct cnet_route_req {
   int family;                    /* AF_INET / AF_INET6; 0: from dst/via */
@@ -39,11 +60,14 @@ struct cnet_route_req {
   int protocol;                  /* -1: boot for add/replace (as ip), any for delete */
   int scope;                     /* -1: link without a gateway, universe with one; any for delete */
   int type;                      /* -1: unicast (any for delete) */
+  const struct cnet_nexthop_req *hops; /* multipath (RTA_MULTIPATH): nhops next hops, used */
+  unsigned nhops;                /* instead of via/oif; 0: a single path */
 };
 void cnet_route_req_init(struct cnet_route_req *req);
 
 /* Fills an RTM_NEWROUTE/RTM_DELROUTE (type taken from nlh) whose header the caller made.
- * Returns 0, -EINVAL (families disagree, no family) or -EMSGSIZE. */
+ * Returns 0, -EINVAL (families disagree, no family, a weight outside 1..256, via or oif
+ * given with next hops) or -EMSGSIZE. */
 int cnet_route_build(struct nlmsghdr *nlh, size_t room, const struct cnet_route_req *req);
 
 /* add: -EEXIST when an equal route exists. replace: adds or replaces. delete: -ESRCH. */

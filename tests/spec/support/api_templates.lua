@@ -301,6 +301,65 @@ variant("tc.shape", {"ta0", {rate = "10mbit", burst = "32kb", latency = "50ms"}}
          S({2, "latency"}, tcval, O)})
 variant("tc.unshape", {"ta0"}, {S({1}, K.dev)})
 
+-- neighbours, the bridge FDB, bridge VLANs, policy rules
+local boolname = {ok = function(v) return type(v) == "boolean" end} -- true, or a bridge's name
+local neigh = {dst = "10.9.0.5", dev = "ta0", lladdr = "02:00:00:00:00:05", state = "permanent",
+               router = false, extern_learn = false, family = "inet"}
+local neigh_slots = {S({1}, K.table), S({1, "dst"}, K.addr), S({1, "dev"}, K.dev),
+                     S({1, "lladdr"}, K.text(4096), O), S({1, "state"}, K.text(32), O),
+                     S({1, "router"}, K.bool, O), S({1, "extern_learn"}, K.bool, O),
+                     S({1, "family"}, K.int(4, 4), O)}
+for _, verb in ipairs{"add", "replace", "delete"} do variant("neigh." .. verb, {neigh}, neigh_slots) end
+variant("neigh.add", {{dst = "10.9.0.6", dev = "ta0", proxy = true}}, {S({1, "proxy"}, K.bool, O)})
+for _, verb in ipairs{"list", "flush"} do
+  variant("neigh." .. verb, {{dev = "ta0", family = "inet", state = {"stale"}, proxy = false}},
+          {S({1}, K.opts, O), S({1, "dev"}, K.dev, O), S({1, "family"}, K.text(8), O),
+           S({1, "state"}, K.opts, O), S({1, "state", 1}, K.text(32)), S({1, "proxy"}, K.bool, O)})
+end
+local fdb = {mac = "02:00:00:00:00:07", dev = "ta0", self = true, state = "static", sticky = false,
+             extern_learn = false, router = false, vlan = 5, dst = "10.9.0.2", port = 4790,
+             vni = 7, src_vni = 8, via = "ta0", append = false}
+local fdb_slots = {S({1}, K.table), S({1, "mac"}, K.text(4096)), S({1, "dev"}, K.dev),
+                   S({1, "self"}, K.bool, O), S({1, "master"}, boolname, O),
+                   S({1, "state"}, K.text(32), O), S({1, "sticky"}, K.bool, O),
+                   S({1, "extern_learn"}, K.bool, O), S({1, "router"}, K.bool, O),
+                   S({1, "vlan"}, K.int(1, 4094), O), S({1, "dst"}, K.addr, O),
+                   S({1, "port"}, K.int(1, 65535), O), S({1, "vni"}, K.int(0, 0xffffff), O),
+                   S({1, "src_vni"}, K.int(0, 0xffffff), O), S({1, "via"}, K.dev, O),
+                   S({1, "append"}, K.bool, O)}
+for _, verb in ipairs{"add", "append", "replace", "delete"} do variant("fdb." .. verb, {fdb}, fdb_slots) end
+variant("fdb.list", {{dev = "ta0", br = "tbr", state = "static", vlan = 5}},
+        {S({1}, K.opts, O), S({1, "dev"}, K.dev, O), S({1, "br"}, K.dev, O),
+         S({1, "state"}, K.text(32), O), S({1, "vlan"}, K.int(1, 4094), O)})
+variant("fdb.flush", {{br = "tbr", state = "dynamic", vlan = 5}},
+        {S({1}, K.table), S({1, "br"}, K.dev), S({1, "state"}, K.text(32), O),
+         S({1, "vlan"}, K.int(1, 4094), O)})
+local vlan = {dev = "ta0", vid = 10, pvid = true, untagged = true, self = false, master = false}
+local vlan_slots = {S({1}, K.table), S({1, "dev"}, K.dev), S({1, "vid"}, K.int(1, 4094)),
+                    S({1, "pvid"}, K.bool, O), S({1, "untagged"}, K.bool, O),
+                    S({1, "self"}, K.bool, O), S({1, "master"}, K.bool, O)}
+for _, verb in ipairs{"add", "delete"} do
+  variant("vlan." .. verb, {vlan}, vlan_slots)
+  variant("vlan." .. verb, {{dev = "ta0", vid = 20, vid_end = 22}}, {S({1, "vid_end"}, K.int(20, 4094))})
+end
+variant("vlan.list", {{dev = "ta0"}}, {S({1}, K.opts, O), S({1, "dev"}, K.dev, O)})
+local rule = {priority = 100, from = "10.5.0.0/16", to = "10.6.0.0/16", fwmark = 1, fwmask = 255,
+              iif = "ta0", oif = "ta1", table = 100, suppress_prefixlength = 0, invert = false,
+              tos = 0, protocol = "static", family = "inet", unresolved = false}
+local rule_slots = {S({1}, K.table), S({1, "priority"}, K.int(0, U32), O), S({1, "from"}, K.addr, O),
+                    S({1, "to"}, K.addr, O), S({1, "fwmark"}, K.int(0, U32), O),
+                    S({1, "fwmask"}, K.int(0, U32), O), S({1, "iif"}, K.dev, O),
+                    S({1, "oif"}, K.dev, O), S({1, "table"}, K.int(1, U32), O),
+                    S({1, "suppress_prefixlength"}, K.int(0, 128), O), S({1, "invert"}, K.bool, O),
+                    S({1, "tos"}, K.int(0, 255), O), S({1, "protocol"}, K.int(0, 255), O),
+                    S({1, "family"}, K.int(4, 4), O), S({1, "unresolved"}, K.bool, O)}
+for _, verb in ipairs{"add", "delete"} do
+  variant("rule." .. verb, {rule}, rule_slots)
+  variant("rule." .. verb, {{priority = 101, action = "goto", ["goto"] = 200}},
+          {S({1, "action"}, K.text(32), O), S({1, "goto"}, K.int(0, U32), O)})
+end
+variant("rule.list", {{family = "inet"}}, {S({1}, K.opts, O), S({1, "family"}, K.text(8), O)})
+
 -- monitors: the function, and a monitor's methods (their argument 1 is the monitor)
 variant("monitor", {{links = true, addrs = true, routes = true, neigh = true, tc = true, nft = true}},
         {S({1}, K.opts, O), S({1, "links"}, K.bool, O), S({1, "addrs"}, K.bool, O),
