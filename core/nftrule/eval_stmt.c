@@ -11,6 +11,12 @@
 #include <linux/netfilter/nf_tables.h>
 
 /* A value for a statement: constants read as `like`, expressions checked against it. */
+/* "syn | ack", "1 | 2": constants only, which nft folds into one value */
+static int all_const(const struct nr_expr *e) {
+  if (e->kind == X_BINOP) return all_const(e->l) && all_const(e->r);
+  return (e->flags & XF_CONST) != 0;
+}
+
 static int eval_arg(struct nr_cc *c, struct nr_expr **ep, const struct nr_expr *like) {
   struct nr_expr *e = *ep;
   int rc;
@@ -45,7 +51,7 @@ static int eval_arg(struct nr_cc *c, struct nr_expr **ep, const struct nr_expr *
     e->order = like->order;
     return 0;
   }
-  if (e->flags & XF_CONST) {
+  if ((e->flags & XF_CONST) || (e->kind == X_BINOP && all_const(e))) {
     if ((rc = nr_eval_const(c, ep, like)) < 0) return rc;
     e = *ep;
     if (e->kind == X_PREFIX) {
