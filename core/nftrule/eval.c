@@ -387,8 +387,6 @@ int nr_eval_lhs(struct nr_cc *c, struct nr_expr **ep) {
       if (nr_be_get(e->r->val, 4) >= l->bits)
         return nr_fail(c, e->r->tok, -EINVAL, "shift by %llu bits of a %u bit value",
                        (unsigned long long)nr_be_get(e->r->val, 4), l->bits);
-      if (l->order == BO_HOST && l->bits >= 16)
-        return nr_unsupported(c, e->tok, "a shift of a host byte order value");
     } else {
       if ((rc = nr_eval_const(c, &e->r, l)) < 0) return rc;
       if (e->r->kind != X_VALUE)
