@@ -11,6 +11,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
+#include <libnftnl/expr.h>
 #include <libnftnl/set.h>
 #include <libnftnl/udata.h>
 
@@ -720,6 +721,7 @@ struct kelem {
   uint8_t k[NR_VMAX], kend[NR_VMAX];
   int end, has_end, idx;
   struct nftnl_set_elem *e;
+  const char *comment;     /* in e's user data */
   struct nr_expr *x;       /* the element as listed */
   uint8_t sk[NR_VMAX];     /* nft's sort value, most significant byte first */
 };
@@ -877,6 +879,7 @@ static void sort_value(struct kelem *k, const struct nr_expr *key, unsigned klen
     return;
   }
   if (x->kind == X_MAPPING) x = x->l;
+  if (x->kind == X_ELEM) x = x->l;
   if (x->kind != X_VALUE) return;
   unsigned bytes = (x->bits + 7) / 8;
   const struct nr_type *t = nr_type_get(x->type);
@@ -898,20 +901,65 @@ static void sort_value(struct kelem *k, const struct nr_expr *key, unsigned klen
   }
 }
 
-/* an element's user data says no more than how nft built it (an interval open to the
- * top): nothing that would be listed (a comment) */
-static int udata_flags_only(const struct nftnl_udata *a, void *data) {
-  if (nftnl_udata_type(a) != NFTNL_UDATA_SET_ELEM_FLAGS) *(int *)data = 0;
+/* An element's user data says no more than how nft built it (an interval open to the top)
+ * and its comment (*comment, in the element): nothing else that would be listed. */
+struct eludata { int ok; const char *comment; };
+static int udata_known(const struct nftnl_udata *a, void *data) {
+  struct eludata *x = data;
+  const char *v = nftnl_udata_get(a);
+  uint32_t n = nftnl_udata_len(a);
+  if (nftnl_udata_type(a) == NFTNL_UDATA_SET_ELEM_COMMENT && n > 0 && v[n - 1] == '\0')
+    x->comment = v;
+  else if (nftnl_udata_type(a) != NFTNL_UDATA_SET_ELEM_FLAGS)
+    x->ok = 0;
   return 0;
 }
 
-static int elem_udata_ok(struct nftnl_set_elem *e) {
+static int elem_udata_ok(struct nftnl_set_elem *e, const char **comment) {
+  *comment = NULL;
   if (!nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA)) return 1;
   uint32_t len;
   const void *u = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &len);
-  int ok = 1;
-  if (u == NULL || nftnl_udata_parse(u, len, udata_flags_only, &ok) < 0) return 0;
-  return ok;
+  struct eludata x = {1, NULL};
+  if (u == NULL || nftnl_udata_parse(u, len, udata_known, &x) < 0) return 0;
+  *comment = x.comment;
+  return x.ok;
+}
+
+static int count_expr(struct nftnl_expr *x, void *data) {
+  struct nftnl_expr **one = data;
+  *one = *one == NULL ? x : (struct nftnl_expr *)-1;  /* more than one: not decoded */
+  return 0;
+}
+
+/* An element's options as nft lists them: kx wrapped with its counter and comment (an
+ * element with other statements is not decoded). */
+static int elem_opts(struct nr_dc *d, struct nftnl_set_elem *e, const char *comment,
+                     struct nr_expr **kx) {
+  struct nftnl_expr *one = NULL;
+  if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPR) ||
+      nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPRESSIONS))
+    nftnl_set_elem_expr_foreach(e, count_expr, &one);
+  if (one == (struct nftnl_expr *)-1 ||
+      (one && strcmp(nftnl_expr_get_str(one, NFTNL_EXPR_NAME), "counter") != 0))
+    return nr_dfail(d, "set element with statements");
+  if (one == NULL && comment == NULL) return 0;
+  struct nr_expr *el = nr_expr_new(&d->c, X_ELEM, -1);
+  if (el == NULL) return -ENOMEM;
+  el->l = *kx;
+  if (comment && (el->u.el.comment = nr_strdup(&d->c.arena, comment, strlen(comment))) == NULL)
+    return -ENOMEM;
+  if (one) {
+    struct nr_stmt *s = nr_alloc(&d->c.arena, sizeof *s);
+    if (s == NULL) return -ENOMEM;
+    s->kind = S_COUNTER;
+    s->u.ctr.packets = nftnl_expr_get_u64(one, NFTNL_EXPR_CTR_PACKETS);
+    s->u.ctr.bytes = nftnl_expr_get_u64(one, NFTNL_EXPR_CTR_BYTES);
+    el->u.el.stmts = s;
+    el->u.el.counter = 1;
+  }
+  *kx = el;
+  return 0;
 }
 
 /* An anonymous set's elements as nft lists them, typed like the key (intervals put back
@@ -959,8 +1007,7 @@ static int typed_set(struct nr_dc *d, struct nr_expr *r, const struct nr_expr *k
       const void *ke = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &len);
       if (ke && len == klen) { memcpy(v[n].kend, ke, len); v[n].has_end = 1; }
     }
-    if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT) ||
-        nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPR) || !elem_udata_ok(e) ||
+    if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT) || !elem_udata_ok(e, &v[n].comment) ||
         (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_OBJREF) && !(flags & NFT_SET_OBJECT))) {
       rc = nr_dfail(d, "set element with options");
       break;
@@ -998,6 +1045,7 @@ static int typed_set(struct nr_dc *d, struct nr_expr *r, const struct nr_expr *k
       kx = key_value(d, ke->k, 0, kbytes, &like);
     }
     if (kx == NULL) { rc = -ENOMEM; break; }
+    if ((rc = elem_opts(d, ke->e, ke->comment, &kx)) < 0) break;
     if (flags & (NFT_SET_MAP | NFT_SET_OBJECT)) {
       struct nr_expr *dv, *m = nr_expr_new(&d->c, X_MAPPING, -1);
       if (m == NULL) { rc = -ENOMEM; break; }

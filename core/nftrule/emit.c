@@ -754,7 +754,7 @@ static int gen_stmt(struct nr_cc *c, const struct nr_stmt *s) {
 
 /* ---- anonymous sets ---- */
 
-struct kv { uint8_t k[NR_VMAX], hi[NR_VMAX]; const struct nr_expr *data; int range; };
+struct kv { uint8_t k[NR_VMAX], hi[NR_VMAX]; const struct nr_expr *data, *el; int range; };
 
 /* A key (value, range, prefix, or concatenation of them) as bytes: lo and hi ends, each part
  * of a concatenation padded to 32 bits, as registers hold it. */
@@ -805,10 +805,21 @@ static int be_inc(uint8_t *v, unsigned len) {  /* returns 1 on overflow */
   return 1;
 }
 
-static int elem_open(struct nftnl_set_elem *e) {
-  struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(16);
+/* An element's user data as nft writes it: its comment, and whether it is an interval open
+ * to the top; and its counter (el: the X_ELEM of the element's options, or NULL). */
+static int elem_opts(struct nftnl_set_elem *e, const struct nr_expr *el, int open) {
+  const char *comment = el ? el->u.el.comment : NULL;
+  if (el && (el->u.el.counter & 1)) {
+    struct nftnl_expr *x = nftnl_expr_alloc("counter");
+    if (x == NULL) return -ENOMEM;
+    nftnl_set_elem_set(e, NFTNL_SET_ELEM_EXPR, x, 0);
+  }
+  if (comment == NULL && !open) return 0;
+  struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(256);
   if (u == NULL) return -ENOMEM;
-  if (!nftnl_udata_put_u32(u, NFTNL_UDATA_SET_ELEM_FLAGS, NFTNL_SET_ELEM_F_INTERVAL_OPEN)) {
+  if ((comment && !nftnl_udata_put_strz(u, NFTNL_UDATA_SET_ELEM_COMMENT, comment)) ||
+      (open && !nftnl_udata_put_u32(u, NFTNL_UDATA_SET_ELEM_FLAGS,
+                                    NFTNL_SET_ELEM_F_INTERVAL_OPEN))) {
     nftnl_udata_buf_free(u);
     return -ENOMEM;
   }
@@ -857,6 +868,7 @@ static int build_set(struct nr_cc *c, const struct nr_set *set) {
   for (int i = 0; i < sx->n; i++) {
     const struct nr_expr *e = sx->v[i], *k = e, *d = NULL;
     if (e->kind == X_MAPPING) { k = e->l; d = e->r; }
+    kv[n].el = k->kind == X_ELEM ? k : NULL;
     if (k->kind == X_ELEM) k = k->l;
     key_bytes(k, kv[n].k, kv[n].hi, &kv[n].range);
     kv[n].data = d;
@@ -868,7 +880,7 @@ static int build_set(struct nr_cc *c, const struct nr_set *set) {
   if (set->flags & NFT_SET_CONCAT) {
     for (int i = 0; i < n; i++) {
       struct nftnl_set_elem *e = elem_new(s, kv[i].k, klen);
-      if (e == NULL) goto oom;
+      if (e == NULL || elem_opts(e, kv[i].el, 0) < 0) goto oom;
       nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, kv[i].hi, klen);
       count++;
     }
@@ -878,7 +890,7 @@ static int build_set(struct nr_cc *c, const struct nr_set *set) {
       if (i > 0 && memcmp(kv[i].k, kv[i - 1].k, klen) == 0) continue;  /* duplicates */
       struct nftnl_set_elem *e = elem_new(s, kv[i].k, klen);
       if (e == NULL) goto oom;
-      if (elem_data(e, kv[i].data) < 0) goto oom;
+      if (elem_data(e, kv[i].data) < 0 || elem_opts(e, kv[i].el, 0) < 0) goto oom;
     }
     count = (uint32_t)sx->n;
   } else {
@@ -911,10 +923,9 @@ static int build_set(struct nr_cc *c, const struct nr_set *set) {
       if (e == NULL || elem_data(e, kv[i].data) < 0) goto oom;
       uint8_t next[NR_VMAX];
       memcpy(next, kv[i].hi, klen);
-      if (be_inc(next, klen)) {  /* open to the top: nft says so in the element's user data */
-        if (elem_open(e) < 0) goto oom;
-        continue;
-      }
+      int open = be_inc(next, klen);  /* open to the top: nft says so in the user data */
+      if (elem_opts(e, kv[i].el, open) < 0) goto oom;
+      if (open) continue;
       if (i + 1 < n && memcmp(next, kv[i + 1].k, klen) == 0) continue;
       if ((e = elem_new(s, next, klen)) == NULL) goto oom;
       nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);

@@ -567,12 +567,30 @@ static int parse_elem(struct nr_cc *c, struct nr_expr **out, int is_map) {
       el->l = key;
     }
     if (nr_is(c, c->i, "timeout") || nr_is(c, c->i, "expires")) {
-      return nr_unsupported(c, c->i, "element %s", nr_is(c, c->i, "timeout") ? "timeout" : "expires");
+      int expires = nr_is(c, c->i, "expires");
+      char w[64], why[128];
+      uint8_t v[NR_VMAX];
+      c->i++;
+      if (KIND(c) != TK_WORD || nr_tokstr(c, c->i, w, sizeof w) < 0 ||
+          nr_type_parse(c, nr_type_get(T_TIME), w, 64, v, why, sizeof why) < 0)
+        return nr_fail(c, c->i, -EINVAL, "bad %s", expires ? "expiry time" : "timeout");
+      if (expires) el->u.el.expires = nr_be_get(v, 8);
+      else el->u.el.timeout = nr_be_get(v, 8);
+      el->u.el.counter |= 2;  /* timed: only a set with timeouts takes it */
+      c->i++;
     } else if (nr_is(c, c->i, "comment")) {
       c->i++;
       if (KIND(c) != TK_STRING && KIND(c) != TK_WORD)
         return nr_fail(c, c->i, -EINVAL, "expected a comment string");
-      return nr_unsupported(c, c->i - 1, "element comment");
+      if ((el->u.el.comment = nr_tokdup(c, c->i)) == NULL) return -ENOMEM;
+      if (strlen(el->u.el.comment) > 128)
+        return nr_fail(c, c->i, -EINVAL, "comment too long: 128 characters at most");
+      c->i++;
+    } else if (nr_is(c, c->i, "counter") && !(el->u.el.counter & 1)) {
+      /* "counter [packets N bytes M]" (nft lists an element's counter so) */
+      c->i++;
+      el->u.el.counter |= 1;
+      if (nr_is(c, c->i, "packets") && nr_is(c, c->i + 2, "bytes")) c->i += 4;
     } else {
       return nr_unsupported(c, c->i, "stateful element %.*s", (int)T(c).len, c->text + T(c).pos);
     }

@@ -25,6 +25,7 @@ enum { PF_NUMERIC = 1,  /* inside a range: numbers, no symbols */
 #define OUT(...) nr_sb_add(P->b, __VA_ARGS__)
 
 static void p_expr(struct pr *P, const struct nr_expr *e, int pf);
+static void p_stmt(struct pr *P, const struct nr_stmt *s, int pf);
 
 static const struct nr_type *etype(const struct nr_expr *e) {
   const struct nr_type *t = nr_type_get(e->type);
@@ -193,6 +194,14 @@ static void p_expr(struct pr *P, const struct nr_expr *e, int pf) {
   case X_SET: p_set(P, e, pf); return;
   case X_SETREF: OUT("@%s", e->str); return;
   case X_SYMBOL: OUT("\"%s\"", e->str); return;  /* an object's name, in an object map */
+  case X_ELEM:  /* an anonymous set's element with its counter and comment, nft's order */
+    p_expr(P, e->l, pf);
+    for (const struct nr_stmt *s = e->u.el.stmts; s; s = s->next) {
+      OUT(" ");
+      p_stmt(P, s, pf);
+    }
+    if (e->u.el.comment) OUT(" comment \"%s\"", e->u.el.comment);
+    return;
   case X_MAPPING:
     p_expr(P, e->l, pf);
     OUT(" : ");

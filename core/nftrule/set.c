@@ -101,9 +101,17 @@ int nr_set_anon(struct nr_cc *c, struct nr_expr *sx, const struct nr_expr *key,
       if (k->kind == X_CONCAT) flags |= NFT_SET_CONCAT;
     }
   }
-  if (!is_map && sx->n == 1 && sx->v[0]->kind != X_ELEM) {
+  if (!is_map && sx->n == 1) {
+    /* one element is a plain match, as nft makes it (dropping the element's options) */
+    if (sx->v[0]->kind == X_ELEM) sx->v[0] = sx->v[0]->l;
     int k = sx->v[0]->kind;
-    if (k == X_VALUE || k == X_RANGE || k == X_PREFIX) return 0;  /* a plain match */
+    if (k == X_VALUE || k == X_RANGE || k == X_PREFIX) return 0;
+  }
+  for (int i = 0; i < sx->n; i++) {
+    const struct nr_expr *e = sx->v[i]->kind == X_MAPPING ? sx->v[i]->l : sx->v[i];
+    if (e->kind == X_ELEM && (e->u.el.counter & 2))  /* the kernel refuses nft's too */
+      return nr_fail(c, e->tok, -EINVAL, "an element timeout needs a set with timeouts (an "
+                     "anonymous set has none)");
   }
   if ((flags & NFT_SET_CONCAT) && is_map)
     return nr_unsupported(c, sx->tok, "a map keyed by concatenated ranges");
