@@ -526,6 +526,8 @@ static int gen_nat(struct nr_cc *c, const struct nr_stmt *s) {
     } else {
       if ((rc = gen(c, s->key, amin)) < 0) goto fail;
       nftnl_expr_set_u32(x, NFTNL_EXPR_NAT_REG_ADDR_MIN, kreg(amin));
+      if (s->u.nat.tflags & 1)  /* the port follows the address in the map's result */
+        nftnl_expr_set_u32(x, a_pmin, kreg(amin + (s->u.nat.family == NFPROTO_IPV6 ? 4 : 1)));
     }
   }
   if (s->e2) {

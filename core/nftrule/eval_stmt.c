@@ -206,6 +206,35 @@ static int eval_reject(struct nr_cc *c, struct nr_stmt *s) {
 
 /* ---- NAT ---- */
 
+/* "dnat ip addr . port to KEY map { k : ADDR . PORT }" (or data that is ADDR . PORT): one map
+ * gives both; the lookup's result holds the address, then the port in the next 32 bits. */
+static int eval_nat_addr_port(struct nr_cc *c, struct nr_stmt *s, const struct nr_expr *addr) {
+  int rc;
+  if (s->key->kind != X_MAP)
+    return nr_fail(c, s->key->tok, -EINVAL, "address . port needs a map lookup");
+  if (s->e2) return nr_fail(c, s->e2->tok, -EINVAL, "a port after a map that gives one");
+  struct nr_expr *cat = nr_expr_new(c, X_CONCAT, s->tok);
+  struct nr_expr *a = nr_value_new(c, addr->type, BO_BE, addr->bits, s->tok);
+  struct nr_expr *p = nr_value_new(c, T_INET_SERVICE, BO_BE, 16, s->tok);
+  if (cat == NULL || a == NULL || p == NULL ||
+      (cat->v = nr_alloc(&c->arena, 2 * sizeof *cat->v)) == NULL)
+    return -ENOMEM;
+  cat->v[0] = a;
+  cat->v[1] = p;
+  cat->n = 2;
+  cat->bits = (uint16_t)(addr->bits + 32);
+  cat->order = BO_BE;
+  if ((rc = eval_arg(c, &s->key, cat)) < 0) return rc;
+  const struct nr_set *set = s->key->r->u.ref.set;
+  if (set && set->name && set->data_bits != cat->bits)
+    return nr_fail(c, s->key->r->tok, -EINVAL, "map @%s does not give an address and a port",
+                   set->name);
+  if (c->pctx.p[PB_TH] == NULL)
+    return nr_fail(c, s->tok, -EINVAL, "transport protocol mapping is only valid after "
+                   "transport protocol match");
+  return 0;
+}
+
 static int eval_nat(struct nr_cc *c, struct nr_stmt *s) {
   int rc;
   uint32_t type = s->u.nat.type;
@@ -234,13 +263,11 @@ static int eval_nat(struct nr_cc *c, struct nr_stmt *s) {
     struct nr_expr like = {.kind = X_VALUE, .order = BO_BE};
     like.type = s->u.nat.family == NFPROTO_IPV4 ? T_IPADDR : T_IP6ADDR;
     like.bits = s->u.nat.family == NFPROTO_IPV4 ? 32 : 128;
-    if (s->u.nat.tflags & 1)
-      return nr_unsupported(c, s->tok, "NAT to an address and port from one map");
-    if (s->key->kind == X_MAP && s->key->r->kind == X_SET) {
+    if (s->key->kind == X_MAP && s->key->r->kind == X_SET)
       for (int i = 0; i < s->key->r->n; i++)
         if (s->key->r->v[i]->kind == X_MAPPING && s->key->r->v[i]->r->kind == X_CONCAT)
-          return nr_unsupported(c, s->tok, "NAT to an address and port from one map");
-    }
+          s->u.nat.tflags |= 1;
+    if (s->u.nat.tflags & 1) return eval_nat_addr_port(c, s, &like);
     if ((rc = eval_arg(c, &s->key, &like)) < 0) return rc;
     if (s->key->kind == X_MAP && s->key->r->u.ref.set &&
         (s->key->r->u.ref.set->flags & NFT_SET_INTERVAL) && s->key->r->u.ref.set->data_bits &&
