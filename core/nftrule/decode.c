@@ -103,6 +103,19 @@ static int match_add(struct nr_dc *d, int op, struct nr_expr *l, struct nr_expr 
   return 0;
 }
 
+/* A write (payload, exthdr) of what register sreg holds to key: its statement, in *out. */
+static int write_stmt(struct nr_dc *d, int kind, struct nr_expr *key, uint32_t sreg,
+                      struct nr_stmt **out) {
+  struct nr_expr *v = get_reg(d, sreg);
+  if (v == NULL) return nr_dfail(d, "a write without a value");
+  struct nr_stmt *s = stmt_add(d, kind);
+  if (s == NULL) return -ENOMEM;
+  s->key = key;
+  s->e = v;
+  *out = s;
+  return 0;
+}
+
 /* ---- loads ---- */
 
 static int d_payload(struct nr_dc *d, const struct nftnl_expr *e) {
@@ -118,12 +131,9 @@ static int d_payload(struct nr_dc *d, const struct nftnl_expr *e) {
   nr_payload_raw(p);  /* until a header field is found */
   if (!has(e, NFTNL_EXPR_PAYLOAD_SREG)) return set_reg(d, u32(e, NFTNL_EXPR_PAYLOAD_DREG), p);
   /* a write: what the kernel is asked to fix up is checked once the field is named */
-  struct nr_expr *v = get_reg(d, u32(e, NFTNL_EXPR_PAYLOAD_SREG));
-  if (v == NULL) return nr_dfail(d, "payload write without a value");
-  struct nr_stmt *s = stmt_add(d, S_PAYLOAD_SET);
-  if (s == NULL) return -ENOMEM;
-  s->key = p;
-  s->e = v;
+  struct nr_stmt *s = NULL;
+  int rc = write_stmt(d, S_PAYLOAD_SET, p, u32(e, NFTNL_EXPR_PAYLOAD_SREG), &s);
+  if (rc < 0) return rc;
   s->u.pw.csum_type = u32(e, NFTNL_EXPR_PAYLOAD_CSUM_TYPE);
   s->u.pw.csum_off = u32(e, NFTNL_EXPR_PAYLOAD_CSUM_OFFSET);
   s->u.pw.csum_flags = u32(e, NFTNL_EXPR_PAYLOAD_FLAGS);
@@ -407,13 +417,8 @@ static int d_exthdr(struct nr_dc *d, const struct nftnl_expr *e) {
   if (x->u.ex.d == NULL && (op == NFT_EXTHDR_OP_IPV4 || op == NFT_EXTHDR_OP_SCTP))
     return nr_dfail(d, "exthdr type %u", type);
   if (has(e, NFTNL_EXPR_EXTHDR_DREG)) return set_reg(d, u32(e, NFTNL_EXPR_EXTHDR_DREG), x);
-  struct nr_expr *v = get_reg(d, u32(e, NFTNL_EXPR_EXTHDR_SREG));
-  if (v == NULL) return nr_dfail(d, "exthdr write without a value");
-  struct nr_stmt *s = stmt_add(d, S_EXTHDR_SET);
-  if (s == NULL) return -ENOMEM;
-  s->key = x;
-  s->e = v;
-  return 0;
+  struct nr_stmt *s = NULL;
+  return write_stmt(d, S_EXTHDR_SET, x, u32(e, NFTNL_EXPR_EXTHDR_SREG), &s);
 }
 
 /* "counter name KEY map SET": the object a map gives for the key (its kind is the map's) */
