@@ -351,6 +351,16 @@ void lnft_add_set(lua_State *L, int txi, int family, const char *table, const ch
   if (!lua_istable(L, spec))
     lcnet_argerror(L, f.arg, f.path ? lua_pushfstring(L, "field '%s'", f.path) : NULL,
                    "set description (a table) expected, got %s", luaL_typename(L, spec));
+  static const char *const later[] = {"map", "typeof", "timeout", NULL};
+  for (int i = 0; later[i]; i++) {  /* nft's, not a typo: say so rather than "unknown" */
+    lua_getfield(L, spec, later[i]);
+    int present = !lua_isnil(L, -1);
+    lua_pop(L, 1);
+    if (present)
+      lcnet_field_fail(&f, later[i], "named maps, typeof and timeouts are not supported by "
+                       "cnet's sets yet (make such a set with nft; rules may use it, and "
+                       "anonymous maps: \"meta mark set ip saddr map { ... }\")");
+  }
   lcnet_field_check_keys(&f, known);
   struct cnet_nft_set_spec ss = {opt_string(&f, "type"), 0, 0};
   lua_getfield(L, spec, "flags");
