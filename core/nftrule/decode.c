@@ -592,6 +592,10 @@ static struct nr_stmt *stateful(struct nr_dc *d, const struct nftnl_expr *e, int
   return s;
 }
 
+struct nr_stmt *nr_decode_stateful(struct nr_dc *d, const struct nftnl_expr *e) {
+  return stateful(d, e, 0);
+}
+
 static int d_dynset(struct nr_dc *d, const struct nftnl_expr *e) {
   const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_DYNSET_SET_NAME);
   struct nr_expr *key = get_reg(d, u32(e, NFTNL_EXPR_DYNSET_SREG_KEY));

@@ -932,16 +932,16 @@ static int count_expr(struct nftnl_expr *x, void *data) {
   return 0;
 }
 
-/* An element's options as nft lists them: kx wrapped with its counter and comment (an
- * element with other statements is not decoded). */
+/* An element's options as nft lists them: kx wrapped with its statement (counter, limit,
+ * quota) and comment (an element with more statements is not decoded). */
 static int elem_opts(struct nr_dc *d, struct nftnl_set_elem *e, const char *comment,
                      struct nr_expr **kx) {
   struct nftnl_expr *one = NULL;
   if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPR) ||
       nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPRESSIONS))
     nftnl_set_elem_expr_foreach(e, count_expr, &one);
-  if (one == (struct nftnl_expr *)-1 ||
-      (one && strcmp(nftnl_expr_get_str(one, NFTNL_EXPR_NAME), "counter") != 0))
+  struct nr_stmt *s = NULL;
+  if (one == (struct nftnl_expr *)-1 || (one && (s = nr_decode_stateful(d, one)) == NULL))
     return nr_dfail(d, "set element with statements");
   if (one == NULL && comment == NULL) return 0;
   struct nr_expr *el = nr_expr_new(&d->c, X_ELEM, -1);
@@ -949,15 +949,7 @@ static int elem_opts(struct nr_dc *d, struct nftnl_set_elem *e, const char *comm
   el->l = *kx;
   if (comment && (el->u.el.comment = nr_strdup(&d->c.arena, comment, strlen(comment))) == NULL)
     return -ENOMEM;
-  if (one) {
-    struct nr_stmt *s = nr_alloc(&d->c.arena, sizeof *s);
-    if (s == NULL) return -ENOMEM;
-    s->kind = S_COUNTER;
-    s->u.ctr.packets = nftnl_expr_get_u64(one, NFTNL_EXPR_CTR_PACKETS);
-    s->u.ctr.bytes = nftnl_expr_get_u64(one, NFTNL_EXPR_CTR_BYTES);
-    el->u.el.stmts = s;
-    el->u.el.counter = 1;
-  }
+  el->u.el.stmts = s;
   *kx = el;
   return 0;
 }

@@ -811,8 +811,8 @@ static int be_inc(uint8_t *v, unsigned len) {  /* returns 1 on overflow */
  * to the top; and its counter (el: the X_ELEM of the element's options, or NULL). */
 static int elem_opts(struct nftnl_set_elem *e, const struct nr_expr *el, int open) {
   const char *comment = el ? el->u.el.comment : NULL;
-  if (el && (el->u.el.counter & 1)) {
-    struct nftnl_expr *x = nftnl_expr_alloc("counter");
+  if (el && el->u.el.stmts) {
+    struct nftnl_expr *x = stateful(el->u.el.stmts);
     if (x == NULL) return -ENOMEM;
     nftnl_set_elem_set(e, NFTNL_SET_ELEM_EXPR, x, 0);
   }

@@ -25,6 +25,10 @@ struct nr_dc {
 void nr_payload_raw(struct nr_expr *p);
 int nr_dfail(struct nr_dc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int nr_decode_exprs(struct nr_dc *d, const struct nftnl_rule *r);
+/* A counter, limit, quota or connlimit expression as its statement (not added to the rule;
+ * NULL for another expression or no memory). */
+struct nftnl_expr;
+struct nr_stmt *nr_decode_stateful(struct nr_dc *d, const struct nftnl_expr *e);
 int nr_decode_post(struct nr_dc *d);
 int nr_print_rule(struct nr_dc *d, struct nr_sbuf *b);
 

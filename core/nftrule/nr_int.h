@@ -388,6 +388,9 @@ int nr_parse_primary(struct nr_cc *c, struct nr_expr **out, int required);
 int nr_parse_value_expr(struct nr_cc *c, struct nr_expr **out); /* a statement's argument */
 int nr_parse_stmt(struct nr_cc *c, int *handled);
 int nr_parse_set_body(struct nr_cc *c, struct nr_expr **out, int is_map);
+/* counter, limit or quota at c->i, for a set element or a dynset: 1 and the statement (not
+ * in the rule) in *out, 0 when it is none of them, or -errno */
+int nr_parse_stateful(struct nr_cc *c, struct nr_stmt **out);
 /* parse_stmt.c for parse_fwd.c: is the token an expression's start; EXPR [map SET]; a NAT
  * destination word "ADDR:PORT", "[ADDR6]:PORT", ":PORT" split (addr, port NULL if absent) */
 int nr_starts_expr(struct nr_cc *c, int tok);

@@ -586,11 +586,16 @@ static int parse_elem(struct nr_cc *c, struct nr_expr **out, int is_map) {
       if (strlen(el->u.el.comment) > 128)
         return nr_fail(c, c->i, -EINVAL, "comment too long: 128 characters at most");
       c->i++;
-    } else if (nr_is(c, c->i, "counter") && !(el->u.el.counter & 1)) {
-      /* "counter [packets N bytes M]" (nft lists an element's counter so) */
-      c->i++;
-      el->u.el.counter |= 1;
-      if (nr_is(c, c->i, "packets") && nr_is(c, c->i + 2, "bytes")) c->i += 4;
+    } else if (nr_is(c, c->i, "quota")) {  /* nft's grammar has no quota there */
+      return nr_fail(c, c->i, -EINVAL, "unexpected quota in a set element");
+    } else if (el->u.el.stmts == NULL &&
+               (rc = nr_parse_stateful(c, &el->u.el.stmts)) != 0) {  /* counter, limit */
+      if (rc < 0) return rc;
+      const struct nr_stmt *st = el->u.el.stmts;
+      if (st->kind == S_LIMIT && st->u.lim.burst == 0)  /* a byte rate: nft wants a burst here */
+        return nr_fail(c, c->i, -EINVAL, "limit burst must be > 0");
+    } else if (el->u.el.stmts) {
+      return nr_unsupported(c, c->i, "a second statement in a set element");
     } else {
       return nr_unsupported(c, c->i, "stateful element %.*s", (int)T(c).len, c->text + T(c).pos);
     }

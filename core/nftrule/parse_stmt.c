@@ -545,6 +545,22 @@ static int st_meter(struct nr_cc *c, int tok) {
   return 0;
 }
 
+int nr_parse_stateful(struct nr_cc *c, struct nr_stmt **out) {
+  int at = c->i, rc;
+  struct nr_stmt *save_last = c->last, *save_first = c->first;
+  if (nr_is(c, at, "counter")) { c->i++; rc = st_counter(c, at); }
+  else if (nr_is(c, at, "limit")) { c->i++; rc = st_limit(c, at); }
+  else if (nr_is(c, at, "quota")) { c->i++; rc = st_quota(c, at); }
+  else return 0;
+  if (rc < 0) return rc;
+  /* st_* appended it to the rule: take it off */
+  *out = c->last;
+  c->last = save_last;
+  c->first = save_first;
+  if (save_last) save_last->next = NULL;
+  return 1;
+}
+
 /* "{ KEY [timeout T] [stateful...] [: DATA] }" of add/update/delete @set and meter */
 static int dyn_body(struct nr_cc *c, struct nr_stmt *s) {
   int rc;
@@ -565,23 +581,14 @@ static int dyn_body(struct nr_cc *c, struct nr_stmt *s) {
   struct nr_stmt **tail = &s->sub;
   for (;;) {
     int at = c->i;
-    struct nr_stmt *save_last = c->last, *save_first = c->first;
-    if (nr_is(c, at, "counter")) { c->i++; rc = st_counter(c, at); }
-    else if (nr_is(c, at, "limit")) { c->i++; rc = st_limit(c, at); }
-    else if (nr_is(c, at, "quota")) { c->i++; rc = st_quota(c, at); }
-    else if (nr_is(c, at, "ct") && nr_is(c, at + 1, "count")) {
+    if (nr_is(c, at, "ct") && nr_is(c, at + 1, "count")) {
       return nr_unsupported(c, at, "ct count in a set element");
     } else if (nr_is(c, at, "comment") || nr_is(c, at, "expires") || nr_is(c, at, "last")) {
       return nr_unsupported(c, at, "element %.*s", (int)T(c).len, c->text + T(c).pos);
-    } else break;
-    if (rc < 0) return rc;
-    /* st_* appended to the rule: move it under the dynset */
-    struct nr_stmt *made = c->last;
-    c->last = save_last;
-    c->first = save_first;
-    if (save_last) save_last->next = NULL;
-    *tail = made;
-    tail = &made->next;
+    }
+    if ((rc = nr_parse_stateful(c, tail)) < 0) return rc;
+    if (rc == 0) break;
+    tail = &(*tail)->next;
   }
   if (nr_is(c, c->i, ":")) {
     c->i++;
