@@ -116,8 +116,18 @@ static int d_payload(struct nr_dc *d, const struct nftnl_expr *e) {
   p->u.pl.off = (uint16_t)(off * 8);
   p->bits = (uint16_t)(len * 8);
   nr_payload_raw(p);  /* until a header field is found */
-  if (has(e, NFTNL_EXPR_PAYLOAD_SREG)) return nr_dfail(d, "payload set");
-  return set_reg(d, u32(e, NFTNL_EXPR_PAYLOAD_DREG), p);
+  if (!has(e, NFTNL_EXPR_PAYLOAD_SREG)) return set_reg(d, u32(e, NFTNL_EXPR_PAYLOAD_DREG), p);
+  /* a write: what the kernel is asked to fix up is checked once the field is named */
+  struct nr_expr *v = get_reg(d, u32(e, NFTNL_EXPR_PAYLOAD_SREG));
+  if (v == NULL) return nr_dfail(d, "payload write without a value");
+  struct nr_stmt *s = stmt_add(d, S_PAYLOAD_SET);
+  if (s == NULL) return -ENOMEM;
+  s->key = p;
+  s->e = v;
+  s->u.pw.csum_type = u32(e, NFTNL_EXPR_PAYLOAD_CSUM_TYPE);
+  s->u.pw.csum_off = u32(e, NFTNL_EXPR_PAYLOAD_CSUM_OFFSET);
+  s->u.pw.csum_flags = u32(e, NFTNL_EXPR_PAYLOAD_FLAGS);
+  return 0;
 }
 
 static int d_key(struct nr_dc *d, const struct nftnl_expr *e, int kind, const struct nr_key *tab,

@@ -1082,6 +1082,57 @@ static int post_fwd(struct nr_dc *d, struct nr_stmt *s) {
   }
 }
 
+/* "FIELD set VALUE" (nft's stmt_payload_postprocess): the written bytes named as a field;
+ * bytes written as "(the same bytes & mask) | value" are the field whose bits the mask
+ * clears, set to the value in them. What the kernel is asked to fix up must be what the
+ * listing's text asks for, or the listing would mean another rule. */
+static int payload_write_post(struct nr_dc *d, struct nr_stmt *s) {
+  struct nr_expr *k = s->key, *v;
+  int rc;
+  payload_complete(d, k);
+  if ((rc = post_expr(d, &s->e)) < 0) return rc;
+  v = s->e;
+  if (v->kind == X_MAP && (rc = typed_set(d, v->r, v->l, k)) < 0) return rc;
+  if (k->u.pl.is_raw && v->kind == X_BINOP && k->bits <= 64) {
+    const struct nr_expr *or = v->op == OP_OR ? v->r : NULL, *in = or ? v->l : v;
+    const struct nr_expr *mask = NULL, *load = in;
+    if (in->kind == X_BINOP && in->op == OP_AND) {
+      mask = in->r;
+      load = in->l;
+    }
+    unsigned bytes = k->bits / 8u;
+    if (load->kind != X_PAYLOAD || load->u.pl.base != k->u.pl.base ||
+        load->u.pl.off != k->u.pl.off || load->bits != k->bits ||
+        (mask && mask->kind != X_VALUE) || (or && or->kind != X_VALUE) || (!mask && !or))
+      return nr_dfail(d, "payload write of an expression");
+    uint64_t all = bytes == 8 ? ~0ULL : (1ULL << bytes * 8) - 1;
+    uint64_t m = mask ? nr_be_get(mask->val, bytes) : all, o = or ? nr_be_get(or->val, bytes) : 0;
+    struct nr_expr *cleared = nr_value_new(&d->c, T_INTEGER, BO_BE, k->bits, -1);
+    if (cleared == NULL) return -ENOMEM;
+    nr_be_put(cleared->val, bytes, (~m | o) & all);
+    unsigned shift;
+    if (!payload_trim(d, k, cleared, &shift) || k->u.pl.is_raw)
+      return nr_dfail(d, "payload write of a bit field nft does not name");
+    if (nr_proto_write_misread(k->u.pl.p))
+      return nr_dfail(d, "payload write of %s %s (nft lists another rule)", k->u.pl.p->name,
+                      k->u.pl.f->name);
+    struct nr_expr *val = nr_value_new(&d->c, k->type, k->order, k->bits, -1);
+    if (val == NULL) return -ENOMEM;
+    nr_be_put(val->val, (k->bits + 7u) / 8, (o >> shift) & ((1ULL << k->bits) - 1));
+    s->e = v = val;
+  }
+  uint32_t ctype, coff, cflags;
+  nr_payload_csum(k, &ctype, &coff, &cflags);
+  if (ctype != s->u.pw.csum_type || coff != s->u.pw.csum_off || cflags != s->u.pw.csum_flags)
+    return nr_dfail(d, "payload write with other checksum updates than nft's");
+  uint16_t proto = k->flags & XF_PROTOCOL;
+  k->flags &= (uint16_t)~XF_PROTOCOL;  /* nft: a write says nothing of the next protocol */
+  dep_kill(d, k);
+  k->flags |= proto;
+  if (v->kind == X_VALUE) type_value(v, k);
+  return 0;
+}
+
 static int post_stmt(struct nr_dc *d, struct nr_stmt *s) {
   int rc;
   switch (s->kind) {
@@ -1113,6 +1164,8 @@ static int post_stmt(struct nr_dc *d, struct nr_stmt *s) {
   case S_TPROXY:
   case S_QUEUE:
     return post_fwd(d, s);
+  case S_PAYLOAD_SET:
+    return payload_write_post(d, s);
   case S_EXTHDR_SET:  /* nft reads the value as the field, and nothing else */
     if ((rc = post_expr(d, &s->e)) < 0) return rc;
     if (s->e->kind == X_VALUE) type_value(s->e, s->key);

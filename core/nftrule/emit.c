@@ -629,6 +629,24 @@ static int gen_stmt(struct nr_cc *c, const struct nr_stmt *s) {
     return gen_set_stmt(c, s, s->key->u.key.k->key, -1);
   case S_CT_SET:
     return gen_set_stmt(c, s, s->key->u.key.k->key, s->key->u.key.dir);
+  case S_PAYLOAD_SET: {
+    int sreg = get_reg(c, s->e);
+    if ((rc = gen(c, s->e, sreg)) < 0) return rc;
+    put_reg(c, s->e);
+    uint32_t ctype, coff, cflags;
+    nr_payload_csum(s->key, &ctype, &coff, &cflags);
+    if ((x = nftnl_expr_alloc("payload")) == NULL) return -ENOMEM;
+    nftnl_expr_set_u32(x, NFTNL_EXPR_PAYLOAD_SREG, kreg(sreg));
+    nftnl_expr_set_u32(x, NFTNL_EXPR_PAYLOAD_BASE, (uint32_t)s->key->u.pl.base - 1);
+    nftnl_expr_set_u32(x, NFTNL_EXPR_PAYLOAD_OFFSET, s->key->u.pl.off / 8u);
+    nftnl_expr_set_u32(x, NFTNL_EXPR_PAYLOAD_LEN, (s->key->bits + 7) / 8u);
+    if (coff) {
+      nftnl_expr_set_u32(x, NFTNL_EXPR_PAYLOAD_CSUM_TYPE, ctype);
+      nftnl_expr_set_u32(x, NFTNL_EXPR_PAYLOAD_CSUM_OFFSET, coff);
+    }
+    if (cflags) nftnl_expr_set_u32(x, NFTNL_EXPR_PAYLOAD_FLAGS, cflags);
+    return add(c, x);
+  }
   case S_EXTHDR_SET: {
     int sreg = get_reg(c, s->e);
     if ((rc = gen(c, s->e, sreg)) < 0) return rc;

@@ -290,15 +290,19 @@ static int concat_bits(const struct nr_expr *e) {
   return bits;
 }
 
+int nr_eval_payload(struct nr_cc *c, struct nr_expr *e) {
+  if (e->u.pl.is_raw && e->u.pl.base == PB_TH && e->bits == 16 &&
+      (e->u.pl.off == 0 || e->u.pl.off == 16))
+    e->type = T_INET_SERVICE;  /* nft reads @th,0,16 and @th,16,16 as ports */
+  return e->u.pl.is_raw ? 0 : payload_deps(c, e);
+}
+
 int nr_eval_lhs(struct nr_cc *c, struct nr_expr **ep) {
   struct nr_expr *e = *ep;
   int rc;
   switch (e->kind) {
   case X_PAYLOAD:
-    if (e->u.pl.is_raw && e->u.pl.base == PB_TH && e->bits == 16 &&
-        (e->u.pl.off == 0 || e->u.pl.off == 16))
-      e->type = T_INET_SERVICE;  /* nft reads @th,0,16 and @th,16,16 as ports */
-    if (!e->u.pl.is_raw && (rc = payload_deps(c, e)) < 0) return rc;
+    if ((rc = nr_eval_payload(c, e)) < 0) return rc;
     if (e->u.pl.off % 8 || e->bits % 8) return nr_eval_bits(c, ep, e->u.pl.off);
     return 0;
   case X_META: {
@@ -383,8 +387,6 @@ int nr_eval_lhs(struct nr_cc *c, struct nr_expr **ep) {
       if (nr_be_get(e->r->val, 4) >= l->bits)
         return nr_fail(c, e->r->tok, -EINVAL, "shift by %llu bits of a %u bit value",
                        (unsigned long long)nr_be_get(e->r->val, 4), l->bits);
-      if (l->order == BO_HOST && l->bits >= 16)
-        return nr_unsupported(c, e->tok, "a shift of a host byte order value");
     } else {
       if ((rc = nr_eval_const(c, &e->r, l)) < 0) return rc;
       if (e->r->kind != X_VALUE)

@@ -11,6 +11,12 @@
 #include <linux/netfilter/nf_tables.h>
 
 /* A value for a statement: constants read as `like`, expressions checked against it. */
+/* "syn | ack", "1 | 2": constants only, which nft folds into one value */
+static int all_const(const struct nr_expr *e) {
+  if (e->kind == X_BINOP) return all_const(e->l) && all_const(e->r);
+  return (e->flags & XF_CONST) != 0;
+}
+
 static int eval_arg(struct nr_cc *c, struct nr_expr **ep, const struct nr_expr *like) {
   struct nr_expr *e = *ep;
   int rc;
@@ -45,7 +51,7 @@ static int eval_arg(struct nr_cc *c, struct nr_expr **ep, const struct nr_expr *
     e->order = like->order;
     return 0;
   }
-  if (e->flags & XF_CONST) {
+  if ((e->flags & XF_CONST) || (e->kind == X_BINOP && all_const(e))) {
     if ((rc = nr_eval_const(c, ep, like)) < 0) return rc;
     e = *ep;
     if (e->kind == X_PREFIX) {
@@ -271,6 +277,97 @@ static int key_like(const struct nr_expr *key, struct nr_expr *like) {
   return 0;
 }
 
+/* A raw write of whole bytes that nft's listing names after the header known there (as the
+ * decoder does) would read back as that field's write, with the checksum updates a raw one
+ * does not ask for: another rule. */
+static int raw_write_named(struct nr_cc *c, const struct nr_expr *k) {
+  const struct nr_proto *p = c->pctx.p[k->u.pl.base];
+  if (p == NULL || p == &nr_proto_unknown || p->f == NULL) return 0;
+  for (int i = 0; i < p->nf; i++) {
+    if (p->f[i].off != k->u.pl.off || p->f[i].bits != k->bits) continue;
+    struct nr_expr named = *k;
+    uint32_t ctype, coff, cflags;
+    named.u.pl.is_raw = 0;
+    named.u.pl.p = p;
+    named.u.pl.f = &p->f[i];
+    nr_payload_csum(&named, &ctype, &coff, &cflags);
+    if (coff || cflags)
+      return nr_unsupported(c, k->tok, "a raw write of %s %s (nft lists it as that field's "
+                            "write, which updates checksums)", p->name, p->f[i].name);
+    return 0;
+  }
+  return 0;
+}
+
+/* "FIELD set VALUE" (nft's stmt_evaluate_payload). The kernel writes whole bytes, and
+ * updates a checksum 16 bits at a time: a field that is not whole bytes, or an odd number of
+ * bytes under a checksum, is written as the bytes around it (an even number of them under a
+ * checksum, 16-bit aligned where it can be): loaded, the field's bits cleared, the value put
+ * in their place. The key keeps its field (for the checksum) and takes those bytes. */
+static int eval_payload_write(struct nr_cc *c, struct nr_stmt *s) {
+  struct nr_expr *k = s->key, like;
+  int rc;
+  if ((rc = nr_eval_payload(c, k)) < 0) return rc;
+  const struct nr_proto *kw =
+      s->e->kind == X_SYMBOL ? nr_proto_byname(s->e->str, strlen(s->e->str)) : NULL;
+  if (kw && kw->base != PB_NH && kw != &nr_proto_vlan)
+    /* nft's grammar reads "tcp" there as the start of "tcp dport", not a protocol number
+     * (network protocols and vlan it reads as ether types) */
+    return nr_fail(c, s->e->tok + 1, -EINVAL, "syntax error, unexpected end after %s", s->e->str);
+  key_like(k, &like);
+  if ((rc = eval_arg(c, &s->e, &like)) < 0) return rc;
+  if (s->e->kind == X_RANGE)
+    return nr_fail(c, s->e->tok, -EINVAL, "a range or prefix cannot be written to a header field");
+  uint32_t ctype, coff, cflags;
+  nr_payload_csum(k, &ctype, &coff, &cflags);
+  unsigned bits = k->bits, boff = k->u.pl.off / 8u, extra = 0;
+  int csum = coff != 0;
+  if (k->u.pl.off % 8 == 0 && bits % 8 == 0 && !(csum && bits / 8 % 2))
+    return k->u.pl.is_raw ? raw_write_named(c, k) : 0;
+  if (s->e->kind != X_VALUE)  /* nft refuses it too: the value is xor'ed in as a constant */
+    return nr_fail(c, s->e->tok, -EINVAL, "this field can only be set to a constant (it is "
+                   "written with the bits around it)");
+  if (k->u.pl.is_raw) return nr_unsupported(c, k->tok, "setting a raw bit field");
+  if (nr_proto_write_misread(k->u.pl.p))
+    return nr_unsupported(c, k->tok, "setting %s %s (nft 1.0.6 lists it as another rule)",
+                          k->u.pl.p->name, k->u.pl.f->name);
+  int shift = (int)((bits + 7) / 8 * 8) - (int)(k->u.pl.off % 8 + bits);
+  while (shift < 0) { shift += 8; extra += 8; }
+  unsigned size = (bits + extra + 7) / 8;
+  if (csum && size % 2) {
+    size++;
+    if (boff % 2) boff--;
+    else shift += 8;
+  }
+  if (size > 8 || bits > 56) return nr_unsupported(c, k->tok, "setting a bit field this wide");
+  uint64_t all = size == 8 ? ~0ULL : (1ULL << size * 8) - 1;
+  uint64_t field = ((1ULL << bits) - 1) << shift;
+  uint64_t val = nr_be_get(s->e->val, (s->e->bits + 7u) / 8) << shift;
+  struct nr_expr *load = nr_expr_new(c, X_PAYLOAD, k->tok);
+  struct nr_expr *mask = nr_value_new(c, T_INTEGER, BO_BE, size * 8, k->tok);
+  struct nr_expr *xv = nr_value_new(c, T_INTEGER, BO_BE, size * 8, s->e->tok);
+  struct nr_expr *and = nr_expr_new(c, X_BINOP, k->tok), *xor = nr_expr_new(c, X_BINOP, k->tok);
+  if (load == NULL || mask == NULL || xv == NULL || and == NULL || xor == NULL) return -ENOMEM;
+  load->u.pl.base = k->u.pl.base;
+  load->u.pl.off = (uint16_t)(boff * 8);
+  load->u.pl.is_raw = 1;
+  load->bits = (uint16_t)(size * 8);
+  load->type = T_INTEGER;
+  load->order = BO_BE;
+  nr_be_put(mask->val, size, all & ~field);
+  nr_be_put(xv->val, size, val & field);
+  *and = (struct nr_expr){.kind = X_BINOP, .op = OP_AND, .order = BO_BE, .type = T_INTEGER,
+                          .bits = load->bits, .tok = k->tok, .l = load, .r = mask};
+  *xor = *and;
+  xor->op = OP_XOR;
+  xor->l = and;
+  xor->r = xv;
+  s->e = xor;
+  k->u.pl.off = load->u.pl.off;
+  k->bits = load->bits;
+  return 0;
+}
+
 int nr_eval_stmt(struct nr_cc *c, struct nr_stmt *s) {
   int rc;
   struct nr_expr like;
@@ -309,7 +406,7 @@ int nr_eval_stmt(struct nr_cc *c, struct nr_stmt *s) {
     return eval_arg(c, &s->e, &like);
   }
   case S_PAYLOAD_SET:
-    return nr_unsupported(c, s->tok, "setting a header field");
+    return eval_payload_write(c, s);
   case S_EXTHDR_SET:
     if ((rc = nr_eval_exthdr_write(c, s)) < 0) return rc;
     key_like(s->key, &like);

@@ -112,6 +112,15 @@ const struct nr_proto *nr_proto_up(const struct nr_proto *p, uint32_t num);
 /* The number p gives upper protocol q (-1 if none). */
 int64_t nr_proto_num(const struct nr_proto *p, const struct nr_proto *q);
 const struct nr_field *nr_field_byname(const struct nr_proto *p, const char *name, size_t n);
+/* What a write of header field k (a payload expression) asks the kernel to fix up, as nft
+ * asks it: the header's own checksum (NFT_PAYLOAD_CSUM_* and its byte offset; 0, 0: none)
+ * and NFT_PAYLOAD_L4CSUM_PSEUDOHDR when the field is in the transport checksum's pseudo
+ * header. A raw load names no header: nothing. */
+struct nr_expr;
+void nr_payload_csum(const struct nr_expr *k, uint32_t *type, uint32_t *off, uint32_t *flags);
+/* nft 1.0.6 lists a write of part of an icmp, icmpv6 or igmp header's first word (type or
+ * code: written as the 16 bits under the checksum) as a write of "th sport": another rule. */
+int nr_proto_write_misread(const struct nr_proto *p);
 /* The protocol a family's hook starts with, and at which base. */
 const struct nr_proto *nr_family_proto(int family, int *base);
 
@@ -296,6 +305,7 @@ struct nr_stmt {
     struct { uint64_t used; int set; } last;
     struct { uint32_t family; } fwd;
     struct { uint8_t to_dev; } dup;   /* decode: "dup to DEVICE" (netdev) */
+    struct { uint32_t csum_type, csum_off, csum_flags; } pw;  /* decode: a payload write's */
   } u;
 };
 enum { LF_PREFIX = 1, LF_LEVEL = 2, LF_GROUP = 4, LF_SNAPLEN = 8, LF_QTHRESH = 16,
@@ -394,6 +404,9 @@ int nr_eval_stmt(struct nr_cc *c, struct nr_stmt *s);
 /* Reads a constant (symbols, ranges, prefixes, sets, lists) as values like `like`: its
  * type, length and byte order. */
 int nr_eval_const(struct nr_cc *c, struct nr_expr **ep, const struct nr_expr *like);
+/* A header field's load: its type (a raw @th,0,16 is a port) and the matches it depends on
+ * (nft's payload dependency), without reading a bit field as a masked load. */
+int nr_eval_payload(struct nr_cc *c, struct nr_expr *e);
 /* Evaluates an expression read from the packet (adding the matches it depends on). */
 int nr_eval_lhs(struct nr_cc *c, struct nr_expr **ep);
 /* A dependency match "lhs == value" inserted before the statement being evaluated. */

@@ -590,6 +590,7 @@ static void p_stmt(struct pr *P, const struct nr_stmt *s, int pf) {
     p_expr(P, s->e, 0);
     return;
   case S_OBJREF: p_objref(P, s); return;
+  case S_PAYLOAD_SET:
   case S_EXTHDR_SET:
     p_expr(P, s->key, 0);
     OUT(" set ");

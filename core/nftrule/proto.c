@@ -285,3 +285,19 @@ struct nr_expr *nr_payload_new(struct nr_cc *c, const struct nr_proto *p,
   e->order = f->order;
   return e;
 }
+
+void nr_payload_csum(const struct nr_expr *k, uint32_t *type, uint32_t *off, uint32_t *flags) {
+  const struct nr_proto *p = k->u.pl.is_raw ? NULL : k->u.pl.p;
+  *type = *off = *flags = 0;
+  if (p == NULL || p->f == NULL) return;
+  if (p->csum >= 0 && p->f[p->csum].off > 0) {
+    *type = p->csum_type;
+    *off = p->f[p->csum].off / 8u;
+  }
+  if (p->base == PB_NH && k->u.pl.f && (p->pseudo >> (k->u.pl.f - p->f) & 1))
+    *flags = NFT_PAYLOAD_L4CSUM_PSEUDOHDR;
+}
+
+int nr_proto_write_misread(const struct nr_proto *p) {
+  return p == &nr_proto_icmp || p == &nr_proto_icmp6 || p == &nr_proto_igmp;
+}
