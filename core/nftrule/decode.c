@@ -416,6 +416,31 @@ static int d_exthdr(struct nr_dc *d, const struct nftnl_expr *e) {
   return 0;
 }
 
+/* "counter name KEY map SET": the object a map gives for the key (its kind is the map's) */
+static int d_objref_map(struct nr_dc *d, const struct nftnl_expr *e) {
+  struct nr_expr *l = get_reg(d, u32(e, NFTNL_EXPR_OBJREF_SET_SREG)), *r;
+  const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_OBJREF_SET_NAME);
+  const struct nftnl_set *set;
+  int rc;
+  if (l == NULL || name == NULL) return nr_dfail(d, "objref map");
+  if ((rc = setref(d, name, &r, &set)) < 0) return rc;
+  if (set == NULL || !nftnl_set_is_set(set, NFTNL_SET_OBJ_TYPE))
+    return nr_dfail(d, "objref map %s (its object type unknown)", name);
+  unsigned klen = nftnl_set_get_u32(set, NFTNL_SET_KEY_LEN) * 8;
+  if (l->bits < klen && (l = concat_from(d, u32(e, NFTNL_EXPR_OBJREF_SET_SREG), klen)) == NULL)
+    return nr_dfail(d, "objref map key");
+  r->u.ref.set = (struct nr_set *)set;
+  r->flags |= XF_NFTNL;
+  struct nr_expr *m = nr_expr_new(&d->c, X_MAP, -1);
+  struct nr_stmt *s = stmt_add(d, S_OBJREF);
+  if (m == NULL || s == NULL) return -ENOMEM;
+  m->l = l;
+  m->r = r;
+  s->u.obj.type = nftnl_set_get_u32(set, NFTNL_SET_OBJ_TYPE);
+  s->u.obj.map = s->e = m;
+  return 0;
+}
+
 /* dup, fwd, tproxy, queue, flow offload: the values their registers hold (typed later) */
 static int d_fwd(struct nr_dc *d, const struct nftnl_expr *e, int kind) {
   struct nr_stmt *s = stmt_add(d, kind);
@@ -742,7 +767,7 @@ static int d_one(struct nr_dc *d, const struct nftnl_expr *e) {
     return 0;
   }
   if (strcmp(n, "objref") == 0) {
-    if (has(e, NFTNL_EXPR_OBJREF_SET_NAME)) return nr_dfail(d, "objref map");
+    if (has(e, NFTNL_EXPR_OBJREF_SET_NAME)) return d_objref_map(d, e);
     if ((s = stmt_add(d, S_OBJREF)) == NULL) return -ENOMEM;
     s->u.obj.type = u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE);
     const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_OBJREF_IMM_NAME);

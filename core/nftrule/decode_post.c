@@ -841,6 +841,14 @@ static int elem_data(struct nr_dc *d, struct nftnl_set_elem *e, const struct nr_
     *out = v;
     return 0;
   }
+  if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_OBJREF)) {  /* an object, by name */
+    const char *name = nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_OBJREF);
+    struct nr_expr *v = nr_expr_new(&d->c, X_SYMBOL, -1);
+    if (v == NULL || name == NULL || (v->str = nr_strdup(&d->c.arena, name, strlen(name))) == NULL)
+      return -ENOMEM;
+    *out = v;
+    return 0;
+  }
   uint32_t len;
   const uint8_t *p = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_DATA)
                          ? nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len) : NULL;
@@ -953,7 +961,7 @@ static int typed_set(struct nr_dc *d, struct nr_expr *r, const struct nr_expr *k
     }
     if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT) ||
         nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPR) || !elem_udata_ok(e) ||
-        nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_OBJREF)) {
+        (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_OBJREF) && !(flags & NFT_SET_OBJECT))) {
       rc = nr_dfail(d, "set element with options");
       break;
     }
@@ -990,7 +998,7 @@ static int typed_set(struct nr_dc *d, struct nr_expr *r, const struct nr_expr *k
       kx = key_value(d, ke->k, 0, kbytes, &like);
     }
     if (kx == NULL) { rc = -ENOMEM; break; }
-    if (flags & NFT_SET_MAP) {
+    if (flags & (NFT_SET_MAP | NFT_SET_OBJECT)) {
       struct nr_expr *dv, *m = nr_expr_new(&d->c, X_MAPPING, -1);
       if (m == NULL) { rc = -ENOMEM; break; }
       if ((rc = elem_data(d, ke->e, data, &dv)) < 0) break;
@@ -1164,6 +1172,10 @@ static int post_stmt(struct nr_dc *d, struct nr_stmt *s) {
   case S_TPROXY:
   case S_QUEUE:
     return post_fwd(d, s);
+  case S_OBJREF:
+    if (s->u.obj.map == NULL) return 0;
+    if ((rc = post_expr(d, &s->u.obj.map->l)) < 0) return rc;
+    return typed_set(d, s->u.obj.map->r, s->u.obj.map->l, NULL);
   case S_PAYLOAD_SET:
     return payload_write_post(d, s);
   case S_EXTHDR_SET:  /* nft reads the value as the field, and nothing else */

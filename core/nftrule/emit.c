@@ -184,6 +184,20 @@ static int gen_map(struct nr_cc *c, const struct nr_expr *m, int dreg) {
   return add(c, x);
 }
 
+/* an object chosen by a map: the key's register and the map */
+static int gen_objref_map(struct nr_cc *c, const struct nr_expr *m) {
+  const struct nr_set *set = m->r->u.ref.set;
+  int sreg = get_reg(c, m->l), rc = gen(c, m->l, sreg);
+  put_reg(c, m->l);
+  if (rc < 0) return rc;
+  struct nftnl_expr *x = nftnl_expr_alloc("objref");
+  if (x == NULL) return -ENOMEM;
+  nftnl_expr_set_u32(x, NFTNL_EXPR_OBJREF_SET_SREG, kreg(sreg));
+  if (nftnl_expr_set_str(x, NFTNL_EXPR_OBJREF_SET_NAME, set_name(set)) < 0) c->oom = 1;
+  if (set->id) nftnl_expr_set_u32(x, NFTNL_EXPR_OBJREF_SET_ID, set->id);
+  return add(c, x);
+}
+
 /* an exthdr expression: which option or header, and where in it (no register yet) */
 static struct nftnl_expr *gen_exthdr(const struct nr_expr *e) {
   struct nftnl_expr *x = nftnl_expr_alloc("exthdr");
@@ -697,6 +711,7 @@ static int gen_stmt(struct nr_cc *c, const struct nr_stmt *s) {
     nftnl_expr_set_u32(x, NFTNL_EXPR_SYNPROXY_FLAGS, s->u.syn.flags);
     return add(c, x);
   case S_OBJREF: {
+    if (s->u.obj.map) return gen_objref_map(c, s->u.obj.map);
     if ((x = nftnl_expr_alloc("objref")) == NULL) return -ENOMEM;
     char name[256];
     memset(name, 0, sizeof name);
@@ -813,6 +828,8 @@ static struct nftnl_set_elem *elem_new(struct nftnl_set *s, const uint8_t *key, 
 
 static int elem_data(struct nftnl_set_elem *e, const struct nr_expr *d) {
   if (d == NULL) return 0;
+  if (d->kind == X_SYMBOL)  /* an object map's object, by name */
+    return nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_OBJREF, d->str) < 0 ? -ENOMEM : 0;
   if (d->kind == X_VERDICT) {
     nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)d->u.vd.verdict);
     if (d->str && nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, d->str) < 0) return -ENOMEM;
@@ -914,7 +931,9 @@ static int build_set(struct nr_cc *c, const struct nr_set *set) {
   nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, set->key_type);
   nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, klen);
   nftnl_set_set_u32(s, NFTNL_SET_ID, set->id);
-  if (set->is_map) {
+  if (set->is_objmap) {
+    nftnl_set_set_u32(s, NFTNL_SET_OBJ_TYPE, set->obj_type);
+  } else if (set->is_map) {
     nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, set->is_vmap ? NFT_DATA_VERDICT : set->data_type);
     nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, set->is_vmap ? 0 : set->data_bits / 8);
   }

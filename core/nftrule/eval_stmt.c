@@ -368,6 +368,37 @@ static int eval_payload_write(struct nr_cc *c, struct nr_stmt *s) {
   return 0;
 }
 
+/* "counter name KEY map { k : "c1" }": an object map (anonymous, or a named one holding
+ * objects of the statement's kind) looked up with the key; s->e is the lookup (its set is
+ * made with the rule like any anonymous set). */
+static int eval_objref_map(struct nr_cc *c, struct nr_stmt *s) {
+  struct nr_expr *m = s->u.obj.map;
+  struct nr_set *set;
+  int rc;
+  if ((rc = nr_eval_lhs(c, &m->l)) < 0) return rc;
+  if (m->l->flags & XF_CONST) return nr_fail(c, m->l->tok, -EINVAL, "a map key must come from the packet");
+  if (m->r->kind == X_SETREF) {
+    if ((rc = nr_set_named(c, m->r->tok, m->r->str, &set)) < 0) return rc;
+    if (!set->is_objmap)
+      return nr_fail(c, m->r->tok, -EINVAL, "@%s is not a map of objects", set->name);
+    if (set->obj_type != s->u.obj.type)  /* nft takes it, and lists the map's own kind */
+      return nr_unsupported(c, m->r->tok, "a map of other objects than the statement's");
+    uint32_t want = m->l->type;
+    if (m->l->kind == X_CONCAT) {
+      want = 0;
+      for (int i = 0; i < m->l->n; i++) want = want << 6 | m->l->v[i]->type;
+    }
+    if (set->key_type != want || set->key_bits != (uint32_t)(m->l->bits + 7) / 8 * 8)
+      return nr_fail(c, m->r->tok, -EINVAL, "map @%s does not take keys of this type", set->name);
+  } else if ((rc = nr_set_anon(c, m->r, m->l, NULL, 0, (int)s->u.obj.type, &set)) < 0) {
+    return rc;
+  }
+  m->r->u.ref.set = set;
+  if ((set->flags & NFT_SET_INTERVAL) && (rc = nr_to_big_endian(c, &m->l)) < 0) return rc;
+  s->e = m;
+  return 0;
+}
+
 int nr_eval_stmt(struct nr_cc *c, struct nr_stmt *s) {
   int rc;
   struct nr_expr like;
@@ -480,6 +511,7 @@ int nr_eval_stmt(struct nr_cc *c, struct nr_stmt *s) {
     return 0;
   }
   case S_OBJREF:
+    if (s->u.obj.map) return eval_objref_map(c, s);
     if (s->u.obj.name && strlen(s->u.obj.name) >= 256)
       return nr_fail(c, s->tok, -EINVAL, "object name too long");
     return 0;

@@ -248,15 +248,22 @@ static int st_objref(struct nr_cc *c, int tok, uint32_t type) {
   struct nr_stmt *s = nr_stmt_new(c, S_OBJREF, tok);
   if (s == NULL) return -ENOMEM;
   s->u.obj.type = type;
+  int start = c->i;
   if (KIND(c) == TK_STRING || (KIND(c) == TK_WORD && c->t[c->i + 1].kind != TK_WORD) ||
       (KIND(c) == TK_WORD && !nr_parse_primary(c, &s->u.obj.map, 0) == 0)) {
+    c->i = start;
     if (KIND(c) != TK_STRING && KIND(c) != TK_WORD)
       return nr_fail(c, c->i, -EINVAL, "expected an object name");
     s->u.obj.name = nr_tokdup(c, c->i);
+    s->u.obj.map = NULL;
     c->i++;
   } else {
-    /* name by a map lookup: counter name ip saddr map { ... } */
-    return nr_unsupported(c, c->i, "an object chosen by a map");
+    /* the object chosen by a map lookup: counter name ip saddr map { 10.0.0.1 : "c1" } */
+    int rc;
+    c->i = start;
+    if ((rc = nr_parse_stmt_arg(c, &s->u.obj.map)) < 0) return rc;
+    if (s->u.obj.map->kind != X_MAP)
+      return nr_fail(c, start, -EINVAL, "expected an object name or a map lookup");
   }
   nr_stmt_add(c, s);
   return 0;

@@ -192,6 +192,7 @@ static void p_expr(struct pr *P, const struct nr_expr *e, int pf) {
     return;
   case X_SET: p_set(P, e, pf); return;
   case X_SETREF: OUT("@%s", e->str); return;
+  case X_SYMBOL: OUT("\"%s\"", e->str); return;  /* an object's name, in an object map */
   case X_MAPPING:
     p_expr(P, e->l, pf);
     OUT(" : ");

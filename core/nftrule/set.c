@@ -81,6 +81,9 @@ int nr_set_anon(struct nr_cc *c, struct nr_expr *sx, const struct nr_expr *key,
       if ((rc = nr_eval_const(c, kp, key)) < 0) return rc;
       if (vmap) {
         if ((rc = verdict_value(c, &e->r)) < 0) return rc;
+      } else if (objmap) {
+        if (e->r->kind != X_SYMBOL || e->r->str == NULL || strlen(e->r->str) >= 256)
+          return nr_fail(c, e->r->tok, -EINVAL, "expected an object name");
       } else if ((rc = nr_eval_const(c, &e->r, data)) < 0) {
         return rc;
       } else if (e->r->kind == X_PREFIX || (e->r->flags & XF_INTERVAL)) {
@@ -112,8 +115,8 @@ int nr_set_anon(struct nr_cc *c, struct nr_expr *sx, const struct nr_expr *key,
     /* interval lookups compare in big endian: the key is converted, so are the values */
     for (int i = 0; i < sx->n; i++) set_be((struct nr_expr *)elem_key(sx->v[i]));
   }
-  if (is_map) flags |= NFT_SET_MAP;
-  if (objmap) flags |= NFT_SET_OBJECT;
+  if (objmap) flags |= NFT_SET_OBJECT;  /* the kernel takes an object map without MAP */
+  else if (is_map) flags |= NFT_SET_MAP;
   s->flags = flags;
   s->key_type = key_type_of(key);
   s->key_bits = (uint32_t)(key->bits + 7) / 8 * 8;
@@ -131,7 +134,8 @@ int nr_set_anon(struct nr_cc *c, struct nr_expr *sx, const struct nr_expr *key,
     s->data_order = data->order;
   }
   s->is_map = is_map;
-  s->is_objmap = objmap;
+  s->is_objmap = objmap != 0;
+  s->obj_type = (uint32_t)objmap;
   s->init = sx;
   s->id = c->env && c->env->next_set_id ? c->env->next_set_id(c->env->ud) : c->next_id++;
   *out = s;

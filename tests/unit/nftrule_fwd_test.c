@@ -1,8 +1,9 @@
 /* dup, fwd, tproxy, queue, flow offload, osf, ipsec, socket cgroupv2, meta secmark (and
- * meta's old key names) without a kernel: the expressions nft makes for them (libnftnl's text), listed back as nft lists
- * them, and nft's refusals. Queue and flow offload matter most here: the kernel this project
- * tests on has neither, so the corpus check sees nft and cnet refused by the kernel alike and
- * only this test sees what cnet sends. */
+ * meta's old key names), objects chosen by maps, without a kernel: the expressions nft makes
+ * for them (libnftnl's text), listed back as nft lists them, and nft's refusals. Queue and
+ * flow offload matter most here: the kernel this project tests on has neither, so the corpus
+ * check sees nft and cnet refused by the kernel alike and only this test sees what cnet
+ * sends. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -139,6 +140,16 @@ int main(void) {
      "meter m1 size 65535 { ip saddr limit rate 10/second } meta l4proto { tcp, udp, gre }");
   bad(IP, "meter m3 { ip saddr }", -EINVAL, 1, "meter statement must be stateful");
   bad(IP, "meter m4 { ip saddr counter limit rate 1/second }", -EINVAL, 29, "one statement");
+
+  /* objects chosen by maps: an anonymous object map (flags anonymous, constant, object; the
+   * object type; elements naming objects), looked up by objref */
+  ok(IP, "counter name tcp dport map { 22 : \"c1\", 80 : \"c2\" }", "[ meta load l4proto => "
+     "reg 1 ] [ cmp eq reg 1 0x00000006 ] [ payload load 2b @ transport header + 2 => reg 1 ] "
+     "[ objref sreg 1 set __objmap%d ]", NULL);
+  ok(IP, "quota name ip saddr map { 10.0.0.0/8 : \"q1\" }", NULL, NULL);
+  ok(IP, "ct helper set tcp dport map { 21 : \"h1\" }", NULL, NULL);
+  bad(IP, "counter name tcp dport map { 22 : 1 + 1 }", -EINVAL, 37, "expected");
+  bad(IP, "counter name tcp dport map { 22 }", -EINVAL, 33, "expected \":\"");
 
   /* meta's old names nft still reads */
   ok(BRIDGE, "meta ibriport \"br0\"", NULL, "meta ibrname \"br0\"");
