@@ -682,12 +682,7 @@ int nr_eval_match(struct nr_cc *c, struct nr_stmt *s) {
     if ((rc = nr_set_named(c, rel->r->tok, rel->r->str, &set)) < 0) return rc;
     rel->r->u.ref.set = set;
     if (set->is_map && !set->is_vmap && 0) return 0;
-    uint32_t want = l->kind == X_CONCAT ? l->ctype : l->type;
-    if (l->kind == X_CONCAT) {
-      want = 0;
-      for (int i = 0; i < l->n; i++) want = want << 6 | l->v[i]->type;
-    }
-    if (set->key_type != want || set->key_bits != (uint32_t)(l->bits + 7) / 8 * 8)
+    if (!nr_set_takes_key(set, l))
       return nr_fail(c, rel->r->tok, -EINVAL, "set @%s does not hold values of this type", set->name);
     if (rel->op != OP_IMPLICIT && rel->op != OP_EQ && rel->op != OP_NEQ)
       return nr_fail(c, rel->tok, -EINVAL, "a set lookup takes == or != only");

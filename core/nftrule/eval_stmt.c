@@ -31,12 +31,7 @@ static int eval_arg(struct nr_cc *c, struct nr_expr **ep, const struct nr_expr *
       if ((rc = nr_set_named(c, m->tok, m->str, &set)) < 0) return rc;
       if (!set->is_map || set->is_vmap || set->is_objmap)
         return nr_fail(c, m->tok, -EINVAL, "@%s is not a map of values", set->name);
-      uint32_t want = key->type;
-      if (key->kind == X_CONCAT) {
-        want = 0;
-        for (int i = 0; i < key->n; i++) want = want << 6 | key->v[i]->type;
-      }
-      if (set->key_type != want || set->key_bits != (uint32_t)(key->bits + 7) / 8 * 8)
+      if (!nr_set_takes_key(set, key))
         return nr_fail(c, m->tok, -EINVAL, "map @%s does not take keys of this type", set->name);
       if (set->data_type != like->type && like->kind != X_CONCAT)
         return nr_fail(c, m->tok, -EINVAL, "map @%s does not give values of this type", set->name);
@@ -410,12 +405,7 @@ static int eval_objref_map(struct nr_cc *c, struct nr_stmt *s) {
       return nr_fail(c, m->r->tok, -EINVAL, "@%s is not a map of objects", set->name);
     if (set->obj_type != s->u.obj.type)  /* nft takes it, and lists the map's own kind */
       return nr_unsupported(c, m->r->tok, "a map of other objects than the statement's");
-    uint32_t want = m->l->type;
-    if (m->l->kind == X_CONCAT) {
-      want = 0;
-      for (int i = 0; i < m->l->n; i++) want = want << 6 | m->l->v[i]->type;
-    }
-    if (set->key_type != want || set->key_bits != (uint32_t)(m->l->bits + 7) / 8 * 8)
+    if (!nr_set_takes_key(set, m->l))
       return nr_fail(c, m->r->tok, -EINVAL, "map @%s does not take keys of this type", set->name);
   } else if ((rc = nr_set_anon(c, m->r, m->l, NULL, 0, (int)s->u.obj.type, &set)) < 0) {
     return rc;
@@ -484,13 +474,7 @@ int nr_eval_stmt(struct nr_cc *c, struct nr_stmt *s) {
     if (m->r->kind == X_SETREF) {
       if ((rc = nr_set_named(c, m->r->tok, m->r->str, &set)) < 0) return rc;
       if (!set->is_vmap) return nr_fail(c, m->r->tok, -EINVAL, "@%s is not a verdict map", set->name);
-      struct nr_expr *key = m->l;
-      uint32_t want = key->type;
-      if (key->kind == X_CONCAT) {
-        want = 0;
-        for (int i = 0; i < key->n; i++) want = want << 6 | key->v[i]->type;
-      }
-      if (set->key_type != want || set->key_bits != (uint32_t)(key->bits + 7) / 8 * 8)
+      if (!nr_set_takes_key(set, m->l))
         return nr_fail(c, m->r->tok, -EINVAL, "map @%s does not take keys of this type", set->name);
     } else {
       if ((rc = nr_set_anon(c, m->r, m->l, NULL, 1, 0, &set)) < 0) return rc;
@@ -513,12 +497,7 @@ int nr_eval_stmt(struct nr_cc *c, struct nr_stmt *s) {
     struct nr_set *set = s->u.dyn.set;
     if ((rc = nr_eval_lhs(c, &s->key)) < 0) return rc;
     struct nr_expr *key = s->key;
-    uint32_t want = key->type;
-    if (key->kind == X_CONCAT) {
-      want = 0;
-      for (int i = 0; i < key->n; i++) want = want << 6 | key->v[i]->type;
-    }
-    if (set->key_type != want || set->key_bits != (uint32_t)(key->bits + 7) / 8 * 8)
+    if (!nr_set_takes_key(set, key))
       return nr_fail(c, key->tok, -EINVAL, "set @%s does not hold values of this type", set->name);
     if (s->u.dyn.op == NFT_DYNSET_OP_UPDATE && !(set->flags & NFT_SET_TIMEOUT) && 0)
       return nr_fail(c, s->tok, -EINVAL, "update needs a set with timeouts");

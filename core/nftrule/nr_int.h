@@ -449,6 +449,8 @@ void nr_time_print(uint64_t ms, char *buf, size_t size);
 int nr_set_anon(struct nr_cc *c, struct nr_expr *setexpr, const struct nr_expr *key,
                 const struct nr_expr *data, int vmap, int objmap, struct nr_set **out);
 int nr_set_named(struct nr_cc *c, int tok, const char *name, struct nr_set **out);
+/* Whether a named set's keys are of key's type and length (concatenations part by part). */
+int nr_set_takes_key(const struct nr_set *set, const struct nr_expr *key);
 /* The set a meter statement makes (s->str_set, size, timeout), keyed like s->key. */
 int nr_set_meter(struct nr_cc *c, struct nr_stmt *s, struct nr_set **out);
 

@@ -199,3 +199,7 @@ int nr_set_meter(struct nr_cc *c, struct nr_stmt *s, struct nr_set **out) {
   *out = set;
   return 0;
 }
+
+int nr_set_takes_key(const struct nr_set *set, const struct nr_expr *key) {
+  return set->key_type == key_type_of(key) && set->key_bits == (uint32_t)(key->bits + 7) / 8 * 8;
+}
