@@ -73,6 +73,16 @@ int nr_set_anon(struct nr_cc *c, struct nr_expr *sx, const struct nr_expr *key,
     for (int i = 0; i < key->n; i++)
       if (key->v[i]->kind == X_UNARY)
         return nr_unsupported(c, key->tok, "a concatenation in host byte order");
+  if (key->kind == X_CONCAT)
+    for (int i = 0; i < key->n; i++) {
+      /* nft reads a part whose type has no size of its own (an integer) through the typeof
+       * user data it writes with the set, which cnet does not write: it would list another
+       * value ("ip ttl . tcp dport { 0 . 16384 }") */
+      const struct nr_type *t = nr_type_get(key->v[i]->type);
+      if (t == NULL || t->bits == 0)
+        return nr_unsupported(c, key->v[i]->tok, "an anonymous set keyed by a concatenation "
+                              "with a part of type %s", t ? t->name : "unknown");
+    }
   for (int i = 0; i < sx->n; i++) {
     struct nr_expr **ep = &sx->v[i], *e = *ep;
     if (e->kind == X_MAPPING) {
