@@ -142,8 +142,10 @@ static void name_masters(struct lcnet_strs *s, int list, int names, int n) {
 /* Names the veth peers among the n links in the table at `list`: from `names` (index ->
  * name, or 0) or the kernel when the peer is here, else through the namespace id the link
  * gives: the peer's name there (`peer`) and the namespace's name under /run/netns
- * (`peer_netns`), each when found. All the remote ones are asked in one send. */
-static void name_peers(struct lcnet_strs *s, struct cnet_netns *ns, int list, int n, int names) {
+ * (`peer_netns`), each when found. All the remote ones are asked in one send, unless
+ * `remote_too` is 0 (a caller that does not need them saves two round trips per list). */
+static void name_peers(struct lcnet_strs *s, struct cnet_netns *ns, int list, int n, int names,
+                       int remote_too) {
   lua_State *L = s->L;
   int remote = 0;
   for (int i = 1; i <= n; i++) {
@@ -168,7 +170,7 @@ static void name_peers(struct lcnet_strs *s, struct cnet_netns *ns, int list, in
     }
     lua_pop(L, 2);
   }
-  if (remote == 0) return;
+  if (remote == 0 || !remote_too) return;
   struct peer {
     int nsid, index, at; /* at: its position in the list */
   };
@@ -216,6 +218,7 @@ struct list_ctx {
   struct cnet_netns *ns;
   int master;
   const char *kind;
+  int peers; /* name the peers in other namespaces */
 };
 
 /* Runs protected (lcnet_pdump): the dump, then the masters' names. */
@@ -229,7 +232,7 @@ static int list_body(lua_State *L, void *data, int *rc) {
   *rc = cnet_link_list_filtered(x->ns, x->master, x->kind, collect_cb, collect_reset, &c);
   if (*rc < 0) return 0;
   name_masters(&s, 1, 2, c.n);
-  name_peers(&s, x->ns, 1, c.n, x->master || x->kind ? 0 : 2);
+  name_peers(&s, x->ns, 1, c.n, x->master || x->kind ? 0 : 2, x->peers);
   if (x->master > 0) { /* the master itself is not in a filtered list: name it once */
     char name[CNET_IFNAMSIZ];
     if (cnet_link_name(x->ns, x->master, name) == 0) {
@@ -245,14 +248,15 @@ static int list_body(lua_State *L, void *data, int *rc) {
   return 1;
 }
 
-/* cnet.link.list([{master=, kind=}]) -> { link, ... } */
+/* cnet.link.list([{master=, kind=, peers=}]) -> { link, ... } */
 static int link_list(lua_State *L) {
   struct cnet_netns *ns = lcnet_ns(L);
-  static const char *const known[] = {"master", "kind", "type", NULL};
+  static const char *const known[] = {"master", "kind", "type", "peers", NULL};
   lcnet_check_options(L, 1, known);
-  int master = 0;
+  int master = 0, peers = 1;
   const char *kind = NULL;
   if (lua_istable(L, 1)) {
+    peers = lcnet_opt_bool(L, 1, "peers", 1);
     kind = lcnet_opt_string(L, 1, "kind", NULL);
     const char *type = lcnet_opt_string(L, 1, "type", NULL); /* the same, by another name */
     if (kind != NULL && type != NULL && strcmp(kind, type) != 0)
@@ -265,7 +269,7 @@ static int link_list(lua_State *L) {
       lcnet_field_error(L, 1, "master", "interface name or index");
     lua_pop(L, 1);
   }
-  struct list_ctx ctx = {ns, master, kind};
+  struct list_ctx ctx = {ns, master, kind, peers};
   int rc = lcnet_pdump(L, ns, list_body, &ctx);
   if (rc < 0) return lcnet_raise(L, rc, "link.list", NULL, cnet_netns_errmsg(ns));
   return 1;
@@ -295,7 +299,7 @@ static int get_body(lua_State *L, void *data, int *rc) {
   lua_createtable(L, 1, 0); /* the link as a list of one, for name_peers */
   lua_pushvalue(L, -2);
   lua_rawseti(L, -2, 1);
-  name_peers(&s, x->ns, lua_gettop(L), 1, 0);
+  name_peers(&s, x->ns, lua_gettop(L), 1, 0, 1);
   lua_pop(L, 1);
   if (lua_getfield(L, -1, "master_index") == LUA_TNUMBER) {
     char master[CNET_IFNAMSIZ];

@@ -13,8 +13,8 @@ out=docs/pictures
 for f in scripts/topologies/[0-9]*.lua; do
   name=$(basename "$f" .lua)
   args=""
-  [ "$name" = 09-scale ] && args=6
-  "$cnet" --sandbox -e "cnet.topology.load('$f', {'$args'}):up()" \
+  [ "$name" = 09-scale ] && args="'6'"
+  "$cnet" --sandbox -e "cnet.topology.load('$f', {$args}):up()" \
     -e "cnet.topology.graph{file = '$out/$name.svg'}" >/dev/null
   echo "$out/$name.svg"
 done

@@ -244,6 +244,14 @@ describe("veth peers", function()
     for _, l in ipairs(cnet.link.list()) do seen[l.name] = l end
     assert.are.same({"eth0", nsname}, {seen[h].peer, seen[h].peer_netns})
     assert.are.equal(l2, seen[l1].peer)
+    -- peers = false: the remote peers stay unnamed (no lookups in other namespaces), the
+    -- local ones are still named, and the indexes the kernel gives are all there
+    local cheap = {}
+    for _, l in ipairs(cnet.link.list{peers = false}) do cheap[l.name] = l end
+    assert.are.same({nil, nil, H.iplink("eth0", nsname).ifindex, H.iplink(h).link_netnsid},
+      {cheap[h].peer, cheap[h].peer_netns, cheap[h].peer_index, cheap[h].peer_netnsid})
+    assert.are.equal(l2, cheap[l1].peer)
+    assert.has_error(function() cnet.link.list{peers = 1} end)
     -- once the start namespace gets a name too, the inside view names it (the name of the
     -- process's own namespace is remembered only while /run/netns is unchanged)
     local selfname = H.name("pself")

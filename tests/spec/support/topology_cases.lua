@@ -316,8 +316,11 @@ cases.hosts = function()
       .. "ip -n m%d link set eth0 up && ip -n m%d link set lo up"):format(i, i, 10 + i, i, i))
   end
   local before = snapshot()
+  -- nsenter, not `ip netns exec`: that one runs the command in a mount namespace of its own
+  -- (a slave of ours), where the namespaces cnet names under /run/netns would stay, and die
+  -- with it; a real machine's cnet runs in the machine's own mount namespace
   local function on(i, cmd)
-    return ("ip netns exec m%d env CNET_STATE_DIR=/run/cnet-m%d %s %s"):format(i, i, BIN, cmd)
+    return ("nsenter --net=/run/netns/m%d env CNET_STATE_DIR=/run/cnet-m%d %s %s"):format(i, i, BIN, cmd)
   end
   for i = 1, 3 do
     local out = must(on(i, "up " .. file .. " --host h" .. i))

@@ -279,6 +279,12 @@ local nodes, edges = 0, 0
 for _ in dot:gmatch('\n%s+"[^"]+" %[label=') do nodes = nodes + 1 end
 for _ in dot:gmatch('\n%s+"[^"]+" %-> "[^"]+"') do edges = edges + 1 end
 check(nodes > 0 and edges > 0, "the graph has nodes (%d) and edges (%d)", nodes, edges)
+if name == "overlay" then
+  -- each host's vx42 floods to the two others through FDB entries: six tunnel edges
+  local tunnels = 0
+  for _ in dot:gmatch('label="vxlan 42"') do tunnels = tunnels + 1 end
+  check(tunnels == 6, "the graph draws the six VXLAN tunnels from the FDB (%d)", tunnels)
+end
 for _, r in ipairs(require("cnet.topology.model").expand(t, {})) do
   if r.kind == "netns" then check(dot:find('label="netns ' .. r.name .. '"', 1, true), "namespace %s drawn", r.name) end
 end

@@ -25,6 +25,21 @@ local function read_place(api)
   for _, l in ipairs(api.link.list()) do
     p.links[#p.links + 1] = l
     p.byindex[l.index] = l
+    -- a VXLAN device without one remote floods to the remotes of its FDB's entries (the
+    -- overlay's `bridge fdb append 00:00:00:00:00:00 ... dst HOST`): those are its tunnels
+    if l.kind == "vxlan" and type(l.info) == "table" and api.fdb then
+      local ok, entries = pcall(api.fdb.list, {dev = l.name})
+      if ok then
+        local seen = {}
+        for _, e in ipairs(entries) do
+          if e.dst and not seen[e.dst] and e.dst ~= l.info.remote then
+            seen[e.dst] = true
+            l.info.fdb_dst = l.info.fdb_dst or {}
+            table.insert(l.info.fdb_dst, e.dst)
+          end
+        end
+      end
+    end
   end
   for _, a in ipairs(api.addr.list()) do
     if a.scope ~= "link" and not (a.dev == "lo" and a.scope == "host") then

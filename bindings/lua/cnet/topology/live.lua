@@ -63,7 +63,8 @@ function Live:links(ns)
   if p.links == nil then
     local api, by = self:api(ns), {}
     if api then
-      for _, l in ipairs(api.link.list()) do by[l.name] = l end
+      -- peers = false: the plan matches veth ends itself, by name and place
+      for _, l in ipairs(api.link.list{peers = false}) do by[l.name] = l end
     end
     p.links = by
   end

@@ -335,7 +335,11 @@ function M.key(r)
   if k == "link" then return "link " .. M.where(r.ns, r.name) end
   if k == "addr" then return "addr " .. M.where(r.ns, r.dev) .. " " .. r.addr end
   if k == "route" then
-    return "route " .. M.where(r.ns, r.dst) .. (r.spec.table and (" table " .. r.spec.table) or "")
+    -- an IPv4 and an IPv6 default route of one namespace are two objects
+    local s = r.spec
+    local fam = s.family or ((s.via or s.gateway or r.dst):find(":") and "inet6")
+    return "route " .. M.where(r.ns, r.dst) .. (fam == "inet6" and " inet6" or "")
+      .. (r.spec.table and (" table " .. r.spec.table) or "")
       .. (r.spec.metric and (" metric " .. r.spec.metric) or "")
   end
   if k == "sysctl" then return "sysctl " .. M.where(r.ns, r.param) end

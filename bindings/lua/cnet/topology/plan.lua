@@ -312,7 +312,8 @@ local function plan_extras(plan, resources)
         if (l.protocol == "boot" or l.protocol == "static") and l.table == "main" and not keep[l] then
           action(plan, "delete", {kind = "route", ns = r.name, dst = l.dst,
             spec = {dst = l.dst, via = l.via, dev = l.dev, family = l.family, metric = l.metric},
-            key = "route " .. where(r.name, l.dst)}, "not in the description")
+            key = "route " .. where(r.name, l.dst) .. (l.family == "inet6" and " inet6" or "")},
+            "not in the description")
         end
       end
     end
