@@ -73,13 +73,26 @@ function M.entries(a, key)
 end
 
 -- The host's own addresses, for the local4/local6 sets: {["4"] = {...}, ["6"] = {...}}.
-function M.host_addresses()
+-- `also` (optional, a list of address strings) adds addresses the host is about to have: an
+-- ADD fills the sets before it puts the network's gateway on the bridge.
+function M.host_addresses(also)
   local out = {["4"] = {}, ["6"] = {}}
+  local seen = {}
+  local function put(b, text)
+    if not seen[b] then
+      seen[b] = true
+      table.insert(out[#b == 4 and "4" or "6"], text)
+    end
+  end
   for _, a in ipairs(cnet.addr.list()) do
     local b = ipnet.parse(a.address)
     if b and a.scope ~= "host" and not (#b == 16 and b:byte(1) == 0xfe and b:byte(2) & 0xc0 == 0x80) then
-      table.insert(out[#b == 4 and "4" or "6"], a.address)
+      put(b, a.address)
     end
+  end
+  for _, text in ipairs(also or {}) do
+    local b = ipnet.parse(text)
+    if b then put(b, ipnet.tostring(b)) end
   end
   return out
 end
@@ -92,7 +105,7 @@ local chains = {
   output = {type = "nat", hook = "output", priority = "dstnat", "jump hostports"},
 }
 
-local function description(network, all)
+local function description(network, all, also)
   local sets = {
     masq4 = {type = "ipv4_addr", elements = {}}, masq6 = {type = "ipv6_addr", elements = {}},
     nets4 = {type = "ipv4_addr", flags = "interval", elements = {}},
@@ -113,7 +126,7 @@ local function description(network, all)
     for _, r in ipairs(e.ports) do hostports[#hostports + 1] = r end
   end
   if #hostports > 0 then
-    local own = M.host_addresses()
+    local own = M.host_addresses(also)
     sets.local4.elements, sets.local6.elements = own["4"], own["6"]
   end
   for _, set in pairs(sets) do
@@ -137,8 +150,9 @@ local function retried(fn, ...)
 end
 
 -- Makes the table exactly what the attachments say (attachments: {[key] = record}), in one
--- atomic batch; with no attachment that needs it, deletes the table (if present).
-function M.rebuild(network, attachments)
+-- atomic batch; with no attachment that needs it, deletes the table (if present). `also`:
+-- as for M.host_addresses.
+function M.rebuild(network, attachments, also)
   local all, any = {}, false
   for key, a in pairs(attachments) do
     local e = M.entries(a, key)
@@ -150,14 +164,14 @@ function M.rebuild(network, attachments)
     if not ok and err.code ~= "ENOENT" then error(err, 0) end
     return false
   end
-  retried(cnet.nft.apply, description(network, all))
+  retried(cnet.nft.apply, description(network, all, also))
   return true
 end
 
 -- Queues the local4/local6 sets' new contents (emptied and filled in the same transaction,
 -- so no packet sees them empty).
-local function refresh_local(tx, T)
-  local own = M.host_addresses()
+local function refresh_local(tx, T, also)
+  local own = M.host_addresses(also)
   for fam, list in pairs(own) do
     tx.flush_set(T .. " local" .. fam)
     if #list > 0 then tx.add_element(T .. " local" .. fam, list) end
@@ -166,8 +180,8 @@ end
 
 -- Adds one attachment's entries in one transaction. `made` is whether the table exists
 -- already (the state's word); returns true. When the table or a set is missing after all,
--- the caller rebuilds (M.rebuild) instead.
-local function add(network, key, a, made)
+-- the caller rebuilds (M.rebuild) instead. `also`: as for M.host_addresses.
+local function add(network, key, a, made, also)
   local e = M.entries(a, key)
   if #e.masq4 + #e.masq6 + #e.ports == 0 then return made end
   if not made then return nil end
@@ -177,7 +191,7 @@ local function add(network, key, a, made)
     if #e[s] > 0 then tx.add_element(T .. " " .. s, e[s]) end
   end
   for _, r in ipairs(e.ports) do tx.add_rule(T .. " hostports", r) end
-  if #e.ports > 0 then refresh_local(tx, T) end
+  if #e.ports > 0 then refresh_local(tx, T, also) end
   tx.commit()
   return true
 end
@@ -203,7 +217,7 @@ local function del(network, key, a)
   tx.commit()
 end
 
-function M.add(network, key, a, made) return retried(add, network, key, a, made) end
+function M.add(network, key, a, made, also) return retried(add, network, key, a, made, also) end
 function M.del(network, key, a) return retried(del, network, key, a) end
 
 -- What is missing from the table for one attachment: a list of findings.

@@ -1,0 +1,79 @@
+-- The CNI plugin's nftables table (bindings/lua/cnet/cni/nft.lua), in a sandbox of its own
+-- so that the first test sees a host with no address but the ones the network gives it:
+-- port mappings answer on the gateway from the first ADD on, CHECK names a port mapping
+-- whose rule is gone, and ADD, CHECK, GC and DEL leave every other table in the namespace
+-- as it was. Checked with nft -j and real connections.
+local D = dofile(H.source .. "/tests/spec/support/cni.lua")
+local cnet = require "cnet"
+
+teardown(function() os.execute("rm -rf " .. D.tmp) end)
+
+local hello = os.getenv("CNET_HELLO") or (H.build .. "/cnet-hello")
+
+local function netns(name)
+  H.sh("ip netns add " .. name)
+  H.sh("ip -n " .. name .. " link set lo up")
+  return name
+end
+
+local function with(conf, over)
+  local c = {}
+  for k, v in pairs(conf) do c[k] = v end
+  for k, v in pairs(over) do c[k] = v end
+  return c
+end
+
+-- The rules of `chain` in a table listed by D.nft (nft -j's rule objects).
+local function rules_of(t, chain)
+  local out = {}
+  for _, r in ipairs(t.rules) do
+    if r.chain == chain then out[#out + 1] = r end
+  end
+  return out
+end
+
+-- The set a rule's "ip daddr" match refers to ("@local4" -> "local4"), or nil.
+local function daddr_set(rule)
+  for _, x in ipairs(rule.expr) do
+    local m = x.match
+    if m and type(m.left) == "table" and m.left.payload and m.left.payload.field == "daddr"
+       and type(m.right) == "string" and m.right:sub(1, 1) == "@" then
+      return m.right:sub(2)
+    end
+  end
+end
+
+describe("cnet CNI plugin port mappings on a fresh host", function()
+  local conf = D.conf("fresh", "10.110.0.0/24", {cniVersion = "1.1.0",
+    runtimeConfig = {portMappings = {{hostPort = 8080, containerPort = 80}}}})
+
+  it("answer on the gateway from the first ADD, and CHECK right after it is silent", function()
+    -- nothing but loopback yet: the gateway is the host's only address once ADD is done
+    assert.are.equal(0, #H.ipj("-4 addr show scope global"))
+    netns("f1")
+    local r = D.ok("ADD", conf, {id = "f1"})
+    local ip = r.ips[1].address:match("^[^/]+")
+    assert.are.equal("10.110.0.1", r.ips[1].gateway)
+    -- the kernel's view: the gateway is on the bridge, and in the set the mapping's rule uses
+    assert.are.equal("10.110.0.1", H.ipj("-4 addr show dev br-fresh")[1].addr_info[1]["local"])
+    local t = D.nft("fresh")
+    assert.are.same({"10.110.0.1"}, t.sets.local4)
+    local hp = rules_of(t, "hostports")
+    assert.are.equal(1, #hp)
+    assert.are.equal("local4", daddr_set(hp[1]))
+    assert.are.equal("f1/eth0", hp[1].comment)
+    -- CHECK agrees
+    local code, out, err = D.cni("CHECK", with(conf, {prevResult = r}), {id = "f1"})
+    assert.are.equal(0, code, D.json(out) .. err)
+    -- a connection to gateway:8080 from the host reaches the container's port 80
+    local ns = cnet.netns.open("f1")
+    ns.spawn({hello, "-q", "80"}, {stdout = false, stderr = false})
+    assert.is_true((ns.tcp_connect(ip, 80, {retry = 5, timeout = 1}))) -- it listens
+    local ok, reply = cnet.tcp_connect("10.110.0.1", 8080, {send = "GET / HTTP/1.0\r\n\r\n", timeout = 1})
+    assert.is_true(ok, tostring(reply))
+    assert.truthy(reply:find("hello!", 1, true), reply)
+    ns.kill()
+    D.ok("DEL", conf, {id = "f1"})
+    assert.is_nil(D.nft("fresh"))
+  end)
+end)
