@@ -77,3 +77,31 @@ describe("cnet CNI plugin port mappings on a fresh host", function()
     assert.is_nil(D.nft("fresh"))
   end)
 end)
+
+describe("cnet CNI plugin CHECK of port mappings", function()
+  local conf = D.conf("chkport", "10.111.0.0/24", {cniVersion = "1.1.0",
+    runtimeConfig = {portMappings = {{hostPort = 9080, containerPort = 80},
+                                     {hostPort = 9053, containerPort = 53, protocol = "udp"}}}})
+
+  it("names a port mapping whose rule was deleted behind its back", function()
+    netns("cp1")
+    local r = D.ok("ADD", conf, {id = "cp1"})
+    local ip = r.ips[1].address:match("^[^/]+")
+    D.ok("CHECK", with(conf, {prevResult = r}), {id = "cp1"})
+    -- delete the udp rule, by the handle nft gives it
+    local handle
+    for _, rule in ipairs(rules_of(D.nft("chkport"), "hostports")) do
+      if D.json(rule.expr):find('"udp"', 1, true) then handle = rule.handle end
+    end
+    assert.is_number(handle)
+    H.sh("nft delete rule inet cnet-chkport hostports handle " .. handle)
+    assert.are.equal(1, #rules_of(D.nft("chkport"), "hostports"))
+    local code, out = D.cni("CHECK", with(conf, {prevResult = r}), {id = "cp1"})
+    assert.are.equal(1, code)
+    assert.are.equal(101, out.code)
+    assert.truthy(out.details:find("port mapping udp 9053 -> " .. ip .. ":53 is missing from chain inet cnet-chkport hostports", 1, true), out.details)
+    assert.is_nil(out.details:find("9080", 1, true), out.details) -- the tcp one is still there
+    D.ok("DEL", conf, {id = "cp1"})
+    assert.is_nil(D.nft("chkport"))
+  end)
+end)

@@ -38,10 +38,12 @@ local M = {}
 function M.table(network) return "inet cnet-" .. network end
 
 -- The entries one attachment adds: {masq4 = {...}, masq6 = {...}, nets4 = {...},
--- nets6 = {...}, ports = {rule text, ...}}. a = the attachment record: a.ips (CIDR
--- strings), a.masq (boolean), a.ports (port mappings), key = "CID/IFNAME".
+-- nets6 = {...}, ports = {rule text, ...}, maps = {...}}, where maps[i] tells CHECK what
+-- ports[i] is: {name = "tcp 8080 -> 10.88.0.5:80", head = "ip daddr ",
+-- dport = "tcp dport 8080 "}. a = the attachment record: a.ips (CIDR strings), a.masq
+-- (boolean), a.ports (port mappings), key = "CID/IFNAME".
 function M.entries(a, key)
-  local e = {masq4 = {}, masq6 = {}, nets4 = {}, nets6 = {}, ports = {}}
+  local e = {masq4 = {}, masq6 = {}, nets4 = {}, nets6 = {}, ports = {}, maps = {}}
   local first = {}
   for _, cidr in ipairs(a.ips or {}) do
     local c = ipnet.cidr(cidr)
@@ -67,6 +69,10 @@ function M.entries(a, key)
                                       or ("dnat ip6 to [%s]:%d"):format(target, p.containerPort)
       parts[#parts + 1] = ("comment %q"):format(key)
       e.ports[#e.ports + 1] = table.concat(parts, " ")
+      e.maps[#e.ports] = {
+        name = ("%s %s%d -> %s:%d"):format(p.protocol, p.hostIP and (p.hostIP .. " ") or "",
+          p.hostPort, fam == "4" and target or ("[" .. target .. "]"), p.containerPort),
+        head = l3 .. " daddr ", dport = ("%s dport %d "):format(p.protocol, p.hostPort)}
     end
   end
   return e
@@ -263,16 +269,23 @@ function M.check(network, key, a)
       end
     end
   end
-  local want = #e.ports
+  -- A mapping is there when a rule of this attachment (by its comment) has its family and
+  -- port: the rest of the text is as the kernel gives it back, which CHECK need not predict.
   local comment = ("comment %q"):format(key)
-  local n = 0
+  local mine = {}
   for k in pairs(rules) do
-    if k:sub(1, 10) == "hostports\0" and k:sub(-#comment) == comment then n = n + 1 end
+    if k:sub(1, 10) == "hostports\0" and k:sub(-#comment) == comment then mine[#mine + 1] = k:sub(11) end
   end
-  if n < want then
-    findings[#findings + 1] = ("%d of %d port mappings are missing from chain %s hostports"):format(want - n, want, T)
+  for _, m in ipairs(e.maps) do
+    local found = false
+    for _, text in ipairs(mine) do
+      if text:sub(1, #m.head) == m.head and text:find(m.dport, 1, true) then found = true break end
+    end
+    if not found then
+      findings[#findings + 1] = ("port mapping %s is missing from chain %s hostports"):format(m.name, T)
+    end
   end
-  if want > 0 then
+  if #e.ports > 0 then
     for fam, list in pairs(M.host_addresses()) do
       for _, addr in ipairs(list) do
         if not (have["local" .. fam] and have["local" .. fam][addr]) then
