@@ -105,3 +105,42 @@ describe("cnet CNI plugin CHECK of port mappings", function()
     assert.is_nil(D.nft("chkport"))
   end)
 end)
+
+describe("cnet CNI plugin and other nftables tables", function()
+  local conf = D.conf("mine", "10.112.0.0/24", {cniVersion = "1.1.0",
+    runtimeConfig = {portMappings = {{hostPort = 8080, containerPort = 80}}}})
+
+  it("ADD, CHECK, GC and DEL leave another table, even one named like a network's, as it was", function()
+    -- a firewall's table hooked where cnet's are, and one that looks like another network's
+    H.write(D.tmp .. "/foreign.nft", [[
+table inet fw {
+  set allowed { type ipv4_addr; elements = { 192.0.2.1, 198.51.100.7 }; }
+  chain pre { type nat hook prerouting priority dstnat; policy accept; tcp dport 8080 ip saddr @allowed accept; }
+  chain post { type nat hook postrouting priority srcnat; policy accept; ip saddr 10.112.0.0/24 accept; }
+}
+table inet cnet-other {
+  set masq4 { type ipv4_addr; elements = { 10.112.0.2 }; }
+  chain hostports { ip daddr 203.0.113.5 tcp dport 8080 dnat ip to 10.112.0.2:80 comment "x/eth0"; }
+}
+]])
+    H.sh("nft -f " .. D.tmp .. "/foreign.nft")
+    local function foreign()
+      return H.sh("nft -j list table inet fw") .. "\n" .. H.sh("nft -j list table inet cnet-other")
+    end
+    local before = foreign()
+    netns("o1")
+    local r = D.ok("ADD", conf, {id = "o1"})
+    assert.are.equal("10.112.0.2/24", r.ips[1].address) -- the address cnet-other names too
+    assert.is_not_nil(D.nft("mine"))
+    D.ok("CHECK", with(conf, {prevResult = r}), {id = "o1"})
+    D.ok("GC", with(conf, {["cni.dev/valid-attachments"] = {{containerID = "o1", ifname = "eth0"}}}))
+    assert.are.same({"10.112.0.2"}, D.nft("mine").sets.masq4)
+    assert.are.equal(before, foreign())
+    D.ok("DEL", conf, {id = "o1"})
+    assert.is_nil(D.nft("mine"))
+    assert.are.equal(before, foreign())
+    -- and GC with nothing valid, once the network is empty, too
+    D.ok("GC", with(conf, {["cni.dev/valid-attachments"] = D.list()}))
+    assert.are.equal(before, foreign())
+  end)
+end)
