@@ -222,7 +222,7 @@ describe("cnet CNI plugin requested addresses", function()
     assert.are.same({"10.107.0.9"}, D.nft("req").sets.masq4)
   end)
 
-  it("refuses a taken address or the gateway with code 102 and makes nothing", function()
+  it("refuses a taken address or the gateway with code 102, an address outside the ranges with 7, and makes nothing", function()
     netns("q2")
     local function refused(a, code, details)
       local c, out = D.cni("ADD", conf, {id = "q2", args = "IP=" .. a})
@@ -235,6 +235,8 @@ describe("cnet CNI plugin requested addresses", function()
     end
     refused("10.107.0.9", 102, "10.107.0.9 is leased to q1/eth0")
     refused("10.107.0.1", 102, "10.107.0.1 is the gateway")
+    refused("192.0.2.5", 7, "192.0.2.5 is in no range of the network (10.107.0.1-10.107.0.254)")
+    refused("10.107.0.20,10.107.0.21", 7, "10.107.0.21: another address of its range set was asked for first")
     assert.are.same({"10.107.0.9"}, D.nft("req").sets.masq4)
   end)
 
