@@ -788,6 +788,50 @@ describe("cnet.cni from Lua and `cnet cni` from the command line", function()
     assert.is_false(ok)
     assert.truthy(msg:find("cnet cni add: invalid field mtu: mtu: integer expected, got string (code 7)", 1, true), msg)
   end)
+  it("cnet cni version, status and gc (with --valid): output and exit status", function()
+    -- exit status, stdout and stderr of `cnet cni ARGS`
+    local function cli(args)
+      local out, err = D.tmp .. "/cli.out", D.tmp .. "/cli.err"
+      local _, _, code = os.execute(("unset LD_PRELOAD; %s cni %s >%s 2>%s"):format(H.bin, args, out, err))
+      return code, H.read(out), H.read(err)
+    end
+    local code, out, err = cli("version")
+    assert.are.equal(0, code, err)
+    local v = H.json(out)
+    assert.are.equal("1.1.0", v.cniVersion)
+    assert.are.same({"0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"}, v.supportedVersions)
+    -- a /30 holds one container: status says whether there is room, gc makes room
+    local f = H.write(D.tmp .. "/small.conf", D.json(D.conf("small", "10.108.0.0/30", {cniVersion = "1.1.0"})))
+    code, out, err = cli("status " .. f)
+    assert.are.same({0, "", ""}, {code, out, err})
+    netns("cs1")
+    local cache = " --cache " .. D.tmp .. "/results"
+    local r = H.json(H.sh(("unset LD_PRELOAD; %s cni add %s cs1%s"):format(H.bin, f, cache)))
+    local host = r.interfaces[2].name
+    code, out, err = cli("status " .. f)
+    assert.are.equal(1, code)
+    assert.are.equal("", out)
+    assert.truthy(err:find("cnet cni status: cannot add containers: no free address", 1, true), err)
+    assert.truthy(err:find("(code 50)", 1, true), err)
+    -- gc keeps what --valid names...
+    code, out, err = cli(("gc %s --valid cs1/eth0"):format(f))
+    assert.are.same({0, "", ""}, {code, out, err})
+    assert.are.equal("cs1/eth0", D.state("small").leases["10.108.0.2"])
+    assert.is_not_nil(H.iplink(host))
+    -- ...and removes the rest: the lease, the veth, the table
+    code, out, err = cli("gc " .. f)
+    assert.are.same({0, "", ""}, {code, out, err})
+    assert.are.equal(0, D.count(D.state("small").leases))
+    assert.is_nil(H.iplink(host))
+    assert.is_nil(D.links("cs1").eth0)
+    assert.is_nil(D.nft("small"))
+    code = cli("status " .. f)
+    assert.are.equal(0, code)
+    -- a command without its configuration is a usage error
+    code, out, err = cli("status")
+    assert.are.equal(2, code)
+    assert.truthy(err:find("cnet cni status: CONF needed", 1, true), err)
+  end)
 end)
 
 describe("cnet.lock", function()
