@@ -81,26 +81,31 @@ end)
 describe("cnet CNI plugin CHECK of port mappings", function()
   local conf = D.conf("chkport", "10.111.0.0/24", {cniVersion = "1.1.0",
     runtimeConfig = {portMappings = {{hostPort = 9080, containerPort = 80},
+                                     {hostPort = 9080, containerPort = 81, hostIP = "192.0.2.1"},
                                      {hostPort = 9053, containerPort = 53, protocol = "udp"}}}})
 
-  it("names a port mapping whose rule was deleted behind its back", function()
+  it("names each port mapping whose rule was deleted behind its back", function()
     netns("cp1")
     local r = D.ok("ADD", conf, {id = "cp1"})
     local ip = r.ips[1].address:match("^[^/]+")
     D.ok("CHECK", with(conf, {prevResult = r}), {id = "cp1"})
-    -- delete the udp rule, by the handle nft gives it
-    local handle
+    -- delete the udp rule and the one for 192.0.2.1, by the handles nft gives them
+    local n = 0
     for _, rule in ipairs(rules_of(D.nft("chkport"), "hostports")) do
-      if D.json(rule.expr):find('"udp"', 1, true) then handle = rule.handle end
+      local text = D.json(rule.expr)
+      if text:find('"udp"', 1, true) or text:find('"192.0.2.1"', 1, true) then
+        H.sh("nft delete rule inet cnet-chkport hostports handle " .. rule.handle)
+        n = n + 1
+      end
     end
-    assert.is_number(handle)
-    H.sh("nft delete rule inet cnet-chkport hostports handle " .. handle)
+    assert.are.equal(2, n)
     assert.are.equal(1, #rules_of(D.nft("chkport"), "hostports"))
     local code, out = D.cni("CHECK", with(conf, {prevResult = r}), {id = "cp1"})
     assert.are.equal(1, code)
     assert.are.equal(101, out.code)
     assert.truthy(out.details:find("port mapping udp 9053 -> " .. ip .. ":53 is missing from chain inet cnet-chkport hostports", 1, true), out.details)
-    assert.is_nil(out.details:find("9080", 1, true), out.details) -- the tcp one is still there
+    assert.truthy(out.details:find("port mapping tcp 192.0.2.1 9080 -> " .. ip .. ":81 is missing", 1, true), out.details)
+    assert.is_nil(out.details:find(":80 ", 1, true), out.details) -- the one on @local4 is still there
     D.ok("DEL", conf, {id = "cp1"})
     assert.is_nil(D.nft("chkport"))
   end)

@@ -39,9 +39,9 @@ function M.table(network) return "inet cnet-" .. network end
 
 -- The entries one attachment adds: {masq4 = {...}, masq6 = {...}, nets4 = {...},
 -- nets6 = {...}, ports = {rule text, ...}, maps = {...}}, where maps[i] tells CHECK what
--- ports[i] is: {name = "tcp 8080 -> 10.88.0.5:80", head = "ip daddr ",
--- dport = "tcp dport 8080 "}. a = the attachment record: a.ips (CIDR strings), a.masq
--- (boolean), a.ports (port mappings), key = "CID/IFNAME".
+-- ports[i] is: {name = "tcp 8080 -> 10.88.0.5:80", l3 = "ip", daddr = "@local4" or the
+-- hostIP's bytes, dport = "tcp dport 8080 "}. a = the attachment record: a.ips (CIDR
+-- strings), a.masq (boolean), a.ports (port mappings), key = "CID/IFNAME".
 function M.entries(a, key)
   local e = {masq4 = {}, masq6 = {}, nets4 = {}, nets6 = {}, ports = {}, maps = {}}
   local first = {}
@@ -72,7 +72,8 @@ function M.entries(a, key)
       e.maps[#e.ports] = {
         name = ("%s %s%d -> %s:%d"):format(p.protocol, p.hostIP and (p.hostIP .. " ") or "",
           p.hostPort, fam == "4" and target or ("[" .. target .. "]"), p.containerPort),
-        head = l3 .. " daddr ", dport = ("%s dport %d "):format(p.protocol, p.hostPort)}
+        l3 = l3, daddr = p.hostIP and ipnet.parse(p.hostIP) or ("@local" .. fam),
+        dport = ("%s dport %d "):format(p.protocol, p.hostPort)}
     end
   end
   return e
@@ -269,8 +270,9 @@ function M.check(network, key, a)
       end
     end
   end
-  -- A mapping is there when a rule of this attachment (by its comment) has its family and
-  -- port: the rest of the text is as the kernel gives it back, which CHECK need not predict.
+  -- A mapping is there when a rule of this attachment (by its comment) has its family,
+  -- destination and port: the rest of the text is as the kernel gives it back, which CHECK
+  -- need not predict (an address is compared as bytes, not as text).
   local comment = ("comment %q"):format(key)
   local mine = {}
   for k in pairs(rules) do
@@ -279,7 +281,12 @@ function M.check(network, key, a)
   for _, m in ipairs(e.maps) do
     local found = false
     for _, text in ipairs(mine) do
-      if text:sub(1, #m.head) == m.head and text:find(m.dport, 1, true) then found = true break end
+      local l3, daddr = text:match("^(ip6?) daddr (%S+) ")
+      if l3 == m.l3 and (daddr == m.daddr or ipnet.parse(daddr or "") == m.daddr)
+         and text:find(m.dport, 1, true) then
+        found = true
+        break
+      end
     end
     if not found then
       findings[#findings + 1] = ("port mapping %s is missing from chain %s hostports"):format(m.name, T)
