@@ -208,7 +208,7 @@ local function remove_veth(a)
   if a.host then
     local l = link_or_nil(cnet, a.host)
     if l and l.kind == "veth" then
-      local ok, err = pcall(cnet.link.delete, a.host)
+      local ok, err = pcall(cnet.link.delete, a.host, {wait = false})
       if not ok and err.code ~= "ENODEV" then error(err, 0) end
     end
   end
@@ -504,7 +504,9 @@ function R.del(ctx)
     if ok then
       local l = (a and a.id) and {kind = "veth"} or link_or_nil(ns, ctx.ifname)
       if l and l.kind == "veth" then
-        local ok2, err = pcall(ns.link.delete, ctx.ifname)
+        -- wait = false: gone from both namespaces when this returns; the kernel's 20-60 ms
+        -- of freeing it go to a detached process (docs/api.md, link.delete)
+        local ok2, err = pcall(ns.link.delete, ctx.ifname, {wait = false})
         if not ok2 and err.code ~= "ENODEV" then error(err, 0) end
         pair_gone = ok2
       end
