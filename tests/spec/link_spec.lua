@@ -212,7 +212,10 @@ end)
 
 describe("cnet.link.delete{wait = false}", function()
   local me = H.sh("echo $PPID")
-  local function fds() return tonumber(H.sh("ls /proc/" .. me .. "/fd | wc -l")) end
+  local function fds()
+    collectgarbage() collectgarbage() -- handles of earlier tests close now, not midway
+    return tonumber(H.sh("ls /proc/" .. me .. "/fd | wc -l"))
+  end
 
   it("returns once the device and its peer are gone, holding nothing of the caller's", function()
     local nsname = H.name("dw")
@@ -231,7 +234,8 @@ describe("cnet.link.delete{wait = false}", function()
       -- the lock is free the moment the caller lets go
       lock:close()
       assert.is_true(H.try("flock -n " .. lockfile .. " true"), "the lock is still held")
-      assert.are.equal(before, fds(), "descriptors left open")
+      local after = fds()
+      assert.is_true(after <= before, ("descriptors left open: %d before, %d after"):format(before, after))
       -- the child between caller and worker is reaped at once (where this process is the
       -- sandbox's PID 1 it also inherits the detached worker, as init does, and other specs'
       -- orphans: only then are such zombies expected)
