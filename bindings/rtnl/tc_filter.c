@@ -157,11 +157,9 @@ static void read_action(lua_State *L, const struct call *c, int v, const char *p
 static void read_actions(lua_State *L, const struct call *c, struct cnet_tc_filter *f) {
   int t = lua_getfield(L, c->f.idx, "action");
   int v = lua_gettop(L);
-  if (t == LUA_TTABLE && lua_getfield(L, v, "kind") == LUA_TNIL) { /* a list */
-    lua_pop(L, 1);
+  if (t == LUA_TTABLE && lua_rawlen(L, v) > 0) { /* a list; else one action's table */
     lua_Integer n = (lua_Integer)lua_rawlen(L, v);
-    if (n < 1 || n > CNET_TC_MAXACTS)
-      lcnet_field_fail(&c->f, "action", "1 to %d actions", CNET_TC_MAXACTS);
+    if (n > CNET_TC_MAXACTS) lcnet_field_fail(&c->f, "action", "at most %d actions", CNET_TC_MAXACTS);
     for (lua_Integer i = 1; i <= n; i++) {
       lua_rawgeti(L, v, i); /* v + 1 */
       const char *path = lua_pushfstring(L, "action[%d]", (int)i);
@@ -312,6 +310,9 @@ static int filter_change(lua_State *L, const char *op, enum cnet_tc_op what) {
   lcnet_fields fl = lcnet_fields_of(L, 2);
   const char *kind = lcnet_field_text(&fl, "kind", 32, NULL, NULL);
   if (kind == NULL) lcnet_field_fail(&fl, "kind", "required (\"matchall\", \"u32\", \"flower\")");
+  if (!cnet_tc_filter_kind_known(kind))
+    lcnet_field_fail(&fl, "kind", "unknown filter kind %s (matchall, u32, flower)",
+                     lcnet_quote(L, kind, strlen(kind)));
   struct call c = {ns, op, lua_pushfstring(L, "%s %s", dev, kind), fl};
   check_keys(L, &c, kind);
   struct cnet_tc_filter *f = lua_newuserdatauv(L, sizeof *f, 0); /* big: not on the C stack */
@@ -354,6 +355,7 @@ static int filter_delete(lua_State *L) {
   f->chain = -1;
   if (lua_istable(L, 2)) {
     f->kind = lcnet_field_text(&c.f, "kind", 32, NULL, NULL);
+    if (f->kind && f->kind[0] == '\0') lcnet_field_fail(&c.f, "kind", "empty");
     f->parent = read_parent(L, &c, 0);
     f->prio = (uint16_t)lcnet_field_int(&c.f, "prio", 0, 0xffff, 0);
     f->protocol = read_protocol(L, &c, 0);
