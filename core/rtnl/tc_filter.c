@@ -110,19 +110,20 @@ int cnet_tc_filter_explain(int err, const char *extack, const char *kind, const 
     return -EOPNOTSUPP;
   }
   if (err == -ENOENT && strstr(text, "action module") != NULL && actions && actions[0]) {
-    char mods[256] = "";
+    char names[256] = "", mods[256] = "";
     const char *p = actions;
-    while (*p) { /* "gact mirred" -> "act_gact, act_mirred" */
-      size_t n = strcspn(p, " "), m = strlen(mods);
+    while (*p) { /* "gact mirred" -> "gact, mirred" and "act_gact, act_mirred" */
+      size_t n = strcspn(p, " "), a = strlen(names), m = strlen(mods);
+      snprintf(names + a, sizeof names - a, "%s%.*s", a ? ", " : "", (int)n, p);
       snprintf(mods + m, sizeof mods - m, "%sact_%.*s", m ? ", " : "", (int)n, p);
       p += n + (p[n] == ' ');
     }
     if (strchr(actions, ' ') == NULL)
       snprintf(out, CNET_ERRMSG_MAX, "action %s is not available in this kernel (module %s)",
-               actions, mods);
+               names, mods);
     else
       snprintf(out, CNET_ERRMSG_MAX,
-               "one of the actions %s is not available in this kernel (modules %s)", actions, mods);
+               "one of the actions %s is not available in this kernel (modules %s)", names, mods);
     return -EOPNOTSUPP;
   }
   if (err == -EOPNOTSUPP && text[0] == '\0') {
