@@ -38,7 +38,7 @@ elseif phase == "del" then
   for i = 1, n do
     local ns <close> = cnet.netns.open("c" .. i)
     cnet.nft.delete_element(T .. " masq4", addr(i, true))
-    ns.link.delete("eth0")
+    ns.link.delete("eth0", {wait = false}) -- as the plugin deletes it
   end
   cnet.nft.delete_table(T)
   cnet.link.delete("cni0")

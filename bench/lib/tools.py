@@ -330,7 +330,11 @@ def topology_read_tools():
     return [Tool('cnet plan + status',
                  lambda n: [{'name': 'plan', 'argv': cnet_cmd('plan', f, n)},
                             {'name': 'status', 'argv': cnet_cmd('status', 'scale')}],
-                 need_topology, prep=lambda n: [cnet_cmd('up', f, n, '-q')])]
+                 # then 3 s for the kernel's own work after making 500 namespaces (IPv6
+                 # duplicate address detection and router solicitation on 1000 devices take
+                 # the routing lock for a second or two): plan and status of a topology that
+                 # is up, not one still being set up
+                 need_topology, prep=lambda n: [cnet_cmd('up', f, n, '-q'), ['sleep', '3']])]
 
 
 def topology_small_tools():

@@ -313,6 +313,10 @@ static int run_cni_plugin(lua_State *L) {
   if (host_report(L, host_docall(L, 0, 1)) != LUA_OK) return 1;
   int code = (int)lua_tointeger(L, -1);
   lua_pop(L, 2);
+  const char *command = getenv("CNI_COMMAND");
+  /* the commands that delete nftables objects; elsewhere the fork costs more than it saves */
+  if (command != NULL && (strcmp(command, "DEL") == 0 || strcmp(command, "GC") == 0))
+    host_linger_sockets();
   return code;
 }
 

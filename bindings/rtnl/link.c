@@ -685,11 +685,14 @@ static int link_set(lua_State *L) {
   return 0;
 }
 
-/* cnet.link.delete(dev) */
+/* cnet.link.delete(dev [, {wait = false}]) */
 static int link_delete(lua_State *L) {
   struct cnet_netns *ns = lcnet_ns(L);
   luaL_argexpected(L, lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER, 1,
                    "interface name or index");
+  static const char *const known[] = {"wait", NULL};
+  lcnet_check_options(L, 2, known);
+  int wait = lua_istable(L, 2) ? lcnet_opt_bool(L, 2, "wait", 1) : 1;
   int index = 0;
   const char *dev;
   if (lua_type(L, 1) == LUA_TNUMBER) {
@@ -698,7 +701,8 @@ static int link_delete(lua_State *L) {
   } else {
     dev = lcnet_check_text(L, 1, CNET_IFNAMSIZ - 1, "interface name", NULL);
   }
-  int rc = cnet_link_delete(ns, index, index ? NULL : dev);
+  int rc = wait ? cnet_link_delete(ns, index, index ? NULL : dev)
+                : cnet_link_delete_unwaited(ns, index, index ? NULL : dev);
   if (rc < 0) return lcnet_raise(L, rc, "link.delete", dev, cnet_netns_errmsg(ns));
   return 0;
 }

@@ -210,6 +210,55 @@ describe("cnet.link.get", function()
   end)
 end)
 
+describe("cnet.link.delete{wait = false}", function()
+  local me = H.sh("echo $PPID")
+  local function fds()
+    collectgarbage() collectgarbage() -- handles of earlier tests close now, not midway
+    return tonumber(H.sh("ls /proc/" .. me .. "/fd | wc -l"))
+  end
+
+  it("returns once the device and its peer are gone, holding nothing of the caller's", function()
+    local nsname = H.name("dw")
+    local ns <close> = cnet.netns.add(nsname)
+    local lockfile = os.tmpname()
+    for i = 1, 3 do
+      local h = H.name("dwh")
+      cnet.link.add{name = h, type = "veth", peer = {name = "eth" .. i, netns = ns}, up = true}
+      local before = fds()
+      local lock <close> = cnet.lock(lockfile)
+      cnet.link.delete(h, {wait = false})
+      -- gone at once, both ends, in the kernel's own view
+      assert.is_false(H.try("ip link show dev " .. h), h .. " still listed")
+      assert.is_false(H.try("ip -n " .. nsname .. " link show dev eth" .. i), "peer still listed")
+      -- the process that takes the kernel's wait holds none of the caller's descriptors:
+      -- the lock is free the moment the caller lets go
+      lock:close()
+      assert.is_true(H.try("flock -n " .. lockfile .. " true"), "the lock is still held")
+      local after = fds()
+      assert.is_true(after <= before, ("descriptors left open: %d before, %d after"):format(before, after))
+      -- the child between caller and worker is reaped at once (where this process is the
+      -- sandbox's PID 1 it also inherits the detached worker, as init does, and other specs'
+      -- orphans: only then are such zombies expected)
+      if me ~= "1" then
+        local z = H.sh("ps --ppid " .. me .. " -o pid=,stat=,args= | grep ' Z' || true")
+        assert.are.equal("", z, "a zombie child")
+      end
+    end
+    os.remove(lockfile)
+  end)
+
+  it("reports the kernel's refusal as the waiting delete does", function()
+    local ok, err = pcall(cnet.link.delete, "nosuch0", {wait = false})
+    assert.is_false(ok)
+    assert.are.same({"ENODEV", "link.delete", "nosuch0"}, {err.code, err.op, err.object})
+    ok, err = pcall(cnet.link.delete, "lo", {wait = false})
+    assert.are.equal("EOPNOTSUPP", err.code)
+    assert.is_true(H.try("ip link show dev lo"))
+    assert.has_error(function() cnet.link.delete("lo", {wait = 1}) end)
+    assert.has_error(function() cnet.link.delete("lo", {colour = true}) end)
+  end)
+end)
+
 describe("cnet.link.add", function()
   it("creates a bridge with mtu, up and mac in one request", function()
     local br = H.name("abr")

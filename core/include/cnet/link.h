@@ -167,6 +167,12 @@ int cnet_link_set(struct cnet_netns *ns, int index, const char *name,
  * returns, so the caller may close the namespace right after. */
 /* Deletes the link `index` (or named `name` when index is 0). A veth's peer goes with it. */
 int cnet_link_delete(struct cnet_netns *ns, int index, const char *name);
+/* The same, returning as soon as the device has left its namespace (the kernel's
+ * RTM_DELLINK notification) instead of when the kernel has freed it: the kernel's last
+ * 20-60 ms of waiting (RCU grace periods, the device's last references) go to a detached
+ * process that sends the request. An error the kernel answers (-ENODEV, -EOPNOTSUPP for a
+ * device that cannot be deleted) is returned as by cnet_link_delete. */
+int cnet_link_delete_unwaited(struct cnet_netns *ns, int index, const char *name);
 
 /* Names of IFF_* flags and IF_OPER_* states (lowercase states, uppercase flags as ip prints
  * them). cnet_link_flag_name returns NULL for an unnamed bit. */

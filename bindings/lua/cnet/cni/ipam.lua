@@ -116,9 +116,9 @@ local function routes_of(ipam)
 end
 
 -- Addresses this attachment asked for: runtimeConfig.ips (the "ips" capability) or CNI_ARGS
--- IP=a,b. Returns a list of address bytes.
+-- IP=a,b. Returns a list of address bytes, each once.
 local function requested(ctx)
-  local want = {}
+  local want, seen = {}, {}
   local list = (ctx.runtime and ctx.runtime.ips) or nil
   if list == nil and ctx.args and ctx.args.IP then
     list = {}
@@ -127,7 +127,10 @@ local function requested(ctx)
   for _, a in ipairs(list or {}) do
     local c = type(a) == "string" and ipnet.cidr(a)
     if not c then fail("invalid requested address", tostring(a)) end
-    want[#want + 1] = c.addr
+    if not seen[c.addr] then
+      seen[c.addr] = true
+      want[#want + 1] = c.addr
+    end
   end
   return want
 end
@@ -201,11 +204,15 @@ local function builtin_add(ctx, st, reclaim)
   local function undo()
     for _, t in ipairs(taken) do st.data.leases[t] = nil end
   end
+  -- Each range set gives one address: the first requested one inside one of its ranges, else
+  -- a free one. A requested address that no range set took is an error, as with host-local:
+  -- the container would get another address than it asked for.
+  local used = {}
   for i, set in ipairs(sets) do
     local got, rg
-    for _, w in ipairs(want) do
+    for wi, w in ipairs(want) do
       for _, cand in ipairs(set) do
-        if ipnet.contains(cand.base, cand.prefix, w) then
+        if not got and #w == #cand.start and w >= cand.start and w <= cand.stop then
           local text = ipnet.tostring(w)
           local holder = st.data.leases[text]
           if (holder and holder ~= key) or w == cand.gateway then
@@ -213,7 +220,7 @@ local function builtin_add(ctx, st, reclaim)
             E.raise(E.NO_ADDRESS, "requested address is taken",
               ("%s is %s"):format(text, w == cand.gateway and "the gateway" or ("leased to " .. holder)))
           end
-          got, rg = w, cand
+          got, rg, used[wi] = w, cand, true
         end
       end
     end
@@ -240,6 +247,21 @@ local function builtin_add(ctx, st, reclaim)
     local nxt = ipnet.step(got, 1)
     st.data.next[rg.key] = nxt and ipnet.tostring(nxt) or nil
     r.ips[#r.ips + 1] = {address = text .. "/" .. rg.prefix, gateway = ipnet.tostring(rg.gateway)}
+  end
+  for wi, w in ipairs(want) do
+    if not used[wi] then
+      undo()
+      local names, inside = {}, false
+      for _, set in ipairs(sets) do
+        for _, cand in ipairs(set) do
+          names[#names + 1] = ipnet.tostring(cand.start) .. "-" .. ipnet.tostring(cand.stop)
+          if #w == #cand.start and w >= cand.start and w <= cand.stop then inside = true end
+        end
+      end
+      fail("requested address not available", inside
+        and ("%s: another address of its range set was asked for first"):format(ipnet.tostring(w))
+        or ("%s is in no range of the network (%s)"):format(ipnet.tostring(w), table.concat(names, ", ")))
+    end
   end
   return r
 end

@@ -38,10 +38,12 @@ local M = {}
 function M.table(network) return "inet cnet-" .. network end
 
 -- The entries one attachment adds: {masq4 = {...}, masq6 = {...}, nets4 = {...},
--- nets6 = {...}, ports = {rule text, ...}}. a = the attachment record: a.ips (CIDR
+-- nets6 = {...}, ports = {rule text, ...}, maps = {...}}, where maps[i] tells CHECK what
+-- ports[i] is: {name = "tcp 8080 -> 10.88.0.5:80", l3 = "ip", daddr = "@local4" or the
+-- hostIP's bytes, dport = "tcp dport 8080 "}. a = the attachment record: a.ips (CIDR
 -- strings), a.masq (boolean), a.ports (port mappings), key = "CID/IFNAME".
 function M.entries(a, key)
-  local e = {masq4 = {}, masq6 = {}, nets4 = {}, nets6 = {}, ports = {}}
+  local e = {masq4 = {}, masq6 = {}, nets4 = {}, nets6 = {}, ports = {}, maps = {}}
   local first = {}
   for _, cidr in ipairs(a.ips or {}) do
     local c = ipnet.cidr(cidr)
@@ -67,19 +69,37 @@ function M.entries(a, key)
                                       or ("dnat ip6 to [%s]:%d"):format(target, p.containerPort)
       parts[#parts + 1] = ("comment %q"):format(key)
       e.ports[#e.ports + 1] = table.concat(parts, " ")
+      e.maps[#e.ports] = {
+        name = ("%s %s%d -> %s:%d"):format(p.protocol, p.hostIP and (p.hostIP .. " ") or "",
+          p.hostPort, fam == "4" and target or ("[" .. target .. "]"), p.containerPort),
+        l3 = l3, daddr = p.hostIP and ipnet.parse(p.hostIP) or ("@local" .. fam),
+        dport = ("%s dport %d "):format(p.protocol, p.hostPort)}
     end
   end
   return e
 end
 
 -- The host's own addresses, for the local4/local6 sets: {["4"] = {...}, ["6"] = {...}}.
-function M.host_addresses()
+-- `also` (optional, a list of address strings) adds addresses the host is about to have: an
+-- ADD fills the sets before it puts the network's gateway on the bridge.
+function M.host_addresses(also)
   local out = {["4"] = {}, ["6"] = {}}
+  local seen = {}
+  local function put(b, text)
+    if not seen[b] then
+      seen[b] = true
+      table.insert(out[#b == 4 and "4" or "6"], text)
+    end
+  end
   for _, a in ipairs(cnet.addr.list()) do
     local b = ipnet.parse(a.address)
     if b and a.scope ~= "host" and not (#b == 16 and b:byte(1) == 0xfe and b:byte(2) & 0xc0 == 0x80) then
-      table.insert(out[#b == 4 and "4" or "6"], a.address)
+      put(b, a.address)
     end
+  end
+  for _, text in ipairs(also or {}) do
+    local b = ipnet.parse(text)
+    if b then put(b, ipnet.tostring(b)) end
   end
   return out
 end
@@ -92,7 +112,7 @@ local chains = {
   output = {type = "nat", hook = "output", priority = "dstnat", "jump hostports"},
 }
 
-local function description(network, all)
+local function description(network, all, also)
   local sets = {
     masq4 = {type = "ipv4_addr", elements = {}}, masq6 = {type = "ipv6_addr", elements = {}},
     nets4 = {type = "ipv4_addr", flags = "interval", elements = {}},
@@ -113,7 +133,7 @@ local function description(network, all)
     for _, r in ipairs(e.ports) do hostports[#hostports + 1] = r end
   end
   if #hostports > 0 then
-    local own = M.host_addresses()
+    local own = M.host_addresses(also)
     sets.local4.elements, sets.local6.elements = own["4"], own["6"]
   end
   for _, set in pairs(sets) do
@@ -137,8 +157,9 @@ local function retried(fn, ...)
 end
 
 -- Makes the table exactly what the attachments say (attachments: {[key] = record}), in one
--- atomic batch; with no attachment that needs it, deletes the table (if present).
-function M.rebuild(network, attachments)
+-- atomic batch; with no attachment that needs it, deletes the table (if present). `also`:
+-- as for M.host_addresses.
+function M.rebuild(network, attachments, also)
   local all, any = {}, false
   for key, a in pairs(attachments) do
     local e = M.entries(a, key)
@@ -150,14 +171,14 @@ function M.rebuild(network, attachments)
     if not ok and err.code ~= "ENOENT" then error(err, 0) end
     return false
   end
-  retried(cnet.nft.apply, description(network, all))
+  retried(cnet.nft.apply, description(network, all, also))
   return true
 end
 
 -- Queues the local4/local6 sets' new contents (emptied and filled in the same transaction,
 -- so no packet sees them empty).
-local function refresh_local(tx, T)
-  local own = M.host_addresses()
+local function refresh_local(tx, T, also)
+  local own = M.host_addresses(also)
   for fam, list in pairs(own) do
     tx.flush_set(T .. " local" .. fam)
     if #list > 0 then tx.add_element(T .. " local" .. fam, list) end
@@ -166,8 +187,8 @@ end
 
 -- Adds one attachment's entries in one transaction. `made` is whether the table exists
 -- already (the state's word); returns true. When the table or a set is missing after all,
--- the caller rebuilds (M.rebuild) instead.
-local function add(network, key, a, made)
+-- the caller rebuilds (M.rebuild) instead. `also`: as for M.host_addresses.
+local function add(network, key, a, made, also)
   local e = M.entries(a, key)
   if #e.masq4 + #e.masq6 + #e.ports == 0 then return made end
   if not made then return nil end
@@ -177,7 +198,7 @@ local function add(network, key, a, made)
     if #e[s] > 0 then tx.add_element(T .. " " .. s, e[s]) end
   end
   for _, r in ipairs(e.ports) do tx.add_rule(T .. " hostports", r) end
-  if #e.ports > 0 then refresh_local(tx, T) end
+  if #e.ports > 0 then refresh_local(tx, T, also) end
   tx.commit()
   return true
 end
@@ -203,7 +224,7 @@ local function del(network, key, a)
   tx.commit()
 end
 
-function M.add(network, key, a, made) return retried(add, network, key, a, made) end
+function M.add(network, key, a, made, also) return retried(add, network, key, a, made, also) end
 function M.del(network, key, a) return retried(del, network, key, a) end
 
 -- What is missing from the table for one attachment: a list of findings.
@@ -249,16 +270,29 @@ function M.check(network, key, a)
       end
     end
   end
-  local want = #e.ports
+  -- A mapping is there when a rule of this attachment (by its comment) has its family,
+  -- destination and port: the rest of the text is as the kernel gives it back, which CHECK
+  -- need not predict (an address is compared as bytes, not as text).
   local comment = ("comment %q"):format(key)
-  local n = 0
+  local mine = {}
   for k in pairs(rules) do
-    if k:sub(1, 10) == "hostports\0" and k:sub(-#comment) == comment then n = n + 1 end
+    if k:sub(1, 10) == "hostports\0" and k:sub(-#comment) == comment then mine[#mine + 1] = k:sub(11) end
   end
-  if n < want then
-    findings[#findings + 1] = ("%d of %d port mappings are missing from chain %s hostports"):format(want - n, want, T)
+  for _, m in ipairs(e.maps) do
+    local found = false
+    for _, text in ipairs(mine) do
+      local l3, daddr = text:match("^(ip6?) daddr (%S+) ")
+      if l3 == m.l3 and (daddr == m.daddr or ipnet.parse(daddr or "") == m.daddr)
+         and text:find(m.dport, 1, true) then
+        found = true
+        break
+      end
+    end
+    if not found then
+      findings[#findings + 1] = ("port mapping %s is missing from chain %s hostports"):format(m.name, T)
+    end
   end
-  if want > 0 then
+  if #e.ports > 0 then
     for fam, list in pairs(M.host_addresses()) do
       for _, addr in ipairs(list) do
         if not (have["local" .. fam] and have["local" .. fam][addr]) then

@@ -58,8 +58,14 @@ function M.plan(t, opts)
   opts = opts or {}
   local resources = model.expand(t, {host = opts.host})
   local live = livemod.new()
+  -- The collector is paused while the kernel is read and compared: everything read lives
+  -- until the plan is made, so collecting in between only walks live tables (15% of the
+  -- CPU of a plan of 500 namespaces). It resumes, if it ran, before anything else happens.
+  local was_running = collectgarbage("isrunning")
+  collectgarbage("stop")
   local ok, p = pcall(planmod.make, {name = t.name, resources = resources,
     state = state.load(t.name), live = live})
+  if was_running then collectgarbage("restart") end
   if not ok then live:close() error(p, 0) end
   p.close = function() live:close() end
   return setmetatable(p, {__tostring = function(x)

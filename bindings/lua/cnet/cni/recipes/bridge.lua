@@ -208,7 +208,7 @@ local function remove_veth(a)
   if a.host then
     local l = link_or_nil(cnet, a.host)
     if l and l.kind == "veth" then
-      local ok, err = pcall(cnet.link.delete, a.host)
+      local ok, err = pcall(cnet.link.delete, a.host, {wait = false})
       if not ok and err.code ~= "ENODEV" then error(err, 0) end
     end
   end
@@ -220,9 +220,10 @@ local function remove_host_side(ctx, st, key, a)
 end
 
 -- Makes the network's table again from its state, counting the rebuilds (a DEL that removed
--- entries while a rebuild ran checks the count to remove them again).
-local function rebuild(ctx, st)
-  st.data.nft.made = nft.rebuild(ctx.network, st.data.attachments)
+-- entries while a rebuild ran checks the count to remove them again). `also`: host addresses
+-- the sets of local addresses must hold though the bridge has them not yet (nft.host_addresses).
+local function rebuild(ctx, st, also)
+  st.data.nft.made = nft.rebuild(ctx.network, st.data.attachments, also)
   st.data.nft.gen = (st.data.nft.gen or 0) + 1
 end
 
@@ -258,6 +259,19 @@ local function drop(ctx, st, key)
   st.data.attachments[key] = nil
 end
 
+-- The gateway addresses ADD puts on the bridge (strings), from the IPAM result r. The table's
+-- sets of host addresses are filled before they are there, so they are named ahead: port
+-- mappings then answer on the gateway from the first ADD on.
+local function gateways(s, r)
+  local out = {}
+  if s.isGateway then
+    for _, ip in ipairs(r.ips) do
+      if ip.gateway then out[#out + 1] = ip.gateway end
+    end
+  end
+  return out
+end
+
 -- The kernel side of ADD; returns the result. Everything it made is recorded in `made` so a
 -- failure can be undone.
 local function build(ctx, s, a, r, made)
@@ -268,7 +282,7 @@ local function build(ctx, s, a, r, made)
   -- them (made.nft), or cannot take them (gone behind cnet's back: made.nft_rebuild, done
   -- under the lock afterwards), there is nothing to add here.
   if (a.masq or #a.ports > 0) and not made.nft then
-    local ok = pcall(nft.add, ctx.network, state.key(ctx.id, ctx.ifname), a, true)
+    local ok = pcall(nft.add, ctx.network, state.key(ctx.id, ctx.ifname), a, true, gateways(s, r))
     if ok then made.nft = true else made.nft_rebuild = true end
   end
   -- The veth pair in one request: the host end on the bridge and up, the container end
@@ -408,9 +422,10 @@ function R.add(ctx)
     end
     r = res
     for _, ip in ipairs(r.ips) do a.ips[#a.ips + 1] = ip.address end
-    -- The network's table is made under the lock, whole, this attachment's entries included.
+    -- The network's table is made under the lock, whole, this attachment's entries included
+    -- (and the gateway among the host's addresses, though build() puts it on the bridge later).
     if (a.masq or #a.ports > 0) and not st.data.nft.made then
-      local ok2, err = pcall(rebuild, ctx, st)
+      local ok2, err = pcall(rebuild, ctx, st, gateways(s, r))
       if not ok2 then
         st.data.attachments[key] = nil
         if ipam.kind(ctx.conf) == "delegate" then pcall(ipam.del, ctx, st) else ipam.release(st, key) end
@@ -489,7 +504,9 @@ function R.del(ctx)
     if ok then
       local l = (a and a.id) and {kind = "veth"} or link_or_nil(ns, ctx.ifname)
       if l and l.kind == "veth" then
-        local ok2, err = pcall(ns.link.delete, ctx.ifname)
+        -- wait = false: gone from both namespaces when this returns; the kernel's 20-60 ms
+        -- of freeing it go to a detached process (docs/api.md, link.delete)
+        local ok2, err = pcall(ns.link.delete, ctx.ifname, {wait = false})
         if not ok2 and err.code ~= "ENODEV" then error(err, 0) end
         pair_gone = ok2
       end
