@@ -110,11 +110,16 @@ struct cnet_link;
 struct cnet_addr;
 struct cnet_route;
 struct cnet_tc_info;
+struct cnet_neigh;
 void lcnet_push_link(lua_State *L, const struct cnet_link *l);
 void lcnet_push_addr(lua_State *L, const struct cnet_addr *a);
 void lcnet_push_route(lua_State *L, const struct cnet_route *r);
 void lcnet_push_tc(lua_State *L, const struct cnet_tc_info *info);
 void lcnet_push_nft_row(lua_State *L, int kind, const void *info);
+/* A neighbour or FDB entry as neigh.list / fdb.list give it (neigh.c), its devices (dev,
+ * master, via) named by name(L, ctx, index), which pushes the name. */
+typedef void (*lcnet_name_fn)(lua_State *L, void *ctx, int index);
+void lcnet_push_neigh(lua_State *L, const struct cnet_neigh *e, lcnet_name_fn name, void *ctx);
 /* monitor.c: cnet.monitor, bound to the handle at ns, and the cnet.monitor metatable. */
 void lcnet_open_monitor(lua_State *L, int ns);
 

@@ -1,6 +1,7 @@
 /* cnet.monitor: the kernel's change notifications of a namespace as Lua tables, shaped as the
- * listings' rows (link.list, addr.list, route.list, tc.qdisc.list, nft.list_*) plus `event`
- * ("new" or "del") and `object` (what changed). It spans every room, hence common/. */
+ * listings' rows (link.list, addr.list, route.list, neigh.list, fdb.list, tc.qdisc.list,
+ * nft.list_*) plus `event` ("new" or "del") and `object` (what changed). It spans every
+ * room, hence common/. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "cnet/ipaddr.h"
 #include "cnet/link.h"
 #include "cnet/monitor.h"
+#include "cnet/neigh.h"
 #include "cnet/nft.h"
 #include "cnet/route.h"
 #include "cnet/tc.h"
@@ -80,19 +82,27 @@ static void set_event(lua_State *L, const char *object, int del) {
   lua_setfield(L, -2, "event");
 }
 
-/* Sets field `key` of the table on top to the name of device index. */
-static void set_devname(lua_State *L, struct readctx *c, const char *key, int index) {
+/* Pushes the name of device index (c: the struct readctx). */
+static void push_devname(lua_State *L, void *c, int index) {
   char name[CNET_IFNAMSIZ];
-  if (index <= 0) return;
-  lua_getiuservalue(L, MON, 3);
-  if (c->ns != NULL && cnet_link_name_nowait(c->ns, index, name) == 0) {
+  struct cnet_netns *ns = ((struct readctx *)c)->ns;
+  if (ns != NULL && cnet_link_name_nowait(ns, index, name) == 0) {
     lua_pushstring(L, name);
-  } else if (lua_rawgeti(L, -1, index) == LUA_TNIL) { /* gone: as a link event named it */
+    return;
+  }
+  lua_getiuservalue(L, MON, 3);
+  if (lua_rawgeti(L, -1, index) == LUA_TNIL) { /* gone: as a link event named it */
     lua_pop(L, 1);
     lua_pushfstring(L, "if%d", index);
   }
-  lua_setfield(L, -3, key);
-  lua_pop(L, 1);
+  lua_remove(L, -2);
+}
+
+/* Sets field `key` of the table on top to the name of device index. */
+static void set_devname(lua_State *L, struct readctx *c, const char *key, int index) {
+  if (index <= 0) return;
+  push_devname(L, c, index);
+  lua_setfield(L, -2, key);
 }
 
 static int push_nft(lua_State *L) {
@@ -123,44 +133,6 @@ static int push_nft(lua_State *L) {
   set_event(L, names[ev->kind], ev->del);
   enqueue(L, c);
   return 0;
-}
-
-/* A neighbour (or FDB) entry: {family=, dst=, lladdr= (mac= for FDB), state=, router=,
- * proxy=}, the fields cnet.neigh.list shows. */
-static void push_neigh(lua_State *L, const struct cnet_mon_neigh *n) {
-  static const char hex[] = "0123456789abcdef";
-  char buf[CNET_IPADDR_STRLEN];
-  int fdb = n->family == AF_BRIDGE;
-  lua_createtable(L, 0, 8);
-  lua_pushstring(L, fdb ? "bridge" : n->family == AF_INET6 ? "inet6" : "inet");
-  lua_setfield(L, -2, "family");
-  if (n->dst && cnet_ipaddr_format(n->dst_family, n->dst, buf, sizeof buf) == 0) {
-    lua_pushstring(L, buf);
-    lua_setfield(L, -2, "dst");
-  }
-  if (n->lladdr) {
-    char mac[32 * 3];
-    unsigned len = n->lladdr_len > 32 ? 32 : n->lladdr_len, k = 0;
-    for (unsigned i = 0; i < len; i++) {
-      if (i) mac[k++] = ':';
-      mac[k++] = hex[n->lladdr[i] >> 4];
-      mac[k++] = hex[n->lladdr[i] & 15];
-    }
-    lua_pushlstring(L, mac, k);
-    lua_setfield(L, -2, fdb ? "mac" : "lladdr");
-  }
-  if (n->state) {
-    lua_pushstring(L, n->state);
-    lua_setfield(L, -2, "state");
-  }
-  if (n->router) {
-    lua_pushboolean(L, 1);
-    lua_setfield(L, -2, "router");
-  }
-  if (n->proxy) {
-    lua_pushboolean(L, 1);
-    lua_setfield(L, -2, "proxy");
-  }
 }
 
 static int push_event(lua_State *L) {
@@ -197,10 +169,9 @@ static int push_event(lua_State *L) {
     break;
   }
   case CNET_MON_NEIGH: {
-    struct cnet_mon_neigh n;
-    if (cnet_monitor_neigh(nlh, &n) < 0) return 0;
-    push_neigh(L, &n);
-    set_devname(L, c, "dev", n.index);
+    struct cnet_neigh n;
+    if (cnet_neigh_parse(nlh, &n) < 0) return 0;
+    lcnet_push_neigh(L, &n, push_devname, c);
     set_event(L, n.family == AF_BRIDGE ? "fdb" : "neigh", del);
     break;
   }

@@ -75,11 +75,13 @@ static const char *const key_names[NKEYS] = {
     "extern_learn", "mac", "self", "master", "vlan",    "port",    "vni",
     "src_vni", "via",   "sticky",  "offload", "locked", "nhid",    "link_netnsid"};
 
-struct collect {
-  struct lcnet_list out;       /* first: lcnet_list_reset resets it */
-  struct cnet_netns *ns;
-  int names;
+/* One row being built: where its keys come from and how it names devices (the listing
+ * from its index -> name table, the monitor also from what its link events said). */
+struct row {
+  lua_State *L;
   struct lcnet_strs *s;
+  lcnet_name_fn name;
+  void *ctx;
 };
 
 static void set_int(struct lcnet_strs *s, int k, lua_Integer v) {
@@ -100,10 +102,10 @@ static void set_text(struct lcnet_strs *s, int k, const char *text, size_t len) 
   lua_rawset(s->L, -3);
 }
 
-static void set_dev(struct collect *c, int k, int index) {
-  lcnet_strs_key(c->s, k);
-  lcnet_push_ifname(c->out.L, c->ns, c->names, index, 0);
-  lua_rawset(c->out.L, -3);
+static void set_dev(const struct row *r, int k, int index) {
+  lcnet_strs_key(r->s, k);
+  r->name(r->L, r->ctx, index);
+  lua_rawset(r->L, -3);
 }
 
 static void set_state(struct lcnet_strs *s, int family, uint16_t state) {
@@ -127,17 +129,17 @@ static void set_lladdr(struct lcnet_strs *s, int k, const struct cnet_neigh *e) 
 }
 
 /* An ARP/NDP entry: {family=, dst=, dev=, lladdr=, state=, router=, proxy=, extern_learn=} */
-static void push_ip(struct collect *c, const struct cnet_neigh *e) {
-  struct lcnet_strs *s = c->s;
+static void push_ip(const struct row *r, const struct cnet_neigh *e) {
+  struct lcnet_strs *s = r->s;
   int router = (e->flags & NTF_ROUTER) != 0, proxy = (e->flags & NTF_PROXY) != 0;
   int ext = (e->flags & NTF_EXT_LEARNED) != 0;
-  lua_createtable(c->out.L, 0, 2 + !proxy + (e->dst != NULL) + (e->index > 0) +
+  lua_createtable(r->L, 0, 2 + !proxy + (e->dst != NULL) + (e->index > 0) +
                                (e->lladdr != NULL) + router + proxy + ext);
   lcnet_strs_key(s, K_FAMILY);
   lcnet_strs_val_of(s, K_FAMILY, lcnet_family_name(e->family), 2);
-  lua_rawset(c->out.L, -3);
+  lua_rawset(r->L, -3);
   if (e->dst) set_dst(s, e);
-  if (e->index > 0) set_dev(c, K_DEV, e->index);
+  if (e->index > 0) set_dev(r, K_DEV, e->index);
   if (e->lladdr) set_lladdr(s, K_LLADDR, e);
   if (!proxy) set_state(s, e->family, e->state);
   if (router) set_true(s, K_ROUTER);
@@ -146,22 +148,22 @@ static void push_ip(struct collect *c, const struct cnet_neigh *e) {
 }
 
 /* An FDB entry: {mac=, dev=, state=, self=, master=, vlan=, dst=, port=, vni=, via=, ...} */
-static void push_fdb(struct collect *c, const struct cnet_neigh *e) {
-  struct lcnet_strs *s = c->s;
+static void push_fdb(const struct row *r, const struct cnet_neigh *e) {
+  struct lcnet_strs *s = r->s;
   uint8_t fl = e->flags;
   int self = (fl & NTF_SELF) != 0, sticky = (fl & NTF_STICKY) != 0;
   int ext = (fl & NTF_EXT_LEARNED) != 0, off = (fl & NTF_OFFLOADED) != 0;
   int router = (fl & NTF_ROUTER) != 0, locked = (e->ext_flags & NTF_EXT_LOCKED) != 0;
-  lua_createtable(c->out.L, 0, 1 + (e->lladdr != NULL) + (e->index > 0) + self + (e->master > 0) +
+  lua_createtable(r->L, 0, 1 + (e->lladdr != NULL) + (e->index > 0) + self + (e->master > 0) +
                                (e->vlan >= 0) + (e->dst != NULL) + (e->port >= 0) +
                                (e->vni >= 0) + (e->src_vni >= 0) + (e->via > 0) + sticky +
                                ext + off + router + locked + (e->nhid > 0) +
                                (e->link_netnsid >= 0));
   if (e->lladdr) set_lladdr(s, K_MAC, e);
-  if (e->index > 0) set_dev(c, K_DEV, e->index);
+  if (e->index > 0) set_dev(r, K_DEV, e->index);
   set_state(s, AF_BRIDGE, e->state);
   if (self) set_true(s, K_SELF);
-  if (e->master > 0) set_dev(c, K_MASTER, e->master);
+  if (e->master > 0) set_dev(r, K_MASTER, e->master);
   if (e->vlan >= 0) set_int(s, K_VLAN, e->vlan);
   if (e->dst) set_dst(s, e);
   if (e->port >= 0) set_int(s, K_PORT, e->port);
@@ -169,7 +171,7 @@ static void push_fdb(struct collect *c, const struct cnet_neigh *e) {
   if (e->src_vni >= 0) set_int(s, K_SRC_VNI, e->src_vni);
   /* A remote's device in another namespace can only be given by its index. */
   if (e->via > 0 && e->link_netnsid >= 0) set_int(s, K_VIA, e->via);
-  else if (e->via > 0) set_dev(c, K_VIA, e->via);
+  else if (e->via > 0) set_dev(r, K_VIA, e->via);
   if (sticky) set_true(s, K_STICKY);
   if (ext) set_true(s, K_EXTERN_LEARN);
   if (off) set_true(s, K_OFFLOAD);
@@ -179,10 +181,35 @@ static void push_fdb(struct collect *c, const struct cnet_neigh *e) {
   if (e->link_netnsid >= 0) set_int(s, K_LINK_NETNSID, e->link_netnsid);
 }
 
+static void push_row(const struct row *r, const struct cnet_neigh *e) {
+  if (e->family == AF_BRIDGE) push_fdb(r, e);
+  else push_ip(r, e);
+}
+
+void lcnet_push_neigh(lua_State *L, const struct cnet_neigh *e, lcnet_name_fn name, void *ctx) {
+  struct lcnet_strs s;
+  lcnet_strs_init(L, &s, key_names, NKEYS);
+  struct row r = {L, &s, name, ctx};
+  push_row(&r, e);
+  lua_replace(L, s.base); /* the row where the keys began, and the keys gone */
+  lua_settop(L, s.base);
+}
+
+struct collect {
+  struct lcnet_list out;       /* first: lcnet_list_reset resets it */
+  struct row row;
+  struct cnet_netns *ns;
+  int names;                   /* stack index of the index -> name table */
+};
+
+static void list_name(lua_State *L, void *ctx, int index) {
+  struct collect *c = ctx;
+  lcnet_push_ifname(L, c->ns, c->names, index, 0);
+}
+
 static int collect_cb(const struct cnet_neigh *e, void *data) {
   struct collect *c = data;
-  if (e->family == AF_BRIDGE) push_fdb(c, e);
-  else push_ip(c, e);
+  push_row(&c->row, e);
   lcnet_list_add(&c->out);
   return 0;
 }
@@ -199,7 +226,8 @@ static int list_body(lua_State *L, void *data, int *rc) {
   lua_newtable(L); /* 2: ifindex -> name */
   struct lcnet_strs s;
   lcnet_strs_init(L, &s, key_names, NKEYS);
-  struct collect c = {{L, 1, 0}, x->ns, 2, &s};
+  struct collect c = {{L, 1, 0}, {L, &s, list_name, NULL}, x->ns, 2};
+  c.row.ctx = &c;
   *rc = cnet_neigh_list(x->ns, x->f, collect_cb, lcnet_list_reset, &c);
   if (*rc < 0) return 0;
   lua_settop(L, 1);

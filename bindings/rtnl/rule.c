@@ -20,7 +20,8 @@ static const char *const rule_keys[] = {
 static const char *opt_ifname(lua_State *L, const char *key) {
   const char *name = lcnet_opt_string(L, 1, key, NULL);
   if (name && cnet_link_check_name(name) < 0)
-    luaL_argerror(L, 1, lua_pushfstring(L, "field '%s': invalid interface name '%s'", key, name));
+    lcnet_argerror(L, 1, NULL, "field '%s': invalid interface name %s", key,
+                   lcnet_quote(L, name, strlen(name)));
   return name;
 }
 

@@ -1,4 +1,5 @@
-/* cnet.tc: qdiscs and classes (add, replace, change, delete, list) and one-call shaping.
+/* cnet.tc: qdiscs and classes (add, replace, change, delete, list) and one-call shaping;
+ * filters are tc_filter.c's.
  * Options are the kind's own, named as tc names them; values take numbers or tc's strings. */
 #include <errno.h>
 #include <math.h>
@@ -9,6 +10,7 @@
 #include "cnet/tc.h"
 #include "common/args.h"
 #include "common/netarg.h"
+#include "rtnl/ltc.h"
 
 /* What a call names in its messages: "op", "dev kind" and the table argument's fields. */
 struct call {
@@ -522,6 +524,7 @@ void lcnet_open_tc(lua_State *L, int ns) {
   lua_getfield(L, -1, "tc");
   lcnet_bind_named(L, "qdisc", "tc.qdisc", qdisc, ns);
   lcnet_bind_named(L, "class", "tc.class", cls, ns);
+  lcnet_open_tc_filter(L, ns);
   lua_pop(L, 1);
 }
 

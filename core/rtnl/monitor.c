@@ -5,11 +5,9 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
-#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 
 #ifndef SOL_NETLINK
@@ -175,39 +173,4 @@ int cnet_monitor_is_del(unsigned what, const struct nlmsghdr *nlh) {
   case RTM_DELTCLASS: return 1;
   default: return 0;
   }
-}
-
-int cnet_monitor_neigh(const struct nlmsghdr *nlh, struct cnet_mon_neigh *out) {
-  memset(out, 0, sizeof *out);
-  if ((nlh->nlmsg_type != RTM_NEWNEIGH && nlh->nlmsg_type != RTM_DELNEIGH) ||
-      nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(struct ndmsg))
-    return -EINVAL;
-  const struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
-  /* named as the neighbour listing names them: the strongest bit first; FDB entries in
-   * bridge's words (static, dynamic) */
-  static const struct { uint16_t bit; const char *name; } ip[] = {
-      {NUD_PERMANENT, "permanent"}, {NUD_NOARP, "noarp"}, {NUD_REACHABLE, "reachable"},
-      {NUD_STALE, "stale"}, {NUD_DELAY, "delay"}, {NUD_PROBE, "probe"}, {NUD_FAILED, "failed"},
-      {NUD_INCOMPLETE, "incomplete"}, {0, "none"}},
-    fdb[] = {{NUD_PERMANENT, "permanent"}, {NUD_NOARP, "static"}, {NUD_STALE, "stale"},
-             {0, "dynamic"}};
-  out->family = nd->ndm_family;
-  out->index = nd->ndm_ifindex;
-  out->router = (nd->ndm_flags & NTF_ROUTER) != 0;
-  out->proxy = (nd->ndm_flags & NTF_PROXY) != 0;
-  const typeof(ip[0]) *t = nd->ndm_family == AF_BRIDGE ? fdb : ip;
-  while (t->bit != 0 && !(nd->ndm_state & t->bit)) t++;
-  out->state = t->name;
-  const struct nlattr *a;
-  mnl_attr_for_each(a, nlh, sizeof *nd) {
-    uint16_t len = mnl_attr_get_payload_len(a);
-    if (mnl_attr_get_type(a) == NDA_DST && (len == 4 || len == 16)) {
-      out->dst = mnl_attr_get_payload(a);
-      out->dst_family = len == 4 ? AF_INET : AF_INET6;
-    } else if (mnl_attr_get_type(a) == NDA_LLADDR && len > 0) {
-      out->lladdr = mnl_attr_get_payload(a);
-      out->lladdr_len = len;
-    }
-  }
-  return 0;
 }

@@ -70,7 +70,66 @@ describe("cnet.monitor", function()
     ev = mon:wait({object = "fdb", mac = "02:00:00:00:00:08", event = "new"}, 1)
     assert.are.equal("static", ev.state)
     assert.are.equal(a, ev.dev)
-    assert.are.equal("bridge", ev.family)
+    assert.are.equal(br, ev.master)
+  end)
+
+  -- An event without its two event fields, to compare with a listing's row.
+  local function row_of(ev)
+    local r = {}
+    for k, v in pairs(ev) do if k ~= "event" and k ~= "object" then r[k] = v end end
+    return r
+  end
+
+  -- The row of list whose fields include every field of want.
+  local function find(list, want)
+    for _, r in ipairs(list) do
+      local ok = true
+      for k, v in pairs(want) do ok = ok and r[k] == v end
+      if ok then return r end
+    end
+  end
+
+  it("delivers neighbour and FDB entries as neigh.list's and fdb.list's rows", function()
+    local a = veth()
+    local vx = H.name("vx")
+    H.sh(("ip link set %s up && ip addr add 192.0.2.1/24 dev %s && "
+      .. "ip link add %s type vxlan id 42 dstport 4789 local 192.0.2.1 nolearning && "
+      .. "ip link set %s up"):format(a, a, vx, vx))
+    local mon <close> = cnet.monitor{neigh = true}
+    -- a VXLAN remote with a port and a VNI of its own (the kernel leaves out those equal to
+    -- the device's): port, vni and self are in the event
+    H.sh(("bridge fdb add 02:00:00:00:00:09 dev %s dst 192.0.2.9 port 4790 vni 7 self")
+      :format(vx))
+    local ev = mon:wait({object = "fdb", event = "new", mac = "02:00:00:00:00:09"}, 1)
+    assert.is_truthy(ev, "no FDB event within a second")
+    local listed = find(cnet.fdb.list{dev = vx}, {mac = "02:00:00:00:00:09"})
+    assert.is_truthy(listed)
+    assert.are.same(listed, row_of(ev))
+    local br = find(H.json(H.sh("bridge -j fdb show dev " .. vx)), {mac = "02:00:00:00:00:09"})
+    assert.are.same({"192.0.2.9", 4790, 7, vx, true},
+      {ev.dst, ev.port, ev.vni, ev.dev, ev.self})
+    assert.are.same({br.dst, br.port, br.vni}, {ev.dst, ev.port, ev.vni})
+    -- a flooding remote reached through a device: via is named (the kernel appends remotes
+    -- to the all-zeros and multicast entries only)
+    H.sh(("bridge fdb append 00:00:00:00:00:00 dev %s dst 192.0.2.10 via %s self"):format(vx, a))
+    ev = mon:wait({object = "fdb", event = "new", dst = "192.0.2.10"}, 1)
+    assert.is_truthy(ev, "no FDB event for the appended remote")
+    assert.are.equal(a, ev.via)
+    assert.are.same(find(cnet.fdb.list{dev = vx}, {dst = "192.0.2.10"}), row_of(ev))
+    -- a neighbour learned from outside the kernel: extern_learn is in the event
+    H.sh(("ip neigh add 192.0.2.8 lladdr 02:00:00:00:00:08 dev %s extern_learn"):format(a))
+    ev = mon:wait({object = "neigh", event = "new", dst = "192.0.2.8"}, 1)
+    assert.is_truthy(ev, "no neighbour event within a second")
+    assert.is_true(ev.extern_learn)
+    assert.matches("192.0.2.8 lladdr 02:00:00:00:00:08 extern_learn PERMANENT",
+      H.sh("ip neigh show dev " .. a), 1, true)
+    assert.are.same(find(cnet.neigh.list(a), {dst = "192.0.2.8"}), row_of(ev))
+    -- deletions carry the same fields
+    H.sh(("bridge fdb del 02:00:00:00:00:09 dev %s dst 192.0.2.9 port 4790 vni 7 self")
+      :format(vx))
+    ev = mon:wait({object = "fdb", event = "del", dst = "192.0.2.9"}, 1)
+    assert.is_truthy(ev, "no FDB deletion event")
+    assert.are.same({4790, 7, true}, {ev.port, ev.vni, ev.self})
   end)
 
   it("delivers qdiscs and classes made by tc as tc.qdisc.list's rows", function()

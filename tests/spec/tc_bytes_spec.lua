@@ -38,13 +38,13 @@ local function sent(cmd)
   return out
 end
 
--- Only the traffic-control requests (RTM_NEW/DELQDISC 36/37, RTM_NEW/DELTCLASS 40/41), with
--- sequence number and port id zeroed.
+-- Only the traffic-control requests (RTM_NEW/DELQDISC 36/37, RTM_NEW/DELTCLASS 40/41,
+-- RTM_NEW/DELTFILTER 44/45), with sequence number and port id zeroed.
 local function tc_requests(msgs)
   local out = {}
   for _, m in ipairs(msgs) do
     local t = string.unpack("<I2", m, 5)
-    if t == 36 or t == 37 or t == 40 or t == 41 then
+    if t == 36 or t == 37 or t == 40 or t == 41 or t == 44 or t == 45 then
       out[#out + 1] = m:sub(1, 8) .. string.rep("\0", 8) .. m:sub(17)
     end
   end
@@ -127,6 +127,59 @@ local cases = {
    'cnet.tc.qdisc.replace("tb0", {kind = "pfifo", handle = "2:", limit = 5})'},
   {"qdisc change dev tb0 root handle 2: pfifo limit 9",
    'cnet.tc.qdisc.change("tb0", {kind = "pfifo", handle = "2:", limit = 9})'},
+  -- filters: this kernel has u32 and mirred, but no matchall, flower or gact; tc and cnet
+  -- send the request all the same (options in the order cnet writes them)
+  {"filter add dev tb0 ingress pref 10 matchall action drop",
+   'cnet.tc.filter.add("tb0", {parent = "ingress", prio = 10, kind = "matchall", action = "drop"})'},
+  {"filter add dev tb0 egress matchall classid 1:5 skip_sw action pass action mirred egress mirror dev tb1",
+   'cnet.tc.filter.add("tb0", {parent = "egress", kind = "matchall", classid = "1:5", skip_sw = true,'
+     .. ' action = {"pass", {kind = "mirred", mirror = "tb1"}}})'},
+  {"filter add dev tb0 ingress chain 3 pref 2 matchall classid 1:1",
+   'cnet.tc.filter.add("tb0", {parent = "ingress", chain = 3, prio = 2, kind = "matchall", classid = "1:1"})'},
+  {"filter add dev tb0 ingress protocol ip pref 5 u32 match ip dst 192.0.2.1/32 match ip protocol 6 0xff "
+     .. "match ip dport 80 0xffff classid 1:1",
+   'cnet.tc.filter.add("tb0", {parent = "ingress", protocol = "ip", prio = 5, kind = "u32",'
+     .. ' match = {"ip dst 192.0.2.1/32", "ip protocol 6 0xff", "ip dport 80 0xffff"}, classid = "1:1"})'},
+  {"filter add dev tb0 egress protocol ip u32 match ip src 198.51.100.0/24 match u16 0x1000 0xffff at "
+     .. "nexthdr+2 match ip df match ip tos 0x10 0xff skip_hw action drop",
+   'cnet.tc.filter.add("tb0", {parent = "egress", protocol = "ip", kind = "u32", action = "drop",'
+     .. ' skip_hw = true, match = {"ip src 198.51.100.0/24", "u16 0x1000 0xffff at nexthdr+2", "ip df",'
+     .. ' "ip tos 0x10 0xff"}})'},
+  {"filter add dev tb0 ingress protocol ipv6 pref 7 handle 800::10 u32 match ip6 dst 2001:db8::/48 "
+     .. "match ip6 dport 53 0xffff match ether src 02:00:00:00:00:01 match tcp dst 22 0xffff classid 1:2",
+   'cnet.tc.filter.add("tb0", {parent = "ingress", protocol = "ipv6", prio = 7, handle = "800::10",'
+     .. ' kind = "u32", match = {"ip6 dst 2001:db8::/48", "ip6 dport 53 0xffff",'
+     .. ' "ether src 02:00:00:00:00:01", "tcp dst 22 0xffff"}, classid = "1:2"})'},
+  {"filter add dev tb0 ingress u32 match u32 0 0 action mirred ingress redirect dev tb1",
+   'cnet.tc.filter.add("tb0", {parent = "ingress", kind = "u32", match = "u32 0 0",'
+     .. ' action = {kind = "mirred", redirect = "tb1", direction = "ingress"}})'},
+  {"filter add dev tb0 parent 1: protocol ip prio 1 u32 match ip tos 0x10 0xff flowid 1:10",
+   'cnet.tc.filter.add("tb0", {parent = "1:", protocol = "ip", prio = 1, kind = "u32",'
+     .. ' match = "ip tos 0x10 0xff", classid = "1:10"})'},
+  {"filter add dev tb0 ingress protocol ip pref 3 flower classid 1:3 dst_mac 02:00:00:00:00:02 "
+     .. "src_mac 02:00:00:00:00:01 ip_proto tcp dst_ip 192.0.2.0/24 src_ip 198.51.100.7 dst_port 80 "
+     .. "src_port 1024 skip_hw action drop",
+   'cnet.tc.filter.add("tb0", {parent = "ingress", protocol = "ip", prio = 3, kind = "flower",'
+     .. ' classid = "1:3", dst_mac = "02:00:00:00:00:02", src_mac = "02:00:00:00:00:01",'
+     .. ' ip_proto = "tcp", dst_ip = "192.0.2.0/24", src_ip = "198.51.100.7", dst_port = 80,'
+     .. ' src_port = 1024, skip_hw = true, action = "drop"})'},
+  {"filter add dev tb0 ingress protocol ipv6 flower ip_proto udp dst_ip 2001:db8::1 dst_port 53 action pass",
+   'cnet.tc.filter.add("tb0", {parent = "ingress", protocol = "ipv6", kind = "flower", ip_proto = "udp",'
+     .. ' dst_ip = "2001:db8::1", dst_port = 53, action = "pass"})'},
+  {"filter add dev tb0 ingress flower action drop",
+   'cnet.tc.filter.add("tb0", {parent = "ingress", kind = "flower", action = "drop"})'},
+  {"filter replace dev tb0 ingress pref 10 handle 1 matchall action drop",
+   'cnet.tc.filter.replace("tb0", {parent = "ingress", prio = 10, handle = 1, kind = "matchall",'
+     .. ' action = "drop"})'},
+  {"filter change dev tb0 ingress pref 10 handle 1 protocol all matchall action pass",
+   'cnet.tc.filter.change("tb0", {parent = "ingress", prio = 10, handle = 1, protocol = "all",'
+     .. ' kind = "matchall", action = "pass"})'},
+  {"filter del dev tb0 ingress pref 10", 'cnet.tc.filter.delete("tb0", {parent = "ingress", prio = 10})'},
+  {"filter del dev tb0 ingress pref 5 protocol ip handle 800::800 u32",
+   'cnet.tc.filter.delete("tb0", {parent = "ingress", prio = 5, protocol = "ip", handle = "800::800",'
+     .. ' kind = "u32"})'},
+  {"filter del dev tb0 ingress", 'cnet.tc.filter.delete("tb0", {parent = "ingress"})'},
+  {"filter del dev tb0", 'cnet.tc.filter.delete("tb0")'},
 }
 
 describe("tc request bytes", function()
@@ -134,9 +187,12 @@ describe("tc request bytes", function()
     it("cnet sends what `tc " .. case[1] .. "` sends", function()
       if not have_strace then return pending("strace is not installed") end
       -- a class needs its htb in place for tc to send; cnet sends regardless
+      -- filters need a place: the clsact hooks, an htb at 1:
       local setup = case[1]:match("^class") and
         "tc qdisc add dev tb0 root handle 1: htb; tc class add dev tb0 parent 1: classid 1:1 htb rate 1gbit;"
-        .. " tc class add dev tb0 parent 1: classid 1:10 htb rate 1mbit" or nil
+        .. " tc class add dev tb0 parent 1: classid 1:10 htb rate 1mbit"
+        or case[1]:match("^filter") and "tc qdisc add dev tb0 clsact; tc qdisc add dev tb0 root handle 1: htb"
+        or nil
       reset()
       if setup then H.try("{ " .. setup .. "; } >/dev/null 2>&1") end
       local want = tc_requests(sent("tc " .. case[1]))

@@ -376,9 +376,10 @@ end)
 
 describe("the REPL", function()
   -- typed on a real terminal (script(1)), as repl_spec does
-  it("completes cnet.tc's and cnet.monitor's names", function()
+  it("completes cnet.tc's (filters too) and cnet.monitor's names", function()
     local dir = H.sh("mktemp -d /tmp/cnet-tc-repl.XXXXXX")
-    H.write(dir .. "/in", "print(type(cnet.tc.qd\t.rep\t), type(cnet.tc.sh\t), type(cnet.moni\t))\n")
+    H.write(dir .. "/in",
+      "print(type(cnet.tc.qd\t.rep\t), type(cnet.tc.sh\t), type(cnet.moni\t), type(cnet.tc.fil\t.li\t))\n")
     H.sh(("(cat %s/in; sleep 0.5) | script -qfec 'HOME=%s TERM=dumb %s' /dev/null > %s/tty 2>&1")
       :format(dir, dir, H.bin, dir))
     local out = H.read(dir .. "/tty"):gsub("\27%[[%d;?]*[%a~]", ""):gsub("\r", "")
@@ -386,6 +387,7 @@ describe("the REPL", function()
     -- the line as completed (a dumb terminal may redraw it), and what it printed: an
     -- incomplete name would have been nil or an error
     assert.truthy(out:find("cnet.tc.qdisc.replace", 1, true), out)
-    assert.truthy(out:find("\nfunction\tfunction\tfunction\n", 1, true), out)
+    assert.truthy(out:find("cnet.tc.filter.list", 1, true), out)
+    assert.truthy(out:find("\nfunction\tfunction\tfunction\tfunction\n", 1, true), out)
   end)
 end)

@@ -1,7 +1,8 @@
 /* Change notifications of one namespace, as `ip monitor` and `nft monitor` see them: netlink
  * sockets opened inside the namespace and subscribed to the kernel's multicast groups, read
  * with a timeout. The messages are the kernel's own (RTM_NEWLINK, NFT_MSG_NEWRULE, ...): the
- * listings' decoders (cnet_link_parse, cnet_tc_parse, cnet_nft_event_decode ...) read them. */
+ * listings' decoders (cnet_link_parse, cnet_neigh_parse, cnet_tc_parse, cnet_nft_event_decode
+ * ...) read them. */
 #ifndef CNET_MONITOR_H
 #define CNET_MONITOR_H
 
@@ -38,21 +39,6 @@ void cnet_monitor_close(struct cnet_monitor *m); /* NULL is fine */
  * -EINTR when a signal interrupted the wait, or -errno. */
 typedef int (*cnet_monitor_fn)(unsigned what, const struct nlmsghdr *nlh, void *data);
 int cnet_monitor_read(struct cnet_monitor *m, int timeout_ms, cnet_monitor_fn fn, void *data);
-
-/* A neighbour entry as a notification carries it (RTM_NEWNEIGH/RTM_DELNEIGH): just what the
- * events show until the neighbour listing's own decoder takes over. Pointers into nlh. */
-struct cnet_mon_neigh {
-  int family;                  /* AF_INET, AF_INET6, AF_BRIDGE (an FDB entry) */
-  int index;
-  const char *state;           /* "reachable", "stale", "permanent", ... or NULL */
-  int router, proxy;
-  const void *dst;             /* NULL when absent; of family (AF_BRIDGE: a VXLAN remote) */
-  int dst_family;
-  const unsigned char *lladdr; /* NULL when absent */
-  unsigned lladdr_len;
-};
-/* 0, or -EINVAL when nlh is not a neighbour message. */
-int cnet_monitor_neigh(const struct nlmsghdr *nlh, struct cnet_mon_neigh *out);
 
 /* 1 when the message reports a deletion (RTM_DEL*, NFT_MSG_DEL*), else 0. */
 int cnet_monitor_is_del(unsigned what, const struct nlmsghdr *nlh);

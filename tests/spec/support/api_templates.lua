@@ -300,6 +300,34 @@ variant("tc.shape", {"ta0", {rate = "10mbit", burst = "32kb", latency = "50ms"}}
         {S({1}, K.dev), S({2}, K.table), S({2, "rate"}, tcval), S({2, "burst"}, tcval, O),
          S({2, "latency"}, tcval, O)})
 variant("tc.unshape", {"ta0"}, {S({1}, K.dev)})
+local u32f = {kind = "u32", parent = "ingress", prio = 5, protocol = "ip", handle = "800::800",
+              chain = 0, classid = "1:1", match = {"ip dst 10.9.0.5/32"}, skip_sw = false,
+              action = {kind = "mirred", redirect = "ta1"}}
+local u32_slots = {S({1}, K.dev), S({2}, K.table), S({2, "kind"}, K.text(32)),
+                   S({2, "parent"}, K.int(0, U32), O), S({2, "prio"}, K.int(0, 65535), O),
+                   S({2, "protocol"}, K.int(0, 65535), O), S({2, "handle"}, K.int(0, U32), O),
+                   S({2, "chain"}, K.int(0, U32), O), S({2, "classid"}, K.int(0, U32), O),
+                   S({2, "match"}, K.table, O), S({2, "match", 1}, K.text(255)),
+                   S({2, "skip_sw"}, K.bool, O), S({2, "action"}, K.table, O),
+                   S({2, "action", "kind"}, K.text(16)), S({2, "action", "redirect"}, K.dev)}
+local flowerf = {kind = "flower", parent = "ingress", protocol = "ip", ip_proto = "tcp",
+                 dst_ip = "10.9.0.0/24", dst_port = 80, dst_mac = "02:00:00:00:00:05",
+                 action = "pass"}
+local flower_slots = {S({2, "ip_proto"}, K.int(0, 255), O), S({2, "dst_ip"}, K.addr, O),
+                      S({2, "dst_port"}, K.int(0, 65535), O), S({2, "dst_mac"}, K.text(64), O),
+                      S({2, "action"}, K.text(32), O)}
+for _, verb in ipairs{"add", "replace", "change"} do
+  variant("tc.filter." .. verb, {"ta0", u32f}, u32_slots)
+  variant("tc.filter." .. verb, {"ta0", flowerf}, flower_slots)
+end
+variant("tc.filter.delete", {"ta0", {parent = "ingress", prio = 5, protocol = "ip", kind = "u32",
+                                     handle = "800::800", chain = 0}},
+        {S({1}, K.dev), S({2}, K.opts, O), S({2, "parent"}, K.int(0, U32), O),
+         S({2, "prio"}, K.int(0, 65535), O), S({2, "protocol"}, K.int(0, 65535), O),
+         S({2, "kind"}, K.text(32), O), S({2, "handle"}, K.int(0, U32), O),
+         S({2, "chain"}, K.int(0, U32), O)})
+variant("tc.filter.list", {"ta0", {parent = "ingress"}},
+        {S({1}, K.dev), S({2}, K.opts, O), S({2, "parent"}, K.int(0, U32), O)})
 
 -- neighbours, the bridge FDB, bridge VLANs, policy rules
 local boolname = {ok = function(v) return type(v) == "boolean" end} -- true, or a bridge's name
