@@ -83,13 +83,6 @@ int nr_unsupported(struct nr_cc *c, int tok, const char *fmt, ...) {
 
 /* ---- tokens ---- */
 
-int nr_is(const struct nr_cc *c, int tok, const char *word) {
-  if (tok < 0 || tok >= c->nt) return 0;
-  const struct tok *k = &c->t[tok];
-  size_t n = strlen(word);
-  return k->kind == TK_WORD && k->len == n && memcmp(c->text + k->pos, word, n) == 0;
-}
-
 int nr_tokstr(const struct nr_cc *c, int tok, char *buf, size_t size) {
   const struct tok *k = &c->t[tok];
   const char *p = c->text + k->pos;
