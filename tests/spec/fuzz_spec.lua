@@ -1,5 +1,6 @@
 -- The bounded fuzz runs of ctest: each has a TIMEOUT, and the nft fuzzer (its seed from the
 -- clock) says its seed before anything can go wrong, and makes the same inputs again from it.
+-- README's commands for the long runs work as printed.
 
 -- The test programs of this build (ctest builds them first; the ASan run takes their copies).
 local suffix = os.getenv("CNET_ASAN") and "-asan" or ""
@@ -61,5 +62,28 @@ describe("ctest", function()
       assert.truthy(table.concat(fuzz_tests, " "):find(want, 1, true), want .. " not in ctest")
     end
     assert.are.same({}, missing)
+  end)
+end)
+
+describe("README's long fuzz runs", function()
+  it("work as printed (for 3 s each instead of an hour)", function()
+    local readme = H.read(H.source .. "/README.md")
+    local block
+    for code in readme:gmatch("```sh\n(.-)```") do
+      if code:find("run-api-fuzz", 1, true) then block = code end
+    end
+    assert.truthy(block, "README shows no command for run-api-fuzz")
+    assert.truthy(block:find("nft_fuzz_sandbox_test", 1, true), "nor for the nft fuzzer: " .. block)
+    local n = 0
+    for line in block:gmatch("[^\n]+") do
+      -- this build, wherever it is, in place of README's build/
+      local cmd = line:gsub("3600", "3"):gsub("run%-api%-fuzz 3$", "run-api-fuzz 3 " .. H.build)
+                      :gsub("build/tests/", H.build .. "/tests/")
+      local ok, out = H.try(("cd %s && %s"):format(H.source, cmd))
+      assert.is_true(ok, cmd .. "\n" .. out)
+      assert.truthy(out:find("api_fuzz: seed %d+") or out:find("nft fuzz: seed %d+"), cmd .. "\n" .. out)
+      n = n + 1
+    end
+    assert.are.equal(2, n)
   end)
 end)
