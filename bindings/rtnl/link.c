@@ -341,13 +341,18 @@ static int link_get(lua_State *L) {
 
 /* ---- requests ---- */
 
-static void check_name(lua_State *L, const char *name, const char *op, const char *object) {
+/* what: which name of the call it is ("interface name", "peer name", "new name"), since the
+ * error's object is the link the call is about. */
+static void check_name(lua_State *L, const char *name, const char *op, const char *object,
+                       const char *what) {
   int rc = cnet_link_check_name(name);
   if (rc == -ENAMETOOLONG) {
-    lcnet_raise(L, -EINVAL, op, object, "interface name longer than 15 bytes");
+    char detail[64];
+    snprintf(detail, sizeof detail, "%s longer than 15 bytes", what);
+    lcnet_raise(L, -EINVAL, op, object, detail);
   } else if (rc < 0) {
     char detail[64];
-    snprintf(detail, sizeof detail, "invalid interface name \"%.32s\"", name);
+    snprintf(detail, sizeof detail, "invalid %s \"%.32s\"", what, name);
     lcnet_raise(L, rc, op, object, detail);
   }
 }
@@ -504,7 +509,7 @@ static int link_add(lua_State *L) {
   if (!has_lower(type) && !own_link && lua_getfield(L, 1, "link") != LUA_TNIL)
     luaL_argerror(L, 1, lua_pushfstring(L, "option 'link' is not for type %s", type));
   lua_settop(L, 2);
-  check_name(L, name, "link.add", name);
+  check_name(L, name, "link.add", name, "interface name");
 
   struct cnet_link_req req;
   cnet_link_req_init(&req);
@@ -545,7 +550,7 @@ static int link_add(lua_State *L) {
                        "rxqueues=} expected, "
                        "got %s", luaL_typename(L, p));
     }
-    if (req.peer_name) check_name(L, req.peer_name, "link.add", name);
+    if (req.peer_name) check_name(L, req.peer_name, "link.add", name, "peer name");
   }
   if (has_lower(type)) {
     if (lua_getfield(L, 1, "link") == LUA_TNIL)
@@ -666,7 +671,7 @@ static int link_set(lua_State *L) {
   unsigned char mac[32];
   lcnet_fields f = lcnet_fields_of(L, 2);
   req.name = lcnet_field_text(&f, "name", LCNET_TEXT_MAX, NULL, NULL);
-  if (req.name) check_name(L, req.name, "link.set", dev);
+  if (req.name) check_name(L, req.name, "link.set", dev, "new name");
   req.mtu = opt_mtu(&f, "mtu");
   opt_mac(&f, "mac", "link.set", dev, mac, &req.mac, &req.mac_len);
   req.up = lcnet_opt_bool(L, 2, "up", -1);

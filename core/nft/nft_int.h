@@ -1,4 +1,5 @@
-/* Shared inside the nft core files (nft.c, nft_tx.c, nft_set.c, nft_list.c); not public. */
+/* Shared inside the nft core files (nft.c, nft_tx.c, nft_set.c, nft_list.c, nft_rule_size.c);
+ * not public. */
 #ifndef CNET_NFT_INT_H
 #define CNET_NFT_INT_H
 
@@ -59,6 +60,14 @@ struct cnet_nftrule_denv;
 struct cnet_nftrule_err;
 int cnet_nft_rule_text(const struct nftnl_rule *r, const struct cnet_nftrule_denv *denv,
                        char **text, size_t *size, struct cnet_nftrule_err *err);
+/* nft_rule_size.c: the most bytes a rule may take in the kernel's listing (one dump message,
+ * header included; a longer rule is taken but can never be listed back), and an estimate,
+ * never below the kernel's, of what a rule takes there: its attributes as sent take `sent`
+ * bytes, its expressions are v[0..n). */
+enum { CNET_NFT_LIST_MAX = 32000 };
+struct nftnl_expr;
+size_t cnet_nft_rule_listed_size(size_t sent, struct nftnl_expr *const *v, unsigned n);
+
 /* A set without its elements; tname holds the type's text when nft has no name for it. */
 void cnet_nft_set_info_of(const struct nftnl_set *s, struct cnet_nft_set_info *info,
                           char tname[24]);

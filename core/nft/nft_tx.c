@@ -76,13 +76,12 @@ struct cnet_nft_tx {
 };
 
 /* libnftnl writes a message's attributes without checking the room it writes into, so cnet
- * calls it only where there is room for the largest it can write: */
-enum { PIECE_ROOM = 16 * 1024,  /* a rule's own attributes (names under 256 bytes, a comment),
-                                 * one expression (names, data of 64 bytes at most), a table,
-                                 * chain or set (names), one set element */
-       RULE_MAX = 60 * 1024 };  /* the most a rule's attributes may take: fits the send queue's
-                                 * 64 KiB per message and, for its expressions, the 16-bit
-                                 * length of the attribute that nests them */
+ * calls it only where there is room for the largest it can write: a rule's own attributes
+ * (names under 256 bytes, a comment), one expression (names, data of 64 bytes at most), a
+ * table, chain or set (names), one set element. A rule as a whole is kept to what the kernel
+ * can list back (CNET_NFT_LIST_MAX, nft_rule_size.c), well inside the send queue's 64 KiB per
+ * message and the 16-bit length of the attribute that nests its expressions. */
+enum { PIECE_ROOM = 16 * 1024 };
 
 int cnet_nft_tx_new(struct cnet_netns *ns, struct cnet_nft_tx **out) {
   *out = calloc(1, sizeof **out);
@@ -618,7 +617,8 @@ static int take_expr(struct nftnl_expr *e, void *data) {
  * bytes) and frees r's expressions. They are written piece by piece behind a temporary
  * message header in the arena, with PIECE_ROOM free before each piece: the rule's own
  * attributes (its expressions taken out), then each expression in the nest that holds them.
- * Returns 0, -ENOMEM, or -EMSGSIZE past RULE_MAX (error text set). */
+ * Returns 0, -ENOMEM, or -EMSGSIZE when the kernel could not list the rule back (error text
+ * set; the arena as it was). */
 static int serialize_rule(struct cnet_nft_tx *tx, struct nftnl_rule *r, size_t *off,
                           size_t *len) {
   struct exprs x = {NULL, 0, 0, 0};
@@ -643,11 +643,12 @@ static int serialize_rule(struct cnet_nft_tx *tx, struct nftnl_rule *r, size_t *
     struct nlattr *elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
     nftnl_expr_build_payload(nlh, x.v[i]);
     mnl_attr_nest_end(nlh, elem);
-    if (nlh->nlmsg_len - hdr > RULE_MAX || nlh->nlmsg_len - nest > UINT16_MAX)
-      rc = fail(tx, -EMSGSIZE, "rule too long: its expressions take more than %d bytes of "
-                "the netlink message", RULE_MAX);
   }
-  if (rc == 0 && x.n > 0)
+  size_t listed = rc == 0 ? cnet_nft_rule_listed_size(nlh->nlmsg_len - hdr, x.v, x.n) : 0;
+  if (listed > CNET_NFT_LIST_MAX)
+    rc = fail(tx, -EMSGSIZE, "rule too long: the kernel would list it in %zu bytes, more than "
+              "the %d of one listing message", listed, (int)CNET_NFT_LIST_MAX);
+  if (rc == 0 && x.n > 0) /* the nest's 16-bit length holds: it is under CNET_NFT_LIST_MAX */
     mnl_attr_nest_end(nlh, (struct nlattr *)(void *)((char *)nlh + nest));
   for (unsigned i = 0; i < x.n; i++) nftnl_expr_free(x.v[i]);
   free(x.v);
@@ -928,7 +929,8 @@ static int put_obj(struct cnet_nl *nl, const struct cmd *c, int cmd, struct owne
 
 /* A serialized rule, or a K_ELEMS command: for elements, the set's names first (its object
  * holds no elements, so libnftnl writes just those), then the serialized elements nested as
- * the element list. The bytes were bounded when they were made (RULE_MAX, ELEM_BYTES). */
+ * the element list. The bytes were bounded when they were made (CNET_NFT_LIST_MAX,
+ * ELEM_BYTES). */
 static int put_bytes(struct cnet_nl *nl, const struct cmd *c, const char *bytes, int cmd,
                      struct owners *o) {
   int rc;

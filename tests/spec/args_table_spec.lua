@@ -293,3 +293,109 @@ describe("every public function", function()
     assert.is_true(calls > 500, "only " .. calls .. " calls")
   end)
 end)
+
+-- ---- names at their length limit ----
+
+-- Whether the decoded JSON value v holds the string s anywhere (a name in `nft -j` output).
+local function holds(v, s)
+  if v == s then return true end
+  if type(v) ~= "table" then return false end
+  for _, x in pairs(v) do if holds(x, s) then return true end end
+  return false
+end
+local function nft_has(name) return holds(H.json(H.sh("nft -j list ruleset")), name) end
+local function link_has(name)
+  for _, l in ipairs(H.ipj("link show")) do if l.ifname == name then return true end end
+  return false
+end
+local renamed = "lren"
+local function netns_has(name)
+  for _, n in ipairs(H.json(H.sh("ip -j netns list"))) do if n.name == name then return true end end
+  return false
+end
+
+-- Each name: the kernel's limit (IFNAMSIZ - 1, NFT_NAME_MAXLEN - 1, NAME_MAX for a file in
+-- /run/netns), the call that takes it, where it shows up, and what the error of a name one
+-- byte longer must name: the operation (op for an error object, fn for a bad argument) and
+-- the name's role (said).
+local limits = {
+  {name = "interface name of link.add", limit = 15, op = "link.add", said = "interface name longer than 15 bytes",
+   make = function(n) cnet.link.add{name = n, type = "bridge"} end, has = link_has},
+  {name = "veth peer name", limit = 15, op = "link.add", said = "peer name longer than 15 bytes",
+   make = function(n) cnet.link.add{name = "lp" .. #n .. n:sub(1, 1), type = "veth", peer = {name = n}} end,
+   has = link_has},
+  {name = "new name of link.set", limit = 15, op = "link.set", said = "new name longer than 15 bytes",
+   make = function(n) -- renames bridge lren, then the name it took
+     cnet.link.set(renamed, {name = n})
+     renamed = n
+   end, has = link_has},
+  {name = "iifname in a rule", limit = 15, op = "nft.add", said = "longer than 15 characters",
+   make = function(n) cnet.nft.add_rule("inet tlim c", ('iifname "%s" accept'):format(n)) end, has = nft_has},
+  {name = "device of a netdev chain", limit = 15, op = "nft.add", said = "too long",
+   make = function(n)
+     if #n < 16 then cnet.link.add{name = n, type = "bridge"} end
+     cnet.nft.add_chain("netdev tlim dev" .. #n, {type = "filter", hook = "ingress", device = n})
+   end, -- nft 1.0.6 leaves a chain's device out of its JSON
+   has = function(n) return H.sh("nft list chains netdev"):find('device "' .. n .. '"', 1, true) ~= nil end},
+  {name = "nft table", limit = 255, op = "nft.add", said = "longer than 255 bytes",
+   make = function(n) cnet.nft.add_table("inet " .. n) end, has = nft_has},
+  {name = "nft chain", limit = 255, op = "nft.add", said = "longer than 255 bytes",
+   make = function(n) cnet.nft.add_chain("inet tlim " .. n) end, has = nft_has},
+  {name = "nft set", limit = 255, op = "nft.add", said = "longer than 255 bytes",
+   make = function(n) cnet.nft.add_set("inet tlim " .. n, {type = "ipv4_addr"}) end, has = nft_has},
+  {name = "table of nft.apply", limit = 255, op = "nft.apply", said = "longer than 255 bytes",
+   make = function(n) cnet.nft.apply{table = "ip " .. n, chains = {c = {}}} end, has = nft_has},
+  {name = "chain of nft.apply", limit = 255, fn = "cnet.nft.apply", said = "chain name: too long (256 bytes, at most 255)",
+   make = function(n) cnet.nft.apply{table = "ip tlimc", chains = {[n] = {}}} end, has = nft_has},
+  {name = "set of nft.apply", limit = 255, fn = "cnet.nft.apply", said = "set name: too long (256 bytes, at most 255)",
+   make = function(n) cnet.nft.apply{table = "ip tlims", sets = {[n] = {type = "ipv4_addr"}}} end, has = nft_has},
+  {name = "namespace name", limit = 255, fn = "cnet.netns.add", said = "namespace name: too long (256 bytes, at most 255)",
+   make = function(n) cnet.netns.add(n).close() end, has = netns_has},
+}
+
+describe("a name at its length limit", function()
+  setup(function()
+    cnet.link.add{name = renamed, type = "bridge"}
+    cnet.nft.add_table("inet tlim")
+    cnet.nft.add_chain("inet tlim c")
+    cnet.nft.add_table("netdev tlim")
+  end)
+  teardown(function()
+    H.try("nft flush ruleset")
+    for _, l in ipairs(H.ipj("link show")) do
+      if #l.ifname == 15 or l.ifname:match("^lp1[56]") then H.try("ip link del " .. l.ifname) end
+    end
+    for _, n in ipairs(H.json(H.sh("ip -j netns list"))) do
+      if #n.name == 255 then H.try("ip netns del " .. n.name) end
+    end
+  end)
+
+  for i, c in ipairs(limits) do
+    it("is taken, and one byte more refused with nothing made: " .. c.name, function()
+      -- a letter per case, and another for the name that is too long, so a name cut to the
+      -- limit would be a new name, seen in the state compared
+      local at, over = string.char(96 + i):rep(c.limit), string.char(64 + i):rep(c.limit + 1)
+      c.make(at)
+      assert.is_true(c.has(at), "the name of " .. c.limit .. " bytes is not there")
+      local before = full()
+      local ok, err = pcall(c.make, over)
+      assert.is_false(ok, "a name of " .. (c.limit + 1) .. " bytes was taken")
+      local msg = tostring(err)
+      assert.is_true(#msg < 1000, "message of " .. #msg .. " bytes")
+      if c.op then
+        assert.are.equal("table", type(err), msg)
+        assert.are.equal(c.op, err.op, msg)
+        assert.are.equal(c.op .. " ", msg:sub(1, #c.op + 1))
+      else
+        assert.are.equal("string", type(err), msg)
+        -- Lua names the function by the field it was called through ('apply'), or when it
+        -- cannot, by where it is in the module ('cnet.nft.apply')
+        local called = msg:match("bad argument #1 to '([%w_.]+)'")
+        assert.truthy(called and (called == c.fn or c.fn:sub(-#called - 1) == "." .. called), msg)
+      end
+      assert.truthy(msg:find(c.said, 1, true), msg)
+      assert.are.equal(before, full(), "something was made for the refused name")
+      assert.is_false(c.has(over))
+    end)
+  end
+end)

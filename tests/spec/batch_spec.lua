@@ -59,6 +59,61 @@ describe("cnet.batch", function()
     H.sh("ip link del " .. br .. " && ip link del " .. other)
   end)
 
+  -- 20,000 refusals answer with about 2 MB of errors, ten times the socket's default receive
+  -- buffer: sent at once, most would be lost (ENOBUFS) and the batch could name neither its
+  -- first failure nor how many there were.
+  it("names the first of 20,000 refused requests, counts the rest, and applies the others", function()
+    local a, b = H.name("bnb"), H.name("bnb")
+    cnet.link.add{name = a, type = "veth", peer = {name = b}}
+    cnet.addr.add(a, "192.0.2.1/24")
+    cnet.addr.add(b, "198.51.100.1/24")
+    local first, rest
+    local ok, err = pcall(cnet.batch, function()
+      first = this_line() + 1
+      cnet.addr.add(b, "198.51.100.1/24")                  -- refused: the first failure
+      for i = 1, 19999 do
+        rest = this_line() + 1
+        cnet.addr.add(a, "192.0.2.1/24")                   -- refused 19,999 times
+        if i % 1000 == 0 then cnet.addr.add(a, ("203.0.113.%d/32"):format(i // 1000)) end
+      end
+      cnet.link.set(a, {up = true})                        -- after all of them
+    end)
+    assert.is_false(ok)
+    assert.are.equal("addr.add", err.op)
+    assert.are.equal(b, err.object)
+    assert.are.equal("EEXIST", err.code)
+    assert.truthy(err.where:find(":" .. first .. ":", 1, true), err.where)
+    assert.truthy(tostring(err):find("^addr%.add " .. b .. ": File exists"), tostring(err))
+    assert.truthy(tostring(err):find("(and 19999 more failed in the batch)", 1, true), tostring(err))
+    -- every failure is reported, in the script's order; none is a lost answer
+    assert.are.equal(20000, #err.failures)
+    local odd = {}
+    for i = 2, #err.failures do
+      local f = err.failures[i]
+      if f.code ~= "EEXIST" or f.object ~= a or not f.where:find(":" .. rest .. ":", 1, true) then
+        odd[#odd + 1] = ("%d: %s at %s"):format(i, tostring(f), f.where)
+        if #odd == 5 then break end
+      end
+    end
+    assert.are.same({}, odd)
+    -- what the kernel holds: everything that was not refused, and nothing more
+    local function inet(dev)
+      local got = {}
+      for _, x in ipairs(H.ipj("addr show dev " .. dev)[1].addr_info) do
+        if x.family == "inet" then got[#got + 1] = x["local"] .. "/" .. x.prefixlen end
+      end
+      table.sort(got)
+      return got
+    end
+    local want = {"192.0.2.1/24"}
+    for i = 1, 19 do want[#want + 1] = ("203.0.113.%d/32"):format(i) end
+    table.sort(want)
+    assert.are.same(want, inet(a))
+    assert.are.same({"198.51.100.1/24"}, inet(b))
+    assert.truthy(table.concat(H.iplink(a).flags, ","):find("UP", 1, true))
+    H.sh("ip link del " .. a)
+  end)
+
   it("makes reads see the writes queued before them", function()
     local br = H.name("bread")
     local seen

@@ -14,8 +14,11 @@
  *      of 1.
  * Memory errors are the sanitizer's to find (this program is built with ASan+UBSan too).
  *
- * Bounded by time: CNET_FUZZ_SECONDS (default 15), CNET_FUZZ_SEED (default: the clock; the
- * seed is printed so a failure can be replayed). Built with -DCNET_LIBFUZZER it is a libFuzzer
+ * Bounded by time, CNET_FUZZ_SECONDS (default 15), or by count, CNET_FUZZ_INPUTS (then no time
+ * bound unless CNET_FUZZ_SECONDS is given too). CNET_FUZZ_SEED: the generator's seed (default:
+ * the clock). The seed is printed before the first input, so a run that crashes or is killed
+ * by ctest's TIMEOUT can be replayed; each failure names its input's number, and the last line
+ * a digest of every input made (one seed makes the same inputs). Built with -DCNET_LIBFUZZER it is a libFuzzer
  * target instead (each input: a family byte, then the rule text), for long runs; see
  * docs/api.md ("How it is checked"). Refuses to run outside a fresh network namespace. */
 #define _GNU_SOURCE
@@ -45,7 +48,8 @@ static int failures;
 #define FAIL(...)                                                                   \
   do {                                                                              \
     failures++;                                                                     \
-    fprintf(stderr, "FAIL: " __VA_ARGS__);                                          \
+    fprintf(stderr, "FAIL (input %ld): ", tried);                                  \
+    fprintf(stderr, __VA_ARGS__);                                                   \
     fputc('\n', stderr);                                                            \
   } while (0)
 
@@ -517,18 +521,34 @@ static void load_corpus(void) {
   fclose(f);
 }
 
+/* FNV-1a over the inputs made, family and text: equal for two runs that made the same ones. */
+static uint64_t digest = 14695981039346656037ULL;
+static void digest_input(int fam, const char *text) {
+  digest = (digest ^ (uint64_t)fam) * 1099511628211ULL;
+  for (const unsigned char *p = (const unsigned char *)text;; p++) {
+    digest = (digest ^ *p) * 1099511628211ULL;
+    if (*p == '\0') break;
+  }
+}
+
 int main(void) {
-  const char *e = getenv("CNET_FUZZ_SECONDS");
-  double seconds = e ? atof(e) : 15;
+  const char *e = getenv("CNET_FUZZ_INPUTS");
+  long inputs = e ? atol(e) : -1;
+  e = getenv("CNET_FUZZ_SECONDS");
+  double seconds = e ? atof(e) : inputs >= 0 ? 1e12 : 15;
   e = getenv("CNET_FUZZ_SEED");
-  rng = e ? strtoull(e, NULL, 0) : (uint64_t)time(NULL) * 2654435761u;
-  if (rng == 0) rng = 1;
-  uint64_t seed = rng;
+  uint64_t seed = e ? strtoull(e, NULL, 0) : (uint64_t)time(NULL) * 2654435761u;
+  if (seed == 0) seed = 1; /* xorshift stays at 0 */
+  rng = seed;
+  /* before anything can fail: a crash or ctest's TIMEOUT must not take the seed along */
+  printf("nft fuzz: seed %llu (replay: CNET_FUZZ_SEED=%llu)\n", (unsigned long long)seed,
+         (unsigned long long)seed);
+  fflush(stdout);
   if (setup() < 0) return 1;
   load_corpus();
   struct timespec t0, t;
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  for (long i = 0;; i++) {
+  for (long i = 0; i != inputs; i++) {
     clock_gettime(CLOCK_MONOTONIC, &t);
     if (t.tv_sec - t0.tv_sec + (t.tv_nsec - t0.tv_nsec) / 1e9 >= seconds) break;
     struct str s = {NULL, 0, 0};
@@ -538,14 +558,16 @@ int main(void) {
     else rule(&s, fam);
     if (chance(5)) { put(&s, " "); rule(&s, fam); } /* two rules run together */
     if (chance(30)) mangle(&s);
+    digest_input(fam, s.p);
     fuzz_one(fam, s.p);
     free(s.p);
     if (failures > 20) break;
   }
-  printf("nft fuzz (seed %llu, %.0f s): %ld inputs, %ld compiled, %ld committed "
-         "(%ld listed back identically), %ld refused by the kernel; %d failure(s)\n",
-         (unsigned long long)seed, seconds, tried, compiled, committed, listed,
-         kernel_refused, failures);
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  printf("nft fuzz (seed %llu, %.1f s): %ld inputs (digest %016llx), %ld compiled, %ld "
+         "committed (%ld listed back identically), %ld refused by the kernel; %d failure(s)\n",
+         (unsigned long long)seed, t.tv_sec - t0.tv_sec + (t.tv_nsec - t0.tv_nsec) / 1e9, tried,
+         (unsigned long long)digest, compiled, committed, listed, kernel_refused, failures);
   for (unsigned i = 0; i < ncorpus; i++) free(corpus[i]);
   free(corpus);
   cnet_netns_close(ns);
