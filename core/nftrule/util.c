@@ -12,12 +12,24 @@
 
 struct nr_chunk { struct nr_chunk *next; size_t used, size; _Alignas(16) char mem[]; };
 
+/* One first chunk kept per thread between compiles: a chunk of this size is past malloc's
+ * per-thread cache, and getting and giving back one for every rule of a big ruleset was a
+ * tenth of its compile time. */
+#define NR_CHUNK 8192
+static _Thread_local struct nr_chunk *spare;
+
 void *nr_alloc(struct nr_arena *a, size_t n) {
   n = (n + 15) & ~(size_t)15;
   struct nr_chunk *h = a->head;
   if (h == NULL || h->size - h->used < n) {
-    size_t size = n > 8192 ? n : 8192;
-    struct nr_chunk *k = malloc(sizeof *k + size);
+    size_t size = n > NR_CHUNK ? n : NR_CHUNK;
+    struct nr_chunk *k = NULL;
+    if (size == NR_CHUNK && spare != NULL) {
+      k = spare;
+      spare = NULL;
+    } else {
+      k = malloc(sizeof *k + size);
+    }
     if (k == NULL) return NULL;
     k->next = h;
     k->used = 0;
@@ -33,7 +45,8 @@ void *nr_alloc(struct nr_arena *a, size_t n) {
 void nr_arena_free(struct nr_arena *a) {
   for (struct nr_chunk *k = a->head, *next; k; k = next) {
     next = k->next;
-    free(k);
+    if (k->size == NR_CHUNK && spare == NULL) spare = k;
+    else free(k);
   }
   a->head = NULL;
 }
