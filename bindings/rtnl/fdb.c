@@ -78,8 +78,8 @@ static const char *read_entry(lua_State *L, struct cnet_netns *ns, const char *o
   if (add) {
     long nud = cnet_neigh_state_for_add(AF_BRIDGE, state ? state : "permanent");
     if (nud < 0)
-      luaL_argerror(L, 1, lua_pushfstring(L, "field 'state': '%s' (permanent, static or dynamic)",
-                                          state));
+      luaL_argerror(L, 1, lua_pushfstring(L, "field 'state': %s (permanent, static or dynamic)",
+                                          lcnet_quote(L, state, strlen(state))));
     req->state = (uint16_t)nud;
   }
   int viav = dev_field(L, "via");

@@ -305,7 +305,9 @@ static const char *read_entry(lua_State *L, struct cnet_netns *ns, const char *o
   const char *state = lcnet_opt_string(L, 1, "state", NULL);
   if (add && !proxy) {
     long nud = cnet_neigh_state_for_add(req->family, state ? state : "permanent");
-    if (nud < 0) luaL_argerror(L, 1, lua_pushfstring(L, "field 'state': unknown state '%s'", state));
+    if (nud < 0)
+      luaL_argerror(L, 1, lua_pushfstring(L, "field 'state': unknown state %s",
+                                          lcnet_quote(L, state, strlen(state))));
     req->state = (uint16_t)nud;
   }
   return object;

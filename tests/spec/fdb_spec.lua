@@ -176,6 +176,10 @@ describe("cnet.fdb.add", function()
       "bad argument #1 to 'add' (field 'port': 0 out of range [1, 65535])")
     assert.has_error(function() cnet.fdb.add{mac = "02:00:00:00:03:04", dev = a, state = "stale"} end,
       "bad argument #1 to 'add' (field 'state': 'stale' (permanent, static or dynamic))")
+    -- a long value is quoted short (the API fuzzer found it whole in the message)
+    local ok, msg = pcall(cnet.fdb.replace, {mac = "02:00:00:00:03:04", dev = a, state = ("x"):rep(3000)})
+    assert.is_false(ok)
+    assert.is_true(#tostring(msg) < 1000 and tostring(msg):find("(3000 bytes)", 1, true) ~= nil, tostring(msg):sub(1, 300))
     assert.has_error(function() cnet.fdb.add{mac = "02:00:00:00:03:04", dev = a, lladdr = "x"} end,
       "bad argument #1 to 'add' (unknown option 'lladdr')")
     assert.has_error(function() cnet.fdb.add{dev = a} end, "bad argument #1 to 'add' (field 'mac' required)")

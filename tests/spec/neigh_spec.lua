@@ -142,6 +142,8 @@ describe("cnet.neigh.add", function()
       "bad argument #1 to 'add' (field 'dst' required (an IPv4 or IPv6 address))")
     assert.has_error(function() cnet.neigh.add{dst = "192.0.2.30", dev = a, state = "sleepy"} end,
       "bad argument #1 to 'add' (field 'state': unknown state 'sleepy')")
+    local ok, msg = pcall(cnet.neigh.add, {dst = "192.0.2.30", dev = a, state = ("x"):rep(3000)})
+    assert.is_true(not ok and #tostring(msg) < 1000, tostring(msg):sub(1, 300))
     assert.has_error(function() cnet.neigh.list{state = "sleepy"} end,
       "bad argument #1 to 'list' (field 'state': unknown state 'sleepy')")
     assert.has_error(function() cnet.neigh.list{colour = 1} end,
