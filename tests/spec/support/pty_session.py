@@ -95,7 +95,10 @@ def main():
         sys.stdout.flush()
     os.write(fd, b'\x04')
     status = None
-    end = time.monotonic() + 10
+    # 30 s: leaving a --sandbox REPL under a loaded machine (two ctest jobs, one of them under
+    # ASan) once took more than the 10 s this waited before; the time taken is printed
+    sent_eof = time.monotonic()
+    end = sent_eof + 30
     while time.monotonic() < end:
         read(0.1)
         done, st = os.waitpid(pid, os.WNOHANG)
@@ -110,6 +113,7 @@ def main():
         if not select.select([fd], [], [], 0)[0]:
             break
     print('exit %s' % status)
+    print('exit after %.2f s' % (time.monotonic() - sent_eof))
     print('transcript')
     sys.stdout.write(shown(raw))
     return 1 if failed else 0
