@@ -271,6 +271,7 @@ describe("the REPL in cnet --sandbox, on a terminal", function()
     steps[#steps + 1] = {"expect", "interrupted.*\n" .. PROMPT}
     steps[#steps + 1] = {"send", 'print("still here", cnet.wait(pid, 0))\r'}
     steps[#steps + 1] = {"expect", "\nstill here\tnil\ttimeout\n"}
+    steps[#steps + 1] = {"expect", PROMPT}   -- Ctrl-D (the end) goes to the prompt
     local r = pty_session("--sandbox", steps)
     assert_played(r)
     for _, call in ipairs(calls) do

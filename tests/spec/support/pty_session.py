@@ -93,11 +93,16 @@ def main():
             if failed:
                 break
         sys.stdout.flush()
+    # Ctrl-D. Sent while the program is still between two reads of the terminal (the last step
+    # matched output, not the next prompt), the terminal is in canonical mode and the line
+    # discipline takes ^D as an end-of-file mark that is no byte: when readline then switches
+    # to raw mode for its prompt, the mark is gone and it waits for input that never comes
+    # (seen under load, as a REPL that never ended). So ^D is sent again every 2 s, until the
+    # program is gone; how many it took is printed.
     os.write(fd, b'\x04')
     status = None
-    # 30 s: leaving a --sandbox REPL under a loaded machine (two ctest jobs, one of them under
-    # ASan) once took more than the 10 s this waited before; the time taken is printed
     sent_eof = time.monotonic()
+    eofs, next_eof = 1, sent_eof + 2
     end = sent_eof + 30
     while time.monotonic() < end:
         read(0.1)
@@ -105,7 +110,12 @@ def main():
         if done:
             status = os.waitstatus_to_exitcode(st)
             break
+        if time.monotonic() >= next_eof:
+            os.write(fd, b'\x04')
+            eofs, next_eof = eofs + 1, time.monotonic() + 2
     if status is None:
+        # what the processes are doing, for whoever reads the failure
+        os.system('ps -eo pid,ppid,stat,wchan:32,etimes,args --forest | grep -v " \\[" | tail -40')
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         status = 'killed'
@@ -113,7 +123,7 @@ def main():
         if not select.select([fd], [], [], 0)[0]:
             break
     print('exit %s' % status)
-    print('exit after %.2f s' % (time.monotonic() - sent_eof))
+    print('exit after %.2f s and %d end-of-file' % (time.monotonic() - sent_eof, eofs))
     print('transcript')
     sys.stdout.write(shown(raw))
     return 1 if failed else 0
