@@ -45,11 +45,10 @@ int host_sandbox_enter(const char **what);
 int host_sandbox_build(lua_State *L);
 
 /* linger.c: called by the CNI plugin once its answer is written, just before it exits (DEL
- * and GC): forks a detached process
- * that holds copies of this process's sockets until it has exited, so that the kernel's
- * waits at the last close of a socket (an RCU barrier after nftables deletions) are not
- * the runtime's. Changes nothing the kernel shows; best effort (nothing happens when fork
- * fails). */
+ * and GC): forks a detached process that holds copies of this process's sockets until it
+ * has exited, so that the kernel's waits at the last close of a socket (an RCU barrier after
+ * nftables deletions) are not the runtime's. Changes nothing the kernel shows; best effort
+ * (nothing happens when fork fails). */
 void host_linger_sockets(void);
 
 #endif

@@ -10,7 +10,6 @@
 #include <sys/socket.h>
 
 #include "cnet/addr.h"
-#include "cnet/ipaddr.h"
 #include "cnet/link.h"
 #include "cnet/monitor.h"
 #include "cnet/neigh.h"

@@ -282,16 +282,10 @@ static void send_change(lua_State *L, const struct call *c, enum cnet_tc_op op,
   lua_pushstring(L, c->object); /* a batch names the failure as the call would */
   lcnet_batch_note(L, "object");
   if (op != CNET_TC_DELETE && f->kind != NULL) {
-    luaL_Buffer b;
+    char acts[64]; /* as the direct call's message names them (core/rtnl/tc_filter.c) */
+    cnet_tc_filter_action_kinds(f, acts, sizeof acts);
     lua_pushstring(L, f->kind);
-    luaL_buffinit(L, &b);
-    for (unsigned i = 0; i < f->nacts; i++) {
-      const char *m = cnet_tc_action_module(f->acts[i].kind);
-      if (m == NULL) continue;
-      if (luaL_bufflen(&b) > 0) luaL_addchar(&b, ' ');
-      luaL_addstring(&b, m + 4); /* "act_gact" -> "gact" */
-    }
-    luaL_pushresult(&b);
+    lua_pushstring(L, acts);
     lua_pushcclosure(L, explain_later, 2);
     lcnet_batch_note(L, "explain");
   }

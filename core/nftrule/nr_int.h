@@ -368,15 +368,17 @@ int nr_fail(struct nr_cc *c, int tok, int rc, const char *fmt, ...)
 /* "valid nft, not supported by cnet": EOPNOTSUPP with the column. */
 int nr_unsupported(struct nr_cc *c, int tok, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Whether token tok is the word `word`. Inline: the parser asks it of nearly every word it
- * knows, about 90 times a rule, and most answers are no, settled by the first letter
- * without measuring the word (compiling 10000 rules: 142 -> 108 million instructions). */
+/* Whether the n bytes at s spell `word`. Most answers are no, settled by the first letter
+ * without measuring the word: the parser asks this of nearly every word it knows, about 90
+ * times a rule (compiling 10000 rules: 130 -> 96 million instructions, inline). */
+static inline int nr_word_is(const char *s, size_t n, const char *word) {
+  return n > 0 && s[0] == word[0] && strlen(word) == n && memcmp(s, word, n) == 0;
+}
+/* Whether token tok is the word `word`. */
 static inline int nr_is(const struct nr_cc *c, int tok, const char *word) {
   if (tok < 0 || tok >= c->nt) return 0;
   const struct tok *k = &c->t[tok];
-  const char *s = c->text + k->pos;
-  if (k->kind != TK_WORD || k->len == 0 || s[0] != word[0]) return 0;
-  return strlen(word) == k->len && memcmp(s, word, k->len) == 0;
+  return k->kind == TK_WORD && nr_word_is(c->text + k->pos, k->len, word);
 }
 int nr_tokstr(const struct nr_cc *c, int tok, char *buf, size_t size);
 const char *nr_tokq(const struct nr_cc *c, int tok, char *buf, size_t size);

@@ -205,10 +205,8 @@ int64_t nr_proto_num(const struct nr_proto *p, const struct nr_proto *q) {
 }
 
 const struct nr_field *nr_field_byname(const struct nr_proto *p, const char *name, size_t n) {
-  for (int i = 0; i < p->nf; i++) /* the first letter first, as nr_is */
-    if (n > 0 && p->f[i].name[0] == name[0] && strlen(p->f[i].name) == n &&
-        memcmp(p->f[i].name, name, n) == 0)
-      return &p->f[i];
+  for (int i = 0; i < p->nf; i++)
+    if (nr_word_is(name, n, p->f[i].name)) return &p->f[i];
   return NULL;
 }
 

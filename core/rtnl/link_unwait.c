@@ -18,9 +18,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "cnet/intr.h"
 #include "cnet/link.h"
 #include "cnet/netns.h"
 #include "cnet/nl.h"
@@ -99,23 +99,16 @@ static int says_gone(const char *buf, int len, int index) {
   return 0;
 }
 
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits for the kernel's notification on `mon` or the grandchild's answer on `in`. */
+/* Waits for the kernel's notification on `mon` or the grandchild's answer on `in`; each wait
+ * is bounded (the kernel's own is far shorter) and gives up on an interrupt (cnet/intr.h),
+ * the device going all the same. */
 static int wait_gone(int mon, int in, int index) {
-  long long deadline = now_ms() + 30000; /* the kernel's own wait is bounded by far less */
   int watching = 1;
   for (;;) {
     struct pollfd p[2] = {{in, POLLIN, 0}, {watching ? mon : -1, POLLIN, 0}};
-    long long left = deadline - now_ms();
-    if (left <= 0) return -ETIMEDOUT;
-    int n = poll(p, 2, (int)left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return -errno;
+    int n = cnet_poll(p, 2, 30000);
+    if (n < 0) return n;
+    if (n == 0) return -ETIMEDOUT;
     if (p[0].revents) {
       int err;
       ssize_t got = read(in, &err, sizeof err);

@@ -90,8 +90,7 @@ int cnet_tc_filter_build(struct nlmsghdr *nlh, size_t room, const struct cnet_tc
   return 0;
 }
 
-/* The action kinds of f, space-separated, each once ("gact mirred"). */
-static void action_kinds(const struct cnet_tc_filter *f, char *buf, size_t size) {
+void cnet_tc_filter_action_kinds(const struct cnet_tc_filter *f, char *buf, size_t size) {
   buf[0] = '\0';
   for (unsigned i = 0; i < f->nacts; i++) {
     const char *m = cnet_tc_action_module(f->acts[i].kind);
@@ -155,7 +154,7 @@ int cnet_tc_filter_change(struct cnet_netns *ns, enum cnet_tc_op op,
   int rc = cnet_nl_change(cnet_netns_rtnl(ns), type, flags[op], fill, &x, err);
   if (rc < 0) {
     char acts[64];
-    action_kinds(f, acts, sizeof acts);
+    cnet_tc_filter_action_kinds(f, acts, sizeof acts);
     rc = cnet_tc_filter_explain(rc, err, f->kind, acts, err);
   }
   return rc;
@@ -166,8 +165,7 @@ int cnet_tc_filter_change(struct cnet_netns *ns, enum cnet_tc_op op,
 int cnet_tc_filter_parse(const struct nlmsghdr *nlh, struct cnet_tc_filter *out) {
   memset(out, 0, offsetof(struct cnet_tc_filter, acts));
   memset(&out->flower, 0, sizeof out->flower);
-  out->nacts = out->nkeys = 0;
-  out->chain = 0;
+  out->nkeys = 0; /* after acts: the memset above stops there */
   if ((nlh->nlmsg_type != RTM_NEWTFILTER && nlh->nlmsg_type != RTM_DELTFILTER) ||
       nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(struct tcmsg))
     return -EINVAL;

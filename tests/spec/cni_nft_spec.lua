@@ -10,11 +10,7 @@ teardown(function() os.execute("rm -rf " .. D.tmp) end)
 
 local hello = os.getenv("CNET_HELLO") or (H.build .. "/cnet-hello")
 
-local function netns(name)
-  H.sh("ip netns add " .. name)
-  H.sh("ip -n " .. name .. " link set lo up")
-  return name
-end
+local netns = D.netns
 
 local function with(conf, over)
   local c = {}

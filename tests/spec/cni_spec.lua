@@ -8,11 +8,7 @@ local cnet = require "cnet"
 
 teardown(function() os.execute("rm -rf " .. D.tmp) end)
 
-local function netns(name)
-  H.sh("ip netns add " .. name)
-  H.sh("ip -n " .. name .. " link set lo up")
-  return name
-end
+local netns = D.netns
 
 -- ip -j uses "local" as a key, which H.json keeps; a small accessor reads it.
 local function inet_addrs(dev, ns)
@@ -790,14 +786,10 @@ describe("cnet.cni from Lua and `cnet cni` from the command line", function()
   end)
   it("cnet cni version, status and gc (with --valid): output and exit status", function()
     -- exit status, stdout and stderr of `cnet cni ARGS`
-    local function cli(args)
-      local out, err = D.tmp .. "/cli.out", D.tmp .. "/cli.err"
-      local _, _, code = os.execute(("unset LD_PRELOAD; %s cni %s >%s 2>%s"):format(H.bin, args, out, err))
-      return code, H.read(out), H.read(err)
-    end
-    local code, out, err = cli("version")
+    local function cli(args) return D.exec(H.bin .. " cni " .. args, {}) end
+    local code, v, err = cli("version")   -- stdout decoded
     assert.are.equal(0, code, err)
-    local v = H.json(out)
+    local out
     assert.are.equal("1.1.0", v.cniVersion)
     assert.are.same({"0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"}, v.supportedVersions)
     -- a /30 holds one container: status says whether there is room, gc makes room

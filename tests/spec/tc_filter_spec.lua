@@ -20,7 +20,7 @@ local function tc_filters(dev, where)
   for line in H.sh(("tc filter show dev %s %s"):format(dev, where)):gmatch("[^\n]+") do
     local proto, pref, kind, rest = line:match("^filter protocol (%S+) pref (%d+) (%S+) (.*)$")
     if proto then
-      local fh = rest:match("fh (%S+)")
+      local fh = rest:match("fh (%S+)") or rest:match("handle (%S+)") -- u32 / the others
       cur = nil
       if fh and not rest:find("ht divisor", 1, true) then
         cur = {protocol = proto, pref = tonumber(pref), kind = kind, fh = fh,
@@ -217,7 +217,7 @@ describe("cnet.tc.filter", function()
         match = "ip dst 192.0.2.1/32", classid = "1:1"})
       cnet.tc.filter.add(a, {parent = "ingress", kind = "matchall", classid = "1:2"})
     end)
-    assert.are.equal(1, #tc_filters(a, "ingress"))
+    assert.are.equal(ok and 2 or 1, #tc_filters(a, "ingress"))
     if ok then return pending("this kernel has matchall: no batched refusal to check") end
     assert.are.equal("EOPNOTSUPP", err.code)
     assert.are.equal(a .. " matchall", err.object)

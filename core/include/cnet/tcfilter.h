@@ -102,8 +102,8 @@ struct cnet_tc_flower {
   struct cnet_ipaddr dst_ip, src_ip;
   uint16_t dst_port, src_port;
 };
-/* IP protocols by flower's names ("tcp", "udp", "sctp", "icmp", "icmpv6") or a number
- * 0..255. The number or -EINVAL; the name or NULL. */
+/* IP protocols by flower's names ("tcp", "udp", "sctp", "icmp", "icmpv6"; a number is the
+ * caller's to read). The number or -EINVAL; the name or NULL. */
 int cnet_tc_flower_parse_proto(const char *text);
 const char *cnet_tc_flower_proto_name(uint8_t proto);
 
@@ -129,6 +129,9 @@ struct cnet_tc_filter {
   struct cnet_tc_u32_key keys[CNET_TC_U32_MAXKEYS];
   struct cnet_tc_flower flower;
 };
+
+/* The action kinds of f, space-separated, each once ("gact mirred"), for messages. */
+void cnet_tc_filter_action_kinds(const struct cnet_tc_filter *f, char *buf, size_t size);
 
 /* Whether cnet encodes and decodes kind's options. */
 int cnet_tc_filter_kind_known(const char *kind);

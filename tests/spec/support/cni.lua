@@ -42,6 +42,13 @@ function D.exec(exe, env, stdin)
   return code, v or text, H.read(err)
 end
 
+-- A named namespace with lo up; returns its name.
+function D.netns(name)
+  H.sh("ip netns add " .. name)
+  H.sh("ip -n " .. name .. " link set lo up")
+  return name
+end
+
 -- Encodes a Lua table as JSON (enough for configurations: objects, lists, strings, numbers,
 -- booleans; a table with [1] is a list). Keys are sorted, so output is stable.
 function D.json(v)

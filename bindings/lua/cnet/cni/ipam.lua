@@ -23,6 +23,9 @@ local M = {}
 
 local function fail(msg, details) E.raise(E.INVALID_CONFIG, msg, details) end
 
+-- Whether address bytes b lie in range rg (and are of its family).
+local function in_range(rg, b) return #b == #rg.start and b >= rg.start and b <= rg.stop end
+
 -- The built-in allocator's configuration keys and their JSON types.
 local builtin_keys = {type = "string", subnet = "string", rangeStart = "string",
                       rangeEnd = "string", gateway = "string", ranges = "table",
@@ -140,7 +143,7 @@ local function used_in(leases, rg)
   local n = 0
   for text in pairs(leases) do
     local b = ipnet.parse(text)
-    if b and #b == #rg.start and b >= rg.start and b <= rg.stop then n = n + 1 end
+    if b and in_range(rg, b) then n = n + 1 end
   end
   return n
 end
@@ -161,7 +164,7 @@ local function pick(st, rg)
     if size - (gw_inside and 1 or 0) <= used then return nil end
   end
   local cur = st.data.next[rg.key] and ipnet.parse(st.data.next[rg.key])
-  if not cur or #cur ~= #rg.start or cur < rg.start or cur > rg.stop then cur = rg.start end
+  if not cur or not in_range(rg, cur) then cur = rg.start end
   for _ = 1, used + 2 do
     if cur ~= rg.gateway and not leases[ipnet.tostring(cur)] then return cur end
     cur = ipnet.step(cur, 1)
@@ -212,7 +215,7 @@ local function builtin_add(ctx, st, reclaim)
     local got, rg
     for wi, w in ipairs(want) do
       for _, cand in ipairs(set) do
-        if not got and #w == #cand.start and w >= cand.start and w <= cand.stop then
+        if not got and in_range(cand, w) then
           local text = ipnet.tostring(w)
           local holder = st.data.leases[text]
           if (holder and holder ~= key) or w == cand.gateway then
@@ -255,7 +258,7 @@ local function builtin_add(ctx, st, reclaim)
       for _, set in ipairs(sets) do
         for _, cand in ipairs(set) do
           names[#names + 1] = ipnet.tostring(cand.start) .. "-" .. ipnet.tostring(cand.stop)
-          if #w == #cand.start and w >= cand.start and w <= cand.stop then inside = true end
+          if in_range(cand, w) then inside = true end
         end
       end
       fail("requested address not available", inside

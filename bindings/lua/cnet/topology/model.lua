@@ -329,6 +329,13 @@ function M.nft_resource(r)
     chain_order = r.chain_order}
 end
 
+-- A route's family: given, or read from its gateway or destination.
+function M.route_family(spec)
+  if spec.family then return spec.family end
+  local s = spec.via or spec.gateway or spec.dst
+  return s:find(":") and "inet6" or "inet"
+end
+
 function M.key(r)
   local k = r.kind
   if k == "netns" then return "netns " .. r.name end
@@ -336,9 +343,7 @@ function M.key(r)
   if k == "addr" then return "addr " .. M.where(r.ns, r.dev) .. " " .. r.addr end
   if k == "route" then
     -- an IPv4 and an IPv6 default route of one namespace are two objects
-    local s = r.spec
-    local fam = s.family or ((s.via or s.gateway or r.dst):find(":") and "inet6")
-    return "route " .. M.where(r.ns, r.dst) .. (fam == "inet6" and " inet6" or "")
+    return "route " .. M.where(r.ns, r.dst) .. (M.route_family(r.spec) == "inet6" and " inet6" or "")
       .. (r.spec.table and (" table " .. r.spec.table) or "")
       .. (r.spec.metric and (" metric " .. r.spec.metric) or "")
   end

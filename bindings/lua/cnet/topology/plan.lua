@@ -163,15 +163,9 @@ local function plan_addr(plan, r)
   return action(plan, "create", r)
 end
 
-local function route_family(spec)
-  if spec.family then return spec.family end
-  local s = spec.via or spec.gateway or spec.dst
-  return s:find(":") and "inet6" or "inet"
-end
-
 local function find_route(plan, r)
   local spec = r.spec
-  local fam = route_family(spec) == "inet6" and "inet6" or "inet"
+  local fam = model.route_family(spec) == "inet6" and "inet6" or "inet"
   local dst = spec.dst == "default" and "default" or util.canonical_cidr(spec.dst)
   local tab = spec.table and tostring(spec.table) or "main"
   for _, l in ipairs(plan.live:routes(r.ns, spec.table ~= nil)) do
@@ -310,10 +304,11 @@ local function plan_extras(plan, resources)
       local keep = want_route[r.name] or {}
       for _, l in ipairs(plan.live:routes(r.name)) do
         if (l.protocol == "boot" or l.protocol == "static") and l.table == "main" and not keep[l] then
-          action(plan, "delete", {kind = "route", ns = r.name, dst = l.dst,
-            spec = {dst = l.dst, via = l.via, dev = l.dev, family = l.family, metric = l.metric},
-            key = "route " .. where(r.name, l.dst) .. (l.family == "inet6" and " inet6" or "")},
-            "not in the description")
+          local gone = {kind = "route", ns = r.name, dst = l.dst,
+            spec = {dst = l.dst, via = l.via, dev = l.dev, family = l.family, metric = l.metric}}
+          -- keyed by place, destination and family (model.key without the metric)
+          gone.key = model.key{kind = "route", ns = r.name, dst = l.dst, spec = {family = l.family}}
+          action(plan, "delete", gone, "not in the description")
         end
       end
     end
