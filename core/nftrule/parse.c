@@ -555,7 +555,7 @@ static int parse_setref(struct nr_cc *c, struct nr_expr **out) {
  * "key : data". */
 static int parse_elem(struct nr_cc *c, struct nr_expr **out, int is_map) {
   int rc, tok = c->i;
-  struct nr_expr *key;
+  struct nr_expr *key = NULL;
   if ((rc = parse_concat_rhs(c, &key)) < 0) return rc;
   /* element options nft allows inside set literals */
   static const char *const opts[] = {"timeout", "expires", "comment", "counter", "quota",
@@ -603,7 +603,7 @@ static int parse_elem(struct nr_cc *c, struct nr_expr **out, int is_map) {
   if (nr_is(c, c->i, ":")) {
     int ctok = c->i++;
     if (!is_map) return nr_fail(c, ctok, -EINVAL, "\":\" in a set that is not a map");
-    struct nr_expr *m = nr_expr_new(c, X_MAPPING, tok), *data;
+    struct nr_expr *m = nr_expr_new(c, X_MAPPING, tok), *data = NULL;
     if (m == NULL) return -ENOMEM;
     if (nr_is(c, c->i, "jump") || nr_is(c, c->i, "goto")) {
       int vt = c->i++;
@@ -668,7 +668,7 @@ int nr_parse_rhs(struct nr_cc *c, struct nr_expr **out, int allow_list) {
   int rc, tok = c->i;
   if (KIND(c) == TK_LBRACE) return nr_parse_set_body(c, out, 0);
   if (KIND(c) == TK_WORD && c->text[T(c).pos] == '@') return parse_setref(c, out);
-  struct nr_expr *e;
+  struct nr_expr *e = NULL;
   if ((rc = parse_concat_rhs(c, &e)) < 0) return rc;
   if (!allow_list || KIND(c) != TK_COMMA) { *out = e; return 0; }
   struct nr_expr *list = nr_expr_new(c, X_LIST, tok);
