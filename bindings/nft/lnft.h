@@ -14,6 +14,7 @@
  * call's caller for all of them: nothing is recorded per command, commit asks for it once. */
 typedef struct {
   struct cnet_nft_tx *tx;
+  lnetns *h; /* user value 1, kept here to check it per command without a Lua lookup */
   int committed;
   int one_call;
   int soft_restart; /* commit returns -ERESTART (stale read) instead of raising it */

@@ -123,9 +123,12 @@ static void apply_queue(lua_State *L, int txi, int family, const char *table, in
           lcnet_argerror(L, 1, NULL, "chain %s: rule #%d is a %s, not a string", name, (int)r,
                          luaL_typename(L, -1));
         int rule = lua_gettop(L);
-        const char *text = lcnet_to_text(L, rule, 1, 64 * 1024 * 1024,
-                                         lua_pushfstring(L, "chain %s: rule #%d", name, (int)r), NULL);
-        lua_settop(L, rule);
+        const char *text = lcnet_try_text(L, rule, 64 * 1024 * 1024);
+        if (text == NULL) { /* the label is made only for the error (10% of rules(10000)) */
+          text = lcnet_to_text(L, rule, 1, 64 * 1024 * 1024,
+                               lua_pushfstring(L, "chain %s: rule #%d", name, (int)r), NULL);
+          lua_settop(L, rule);
+        }
         lnft_add_rule(L, txi, family, table, name, text);
         lua_pop(L, 1);
       }

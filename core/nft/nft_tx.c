@@ -644,7 +644,9 @@ static int serialize_rule(struct cnet_nft_tx *tx, struct nftnl_rule *r, size_t *
     nftnl_expr_build_payload(nlh, x.v[i]);
     mnl_attr_nest_end(nlh, elem);
   }
-  size_t listed = rc == 0 ? cnet_nft_rule_listed_size(nlh->nlmsg_len - hdr, x.v, x.n) : 0;
+  size_t sent = rc == 0 ? nlh->nlmsg_len - hdr : 0, listed = 0;
+  if (rc == 0 && cnet_nft_rule_listed_bound(sent) > CNET_NFT_LIST_MAX)
+    listed = cnet_nft_rule_listed_size(sent, x.v, x.n);
   if (listed > CNET_NFT_LIST_MAX)
     rc = fail(tx, -EMSGSIZE, "rule too long: the kernel would list it in %zu bytes, more than "
               "the %d of one listing message", listed, (int)CNET_NFT_LIST_MAX);

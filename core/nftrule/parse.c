@@ -29,22 +29,22 @@ static struct nr_expr *symbol(struct nr_cc *c, int tok) {
 
 /* ---- left-hand side primaries ---- */
 
+/* p's field at the current word (f when the caller found it already). */
 static int parse_payload(struct nr_cc *c, const struct nr_proto *p, int tok,
-                         struct nr_expr **out) {
+                         const struct nr_field *f, struct nr_expr **out) {
   char b[80];
   const struct tok *k = &T(c);
   if (k->kind != TK_WORD)
     return nr_fail(c, c->i, -EINVAL, "expected a %s header field, got %s", p->name,
                    nr_tokq(c, c->i, b, sizeof b));
-  const struct nr_field *f = NULL;
   int words = 1;
-  if (p == &nr_proto_arp && (nr_is(c, c->i, "saddr") || nr_is(c, c->i, "daddr")) &&
+  if (f == NULL && p == &nr_proto_arp && (nr_is(c, c->i, "saddr") || nr_is(c, c->i, "daddr")) &&
       (nr_is(c, c->i + 1, "ip") || nr_is(c, c->i + 1, "ether"))) {
     char n[32];
     snprintf(n, sizeof n, "%.5s %s", c->text + k->pos, nr_is(c, c->i + 1, "ip") ? "ip" : "ether");
     f = nr_field_byname(p, n, strlen(n));
     words = 2;
-  } else {
+  } else if (f == NULL) {
     f = nr_field_byname(p, c->text + k->pos, k->len);
   }
   if (f == NULL)
@@ -378,10 +378,12 @@ int nr_parse_primary(struct nr_cc *c, struct nr_expr **out, int required) {
     if (p != NULL && c->t[tok + 1].kind == TK_WORD) {
       if (p == &nr_proto_dccp && nr_is(c, tok + 1, "option"))
         return nr_unsupported(c, tok, "%s option", p->name);
-      if (p == &nr_proto_th || nr_field_byname(p, c->text + c->t[tok + 1].pos, c->t[tok + 1].len) ||
+      const struct nr_field *f = NULL;
+      if (p == &nr_proto_th ||
+          (f = nr_field_byname(p, c->text + c->t[tok + 1].pos, c->t[tok + 1].len)) != NULL ||
           p == &nr_proto_arp) {
         c->i++;
-        return parse_payload(c, p, tok, out);
+        return parse_payload(c, p, tok, p == &nr_proto_arp ? NULL : f, out);
       }
     }
     if (nr_is(c, tok, "meta")) { c->i++; return parse_meta(c, tok, out); }
@@ -429,17 +431,30 @@ int nr_parse_primary(struct nr_cc *c, struct nr_expr **out, int required) {
 
 static int parse_level(struct nr_cc *c, int level, int rhs, struct nr_expr **out);
 
-static int binop_at(const struct nr_cc *c, int level) {
+/* The operator at the current token and its level (0 "|", 1 "^", 2 "&", 3 shifts; a higher
+ * level binds tighter), or -1. Most tokens after an operand are not operators: the first
+ * letter settles that before any word is compared. */
+static int binop_here(const struct nr_cc *c, int *op) {
   const struct tok *k = &c->t[c->i];
-  switch (level) {
-  case 0: return k->kind == TK_PIPE || nr_is(c, c->i, "or") ? OP_OR : 0;
-  case 1: return k->kind == TK_CARET || nr_is(c, c->i, "xor") ? OP_XOR : 0;
-  case 2: return k->kind == TK_AMP || nr_is(c, c->i, "and") ? OP_AND : 0;
-  default:
-    if (nr_is(c, c->i, "<<") || nr_is(c, c->i, "lshift")) return OP_LSHIFT;
-    if (nr_is(c, c->i, ">>") || nr_is(c, c->i, "rshift")) return OP_RSHIFT;
-    return 0;
+  switch (k->kind) {
+  case TK_PIPE: *op = OP_OR; return 0;
+  case TK_CARET: *op = OP_XOR; return 1;
+  case TK_AMP: *op = OP_AND; return 2;
+  case TK_WORD: break;
+  default: return -1;
   }
+  switch (c->text[k->pos]) {
+  case 'o': if (nr_is(c, c->i, "or")) { *op = OP_OR; return 0; } break;
+  case 'x': if (nr_is(c, c->i, "xor")) { *op = OP_XOR; return 1; } break;
+  case 'a': if (nr_is(c, c->i, "and")) { *op = OP_AND; return 2; } break;
+  case '<': case 'l':
+    if (nr_is(c, c->i, "<<") || nr_is(c, c->i, "lshift")) { *op = OP_LSHIFT; return 3; }
+    break;
+  case '>': case 'r':
+    if (nr_is(c, c->i, ">>") || nr_is(c, c->i, "rshift")) { *op = OP_RSHIFT; return 3; }
+    break;
+  }
+  return -1;
 }
 
 /* A value on the right-hand side: a word, a string, or a parenthesized expression. */
@@ -461,12 +476,12 @@ static int rhs_primary(struct nr_cc *c, struct nr_expr **out) {
   return 0;
 }
 
-static int parse_level(struct nr_cc *c, int level, int rhs, struct nr_expr **out) {
-  int rc;
-  if (level > 3) return rhs ? rhs_primary(c, out) : nr_parse_primary(c, out, 1);
-  if ((rc = parse_level(c, level + 1, rhs, out)) < 0) return rc;
-  int op;
-  while ((op = binop_at(c, level)) != 0) {
+/* Operators of level >= min, left-associative, by precedence climbing: one operand read, then
+ * each operator takes as its right side what binds tighter than itself. */
+static int parse_level(struct nr_cc *c, int min, int rhs, struct nr_expr **out) {
+  int rc, op, level;
+  if ((rc = rhs ? rhs_primary(c, out) : nr_parse_primary(c, out, 1)) < 0) return rc;
+  while ((level = binop_here(c, &op)) >= min) {
     int tok = c->i++;
     struct nr_expr *r;
     if ((rc = parse_level(c, level + 1, rhs, &r)) < 0) return rc;

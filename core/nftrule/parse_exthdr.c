@@ -265,8 +265,9 @@ int nr_parse_exthdr(struct nr_cc *c, struct nr_expr **out) {
   }
   static const char *const rthdr[] = {"nexthdr", "hdrlength", "type", "seg-left", NULL};
   int rt_field = 0;
-  for (int j = 0; rthdr[j]; j++) rt_field |= nr_is(c, tok + 1, rthdr[j]);
-  if ((nr_is(c, tok, "rt") && rt_field) || nr_is(c, tok, "hbh") || nr_is(c, tok, "frag") ||
+  if (nr_is(c, tok, "rt"))  /* "rt" alone is routing data: exthdr only before these fields */
+    for (int j = 0; rthdr[j]; j++) rt_field |= nr_is(c, tok + 1, rthdr[j]);
+  if (rt_field || nr_is(c, tok, "hbh") || nr_is(c, tok, "frag") ||
       nr_is(c, tok, "dst") || nr_is(c, tok, "mh") || nr_is(c, tok, "srh") ||
       nr_is(c, tok, "rt0") || nr_is(c, tok, "rt2")) {
     c->i++;

@@ -639,6 +639,9 @@ int nr_parse_stmt(struct nr_cc *c, int *handled) {
   int tok = c->i;
   *handled = 1;
   if (KIND(c) != TK_WORD) { *handled = 0; return 0; }
+  /* The first letters of every statement keyword below and in nr_parse_fwd_stmt: a word led
+   * by another letter ("ip saddr ...") starts an expression, without ~40 comparisons. */
+  if (strchr("acdfgjlmnqrstux", c->text[T(c).pos]) == NULL) { *handled = 0; return 0; }
 #define IS(w) nr_is(c, tok, w)
 #define NEXT(w) nr_is(c, tok + 1, w)
   if (IS("accept")) { c->i++; return st_verdict(c, tok, NF_ACCEPT); }

@@ -4,8 +4,9 @@
  * estimates how long the kernel will list a rule and refuses it, when it is added, past
  * CNET_NFT_LIST_MAX (32000 bytes) with a clear error, leaving the transaction as it was.
  *
- * Checked here: the estimate is never below what the kernel lists, for the expressions whose
- * listing grows most (test_estimate); the largest rule of 255-byte named counters the guard
+ * Checked here: the estimate is never below what the kernel lists, and the bound that lets
+ * the serializer skip it never below the estimate, for the expressions whose listing grows
+ * most (test_estimate); the largest rule of 255-byte named counters the guard
  * takes lists back whole, with the rule after it (test_largest_listed); one counter more is
  * refused, nothing of it sent (test_guard); and a rule past the 16-bit length of the
  * attribute nesting its expressions is refused the same way. That one needs more than the
@@ -24,15 +25,20 @@ static int copies = 1;
 static int compile_copies(const char *text, const struct cnet_nftrule_env *env,
                           struct nftnl_rule *r, struct cnet_nftrule_out *out,
                           struct cnet_nftrule_err *err);
-static size_t estimate; /* the last estimate serialize_rule made */
+static size_t estimate, bound; /* the last estimate serialize_rule made, and its bound */
 static size_t keep_estimate(size_t sent, struct nftnl_expr *const *v, unsigned n) {
+  bound = cnet_nft_rule_listed_bound(sent);
   return estimate = cnet_nft_rule_listed_size(sent, v, n);
 }
+/* the serializer estimates every rule here, not only those its bound does not clear */
+static size_t no_bound(size_t sent) { return sent + CNET_NFT_LIST_MAX + 1; }
 #define cnet_nftrule_compile compile_copies
 #define cnet_nft_rule_listed_size keep_estimate
+#define cnet_nft_rule_listed_bound no_bound
 #include "nft/nft_tx.c"
 #undef cnet_nftrule_compile
 #undef cnet_nft_rule_listed_size
+#undef cnet_nft_rule_listed_bound
 
 #include <time.h>
 #include <libmnl/libmnl.h>
@@ -123,6 +129,7 @@ static void check_estimate(struct cnet_netns *ns, const char *chain, const char 
   CHECK(dump_chain("tg", chain, 2, &len) == 2, "%.60s: not listed", text);
   CHECK(len > 0 && estimate >= len, "%.60s: estimated %zu bytes, listed in %u", text,
         estimate, len);
+  CHECK(bound >= estimate, "%.60s: bound %zu bytes, estimated %zu", text, bound, estimate);
 }
 
 /* The expressions whose listing grows most over what cnet sends (the table of
