@@ -219,7 +219,9 @@ static void add_fields(lua_State *L, int v, int out, const char *prefix, const c
     int cur = lua_gettop(L);
     if (lua_istable(L, cur)) add_keys(L, cur, out, prefix, partial, methods);
     if (lua_type(L, cur) == LUA_TUSERDATA) {
-      if (lua_getiuservalue(L, cur, 1) == LUA_TTABLE)
+      if (luaL_testudata(L, cur, LCNET_NETNS) != NULL) lcnet_netns_api(L, cur); /* all of it */
+      else lua_getiuservalue(L, cur, 1);
+      if (lua_istable(L, -1))
         add_keys(L, -1, out, prefix, partial, methods);
       lua_pop(L, 1);
     }

@@ -17,9 +17,11 @@
 #define LCNET_SPAWN_OUTPUT "cnet.spawn.output"
 
 /* The userdata behind a namespace handle; ns == NULL once closed. Its user value 1 is the
- * table of API functions bound to it (what `ns.link`, `ns.ping`, ... return). */
+ * table of API functions bound to it (what `ns.link`, `ns.ping`, ... return), filled part
+ * by part on first use (netns.c); `bound` says which parts are in it. */
 typedef struct {
   struct cnet_netns *ns;
+  unsigned bound;
 } lnetns;
 
 /* The namespace the running API closure is bound to (upvalue 1); raises if it was closed.
@@ -133,6 +135,8 @@ void lcnet_open_clock(lua_State *L);
  * namespace into h->ns (closed by __gc/__close/close()). Everything is allocated before the
  * namespace exists, so an out-of-memory error cannot lose it. */
 lnetns *lcnet_new_netns(lua_State *L);
+/* Pushes the API table of the namespace handle at idx with every part bound. */
+void lcnet_netns_api(lua_State *L, int idx);
 /* netns.c: metatables and the `cnet.netns` submodule table (pushed). */
 void lcnet_netns_init(lua_State *L);
 /* error.c: the error object's metatable. */

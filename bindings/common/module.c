@@ -106,7 +106,7 @@ __attribute__((visibility("default"))) int luaopen_cnet(lua_State *L) {
   int rc = cnet_netns_open_current(&self->ns);
   if (rc < 0) return lcnet_raise(L, rc, "netns.current", NULL, NULL);
   /* The module table is the handle's API table plus the module-level fields. */
-  lua_getiuservalue(L, -1, 1);
+  lcnet_netns_api(L, -1);
   lua_pushvalue(L, -3);
   lua_setfield(L, -2, "netns");
   lcnet_push_batch(L);

@@ -52,6 +52,7 @@ local T = A.T
 A.fixtures()
 sh("mkdir -p /run/fuzz")
 local ns = cnet.netns.add("targs")
+for k in pairs(cnet) do local _ = ns[k] end -- binds every part of its API (first use)
 A.fixtures("targs")
 
 -- ---- the dictionary: every string and key the templates use, plus a few of our own ----

@@ -61,6 +61,28 @@ describe("cnet.netns.add", function()
   end)
 end)
 
+describe("a namespace handle's API", function()
+  it("is bound part by part on first use, and all of it reaches what the module has", function()
+    local ns <close> = cnet.netns.current()
+    local api = debug.getuservalue(ns, 1)
+    assert.is_nil(rawget(api, "link"))
+    assert.is_function(ns.link.add)
+    assert.is_table(rawget(api, "link"))
+    assert.is_nil(rawget(api, "addr"))
+    assert.is_nil(rawget(api, "ping"))
+    assert.is_function(ns.ping)
+    assert.is_function(rawget(api, "exec"))  -- bound with ping: one part
+    assert.is_nil(ns.no_such_function)
+    for k in pairs(cnet) do local _ = ns[k] end
+    local n = 0
+    for k, v in pairs(api) do -- all but close (the module has none) is the module's too
+      n = n + 1
+      if k ~= "close" then assert.are.equal(type(cnet[k]), type(v), k) end
+    end
+    assert.is_true(n >= 14, n .. " names")
+  end)
+end)
+
 describe("cnet.netns.delete", function()
   it("removes a namespace made by ip netns add", function()
     local name = H.name("nsdel")
@@ -280,6 +302,8 @@ describe("a handle's functions called as methods", function()
   it("behave as with a dot: the handle or the table they come from is dropped", function()
     local name = H.name("meth")
     local ns <close> = cnet.netns.add(name)
+    -- a handle binds each part of its API on first use: reach every name the module has
+    for k in pairs(cnet) do local _ = ns[k] end
     local fns = each_function(debug.getuservalue(ns, 1), "ns", {}) -- the handle's API table
     -- the handle's own functions (ns.ping, ...) are reached through the handle itself
     local n = 0

@@ -66,15 +66,33 @@ local function tagged_place(run, ns)
   return ns == nil or not run.plan.new_netns[ns] and not run.plan.owned_netns[ns]
 end
 
+-- Makes the namespace now; its loopback is set up (and tagged) by tag_netns at the end of
+-- the batch, with the rest of what goes inside it.
 function Run:create_netns(r)
   local h = cnet.netns.add(r.name)
   self.handles[r.name] = h
   self.made[#self.made + 1] = r
-  local set = {up = true}
-  if self.plan.alias then set.alias = self.tag end
-  self:origin("link.set", "lo", r.name, r)
-  h.link.set("lo", set)
 end
+
+-- Queued after the links, addresses and routes, before anything the batch cannot hold
+-- (sysctls, nft): a request queued in a namespace before the veth that reaches into it, or
+-- after a call that flushes the batch, is sent in a round trip of its own (the batch keeps
+-- each namespace's requests in program order), one more per namespace.
+function Run:tag_netns(plan)
+  if self.tagged then return end
+  self.tagged = true
+  for _, a in ipairs(plan.actions) do
+    local r = a.r
+    if a.op == "create" and r.kind == "netns" then
+      local set = {up = true}
+      if self.plan.alias then set.alias = self.tag end
+      self:origin("link.set", "lo", r.name, r)
+      self.handles[r.name].link.set("lo", set)
+    end
+  end
+end
+
+local batched = {netns = true, link = true, addr = true, route = true}
 
 function Run:create_link(r)
   local spec = copy(r.opts)
@@ -289,6 +307,7 @@ function Run:execute()
     end
     for _, a in ipairs(plan.actions) do
       local r, op = a.r, a.op
+      if not batched[r.kind] then self:tag_netns(plan) end
       local entry = (op == "create" or op == "replace") and state.put(s, r, {created = true}) or nil
       if r.kind == "netns" then
         if op == "change" then self:api(r.name).link.set("lo", a.set) end
@@ -317,6 +336,7 @@ function Run:execute()
         self:other(r)
       end
     end
+    self:tag_netns(plan)
   end)
 end
 
