@@ -572,13 +572,24 @@ function M.down(name)
       end
     end
   end
-  live:close()
+  -- What stays is read now too (the links' tags, the nft tables): read after the
+  -- namespaces went, the same dump waited 0.1 s for the kernel's cleanup (500 namespaces).
+  local going = {}
+  for _, name in ipairs(doomed) do going[name] = true end
+  for i = #s.order, 1, -1 do
+    local e = s.resources[s.order[i]]
+    local r = e.r
+    if e.created and not going[r.ns or ""] and not (r.peer and going[r.peer.ns or ""]) then
+      if r.kind == "link" then live:link(r.ns, r.name)
+      elseif r.kind == "nft" then live:nft_table(r.ns, r.table) end
+    end
+  end
   for _, name in ipairs(doomed) do
+    live:drop(name)
     local ok, err = M.delete_netns(name)
     if ok then removed = removed + 1; nsgone[name] = true
     else notes[#notes + 1] = tostring(err) end
   end
-  live = livemod.new()
   local errs = {}
   cnet.batch(function()
     for i = #s.order, 1, -1 do

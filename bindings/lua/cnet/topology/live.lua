@@ -194,4 +194,13 @@ end
 -- Forgets what was read of a place (after changing it).
 function Live:forget(ns) self.places[ns or ""] = nil end
 
+-- Closes the handle of namespace ns (one about to be deleted: a handle keeps it alive) and
+-- forgets what was read there.
+function Live:drop(ns)
+  local h = self.handles[ns]
+  if h then h.close() end
+  self.handles[ns] = nil
+  self:forget(ns)
+end
+
 return M
