@@ -199,7 +199,7 @@ describe("cnet under containerd (ctr run --cni)", function()
     st = H.json(H.read("/var/lib/cni/cnet/ctr1/state.json"))
     assert.are.same({ip}, (function() local t = {} for k in pairs(st.leases) do t[#t + 1] = k end return t end)())
     assert.is_not_nil(st.attachments["default-a/eth0"])
-    assert.are.same({ip}, D.nft("ctr1").sets.masq4)
+    assert.are.equal(1, #D.nft("ctr1").sets.nets4)
     assert.is_not_nil(D.links().ctr1)
     -- a stops: its DEL, without a namespace too, removes the rest
     ctr_ok("task kill -s KILL a")

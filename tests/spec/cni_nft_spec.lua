@@ -135,7 +135,7 @@ table inet cnet-other {
     assert.is_not_nil(D.nft("mine"))
     D.ok("CHECK", with(conf, {prevResult = r}), {id = "o1"})
     D.ok("GC", with(conf, {["cni.dev/valid-attachments"] = {{containerID = "o1", ifname = "eth0"}}}))
-    assert.are.same({"10.112.0.2"}, D.nft("mine").sets.masq4)
+    assert.are.same({"10.112.0.0/24"}, D.nft("mine").sets.nets4)
     assert.are.equal(before, foreign())
     D.ok("DEL", conf, {id = "o1"})
     assert.is_nil(D.nft("mine"))

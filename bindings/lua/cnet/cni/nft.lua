@@ -5,12 +5,11 @@
 -- transaction: the kernel applies all of it or none.
 --
 --   table inet cnet-NETWORK {
---     set masq4 { type ipv4_addr }                 -- containers whose traffic is masqueraded
---     set nets4 { type ipv4_addr; flags interval } -- the network's own subnets (not masqueraded)
---     set masq6, nets6                             -- the same for IPv6
+--     set nets4 { type ipv4_addr; flags interval } -- the subnets of its containers with ipMasq
+--     set nets6 { type ipv6_addr; flags interval }
 --     chain postrouting { type nat hook postrouting priority srcnat
---       ip saddr @masq4 ip daddr != @nets4 ip daddr != 224.0.0.0/4 masquerade
---       ip6 saddr @masq6 ip6 daddr != @nets6 ip6 daddr != ff00::/8 masquerade }
+--       ip saddr @nets4 ip daddr != @nets4 ip daddr != 224.0.0.0/4 masquerade
+--       ip6 saddr @nets6 ip6 daddr != @nets6 ip6 daddr != ff00::/8 masquerade }
 --     set local4 { type ipv4_addr }                -- this host's own addresses
 --     set local6 { type ipv6_addr }
 --     chain prerouting { type nat hook prerouting priority dstnat; jump hostports }
@@ -26,10 +25,16 @@
 -- IPv6 link-local ones left out), filled again whenever a mapping is added or removed and by
 -- GC; CHECK reports an address the host gained since.
 --
+-- Masquerade is by subnet, as Docker and podman do it, not by container address: a subnet's
+-- element comes with the first container of the network in it and goes with the last one,
+-- so most ADDs and DELs leave the table alone. Each change of a table is a commit, and in
+-- the kernel every commit's old objects wait for an RCU grace period, which any process
+-- closing an nftables socket meanwhile waits for too, holding the commit lock: a storm of
+-- 100 DELs of per-container elements took twice as long as one without them.
+--
 -- What the table should hold is a function of the network's state (its attachments), so it
--- can always be rebuilt from it (`M.rebuild`), and DEL finds a container's entries by the
--- state's record (its addresses) and by the comment of its port rules, whether or not the
--- container's namespace still exists.
+-- can always be rebuilt from it (`M.rebuild`), and DEL finds a container's port rules by
+-- their comment, whether or not the container's namespace still exists.
 local cnet = require "cnet"
 local ipnet = require "cnet.cni.ipnet"
 
@@ -37,13 +42,13 @@ local M = {}
 
 function M.table(network) return "inet cnet-" .. network end
 
--- The entries one attachment adds: {masq4 = {...}, masq6 = {...}, nets4 = {...},
--- nets6 = {...}, ports = {rule text, ...}, maps = {...}}, where maps[i] tells CHECK what
+-- The entries one attachment needs: {nets4 = {...}, nets6 = {...} (its subnets, when it has
+-- ipMasq), ports = {rule text, ...}, maps = {...}}, where maps[i] tells CHECK what
 -- ports[i] is: {name = "tcp 8080 -> 10.88.0.5:80", l3 = "ip", daddr = "@local4" or the
 -- hostIP's bytes, dport = "tcp dport 8080 "}. a = the attachment record: a.ips (CIDR
 -- strings), a.masq (boolean), a.ports (port mappings), key = "CID/IFNAME".
 function M.entries(a, key)
-  local e = {masq4 = {}, masq6 = {}, nets4 = {}, nets6 = {}, ports = {}, maps = {}}
+  local e = {nets4 = {}, nets6 = {}, ports = {}, maps = {}}
   local first = {}
   for _, cidr in ipairs(a.ips or {}) do
     local c = ipnet.cidr(cidr)
@@ -52,7 +57,6 @@ function M.entries(a, key)
       local addr = ipnet.tostring(c.addr)
       first[fam] = first[fam] or addr
       if a.masq then
-        table.insert(e["masq" .. fam], addr)
         table.insert(e["nets" .. fam], ipnet.tostring(ipnet.network(c.addr, c.prefix)) .. "/" .. c.prefix)
       end
     end
@@ -106,15 +110,14 @@ end
 
 local chains = {
   postrouting = {type = "nat", hook = "postrouting", priority = "srcnat",
-    "ip saddr @masq4 ip daddr != @nets4 ip daddr != 224.0.0.0/4 masquerade",
-    "ip6 saddr @masq6 ip6 daddr != @nets6 ip6 daddr != ff00::/8 masquerade"},
+    "ip saddr @nets4 ip daddr != @nets4 ip daddr != 224.0.0.0/4 masquerade",
+    "ip6 saddr @nets6 ip6 daddr != @nets6 ip6 daddr != ff00::/8 masquerade"},
   prerouting = {type = "nat", hook = "prerouting", priority = "dstnat", "jump hostports"},
   output = {type = "nat", hook = "output", priority = "dstnat", "jump hostports"},
 }
 
 local function description(network, all, also)
   local sets = {
-    masq4 = {type = "ipv4_addr", elements = {}}, masq6 = {type = "ipv6_addr", elements = {}},
     nets4 = {type = "ipv4_addr", flags = "interval", elements = {}},
     nets6 = {type = "ipv6_addr", flags = "interval", elements = {}},
     local4 = {type = "ipv4_addr", elements = {}}, local6 = {type = "ipv6_addr", elements = {}},
@@ -122,7 +125,7 @@ local function description(network, all, also)
   local hostports = {}
   local seen = {}
   for _, e in ipairs(all) do
-    for _, s in ipairs{"masq4", "masq6", "nets4", "nets6"} do
+    for _, s in ipairs{"nets4", "nets6"} do
       for _, v in ipairs(e[s]) do
         if not seen[s .. v] then
           seen[s .. v] = true
@@ -163,7 +166,7 @@ function M.rebuild(network, attachments, also)
   local all, any = {}, false
   for key, a in pairs(attachments) do
     local e = M.entries(a, key)
-    if #e.masq4 + #e.masq6 + #e.ports > 0 then any = true end
+    if #e.nets4 + #e.nets6 + #e.ports > 0 then any = true end
     all[#all + 1] = e
   end
   if not any then
@@ -185,17 +188,38 @@ local function refresh_local(tx, T, also)
   end
 end
 
--- Adds one attachment's entries in one transaction. `made` is whether the table exists
--- already (the state's word); returns true. When the table or a set is missing after all,
--- the caller rebuilds (M.rebuild) instead. `also`: as for M.host_addresses.
-local function add(network, key, a, made, also)
+-- The subnets that the attachments other than `except` need in the table: {[cidr] = true}.
+function M.nets_in_use(attachments, except)
+  local used = {}
+  for key, a in pairs(attachments) do
+    if key ~= except then
+      local e = M.entries(a, key)
+      for _, v in ipairs(e.nets4) do used[v] = true end
+      for _, v in ipairs(e.nets6) do used[v] = true end
+    end
+  end
+  return used
+end
+
+-- Adds one attachment's entries in one transaction: its port rules, and its subnets unless
+-- `present` (a set of cidr strings, as M.nets_in_use gives) says the table has them. No
+-- transaction when there is nothing to add. `made` is whether the table exists already (the
+-- state's word); returns true. When the table or a set is missing after all, the caller
+-- rebuilds (M.rebuild) instead. `also`: as for M.host_addresses.
+local function add(network, key, a, made, also, present)
   local e = M.entries(a, key)
-  if #e.masq4 + #e.masq6 + #e.ports == 0 then return made end
+  local nets = {nets4 = {}, nets6 = {}}
+  for _, s in ipairs{"nets4", "nets6"} do
+    for _, v in ipairs(e[s]) do
+      if not (present and present[v]) then table.insert(nets[s], v) end
+    end
+  end
+  if #nets.nets4 + #nets.nets6 + #e.ports == 0 then return made end
   if not made then return nil end
   local T = M.table(network)
   local tx <close> = cnet.nft.transaction()
-  for _, s in ipairs{"masq4", "masq6", "nets4", "nets6"} do
-    if #e[s] > 0 then tx.add_element(T .. " " .. s, e[s]) end
+  for _, s in ipairs{"nets4", "nets6"} do
+    if #nets[s] > 0 then tx.add_element(T .. " " .. s, nets[s]) end
   end
   for _, r in ipairs(e.ports) do tx.add_rule(T .. " hostports", r) end
   if #e.ports > 0 then refresh_local(tx, T, also) end
@@ -203,35 +227,32 @@ local function add(network, key, a, made, also)
   return true
 end
 
--- Removes one attachment's entries in one transaction: its masquerade addresses (not the
--- subnets, which other containers share) and its port rules, found by their comment.
+-- Removes one attachment's port rules (found by their comment) in one transaction; its
+-- subnets stay, the caller knows whether another container needs them (M.nets_in_use).
 -- Raises (ENOENT) when something is already missing: the caller then rebuilds.
 local function del(network, key, a)
   local e = M.entries(a, key)
-  if #e.masq4 + #e.masq6 + #e.ports == 0 then return end
+  if #e.ports == 0 then return end
   local T = M.table(network)
   local tx <close> = cnet.nft.transaction()
-  for _, s in ipairs{"masq4", "masq6"} do
-    if #e[s] > 0 then tx.delete_element(T .. " " .. s, e[s]) end
+  local comment = ("comment %q"):format(key)
+  for _, r in ipairs(cnet.nft.list_rules(T .. " hostports")) do
+    if r.text:sub(-#comment) == comment then tx.delete_rule(T .. " hostports", r.handle) end
   end
-  if #e.ports > 0 then
-    local comment = ("comment %q"):format(key)
-    for _, r in ipairs(cnet.nft.list_rules(T .. " hostports")) do
-      if r.text:sub(-#comment) == comment then tx.delete_rule(T .. " hostports", r.handle) end
-    end
-    refresh_local(tx, T)
-  end
+  refresh_local(tx, T)
   tx.commit()
 end
 
-function M.add(network, key, a, made, also) return retried(add, network, key, a, made, also) end
+function M.add(network, key, a, made, also, present)
+  return retried(add, network, key, a, made, also, present)
+end
 function M.del(network, key, a) return retried(del, network, key, a) end
 
 -- What is missing from the table for one attachment: a list of findings.
 function M.check(network, key, a)
   local e = M.entries(a, key)
   local findings = {}
-  if #e.masq4 + #e.masq6 + #e.ports == 0 then return findings end
+  if #e.nets4 + #e.nets6 + #e.ports == 0 then return findings end
   local T = M.table(network)
   local ok, sets = pcall(cnet.nft.list_sets, T)
   if not ok then
@@ -243,13 +264,6 @@ function M.check(network, key, a)
     have[s.name] = {}
     for _, v in ipairs(s.elements) do have[s.name][v] = true end
   end
-  for _, s in ipairs{"masq4", "masq6"} do
-    for _, v in ipairs(e[s]) do
-      if not (have[s] and have[s][v]) then
-        findings[#findings + 1] = ("%s is missing from set %s %s (no masquerade)"):format(v, T, s)
-      end
-    end
-  end
   for _, s in ipairs{"nets4", "nets6"} do
     for _, v in ipairs(e[s]) do
       local found = false
@@ -257,7 +271,9 @@ function M.check(network, key, a)
         local c, n = ipnet.cidr(el), ipnet.cidr(v)
         if c and n and c.prefix <= n.prefix and ipnet.contains(c.addr, c.prefix, n.addr) then found = true end
       end
-      if not found then findings[#findings + 1] = ("%s is missing from set %s %s"):format(v, T, s) end
+      if not found then
+        findings[#findings + 1] = ("%s is missing from set %s %s (no masquerade)"):format(v, T, s)
+      end
     end
   end
   local rules = {}

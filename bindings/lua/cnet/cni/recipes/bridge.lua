@@ -196,7 +196,7 @@ end
 -- after an RCU grace period and a process closing its nftables socket waits for that;
 -- deleting a veth waits for grace periods too, so the two waits overlap instead of adding up.
 local function remove_nft(ctx, st, key, a)
-  if (a.masq or (a.ports and #a.ports > 0)) and st.data.nft.made then
+  if a.ports and #a.ports > 0 and st.data.nft.made then
     local ok = pcall(nft.del, ctx.network, key, a)
     if not ok then st.data.nft.dirty = true end -- rebuilt from the state below
   end
@@ -251,12 +251,25 @@ local function finish_network(ctx, st)
   st.data.bridge = nil
 end
 
+-- After attachment `a` (key) left the state: a subnet of its that no other attachment needs
+-- leaves the table by a rebuild (finish_network's), unless the table goes with the last one.
+local function forget_nets(st, key, a)
+  if not (a and a.masq and st.data.nft.made) or next(st.data.attachments) == nil then return end
+  local used, e = nft.nets_in_use(st.data.attachments), nft.entries(a, key)
+  for _, s in ipairs{"nets4", "nets6"} do
+    for _, v in ipairs(e[s]) do
+      if not used[v] then st.data.nft.dirty = true end
+    end
+  end
+end
+
 -- Forgets an attachment completely (host side, nft entries, leases).
 local function drop(ctx, st, key)
   local a = st.data.attachments[key]
   if a then remove_host_side(ctx, st, key, a) end
   ipam.release(st, key)
   st.data.attachments[key] = nil
+  forget_nets(st, key, a)
 end
 
 -- The gateway addresses ADD puts on the bridge (strings), from the IPAM result r. The table's
@@ -282,7 +295,8 @@ local function build(ctx, s, a, r, made)
   -- them (made.nft), or cannot take them (gone behind cnet's back: made.nft_rebuild, done
   -- under the lock afterwards), there is nothing to add here.
   if (a.masq or #a.ports > 0) and not made.nft then
-    local ok = pcall(nft.add, ctx.network, state.key(ctx.id, ctx.ifname), a, true, gateways(s, r))
+    local ok = pcall(nft.add, ctx.network, state.key(ctx.id, ctx.ifname), a, true, gateways(s, r),
+                     made.present_nets)
     if ok then made.nft = true else made.nft_rebuild = true end
   end
   -- The veth pair in one request: the host end on the bridge and up, the container end
@@ -433,6 +447,9 @@ function R.add(ctx)
         error(err, 0)
       end
       made.nft = true
+    elseif st.data.nft.made and not st.data.nft.dirty then
+      -- the subnets other attachments have put in the table: usually all of this one's
+      made.present_nets = nft.nets_in_use(st.data.attachments, key)
     end
     -- What the network learnt about its bridge before: no need to look again.
     local seen = st.data.bridge and st.data.bridge.name == s.bridge and st.data.bridge
@@ -458,6 +475,7 @@ function R.add(ctx)
     if made.nft then pcall(remove_nft, ctx, st, key, rec) end
     pcall(remove_veth, rec)
     st.data.attachments[key] = nil
+    forget_nets(st, key, rec)
     if ipam.kind(ctx.conf) == "delegate" then pcall(ipam.del, ctx, st) else ipam.release(st, key) end
     pcall(finish_network, ctx, st)
     st:save()
@@ -490,7 +508,7 @@ function R.del(ctx)
       if i.name == host_name(ctx) then a.host = i.name end
     end
   end
-  local entries = a and (a.masq or (a.ports and #a.ports > 0))
+  local entries = a and a.ports and #a.ports > 0 -- port rules: subnets are seen to below
   local dirty = false
   if entries and nft_made then
     dirty = not pcall(nft.del, ctx.network, key, a) -- fixed by a rebuild below
@@ -520,6 +538,7 @@ function R.del(ctx)
     dirty = not pcall(nft.del, ctx.network, key, a) or dirty
   end
   st.data.attachments[key] = nil
+  forget_nets(st, key, a)
   if dirty then st.data.nft.dirty = true end
   ipam.del(ctx, st)
   finish_network(ctx, st)
