@@ -217,7 +217,10 @@ static void add_fields(lua_State *L, int v, int out, const char *prefix, const c
   lua_pushvalue(L, v);
   for (int level = 0; level < 4; level++) {
     int cur = lua_gettop(L);
-    if (lua_istable(L, cur)) add_keys(L, cur, out, prefix, partial, methods);
+    if (lua_istable(L, cur)) {
+      lcnet_api_fill(L, cur); /* a handle's ns.link binds its functions on first use */
+      add_keys(L, cur, out, prefix, partial, methods);
+    }
     if (lua_type(L, cur) == LUA_TUSERDATA) {
       if (luaL_testudata(L, cur, LCNET_NETNS) != NULL) lcnet_netns_api(L, cur); /* all of it */
       else lua_getiuservalue(L, cur, 1);

@@ -80,12 +80,17 @@ int lcnet_rows_done(lua_State *L, int rc);
 /* Sets each function of fns into the table at the top of the stack, as a closure whose
  * upvalue 1 is the value at stack index ns (a namespace handle). */
 void lcnet_bind(lua_State *L, const luaL_Reg *fns, int ns);
-/* Same, into a new table stored as field `name` of the table at the top of the stack. */
+/* Same, into a new table stored as field `name` of the table at the top of the stack; a
+ * lazy API table: each function is bound on first use, all of them before a walk with
+ * pairs (util.c). */
 void lcnet_bind_sub(lua_State *L, const char *name, const luaL_Reg *fns, int ns);
 /* The same, with the operation names ("noun.verb", used in batch failures) under `noun`
  * rather than `name`: a table nested deeper ("qdisc" as "tc.qdisc"). */
 void lcnet_bind_named(lua_State *L, const char *name, const char *noun, const luaL_Reg *fns,
                       int ns);
+/* Binds every function of the lazy API table at idx, and of the lazy tables in it, for a
+ * walk with lua_next (next() and pairs() see them all); any other value is left alone. */
+void lcnet_api_fill(lua_State *L, int idx);
 
 
 /* Each noun adds its functions, bound to the handle at stack index ns, to the API table at
@@ -135,7 +140,7 @@ void lcnet_open_clock(lua_State *L);
  * namespace into h->ns (closed by __gc/__close/close()). Everything is allocated before the
  * namespace exists, so an out-of-memory error cannot lose it. */
 lnetns *lcnet_new_netns(lua_State *L);
-/* Pushes the API table of the namespace handle at idx with every part bound. */
+/* Pushes the API table of the namespace handle at idx with every part and function bound. */
 void lcnet_netns_api(lua_State *L, int idx);
 /* netns.c: metatables and the `cnet.netns` submodule table (pushed). */
 void lcnet_netns_init(lua_State *L);

@@ -1,5 +1,6 @@
 /* Helpers shared by the binding files: binding closures to a namespace, protected rows. */
 #include <errno.h>
+#include <string.h>
 
 #include "common/lcnet.h"
 
@@ -62,12 +63,126 @@ void lcnet_bind_sub(lua_State *L, const char *name, const luaL_Reg *fns, int ns)
   lcnet_bind_named(L, name, name, fns, ns);
 }
 
+/* A table made by lcnet_bind_named holds its functions once they are used: binding them
+ * all, a closure each, was the larger part of what a namespace handle cost (`cnet up` of 500
+ * containers uses 3 of the 16 functions of link, addr and route in each namespace). Its
+ * metatable, one for each list of functions, makes a missing one on first use (__index) and
+ * all of them before a walk (__pairs, lcnet_api_fill); the handle each such table belongs to
+ * is in a registry table with weak keys. */
+#define API_OWNER "cnet.api.owner"
+
+static int api_index(lua_State *L);
+
+/* The list of functions of the lazy API table at idx, or NULL for any other value. */
+static const luaL_Reg *lazy_fns(lua_State *L, int idx) {
+  const luaL_Reg *fns = NULL;
+  if (luaL_getmetafield(L, idx, "__index") == LUA_TNIL) return NULL;
+  if (lua_tocfunction(L, -1) == api_index && lua_getupvalue(L, -1, 1) != NULL) {
+    fns = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return fns;
+}
+
+/* Binds fn into the lazy API table at idx (to the handle that owns the table) and pushes
+ * the closure. */
+static void bind_lazy(lua_State *L, int idx, const luaL_Reg *fn) {
+  idx = lua_absindex(L, idx);
+  lua_getfield(L, LUA_REGISTRYINDEX, API_OWNER);
+  lua_pushvalue(L, idx);
+  lua_rawget(L, -2);
+  lua_pushcclosure(L, fn->func, 1);
+  lua_remove(L, -2);
+  lua_pushstring(L, fn->name);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, idx);
+}
+
+/* __index of a lazy API table (t, key): binds the function of that name, or gives nil. */
+static int api_index(lua_State *L) {
+  size_t len;
+  const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
+  if (k == NULL) return 0;
+  for (const luaL_Reg *fn = lua_touserdata(L, lua_upvalueindex(1)); fn->name != NULL; fn++) {
+    if (strlen(fn->name) == len && memcmp(fn->name, k, len) == 0) {
+      bind_lazy(L, 1, fn);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+void lcnet_api_fill(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  const luaL_Reg *fn = lazy_fns(L, idx);
+  if (fn == NULL) return;
+  for (; fn->name != NULL; fn++) {
+    lua_getfield(L, idx, fn->name); /* binds it if missing */
+    lua_pop(L, 1);
+  }
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) { /* the tables nested in it (tc.qdisc, ...) */
+    lcnet_api_fill(L, -1);
+    lua_pop(L, 1);
+  }
+}
+
+/* next(t, k), as the base library's */
+static int api_next(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 2);
+  if (lua_next(L, 1)) return 2;
+  lua_pushnil(L);
+  return 1;
+}
+
+/* __pairs of a lazy API table: every function is in it before the walk. */
+static int api_pairs(lua_State *L) {
+  lcnet_api_fill(L, 1);
+  lua_pushcfunction(L, api_next);
+  lua_pushvalue(L, 1);
+  lua_pushnil(L);
+  return 3;
+}
+
+/* Pushes the metatable of the lazy API tables of fns, made (and its operations named, see
+ * lcnet_note_op) the first time. */
+static void push_lazy_meta(lua_State *L, const luaL_Reg *fns, const char *noun) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, fns) == LUA_TTABLE) return;
+  lua_pop(L, 1);
+  for (const luaL_Reg *fn = fns; fn->name != NULL; fn++)
+    lcnet_note_op(L, fn->func, noun, fn->name);
+  lua_createtable(L, 0, 3);
+  lua_pushliteral(L, LCNET_API); /* an API table all the same (lcnet_self_arg) */
+  lua_setfield(L, -2, "__name");
+  lua_pushlightuserdata(L, (void *)fns);
+  lua_pushcclosure(L, api_index, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, api_pairs);
+  lua_setfield(L, -2, "__pairs");
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, fns);
+}
+
 void lcnet_bind_named(lua_State *L, const char *name, const char *noun, const luaL_Reg *fns,
                       int ns) {
   ns = lua_absindex(L, ns);
-  lua_newtable(L);
-  lcnet_mark_api(L);
-  bind_all(L, fns, ns, noun);
+  int n = 0;
+  while (fns[n].name != NULL) n++;
+  lua_createtable(L, 0, n);
+  push_lazy_meta(L, fns, noun);
+  lua_setmetatable(L, -2);
+  if (luaL_getsubtable(L, LUA_REGISTRYINDEX, API_OWNER) == 0) {
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+  }
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, ns);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
   lua_setfield(L, -2, name);
 }
 

@@ -68,6 +68,18 @@ describe("a namespace handle's API", function()
     assert.is_nil(rawget(api, "link"))
     assert.is_function(ns.link.add)
     assert.is_table(rawget(api, "link"))
+    -- a part binds each function on first use too, and every one before a walk
+    assert.are.equal(ns.link.add, rawget(ns.link, "add"))
+    assert.is_nil(rawget(ns.link, "list"))
+    assert.is_nil(ns.link.no_such_function)
+    assert.is_nil(ns.link["add\0"])
+    local walked = {}
+    for k, v in pairs(ns.link) do walked[k] = type(v) end
+    local want = {}
+    for k, v in pairs(cnet.link) do want[k] = type(v) end
+    assert.are.same(want, walked)
+    assert.is_function(rawget(ns.link, "list"))
+    assert.are.equal("cnet.api", getmetatable(ns.link).__name)
     assert.is_nil(rawget(api, "addr"))
     assert.is_nil(rawget(api, "ping"))
     assert.is_function(ns.ping)

@@ -184,6 +184,10 @@ describe("the REPL", function()
     _, out = session{"h = cnet.netns.add('c1')\n", "h.li\t.li\t()[1].name\n"}
     assert.truthy(out:find("h.link.list()[1].name", 1, true), out)
     assert.truthy(has_line(out, "lo"), out)
+    -- a part of a handle's API reached first, before the handle itself was completed
+    _, out = session{"h = cnet.netns.open('c1')\n", "h.link.li\t()[1].name\n"}
+    assert.truthy(out:find("h.link.list()[1].name", 1, true), out)
+    assert.truthy(has_line(out, "lo"), out)
     cnet.netns.delete("c1")
   end)
 
