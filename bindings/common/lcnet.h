@@ -59,12 +59,15 @@ void lcnet_batch_init(lua_State *L);
 void lcnet_push_batch(lua_State *L);
 void lcnet_batch_hook(lua_State *L, struct cnet_netns *ns);
 void lcnet_note_op(lua_State *L, lua_CFunction f, const char *noun, const char *verb);
-/* Inside a batch: pops the value on top into field `key` of the running call's record.
- * "explain" (a function (err, extack) -> err, extack) rewrites the call's failure when the
- * kernel's answer arrives after the call returned. Outside a batch: just pops. */
-void lcnet_batch_note(lua_State *L, const char *key);
+/* What lcnet_batch_note records of the running call: the text naming its object in errors,
+ * or a function (err, extack) -> err, extack that rewrites the call's failure when the
+ * kernel's answer arrives after the call returned. */
+enum lcnet_note { LCNET_NOTE_OBJECT, LCNET_NOTE_EXPLAIN };
+/* Inside a batch: pops the value on top into the running call's record as `what`.
+ * Outside a batch: just pops. */
+void lcnet_batch_note(lua_State *L, enum lcnet_note what);
 /* The string on top of the stack (left there) names the running call's object in errors:
- * noted as the batch's "object" (lcnet_batch_note) and returned. */
+ * noted as the batch's object (LCNET_NOTE_OBJECT) and returned. */
 const char *lcnet_batch_object(lua_State *L);
 
 /* For a row callback that the core calls while it holds memory or descriptors (a listing):

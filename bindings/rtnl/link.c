@@ -574,10 +574,10 @@ static int link_add(lua_State *L) {
   req.info = opts.o;
   req.ninfo = opts.n;
   lua_pushstring(L, name); /* a batch names the failure as the call would */
-  lcnet_batch_note(L, "object");
+  lcnet_batch_note(L, LCNET_NOTE_OBJECT);
   lua_pushstring(L, kind);
   lua_pushcclosure(L, explain_later, 1);
-  lcnet_batch_note(L, "explain");
+  lcnet_batch_note(L, LCNET_NOTE_EXPLAIN);
   int rc = cnet_link_add(ns, &req);
   if (rc < 0) return lcnet_raise(L, rc, "link.add", name, cnet_netns_errmsg(ns));
   return 0;

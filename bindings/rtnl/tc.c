@@ -163,11 +163,11 @@ static int explain_later(lua_State *L) {
 static void send_change(lua_State *L, const struct call *c, int cls, enum cnet_tc_op op,
                         const struct cnet_tc_req *req) {
   lua_pushstring(L, c->object); /* a batch names the failure as the call would */
-  lcnet_batch_note(L, "object");
+  lcnet_batch_note(L, LCNET_NOTE_OBJECT);
   if (!cls && req->kind != NULL) {
     lua_pushstring(L, cnet_tc_kind_name(req->kind));
     lua_pushcclosure(L, explain_later, 1);
-    lcnet_batch_note(L, "explain");
+    lcnet_batch_note(L, LCNET_NOTE_EXPLAIN);
   }
   int rc = cnet_tc_change(c->ns, cls, op, req);
   if (rc < 0) lcnet_raise(L, rc, c->op, c->object, cnet_netns_errmsg(c->ns));
@@ -473,7 +473,7 @@ static int tc_shape(lua_State *L) {
   struct cnet_tc_req req = {index, 0, CNET_TC_ROOT, k, &o};
   lua_pushstring(L, cnet_tc_kind_name(k));
   lua_pushcclosure(L, explain_later, 1);
-  lcnet_batch_note(L, "explain");
+  lcnet_batch_note(L, LCNET_NOTE_EXPLAIN);
   /* shape's own refusal is decided at once; a batch still defers the request */
   int rc = cnet_tc_change(ns, 0, CNET_TC_REPLACE, &req);
   if (rc == -EOPNOTSUPP && netem) {

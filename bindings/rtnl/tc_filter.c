@@ -280,14 +280,14 @@ static int explain_later(lua_State *L) {
 static void send_change(lua_State *L, const struct call *c, enum cnet_tc_op op,
                         const struct cnet_tc_filter *f) {
   lua_pushstring(L, c->object); /* a batch names the failure as the call would */
-  lcnet_batch_note(L, "object");
+  lcnet_batch_note(L, LCNET_NOTE_OBJECT);
   if (op != CNET_TC_DELETE && f->kind != NULL) {
     char acts[64]; /* as the direct call's message names them (core/rtnl/tc_filter.c) */
     cnet_tc_filter_action_kinds(f, acts, sizeof acts);
     lua_pushstring(L, f->kind);
     lua_pushstring(L, acts);
     lua_pushcclosure(L, explain_later, 2);
-    lcnet_batch_note(L, "explain");
+    lcnet_batch_note(L, LCNET_NOTE_EXPLAIN);
   }
   int rc = cnet_tc_filter_change(c->ns, op, f);
   if (rc < 0) lcnet_raise(L, rc, c->op, c->object, cnet_netns_errmsg(c->ns));
