@@ -42,6 +42,7 @@ int cnet_nl_open(int protocol, struct cnet_nl **out) {
   }
   nl->portid = mnl_socket_get_portid(nl->sock);
   nl->seq = 1;
+  nl->sndbuf = SNDBUF_FLOOR;
   *out = nl;
   return 0;
 }

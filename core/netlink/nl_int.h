@@ -11,7 +11,11 @@ enum { ROOM = 64 * 1024,          /* room guaranteed to the message being built 
        RECV_SIZE = 64 * 1024,
        DUMP_TRIES = 8,
        MAX_TOUCH = 2,             /* other namespaces one request can change (veth peer, move) */
-       MAX_DEPS = 2 };            /* remembered devices one request can name (dev, master) */
+       MAX_DEPS = 2,              /* remembered devices one request can name (dev, master) */
+       /* A send this long needs no larger send buffer: the kernel refuses a netlink message
+        * over sk_sndbuf - 32 bytes, and no socket has less than SOCK_MIN_SNDBUF (4608, the
+        * floor of SO_SNDBUF and of net.core.wmem_default). Spares a setsockopt per socket. */
+       SNDBUF_FLOOR = 4096 };
 
 /* A device a request names by a remembered index: checked before the request is sent (see
  * nl_batch.c). tag: the call that made the device in this batch, 0 for a name looked up. */
@@ -82,7 +86,7 @@ struct cnet_nl {
   int flushed;                    /* results of the last flush are still readable */
   char *rbuf;
   int overrun;                    /* the last flush lost replies (ENOBUFS) */
-  size_t sndbuf;
+  size_t sndbuf;                  /* what a send may hold without raising SO_SNDBUF */
   uint64_t nskey;                 /* identity of the socket's namespace (nsfs inode), 0: unknown */
   /* batch state */
   struct cnet_batch *batch;       /* when set, requests without a reply callback are deferred */
