@@ -105,12 +105,15 @@ static int by_tag(const void *x, const void *y) {
 
 /* Why request r, which names devices by indexes the batch remembers, must not be sent: the
  * call that made one failed, or a device has another index than remembered (something else
- * added, renamed or removed links there). NULL: send it. Runs once every maker was sent. */
+ * added, renamed or removed links there). NULL: send it. Runs once every maker was sent.
+ * seen: the device last found as remembered while this queue is checked, not asked again
+ * (the bridge that 500 veths of one send name as their master). */
 static const char *orphaned(const struct cnet_batch *b, const struct cnet_nl *q,
-                            const struct req *r, char *why, size_t n) {
+                            const struct req *r, struct dep *seen, char *why, size_t n) {
   for (unsigned d = 0; d < r->ndeps; d++) {
     const struct dep *dep = &r->deps[d];
     if (dep->tag != 0 && failed(b, dep->tag)) return "not sent: the device it names was not created";
+    if (dep->index == seen->index && strcmp(dep->name, seen->name) == 0) continue;
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
     memcpy(ifr.ifr_name, dep->name, sizeof dep->name);
@@ -123,6 +126,7 @@ static const char *orphaned(const struct cnet_batch *b, const struct cnet_nl *q,
                dep->name, ifr.ifr_ifindex, dep->index);
       return why;
     }
+    *seen = *dep;
   }
   return NULL;
 }
@@ -132,9 +136,10 @@ static void drop_orphans(struct cnet_batch *b, struct cnet_nl *q) {
   unsigned n = q->nreq, kept = 0;
   char why[128];
   const char *first = NULL;
+  struct dep seen = {0, 0, ""};
   unsigned i0 = 0;
   for (; i0 < n && first == NULL; i0++)
-    if (q->reqs[i0].ndeps > 0) first = orphaned(b, q, &q->reqs[i0], why, sizeof why);
+    if (q->reqs[i0].ndeps > 0) first = orphaned(b, q, &q->reqs[i0], &seen, why, sizeof why);
   if (first == NULL) return;
   i0--;
   uint32_t seq = q->reqs[0].seq;
@@ -144,7 +149,7 @@ static void drop_orphans(struct cnet_batch *b, struct cnet_nl *q) {
     size_t len = NLMSG_ALIGN(nlh->nlmsg_len);
     struct req r = q->reqs[i];
     const char *drop = i < i0 ? NULL : i == i0 ? first
-                     : r.ndeps ? orphaned(b, q, &r, why, sizeof why) : NULL;
+                     : r.ndeps ? orphaned(b, q, &r, &seen, why, sizeof why) : NULL;
     if (drop != NULL) {
       record(b, r.tag, -ECANCELED, drop);
       free(r.errmsg);
