@@ -113,7 +113,7 @@ void cnet_nl_cancel(struct cnet_nl *nl) {
 static int queue(struct cnet_nl *nl, cnet_nl_cb cb, void *data, int dump) {
   if (!nl->building) return -EINVAL;
   if (nl->nreq == nl->reqcap) {
-    unsigned cap = nl->reqcap ? nl->reqcap * 2 : 64;
+    unsigned cap = nl->reqcap ? nl->reqcap * 2 : 8; /* most sockets queue a few */
     struct req *r = realloc(nl->reqs, cap * sizeof *r);
     if (r == NULL) return -ENOMEM;
     nl->reqs = r;
