@@ -39,7 +39,7 @@ Run.__index = Run
 
 local function new_run(plan, s)
   return setmetatable({plan = plan, live = plan.live, state = s, tag = plan.tag,
-    handles = {}, made = {}, undo = {}, origins = {}, waiting = {}}, Run)
+    handles = {}, made = {}, undo = {}, origins = {}, norigins = 0, waiting = {}}, Run)
 end
 
 -- The API of a place; namespaces made in this run have their handle from netns.add.
@@ -48,18 +48,21 @@ function Run:api(ns)
   return self.handles[ns] or self.live:api(ns)
 end
 
--- Remembers which resource a queued call belongs to, so a batch failure names it.
+-- Remembers which resource a queued call belongs to, so a batch failure names it: four
+-- slots a call, looked through only when something failed (a key string and a list per
+-- call cost more than the rest of what up does for it in Lua).
 function Run:origin(op, object, ns, r)
-  local k = op .. "|" .. tostring(object) .. "|" .. (ns or "")
-  local list = self.origins[k]
-  if list == nil then list = {}; self.origins[k] = list end
-  list[#list + 1] = r
+  local o, n = self.origins, self.norigins
+  o[n + 1], o[n + 2], o[n + 3], o[n + 4] = op, object, ns or "", r
+  self.norigins = n + 4
 end
 
+-- The resource of the first call made as err says (op, object, namespace).
 function Run:blame(err)
-  local k = tostring(err.op) .. "|" .. tostring(err.object) .. "|" .. (err.netns or "")
-  local list = self.origins[k]
-  return list and list[1]
+  local o, op, object, ns = self.origins, tostring(err.op), tostring(err.object), err.netns or ""
+  for i = 1, self.norigins, 4 do
+    if o[i] == op and o[i + 2] == ns and tostring(o[i + 1]) == object then return o[i + 3] end
+  end
 end
 
 local function tagged_place(run, ns)
