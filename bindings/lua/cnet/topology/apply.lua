@@ -311,7 +311,9 @@ function Run:execute()
     for _, a in ipairs(plan.actions) do
       local r, op = a.r, a.op
       if not batched[r.kind] then self:tag_netns(plan) end
-      local entry = (op == "create" or op == "replace") and state.put(s, r, {created = true}) or nil
+      -- up put the entry of what it creates before the run, from this very r
+      local entry = (op == "create" or op == "replace")
+        and (s.resources[r.key] or state.put(s, r, {created = true})) or nil
       if r.kind == "netns" then
         if op == "change" then self:api(r.name).link.set("lo", a.set) end
       elseif r.kind == "link" then
