@@ -32,14 +32,15 @@ end
 M.ensure_dir = ensure_dir
 
 -- The JSON-safe record of a resource (nft tables keep only their name and digest: their
--- chains mix rules and options in one table, which JSON cannot hold).
+-- chains mix rules and options in one table, which JSON cannot hold). Any other resource is
+-- its own record: nothing changes a resource once the plan is made, and a copy of each (a
+-- shallow one, which shared the tables inside anyway) was 8% of the instructions of `up` of
+-- 500 containers.
 function M.record(r)
   if r.kind == "nft" then
     return {kind = "nft", ns = r.ns, table = r.table, key = r.key, digest = r.digest}
   end
-  local c = {}
-  for k, v in pairs(r) do c[k] = v end
-  return c
+  return r
 end
 
 function M.new(name, fields)
