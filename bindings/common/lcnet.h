@@ -31,9 +31,10 @@ typedef struct {
 struct cnet_netns *lcnet_ns(lua_State *L);
 /* That drop alone, for bound functions that need no namespace (wait). */
 void lcnet_self_arg(lua_State *L);
-/* Gives the table at the top of the stack the metatable that marks a handle's API tables
- * (the handle's own and ns.link, ns.addr, ...), which lcnet_self_arg recognises by its
- * __name LCNET_API (the module table has a metatable of its own with that name). */
+/* Gives the table at the top of the stack the metatable that marks a handle's API table,
+ * which lcnet_self_arg recognises by its __name LCNET_API (the module table, and the parts
+ * ns.link, ns.addr, ... that lcnet_bind_named makes, have metatables of their own with
+ * that name). */
 void lcnet_mark_api(lua_State *L);
 
 /* How errors name a namespace: its name, else its path, else "(cnet's own namespace)" or
