@@ -178,7 +178,7 @@ static void push_failure(lua_State *L, lbatch *lb, int ud, unsigned i) {
     lua_rawgeti(L, t, base + T_CALLER);
     lua_Debug ar;
     lua_rawgeti(L, t, base + T_LINE);
-    ar.currentline = (int)lua_tointeger(L, -1);
+    ar.currentline = (int)lua_tointeger(L, -1); /* not user input: the line the hook kept */
     lua_pop(L, 1);
     /* the text luaL_where gave at the call */
     if (ar.currentline > 0 && lua_isfunction(L, -1) && lua_getinfo(L, ">S", &ar))

@@ -101,9 +101,9 @@ static void bind_lazy(lua_State *L, int idx, const luaL_Reg *fn) {
 
 /* __index of a lazy API table (t, key): binds the function of that name, or gives nil. */
 static int api_index(lua_State *L) {
-  size_t len;
-  const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
+  const char *k = lcnet_try_text(L, 2, 64); /* no function has a longer name */
   if (k == NULL) return 0;
+  size_t len = strlen(k);
   for (const luaL_Reg *fn = lua_touserdata(L, lua_upvalueindex(1)); fn->name != NULL; fn++) {
     if (strlen(fn->name) == len && memcmp(fn->name, k, len) == 0) {
       bind_lazy(L, 1, fn);
