@@ -436,6 +436,7 @@ function R.add(ctx)
     end
     r = res
     for _, ip in ipairs(r.ips) do a.ips[#a.ips + 1] = ip.address end
+    if a.masq then a.nets = nft.subnets(a.ips) end
     -- The network's table is made under the lock, whole, this attachment's entries included
     -- (and the gateway among the host's addresses, though build() puts it on the bridge later).
     if (a.masq or #a.ports > 0) and not st.data.nft.made then
