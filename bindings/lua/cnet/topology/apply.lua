@@ -568,7 +568,7 @@ function M.down(name)
     local e = s.resources[s.order[i]]
     local r = e.r
     if e.created and r.kind == "netns" and live:netns_exists(r.name) then
-      local okl, lo = pcall(live.link, live, r.name, "lo")
+      local okl, lo = pcall(live.peek, live, r.name, "lo")
       if not okl then lo = nil end -- not a namespace (yet): a stale entry
       if lo and lo.alias and lo.alias ~= tag then
         notes[#notes + 1] = "namespace " .. r.name .. " carries another tag (" .. lo.alias .. "): left alone"
@@ -585,7 +585,7 @@ function M.down(name)
     local e = s.resources[s.order[i]]
     local r = e.r
     if e.created and not going[r.ns or ""] and not (r.peer and going[r.peer.ns or ""]) then
-      if r.kind == "link" then live:link(r.ns, r.name)
+      if r.kind == "link" then live:peek(r.ns, r.name)
       elseif r.kind == "nft" then live:nft_table(r.ns, r.table) end
     end
   end
@@ -603,7 +603,7 @@ function M.down(name)
       local ns = r.ns
       local api = not nsgone[ns or ""] and live:api(ns) or nil
       if api and r.kind == "link" and e.created then
-        local l = live:link(ns, r.name)
+        local l = not (r.peer and nsgone[r.peer.ns or ""]) and live:peek(ns, r.name)
         if r.peer and nsgone[r.peer.ns or ""] then
           waiting[#waiting + 1] = {ns = ns, name = r.name}
         elseif l and l.alias and l.alias ~= tag then
@@ -629,7 +629,7 @@ function M.down(name)
       local ok, err = quietly(api.sysctl.set, r.param, e.original)
       if not ok then errs[#errs + 1] = tostring(err) end
     elseif api and e.created and r.kind == "shape" then
-      if live:link(r.ns, r.dev) then quietly(api.tc.unshape, r.dev) end
+      if live:peek(r.ns, r.dev) then quietly(api.tc.unshape, r.dev) end
     elseif api and e.created and (r.kind == "fdb" or r.kind == "neigh" or r.kind == "qdisc") then
       local noun = r.kind == "qdisc" and "tc" or r.kind
       if api[noun] and api[noun].delete then
