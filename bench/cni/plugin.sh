@@ -1,5 +1,6 @@
 #!/bin/bash
-# A CNI plugin as a runtime runs it: one process per container and command, the
+# A CNI plugin as a runtime runs it: one process per container and command, started
+# straight from the runner (bench/c/cni_runner.c, no shell per call, as a runtime does), the
 # configuration on stdin, the CNI_* variables set; the time of each command includes the
 # plugin's process start. The same network configuration for every tool, only "type" (and
 # ipam.type for cnet's built-in allocator) differs:
@@ -11,7 +12,7 @@
 # Phases:
 #   prep N        make namespaces c1..cN (untimed)
 #   add N         ADD c1..cN, one after another       del N   DEL them, one after another
-#   storm-add N   ADD c1..cN, 8 at a time (xargs -P8)  storm-del N   DEL them, 8 at a time
+#   storm-add N   ADD c1..cN, 8 at a time              storm-del N   DEL them, 8 at a time
 #   check-add N / check-del N   the kernel's view after add / del (untimed, iproute2 and nft)
 #   plugin.sh TOOL PHASE N       (MASQ=false leaves masquerade out of the configuration)
 set -euo pipefail
@@ -20,6 +21,7 @@ dir=/run/cnet-bench/cni
 mkdir -p "$dir"
 CNI_PATH=${CNI_PATH:-/usr/lib/cni}
 cnet_bin=${CNET:-$(dirname "$0")/../../build/cnet}
+runner=$(dirname "$0")/../../build/bench-c/cni-runner # made by bench/run (bench/c/Makefile)
 case $tool in
 cnet) plugin=$(dirname "$cnet_bin")/cni/cnet type=cnet ipam=cnet ;;
 cnet-hl) plugin=$(dirname "$cnet_bin")/cni/cnet type=cnet ipam=host-local ;;
@@ -35,10 +37,6 @@ cat > "$conf" <<JSON
 JSON
 export CNI_PATH
 
-one() { # one COMMAND i
-	CNI_COMMAND=$1 CNI_CONTAINERID=c$2 CNI_NETNS=/run/netns/c$2 CNI_IFNAME=eth0 \
-		"$plugin" < "$conf" > /dev/null
-}
 die() { echo "check: $*" >&2; exit 1; }
 
 case $phase in
@@ -48,13 +46,9 @@ prep)
 add | del | storm-add | storm-del) ;;&
 add | storm-add) [ "$tool" = floor ] && exec "$cnet_bin" "$(dirname "$0")/floor.lua" add "$n" ;;&
 del | storm-del) [ "$tool" = floor ] && exec "$cnet_bin" "$(dirname "$0")/floor.lua" del "$n" ;;&
-add) for ((i = 1; i <= n; i++)); do one ADD $i; done ;;
-del) for ((i = 1; i <= n; i++)); do one DEL $i; done ;;
-storm-add | storm-del)
-	cmd=$(tr a-z A-Z <<< "${phase#storm-}")
-	export -f one; export plugin conf
-	seq "$n" | xargs -P8 -I{} bash -c "one $cmd {}"
-	;;
+add) "$runner" ADD "$plugin" "$conf" "$n" 1 ;;
+del) "$runner" DEL "$plugin" "$conf" "$n" 1 ;;
+storm-add | storm-del) "$runner" "$(tr a-z A-Z <<< "${phase#storm-}")" "$plugin" "$conf" "$n" 8 ;;
 check-add)
 	[ "$(ls /sys/class/net/cni0/brif | wc -l)" = "$n" ] || die "cni0 has $(ls /sys/class/net/cni0/brif | wc -l) ports, want $n"
 	ip -br addr show cni0 | grep >/dev/null '10\.200\.0\.1/16' || die "cni0 has no gateway address"
