@@ -72,8 +72,10 @@ static const char *describe(lua_State *L, const struct cnet_rule_req *req, const
     snprintf(num, sizeof num, " goto %u", req->goto_target);
     luaL_addstring(&b, num);
   } else if (req->action > 0 && req->action != FR_ACT_TO_TBL) {
-    luaL_addchar(&b, ' ');
-    luaL_addstring(&b, cnet_rule_action_name((uint8_t)req->action));
+    const char *name = cnet_rule_action_name((uint8_t)req->action); /* NULL for a bare number */
+    if (name) snprintf(num, sizeof num, " %s", name);
+    else snprintf(num, sizeof num, " action %d", req->action);
+    luaL_addstring(&b, num);
   } else if (req->table) {
     const char *name = cnet_route_table_name(req->table);
     if (name) snprintf(num, sizeof num, " lookup %s", name);

@@ -111,6 +111,11 @@ describe("cnet.rule", function()
     ok, err = pcall(cnet.rule.add, {from = "10.0.0.0/8", to = "2001:db8::/32", table = 300})
     assert.are.equal("rule.add from 10.0.0.0/8 to 2001:db8::/32 lookup 300: Invalid argument: address families do not match",
       tostring(err))
+    -- an action given by a number that has no name (the API fuzzer found the description of
+    -- such a rule reading a null name)
+    ok, err = pcall(cnet.rule.add, {from = "10.0.0.0/8", to = "2001:db8::/32", action = 9})
+    assert.are.equal("rule.add from 10.0.0.0/8 to 2001:db8::/32 action 9: Invalid argument: address families do not match",
+      tostring(err))
     assert.has_error(function() cnet.rule.add{table = 300, pref = 5} end,
       "bad argument #1 to 'add' (unknown option 'pref')")
     assert.has_error(function() cnet.rule.add{table = 300, action = "jump"} end,
