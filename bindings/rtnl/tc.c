@@ -12,18 +12,10 @@
 #include "common/netarg.h"
 #include "rtnl/ltc.h"
 
-/* What a call names in its messages: "op", "dev kind" and the table argument's fields. */
-struct call {
-  struct cnet_netns *ns;
-  const char *op, *object;
-  lcnet_fields f;
-};
-
-/* A value of the right type that does not parse: an error object, as for a bad address. */
-static int bad_value(lua_State *L, const struct call *c, const char *key, const char *text,
-                     const char *what, const char *example) {
+int ltc_bad_value(lua_State *L, const struct ltc_call *c, const char *key,
+                  const char *text, const char *what, const char *example) {
   const char *q = lcnet_quote(L, text, strlen(text));
-  lua_pushfstring(L, "%s: %s is not a %s (e.g. %s)", key, q, what, example);
+  lua_pushfstring(L, "%s: %s is not %s (e.g. %s)", key, q, what, example);
   return lcnet_raise(L, -EINVAL, c->op, c->object, lua_tostring(L, -1)); /* not user input */
 }
 
@@ -32,7 +24,7 @@ static const char *const type_examples[] = {"\"10mbit\", \"1.5mbps\", 1e6", "\"3
                                             "\"50ms\", 0.05", "\"1%\", 0.5"};
 
 /* Reads option i of kind k (its value at the top of the stack) into o. */
-static void read_value(lua_State *L, const struct call *c, const struct cnet_tc_kind *k,
+static void read_value(lua_State *L, const struct ltc_call *c, const struct cnet_tc_kind *k,
                        unsigned i, struct cnet_tc_opts *o) {
   const struct cnet_tc_field *f = cnet_tc_kind_field_at(k, i);
   const char *key = f->name;
@@ -55,7 +47,9 @@ static void read_value(lua_State *L, const struct call *c, const struct cnet_tc_
                : f->type == CNET_TC_SIZE ? cnet_tc_parse_size(text, n)
                : f->type == CNET_TC_TIME ? cnet_tc_parse_time(text, n)
                                          : cnet_tc_parse_percent(text, n);
-      if (rc < 0) bad_value(L, c, key, text, type_names[ti], type_examples[ti]);
+      if (rc < 0)
+        ltc_bad_value(L, c, key, text, lua_pushfstring(L, "a %s", type_names[ti]),
+                      type_examples[ti]);
     } else {
       lcnet_field_fail(&c->f, key, "%s expected (a number or a string such as %s), got %s",
                        type_names[ti], type_examples[ti], luaL_typename(L, -1));
@@ -79,7 +73,7 @@ static void read_value(lua_State *L, const struct call *c, const struct cnet_tc_
       snprintf(buf, sizeof buf, strchr(text, ':') ? "%s" : "0:%s", text);
       if (strlen(text) > 9 || cnet_tc_parse_classid(buf, &id) < 0 || id == CNET_TC_ROOT ||
           id == CNET_TC_INGRESS)
-        bad_value(L, c, key, text, "class", "\"1:10\", \"10\"");
+        ltc_bad_value(L, c, key, text, "a class", "\"1:10\", \"10\"");
       id &= 0xffff;
     } else {
       lcnet_field_fail(&c->f, key, "class expected (\"1:10\"), got %s", luaL_typename(L, -1));
@@ -107,7 +101,7 @@ static void read_value(lua_State *L, const struct call *c, const struct cnet_tc_
 }
 
 /* Reads every key of the spec table except the `common` ones as an option of k. */
-static void read_opts(lua_State *L, const struct call *c, const struct cnet_tc_kind *k,
+static void read_opts(lua_State *L, const struct ltc_call *c, const struct cnet_tc_kind *k,
                       const char *const common[], struct cnet_tc_opts *o) {
   memset(o, 0, sizeof *o);
   lua_pushnil(L);
@@ -129,7 +123,7 @@ static void read_opts(lua_State *L, const struct call *c, const struct cnet_tc_k
 }
 
 /* parent / handle / classid fields as handles */
-static uint32_t opt_handle(lua_State *L, const struct call *c, const char *key, uint32_t dflt,
+static uint32_t opt_handle(lua_State *L, const struct ltc_call *c, const char *key, uint32_t dflt,
                            int qdisc_handle) {
   int t = lua_getfield(L, c->f.idx, key);
   lua_pop(L, 1);
@@ -142,8 +136,8 @@ static uint32_t opt_handle(lua_State *L, const struct call *c, const char *key, 
   uint32_t h = 0;
   int rc = qdisc_handle ? cnet_tc_parse_qdisc_handle(text, &h) : cnet_tc_parse_classid(text, &h);
   if (rc < 0)
-    bad_value(L, c, key, text, qdisc_handle ? "qdisc handle" : "class or parent",
-              qdisc_handle ? "\"1:\"" : "\"1:10\", \"root\"");
+    ltc_bad_value(L, c, key, text, qdisc_handle ? "a qdisc handle" : "a class or parent",
+                  qdisc_handle ? "\"1:\"" : "\"1:10\", \"root\"");
   return h;
 }
 
@@ -160,7 +154,7 @@ static int explain_later(lua_State *L) {
   return 2;
 }
 
-static void send_change(lua_State *L, const struct call *c, int cls, enum cnet_tc_op op,
+static void send_change(lua_State *L, const struct ltc_call *c, int cls, enum cnet_tc_op op,
                         const struct cnet_tc_req *req) {
   lua_pushstring(L, c->object); /* a batch names the failure as the call would */
   lcnet_batch_note(L, LCNET_NOTE_OBJECT);
@@ -186,7 +180,7 @@ static int qdisc_change(lua_State *L, const char *op, enum cnet_tc_op what) {
   lcnet_fields f = lcnet_fields_of(L, 2);
   const char *kname = lcnet_field_text(&f, "kind", 32, NULL, NULL);
   if (kname == NULL) lcnet_field_fail(&f, "kind", "required (\"tbf\", \"htb\", ...)");
-  struct call c = {ns, op, lua_pushfstring(L, "%s %s", dev, kname), f};
+  struct ltc_call c = {ns, op, lua_pushfstring(L, "%s %s", dev, kname), f};
   const struct cnet_tc_kind *k = cnet_tc_kind_find(kname, 0);
   if (k == NULL) lcnet_argerror(L, 2, NULL, "unknown qdisc kind '%s'", kname);
   struct cnet_tc_opts o;
@@ -207,7 +201,7 @@ static int qdisc_delete(lua_State *L) {
   const char *dev;
   int index = lcnet_dev_arg(L, ns, 1, "tc.qdisc.delete", &dev);
   lcnet_check_options(L, 2, qdisc_common);
-  struct call c = {ns, "tc.qdisc.delete", dev, lcnet_fields_of(L, 2)};
+  struct ltc_call c = {ns, "tc.qdisc.delete", dev, lcnet_fields_of(L, 2)};
   struct cnet_tc_req req = {index, 0, CNET_TC_ROOT, NULL, NULL};
   if (lua_istable(L, 2)) {
     const char *kname = lcnet_field_text(&c.f, "kind", 32, NULL, NULL);
@@ -377,7 +371,7 @@ static int class_change(lua_State *L, const char *op, enum cnet_tc_op what) {
   if (idtype == LUA_TNIL) lcnet_field_fail(&f, "classid", "required (\"1:10\")");
   const char *idtext = idtype == LUA_TSTRING ? lcnet_field_text(&f, "classid", 64, NULL, NULL)
                                              : NULL;
-  struct call c = {ns, op, lua_pushfstring(L, "%s %s", dev, idtext ? idtext : "?"), f};
+  struct ltc_call c = {ns, op, lua_pushfstring(L, "%s %s", dev, idtext ? idtext : "?"), f};
   struct cnet_tc_opts o;
   read_opts(L, &c, k, class_common, &o);
   uint32_t classid = opt_handle(L, &c, "classid", 0, 0);
@@ -403,8 +397,8 @@ static int class_delete(lua_State *L) {
   const char *dev;
   int index = lcnet_dev_arg(L, ns, 1, "tc.class.delete", &dev);
   const char *id = lcnet_check_text(L, 2, 64, "class id", NULL);
-  struct call c = {ns, "tc.class.delete", lua_pushfstring(L, "%s %s", dev, id),
-                   lcnet_fields_of(L, 2)};
+  struct ltc_call c = {ns, "tc.class.delete", lua_pushfstring(L, "%s %s", dev, id),
+                       lcnet_fields_of(L, 2)};
   uint32_t classid;
   if (cnet_tc_parse_classid(id, &classid) < 0 || classid == CNET_TC_ROOT || classid == 0)
     lcnet_raise(L, -EINVAL, c.op, c.object, "not a class id (\"1:10\")");
@@ -442,7 +436,7 @@ static int tc_shape(lua_State *L) {
   lcnet_check_options(L, 2, known);
   const char *dev;
   int index = lcnet_dev_arg(L, ns, 1, "tc.shape", &dev);
-  struct call c = {ns, "tc.shape", dev, lcnet_fields_of(L, 2)};
+  struct ltc_call c = {ns, "tc.shape", dev, lcnet_fields_of(L, 2)};
   int netem = 0;
   for (const char *const *p = netem_only; *p; p++) {
     netem |= lua_getfield(L, 2, *p) != LUA_TNIL;
@@ -505,7 +499,7 @@ static int tc_unshape(lua_State *L) {
     return 1;
   }
   struct cnet_tc_req req = {index, 0, CNET_TC_ROOT, NULL, NULL};
-  struct call c = {ns, "tc.unshape", dev, lcnet_fields_of(L, 1)};
+  struct ltc_call c = {ns, "tc.unshape", dev, lcnet_fields_of(L, 1)};
   send_change(L, &c, 0, CNET_TC_DELETE, &req);
   lua_pushboolean(L, 1);
   return 1;

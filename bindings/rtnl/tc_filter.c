@@ -15,23 +15,8 @@
 
 #define U32MAX 0xffffffffLL
 
-/* What a call names in its messages, and the fields of its table argument. */
-struct call {
-  struct cnet_netns *ns;
-  const char *op, *object;
-  lcnet_fields f;
-};
-
-/* A value of the right type that does not parse: an error object, as for a bad address. */
-static int bad_value(lua_State *L, const struct call *c, const char *key, const char *text,
-                     const char *what, const char *example) {
-  const char *q = lcnet_quote(L, text, strlen(text));
-  lua_pushfstring(L, "%s: %s is not %s (e.g. %s)", key, q, what, example);
-  return lcnet_raise(L, -EINVAL, c->op, c->object, lua_tostring(L, -1)); /* not user input */
-}
-
 /* The type of field key (nothing left on the stack). */
-static int field_type(const struct call *c, const char *key) {
+static int field_type(const struct ltc_call *c, const char *key) {
   int t = lua_getfield(c->f.L, c->f.idx, key);
   lua_pop(c->f.L, 1);
   return t;
@@ -39,41 +24,41 @@ static int field_type(const struct call *c, const char *key) {
 
 /* ---- reading a filter ---- */
 
-static uint32_t read_parent(lua_State *L, const struct call *c, uint32_t dflt) {
+static uint32_t read_parent(lua_State *L, const struct ltc_call *c, uint32_t dflt) {
   int t = field_type(c, "parent");
   if (t == LUA_TNIL) return dflt;
   if (t == LUA_TNUMBER) return (uint32_t)lcnet_field_int(&c->f, "parent", 0, U32MAX, 0);
   const char *text = lcnet_field_text(&c->f, "parent", 64, NULL, NULL);
   uint32_t p;
   if (cnet_tc_filter_parse_parent(text, &p) < 0)
-    bad_value(L, c, "parent", text, "a filter's parent",
-              "\"ingress\", \"egress\", \"root\", \"1:\", \"1:10\"");
+    ltc_bad_value(L, c, "parent", text, "a filter's parent",
+                  "\"ingress\", \"egress\", \"root\", \"1:\", \"1:10\"");
   return p;
 }
 
-static uint16_t read_protocol(lua_State *L, const struct call *c, uint16_t dflt) {
+static uint16_t read_protocol(lua_State *L, const struct ltc_call *c, uint16_t dflt) {
   int t = field_type(c, "protocol");
   if (t == LUA_TNIL) return dflt;
   if (t == LUA_TNUMBER) return (uint16_t)lcnet_field_int(&c->f, "protocol", 0, 0xffff, 0);
   const char *text = lcnet_field_text(&c->f, "protocol", 32, NULL, NULL);
   uint16_t p;
   if (cnet_tc_parse_protocol(text, &p) < 0)
-    bad_value(L, c, "protocol", text, "a protocol", "\"ip\", \"ipv6\", \"all\", \"0x88cc\"");
+    ltc_bad_value(L, c, "protocol", text, "a protocol", "\"ip\", \"ipv6\", \"all\", \"0x88cc\"");
   return p;
 }
 
-static uint32_t read_handle(lua_State *L, const struct call *c, const char *kind) {
+static uint32_t read_handle(lua_State *L, const struct ltc_call *c, const char *kind) {
   int t = field_type(c, "handle");
   if (t == LUA_TNIL) return 0;
   if (t == LUA_TNUMBER) return (uint32_t)lcnet_field_int(&c->f, "handle", 0, U32MAX, 0);
   const char *text = lcnet_field_text(&c->f, "handle", 32, NULL, NULL);
   uint32_t h;
   if (kind == NULL || strcmp(kind, "u32") != 0 || cnet_tc_u32_parse_handle(text, &h) < 0)
-    bad_value(L, c, "handle", text, "a filter handle", "1, u32's \"800::800\"");
+    ltc_bad_value(L, c, "handle", text, "a filter handle", "1, u32's \"800::800\"");
   return h;
 }
 
-static void read_classid(lua_State *L, const struct call *c, struct cnet_tc_filter *f) {
+static void read_classid(lua_State *L, const struct ltc_call *c, struct cnet_tc_filter *f) {
   int t = field_type(c, "classid");
   if (t == LUA_TNIL) return;
   f->has_classid = 1;
@@ -83,21 +68,21 @@ static void read_classid(lua_State *L, const struct call *c, struct cnet_tc_filt
   }
   const char *text = lcnet_field_text(&c->f, "classid", 64, NULL, NULL);
   if (strchr(text, ':') == NULL || cnet_tc_parse_classid(text, &f->classid) < 0)
-    bad_value(L, c, "classid", text, "a class", "\"1:10\"");
+    ltc_bad_value(L, c, "classid", text, "a class", "\"1:10\"");
 }
 
-static int read_verdict(lua_State *L, const struct call *c, const lcnet_fields *af,
+static int read_verdict(lua_State *L, const struct ltc_call *c, const lcnet_fields *af,
                         const char *key, int dflt) {
   const char *name = lcnet_field_text(af, key, 32, NULL, NULL);
   if (name == NULL) return dflt;
   int v;
   if (cnet_tc_verdict_parse(name, &v) < 0)
-    bad_value(L, c, key, name, "a verdict", "\"pass\", \"drop\", \"continue\", \"pipe\"");
+    ltc_bad_value(L, c, key, name, "a verdict", "\"pass\", \"drop\", \"continue\", \"pipe\"");
   return v;
 }
 
 /* The device of a mirred action (field key of af, at the top of the stack). */
-static int read_target(lua_State *L, const struct call *c, const lcnet_fields *af,
+static int read_target(lua_State *L, const struct ltc_call *c, const lcnet_fields *af,
                        const char *key) {
   int t = lua_getfield(L, af->idx, key);
   if (t != LUA_TSTRING && t != LUA_TNUMBER)
@@ -110,7 +95,7 @@ static int read_target(lua_State *L, const struct call *c, const lcnet_fields *a
 /* One action: a verdict's name ("drop": gact), or {kind = "gact", verdict = ...} or
  * {kind = "mirred", redirect = DEV | mirror = DEV, direction = "egress", verdict = ...}, at
  * stack index v; path names it in messages ("action", "action[2]"). */
-static void read_action(lua_State *L, const struct call *c, int v, const char *path,
+static void read_action(lua_State *L, const struct ltc_call *c, int v, const char *path,
                         struct cnet_tc_action *a) {
   memset(a, 0, sizeof *a);
   v = lua_absindex(L, v);
@@ -118,8 +103,8 @@ static void read_action(lua_State *L, const struct call *c, int v, const char *p
     const char *name = lcnet_to_text(L, v, c->f.arg, 32, path, NULL);
     a->kind = CNET_TC_ACT_GACT;
     if (cnet_tc_verdict_parse(name, &a->verdict) < 0)
-      bad_value(L, c, path, name, "an action",
-                "\"drop\", \"pass\", {kind = \"mirred\", redirect = \"eth1\"}");
+      ltc_bad_value(L, c, path, name, "an action",
+                    "\"drop\", \"pass\", {kind = \"mirred\", redirect = \"eth1\"}");
     return;
   }
   if (lua_type(L, v) != LUA_TTABLE)
@@ -133,7 +118,7 @@ static void read_action(lua_State *L, const struct call *c, int v, const char *p
     static const char *const known[] = {"kind", "verdict", NULL};
     lcnet_field_check_keys(&af, known);
     a->kind = CNET_TC_ACT_GACT;
-    if (field_type(&(struct call){c->ns, c->op, c->object, af}, "verdict") == LUA_TNIL)
+    if (field_type(&(struct ltc_call){c->ns, c->op, c->object, af}, "verdict") == LUA_TNIL)
       lcnet_field_fail(&af, "verdict", "required (\"pass\", \"drop\", ...)");
     a->verdict = read_verdict(L, c, &af, "verdict", 0);
     return;
@@ -143,7 +128,7 @@ static void read_action(lua_State *L, const struct call *c, int v, const char *p
   static const char *const directions[] = {"egress", "ingress", NULL};
   a->kind = CNET_TC_ACT_MIRRED;
   a->ingress = lcnet_field_enum(&af, "direction", "egress", directions) == 1;
-  struct call sub = {c->ns, c->op, c->object, af};
+  struct ltc_call sub = {c->ns, c->op, c->object, af};
   int redirect = field_type(&sub, "redirect") != LUA_TNIL, mirror = field_type(&sub, "mirror") != LUA_TNIL;
   if (redirect == mirror)
     lcnet_argerror(L, c->f.arg, NULL, "field '%s': mirred takes one of redirect and mirror", path);
@@ -154,7 +139,7 @@ static void read_action(lua_State *L, const struct call *c, int v, const char *p
 }
 
 /* Field `action`: one action or a list of them. */
-static void read_actions(lua_State *L, const struct call *c, struct cnet_tc_filter *f) {
+static void read_actions(lua_State *L, const struct ltc_call *c, struct cnet_tc_filter *f) {
   int t = lua_getfield(L, c->f.idx, "action");
   int v = lua_gettop(L);
   if (t == LUA_TTABLE && lua_rawlen(L, v) > 0) { /* a list; else one action's table */
@@ -176,7 +161,7 @@ static void read_actions(lua_State *L, const struct call *c, struct cnet_tc_filt
 }
 
 /* u32's `match`: one match in tc's words or a list of them. */
-static void read_match(lua_State *L, const struct call *c, struct cnet_tc_filter *f) {
+static void read_match(lua_State *L, const struct ltc_call *c, struct cnet_tc_filter *f) {
   int t = lua_getfield(L, c->f.idx, "match");
   int v = lua_gettop(L);
   lua_Integer n = t == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, v) : 1;
@@ -199,23 +184,24 @@ static void read_match(lua_State *L, const struct call *c, struct cnet_tc_filter
   lua_settop(L, v - 1);
 }
 
-static void read_mac(lua_State *L, const struct call *c, const char *key, uint8_t *out) {
+static void read_mac(lua_State *L, const struct ltc_call *c, const char *key, uint8_t *out) {
   const char *text = lcnet_field_text(&c->f, key, 64, NULL, NULL);
   unsigned char mac[CNET_LLADDR_MAX];
   unsigned len = 0;
   if (cnet_lladdr_parse(text, mac, &len) < 0 || len != 6)
-    bad_value(L, c, key, text, "a MAC address", "\"02:00:00:00:00:01\"");
+    ltc_bad_value(L, c, key, text, "a MAC address", "\"02:00:00:00:00:01\"");
   memcpy(out, mac, 6);
 }
 
-static void read_ip(lua_State *L, const struct call *c, const char *key, struct cnet_ipaddr *out) {
+static void read_ip(lua_State *L, const struct ltc_call *c, const char *key,
+                    struct cnet_ipaddr *out) {
   const char *text = lcnet_field_text(&c->f, key, 64, NULL, NULL);
   if (cnet_ipaddr_parse_prefix(text, AF_UNSPEC, out) < 0)
-    bad_value(L, c, key, text, "an address or prefix", "\"192.0.2.0/24\", \"2001:db8::1\"");
+    ltc_bad_value(L, c, key, text, "an address or prefix", "\"192.0.2.0/24\", \"2001:db8::1\"");
 }
 
 /* flower's keys, each given as tc names it. */
-static void read_flower(lua_State *L, const struct call *c, struct cnet_tc_flower *k) {
+static void read_flower(lua_State *L, const struct ltc_call *c, struct cnet_tc_flower *k) {
   if (field_type(c, "dst_mac") != LUA_TNIL) read_mac(L, c, "dst_mac", k->dst_mac), k->given |= CNET_FLOWER_DST_MAC;
   if (field_type(c, "src_mac") != LUA_TNIL) read_mac(L, c, "src_mac", k->src_mac), k->given |= CNET_FLOWER_SRC_MAC;
   int t = field_type(c, "ip_proto");
@@ -225,7 +211,8 @@ static void read_flower(lua_State *L, const struct call *c, struct cnet_tc_flowe
   } else if (t != LUA_TNIL) {
     const char *text = lcnet_field_text(&c->f, "ip_proto", 16, NULL, NULL);
     int p = cnet_tc_flower_parse_proto(text);
-    if (p < 0) bad_value(L, c, "ip_proto", text, "an IP protocol", "\"tcp\", \"udp\", \"icmp\", 47");
+    if (p < 0)
+      ltc_bad_value(L, c, "ip_proto", text, "an IP protocol", "\"tcp\", \"udp\", \"icmp\", 47");
     k->ip_proto = (uint8_t)p;
     k->given |= CNET_FLOWER_IP_PROTO;
   }
@@ -248,7 +235,7 @@ static const char *const flower_keys[] = {"dst_mac", "src_mac", "ip_proto", "dst
                                           "dst_port", "src_port", NULL};
 
 /* Refuses keys that are neither common nor the kind's own. */
-static void check_keys(lua_State *L, const struct call *c, const char *kind) {
+static void check_keys(lua_State *L, const struct ltc_call *c, const char *kind) {
   const char *const *own = strcmp(kind, "u32") == 0 ? u32_keys
                            : strcmp(kind, "flower") == 0 ? flower_keys : NULL;
   lua_pushnil(L);
@@ -277,7 +264,7 @@ static int explain_later(lua_State *L) {
   return 2;
 }
 
-static void send_change(lua_State *L, const struct call *c, enum cnet_tc_op op,
+static void send_change(lua_State *L, const struct ltc_call *c, enum cnet_tc_op op,
                         const struct cnet_tc_filter *f) {
   lua_pushstring(L, c->object); /* a batch names the failure as the call would */
   lcnet_batch_note(L, LCNET_NOTE_OBJECT);
@@ -307,7 +294,7 @@ static int filter_change(lua_State *L, const char *op, enum cnet_tc_op what) {
   if (!cnet_tc_filter_kind_known(kind))
     lcnet_field_fail(&fl, "kind", "unknown filter kind %s (matchall, u32, flower)",
                      lcnet_quote(L, kind, strlen(kind)));
-  struct call c = {ns, op, lua_pushfstring(L, "%s %s", dev, kind), fl};
+  struct ltc_call c = {ns, op, lua_pushfstring(L, "%s %s", dev, kind), fl};
   check_keys(L, &c, kind);
   struct cnet_tc_filter *f = lua_newuserdatauv(L, sizeof *f, 0); /* big: not on the C stack */
   memset(f, 0, sizeof *f);
@@ -342,7 +329,7 @@ static int filter_delete(lua_State *L) {
   const char *dev;
   int index = lcnet_dev_arg(L, ns, 1, "tc.filter.delete", &dev);
   lcnet_check_options(L, 2, known);
-  struct call c = {ns, "tc.filter.delete", dev, lcnet_fields_of(L, 2)};
+  struct ltc_call c = {ns, "tc.filter.delete", dev, lcnet_fields_of(L, 2)};
   struct cnet_tc_filter *f = lua_newuserdatauv(L, sizeof *f, 0);
   memset(f, 0, sizeof *f);
   f->index = index;
@@ -516,7 +503,7 @@ static int filter_list(lua_State *L) {
   const char *dev;
   int index = lcnet_dev_arg(L, ns, 1, "tc.filter.list", &dev);
   lcnet_check_options(L, 2, known);
-  struct call c = {ns, "tc.filter.list", dev, lcnet_fields_of(L, 2)};
+  struct ltc_call c = {ns, "tc.filter.list", dev, lcnet_fields_of(L, 2)};
   struct list_ctx ctx = {ns, index, 1, 0};
   if (lua_istable(L, 2) && field_type(&c, "parent") != LUA_TNIL) {
     ctx.every = 0;
