@@ -8,6 +8,7 @@
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
 
+#include "cnet/names.h"
 #include "netlink/nlattr_int.h"
 #include "rtnl/tc_filter_int.h"
 
@@ -121,21 +122,15 @@ static int u32_table_row(uint32_t handle) { return (handle & 0xfff) == 0; }
 
 /* ---- flower: keys of the packet's headers ---- */
 
-static const struct {
-  uint8_t proto;
-  const char *name;
-} ip_protos[] = {{6, "tcp"}, {17, "udp"}, {132, "sctp"}, {1, "icmp"}, {58, "icmpv6"}};
+static const struct cnet_name ip_protos[] = {
+  {6, "tcp"}, {17, "udp"}, {132, "sctp"}, {1, "icmp"}, {58, "icmpv6"}};
 
 int cnet_tc_flower_parse_proto(const char *text) {
-  for (size_t i = 0; i < sizeof ip_protos / sizeof ip_protos[0]; i++)
-    if (strcmp(ip_protos[i].name, text) == 0) return ip_protos[i].proto;
-  return -EINVAL;
+  return (int)cnet_name_value(ip_protos, CNET_NAMES_LEN(ip_protos), text);
 }
 
 const char *cnet_tc_flower_proto_name(uint8_t proto) {
-  for (size_t i = 0; i < sizeof ip_protos / sizeof ip_protos[0]; i++)
-    if (ip_protos[i].proto == proto) return ip_protos[i].name;
-  return NULL;
+  return cnet_name_of(ip_protos, CNET_NAMES_LEN(ip_protos), proto);
 }
 
 /* The port attribute of ip_proto for the destination (dst) or source; 0 for none. */

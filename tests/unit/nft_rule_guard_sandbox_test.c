@@ -43,6 +43,7 @@ static size_t no_bound(size_t sent) { return sent + CNET_NFT_LIST_MAX + 1; }
 #include <time.h>
 #include <libmnl/libmnl.h>
 #include "check.h"
+#include "shell.h"
 #include "fresh_netns.h"
 
 /* The text compiled `copies` times into r, one copy's expressions after the other's; the
@@ -57,18 +58,6 @@ static int compile_copies(const char *text, const struct cnet_nftrule_env *env,
     cnet_nftrule_out_free(&more);
   }
   return rc;
-}
-
-/* The output of a shell command (first 1 MiB): nft's own view. */
-static const char *sh(const char *cmd) {
-  static char out[1 << 20];
-  out[0] = '\0';
-  FILE *p = popen(cmd, "r");
-  if (p == NULL) return out;
-  size_t n = fread(out, 1, sizeof out - 1, p);
-  out[n] = '\0';
-  pclose(p);
-  return out;
 }
 
 static size_t count(const char *hay, const char *needle) {

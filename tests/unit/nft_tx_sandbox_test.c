@@ -12,18 +12,7 @@
 #include "cnet/nft.h"
 
 #include "check.h"
-
-/* The output of a shell command (first 256 KiB), for nft's own view. */
-static const char *sh(const char *cmd) {
-  static char out[256 * 1024];
-  out[0] = '\0';
-  FILE *p = popen(cmd, "r");
-  if (p == NULL) return out;
-  size_t n = fread(out, 1, sizeof out - 1, p);
-  out[n] = '\0';
-  pclose(p);
-  return out;
-}
+#include "shell.h"
 
 static void test_table_exists(struct cnet_netns *ns) {
   struct cnet_nft_tx *tx;
