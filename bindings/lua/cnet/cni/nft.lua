@@ -46,7 +46,8 @@ function M.table(network) return "inet cnet-" .. network end
 -- ipMasq), ports = {rule text, ...}, maps = {...}}, where maps[i] tells CHECK what
 -- ports[i] is: {name = "tcp 8080 -> 10.88.0.5:80", l3 = "ip", daddr = "@local4" or the
 -- hostIP's bytes, dport = "tcp dport 8080 "}. a = the attachment record: a.ips (CIDR
--- strings), a.masq (boolean), a.ports (port mappings), key = "CID/IFNAME".
+-- strings, a.nets their subnets as M.subnets gives them), a.masq (boolean), a.ports (port
+-- mappings), key = "CID/IFNAME".
 function M.entries(a, key)
   local e = {nets4 = {}, nets6 = {}, ports = {}, maps = {}}
   local first = {}
@@ -54,11 +55,12 @@ function M.entries(a, key)
     local c = ipnet.cidr(cidr)
     if c then
       local fam = c.family == 4 and "4" or "6"
-      local addr = ipnet.tostring(c.addr)
-      first[fam] = first[fam] or addr
-      if a.masq then
-        table.insert(e["nets" .. fam], ipnet.tostring(ipnet.network(c.addr, c.prefix)) .. "/" .. c.prefix)
-      end
+      first[fam] = first[fam] or ipnet.tostring(c.addr)
+    end
+  end
+  if a.masq then
+    for _, net in ipairs(a.nets or M.subnets(a.ips)) do
+      table.insert(e[net:find(":", 1, true) and "nets6" or "nets4"], net)
     end
   end
   for _, p in ipairs(a.ports or {}) do

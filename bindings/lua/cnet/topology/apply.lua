@@ -81,10 +81,10 @@ end
 -- (sysctls, nft): a request queued in a namespace before the veth that reaches into it, or
 -- after a call that flushes the batch, is sent in a round trip of its own (the batch keeps
 -- each namespace's requests in program order), one more per namespace.
-function Run:tag_netns(plan)
+function Run:tag_netns()
   if self.tagged then return end
   self.tagged = true
-  for _, a in ipairs(plan.actions) do
+  for _, a in ipairs(self.plan.actions) do
     local r = a.r
     if a.op == "create" and r.kind == "netns" then
       local set = {up = true}
@@ -310,7 +310,7 @@ function Run:execute()
     end
     for _, a in ipairs(plan.actions) do
       local r, op = a.r, a.op
-      if not batched[r.kind] then self:tag_netns(plan) end
+      if not batched[r.kind] then self:tag_netns() end
       -- up put the entry of what it creates before the run, from this very r
       local entry = (op == "create" or op == "replace")
         and (s.resources[r.key] or state.put(s, r, {created = true})) or nil
@@ -341,7 +341,7 @@ function Run:execute()
         self:other(r)
       end
     end
-    self:tag_netns(plan)
+    self:tag_netns()
   end)
 end
 
