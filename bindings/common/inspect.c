@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/inspect.h"
+#include "common/lcnet.h"
 
 #define DEFAULT_DEPTH 6
 #define DEFAULT_WIDTH 78
@@ -238,6 +239,7 @@ static void render_table(lua_State *L, int t, int level, const struct ictx *c) {
     return;
   }
   luaL_checkstack(L, 12, "table nested too deeply");
+  lcnet_api_fill(L, t); /* a handle's ns.link binds its functions on first use */
   lua_pushvalue(L, t);
   lua_pushboolean(L, 1);
   lua_rawset(L, c->seen);

@@ -73,6 +73,8 @@ describe("a namespace handle's API", function()
     assert.is_nil(rawget(ns.link, "list"))
     assert.is_nil(ns.link.no_such_function)
     assert.is_nil(ns.link["add\0"])
+    -- what the REPL prints of a part shows all of it, not only what was used
+    assert.truthy(cnet.inspect(ns.link):find("delete = function", 1, true), cnet.inspect(ns.link))
     local walked = {}
     for k, v in pairs(ns.link) do walked[k] = type(v) end
     local want = {}
