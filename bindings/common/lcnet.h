@@ -144,7 +144,8 @@ void lcnet_open_clock(lua_State *L);
  * namespace into h->ns (closed by __gc/__close/close()). Everything is allocated before the
  * namespace exists, so an out-of-memory error cannot lose it. */
 lnetns *lcnet_new_netns(lua_State *L);
-/* Pushes the API table of the namespace handle at idx with every part and function bound. */
+/* Pushes the API table of the namespace handle at idx with every part bound (a part's
+ * functions still come on first use, or all of them before a walk: lcnet_api_fill). */
 void lcnet_netns_api(lua_State *L, int idx);
 /* netns.c: metatables and the `cnet.netns` submodule table (pushed). */
 void lcnet_netns_init(lua_State *L);

@@ -59,11 +59,6 @@ void lcnet_netns_api(lua_State *L, int idx) {
   lnetns *h = checkhandle(L, idx);
   lua_getiuservalue(L, idx, 1);
   for (unsigned i = 0; i < NPARTS; i++) bind_part(L, h, idx, i);
-  lua_pushnil(L);
-  while (lua_next(L, -2) != 0) { /* and every function of each part */
-    lcnet_api_fill(L, -1);
-    lua_pop(L, 1);
-  }
 }
 
 /* __index: the live fields (closed, name, path), then the API table kept as user value 1
