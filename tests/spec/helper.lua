@@ -207,6 +207,15 @@ end
 
 -- pcall(fn, ...) must fail and leave the nftables ruleset exactly as it was (nft's view);
 -- returns the error.
+-- A fresh veth pair named prefix .. "a" / prefix .. "b" (unique), both ends up; returns
+-- both names.
+function H.veth(prefix)
+  local a, b = H.name(prefix .. "a"), H.name(prefix .. "b")
+  H.sh(("ip link add %s type veth peer name %s && ip link set %s up && ip link set %s up")
+    :format(a, b, a, b))
+  return a, b
+end
+
 function H.nft_refused(fn, ...)
   local before = H.sh("nft -j list ruleset")
   local ok, err = pcall(fn, ...)

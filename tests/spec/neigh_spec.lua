@@ -34,16 +34,9 @@ local function keys(list, dev)
   return out
 end
 
-local function veth()
-  local a, b = H.name("na"), H.name("nb")
-  H.sh(("ip link add %s type veth peer name %s && ip link set %s up && ip link set %s up")
-    :format(a, b, a, b))
-  return a, b
-end
-
 describe("cnet.neigh.add", function()
   it("makes IPv4 and IPv6 entries in each state that ip reads back identically", function()
-    local a = veth()
+    local a = H.veth("n")
     cnet.neigh.add{dst = "192.0.2.5", dev = a, lladdr = "02:00:00:00:00:05"}
     cnet.neigh.add{dst = "192.0.2.6", dev = a, lladdr = "02:00:00:00:00:06", state = "stale"}
     cnet.neigh.add{dst = "192.0.2.7", dev = a, lladdr = "02:00:00:00:00:07", state = "noarp"}
@@ -67,7 +60,7 @@ describe("cnet.neigh.add", function()
   end)
 
   it("reads back what ip made, every entry and field identical", function()
-    local a, b = veth()
+    local a, b = H.veth("n")
     H.ip_batch({
       "neigh add 198.51.100.1 lladdr 02:00:00:00:01:01 dev " .. a .. " nud permanent",
       "neigh add 198.51.100.2 lladdr 02:00:00:00:01:02 dev " .. a .. " nud stale",
@@ -87,7 +80,7 @@ describe("cnet.neigh.add", function()
   end)
 
   it("makes proxy entries, listed apart as ip lists them", function()
-    local a = veth()
+    local a = H.veth("n")
     cnet.neigh.add{dst = "192.0.2.9", dev = a, proxy = true}
     cnet.neigh.add{dst = "2001:db8::9", dev = a, proxy = true}
     H.sh("ip neigh add proxy 192.0.2.10 dev " .. a)
@@ -103,7 +96,7 @@ describe("cnet.neigh.add", function()
   end)
 
   it("raises EEXIST for an existing entry and leaves it as it was; replace overwrites", function()
-    local a = veth()
+    local a = H.veth("n")
     cnet.neigh.add{dst = "192.0.2.20", dev = a, lladdr = "02:00:00:00:00:20"}
     local ok, err = pcall(cnet.neigh.add, {dst = "192.0.2.20", dev = a, lladdr = "02:00:00:00:00:21"})
     assert.is_false(ok)
@@ -120,7 +113,7 @@ describe("cnet.neigh.add", function()
   end)
 
   it("rejects bad input with clear errors before sending anything", function()
-    local a = veth()
+    local a = H.veth("n")
     local before = #ipneigh("-4")
     local ok, err = pcall(cnet.neigh.add, {dst = "192.0.2.300", dev = a, lladdr = "02:00:00:00:00:01"})
     assert.are.equal('neigh.add 192.0.2.300 dev ' .. a .. ': Invalid argument: invalid address \'192.0.2.300\'',
@@ -157,7 +150,7 @@ end)
 
 describe("cnet.neigh.delete and flush", function()
   it("deletes one entry, raises ENOENT for a missing one", function()
-    local a = veth()
+    local a = H.veth("n")
     H.sh("ip neigh add 192.0.2.40 lladdr 02:00:00:00:00:40 dev " .. a)
     cnet.neigh.delete{dst = "192.0.2.40", dev = a}
     assert.are.same({}, ipneigh("192.0.2.40 dev " .. a))
@@ -169,7 +162,7 @@ describe("cnet.neigh.delete and flush", function()
   end)
 
   it("a listed entry can be given back to delete", function()
-    local a = veth()
+    local a = H.veth("n")
     H.sh("ip neigh add 2001:db8::41 lladdr 02:00:00:00:00:41 dev " .. a .. " router")
     for _, e in ipairs(cnet.neigh.list{dev = a, family = "inet6", state = "permanent"}) do
       cnet.neigh.delete(e)
@@ -179,7 +172,7 @@ describe("cnet.neigh.delete and flush", function()
   end)
 
   it("flushes all but permanent and noarp entries by default, as ip neigh flush", function()
-    local a, b = veth()
+    local a, b = H.veth("n")
     H.ip_batch({
       "neigh add 192.0.2.50 lladdr 02:00:00:00:00:50 dev " .. a .. " nud permanent",
       "neigh add 192.0.2.51 lladdr 02:00:00:00:00:51 dev " .. a .. " nud stale",
@@ -202,7 +195,7 @@ end)
 
 describe("cnet.neigh in batches and namespaces", function()
   it("queues adds in a batch and names the failed one", function()
-    local a = veth()
+    local a = H.veth("n")
     local ok, err = pcall(cnet.batch, function()
       for i = 1, 20 do
         cnet.neigh.add{dst = "192.0.2." .. (100 + i), dev = a, lladdr = ("02:00:00:00:01:%02x"):format(i)}

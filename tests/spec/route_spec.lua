@@ -190,9 +190,7 @@ end)
 
 describe("cnet.route.list of a big table", function()
   it("matches ip route route by route, devices named, and leaves the collector as it was", function()
-    local a, b = H.name("rba"), H.name("rbb")
-    H.sh(("ip link add %s type veth peer name %s && ip link set %s up && ip link set %s up")
-      :format(a, b, a, b))
+    local a = H.veth("rb")
     local lines = {}
     for i = 1, 3000 do
       lines[#lines + 1] = ("route add 10.%d.%d.0/24 dev %s%s"):format(100 + i // 256, i % 256,
@@ -228,9 +226,7 @@ end)
 
 describe("cnet.route.list while routes come and go", function()
   it("never returns a half-read or doubled list", function()
-    local a, b = H.name("rca"), H.name("rcb")
-    H.sh(("ip link add %s type veth peer name %s && ip link set %s up && ip link set %s up")
-      :format(a, b, a, b))
+    local a = H.veth("rc")
     local lines = {}
     for i = 1, 2000 do lines[#lines + 1] = ("route add 10.%d.%d.0/24 dev %s"):format(150 + i // 256, i % 256, a) end
     H.ip_batch(lines)

@@ -4,14 +4,6 @@
 -- every kind's requests are compared with tc's in tc_bytes_spec.lua.
 local cnet = require "cnet"
 
--- A fresh veth pair (both ends up); returns both names.
-local function veth()
-  local a, b = H.name("fa"), H.name("fb")
-  H.sh(("ip link add %s type veth peer name %s && ip link set %s up && ip link set %s up")
-    :format(a, b, a, b))
-  return a, b
-end
-
 -- `tc filter show` of dev at where, as one table per filter node (tc 6.1's JSON repeats the
 -- "match" key of a u32 filter with several keys): {pref=, protocol=, kind=, fh=, flowid=,
 -- match = {"c0000201/ffffffff at 16", ...}, text = the node's lines}.
@@ -38,7 +30,7 @@ end
 
 describe("cnet.tc.filter with u32", function()
   it("adds filters as tc reads them: keys, class, prio, protocol, a mirred action", function()
-    local a, b = veth()
+    local a, b = H.veth("f")
     cnet.tc.qdisc.add(a, {kind = "clsact"})
     cnet.tc.filter.add(a, {parent = "ingress", kind = "u32", prio = 5, protocol = "ip",
       match = {"ip dst 192.0.2.1/32", "ip protocol 6 0xff", "ip dport 80 0xffff"}, classid = "1:1"})
@@ -69,7 +61,7 @@ describe("cnet.tc.filter with u32", function()
   end)
 
   it("reads filters made by tc, each one's keys and actions", function()
-    local a, b = veth()
+    local a, b = H.veth("f")
     H.sh(("tc qdisc add dev %s clsact && tc filter add dev %s ingress pref 3 protocol ip u32 "
       .. "match ip src 198.51.100.0/24 match ip tos 0x10 0xff flowid 1:7 && tc filter add dev %s "
       .. "egress pref 4 protocol all u32 match u32 0 0 action mirred egress mirror dev %s")
@@ -86,7 +78,7 @@ describe("cnet.tc.filter with u32", function()
   end)
 
   it("deletes one filter by its handle, a prio, and every filter of a parent", function()
-    local a = veth()
+    local a = H.veth("f")
     cnet.tc.qdisc.add(a, {kind = "clsact"})
     for prio = 1, 3 do
       cnet.tc.filter.add(a, {parent = "ingress", kind = "u32", prio = prio, protocol = "ip",
@@ -116,7 +108,7 @@ describe("cnet.tc.filter with u32", function()
   it("steers traffic into the htb class its keys name", function()
     -- the kernel classifies by the keys cnet wrote: pings to the peer land in 1:10, the
     -- rest (ARP) in the default class 1:20
-    local a, b = veth()
+    local a, b = H.veth("f")
     local ns = H.name("fns")
     H.sh(("ip netns add %s && ip link set %s netns %s && ip -n %s addr add 192.0.2.2/24 dev %s && "
       .. "ip -n %s link set %s up && ip addr add 192.0.2.1/24 dev %s")
@@ -154,7 +146,7 @@ describe("classifiers and actions this kernel may lack", function()
   }
   for _, case in ipairs(cases) do
     it("adds a filter with " .. case.what .. ", or says it is not available in this kernel", function()
-      local a = veth()
+      local a = H.veth("f")
       cnet.tc.qdisc.add(a, {kind = "clsact"})
       local spec = {parent = "ingress", prio = 9}
       for k, v in pairs(case.spec) do spec[k] = v end
@@ -179,7 +171,7 @@ end)
 
 describe("cnet.tc.filter", function()
   it("lists none where there are none, and refuses bad calls before sending", function()
-    local a = veth()
+    local a = H.veth("f")
     assert.are.same({}, cnet.tc.filter.list(a))
     cnet.tc.qdisc.add(a, {kind = "clsact"})
     assert.are.same({}, cnet.tc.filter.list(a))
@@ -210,7 +202,7 @@ describe("cnet.tc.filter", function()
   end)
 
   it("queues filters in a batch and names a classifier the kernel lacks", function()
-    local a = veth()
+    local a = H.veth("f")
     local ok, err = pcall(cnet.batch, function()
       cnet.tc.qdisc.add(a, {kind = "clsact"})
       cnet.tc.filter.add(a, {parent = "ingress", kind = "u32", protocol = "ip",

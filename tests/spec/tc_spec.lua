@@ -3,13 +3,6 @@
 local cnet = require "cnet"
 
 -- A fresh veth pair (both ends up); returns the first end's name.
-local function veth()
-  local a, b = H.name("tq"), H.name("tp")
-  H.sh(("ip link add %s type veth peer name %s && ip link set %s up && ip link set %s up")
-    :format(a, b, a, b))
-  return a
-end
-
 local function tcj(args) return H.json(H.sh("tc -j -raw " .. args)) end
 
 -- tc's qdisc of `dev` whose handle is `handle` (JSON), and cnet's.
@@ -94,7 +87,7 @@ end
 
 describe("cnet.tc.qdisc", function()
   it("adds tbf as tc reads it: rate, burst, limit from latency, peakrate", function()
-    local dev = veth()
+    local dev = H.veth("t")
     cnet.tc.qdisc.add(dev, {kind = "tbf", handle = "1:", rate = "10mbit", burst = "32kb",
                             latency = "50ms"})
     local t = tc_qdisc(dev, "1:")
@@ -115,7 +108,7 @@ describe("cnet.tc.qdisc", function()
   end)
 
   it("reads a tbf made by tc", function()
-    local dev = veth()
+    local dev = H.veth("t")
     H.sh("tc qdisc add dev " .. dev .. " root handle 5: tbf rate 3mbit burst 10kb limit 60000")
     local c = cnet_qdisc(dev, "5:")
     assert.are.equal(3000000, c.rate)
@@ -126,7 +119,7 @@ describe("cnet.tc.qdisc", function()
   end)
 
   it("changes a tbf in place and deletes it", function()
-    local dev = veth()
+    local dev = H.veth("t")
     cnet.tc.qdisc.add(dev, {kind = "tbf", handle = "1:", rate = "1mbit", burst = "10kb", latency = 0.1})
     cnet.tc.qdisc.change(dev, {kind = "tbf", handle = "1:", rate = "7mbit", burst = "10kb", latency = 0.1})
     assert.are.equal(875000, tc_qdisc(dev, "1:").options.rate)
@@ -138,21 +131,21 @@ describe("cnet.tc.qdisc", function()
   end)
 
   it("adds htb with a default class and r2q, read back both ways", function()
-    local dev = veth()
+    local dev = H.veth("t")
     cnet.tc.qdisc.add(dev, {kind = "htb", handle = "1:", default = "20", r2q = 5})
     local t = tc_qdisc(dev, "1:")
     assert.are.equal("0x20", t.options.default)
     assert.are.equal(5, t.options.r2q)
     same_qdisc(t, cnet_qdisc(dev, "1:"))
     assert.are.equal("1:20", cnet_qdisc(dev, "1:").default)
-    local dev2 = veth()
+    local dev2 = H.veth("t")
     H.sh("tc qdisc add dev " .. dev2 .. " root handle 7: htb default 3 direct_qlen 50")
     same_qdisc(tc_qdisc(dev2, "7:"), cnet_qdisc(dev2, "7:"))
     assert.are.equal(50, cnet_qdisc(dev2, "7:").direct_qlen)
   end)
 
   it("adds pfifo, bfifo and pfifo_fast, and ingress and clsact at their fixed place", function()
-    local a, b = veth(), veth()
+    local a, b = (H.veth("t")), (H.veth("t"))
     cnet.tc.qdisc.add(a, {kind = "pfifo", handle = "2:", limit = 100})
     same_qdisc(tc_qdisc(a, "2:"), cnet_qdisc(a, "2:"))
     assert.are.equal(100, tc_qdisc(a, "2:").options.limit)
@@ -181,7 +174,7 @@ describe("cnet.tc.qdisc", function()
   end)
 
   it("lists every device's qdiscs without a device", function()
-    local a = veth()
+    local a = H.veth("t")
     cnet.tc.qdisc.add(a, {kind = "pfifo", limit = 7})
     local found
     for _, q in ipairs(cnet.tc.qdisc.list()) do
@@ -192,7 +185,7 @@ describe("cnet.tc.qdisc", function()
   end)
 
   it("raises EEXIST for a second root qdisc, with the kind in the object", function()
-    local dev = veth()
+    local dev = H.veth("t")
     cnet.tc.qdisc.add(dev, {kind = "pfifo", handle = "1:"})
     local ok, err = pcall(cnet.tc.qdisc.add, dev, {kind = "bfifo", handle = "2:"})
     assert.is_false(ok)
@@ -202,7 +195,7 @@ describe("cnet.tc.qdisc", function()
   end)
 
   it("refuses bad calls before sending anything", function()
-    local dev = veth()
+    local dev = H.veth("t")
     local function msg(spec)
       local ok, err = pcall(cnet.tc.qdisc.add, dev, spec)
       assert.is_false(ok)
@@ -227,7 +220,7 @@ end)
 
 describe("cnet.tc.class", function()
   it("adds htb classes as tc reads them, and reads tc's", function()
-    local dev = veth()
+    local dev = H.veth("t")
     cnet.tc.qdisc.add(dev, {kind = "htb", handle = "1:", default = "10"})
     cnet.tc.class.add(dev, {classid = "1:1", rate = "100mbit"})
     cnet.tc.class.add(dev, {classid = "1:10", parent = "1:1", rate = "5mbit", ceil = "8mbit",
@@ -252,7 +245,7 @@ describe("cnet.tc.class", function()
   end)
 
   it("needs a classid, a rate, and a device", function()
-    local dev = veth()
+    local dev = H.veth("t")
     cnet.tc.qdisc.add(dev, {kind = "htb", handle = "1:"})
     assert.has_error(function() cnet.tc.class.add(dev, {rate = 1}) end)
     local ok, err = pcall(cnet.tc.class.add, dev, {classid = "1:5"})
@@ -278,7 +271,7 @@ describe("tc kinds this kernel may lack", function()
     {kind = "fq", maxrate = "1mbit", pacing = true},
   } do
     it("adds " .. case.kind .. " or says it is not available in this kernel", function()
-      local dev = veth()
+      local dev = H.veth("t")
       local ok, err = pcall(cnet.tc.qdisc.add, dev, case)
       if ok then
         assert.are.equal(case.kind, cnet.tc.qdisc.list(dev)[1].kind)
@@ -297,7 +290,7 @@ end)
 
 describe("cnet.tc in a batch", function()
   it("queues qdisc and class changes and names a kind the kernel lacks", function()
-    local a, b = veth(), veth()
+    local a, b = (H.veth("t")), (H.veth("t"))
     local ok, err = pcall(cnet.batch, function()
       cnet.tc.qdisc.add(a, {kind = "htb", handle = "1:", default = "10"})
       cnet.tc.class.add(a, {classid = "1:10", rate = "2mbit"})
@@ -318,7 +311,7 @@ end)
 
 describe("cnet.tc.shape", function()
   it("shapes the rate alone with tbf and unshapes", function()
-    local dev = veth()
+    local dev = H.veth("t")
     assert.are.equal("tbf", cnet.tc.shape(dev, {rate = "10mbit"}))
     local t = tcj("qdisc show dev " .. dev)[1]
     assert.are.equal("tbf", t.kind)
@@ -336,7 +329,7 @@ describe("cnet.tc.shape", function()
   end)
 
   it("with a delay uses netem, or refuses the whole call where the kernel lacks it", function()
-    local dev = veth()
+    local dev = H.veth("t")
     cnet.tc.shape(dev, {rate = "5mbit"})
     local ok, err = pcall(cnet.tc.shape, dev, {rate = "10mbit", delay = "50ms"})
     if ok then
@@ -353,7 +346,7 @@ describe("cnet.tc.shape", function()
   end)
 
   it("refuses options that do not go together", function()
-    local dev = veth()
+    local dev = H.veth("t")
     assert.has_error(function() cnet.tc.shape(dev, {}) end)
     assert.has_error(function() cnet.tc.shape(dev, {delay = "1ms", burst = "10kb"}) end)
     assert.has_error(function() cnet.tc.shape(dev, {rate = "1mbit", colour = 1}) end)
